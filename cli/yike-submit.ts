@@ -1,0 +1,55 @@
+import { parseArgs } from 'node:util';
+import { describeError, InputError } from '../shared/errors';
+import type { ImageSource } from '../shared/image';
+import { submitJob } from '../shared/jobs';
+import { createServices } from '../shared/services';
+
+const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
+
+Submits one ICE SubmitYikeAIAppJob and prints {"jobId","requestId","appId"} as JSON.
+Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
+Endpoint: ice.<ICE_REGION>.aliyuncs.com, or ICE_ENDPOINT (e.g. http://127.0.0.1:9100 for the local cloud).`;
+
+function parseImage(value: string): ImageSource {
+  const oss = /^oss:\/\/([^/]+)\/(.+)$/.exec(value);
+  if (oss) return { kind: 'oss', bucket: oss[1]!, key: oss[2]! };
+  if (/^https?:\/\/\S+$/.test(value)) return { kind: 'url', url: value };
+  throw new InputError('INVALID_IMAGE', `--image: expected an http(s) URL or oss://bucket/key, got "${value}"`, [{ path: 'image', message: 'invalid' }]);
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      image: { type: 'string' },
+      app: { type: 'string' },
+      'production-id': { type: 'string' },
+      'folder-id': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.image) throw new InputError('IMAGE_REQUIRED', '--image is required (see --help)', [{ path: 'image', message: 'required' }]);
+  // CLI logs go to stderr so stdout stays one JSON document.
+  const services = createServices({ sink: (line) => process.stderr.write(`${line}\n`), fields: { tool: 'yike-submit' } });
+  const result = await submitJob(
+    {
+      app: values.app,
+      image: parseImage(values.image),
+      productionId: values['production-id'],
+      folderId: values['folder-id'],
+    },
+    { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
+  );
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  const { code, message } = describeError(error);
+  process.stderr.write(`yike-submit: ${code}: ${message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,52 @@
+import { describeError } from '../../shared/errors';
+import { toApiRequest, toFcHttpResponse } from '../../shared/events/fc-http';
+import { handleApiRequest } from '../../shared/http/api';
+import { httpError } from '../../shared/http/errors';
+import { createImagePolicy } from '../../shared/image-policy';
+import { createLogger } from '../../shared/logger';
+import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
+
+/** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/http. */
+export const handler = async (event: unknown, context: InvocationContext) => {
+  const startedAtMs = Date.now();
+  let services;
+  try {
+    services = createServices({ context });
+  } catch (error) {
+    // Bad configuration: say so in the log, never in the body.
+    createLogger({ fields: { requestId: context?.requestId } }).error('configuration invalid', describeError(error));
+    return errorResponse(500, 'INTERNAL', 'Internal error');
+  }
+  const { logger } = services;
+
+  let request;
+  try {
+    request = toApiRequest(event);
+  } catch (error) {
+    logger.error('http event not understood', describeError(error));
+    return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
+  }
+
+  const outcome = await handleApiRequest(request, {
+    services,
+    recordStore: recordStoresFor(services),
+    imagePolicy: createImagePolicy(services.config),
+    remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+  });
+  const status = outcome.response.statusCode;
+  logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {
+    method: request.method,
+    route: outcome.route,
+    status,
+    jobId: outcome.jobId,
+    replayed: outcome.replayed,
+    latencyMs: Date.now() - startedAtMs,
+    ...(outcome.error ? { error: describeError(outcome.error) } : {}),
+  });
+  return toFcHttpResponse(outcome.response);
+};
+
+function errorResponse(statusCode: number, code: string, message: string) {
+  const error = httpError(statusCode, code, message);
+  return toFcHttpResponse({ statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(error.body) });
+}

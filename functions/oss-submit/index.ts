@@ -1,0 +1,64 @@
+import { describeError, YikeError } from '../../shared/errors';
+import { parseInvocation } from '../../shared/events/parse';
+import { createImagePolicy } from '../../shared/image-policy';
+import { createLogger } from '../../shared/logger';
+import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
+import { processWorkItems, type SubmissionResult } from '../../shared/submissions';
+
+/**
+ * FC 3.0 handler for OSS triggers, EventBridge OSS events (single or batch) and pipeline events.
+ * Every item is processed; the invocation then fails if any item failed, so FC retries it or sends it to
+ * the onFailure destination. Retries are safe: each upload has a job record that makes it run once.
+ */
+export const handler = async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
+  const startedAtMs = Date.now();
+  let services;
+  try {
+    services = createServices({ context });
+  } catch (error) {
+    createLogger({ fields: { requestId: context?.requestId } }).error('configuration invalid', describeError(error));
+    throw error;
+  }
+  const { logger, config } = services;
+
+  let parsed;
+  try {
+    parsed = parseInvocation(event, { keyEncoding: config.oss.keyEncoding });
+  } catch (error) {
+    // Reported, never dropped: the invocation fails and FC's retry/onFailure sees it.
+    logger.error('event rejected', describeError(error));
+    throw error;
+  }
+
+  const result = await processWorkItems(parsed.items, {
+    services,
+    recordStore: recordStoresFor(services),
+    imagePolicy: createImagePolicy(config),
+    remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+  });
+  logger.info('invocation finished', {
+    eventSource: parsed.source,
+    retryCount: context?.retryCount,
+    submitted: result.submitted.length,
+    skipped: result.skipped.length,
+    failed: result.failed.length,
+    latencyMs: Date.now() - startedAtMs,
+  });
+  if (result.failed.length > 0) throw new PartialFailureError(result);
+  return result;
+};
+
+/** Names every failed item, so FC's error report and the onFailure destination say which ones. */
+export class PartialFailureError extends YikeError {
+  readonly result: SubmissionResult;
+  constructor(result: SubmissionResult) {
+    const total = result.submitted.length + result.skipped.length + result.failed.length;
+    const failures = result.failed.map((item) => `${item.source} (${item.code}: ${item.message})`).join('; ');
+    super('PARTIAL_FAILURE', `${result.failed.length} of ${total} items failed: ${failures}`, {
+      retryable: result.failed.some((item) => item.retryable),
+      details: result,
+    });
+    this.name = 'PartialFailureError';
+    this.result = result;
+  }
+}

@@ -1,0 +1,204 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Every environment variable the functions and tools read, parsed once with zod.
+ * An invalid value fails fast with the variable's name; README.md documents each one.
+ */
+
+const DEFAULT_REGION = 'cn-shanghai';
+const ICE_API_VERSION = '2020-11-09';
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number().int().min(1).max(max).default(fallback);
+
+const commaList = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
+
+const jsonText = <T extends z.ZodType>(schema: T) =>
+  z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text === '' ? '{}' : text) as unknown;
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+const region = z.string().regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-shanghai').default(DEFAULT_REGION);
+
+/** `http://127.0.0.1:9100`, `https://ice-vpc.cn-shanghai.aliyuncs.com` or a bare host (HTTPS). */
+const endpointUrl = z
+  .string()
+  .trim()
+  .regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be a host or http(s)://host[:port]')
+  .optional();
+
+const imageKeyName = z.string().min(1).max(128);
+
+export const envSchema = z.object({
+  ICE_REGION: region,
+  ICE_ENDPOINT: endpointUrl,
+  ICE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must look like 2020-11-09').default(ICE_API_VERSION),
+  ICE_READ_TIMEOUT_MS: positiveInt(10_000, 120_000),
+  ICE_CONNECT_TIMEOUT_MS: positiveInt(5_000, 60_000),
+  ICE_MAX_ATTEMPTS: positiveInt(4, 10),
+  ICE_RETRY_BASE_MS: positiveInt(200, 10_000),
+  ICE_RETRY_MAX_MS: positiveInt(5_000, 60_000),
+
+  PRODUCTION_ID: optionalString.pipe(z.string().max(128).optional()),
+  FOLDER_ID: optionalString.pipe(z.string().max(128).optional()),
+  DEFAULT_APP: optionalString,
+  /** Extra Yike apps: JSON object AppId -> image param key, e.g. {"my-app":"LoadImage.1.TargetImage"}. */
+  YIKE_APPS: jsonText(z.record(z.string().min(1).max(128), imageKeyName)),
+
+  OSS_REGION: optionalString.pipe(region.optional()),
+  OSS_ENDPOINT: endpointUrl,
+  IMAGE_URL_MODE: z.enum(['public', 'signed', 'cdn']).default('public'),
+  CDN_BASE_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+  SIGNED_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
+
+  RECORDS_PREFIX: z
+    .string()
+    .default('.yike-jobs/')
+    .refine((value) => value.length > 0 && value.endsWith('/') && !value.startsWith('/'), 'must be a non-empty prefix ending in "/"'),
+  RECORDS_BUCKET: optionalString,
+  APP_ROUTES: jsonText(z.record(z.string(), z.string().min(1))),
+  IMAGE_SUFFIXES: z
+    .string()
+    .default('.jpg,.jpeg,.png,.webp')
+    .transform((value) => value.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean))
+    .pipe(z.array(z.string().startsWith('.', 'each suffix must start with "."')).min(1)),
+  EVENT_NAMES: z
+    .string()
+    .default('PutObject,PostObject,CompleteMultipartUpload,CopyObject')
+    .transform((value) => value.split(',').map((item) => item.trim().replace(/^(oss:)?ObjectCreated:/, '')).filter(Boolean)),
+  /** Whether OSS trigger keys arrive URL-encoded. Documented samples show plain keys; see README. */
+  OSS_KEY_ENCODING: z.enum(['plain', 'url']).default('plain'),
+
+  AUTH_TOKENS: commaList,
+  ALLOWED_BUCKETS: commaList,
+  ALLOWED_IMAGE_HOSTS: commaList,
+  MAX_BODY_BYTES: positiveInt(16 * 1024, 1024 * 1024),
+  IDEMPOTENCY_TTL_SECONDS: positiveInt(24 * 3_600, 30 * 24 * 3_600),
+
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config {
+  ice: {
+    region: string;
+    /** host[:port] as openapi-client's Config.endpoint takes it. */
+    endpoint: string;
+    protocol: 'http' | 'https';
+    apiVersion: string;
+    readTimeoutMs: number;
+    connectTimeoutMs: number;
+    retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  };
+  defaults: { productionId?: string; folderId?: string; app?: string };
+  apps: Record<string, string>;
+  oss: {
+    region: string;
+    /** Set only when overridden (local OSS endpoint); otherwise the region's public endpoint is used. */
+    endpoint?: string;
+    imageUrlMode: 'public' | 'signed' | 'cdn';
+    cdnBaseUrl?: string;
+    signedUrlExpiresSeconds: number;
+    keyEncoding: 'plain' | 'url';
+  };
+  records: { prefix: string; bucket?: string };
+  uploads: { appRoutes: Record<string, string>; imageSuffixes: string[]; eventNames: string[] };
+  http: {
+    authTokens: string[];
+    allowedBuckets: string[];
+    allowedImageHosts: string[];
+    maxBodyBytes: number;
+    idempotencyTtlSeconds: number;
+  };
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+function splitEndpoint(value: string | undefined, fallbackHost: string): { endpoint: string; protocol: 'http' | 'https' } {
+  if (!value) return { endpoint: fallbackHost, protocol: 'https' };
+  const match = /^(https?):\/\/(.+?)\/?$/.exec(value);
+  if (!match) return { endpoint: value.replace(/\/$/, ''), protocol: 'https' };
+  return { endpoint: match[2]!, protocol: match[1] as 'http' | 'https' };
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv): Config {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? ''), message: issue.message }));
+    const summary = issues.map((issue) => `${issue.variable}: ${issue.message}`).join('; ');
+    throw new ConfigError(`Invalid configuration: ${summary}`, issues);
+  }
+  const e = result.data;
+  if (e.IMAGE_URL_MODE === 'cdn' && !e.CDN_BASE_URL) {
+    throw new ConfigError('Invalid configuration: CDN_BASE_URL: required when IMAGE_URL_MODE is "cdn"', [
+      { variable: 'CDN_BASE_URL', message: 'required when IMAGE_URL_MODE is "cdn"' },
+    ]);
+  }
+  const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
+  return {
+    ice: {
+      region: e.ICE_REGION,
+      ...iceEndpoint,
+      apiVersion: e.ICE_API_VERSION,
+      readTimeoutMs: e.ICE_READ_TIMEOUT_MS,
+      connectTimeoutMs: e.ICE_CONNECT_TIMEOUT_MS,
+      retry: { maxAttempts: e.ICE_MAX_ATTEMPTS, baseDelayMs: e.ICE_RETRY_BASE_MS, maxDelayMs: e.ICE_RETRY_MAX_MS },
+    },
+    defaults: { productionId: e.PRODUCTION_ID, folderId: e.FOLDER_ID, app: e.DEFAULT_APP },
+    apps: e.YIKE_APPS,
+    oss: {
+      region: e.OSS_REGION ?? e.ICE_REGION,
+      endpoint: e.OSS_ENDPOINT ? (/^https?:\/\//.test(e.OSS_ENDPOINT) ? e.OSS_ENDPOINT : `https://${e.OSS_ENDPOINT}`).replace(/\/$/, '') : undefined,
+      imageUrlMode: e.IMAGE_URL_MODE,
+      cdnBaseUrl: e.CDN_BASE_URL?.replace(/\/$/, ''),
+      signedUrlExpiresSeconds: e.SIGNED_URL_EXPIRES_SECONDS,
+      keyEncoding: e.OSS_KEY_ENCODING,
+    },
+    records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET },
+    uploads: { appRoutes: e.APP_ROUTES, imageSuffixes: e.IMAGE_SUFFIXES, eventNames: e.EVENT_NAMES },
+    http: {
+      authTokens: e.AUTH_TOKENS,
+      allowedBuckets: e.ALLOWED_BUCKETS,
+      allowedImageHosts: e.ALLOWED_IMAGE_HOSTS,
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+const parsedByEnv = new WeakMap<NodeJS.ProcessEnv, Config>();
+
+/** Parsed once per environment object (once per FC instance for process.env). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  let config = parsedByEnv.get(env);
+  if (!config) {
+    config = parseConfig(env);
+    parsedByEnv.set(env, config);
+  }
+  return config;
+}

@@ -1,0 +1,102 @@
+/**
+ * Typed errors with a stable `code`. Callers branch on `code` (or `name`), both of which survive bundling;
+ * `instanceof` does not when two bundles meet.
+ */
+export interface YikeErrorOptions {
+  retryable?: boolean;
+  statusCode?: number;
+  requestId?: string;
+  details?: unknown;
+  cause?: unknown;
+}
+
+export class YikeError extends Error {
+  readonly code: string;
+  readonly retryable: boolean;
+  readonly statusCode?: number;
+  readonly requestId?: string;
+  readonly details?: unknown;
+
+  constructor(code: string, message: string, options: YikeErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'YikeError';
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.statusCode = options.statusCode;
+    this.requestId = options.requestId;
+    this.details = options.details;
+  }
+}
+
+/** An environment variable is missing or invalid. Never retryable: the deployment must change. */
+export class ConfigError extends YikeError {
+  constructor(message: string, details?: unknown) {
+    super('CONFIG_INVALID', message, { details });
+    this.name = 'ConfigError';
+  }
+}
+
+/** No usable credentials (no role on the function, or env variables missing outside FC). */
+export class CredentialsError extends YikeError {
+  constructor(message: string) {
+    super('CREDENTIALS_MISSING', message);
+    this.name = 'CredentialsError';
+  }
+}
+
+export interface InputIssue {
+  path: string;
+  message: string;
+}
+
+/** Caller input (HTTP body, trigger event, CLI flags) failed validation; `details` lists field paths. */
+export class InputError extends YikeError {
+  declare readonly details: InputIssue[];
+  constructor(code: string, message: string, issues: InputIssue[] = []) {
+    super(code, message, { details: issues, statusCode: 400 });
+    this.name = 'InputError';
+  }
+}
+
+/**
+ * What we know about whether ICE acted on a request when the call failed:
+ * - `not-sent`: the connection failed before the request left (safe to resend);
+ * - `rejected`: ICE answered with an error (it did not create a job);
+ * - `unknown`: the request may have been processed (read timeout, reset, unreadable answer).
+ */
+export type IceOutcome = 'not-sent' | 'rejected' | 'unknown';
+
+/** A failed ICE call. `code` is ICE's own error code when ICE answered, otherwise one of ICE_* below. */
+export class IceError extends YikeError {
+  readonly outcome: IceOutcome;
+  readonly attempts: number;
+  constructor(code: string, message: string, outcome: IceOutcome, options: YikeErrorOptions & { attempts?: number } = {}) {
+    super(code, message, options);
+    this.name = 'IceError';
+    this.outcome = outcome;
+    this.attempts = options.attempts ?? 1;
+  }
+}
+
+export const ICE_ERROR_CODES = {
+  /** No answer within the read timeout: the job may exist. Never blindly retried for submits. */
+  timeout: 'ICE_TIMEOUT',
+  /** Connection refused / DNS failure: the request never left. */
+  connectionFailed: 'ICE_CONNECTION_FAILED',
+  /** Connection reset or closed mid-request: the job may exist. */
+  connectionReset: 'ICE_CONNECTION_RESET',
+  /** ICE answered something that is not the documented JSON. */
+  badResponse: 'ICE_BAD_RESPONSE',
+} as const;
+
+export function isYikeError(error: unknown): error is YikeError {
+  return error instanceof Error && typeof (error as YikeError).code === 'string' && 'retryable' in error;
+}
+
+/** A safe one-line description for logs and for FC's error report (no stack, no secrets). */
+export function describeError(error: unknown): { code: string; message: string; retryable: boolean; requestId?: string } {
+  if (isYikeError(error)) {
+    return { code: error.code, message: error.message, retryable: error.retryable, requestId: error.requestId };
+  }
+  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
+}

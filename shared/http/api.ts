@@ -1,0 +1,201 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { IceError, InputError } from '../errors';
+import type { ApiRequest, ApiResponse } from '../events/fc-http';
+import { jobRequestBodySchema } from '../events/schemas';
+import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent';
+import type { RecordStore } from '../idempotency/store';
+import { assertImageAllowed, type ImagePolicy } from '../image-policy';
+import type { ImageSource } from '../image';
+import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
+import type { Services } from '../services';
+import { objectRecordPrefix, sha256 } from '../submissions';
+import { httpError, toHttpError, type HttpError } from './errors';
+
+export interface ApiDependencies {
+  services: Services;
+  recordStore: (bucket: string) => RecordStore;
+  imagePolicy: ImagePolicy;
+  remainingTimeMs: () => number;
+}
+
+export interface ApiResult {
+  response: ApiResponse;
+  /** For the one log line per request. */
+  route: string;
+  jobId?: string;
+  replayed?: boolean;
+  /** The error behind an error response, for the log (never put in the body). */
+  error?: unknown;
+}
+
+const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const ROUTES = [
+  { name: 'GET /healthz', pattern: /^\/healthz$/, methods: ['GET'] },
+  { name: 'POST /jobs', pattern: /^\/jobs\/?$/, methods: ['POST'] },
+  { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/, methods: ['GET'] },
+  { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/, methods: ['GET'] },
+] as const;
+
+export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
+  const matched = ROUTES.find((route) => route.pattern.test(request.path));
+  if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
+  if (!(matched.methods as readonly string[]).includes(request.method)) {
+    const allow = ROUTES.filter((route) => route.pattern.test(request.path)).flatMap((route) => route.methods).join(', ');
+    return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
+  }
+  if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
+
+  const unauthorized = authenticate(request, deps.services.config.http.authTokens);
+  if (unauthorized) return result(matched.name, unauthorized);
+
+  try {
+    switch (matched.name) {
+      case 'POST /jobs':
+        return await postJob(request, deps);
+      case 'GET /jobs/by-object':
+        return await getJobByObject(request, deps);
+      case 'GET /jobs/{jobId}':
+        return await getJob(decodeURIComponent(matched.pattern.exec(request.path)![1]!), deps);
+    }
+  } catch (error) {
+    return result(matched.name, toHttpError(error), error);
+  }
+}
+
+function result(route: string, error: HttpError, cause?: unknown): ApiResult {
+  return { route, response: json(error.statusCode, error.body, error.headers), error: cause };
+}
+
+function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
+  return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+/** Bearer tokens compared in constant time (over SHA-256 digests, so length does not leak either). */
+function authenticate(request: ApiRequest, tokens: string[]): HttpError | undefined {
+  if (tokens.length === 0) return undefined;
+  const challenge = { 'WWW-Authenticate': 'Bearer' };
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+  if (!match) return httpError(401, 'UNAUTHORIZED', 'Missing bearer token', undefined, challenge);
+  const presented = digest(match[1]!);
+  let valid = false;
+  for (const token of tokens) valid = timingSafeEqual(presented, digest(token)) || valid;
+  return valid ? undefined : httpError(401, 'UNAUTHORIZED', 'Invalid bearer token', undefined, challenge);
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
+  if (request.body.length > maxBodyBytes) {
+    throw new InputError('PAYLOAD_TOO_LARGE', `The body is ${request.body.length} bytes; the limit is ${maxBodyBytes}`);
+  }
+  if (!JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
+    throw new InputError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+  }
+  try {
+    return JSON.parse(request.body.toString('utf8')) as unknown;
+  } catch {
+    throw new InputError('INVALID_JSON', 'The body is not valid JSON');
+  }
+}
+
+async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
+  const route = 'POST /jobs';
+  const { config, logger } = deps.services;
+  let raw: unknown;
+  try {
+    raw = parseJsonBody(request, config.http.maxBodyBytes);
+  } catch (error) {
+    const code = (error as InputError).code;
+    const status = code === 'PAYLOAD_TOO_LARGE' ? 413 : code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
+    return result(route, httpError(status, code, (error as InputError).message));
+  }
+  const parsed = jobRequestBodySchema.safeParse(raw);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
+    return result(route, httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details));
+  }
+  const body = parsed.data;
+  if (body.idempotencyKey !== undefined) {
+    return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
+  }
+  const image: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  // Checked before anything is stored or sent: an off-list image never reaches ICE.
+  assertImageAllowed(image, deps.imagePolicy);
+  resolveApp(body, deps.services);
+  const submit = () => submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+
+  const idempotencyKey = request.headers['idempotency-key'];
+  if (idempotencyKey === undefined) {
+    const job = await submit();
+    return { route, jobId: job.jobId, response: json(202, job) };
+  }
+  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+    return result(route, httpError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters'));
+  }
+  const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
+  if (!recordsBucket) throw new Error('Idempotency-Key needs RECORDS_BUCKET or ALLOWED_BUCKETS');
+  // Scoped per bearer token, so two clients cannot collide on (or probe) each other's keys.
+  const scope = sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);
+  const outcome = await runIdempotent<SubmittedJob>({
+    store: deps.recordStore(recordsBucket),
+    recordKey: `${config.records.prefix}http/${scope}.json`,
+    idempotencyKey: scope,
+    payloadHash: sha256(request.body.toString('utf8')),
+    inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
+    completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
+    execute: submit,
+    isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+  });
+  if (outcome.status === 'in-progress') {
+    return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));
+  }
+  const replayed = outcome.status === 'duplicate';
+  if (replayed) logger.info('idempotent replay', { jobId: outcome.result.jobId });
+  return { route, jobId: outcome.result.jobId, replayed, response: json(202, outcome.result, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
+}
+
+async function getJob(jobId: string, deps: ApiDependencies): Promise<ApiResult> {
+  const route = 'GET /jobs/{jobId}';
+  if (!JOB_ID.test(jobId)) return result(route, httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"'));
+  const job = await deps.services.ice.getYikeAIAppJob(jobId);
+  return { route, jobId, response: json(200, job) };
+}
+
+/** The job record the OSS upload function wrote for an object (latest eTag wins). */
+async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
+  const route = 'GET /jobs/by-object';
+  const { bucket, key } = request.query;
+  if (!bucket || !key) {
+    const details = [!bucket && { path: 'bucket', message: 'required' }, !key && { path: 'key', message: 'required' }].filter(Boolean);
+    return result(route, httpError(400, 'INVALID_REQUEST', 'Query parameters bucket and key are required', details));
+  }
+  assertImageAllowed({ kind: 'oss', bucket, key }, deps.imagePolicy);
+  const { config } = deps.services;
+  const store = deps.recordStore(config.records.bucket ?? bucket);
+  const prefix = objectRecordPrefix(config.records.prefix, bucket, key);
+  const candidates = (await store.list(prefix)).filter((name) => name.endsWith('.json') && !name.slice(prefix.length).includes('/'));
+  const records = (await Promise.all(candidates.map((name) => store.get<IdempotencyRecord<SubmittedJob>>(name)))).filter(
+    (record): record is IdempotencyRecord<SubmittedJob> => record !== undefined,
+  );
+  const latest = records.sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
+  if (!latest) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
+  return {
+    route,
+    jobId: latest.result?.jobId,
+    response: json(200, {
+      bucket,
+      key,
+      eTag: latest.context?.eTag,
+      status: latest.status,
+      ...latest.result,
+      startedAt: latest.startedAt,
+      completedAt: latest.completedAt,
+      error: latest.error,
+    }),
+  };
+}

@@ -1,0 +1,188 @@
+import OpenApiClient, { Config as OpenApiConfig, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { RuntimeOptions } from '@alicloud/tea-util';
+import type { z } from 'zod';
+import type { Config } from '../config';
+import type { Credentials, CredentialsProvider } from '../credentials';
+import { ICE_ERROR_CODES, IceError } from '../errors';
+import type { Logger } from '../logger';
+import { classifyIceError } from './classify';
+import { withRetry, type RetryHooks } from './retry';
+import { getJobResponseSchema, submitResponseSchema, type GetJobResponse } from './schemas';
+
+export interface SubmitYikeAIAppJobInput {
+  appId: string;
+  /** The AppParams JSON string (see buildAppParams) or an object that is serialised with JSON.stringify. */
+  appParams?: string | Record<string, unknown>;
+  productionId?: string;
+  folderId?: string;
+}
+
+export interface SubmitYikeAIAppJobResult {
+  requestId: string;
+  jobId: string;
+}
+
+export interface YikeAIAppJob {
+  requestId: string;
+  jobId: string;
+  appId?: string;
+  appParams?: string;
+  productionId?: string;
+  folderId?: string;
+  status: string;
+  executionStartTime?: string;
+  executionFinishTime?: string;
+  results: { kind: 'video' | 'image' | 'audio'; mediaId?: string; outputUrl?: string }[];
+}
+
+export interface IceClient {
+  submitYikeAIAppJob(input: SubmitYikeAIAppJobInput): Promise<SubmitYikeAIAppJobResult>;
+  getYikeAIAppJob(jobId: string): Promise<YikeAIAppJob>;
+}
+
+export interface IceClientOptions extends RetryHooks {
+  config: Config['ice'];
+  credentials: CredentialsProvider;
+  logger?: Logger;
+}
+
+/** The security token expired mid-flight: fetch credentials again and resend once. */
+const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
+
+function apiParams(action: string, version: string): Params {
+  // Same shape as the official ice-20201109 SDK: RPC, POST /, fields in a form body, JSON answer.
+  return new Params({
+    action,
+    version,
+    protocol: 'HTTPS',
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
+}
+
+function parseBody<T extends z.ZodType>(schema: T, body: unknown, action: string): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+    // The call reached ICE and may have acted: never retried.
+    throw new IceError(ICE_ERROR_CODES.badResponse, `${action} answered an unexpected body (fields: ${fields})`, 'unknown', {
+      requestId: typeof (body as { RequestId?: unknown })?.RequestId === 'string' ? (body as { RequestId: string }).RequestId : undefined,
+    });
+  }
+  return parsed.data;
+}
+
+export function createIceClient(options: IceClientOptions): IceClient {
+  const { config, logger } = options;
+  let cached: { key: string; client: OpenApiClient } | undefined;
+
+  const clientFor = (credentials: Credentials): OpenApiClient => {
+    const key = `${credentials.accessKeyId}\u0000${credentials.accessKeySecret}\u0000${credentials.securityToken ?? ''}`;
+    if (cached?.key !== key) {
+      const client = new OpenApiClient(
+        new OpenApiConfig({
+          accessKeyId: credentials.accessKeyId,
+          accessKeySecret: credentials.accessKeySecret,
+          securityToken: credentials.securityToken,
+          endpoint: config.endpoint,
+          protocol: config.protocol,
+          regionId: config.region,
+          // The client's own default is 3000 ms for both; ours come from config.
+          readTimeout: config.readTimeoutMs,
+          connectTimeout: config.connectTimeoutMs,
+        }),
+      );
+      cached = { key, client };
+    }
+    return cached.client;
+  };
+
+  async function call(action: string, request: OpenApiRequest, idempotent: boolean): Promise<unknown> {
+    const runtime = new RuntimeOptions({ autoretry: false, readTimeout: config.readTimeoutMs, connectTimeout: config.connectTimeoutMs });
+    let refreshedCredentials = false;
+    return withRetry(
+      async (attempt) => {
+        const started = Date.now();
+        try {
+          const response = await clientFor(options.credentials()).callApi(apiParams(action, config.apiVersion), request, runtime);
+          logger?.debug('ice call succeeded', { action, attempt, latencyMs: Date.now() - started });
+          return (response as { body?: unknown }).body;
+        } catch (raw) {
+          const error = classifyIceError(raw, idempotent);
+          logger?.warn('ice call failed', {
+            action,
+            attempt,
+            code: error.code,
+            statusCode: error.statusCode,
+            iceRequestId: error.requestId,
+            outcome: error.outcome,
+            retryable: error.retryable,
+            latencyMs: Date.now() - started,
+          });
+          if (error.code === EXPIRED_TOKEN_CODE && !refreshedCredentials) {
+            refreshedCredentials = true;
+            cached = undefined;
+            // ICE rejected the request, so resending it with fresh credentials cannot duplicate a job.
+            throw new IceError(error.code, error.message, 'rejected', { ...error, retryable: true, cause: raw });
+          }
+          throw error;
+        }
+      },
+      config.retry,
+      {
+        sleep: options.sleep,
+        random: options.random,
+        onRetry: (info) => {
+          logger?.info('ice call retrying', { action, attempt: info.attempt, delayMs: info.delayMs, code: info.error.code });
+          options.onRetry?.(info);
+        },
+      },
+    );
+  }
+
+  return {
+    async submitYikeAIAppJob(input) {
+      const body: Record<string, string> = { AppId: input.appId };
+      if (input.appParams !== undefined) {
+        body.AppParams = typeof input.appParams === 'string' ? input.appParams : JSON.stringify(input.appParams);
+      }
+      if (input.productionId) body.ProductionId = input.productionId;
+      if (input.folderId) body.FolderId = input.folderId;
+      const response = parseBody(submitResponseSchema, await call('SubmitYikeAIAppJob', new OpenApiRequest({ body }), false), 'SubmitYikeAIAppJob');
+      return { requestId: response.RequestId, jobId: response.JobId };
+    },
+
+    async getYikeAIAppJob(jobId) {
+      const body = await call('GetYikeAIAppJob', new OpenApiRequest({ query: { JobId: jobId } }), true);
+      return toJob(parseBody(getJobResponseSchema, body, 'GetYikeAIAppJob'));
+    },
+  };
+}
+
+function toJob(response: GetJobResponse): YikeAIAppJob {
+  const results: YikeAIAppJob['results'] = [];
+  const groups = [
+    ['video', response.Result?.VideoResult],
+    ['image', response.Result?.ImageResult],
+    ['audio', response.Result?.AudioResult],
+  ] as const;
+  for (const [kind, items] of groups) {
+    for (const item of items ?? []) results.push({ kind, mediaId: item.MediaId, outputUrl: item.OutputUrl });
+  }
+  return {
+    requestId: response.RequestId,
+    jobId: response.JobId,
+    appId: response.AppId,
+    appParams: response.AppParams,
+    productionId: response.ProductionId,
+    folderId: response.FolderId,
+    status: response.Status,
+    executionStartTime: response.ExecutionStartTime,
+    executionFinishTime: response.ExecutionFinishTime,
+    results,
+  };
+}

@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import { YikeError, isYikeError } from '../errors';
+import type { RecordStore } from './store';
+
+/**
+ * Exactly-once execution around a record store, after Powertools' idempotency utility:
+ * IN_PROGRESS (conditional create, expiring with the invocation) -> COMPLETED (the result, kept),
+ * record deleted when the work fails so a retry can run again.
+ *
+ * One addition for a call without a client token: when the outcome is unknown (ICE may have created the
+ * job but we never heard back), the record is kept as OUTCOME_UNKNOWN and retries stop there, because a
+ * resend could create a second paid job. An operator checks ICE and deletes the record to submit again.
+ *
+ * All times are ISO-8601 strings; durations are milliseconds and say so in their names.
+ */
+export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED' | 'OUTCOME_UNKNOWN';
+
+export interface IdempotencyRecord<R = unknown> {
+  schemaVersion: 1;
+  status: RecordStatus;
+  idempotencyKey: string;
+  payloadHash?: string;
+  /** Random id of the attempt that wrote the record; names the takeover lock. */
+  owner: string;
+  startedAt: string;
+  inProgressExpiresAt?: string;
+  completedAt?: string;
+  /** When the whole record stops counting (HTTP replay window); absent means never. */
+  expiresAt?: string;
+  result?: R;
+  error?: { code: string; message: string };
+  context?: Record<string, unknown>;
+}
+
+export type IdempotentOutcome<R> =
+  | { status: 'executed'; result: R; record: IdempotencyRecord<R> }
+  | { status: 'duplicate'; result: R; record: IdempotencyRecord<R> }
+  | { status: 'in-progress'; record: IdempotencyRecord<R> };
+
+export interface IdempotentOptions<R> {
+  store: RecordStore;
+  recordKey: string;
+  idempotencyKey: string;
+  /** Set for HTTP Idempotency-Key: the same key with another body is refused. */
+  payloadHash?: string;
+  /** How long an IN_PROGRESS record holds others off: the invocation's remaining time. */
+  inProgressTtlMs: number;
+  /** How long a COMPLETED record counts; undefined = forever (job records for uploads). */
+  completedTtlMs?: number;
+  context?: Record<string, unknown>;
+  now?: () => Date;
+  execute: () => Promise<R>;
+  /** True for errors after which the work may have happened (never resent automatically). */
+  isOutcomeUnknown: (error: unknown) => boolean;
+}
+
+/** Records deleted or replaced between our create and read are re-examined a few times, then reported. */
+const MAX_RACE_ROUNDS = 3;
+
+export async function runIdempotent<R>(options: IdempotentOptions<R>): Promise<IdempotentOutcome<R>> {
+  const { store, recordKey } = options;
+  const now = options.now ?? (() => new Date());
+
+  for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
+    const fresh = newInProgressRecord(options, now());
+    if (await store.createIfAbsent(recordKey, fresh)) {
+      return execute(options, fresh);
+    }
+
+    const existing = await store.get<IdempotencyRecord<R>>(recordKey);
+    if (!existing) continue; // its owner failed and deleted it: try to create again
+
+    if (options.payloadHash && existing.payloadHash && existing.payloadHash !== options.payloadHash && !isExpired(existing, now())) {
+      throw new YikeError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used with a different request body', {
+        statusCode: 422,
+      });
+    }
+    if (!isExpired(existing, now())) {
+      if (existing.status === 'COMPLETED') return { status: 'duplicate', result: existing.result as R, record: existing };
+      if (existing.status === 'IN_PROGRESS') return { status: 'in-progress', record: existing };
+      throw outcomeUnknownError(recordKey, existing);
+    }
+
+    // Expired: exactly one taker may replace it, decided by a conditional create of a lock named after
+    // the record's owner (two takers of the same stale record race on the same lock name).
+    const lockKey = `${recordKey}.takeover-${existing.owner}`;
+    if (!(await store.createIfAbsent(lockKey, { takenAt: now().toISOString() }))) {
+      return { status: 'in-progress', record: existing };
+    }
+    try {
+      const replacement = newInProgressRecord(options, now());
+      await store.put(recordKey, replacement);
+      return await execute(options, replacement);
+    } finally {
+      await store.delete(lockKey).catch(() => undefined);
+    }
+  }
+  throw new YikeError('IDEMPOTENCY_RACE', `The record ${recordKey} kept changing while being claimed; try again`, { retryable: true });
+}
+
+function newInProgressRecord<R>(options: IdempotentOptions<R>, at: Date): IdempotencyRecord<R> {
+  return {
+    schemaVersion: 1,
+    status: 'IN_PROGRESS',
+    idempotencyKey: options.idempotencyKey,
+    payloadHash: options.payloadHash,
+    owner: randomUUID(),
+    startedAt: at.toISOString(),
+    inProgressExpiresAt: new Date(at.getTime() + options.inProgressTtlMs).toISOString(),
+    context: options.context,
+  };
+}
+
+async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRecord<R>): Promise<IdempotentOutcome<R>> {
+  const now = options.now ?? (() => new Date());
+  let result: R;
+  try {
+    result = await options.execute();
+  } catch (error) {
+    if (options.isOutcomeUnknown(error)) {
+      const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
+      await options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described });
+    } else {
+      await options.store.delete(options.recordKey);
+    }
+    throw error;
+  }
+  const completedAt = now();
+  const completed: IdempotencyRecord<R> = {
+    ...claimed,
+    status: 'COMPLETED',
+    inProgressExpiresAt: undefined,
+    completedAt: completedAt.toISOString(),
+    expiresAt: options.completedTtlMs === undefined ? undefined : new Date(completedAt.getTime() + options.completedTtlMs).toISOString(),
+    result,
+  };
+  await options.store.put(options.recordKey, completed);
+  return { status: 'executed', result, record: completed };
+}
+
+export function isExpired(record: IdempotencyRecord, at: Date): boolean {
+  const deadline = record.status === 'IN_PROGRESS' ? record.inProgressExpiresAt : record.expiresAt;
+  return deadline !== undefined && Date.parse(deadline) <= at.getTime();
+}
+
+function outcomeUnknownError(recordKey: string, record: IdempotencyRecord): YikeError {
+  return new YikeError(
+    'OUTCOME_UNKNOWN',
+    `An earlier submit for this input got no answer from ICE (${record.error?.code ?? 'unknown'}) and may have created a job; ` +
+      `check ICE, then delete the record ${recordKey} to submit again`,
+    { statusCode: 409 },
+  );
+}

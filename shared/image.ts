@@ -1,0 +1,48 @@
+import type { Config } from './config';
+import type { CredentialsProvider } from './credentials';
+import { createOssClient, encodeObjectKey, publicObjectUrl } from './oss/client';
+
+/** Where the input image is: an OSS object, or a URL the caller already vetted. */
+export type ImageSource = { kind: 'oss'; bucket: string; key: string } | { kind: 'url'; url: string };
+
+export function describeImageSource(source: ImageSource): string {
+  return source.kind === 'oss' ? `oss://${source.bucket}/${source.key}` : source.url;
+}
+
+/** Margin kept between a signed URL's expiry and the STS token's, for clock skew. */
+const TOKEN_EXPIRY_MARGIN_SECONDS = 60;
+
+/**
+ * The one seam that turns an image source into the value put in AppParams. Modes: the plain OSS URL
+ * (default; what ICE documents for same-region objects), a CDN URL, or a URL signed with the role's
+ * credentials. A media-id mode (RegisterMediaInfo first) would be added here, without touching handlers.
+ */
+export interface ImageReferenceBuilder {
+  reference(source: ImageSource, now?: Date): Promise<string>;
+}
+
+export function createImageReferenceBuilder(config: Config['oss'], credentials: CredentialsProvider): ImageReferenceBuilder {
+  return {
+    async reference(source, now = new Date()) {
+      if (source.kind === 'url') return source.url;
+      switch (config.imageUrlMode) {
+        case 'public':
+          return publicObjectUrl(source.bucket, config.region, source.key);
+        case 'cdn':
+          return `${config.cdnBaseUrl}/${encodeObjectKey(source.key)}`;
+        case 'signed': {
+          const creds = credentials();
+          const expires = signedUrlLifetimeSeconds(config.signedUrlExpiresSeconds, creds.expiresAt, now);
+          return createOssClient(config, creds, source.bucket).signatureUrl(source.key, { expires, method: 'GET' });
+        }
+      }
+    },
+  };
+}
+
+/** A signed URL made with STS credentials dies with the token: never ask for a longer life than it has. */
+export function signedUrlLifetimeSeconds(configured: number, tokenExpiresAt: Date | undefined, now: Date): number {
+  if (!tokenExpiresAt) return configured;
+  const tokenLeft = Math.floor((tokenExpiresAt.getTime() - now.getTime()) / 1000) - TOKEN_EXPIRY_MARGIN_SECONDS;
+  return Math.max(1, Math.min(configured, tokenLeft));
+}

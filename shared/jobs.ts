@@ -1,0 +1,47 @@
+import { buildAppParams, type AppRegistry } from './apps';
+import type { IceClient } from './ice/client';
+import type { ImageReferenceBuilder, ImageSource } from './image';
+import { InputError } from './errors';
+
+/** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
+export interface JobRequest {
+  /** Friendly name (female/male) or AppId; falls back to the configured default. */
+  app?: string;
+  image: ImageSource;
+  productionId?: string;
+  folderId?: string;
+}
+
+export interface SubmittedJob {
+  jobId: string;
+  requestId: string;
+  appId: string;
+}
+
+export interface JobDependencies {
+  ice: IceClient;
+  apps: AppRegistry;
+  images: ImageReferenceBuilder;
+  defaults: { app?: string; productionId?: string; folderId?: string };
+}
+
+/** Resolves the app first so a bad app name fails before anything is signed or sent. */
+export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDependencies, 'apps' | 'defaults'>) {
+  const name = request.app ?? deps.defaults.app;
+  if (!name) {
+    throw new InputError('APP_REQUIRED', 'app: no app given and DEFAULT_APP is not set', [{ path: 'app', message: 'required' }]);
+  }
+  return deps.apps.resolve(name, request.app ? 'app' : 'DEFAULT_APP');
+}
+
+export async function submitJob(request: JobRequest, deps: JobDependencies): Promise<SubmittedJob> {
+  const app = resolveApp(request, deps);
+  const imageReference = await deps.images.reference(request.image);
+  const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({
+    appId: app.appId,
+    appParams: buildAppParams(app, imageReference),
+    productionId: request.productionId ?? deps.defaults.productionId,
+    folderId: request.folderId ?? deps.defaults.folderId,
+  });
+  return { jobId, requestId, appId: app.appId };
+}

@@ -1,0 +1,39 @@
+import type OSS from 'ali-oss';
+import type { Config } from '../config';
+import type { Credentials } from '../credentials';
+
+export type OssClient = OSS;
+
+/**
+ * ali-oss client for one bucket. ali-oss (and urllib under it) is large, so it is required lazily:
+ * functions that never touch OSS on a given path do not pay for loading it at cold start.
+ */
+export function createOssClient(config: Config['oss'], credentials: Credentials, bucket: string, timeoutMs = 10_000): OSS {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OssConstructor = require('ali-oss') as typeof OSS;
+  return new OssConstructor({
+    region: `oss-${config.region}`,
+    // Unset: ali-oss derives https://<bucket>.oss-<region>.aliyuncs.com. Set: the local OSS endpoint (path-style for an IP).
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    secure: config.endpoint ? config.endpoint.startsWith('https://') : true,
+    bucket,
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+    stsToken: credentials.securityToken,
+    timeout: timeoutMs,
+  });
+}
+
+/** Path of an object in a URL: each segment percent-encoded as UTF-8, "/" kept. */
+export function encodeObjectKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+/** https://<bucket>.oss-<region>.aliyuncs.com/<key>: the plain object URL ICE accepts in its own region. */
+export function publicObjectUrl(bucket: string, region: string, key: string): string {
+  return `https://${bucket}.oss-${region}.aliyuncs.com/${encodeObjectKey(key)}`;
+}
+
+export function ossDomain(bucket: string, region: string): string {
+  return `${bucket}.oss-${region}.aliyuncs.com`;
+}

@@ -1,0 +1,73 @@
+import { createAppRegistry, type AppRegistry } from './apps';
+import { loadConfig, type Config } from './config';
+import { resolveCredentials, type CredentialsProvider } from './credentials';
+import { createIceClient, type IceClient } from './ice/client';
+import { createImageReferenceBuilder, type ImageReferenceBuilder } from './image';
+import type { JobDependencies } from './jobs';
+import { createOssRecordStore, type RecordStore } from './idempotency/store';
+import { createOssClient } from './oss/client';
+import { createLogger, type Logger, type LogSink } from './logger';
+
+/** The FC 3.0 context fields we use (events/fc3-context.json). */
+export interface InvocationContext {
+  requestId?: string;
+  credentials?: unknown;
+  function?: { name?: string; timeout?: number };
+  region?: string;
+  retryCount?: number;
+}
+
+export interface Services extends JobDependencies {
+  config: Config;
+  logger: Logger;
+  credentials: CredentialsProvider;
+  ice: IceClient;
+  apps: AppRegistry;
+  images: ImageReferenceBuilder;
+}
+
+/**
+ * Wires the domain for one invocation. Config is parsed once per instance (per env object); credentials
+ * are read from this invocation's context, because FC rotates the role's STS token between invocations.
+ */
+export function createServices(options: { env?: NodeJS.ProcessEnv; context?: InvocationContext; sink?: LogSink; fields?: Record<string, unknown> } = {}): Services {
+  const env = options.env ?? process.env;
+  const config = loadConfig(env);
+  const logger = createLogger({
+    level: config.logLevel,
+    sink: options.sink,
+    fields: { requestId: options.context?.requestId, function: options.context?.function?.name, ...options.fields },
+  });
+  // Read on every call (cheap) so a refresh after InvalidSecurityToken.Expired sees new values.
+  const credentials: CredentialsProvider = () => resolveCredentials({ context: options.context, env });
+  return {
+    config,
+    logger,
+    credentials,
+    ice: createIceClient({ config: config.ice, credentials, logger }),
+    apps: createAppRegistry(config.apps),
+    images: createImageReferenceBuilder(config.oss, credentials),
+    defaults: config.defaults,
+  };
+}
+
+/** FC gives the timeout (seconds) but no remaining-time call: the deadline is start + timeout. */
+const DEFAULT_TIMEOUT_SECONDS = 60;
+
+export function remainingTimeFrom(context: InvocationContext | undefined, startedAtMs: number): () => number {
+  const deadlineMs = startedAtMs + (context?.function?.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  return () => deadlineMs - Date.now();
+}
+
+/** Record stores per bucket for one invocation, signed with this invocation's credentials. */
+export function recordStoresFor(services: Services): (bucket: string) => RecordStore {
+  const stores = new Map<string, RecordStore>();
+  return (bucket) => {
+    let store = stores.get(bucket);
+    if (!store) {
+      store = createOssRecordStore(createOssClient(services.config.oss, services.credentials(), bucket));
+      stores.set(bucket, store);
+    }
+    return store;
+  };
+}

@@ -1,0 +1,189 @@
+import { createHash } from 'node:crypto';
+import { describeError, IceError, isYikeError, YikeError } from './errors';
+import type { ObjectCreated, WorkItem } from './events/parse';
+import type { JobRequestBody } from './events/schemas';
+import { runIdempotent } from './idempotency/idempotent';
+import type { RecordStore } from './idempotency/store';
+import { assertImageAllowed, type ImagePolicy } from './image-policy';
+import type { ImageSource } from './image';
+import { resolveApp, submitJob, type JobRequest } from './jobs';
+import type { Services } from './services';
+
+/** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
+export interface SubmissionResult {
+  submitted: { source: string; jobId: string; requestId: string; appId: string }[];
+  skipped: { source: string; reason: SkipReason; jobId?: string }[];
+  failed: { source: string; code: string; message: string; retryable: boolean }[];
+}
+
+export type SkipReason =
+  | 'event-not-handled'
+  | 'records-prefix'
+  | 'not-an-image'
+  | 'empty-object'
+  | 'no-app-route'
+  | 'duplicate'
+  | 'in-progress';
+
+export interface SubmissionDependencies {
+  services: Services;
+  /** Record store for a bucket (job records live in RECORDS_BUCKET, or beside the object). */
+  recordStore: (bucket: string) => RecordStore;
+  /** Enforced for pipeline events when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are configured. */
+  imagePolicy?: ImagePolicy;
+  /** Time left in this invocation: how long an IN_PROGRESS record holds others off. */
+  remainingTimeMs: () => number;
+  now?: () => Date;
+}
+
+/** Work items processed at once: ICE calls are I/O bound, but a burst should not trip its throttling. */
+const ITEM_CONCURRENCY = 4;
+/** OSS keys are at most 1023 bytes; longer record keys fall back to a hash of the object key. */
+const MAX_OSS_KEY_BYTES = 1023;
+
+export async function processWorkItems(items: WorkItem[], deps: SubmissionDependencies): Promise<SubmissionResult> {
+  const result: SubmissionResult = { submitted: [], skipped: [], failed: [] };
+  const outcomes = await mapWithConcurrency(items, ITEM_CONCURRENCY, (item) => processItem(item, deps));
+  for (const outcome of outcomes) {
+    if (outcome.type === 'submitted') result.submitted.push(outcome.entry);
+    else if (outcome.type === 'skipped') result.skipped.push(outcome.entry);
+    else result.failed.push(outcome.entry);
+  }
+  return result;
+}
+
+type ItemOutcome =
+  | { type: 'submitted'; entry: SubmissionResult['submitted'][number] }
+  | { type: 'skipped'; entry: SubmissionResult['skipped'][number] }
+  | { type: 'failed'; entry: SubmissionResult['failed'][number] };
+
+async function processItem(item: WorkItem, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const logger = deps.services.logger.child({ source: item.source });
+  try {
+    if (item.kind === 'invalid') throw item.error;
+    const outcome = item.kind === 'object' ? await processObject(item.object, item.source, deps) : await processRequest(item.request, item.source, deps);
+    if (outcome.type === 'submitted') logger.info('job submitted', { ...outcome.entry });
+    else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
+    return outcome;
+  } catch (error) {
+    const described = describeError(error);
+    logger.error('item failed', { ...described, details: isYikeError(error) ? error.details : undefined });
+    return { type: 'failed', entry: { source: item.source, code: described.code, message: described.message, retryable: described.retryable } };
+  }
+}
+
+/** Why an uploaded object is not submitted, or undefined when it should be. */
+export function skipReasonForObject(object: ObjectCreated, config: Services['config']): SkipReason | undefined {
+  if (!config.uploads.eventNames.includes(object.eventName)) return 'event-not-handled';
+  // Recursion guard: our own job records are written into buckets we may be listening to.
+  if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
+  const lowerKey = object.key.toLowerCase();
+  if (!config.uploads.imageSuffixes.some((suffix) => lowerKey.endsWith(suffix))) return 'not-an-image';
+  if (object.size === 0) return 'empty-object';
+  return undefined;
+}
+
+/** The app for a key: the longest APP_ROUTES prefix that matches, else DEFAULT_APP. */
+export function appForKey(key: string, config: Services['config']): string | undefined {
+  let best: { prefix: string; app: string } | undefined;
+  for (const [prefix, app] of Object.entries(config.uploads.appRoutes)) {
+    if (key.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, app };
+  }
+  return best?.app ?? config.defaults.app;
+}
+
+/** Where the job record of one upload (bucket + key + eTag) lives. */
+export function objectRecordKey(prefix: string, object: Pick<ObjectCreated, 'bucket' | 'key' | 'eTag'>): string {
+  const direct = `${prefix}objects/${object.bucket}/${object.key}@${object.eTag}.json`;
+  if (Buffer.byteLength(direct) <= MAX_OSS_KEY_BYTES) return direct;
+  return `${prefix}objects/${object.bucket}/sha256-${sha256(object.key)}@${object.eTag}.json`;
+}
+
+export function objectRecordPrefix(prefix: string, bucket: string, key: string): string {
+  const direct = `${prefix}objects/${bucket}/${key}@`;
+  return Buffer.byteLength(direct) + 64 <= MAX_OSS_KEY_BYTES ? direct : `${prefix}objects/${bucket}/sha256-${sha256(key)}@`;
+}
+
+async function processObject(object: ObjectCreated, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const { config } = deps.services;
+  const skip = skipReasonForObject(object, config);
+  if (skip) return { type: 'skipped', entry: { source, reason: skip } };
+  const app = appForKey(object.key, config);
+  if (!app) return { type: 'skipped', entry: { source, reason: 'no-app-route' } };
+  // An APP_ROUTES value naming an unknown app is a deployment error: fail (and so retry/dead-letter) loudly.
+  resolveApp({ app }, deps.services);
+
+  return submitOnce(
+    {
+      store: deps.recordStore(config.records.bucket ?? object.bucket),
+      recordKey: objectRecordKey(config.records.prefix, object),
+      idempotencyKey: `${source}#${object.eTag}`,
+      context: { bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size, eventName: object.eventName, eventTime: object.eventTime },
+    },
+    { app, image: { kind: 'oss', bucket: object.bucket, key: object.key } },
+    source,
+    deps,
+  );
+}
+
+async function processRequest(body: JobRequestBody, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const { config } = deps.services;
+  const image: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  if (deps.imagePolicy && (config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0)) {
+    assertImageAllowed(image, deps.imagePolicy);
+  }
+  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
+  resolveApp(request, deps.services);
+  const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
+  const recordsBucket = config.records.bucket ?? (body.image?.bucket);
+  if (!recordsBucket) {
+    throw new YikeError('RECORDS_BUCKET_REQUIRED', 'RECORDS_BUCKET must be set to keep idempotency records for imageUrl pipeline events');
+  }
+  return submitOnce(
+    {
+      store: deps.recordStore(recordsBucket),
+      recordKey: `${config.records.prefix}pipeline/${sha256(identity)}.json`,
+      idempotencyKey: identity,
+      completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
+      context: { source },
+    },
+    request,
+    source,
+    deps,
+  );
+}
+
+async function submitOnce(
+  record: { store: RecordStore; recordKey: string; idempotencyKey: string; completedTtlMs?: number; context: Record<string, unknown> },
+  request: JobRequest,
+  source: string,
+  deps: SubmissionDependencies,
+): Promise<ItemOutcome> {
+  const outcome = await runIdempotent({
+    ...record,
+    inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
+    now: deps.now,
+    execute: () => submitJob(request, deps.services),
+    isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+  });
+  if (outcome.status === 'executed') return { type: 'submitted', entry: { source, ...outcome.result } };
+  if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
+  return { type: 'skipped', entry: { source, reason: 'in-progress' } };
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function mapWithConcurrency<T, R>(items: T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await worker(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+  return results;
+}

@@ -1,0 +1,88 @@
+import { loadConfig, parseConfig } from '../../shared/config';
+import { ConfigError } from '../../shared/errors';
+
+describe('configuration from environment variables', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    // Act
+    const config = parseConfig({});
+
+    // Assert
+    expect(config.ice).toEqual({
+      region: 'cn-shanghai',
+      endpoint: 'ice.cn-shanghai.aliyuncs.com',
+      protocol: 'https',
+      apiVersion: '2020-11-09',
+      readTimeoutMs: 10_000,
+      connectTimeoutMs: 5_000,
+      retry: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 },
+    });
+    expect(config.records).toEqual({ prefix: '.yike-jobs/', bucket: undefined });
+    expect(config.uploads.imageSuffixes).toEqual(['.jpg', '.jpeg', '.png', '.webp']);
+    expect(config.uploads.eventNames).toEqual(['PutObject', 'PostObject', 'CompleteMultipartUpload', 'CopyObject']);
+    expect(config.oss).toMatchObject({ region: 'cn-shanghai', endpoint: undefined, imageUrlMode: 'public', keyEncoding: 'plain' });
+    expect(config.http).toMatchObject({ authTokens: [], allowedBuckets: [], maxBodyBytes: 16_384, idempotencyTtlSeconds: 86_400 });
+  });
+
+  it('points the ICE client at ICE_ENDPOINT with its protocol for local runs', () => {
+    // Act
+    const config = parseConfig({ ICE_ENDPOINT: 'http://127.0.0.1:9100', ICE_REGION: 'cn-beijing' });
+
+    // Assert
+    expect(config.ice).toMatchObject({ endpoint: '127.0.0.1:9100', protocol: 'http', region: 'cn-beijing' });
+  });
+
+  it('derives the ICE host from ICE_REGION when no endpoint is given', () => {
+    expect(parseConfig({ ICE_REGION: 'ap-southeast-1' }).ice.endpoint).toBe('ice.ap-southeast-1.aliyuncs.com');
+  });
+
+  it('parses lists, JSON maps and event names written the way the trigger config writes them', () => {
+    // Act
+    const config = parseConfig({
+      ALLOWED_BUCKETS: ' yike-uploads , other-bucket ,',
+      APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"sys-ao-smith-2"}',
+      YIKE_APPS: '{"my-yike-app":"LoadImage.1.SourceImage"}',
+      IMAGE_SUFFIXES: '.JPG,.heic',
+      EVENT_NAMES: 'oss:ObjectCreated:PutObject,ObjectCreated:PostObject',
+    });
+
+    // Assert
+    expect(config.http.allowedBuckets).toEqual(['yike-uploads', 'other-bucket']);
+    expect(config.uploads.appRoutes).toEqual({ 'uploads/female/': 'female', 'uploads/male/': 'sys-ao-smith-2' });
+    expect(config.apps).toEqual({ 'my-yike-app': 'LoadImage.1.SourceImage' });
+    expect(config.uploads.imageSuffixes).toEqual(['.jpg', '.heic']);
+    expect(config.uploads.eventNames).toEqual(['PutObject', 'PostObject']);
+  });
+
+  it.each([
+    [{ ICE_REGION: 'Shanghai' }, 'ICE_REGION'],
+    [{ ICE_ENDPOINT: 'ftp://example.com' }, 'ICE_ENDPOINT'],
+    [{ ICE_READ_TIMEOUT_MS: 'soon' }, 'ICE_READ_TIMEOUT_MS'],
+    [{ ICE_MAX_ATTEMPTS: '0' }, 'ICE_MAX_ATTEMPTS'],
+    [{ APP_ROUTES: '{not json' }, 'APP_ROUTES'],
+    [{ IMAGE_URL_MODE: 'magic' }, 'IMAGE_URL_MODE'],
+    [{ RECORDS_PREFIX: 'no-slash' }, 'RECORDS_PREFIX'],
+    [{ IMAGE_SUFFIXES: 'jpg' }, 'IMAGE_SUFFIXES'],
+    [{ IMAGE_URL_MODE: 'cdn' }, 'CDN_BASE_URL'],
+  ])('fails fast naming the variable when %j is invalid', (env, variable) => {
+    // Act
+    const act = () => parseConfig(env as NodeJS.ProcessEnv);
+
+    // Assert
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(new RegExp(`^Invalid configuration: .*${variable}: `));
+  });
+
+  it('parses each environment object once', () => {
+    // Arrange
+    const env = { ICE_REGION: 'cn-hangzhou' };
+
+    // Act
+    const first = loadConfig(env);
+    env.ICE_REGION = 'cn-beijing';
+    const second = loadConfig(env);
+
+    // Assert
+    expect(second).toBe(first);
+    expect(second.ice.region).toBe('cn-hangzhou');
+  });
+});
