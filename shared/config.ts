@@ -99,6 +99,12 @@ export const envSchema = z.object({
   MAX_BODY_BYTES: positiveInt(16 * 1024, 1024 * 1024),
   IDEMPOTENCY_TTL_SECONDS: positiveInt(24 * 3_600, 30 * 24 * 3_600),
 
+  /** Invoking deployed FC 3.0 functions (backfill): API 2023-03-30 at <account>.<region>.fc.aliyuncs.com. */
+  FC_REGION: optionalString.pipe(region.optional()),
+  FC_ACCOUNT_ID: optionalString.pipe(z.string().regex(/^\d{6,32}$/, 'must be the numeric account id').optional()),
+  FC_ENDPOINT: endpointUrl,
+  SUBMIT_FUNCTION_NAME: z.string().min(1).max(128).default('yike-oss-submit'),
+
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 
@@ -135,6 +141,14 @@ export interface Config {
     maxBodyBytes: number;
     idempotencyTtlSeconds: number;
   };
+  fc: {
+    region: string;
+    accountId?: string;
+    /** host[:port]; undefined until FC_ENDPOINT or FC_ACCOUNT_ID is set. */
+    endpoint?: string;
+    protocol: 'http' | 'https';
+    submitFunctionName: string;
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -159,6 +173,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ]);
   }
   const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
+  const fcRegion = e.FC_REGION ?? e.ICE_REGION;
+  const fcEndpoint =
+    e.FC_ENDPOINT || e.FC_ACCOUNT_ID ? splitEndpoint(e.FC_ENDPOINT, `${e.FC_ACCOUNT_ID}.${fcRegion}.fc.aliyuncs.com`) : undefined;
   return {
     ice: {
       region: e.ICE_REGION,
@@ -186,6 +203,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       allowedImageHosts: e.ALLOWED_IMAGE_HOSTS,
       maxBodyBytes: e.MAX_BODY_BYTES,
       idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    },
+    fc: {
+      region: fcRegion,
+      accountId: e.FC_ACCOUNT_ID,
+      endpoint: fcEndpoint?.endpoint,
+      protocol: fcEndpoint?.protocol ?? 'https',
+      submitFunctionName: e.SUBMIT_FUNCTION_NAME,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -46,6 +46,14 @@ export interface IceClientOptions extends RetryHooks {
   logger?: Logger;
 }
 
+/**
+ * No keep-alive: a pooled socket that ICE (or its load balancer) closed while the FC instance was frozen
+ * fails with ECONNRESET when reused, and for a submit that is an unknown outcome we must not resend.
+ * A fresh connection per call costs a handshake and removes that ambiguity. (openapi-client 0.4.x does not
+ * pass `runtime.keepAlive` down to its HTTP layer, so the header is the way to say it; it is not signed.)
+ */
+const NO_KEEP_ALIVE = { connection: 'close' };
+
 /** The security token expired mid-flight: fetch credentials again and resend once. */
 const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
 
@@ -127,7 +135,12 @@ export function createIceClient(options: IceClientOptions): IceClient {
             refreshedCredentials = true;
             cached = undefined;
             // ICE rejected the request, so resending it with fresh credentials cannot duplicate a job.
-            throw new IceError(error.code, error.message, 'rejected', { ...error, retryable: true, cause: raw });
+            throw new IceError(error.code, error.message, 'rejected', {
+              statusCode: error.statusCode,
+              requestId: error.requestId,
+              retryable: true,
+              cause: raw,
+            });
           }
           throw error;
         }
@@ -152,12 +165,12 @@ export function createIceClient(options: IceClientOptions): IceClient {
       }
       if (input.productionId) body.ProductionId = input.productionId;
       if (input.folderId) body.FolderId = input.folderId;
-      const response = parseBody(submitResponseSchema, await call('SubmitYikeAIAppJob', new OpenApiRequest({ body }), false), 'SubmitYikeAIAppJob');
+      const response = parseBody(submitResponseSchema, await call('SubmitYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body }), false), 'SubmitYikeAIAppJob');
       return { requestId: response.RequestId, jobId: response.JobId };
     },
 
     async getYikeAIAppJob(jobId) {
-      const body = await call('GetYikeAIAppJob', new OpenApiRequest({ query: { JobId: jobId } }), true);
+      const body = await call('GetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobId: jobId } }), true);
       return toJob(parseBody(getJobResponseSchema, body, 'GetYikeAIAppJob'));
     },
   };

@@ -1,0 +1,639 @@
+/**
+ * A local stand-in for the ICE (Intelligent Media Services, API 2020-11-09) RPC endpoint, limited to the Yike AI app
+ * job APIs this project calls. It is a real HTTP server on 127.0.0.1 that checks what ICE checks: the ACS3-HMAC-SHA256
+ * signature (local/acs3.ts), the STS token, version, action and the request fields.
+ *
+ * Sources:
+ * - [REF]     /work/shared/reference/README.md (ICE API, how @alicloud/openapi-client 0.4.15 sends requests, error codes).
+ * - [GETJOB]  GetYikeAIAppJob API reference, https://help.aliyun.com/zh/ims/developer-reference/api-ice-2020-11-09-getyikeaiappjob,
+ *             and GetYikeAIAppJobResponseBody of the ice20201109 SDKs: the job fields sit at the TOP LEVEL of the answer,
+ *             next to RequestId (no wrapper object, unlike GetMediaProducingJob's "MediaProducingJob").
+ * - [BATCH]   BatchGetYikeAIAppJobResponseBody (ice20201109 SDKs; API reference api-ice-2020-11-09-batchgetyikeaiappjob):
+ *             {RequestId, JobList[]}, each item with AppInputConfig where GetYikeAIAppJob says AppParams. No field for
+ *             ids that were not found, so unknown ids are left out of JobList.
+ * - [IMSERR]  ICE/IMS error code table, https://help.aliyun.com/document_detail/197855.html: MissingParameter and
+ *             InvalidParameter (400) with their messages, ResourceNotFound (404), InternalError (500).
+ * - [COMMON]  Alibaba Cloud OpenAPI common error codes (help.aliyun.com document 53438; developer.aliyun.com/ask/278265):
+ *             InvalidApi.NotFound (404), Invalid{ParameterName} / Missing{ParameterName} (400), Throttling.User (400),
+ *             UnsupportedHTTPMethod.
+ * - [ERRBODY] Error body {RequestId, HostId, Code, Message, Recommend} as IMM documents it ("Error handling").
+ * Anything marked "local assumption" is not documented anywhere we found.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { NonceCache, verifyAcs3Request, type Acs3Secret } from './acs3';
+
+export interface LocalCredential {
+  accessKeyId: string;
+  accessKeySecret: string;
+  securityToken?: string;
+  expiresAt?: Date;
+}
+
+export interface IceServerOptions {
+  /** Default 0: the OS picks a free port. */
+  port?: number;
+  /** Default DEFAULT_LOCAL_CREDENTIALS. */
+  credentials?: readonly LocalCredential[];
+  /** Known AppIds and the AppParams key that must hold the image. Default DEFAULT_LOCAL_APPS. */
+  apps?: Record<string, { imageKey: string }>;
+  /** GetYikeAIAppJob reports Finished this long after the submit. Default 3000. */
+  finishAfterMs?: number;
+  /** Longest AppParams accepted, in characters. Default DEFAULT_MAX_APP_PARAMS_LENGTH (a local assumption). */
+  maxAppParamsLength?: number;
+  /** One structured line per request. Never receives secrets, tokens or Authorization headers. Default: silent. */
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface AcceptedJob {
+  jobId: string;
+  requestId: string;
+  appId: string;
+  /** AppParams parsed; {} when the request had none. */
+  appParams: Record<string, unknown>;
+  /** AppParams exactly as received; '' when the request had none. */
+  appParamsRaw: string;
+  productionId?: string;
+  folderId?: string;
+  accessKeyId: string;
+  /** Where AppId came from (the other fields may come from either place). */
+  fieldsFrom: 'body' | 'query';
+  receivedAt: string;
+}
+
+export interface ReceivedCall {
+  action: string | undefined;
+  version: string | undefined;
+  method: string;
+  /** Query and form fields merged; values of secret-looking names are redacted. */
+  fields: Record<string, string>;
+  /** 0 when the connection was dropped without an answer (dropNext). */
+  status: number;
+  code?: string;
+  requestId: string;
+}
+
+export interface LocalIceServer {
+  /** http://127.0.0.1:PORT */
+  readonly url: string;
+  /** 127.0.0.1:PORT, what openapi-client's Config.endpoint takes (with protocol 'http'). */
+  readonly endpoint: string;
+  readonly port: number;
+  jobs(): AcceptedJob[];
+  calls(): ReceivedCall[];
+  /**
+   * Injected failures for the next RPC requests (inspection routes do not count). Each call queues `count` one-request
+   * faults behind those already queued, so throttleNext(1) then failNext(1, ...) throttles one request and fails the next.
+   */
+  faults: {
+    /** Answer 400 with `code` (default Throttling.User, 400 per [COMMON]) and create nothing. */
+    throttleNext(count: number, code?: string): void;
+    /** Answer `status` with `code` (or with an HTML body when nonJsonBody) and create nothing. */
+    failNext(count: number, status: number, code: string, opts?: { nonJsonBody?: boolean }): void;
+    /** Process the request normally (a submit DOES create its job) and answer `ms` later. */
+    delayNext(count: number, ms: number): void;
+    /** Read the request, then destroy the connection without answering or processing (no job). */
+    dropNext(count: number): void;
+  };
+  /** Forgets jobs, calls, pending faults and seen nonces. */
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export const ICE_API_VERSION = '2020-11-09';
+export const ICE_ACTIONS = { submit: 'SubmitYikeAIAppJob', get: 'GetYikeAIAppJob', batchGet: 'BatchGetYikeAIAppJob' } as const;
+
+/** One STS triple, the shape FC hands a function in context.credentials [REF]. Values are made up. */
+export const DEFAULT_LOCAL_CREDENTIALS: readonly LocalCredential[] = Object.freeze([
+  { accessKeyId: 'STS.LocalDevAccessKeyId', accessKeySecret: 'local-dev-secret', securityToken: 'local-dev-security-token' },
+]);
+
+/** Both AOSmith apps take {"LoadImage.1.TargetImage": "<image>"} [REF]. */
+export const DEFAULT_LOCAL_APPS: Readonly<Record<string, { imageKey: string }>> = Object.freeze({
+  'sys-ao-smith-1': { imageKey: 'LoadImage.1.TargetImage' },
+  'sys-ao-smith-2': { imageKey: 'LoadImage.1.TargetImage' },
+});
+
+export const DEFAULT_FINISH_AFTER_MS = 3000;
+/** Local assumption: ICE documents no limit for AppParams; 4096 characters is ample for one image reference. */
+export const DEFAULT_MAX_APP_PARAMS_LENGTH = 4096;
+/** Local assumption: ICE documents no limit for ProductionId / FolderId; real ids are far shorter. */
+export const MAX_ID_FIELD_LENGTH = 128;
+/** Local assumption: larger request bodies are refused (the four fields fit in a few KiB). */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+const LOOPBACK_HOST = '127.0.0.1';
+/** The region endpoint that ICE puts in HostId [ERRBODY]. */
+const HOST_ID = 'ice.cn-shanghai.aliyuncs.com';
+const RECOMMEND_URL = 'https://api.aliyun.com/troubleshoot';
+const RECOMMEND_PRODUCT = 'ICE';
+const RPC_PATH = '/';
+const INSPECTION_PREFIX = '/__local/';
+const SUPPORTED_METHODS = new Set(['GET', 'POST']);
+const JSON_CONTENT_TYPE = 'application/json;charset=utf-8';
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+const HTML_CONTENT_TYPE = 'text/html;charset=utf-8';
+/** Alibaba gateways echo the request id in this header as well as in the body. */
+const REQUEST_ID_HEADER = 'x-acs-request-id';
+const JOB_ID_BYTES = 16;
+const HTTP_OK = 200;
+const HTTP_BAD_REQUEST = 400;
+const HTTP_NOT_FOUND = 404;
+/** [COMMON] lists UnsupportedHTTPMethod as 403 in one table and 400 in another; we follow the first. */
+const HTTP_FORBIDDEN = 403;
+const HTTP_PAYLOAD_TOO_LARGE = 413;
+/** [COMMON] Throttling.User "Request was denied due to user flow control." is a 400. */
+const THROTTLING_STATUS = 400;
+const DEFAULT_THROTTLING_CODE = 'Throttling.User';
+const MIN_ERROR_STATUS = 400;
+const MAX_ERROR_STATUS = 599;
+/** Status for a dropped connection in calls(): no HTTP status was ever sent. */
+const NO_ANSWER_STATUS = 0;
+/** Share of finishAfterMs a job spends Queuing before it is Executing. Local assumption. */
+const QUEUING_SHARE = 1 / 3;
+/** [GETJOB] examples show times like 2026-02-06T18:53:34.001+08:00 (China Standard Time, milliseconds). */
+const ICE_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
+const ICE_TIME_OFFSET_SUFFIX = '+08:00';
+/** Where the made-up result video of a finished job lives. */
+const OUTPUT_URL_PREFIX = 'https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike';
+/** Field names whose values never go into calls() or the log. */
+const SECRET_FIELD_NAME = /secret|token|signature|password|authorization/i;
+const REDACTED = '[redacted]';
+const JOB_ID_SEPARATOR = ',';
+
+type JobStatus = 'Queuing' | 'Executing' | 'Finished';
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  code?: string;
+}
+
+type Fault =
+  | { kind: 'throttle'; code: string }
+  | { kind: 'fail'; status: number; code: string; nonJsonBody: boolean }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'drop' };
+
+/** An Alibaba-style error, thrown while handling a request and turned into an error body by the caller. */
+class IceApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** [IMSERR] MissingParameter. */
+function missingParameter(name: string): IceApiError {
+  return new IceApiError(HTTP_BAD_REQUEST, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
+}
+
+/** [IMSERR] InvalidParameter, with the reason appended so a failing test says what was wrong. */
+function invalidParameter(name: string, reason: string): IceApiError {
+  return new IceApiError(HTTP_BAD_REQUEST, 'InvalidParameter', `The specified parameter "${name}" is not valid. ${reason}`);
+}
+
+export async function startIceServer(options: IceServerOptions = {}): Promise<LocalIceServer> {
+  const credentials = new Map((options.credentials ?? DEFAULT_LOCAL_CREDENTIALS).map((credential) => [credential.accessKeyId, credential]));
+  const apps = options.apps ?? DEFAULT_LOCAL_APPS;
+  const finishAfterMs = options.finishAfterMs ?? DEFAULT_FINISH_AFTER_MS;
+  const maxAppParamsLength = options.maxAppParamsLength ?? DEFAULT_MAX_APP_PARAMS_LENGTH;
+  const log = options.log ?? (() => undefined);
+
+  const jobs: AcceptedJob[] = [];
+  const calls: ReceivedCall[] = [];
+  let pendingFaults: Fault[] = [];
+  const seenNonces = new NonceCache();
+  const delayedAnswers = new Set<NodeJS.Timeout>();
+
+  const lookupSecret = (accessKeyId: string): Acs3Secret | undefined => credentials.get(accessKeyId);
+  const queue = (count: number, fault: Fault): void => {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+    for (let i = 0; i < count; i += 1) pendingFaults.push(fault);
+  };
+  const faults: LocalIceServer['faults'] = {
+    throttleNext: (count, code = DEFAULT_THROTTLING_CODE) => queue(count, { kind: 'throttle', code }),
+    failNext: (count, status, code, opts) => queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
+    delayNext: (count, ms) => queue(count, { kind: 'delay', ms }),
+    dropNext: (count) => queue(count, { kind: 'drop' }),
+  };
+  const reset = (): void => {
+    jobs.length = 0;
+    calls.length = 0;
+    pendingFaults = [];
+    seenNonces.clear();
+  };
+
+  /** Status and result of a job at `now`, derived from the time since it was submitted. */
+  const jobView = (job: AcceptedJob, now: number, inputFieldName: 'AppParams' | 'AppInputConfig'): Record<string, unknown> => {
+    const submittedAt = Date.parse(job.receivedAt);
+    const startedAt = submittedAt + finishAfterMs * QUEUING_SHARE;
+    const finishedAt = submittedAt + finishAfterMs;
+    const status: JobStatus = now >= finishedAt ? 'Finished' : now >= startedAt ? 'Executing' : 'Queuing';
+    return {
+      JobId: job.jobId,
+      AppId: job.appId,
+      [inputFieldName]: job.appParamsRaw || undefined,
+      ProductionId: job.productionId,
+      FolderId: job.folderId,
+      Status: status,
+      ExecutionStartTime: status === 'Queuing' ? undefined : formatIceTime(startedAt),
+      ExecutionFinishTime: status === 'Finished' ? formatIceTime(finishedAt) : undefined,
+      Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${OUTPUT_URL_PREFIX}/${job.jobId}.mp4` }] } : undefined,
+    };
+  };
+
+  const submit = (fields: Fields, requestId: string, accessKeyId: string, receivedAt: Date): Answer => {
+    const appId = fields.get('AppId');
+    if (!appId) throw missingParameter('AppId');
+    const app = apps[appId.value];
+    if (!app) throw invalidParameter('AppId', `No Yike AI app "${appId.value}" exists.`);
+    const appParamsRaw = fields.get('AppParams')?.value ?? '';
+    const appParams = appParamsRaw === '' ? {} : parseAppParams(appParamsRaw, app.imageKey, maxAppParamsLength);
+    const productionId = optionalId(fields, 'ProductionId');
+    const folderId = optionalId(fields, 'FolderId');
+    const job: AcceptedJob = {
+      jobId: randomBytes(JOB_ID_BYTES).toString('hex'),
+      requestId,
+      appId: appId.value,
+      appParams,
+      appParamsRaw,
+      ...(productionId === undefined ? {} : { productionId }),
+      ...(folderId === undefined ? {} : { folderId }),
+      accessKeyId,
+      fieldsFrom: appId.from,
+      receivedAt: receivedAt.toISOString(),
+    };
+    jobs.push(job);
+    return { status: HTTP_OK, body: { RequestId: requestId, JobId: job.jobId } };
+  };
+
+  const getJob = (fields: Fields, requestId: string, now: Date): Answer => {
+    const jobId = fields.get('JobId');
+    if (!jobId) throw missingParameter('JobId');
+    const job = jobs.find((candidate) => candidate.jobId === jobId.value);
+    // [IMSERR] ResourceNotFound (404) "Resource not found"; which code ICE uses for an unknown Yike job is unverified.
+    if (!job) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no job with JobId "${jobId.value}".`);
+    return { status: HTTP_OK, body: { RequestId: requestId, ...jobView(job, now.getTime(), 'AppParams') } };
+  };
+
+  const batchGetJobs = (fields: Fields, requestId: string, now: Date): Answer => {
+    const wanted = (fields.get('JobIds')?.value ?? '').split(JOB_ID_SEPARATOR).map((id) => id.trim()).filter(Boolean);
+    const found = wanted.flatMap((id) => jobs.filter((job) => job.jobId === id));
+    return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobView(job, now.getTime(), 'AppInputConfig')) } };
+  };
+
+  /** Signature, version, action, then the action itself. Throws IceApiError for every rejection. */
+  const handleRpc = (req: IncomingMessage, url: URL, body: Buffer, requestId: string, receivedAt: Date): Answer => {
+    const method = req.method ?? '';
+    if (!SUPPORTED_METHODS.has(method)) throw new IceApiError(HTTP_FORBIDDEN, 'UnsupportedHTTPMethod', 'This http method not supported.');
+    if (url.pathname !== RPC_PATH) throw apiNotFound();
+    const verdict = verifyAcs3Request({
+      method,
+      path: rawPath(req.url ?? RPC_PATH),
+      query: queryRecord(url.searchParams),
+      headers: req.headers,
+      body,
+      lookupSecret,
+      now: receivedAt,
+      seenNonces,
+    });
+    if (!verdict.ok) throw new IceApiError(verdict.status, verdict.code, verdict.message);
+
+    const version = firstHeader(req, 'x-acs-version');
+    // [COMMON] Missing{ParameterName} / Invalid{ParameterName} for the Version parameter.
+    if (!version) throw new IceApiError(HTTP_BAD_REQUEST, 'MissingVersion', 'Version is mandatory for this action.');
+    if (version !== ICE_API_VERSION) throw new IceApiError(HTTP_BAD_REQUEST, 'InvalidVersion', `Specified parameter Version is not valid: ICE speaks ${ICE_API_VERSION}.`);
+    const action = firstHeader(req, 'x-acs-action');
+    if (!action) throw new IceApiError(HTTP_BAD_REQUEST, 'MissingAction', 'Action is mandatory for this action.');
+
+    const fields = readFields(url.searchParams, body, firstHeader(req, 'content-type'));
+    switch (action) {
+      case ICE_ACTIONS.submit:
+        return submit(fields, requestId, verdict.accessKeyId, receivedAt);
+      case ICE_ACTIONS.get:
+        return getJob(fields, requestId, receivedAt);
+      case ICE_ACTIONS.batchGet:
+        return batchGetJobs(fields, requestId, receivedAt);
+      default:
+        throw apiNotFound();
+    }
+  };
+
+  const serveRpc = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const receivedAt = new Date();
+    const requestId = randomUUID().toUpperCase();
+    const body = await readBody(req, MAX_BODY_BYTES);
+    const fault = pendingFaults.shift();
+    const record = (status: number, code?: string): void => {
+      calls.push({
+        action: firstHeader(req, 'x-acs-action'),
+        version: firstHeader(req, 'x-acs-version'),
+        method: req.method ?? '',
+        fields: body === undefined ? {} : safeFields(url.searchParams, body, firstHeader(req, 'content-type')),
+        status,
+        ...(code === undefined ? {} : { code }),
+        requestId,
+      });
+      log({ requestId, action: firstHeader(req, 'x-acs-action'), status, code, fault: fault?.kind, latencyMs: Date.now() - receivedAt.getTime() });
+    };
+
+    if (fault?.kind === 'drop') {
+      record(NO_ANSWER_STATUS);
+      req.socket.destroy();
+      return;
+    }
+    if (fault?.kind === 'throttle') {
+      record(THROTTLING_STATUS, fault.code);
+      sendJson(res, requestId, errorAnswer(requestId, THROTTLING_STATUS, fault.code, 'Request was denied due to user flow control.'));
+      return;
+    }
+    if (fault?.kind === 'fail') {
+      record(fault.status, fault.code);
+      if (fault.nonJsonBody) sendHtml(res, requestId, fault.status);
+      else sendJson(res, requestId, errorAnswer(requestId, fault.status, fault.code, 'The request processing has failed due to some unknown error.'));
+      return;
+    }
+
+    let answer: Answer;
+    if (body === undefined) {
+      answer = errorAnswer(requestId, HTTP_PAYLOAD_TOO_LARGE, 'RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+    } else {
+      try {
+        answer = handleRpc(req, url, body, requestId, receivedAt);
+      } catch (error) {
+        if (!(error instanceof IceApiError)) throw error;
+        answer = errorAnswer(requestId, error.status, error.code, error.message);
+      }
+    }
+    record(answer.status, answer.code);
+    if (fault?.kind === 'delay') {
+      const timer = setTimeout(() => {
+        delayedAnswers.delete(timer);
+        // The client may have given up (read timeout); there is nobody left to answer then.
+        if (!res.destroyed) sendJson(res, requestId, answer);
+      }, fault.ms);
+      delayedAnswers.add(timer);
+      return;
+    }
+    sendJson(res, requestId, answer);
+  };
+
+  const serveInspection = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const route = `${req.method} ${url.pathname}`;
+    if (route === `GET ${INSPECTION_PREFIX}jobs`) return sendPlainJson(res, HTTP_OK, { jobs: jobs.map(copyJob) });
+    if (route === `GET ${INSPECTION_PREFIX}calls`) return sendPlainJson(res, HTTP_OK, { calls: calls.map(copyCall) });
+    if (route === `POST ${INSPECTION_PREFIX}reset`) {
+      reset();
+      return sendPlainJson(res, HTTP_OK, { ok: true });
+    }
+    if (route === `POST ${INSPECTION_PREFIX}faults`) {
+      const body = await readBody(req, MAX_BODY_BYTES);
+      try {
+        applyFaultRequest(faults, JSON.parse(body?.toString('utf8') || '{}'));
+      } catch (error) {
+        return sendPlainJson(res, HTTP_BAD_REQUEST, { error: error instanceof Error ? error.message : String(error) });
+      }
+      return sendPlainJson(res, HTTP_OK, { ok: true, pendingFaults: pendingFaults.length });
+    }
+    return sendPlainJson(res, HTTP_NOT_FOUND, { error: `no inspection route ${route}` });
+  };
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? RPC_PATH, `http://${LOOPBACK_HOST}`);
+    const serve = url.pathname.startsWith(INSPECTION_PREFIX) ? serveInspection : serveRpc;
+    serve(req, res, url).catch((error: unknown) => {
+      // A client that went away mid-body, or a bug: either way no well-formed answer can be given.
+      log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) });
+      res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://${LOOPBACK_HOST}:${port}`,
+    endpoint: `${LOOPBACK_HOST}:${port}`,
+    port,
+    jobs: () => jobs.map(copyJob),
+    calls: () => calls.map(copyCall),
+    faults,
+    reset,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of delayedAnswers) clearTimeout(timer);
+        delayedAnswers.clear();
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive connections (openapi-client keeps them) would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A request field and where it was read from. */
+interface Field {
+  value: string;
+  from: 'body' | 'query';
+}
+type Fields = Map<string, Field>;
+
+/**
+ * Query and form-body fields merged [REF: RPC endpoints accept both]. A name given more than once with different
+ * values (in one place or across both) is refused: local choice, since which one ICE would use is unverified and
+ * either way the client is confused. An empty value counts as absent, as Alibaba gateways treat it.
+ */
+function readFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Fields {
+  const fields: Fields = new Map();
+  const add = (params: URLSearchParams, from: Field['from']): void => {
+    for (const [name, value] of params) {
+      if (value === '') continue;
+      const existing = fields.get(name);
+      if (existing && existing.value !== value) throw invalidParameter(name, 'It was given more than once with different values.');
+      if (!existing) fields.set(name, { value, from });
+    }
+  };
+  add(formBody(body, contentType), 'body');
+  add(query, 'query');
+  return fields;
+}
+
+/** Only a form-urlencoded body carries fields; any other body is ignored, as an RPC gateway ignores it. */
+function formBody(body: Buffer, contentType: string | undefined): URLSearchParams {
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  return mediaType === FORM_MEDIA_TYPE ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
+}
+
+/** The fields for calls(): first value of each name, secrets redacted. */
+function safeFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const params of [formBody(body, contentType), query]) {
+    for (const [name, value] of params) {
+      if (!(name in fields)) fields[name] = SECRET_FIELD_NAME.test(name) ? REDACTED : value;
+    }
+  }
+  return fields;
+}
+
+function parseAppParams(raw: string, imageKey: string, maxLength: number): Record<string, unknown> {
+  const length = [...raw].length;
+  if (length > maxLength) throw invalidParameter('AppParams', `It is ${length} characters long; at most ${maxLength} are accepted.`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidParameter('AppParams', 'It must be a JSON object serialised as a string.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidParameter('AppParams', 'It must be a JSON object serialised as a string.');
+  }
+  const image = (parsed as Record<string, unknown>)[imageKey];
+  if (typeof image !== 'string' || image.trim() === '') {
+    throw invalidParameter('AppParams', `"${imageKey}" must hold the image (a media id or an OSS URL) as a non-empty string.`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function optionalId(fields: Fields, name: string): string | undefined {
+  const value = fields.get(name)?.value;
+  if (value !== undefined && value.length > MAX_ID_FIELD_LENGTH) {
+    throw invalidParameter(name, `It is ${value.length} characters long; at most ${MAX_ID_FIELD_LENGTH} are accepted.`);
+  }
+  return value;
+}
+
+/**
+ * The body of POST /__local/faults: {throttle?: n, fail?: {count,status,code,nonJsonBody?}, delay?: {count,ms}, drop?: n}.
+ * Everything is validated before anything is queued, so a bad request changes nothing.
+ */
+function applyFaultRequest(faults: LocalIceServer['faults'], request: unknown): void {
+  if (typeof request !== 'object' || request === null) throw new TypeError('expected a JSON object');
+  const { throttle, fail, delay, drop } = request as Record<string, unknown>;
+  const steps: Array<() => void> = [];
+  if (throttle !== undefined) {
+    const count = integer(throttle, 'throttle');
+    steps.push(() => faults.throttleNext(count));
+  }
+  if (fail !== undefined) {
+    const { count, status, code, nonJsonBody } = (fail ?? {}) as Record<string, unknown>;
+    if (typeof code !== 'string' || code === '') throw new TypeError('fail.code must be a non-empty string');
+    const [failCount, failStatus] = [integer(count, 'fail.count'), errorStatus(status, 'fail.status')];
+    steps.push(() => faults.failNext(failCount, failStatus, code, { nonJsonBody: nonJsonBody === true }));
+  }
+  if (delay !== undefined) {
+    const { count, ms } = (delay ?? {}) as Record<string, unknown>;
+    const [delayCount, delayMs] = [integer(count, 'delay.count'), integer(ms, 'delay.ms')];
+    steps.push(() => faults.delayNext(delayCount, delayMs));
+  }
+  if (drop !== undefined) {
+    const count = integer(drop, 'drop');
+    steps.push(() => faults.dropNext(count));
+  }
+  for (const step of steps) step();
+}
+
+function integer(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`);
+  return value;
+}
+
+/** An injected failure must be an HTTP error status, or the client would not treat it as one. */
+function errorStatus(value: unknown, name: string): number {
+  const status = integer(value, name);
+  if (status < MIN_ERROR_STATUS || status > MAX_ERROR_STATUS) throw new RangeError(`${name} must be from ${MIN_ERROR_STATUS} to ${MAX_ERROR_STATUS}, got ${status}`);
+  return status;
+}
+
+function apiNotFound(): IceApiError {
+  return new IceApiError(HTTP_NOT_FOUND, 'InvalidApi.NotFound', 'Specified api is not found, please check your url and method.');
+}
+
+/** [ERRBODY] with HostId of the Shanghai endpoint and the troubleshooting link. */
+function errorAnswer(requestId: string, status: number, code: string, message: string): Answer {
+  const recommend = `${RECOMMEND_URL}?q=${encodeURIComponent(code)}&product=${RECOMMEND_PRODUCT}`;
+  return { status, code, body: { RequestId: requestId, HostId: HOST_ID, Code: code, Message: message, Recommend: recommend } };
+}
+
+function sendJson(res: ServerResponse, requestId: string, answer: Answer): void {
+  res.writeHead(answer.status, { 'Content-Type': JSON_CONTENT_TYPE, [REQUEST_ID_HEADER]: requestId });
+  res.end(JSON.stringify(answer.body));
+}
+
+/** What a proxy in front of a broken backend sends: the real client cannot parse it (SyntaxError, status lost [REF]). */
+function sendHtml(res: ServerResponse, requestId: string, status: number): void {
+  res.writeHead(status, { 'Content-Type': HTML_CONTENT_TYPE, [REQUEST_ID_HEADER]: requestId });
+  res.end(`<html><head><title>${status}</title></head><body><h1>${status}</h1><p>local ICE stand-in: injected failure</p></body></html>`);
+}
+
+function sendPlainJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'Content-Type': JSON_CONTENT_TYPE });
+  res.end(JSON.stringify(body));
+}
+
+/** The request target's path, still percent-encoded, as the signature covers it. */
+function rawPath(target: string): string {
+  const queryStart = target.indexOf('?');
+  return (queryStart === -1 ? target : target.slice(0, queryStart)) || RPC_PATH;
+}
+
+function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    record[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return record;
+}
+
+function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** [GETJOB] time format: local time in China with milliseconds and offset, e.g. 2026-02-06T18:53:34.001+08:00. */
+function formatIceTime(epochMs: number): string {
+  return new Date(epochMs + ICE_TIME_OFFSET_MS).toISOString().replace('Z', ICE_TIME_OFFSET_SUFFIX);
+}
+
+/** A stable made-up media id (32 hex, as in the [GETJOB] examples) for a job's result. */
+function mediaIdFor(jobId: string): string {
+  return [...jobId].reverse().join('');
+}
+
+function copyJob(job: AcceptedJob): AcceptedJob {
+  return { ...job, appParams: structuredClone(job.appParams) };
+}
+
+function copyCall(call: ReceivedCall): ReceivedCall {
+  return { ...call, fields: { ...call.fields } };
+}
+
+/**
+ * Resolves to the body, or to undefined once it exceeds maxBytes. An oversized body is still read to its end (and
+ * discarded) so the client, which sends it chunked, gets the error answer instead of a reset connection.
+ */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    let chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else chunks = [];
+    });
+    req.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('client closed the connection before the body ended'));
+    });
+  });
+}

@@ -1,0 +1,29 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type Config } from '../../shared/config';
+import type { Credentials } from '../../shared/credentials';
+import { DEFAULT_LOCAL_CREDENTIALS } from '../../local/ice-server';
+
+/** The STS triple the local stand-ins accept, as FC would put it in context.credentials. */
+export const LOCAL_CREDENTIALS: Required<Omit<Credentials, 'expiresAt'>> = {
+  accessKeyId: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeyId,
+  accessKeySecret: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeySecret,
+  securityToken: DEFAULT_LOCAL_CREDENTIALS[0]!.securityToken!,
+};
+
+/** Config for tests: real parsing, fast retries. */
+export function testConfig(env: Record<string, string>): Config {
+  return parseConfig({ ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '5', ICE_READ_TIMEOUT_MS: '2000', ...env });
+}
+
+export function tempDir(prefix: string): { path: string; remove: () => void } {
+  const path = mkdtempSync(join(tmpdir(), prefix));
+  return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/** A small valid PNG (1x1), for uploads. */
+export const TINY_PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
