@@ -46,7 +46,9 @@ export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields
   const base = options.fields ?? {};
   const write = (level: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (LEVEL_ORDER[level] < minimum) return;
-    const entry = redact({ time: new Date().toISOString(), level, message, ...base, ...fields });
+    const time = new Date().toISOString();
+    // Reserved keys come first and cannot be overwritten by fields.
+    const entry = redact(Object.assign({ time, level, message }, base, fields, { time, level, message }));
     sink(JSON.stringify(entry));
   };
   return {

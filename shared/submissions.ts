@@ -67,7 +67,7 @@ async function processItem(item: WorkItem, deps: SubmissionDependencies): Promis
     return outcome;
   } catch (error) {
     const described = describeError(error);
-    logger.error('item failed', { ...described, details: isYikeError(error) ? error.details : undefined });
+    logger.error('item failed', { error: described, details: isYikeError(error) ? error.details : undefined });
     return { type: 'failed', entry: { source: item.source, code: described.code, message: described.message, retryable: described.retryable } };
   }
 }

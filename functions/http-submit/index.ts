@@ -4,17 +4,18 @@ import { handleApiRequest } from '../../shared/http/api';
 import { httpError } from '../../shared/http/errors';
 import { createImagePolicy } from '../../shared/image-policy';
 import { createLogger } from '../../shared/logger';
+import type { LogSink } from '../../shared/logger';
 import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
 
 /** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/http. */
-export const handler = async (event: unknown, context: InvocationContext) => {
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) => async (event: unknown, context: InvocationContext) => {
   const startedAtMs = Date.now();
   let services;
   try {
-    services = createServices({ context });
+    services = createServices({ context, env: options.env, sink: options.sink });
   } catch (error) {
     // Bad configuration: say so in the log, never in the body.
-    createLogger({ fields: { requestId: context?.requestId } }).error('configuration invalid', describeError(error));
+    createLogger({ sink: options.sink, fields: { requestId: context?.requestId } }).error('configuration invalid', { error: describeError(error) });
     return errorResponse(500, 'INTERNAL', 'Internal error');
   }
   const { logger } = services;
@@ -23,7 +24,7 @@ export const handler = async (event: unknown, context: InvocationContext) => {
   try {
     request = toApiRequest(event);
   } catch (error) {
-    logger.error('http event not understood', describeError(error));
+    logger.error('http event not understood', { error: describeError(error) });
     return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
   }
 
@@ -45,6 +46,8 @@ export const handler = async (event: unknown, context: InvocationContext) => {
   });
   return toFcHttpResponse(outcome.response);
 };
+
+export const handler = createHandler();
 
 function errorResponse(statusCode: number, code: string, message: string) {
   const error = httpError(statusCode, code, message);

@@ -1,7 +1,7 @@
 import { describeError, YikeError } from '../../shared/errors';
 import { parseInvocation } from '../../shared/events/parse';
 import { createImagePolicy } from '../../shared/image-policy';
-import { createLogger } from '../../shared/logger';
+import { createLogger, type LogSink } from '../../shared/logger';
 import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
 import { processWorkItems, type SubmissionResult } from '../../shared/submissions';
 
@@ -10,13 +10,15 @@ import { processWorkItems, type SubmissionResult } from '../../shared/submission
  * Every item is processed; the invocation then fails if any item failed, so FC retries it or sends it to
  * the onFailure destination. Retries are safe: each upload has a job record that makes it run once.
  */
-export const handler = async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
+export const createHandler =
+  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+  async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
   const startedAtMs = Date.now();
   let services;
   try {
-    services = createServices({ context });
+    services = createServices({ context, env: options.env, sink: options.sink });
   } catch (error) {
-    createLogger({ fields: { requestId: context?.requestId } }).error('configuration invalid', describeError(error));
+    createLogger({ sink: options.sink, fields: { requestId: context?.requestId } }).error('configuration invalid', { error: describeError(error) });
     throw error;
   }
   const { logger, config } = services;
@@ -26,7 +28,7 @@ export const handler = async (event: unknown, context: InvocationContext): Promi
     parsed = parseInvocation(event, { keyEncoding: config.oss.keyEncoding });
   } catch (error) {
     // Reported, never dropped: the invocation fails and FC's retry/onFailure sees it.
-    logger.error('event rejected', describeError(error));
+    logger.error('event rejected', { error: describeError(error) });
     throw error;
   }
 
@@ -47,6 +49,8 @@ export const handler = async (event: unknown, context: InvocationContext): Promi
   if (result.failed.length > 0) throw new PartialFailureError(result);
   return result;
 };
+
+export const handler = createHandler();
 
 /** Names every failed item, so FC's error report and the onFailure destination say which ones. */
 export class PartialFailureError extends YikeError {

@@ -27,3 +27,26 @@ export const TINY_PNG = Buffer.from(
   'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
   'base64',
 );
+
+/** An FC context as events/fc3-context.json shows it, carrying the local STS credentials. */
+export function fcContext(overrides: Record<string, unknown> = {}) {
+  return {
+    requestId: `test-${Math.random().toString(16).slice(2, 10)}`,
+    credentials: { ...LOCAL_CREDENTIALS },
+    function: { name: 'yike-oss-submit', handler: 'index.handler', memory: 512, timeout: 60 },
+    region: 'cn-shanghai',
+    accountId: '1234567890123456',
+    retryCount: 0,
+    ...overrides,
+  };
+}
+
+/** Log lines captured from a handler's logger. */
+export function logCapture(): { sink: (line: string) => void; lines: () => Record<string, unknown>[]; raw: () => string } {
+  const lines: string[] = [];
+  return {
+    sink: (line) => lines.push(line),
+    lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+    raw: () => lines.join('\n'),
+  };
+}
