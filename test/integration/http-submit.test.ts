@@ -43,7 +43,7 @@ describe('the HTTP function through the local FC gateway', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: response.status, headers: response.headers, body: await response.json() };
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   }
 
   beforeAll(async () => {
@@ -329,9 +329,9 @@ describe('the HTTP function through the local FC gateway', () => {
 
       // Assert
       expect(unknown.status).toBe(404);
-      expect((await unknown.json()).error.code).toBe('JOB_NOT_FOUND');
+      expect(((await unknown.json()) as any).error.code).toBe('JOB_NOT_FOUND');
       expect(malformed.status).toBe(400);
-      expect((await malformed.json()).error.code).toBe('INVALID_JOB_ID');
+      expect(((await malformed.json()) as any).error.code).toBe('INVALID_JOB_ID');
     });
 
     it('finds the job the upload function recorded for an object', async () => {
