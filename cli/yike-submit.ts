@@ -34,8 +34,13 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (!values.image) throw new InputError('IMAGE_REQUIRED', '--image is required (see --help)', [{ path: 'image', message: 'required' }]);
-  // CLI logs go to stderr so stdout stays one JSON document.
-  const services = createServices({ sink: (line) => process.stderr.write(`${line}\n`), fields: { tool: 'yike-submit' } });
+  // Logs go to stderr (stdout stays one JSON document), and only when LOG_LEVEL asks for them,
+  // so a failure prints exactly one line.
+  const services = createServices({
+    sink: (line) => process.stderr.write(`${line}\n`),
+    fields: { tool: 'yike-submit' },
+    level: process.env.LOG_LEVEL ? undefined : 'error',
+  });
   const result = await submitJob(
     {
       app: values.app,
@@ -50,6 +55,6 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv.slice(2)).catch((error: unknown) => {
   const { code, message } = describeError(error);
-  process.stderr.write(`yike-submit: ${code}: ${message}\n`);
+  process.stderr.write(`yike-submit: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
   process.exitCode = 1;
 });

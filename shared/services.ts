@@ -6,7 +6,7 @@ import { createImageReferenceBuilder, type ImageReferenceBuilder } from './image
 import type { JobDependencies } from './jobs';
 import { createOssRecordStore, type RecordStore } from './idempotency/store';
 import { createOssClient } from './oss/client';
-import { createLogger, type Logger, type LogSink } from './logger';
+import { createLogger, type Logger, type LogLevel, type LogSink } from './logger';
 
 /** The FC 3.0 context fields we use (events/fc3-context.json). */
 export interface InvocationContext {
@@ -30,11 +30,13 @@ export interface Services extends JobDependencies {
  * Wires the domain for one invocation. Config is parsed once per instance (per env object); credentials
  * are read from this invocation's context, because FC rotates the role's STS token between invocations.
  */
-export function createServices(options: { env?: NodeJS.ProcessEnv; context?: InvocationContext; sink?: LogSink; fields?: Record<string, unknown> } = {}): Services {
+export function createServices(
+  options: { env?: NodeJS.ProcessEnv; context?: InvocationContext; sink?: LogSink; fields?: Record<string, unknown>; level?: LogLevel } = {},
+): Services {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
   const logger = createLogger({
-    level: config.logLevel,
+    level: options.level ?? config.logLevel,
     sink: options.sink,
     fields: { requestId: options.context?.requestId, function: options.context?.function?.name, ...options.fields },
   });

@@ -114,9 +114,11 @@ export function createIceClient(options: IceClientOptions): IceClient {
     let refreshedCredentials = false;
     return withRetry(
       async (attempt) => {
+        // Outside the try: missing credentials are a CredentialsError, not an ICE failure.
+        const client = clientFor(options.credentials());
         const started = Date.now();
         try {
-          const response = await clientFor(options.credentials()).callApi(apiParams(action, config.apiVersion), request, runtime);
+          const response = await client.callApi(apiParams(action, config.apiVersion), request, runtime);
           logger?.debug('ice call succeeded', { action, attempt, latencyMs: Date.now() - started });
           return (response as { body?: unknown }).body;
         } catch (raw) {

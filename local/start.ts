@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import OSS from 'ali-oss';
+import { createHandler as createHttpHandler } from '../functions/http-submit/index';
+import { createHandler as createOssHandler } from '../functions/oss-submit/index';
+import { createAsyncInvoker } from './fc-async';
+import { startFcGateway } from './fc-gateway';
+import { DEFAULT_LOCAL_CREDENTIALS, startIceServer } from './ice-server';
+import { startOssServer } from './oss-server';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss-trigger';
+
+/**
+ * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway) and the
+ * main job once: an image dropped into the bucket becomes a submitted job whose JobId is printed.
+ */
+const BUCKET = 'yike-uploads';
+const PORTS = {
+  fc: Number(process.env.LOCAL_FC_PORT ?? 9000),
+  ice: Number(process.env.LOCAL_ICE_PORT ?? 9100),
+  oss: Number(process.env.LOCAL_OSS_PORT ?? 9200),
+};
+const CREDENTIALS = {
+  accessKeyId: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeyId,
+  accessKeySecret: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeySecret,
+  securityToken: DEFAULT_LOCAL_CREDENTIALS[0]!.securityToken!,
+};
+/** A 1x1 PNG: the demo upload. */
+const DEMO_IMAGE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const RECORD_WAIT_MS = 10_000;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
+  const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
+  mkdirSync(dataDir, { recursive: true });
+
+  const functionLog = (name: string) => (line: string) => {
+    if (!values.quiet) process.stdout.write(`  [${name}] ${line}\n`);
+  };
+
+  const ice = await startIceServer({ port: PORTS.ice });
+  const ossHolder: { invoke?: (payload: Buffer) => void } = {};
+  const oss = await startOssServer({
+    port: PORTS.oss,
+    dataDir,
+    buckets: [BUCKET],
+    onObjectCreated: (notification) => {
+      if (matchesOssTrigger(notification, UPLOAD_TRIGGER)) ossHolder.invoke?.(notification.payload);
+    },
+  });
+
+  // What s.yaml sets in the cloud, pointed at the stand-ins. Other variables pass through from your shell.
+  const env: NodeJS.ProcessEnv = {
+    DEFAULT_APP: 'female',
+    APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+    ALLOWED_BUCKETS: BUCKET,
+    ...process.env,
+    ICE_ENDPOINT: ice.url,
+    OSS_ENDPOINT: oss.localhostUrl,
+  };
+  const invoker = createAsyncInvoker({
+    handler: createOssHandler({ env, sink: functionLog('oss-submit') }),
+    functionName: 'yike-oss-submit',
+    credentials: CREDENTIALS,
+  });
+  ossHolder.invoke = (payload) => void invoker.invoke(payload);
+  const gateway = await startFcGateway({
+    port: PORTS.fc,
+    handler: createHttpHandler({ env, sink: functionLog('http-submit') }),
+    functionName: 'yike-http-submit',
+    credentials: CREDENTIALS,
+  });
+
+  print(`Local cloud is up (data in ${dataDir}):
+  FC HTTP gateway (http-submit)  ${gateway.url}
+  ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
+  OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
+`);
+
+  // The main job: drop an image into the bucket, as a user's upload would.
+  const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...CREDENTIALS, stsToken: CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+  const key = `uploads/female/demo-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
+  print(`Uploading ${BUCKET}/${key} ...`);
+  await client.put(key, DEMO_IMAGE, { headers: { 'Content-Type': 'image/png' } });
+  await invoker.idle();
+  const record = await waitForRecord(client, key);
+  print(
+    record?.status === 'COMPLETED'
+      ? `\nJob submitted: JobId ${record.result.jobId} (app ${record.result.appId}); record ${BUCKET}/${record.recordKey}\n`
+      : `\nNo job record appeared for ${key}; see the [oss-submit] log lines above.\n`,
+  );
+
+  const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
+  print(`Try it:
+  curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json' -d '${body}'
+  curl -s ${gateway.url}/jobs/<jobId>
+  npm run upload -- ./photo.jpg --app male
+  ICE_ENDPOINT=${ice.url} ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken} \\
+    npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/me.jpg --app female
+`);
+
+  if (values.once || record?.status !== 'COMPLETED') {
+    await Promise.all([gateway.close(), ice.close(), oss.close()]);
+    process.exitCode = record?.status === 'COMPLETED' ? 0 : 1;
+    return;
+  }
+  print('Press Ctrl-C to stop.');
+  process.once('SIGINT', () => {
+    void Promise.all([gateway.close(), ice.close(), oss.close()]).then(() => process.exit(0));
+  });
+}
+
+interface JobRecord {
+  status: string;
+  result: { jobId: string; appId: string };
+  recordKey: string;
+}
+
+/** The oss-submit function writes the job record; wait for it like a user refreshing the bucket. */
+async function waitForRecord(client: OSS, key: string): Promise<JobRecord | undefined> {
+  const deadline = Date.now() + RECORD_WAIT_MS;
+  const prefix = `.yike-jobs/objects/${BUCKET}/${key}@`;
+  while (Date.now() < deadline) {
+    const listing = await client.list({ prefix, 'max-keys': 10 }, {});
+    const name = listing.objects?.find((object) => object.name.endsWith('.json'))?.name;
+    if (name) {
+      const record = JSON.parse((await client.get(name)).content.toString('utf8')) as JobRecord;
+      if (record.status !== 'IN_PROGRESS') return { ...record, recordKey: name };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return undefined;
+}
+
+function print(text: string): void {
+  process.stdout.write(`${text}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  if ((error as { code?: string }).code === 'EADDRINUSE') process.stderr.write('A port is taken: set LOCAL_FC_PORT / LOCAL_ICE_PORT / LOCAL_OSS_PORT.\n');
+  process.exitCode = 1;
+});
