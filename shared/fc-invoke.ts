@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import OpenApiClient, { Config as OpenApiConfig, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import OpenApiUtil from '@alicloud/openapi-util';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import type { Config } from './config';
 import type { Credentials, CredentialsProvider } from './credentials';
@@ -10,13 +11,14 @@ import type { Logger } from './logger';
 /**
  * Invokes deployed FC 3.0 functions through the FC API 2023-03-30 (InvokeFunction), signed with ACS3-HMAC-SHA256 by
  * `@alicloud/openapi-client`. The request is built exactly as the official SDK builds it: `invokeFunctionWithOptions`
- * in aliyun/alibabacloud-typescript-sdk, fc-20230330/src/client.ts (read at commit 55f18b04):
+ * in aliyun/alibabacloud-typescript-sdk, fc-20230330/src/client.ts (the tea-based generation that pairs with
+ * openapi-client 0.4.x, read at commit 55f18b0414f67b9785536ede0a9286ebaefe90f9; later Darabonba versions send the same):
  *   Params { action "InvokeFunction", version "2023-03-30", protocol "HTTPS", method "POST", authType "AK",
  *            style "ROA", reqBodyType "json", bodyType "binary",
- *            pathname `/2023-03-30/functions/${percentEncode(functionName)}/invocations` }
+ *            pathname `/2023-03-30/functions/${OpenApiUtil.getEncodeParam(functionName)}/invocations` }
  *   OpenApiRequest { headers: { "x-fc-invocation-type": "Async" | "Sync", ... }, query: { qualifier? },
  *                    body: <event stream>, stream: <event stream> }
- * The client hashes and sends the stream's bytes as `application/octet-stream`. `@alicloud/fc2` (API 2016-08-15)
+ * Given a stream, the client hashes and sends its bytes as `application/octet-stream`. `@alicloud/fc2` (API 2016-08-15)
  * addresses functions by service, which FC 3.0 functions do not have, so it is not used.
  */
 
@@ -136,17 +138,13 @@ export function classifyFcError(raw: unknown): FcInvokeError {
   return new FcInvokeError(FC_ERROR_CODES.badResponse, `FC answered with an unreadable response (${error.name ?? 'Error'}: ${firstLine(error.message)})`, 'unknown', { cause });
 }
 
-/** The SDK's `$dara.URL.percentEncode`: RFC 3986, so a name is one path segment whatever it holds. */
-function percentEncode(value: string): string {
-  return encodeURIComponent(value).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 function invokeParams(functionName: string): Params {
   return new Params({
     action: INVOKE_ACTION,
     version: FC_API_VERSION,
     protocol: 'HTTPS',
-    pathname: `/${FC_API_VERSION}/functions/${percentEncode(functionName)}/invocations`,
+    // RFC 3986-encoded, as the SDK does, so a name is one path segment whatever it holds.
+    pathname: `/${FC_API_VERSION}/functions/${OpenApiUtil.getEncodeParam(functionName)}/invocations`,
     method: 'POST',
     authType: 'AK',
     style: 'ROA',

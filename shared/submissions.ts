@@ -62,7 +62,10 @@ async function processItem(item: WorkItem, deps: SubmissionDependencies): Promis
   try {
     if (item.kind === 'invalid') throw item.error;
     const outcome = item.kind === 'object' ? await processObject(item.object, item.source, deps) : await processRequest(item.request, item.source, deps);
-    if (outcome.type === 'submitted') logger.info('job submitted', { ...outcome.entry });
+    if (outcome.type === 'submitted') {
+      // `requestId` in a log line is the FC request id; ICE's goes in iceRequestId.
+      logger.info('job submitted', { jobId: outcome.entry.jobId, appId: outcome.entry.appId, iceRequestId: outcome.entry.requestId });
+    }
     else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
     return outcome;
   } catch (error) {
