@@ -26,6 +26,8 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
     let ice: LocalIceServer;
     beforeAll(async () => {
       ice = await startIceServer();
+      // The bundle reads process.env on its first invocation, as it does on FC.
+      process.env.LOG_LEVEL = 'error';
     });
     afterAll(() => ice.close());
 

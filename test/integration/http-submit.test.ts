@@ -336,7 +336,7 @@ describe('the HTTP function through the local FC gateway', () => {
 
     it('finds the job the upload function recorded for an object', async () => {
       // Arrange: the OSS function processes an upload first
-      await createOssHandler({ env: env({ APP_ROUTES: '{"uploads/female/":"female"}' }) })(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+      await createOssHandler({ env: env({ APP_ROUTES: '{"uploads/female/":"female"}' }), sink: logs.sink })(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
       const target = await gateway();
 
       // Act

@@ -29,6 +29,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
       ICE_RETRY_BASE_MS: '1',
       ICE_RETRY_MAX_MS: '2',
       ICE_MAX_ATTEMPTS: '3',
+      LOG_LEVEL: 'error',
       ...overrides,
     };
   }
