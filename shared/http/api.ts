@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { IceError, InputError } from '../errors';
+import { describeError, IceError, InputError } from '../errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
 import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent';
@@ -150,6 +150,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
     execute: submit,
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+    onRecordWriteFailed: (error) => logger.error('job submitted but its idempotency record could not be written', { error: describeError(error) }),
   });
   if (outcome.status === 'in-progress') {
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));

@@ -52,6 +52,8 @@ export interface IdempotentOptions<R> {
   execute: () => Promise<R>;
   /** True for errors after which the work may have happened (never resent automatically). */
   isOutcomeUnknown: (error: unknown) => boolean;
+  /** Called when the COMPLETED record could not be written after the work succeeded. */
+  onRecordWriteFailed?: (error: unknown) => void;
 }
 
 /** Records deleted or replaced between our create and read are re-examined a few times, then reported. */
@@ -134,8 +136,32 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
     expiresAt: options.completedTtlMs === undefined ? undefined : new Date(completedAt.getTime() + options.completedTtlMs).toISOString(),
     result,
   };
-  await options.store.put(options.recordKey, completed);
+  await writeCompleted(options, completed);
   return { status: 'executed', result, record: completed };
+}
+
+/** Attempts at recording a finished submit before giving up on the record (never on the result). */
+const COMPLETED_WRITE_ATTEMPTS = 3;
+const COMPLETED_WRITE_PAUSE_MS = 200;
+
+/**
+ * The work is done (the job exists), so failing now would only make FC retry and, once the IN_PROGRESS
+ * record expires, submit a second job. Try hard to record it; if the store stays down, return the result
+ * anyway (it is in the invocation's result and logs) and leave the expiring IN_PROGRESS record.
+ */
+async function writeCompleted<R>(options: IdempotentOptions<R>, completed: IdempotencyRecord<R>): Promise<void> {
+  for (let attempt = 1; attempt <= COMPLETED_WRITE_ATTEMPTS; attempt++) {
+    try {
+      await options.store.put(options.recordKey, completed);
+      return;
+    } catch (error) {
+      if (attempt === COMPLETED_WRITE_ATTEMPTS) {
+        options.onRecordWriteFailed?.(error);
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
+    }
+  }
 }
 
 export function isExpired(record: IdempotencyRecord, at: Date): boolean {
