@@ -164,7 +164,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
       seenNonces,
     });
     if (!verdict.ok) throw new FcApiError(verdict.status, verdict.code, verdict.message);
-    const functionName = decodeURIComponent(match[1]!);
+    const functionName = decodeSegment(match[1]!);
     if (!options.functions[functionName]) throw new FcApiError(HTTP_NOT_FOUND, 'FunctionNotFound', `function '${functionName}' does not exist`);
     return {
       functionName,
@@ -323,6 +323,14 @@ function send(res: ServerResponse, status: number, requestId: string, body: stri
     ...headers,
   });
   res.end(body);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new FcApiError(HTTP_BAD_REQUEST, 'InvalidArgument', `the function name "${segment}" is not valid percent-encoding`);
+  }
 }
 
 /** The path as sent, still percent-encoded: what the client signed. */

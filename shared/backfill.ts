@@ -257,8 +257,8 @@ export interface ResumePoint {
 }
 
 /**
- * Reads the checkpoint for this bucket/prefix/app. A checkpoint of another listing is refused rather than
- * overwritten: it is somebody's progress.
+ * Reads the checkpoint for this bucket/prefix/app. An unfinished checkpoint of another listing is refused rather
+ * than overwritten: it is somebody's progress. A completed one is history, and this run starts afresh.
  */
 export function loadResumePoint(path: string | undefined, identity: CheckpointIdentity): ResumePoint {
   if (!path || !existsSync(path)) return {};
@@ -268,7 +268,9 @@ export function loadResumePoint(path: string | undefined, identity: CheckpointId
   } catch (error) {
     throw new YikeError('CHECKPOINT_INVALID', `${path} is not a backfill checkpoint (${describeError(error).message.split('\n')[0]}); delete it or pass another --checkpoint`);
   }
-  if (checkpoint.bucket !== identity.bucket || checkpoint.prefix !== identity.prefix || checkpoint.app !== (identity.app ?? null)) {
+  const sameListing = checkpoint.bucket === identity.bucket && checkpoint.prefix === identity.prefix && checkpoint.app === (identity.app ?? null);
+  if (!sameListing && checkpoint.completed) return {};
+  if (!sameListing) {
     throw new YikeError(
       'CHECKPOINT_MISMATCH',
       `${path} belongs to bucket "${checkpoint.bucket}", prefix "${checkpoint.prefix}", app ${checkpoint.app ?? '(routes)'}; pass another --checkpoint or delete it`,
@@ -464,18 +466,21 @@ export async function runBackfill(options: BackfillOptions): Promise<BackfillSum
   const schedule = async (object: ListedObject): Promise<void> => {
     if (checkpointError !== undefined) throw checkpointError;
     const index = state.frontier.add(object.name);
-    state.counts.listed += 1;
     const reason = skipReasonForListed(options.bucket, object, options.config);
     if (reason) {
+      state.counts.listed += 1;
       addSkip(state.counts.skipped, reason);
       return settle(index);
     }
     if (options.dryRun) {
+      state.counts.listed += 1;
       state.wouldInvoke += 1;
       return settle(index);
     }
     await waitForSlot(state, options.concurrency, options.signal);
     await limiter.take(options.signal);
+    // Counted only once it goes out: an object still waiting when the run stops is listed again on resume.
+    state.counts.listed += 1;
     state.counts.invoked += 1;
     const task = submitOne(object, index).finally(() => state.inFlight.delete(task));
     state.inFlight.add(task);

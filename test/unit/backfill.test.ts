@@ -98,7 +98,7 @@ describe('runBackfill', () => {
     const summary = await runBackfill(options({ list: bucket.list, submit: async (_event, listed) => void submitted.push(listed.name) }));
 
     // Assert
-    expect(bucket.markers).toEqual([undefined, 'uploads/female/empty.jpg', 'uploads/female/img-002.jpg']);
+    expect(bucket.markers).toEqual([undefined, 'uploads/female/img-000.jpg', 'uploads/female/img-003.jpg']);
     expect(submitted.sort()).toEqual(images(4).map((entry) => entry.name));
     expect(summary).toMatchObject({
       listed: 7,
@@ -146,18 +146,22 @@ describe('runBackfill', () => {
   });
 
   it('writes a checkpoint whose marker never passes an unfinished key, even when later keys finish first', async () => {
-    // Arrange: img-001 hangs until the run is aborted; the others finish at once.
+    // Arrange: img-001 hangs until img-004 is submitted; the others finish at once.
     const controller = new AbortController();
     let releaseSlow!: () => void;
     const slow = new Promise<void>((resolve) => (releaseSlow = resolve));
+    let slowPending = true;
+    let checkpointWhilePending: string | null | undefined;
+    const markersWhilePending = new Set<string | undefined>();
     const submit = async (_event: Buffer, listed: ListedObject) => {
       if (listed.name.endsWith('img-001.jpg')) return slow;
       if (listed.name.endsWith('img-004.jpg')) {
+        checkpointWhilePending = readCheckpoint(checkpointPath).marker;
         controller.abort();
+        slowPending = false;
         releaseSlow();
       }
     };
-    const snapshots: (string | undefined)[] = [];
 
     // Act
     const summary = await runBackfill(
@@ -168,16 +172,17 @@ describe('runBackfill', () => {
         checkpointPath,
         checkpointEvery: 1,
         signal: controller.signal,
-        onProgress: (state) => snapshots.push(state.marker),
+        onProgress: (state) => {
+          if (slowPending) markersWhilePending.add(state.marker);
+        },
       }),
     );
 
     // Assert
-    expect(summary.interrupted).toBe(true);
-    expect(snapshots).not.toContain('uploads/female/img-002.jpg'.replace('002', '003'));
-    const checkpoint = readCheckpoint(checkpointPath);
-    expect(checkpoint).toMatchObject({ version: 1, bucket: BUCKET, prefix: '', app: null, completed: false, marker: 'uploads/female/img-004.jpg' });
-    expect(checkpoint.marker).toBe(summary.marker);
+    expect(checkpointWhilePending).toBe('uploads/female/img-000.jpg');
+    expect([...markersWhilePending].every((marker) => marker === undefined || marker === 'uploads/female/img-000.jpg')).toBe(true);
+    expect(summary).toMatchObject({ interrupted: true, invoked: 5, marker: 'uploads/female/img-004.jpg' });
+    expect(readCheckpoint(checkpointPath)).toMatchObject({ version: 1, bucket: BUCKET, prefix: '', app: null, completed: false, marker: 'uploads/female/img-004.jpg' });
     expect(existsSync(`${checkpointPath}.${process.pid}.tmp`)).toBe(false);
   });
 
@@ -244,9 +249,11 @@ describe('runBackfill', () => {
     expect(summary.totals.invoked).toBe(3);
   });
 
-  it('refuses a checkpoint that belongs to another prefix instead of overwriting it', async () => {
+  it('refuses an unfinished checkpoint that belongs to another prefix instead of overwriting it', async () => {
     // Arrange
-    await runBackfill(options({ list: fakeBucket(images(2)).list, checkpointPath, prefix: 'uploads/male/' }));
+    const controller = new AbortController();
+    const abortAtOnce = async () => controller.abort();
+    await runBackfill(options({ list: fakeBucket(images(4, 'uploads/male')).list, checkpointPath, prefix: 'uploads/male/', concurrency: 1, submit: abortAtOnce, signal: controller.signal }));
     const before = readFileSync(checkpointPath, 'utf8');
 
     // Act
@@ -255,6 +262,18 @@ describe('runBackfill', () => {
     // Assert
     await expect(run).rejects.toMatchObject({ code: 'CHECKPOINT_MISMATCH' });
     expect(readFileSync(checkpointPath, 'utf8')).toBe(before);
+  });
+
+  it('replaces a completed checkpoint of another prefix, which is only history', async () => {
+    // Arrange
+    await runBackfill(options({ list: fakeBucket(images(2, 'uploads/male')).list, checkpointPath, prefix: 'uploads/male/' }));
+
+    // Act
+    const summary = await runBackfill(options({ list: fakeBucket(images(2)).list, checkpointPath, prefix: 'uploads/female/' }));
+
+    // Assert
+    expect(summary.resumedFrom).toBeUndefined();
+    expect(readCheckpoint(checkpointPath)).toMatchObject({ prefix: 'uploads/female/', completed: true, totals: { invoked: 2 } });
   });
 
   it('refuses a file that is not a checkpoint', async () => {
@@ -345,7 +364,11 @@ describe('createRateLimiter', () => {
   });
 
   it('refuses a rate that is not positive', () => {
-    expect(() => createRateLimiter({ ratePerSecond: 0 })).toThrow(RangeError);
+    // Act
+    const create = () => createRateLimiter({ ratePerSecond: 0 });
+
+    // Assert
+    expect(create).toThrow(RangeError);
   });
 });
 
