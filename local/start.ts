@@ -6,6 +6,7 @@ import { createHandler as createHttpHandler } from '../functions/http-submit/ind
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
 import { createAsyncInvoker } from './fc-async';
 import { startFcGateway } from './fc-gateway';
+import { startFcInvokeServer } from './fc-invoke-server';
 import { DEFAULT_LOCAL_CREDENTIALS, startIceServer } from './ice-server';
 import { startOssServer } from './oss-server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss-trigger';
@@ -19,6 +20,7 @@ const PORTS = {
   fc: Number(process.env.LOCAL_FC_PORT ?? 9000),
   ice: Number(process.env.LOCAL_ICE_PORT ?? 9100),
   oss: Number(process.env.LOCAL_OSS_PORT ?? 9200),
+  fcApi: Number(process.env.LOCAL_FC_API_PORT ?? 9300),
 };
 const CREDENTIALS = {
   accessKeyId: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeyId,
@@ -58,11 +60,8 @@ async function main(): Promise<void> {
     ICE_ENDPOINT: ice.url,
     OSS_ENDPOINT: oss.localhostUrl,
   };
-  const invoker = createAsyncInvoker({
-    handler: createOssHandler({ env, sink: functionLog('oss-submit') }),
-    functionName: 'yike-oss-submit',
-    credentials: CREDENTIALS,
-  });
+  const ossSubmit = createOssHandler({ env, sink: functionLog('oss-submit') });
+  const invoker = createAsyncInvoker({ handler: ossSubmit, functionName: 'yike-oss-submit', credentials: CREDENTIALS });
   ossHolder.invoke = (payload) => void invoker.invoke(payload);
   const gateway = await startFcGateway({
     port: PORTS.fc,
@@ -70,11 +69,15 @@ async function main(): Promise<void> {
     functionName: 'yike-http-submit',
     credentials: CREDENTIALS,
   });
+  // The FC API (InvokeFunction, 2023-03-30) that yike-backfill calls, hosting the same oss-submit function.
+  const fcApi = await startFcInvokeServer({ port: PORTS.fcApi, functions: { 'yike-oss-submit': ossSubmit }, contextCredentials: CREDENTIALS });
+  const closeAll = () => Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
 
   print(`Local cloud is up (data in ${dataDir}):
   FC HTTP gateway (http-submit)  ${gateway.url}
   ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
   OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
+  FC API (InvokeFunction)        ${fcApi.url}   (function yike-oss-submit, for yike-backfill)
 `);
 
   // The main job: drop an image into the bucket, as a user's upload would.
@@ -95,18 +98,19 @@ async function main(): Promise<void> {
   curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json' -d '${body}'
   curl -s ${gateway.url}/jobs/<jobId>
   npm run upload -- ./photo.jpg --app male
-  ICE_ENDPOINT=${ice.url} ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken} \\
-    npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/me.jpg --app female
+  export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
+  ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/me.jpg --app female
+  OSS_ENDPOINT=${oss.localhostUrl} FC_ENDPOINT=${fcApi.url} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
 `);
 
   if (values.once || record?.status !== 'COMPLETED') {
-    await Promise.all([gateway.close(), ice.close(), oss.close()]);
+    await closeAll();
     process.exitCode = record?.status === 'COMPLETED' ? 0 : 1;
     return;
   }
   print('Press Ctrl-C to stop.');
   process.once('SIGINT', () => {
-    void Promise.all([gateway.close(), ice.close(), oss.close()]).then(() => process.exit(0));
+    void closeAll().then(() => process.exit(0));
   });
 }
 
