@@ -17,9 +17,9 @@
  * Anything marked "unverified" is our best guess where no document was found.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { validateHeaderName, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { format } from 'node:util';
+import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 
 export type FcHandler = (event: unknown, context: FcContext) => Promise<unknown>;
 
@@ -115,7 +115,6 @@ const DEFAULT_MEMORY_MB = 512;
 const DEFAULT_HTTP_VERSION = '1.1';
 const HANDLER_NAME = 'index.handler';
 const EVENT_VERSION = 'v1';
-const LOOPBACK_HOST = '127.0.0.1';
 /** Trigger domains look like "yike-submit-abcdefghij.cn-shanghai.fcapp.run": function name plus 10 letters. */
 const TRIGGER_ID_LETTERS = 10;
 const TRIGGER_DOMAIN_SUFFIX = 'fcapp.run';
@@ -300,32 +299,16 @@ export async function startFcGateway(options: FcGatewayOptions): Promise<LocalFc
     log({ requestId, method, path: event.requestContext.http.path, status: answer.statusCode, latencyMs: Date.now() - startedAtMs });
   };
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      // Only a broken client connection gets here (e.g. aborted upload): there is nobody left to answer.
-      log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) });
-      res.destroy();
-    });
+  const { port, close } = await listenOnLoopback(serve, {
+    port: options.port,
+    onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
 
   return {
     url: `http://${LOOPBACK_HOST}:${port}`,
     port,
     invocations: () => recorded.map((entry) => ({ ...entry })),
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive connections (fetch keeps them) would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
 
@@ -444,22 +427,6 @@ function send(res: ServerResponse, requestId: string, answer: FcHttpAnswer): voi
  * Resolves to the body, or to undefined once it exceeds maxBytes. An oversized body is still read to its end
  * (and discarded) so the client gets the error answer instead of a reset connection.
  */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) chunks.push(chunk);
-      else chunks = [];
-    });
-    req.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('client closed the connection before the body ended'));
-    });
-  });
-}
 
 function firstValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;

@@ -21,12 +21,12 @@
  * status of an accepted async invocation (202 here, as FC 2.0 and other clouds answer), the 404 status of
  * FunctionNotFound, and the async payload limit's error code.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from './acs3';
 import { createAsyncInvoker, type AsyncHandler, type AsyncInvoker } from './fc-async';
 import { newFcRequestId } from './fc-gateway';
 import { DEFAULT_LOCAL_CREDENTIALS, type LocalCredential } from './ice-server';
+import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 
 export type { AsyncHandler } from './fc-async';
 
@@ -80,7 +80,6 @@ export interface LocalFcInvokeServer {
   close(): Promise<void>;
 }
 
-const LOOPBACK_HOST = '127.0.0.1';
 const API_VERSION = '2023-03-30';
 /** /2023-03-30/functions/{functionName}/invocations, the name one percent-encoded path segment [INVOKE]. */
 const INVOKE_PATH = new RegExp(`^/${API_VERSION}/functions/([^/]+)/invocations$`);
@@ -229,20 +228,10 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     await runSync(invocation, requestId, res);
   };
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) });
-      res.destroy();
-    });
+  const { port, close } = await listenOnLoopback(serve, {
+    port: options.port,
+    onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
 
   return {
     url: `http://${LOOPBACK_HOST}:${port}`,
@@ -254,11 +243,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
       await Promise.all([...invokers.values()].map((invoker) => invoker.idle()));
     },
     asyncResults: (functionName) => invokers.get(functionName)?.records() ?? [],
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
 
@@ -349,16 +334,3 @@ function queryRecord(params: URLSearchParams): Record<string, string | string[]>
 }
 
 /** The whole body, or undefined when it is larger than maxBytes (read to the end either way). */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) chunks.push(chunk);
-      else chunks = [];
-    });
-    req.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}

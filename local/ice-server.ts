@@ -20,9 +20,9 @@
  * Anything marked "local assumption" is not documented anywhere we found.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from './acs3';
+import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 
 export interface LocalCredential {
   accessKeyId: string;
@@ -123,7 +123,6 @@ export const MAX_ID_FIELD_LENGTH = 128;
 /** Local assumption: larger request bodies are refused (the four fields fit in a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-const LOOPBACK_HOST = '127.0.0.1';
 /** The region endpoint that ICE puts in HostId [ERRBODY]. */
 const HOST_ID = 'ice.cn-shanghai.aliyuncs.com';
 const RECOMMEND_URL = 'https://api.aliyun.com/troubleshoot';
@@ -403,23 +402,13 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     return sendPlainJson(res, HTTP_NOT_FOUND, { error: `no inspection route ${route}` });
   };
 
-  const server = createServer((req, res) => {
-    const url = new URL(req.url ?? RPC_PATH, `http://${LOOPBACK_HOST}`);
-    const serve = url.pathname.startsWith(INSPECTION_PREFIX) ? serveInspection : serveRpc;
-    serve(req, res, url).catch((error: unknown) => {
-      // A client that went away mid-body, or a bug: either way no well-formed answer can be given.
-      log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) });
-      res.destroy();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const { port, close } = await listenOnLoopback(
+    (req, res) => {
+      const url = new URL(req.url ?? RPC_PATH, `http://${LOOPBACK_HOST}`);
+      return (url.pathname.startsWith(INSPECTION_PREFIX) ? serveInspection : serveRpc)(req, res, url);
+    },
+    { port: options.port, onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }) },
+  );
 
   return {
     url: `http://${LOOPBACK_HOST}:${port}`,
@@ -429,14 +418,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     calls: () => calls.map(copyCall),
     faults,
     reset,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        for (const timer of delayedAnswers) clearTimeout(timer);
-        delayedAnswers.clear();
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive connections (openapi-client keeps them) would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
 
@@ -621,19 +603,3 @@ function copyCall(call: ReceivedCall): ReceivedCall {
  * Resolves to the body, or to undefined once it exceeds maxBytes. An oversized body is still read to its end (and
  * discarded) so the client, which sends it chunked, gets the error answer instead of a reset connection.
  */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) chunks.push(chunk);
-      else chunks = [];
-    });
-    req.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-    req.on('close', () => {
-      if (!req.complete) reject(new Error('client closed the connection before the body ended'));
-    });
-  });
-}

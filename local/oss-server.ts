@@ -26,8 +26,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile, type FileHandle } from 'node:fs/promises';
-import { createServer, validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isIP, type AddressInfo } from 'node:net';
+import { validateHeaderValue, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { finished, pipeline } from 'node:stream/promises';
 import {
@@ -38,6 +38,7 @@ import {
   type OssAuthFailure,
   type QueryParams,
 } from './oss-signature';
+import { listenOnLoopback, LOOPBACK_HOST } from './http';
 
 export type { LocalCredential } from './oss-signature';
 
@@ -104,7 +105,6 @@ export const DEFAULT_OSS_CREDENTIALS: readonly LocalCredential[] = Object.freeze
 /** A local safety limit (OSS itself accepts up to 5 GB in one PutObject and answers EntityTooLarge above that). */
 export const MAX_PUT_BODY_BYTES = 50 * 1024 * 1024;
 
-const LOOPBACK_HOST = '127.0.0.1';
 const LOCALHOST = 'localhost';
 const DEFAULT_REGION = 'cn-shanghai';
 const DEFAULT_ACCOUNT_ID = '1234567890123456';
@@ -391,21 +391,10 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
   };
 
-  const server = createServer((req, res) => {
-    serve(req, res).catch((error: unknown) => {
-      // Only a broken client connection gets here (e.g. a download aborted mid-body): nobody is left to answer.
-      log({ level: 'warn', message: 'request abandoned', error: errorMessage(error) });
-      res.destroy();
-    });
+  const { port, close } = await listenOnLoopback(serve, {
+    port: options.port,
+    onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   const url = `http://${LOOPBACK_HOST}:${port}`;
 
   return {
@@ -421,12 +410,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     reset: () => {
       recorded.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // ali-oss keeps connections alive; they would otherwise hold close() open.
-        server.closeAllConnections();
-      }),
+    close,
   };
 }
 

@@ -1,0 +1,66 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Every stand-in binds loopback only: nothing here is reachable from another host. */
+export const LOOPBACK_HOST = '127.0.0.1';
+
+export interface LoopbackServer {
+  server: Server;
+  port: number;
+  /** http://127.0.0.1:PORT */
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts `serve` on 127.0.0.1. A request whose handler rejects has no one left to answer (a client that went
+ * away mid-body, or a bug): it is reported through `onAbandoned` and its socket destroyed.
+ */
+export async function listenOnLoopback(
+  serve: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  options: { port?: number; onAbandoned: (error: unknown) => void },
+): Promise<LoopbackServer> {
+  const server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      options.onAbandoned(error);
+      res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    port,
+    url: `http://${LOOPBACK_HOST}:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Keep-alive connections (the SDKs and fetch keep them) would otherwise hold close() open.
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The whole request body, or undefined when it is larger than maxBytes (the rest is drained, not kept). */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    let chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+      else chunks = [];
+    });
+    req.on('end', () => resolve(size > maxBytes ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => {
+      if (!req.complete) reject(new Error('client closed the connection before the body ended'));
+    });
+  });
+}
