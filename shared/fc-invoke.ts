@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
-import OpenApiClient, { Config as OpenApiConfig, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { OpenApiRequest, Params } from '@alicloud/openapi-client';
 import OpenApiUtil from '@alicloud/openapi-util';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import type { Config } from './config';
-import type { Credentials, CredentialsProvider } from './credentials';
+import type { CredentialsProvider } from './credentials';
 import { IceError, YikeError, type IceOutcome, type YikeErrorOptions } from './errors';
 import { withRetry, type RetryHooks, type RetryPolicy } from './ice/retry';
 import type { Logger } from './logger';
+import { classifyOpenApiError, NO_KEEP_ALIVE, openApiClientCache, type ServiceProfile } from './openapi';
 
 /**
  * Invokes deployed FC 3.0 functions through the FC API 2023-03-30 (InvokeFunction), signed with ACS3-HMAC-SHA256 by
@@ -46,12 +47,6 @@ export const DEFAULT_FC_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200,
 /** openapi-client's own default is 3000 ms for both (reference README, "Facts found late"). */
 const DEFAULT_READ_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-/**
- * A fresh connection per call: a pooled socket that the server closed while idle fails with ECONNRESET on reuse,
- * an outcome we cannot tell apart from a broken invocation. (openapi-client 0.4.x ignores runtime.keepAlive.)
- */
-const NO_KEEP_ALIVE = { connection: 'close' };
-
 /**
  * A failed InvokeFunction call. It is an IceError because that type carries what withRetry needs (a retryable flag
  * and what is known about the outcome); `code` is FC's own error code when FC answered, otherwise an FC_* code.
@@ -97,16 +92,19 @@ export interface FunctionInvoker {
 const THROTTLING_CODE = /^(Throttling(\.|$)|ResourceThrottled$|ResourceExhausted$|TooManyRequests$)/;
 const HTTP_TOO_MANY_REQUESTS = 429;
 const HTTP_SERVER_ERROR = 500;
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
-const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
-interface RawClientError {
-  name?: string;
-  code?: unknown;
-  message?: string;
-  statusCode?: unknown;
-  data?: { RequestId?: unknown; Message?: unknown; statusCode?: unknown };
-}
+const FC_PROFILE: ServiceProfile<FcInvokeError> = {
+  name: 'FC',
+  codes: {
+    timeout: FC_ERROR_CODES.timeout,
+    connectionFailed: FC_ERROR_CODES.connectionFailed,
+    connectionReset: FC_ERROR_CODES.connectionReset,
+    badResponse: FC_ERROR_CODES.badResponse,
+  },
+  retryableAnswer: (code, statusCode) =>
+    THROTTLING_CODE.test(code) || statusCode === HTTP_TOO_MANY_REQUESTS || (statusCode !== undefined && statusCode >= HTTP_SERVER_ERROR),
+  create: (code, message, outcome, options) => new FcInvokeError(code, message, outcome, options),
+};
 
 /**
  * What an InvokeFunction failure means and whether to send it again. Retried: requests that never left, and FC's
@@ -116,26 +114,7 @@ interface RawClientError {
  */
 export function classifyFcError(raw: unknown): FcInvokeError {
   if (raw instanceof FcInvokeError) return raw;
-  const error = (raw ?? {}) as RawClientError;
-  const code = typeof error.code === 'string' ? error.code : undefined;
-  const cause = raw;
-  if (error.data && typeof error.data === 'object' && code && !NOT_SENT_CODES.has(code) && !BROKEN_CONNECTION_CODES.has(code)) {
-    const statusCode = Number(error.statusCode ?? error.data.statusCode) || undefined;
-    const requestId = typeof error.data.RequestId === 'string' ? error.data.RequestId : undefined;
-    const message = typeof error.data.Message === 'string' ? error.data.Message : (error.message ?? code);
-    const retryable = THROTTLING_CODE.test(code) || statusCode === HTTP_TOO_MANY_REQUESTS || (statusCode !== undefined && statusCode >= HTTP_SERVER_ERROR);
-    return new FcInvokeError(code, message, 'rejected', { statusCode, requestId, retryable, cause });
-  }
-  if (error.name === 'RequestTimeoutError') {
-    return new FcInvokeError(FC_ERROR_CODES.timeout, `FC did not answer in time (${firstLine(error.message)})`, 'unknown', { cause });
-  }
-  if (code && NOT_SENT_CODES.has(code)) {
-    return new FcInvokeError(FC_ERROR_CODES.connectionFailed, `Could not connect to FC (${code})`, 'not-sent', { retryable: true, cause });
-  }
-  if ((code && BROKEN_CONNECTION_CODES.has(code)) || /socket hang up/i.test(error.message ?? '')) {
-    return new FcInvokeError(FC_ERROR_CODES.connectionReset, `The connection to FC broke before an answer (${code ?? 'socket hang up'})`, 'unknown', { cause });
-  }
-  return new FcInvokeError(FC_ERROR_CODES.badResponse, `FC answered with an unreadable response (${error.name ?? 'Error'}: ${firstLine(error.message)})`, 'unknown', { cause });
+  return classifyOpenApiError(raw, false, FC_PROFILE);
 }
 
 function invokeParams(functionName: string): Params {
@@ -189,27 +168,7 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
   const endpoint = config.endpoint;
   const readTimeout = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  let cached: { key: string; client: OpenApiClient } | undefined;
-
-  const clientFor = (credentials: Credentials): OpenApiClient => {
-    const key = `${credentials.accessKeyId}\u0000${credentials.accessKeySecret}\u0000${credentials.securityToken ?? ''}`;
-    if (cached?.key !== key) {
-      const client = new OpenApiClient(
-        new OpenApiConfig({
-          accessKeyId: credentials.accessKeyId,
-          accessKeySecret: credentials.accessKeySecret,
-          securityToken: credentials.securityToken,
-          endpoint,
-          protocol: config.protocol,
-          regionId: config.region,
-          readTimeout,
-          connectTimeout,
-        }),
-      );
-      cached = { key, client };
-    }
-    return cached.client;
-  };
+  const clientFor = openApiClientCache({ endpoint, protocol: config.protocol, region: config.region, readTimeoutMs: readTimeout, connectTimeoutMs: connectTimeout });
 
   async function invoke(functionName: string, payload: Buffer, invocationType: 'Async' | 'Sync', invokeOptions: InvokeOptions): Promise<SyncInvocationResult> {
     const runtime = new RuntimeOptions({ autoretry: false, readTimeout, connectTimeout });
@@ -257,6 +216,3 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
   };
 }
 
-function firstLine(message: string | undefined): string {
-  return (message ?? '').split('\n')[0]!.slice(0, 200);
-}

@@ -1,10 +1,11 @@
-import OpenApiClient, { Config as OpenApiConfig, OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { OpenApiRequest, Params } from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import type { z } from 'zod';
 import type { Config } from '../config';
-import type { Credentials, CredentialsProvider } from '../credentials';
+import type { CredentialsProvider } from '../credentials';
 import { ICE_ERROR_CODES, IceError } from '../errors';
 import type { Logger } from '../logger';
+import { NO_KEEP_ALIVE, openApiClientCache } from '../openapi';
 import { classifyIceError } from './classify';
 import { withRetry, type RetryHooks } from './retry';
 import { getJobResponseSchema, submitResponseSchema, type GetJobResponse } from './schemas';
@@ -46,14 +47,6 @@ export interface IceClientOptions extends RetryHooks {
   logger?: Logger;
 }
 
-/**
- * No keep-alive: a pooled socket that ICE (or its load balancer) closed while the FC instance was frozen
- * fails with ECONNRESET when reused, and for a submit that is an unknown outcome we must not resend.
- * A fresh connection per call costs a handshake and removes that ambiguity. (openapi-client 0.4.x does not
- * pass `runtime.keepAlive` down to its HTTP layer, so the header is the way to say it; it is not signed.)
- */
-const NO_KEEP_ALIVE = { connection: 'close' };
-
 /** The security token expired mid-flight: fetch credentials again and resend once. */
 const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
 
@@ -86,28 +79,7 @@ function parseBody<T extends z.ZodType>(schema: T, body: unknown, action: string
 
 export function createIceClient(options: IceClientOptions): IceClient {
   const { config, logger } = options;
-  let cached: { key: string; client: OpenApiClient } | undefined;
-
-  const clientFor = (credentials: Credentials): OpenApiClient => {
-    const key = `${credentials.accessKeyId}\u0000${credentials.accessKeySecret}\u0000${credentials.securityToken ?? ''}`;
-    if (cached?.key !== key) {
-      const client = new OpenApiClient(
-        new OpenApiConfig({
-          accessKeyId: credentials.accessKeyId,
-          accessKeySecret: credentials.accessKeySecret,
-          securityToken: credentials.securityToken,
-          endpoint: config.endpoint,
-          protocol: config.protocol,
-          regionId: config.region,
-          // The client's own default is 3000 ms for both; ours come from config.
-          readTimeout: config.readTimeoutMs,
-          connectTimeout: config.connectTimeoutMs,
-        }),
-      );
-      cached = { key, client };
-    }
-    return cached.client;
-  };
+  const clientFor = openApiClientCache(config);
 
   async function call(action: string, request: OpenApiRequest, idempotent: boolean): Promise<unknown> {
     const runtime = new RuntimeOptions({ autoretry: false, readTimeout: config.readTimeoutMs, connectTimeout: config.connectTimeoutMs });
@@ -135,7 +107,6 @@ export function createIceClient(options: IceClientOptions): IceClient {
           });
           if (error.code === EXPIRED_TOKEN_CODE && !refreshedCredentials) {
             refreshedCredentials = true;
-            cached = undefined;
             // ICE rejected the request, so resending it with fresh credentials cannot duplicate a job.
             throw new IceError(error.code, error.message, 'rejected', {
               statusCode: error.statusCode,
