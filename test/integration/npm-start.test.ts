@@ -1,26 +1,61 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/local-cloud';
 
 const run = promisify(execFile);
 const START = join(__dirname, '..', '..', 'dist', 'local', 'start.js');
+/** Free ports and a fresh data folder, as on a new machine. */
+const freshMachineEnv = (dataDir: string) => ({
+  PATH: process.env.PATH,
+  LOCAL_FC_PORT: '0',
+  LOCAL_ICE_PORT: '0',
+  LOCAL_OSS_PORT: '0',
+  LOCAL_FC_API_PORT: '0',
+  LOCAL_DATA_DIR: dataDir,
+});
 
-describe('npm start -- --once (the main job on the local cloud)', () => {
-  it('uploads the demo image, prints its JobId and the commands to try, and exits 0', async () => {
-    // Arrange: free ports and a fresh data folder, as on a new machine
+describe('npm start (the main job on the local cloud)', () => {
+  it('uploads the demo image, prints its JobId and the commands to try, and exits 0 with --once', async () => {
+    // Arrange
     const data = tempDir('npm-start-');
-    const env = { PATH: process.env.PATH, LOCAL_FC_PORT: '0', LOCAL_ICE_PORT: '0', LOCAL_OSS_PORT: '0', LOCAL_FC_API_PORT: '0', LOCAL_DATA_DIR: data.path };
 
     // Act
-    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: freshMachineEnv(data.path), timeout: 30_000 });
     data.remove();
 
     // Assert
     expect(stdout).toMatch(/^Local cloud is up/);
     expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\); record yike-uploads\/\.yike-jobs\/objects\/yike-uploads\/uploads\/female\/demo-/);
-    expect(stdout).toMatch(/curl -s -X POST http:\/\/127\.0\.0\.1:\d+\/jobs -H 'Content-Type: application\/json' -d '\{"app":"female","image":\{"bucket":"yike-uploads","key":"uploads\/female\/demo-[^"]+\.png"\}\}'/);
     expect(stdout).toContain('npx yike-submit --image');
     expect(stdout).toContain('npx yike-backfill --bucket yike-uploads --prefix uploads/');
+  });
+
+  it('keeps running, and the curl it prints returns 202 with a JobId', async () => {
+    // Arrange
+    const data = tempDir('npm-start-');
+    const child = spawn(process.execPath, [START, '--quiet'], { env: freshMachineEnv(data.path), stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('Press Ctrl-C to stop.')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${stdout}`)));
+      });
+      const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(stdout)!;
+
+      // Act: what the printed curl sends
+      const response = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: curl[2] });
+
+      // Assert
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ jobId: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: expect.any(String), appId: 'sys-ao-smith-1' });
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+      data.remove();
+    }
   });
 });
