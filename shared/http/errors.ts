@@ -65,5 +65,5 @@ function iceToHttpError(error: IceError): HttpError {
   if (error.outcome === 'not-sent') {
     return httpError(503, 'ICE_UNAVAILABLE', 'ICE could not be reached; try again later', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
   }
-  return httpError(502, error.code, 'ICE did not answer clearly; the job may have been created. Retry with the same Idempotency-Key to be safe', details);
+  return httpError(502, error.code, 'ICE did not answer clearly; the job may have been created. A retry with the same Idempotency-Key will not submit it again', details);
 }
