@@ -82,6 +82,8 @@ export interface LocalIceServer {
   readonly port: number;
   jobs(): AcceptedJob[];
   calls(): ReceivedCall[];
+  /** Media assets registered with RegisterMediaInfo. */
+  media(): RegisteredMedia[];
   /**
    * Injected failures for the next RPC requests (inspection routes do not count). Each call queues `count` one-request
    * faults behind those already queued, so throttleNext(1) then failNext(1, ...) throttles one request and fails the next.
@@ -102,7 +104,25 @@ export interface LocalIceServer {
 }
 
 export const ICE_API_VERSION = '2020-11-09';
-export const ICE_ACTIONS = { submit: 'SubmitYikeAIAppJob', get: 'GetYikeAIAppJob', batchGet: 'BatchGetYikeAIAppJob' } as const;
+export const ICE_ACTIONS = {
+  submit: 'SubmitYikeAIAppJob',
+  get: 'GetYikeAIAppJob',
+  batchGet: 'BatchGetYikeAIAppJob',
+  registerMedia: 'RegisterMediaInfo',
+  getMedia: 'GetMediaInfo',
+} as const;
+
+/** A media asset registered with RegisterMediaInfo. */
+export interface RegisteredMedia {
+  mediaId: string;
+  inputUrl: string;
+  mediaType: string;
+  registeredAt: string;
+}
+
+/** RegisterMediaInfo's InputURL forms (ICE docs): an OSS object URL or oss://bucket/key. */
+const MEDIA_INPUT_URL = /^(https?:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\.oss-[a-z0-9-]+\.aliyuncs\.com\/.+|oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+)$/;
+const MEDIA_TYPES = new Set(['image', 'video', 'audio', 'text']);
 
 /** One STS triple, the shape FC hands a function in context.credentials [REF]. Values are made up. */
 export const DEFAULT_LOCAL_CREDENTIALS: readonly LocalCredential[] = Object.freeze([
@@ -205,6 +225,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
 
   const jobs: AcceptedJob[] = [];
   const calls: ReceivedCall[] = [];
+  const media = new Map<string, RegisteredMedia>();
   let pendingFaults: Fault[] = [];
   const seenNonces = new NonceCache();
   const delayedAnswers = new Set<NodeJS.Timeout>();
@@ -223,6 +244,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const reset = (): void => {
     jobs.length = 0;
     calls.length = 0;
+    media.clear();
     pendingFaults = [];
     seenNonces.clear();
   };
@@ -253,6 +275,11 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     if (!app) throw invalidParameter('AppId', `No Yike AI app "${appId.value}" exists.`);
     const appParamsRaw = fields.get('AppParams')?.value ?? '';
     const appParams = appParamsRaw === '' ? {} : parseAppParams(appParamsRaw, app.imageKey, maxAppParamsLength);
+    const image = appParams[app.imageKey];
+    // A value that is not a URL is a media id, and must name a registered asset (a local assumption: ICE's own check is unverified).
+    if (typeof image === 'string' && !image.includes('://') && !media.has(image)) {
+      throw invalidParameter('AppParams', `"${app.imageKey}" names media "${image}", which is not registered.`);
+    }
     const productionId = optionalId(fields, 'ProductionId');
     const folderId = optionalId(fields, 'FolderId');
     const job: AcceptedJob = {
@@ -278,6 +305,39 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     // [IMSERR] ResourceNotFound (404) "Resource not found"; which code ICE uses for an unknown Yike job is unverified.
     if (!job) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no job with JobId "${jobId.value}".`);
     return { status: HTTP_OK, body: { RequestId: requestId, ...jobView(job, now.getTime(), 'AppParams') } };
+  };
+
+  const mediaView = (asset: RegisteredMedia): Record<string, unknown> => ({
+    MediaId: asset.mediaId,
+    MediaBasicInfo: { MediaId: asset.mediaId, InputURL: asset.inputUrl, MediaType: asset.mediaType, Source: 'oss', Status: 'Normal', CreateTime: asset.registeredAt },
+  });
+
+  /** RegisterMediaInfo: InputURL required; a URL already registered is refused unless Overwrite=true (ICE docs). */
+  const registerMedia = (fields: Fields, requestId: string, receivedAt: Date): Answer => {
+    const inputUrl = fields.get('InputURL')?.value;
+    if (!inputUrl) throw missingParameter('InputURL');
+    if (!MEDIA_INPUT_URL.test(inputUrl)) throw invalidParameter('InputURL', 'It must be an OSS object URL or oss://bucket/key.');
+    const mediaType = fields.get('MediaType')?.value ?? 'video';
+    if (!MEDIA_TYPES.has(mediaType)) throw invalidParameter('MediaType', 'It must be image, video, audio or text.');
+    const existing = [...media.values()].find((asset) => asset.inputUrl === inputUrl);
+    if (existing && fields.get('Overwrite')?.value !== 'true') {
+      // The refusal's code is unverified; clients should look the URL up with GetMediaInfo.
+      throw invalidParameter('InputURL', 'The media asset with this InputURL is already registered.');
+    }
+    if (existing) media.delete(existing.mediaId);
+    const asset: RegisteredMedia = { mediaId: randomBytes(JOB_ID_BYTES).toString('hex'), inputUrl, mediaType, registeredAt: receivedAt.toISOString() };
+    media.set(asset.mediaId, asset);
+    return { status: HTTP_OK, body: { RequestId: requestId, MediaId: asset.mediaId } };
+  };
+
+  /** GetMediaInfo: by MediaId, or else by InputURL. */
+  const getMedia = (fields: Fields, requestId: string): Answer => {
+    const mediaId = fields.get('MediaId')?.value;
+    const inputUrl = fields.get('InputURL')?.value;
+    if (!mediaId && !inputUrl) throw missingParameter('MediaId');
+    const asset = mediaId ? media.get(mediaId) : [...media.values()].find((candidate) => candidate.inputUrl === inputUrl);
+    if (!asset) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no media for ${mediaId ? `MediaId "${mediaId}"` : `InputURL "${inputUrl}"`}.`);
+    return { status: HTTP_OK, body: { RequestId: requestId, MediaInfo: mediaView(asset) } };
   };
 
   const batchGetJobs = (fields: Fields, requestId: string, now: Date): Answer => {
@@ -318,6 +378,10 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
         return getJob(fields, requestId, receivedAt);
       case ICE_ACTIONS.batchGet:
         return batchGetJobs(fields, requestId, receivedAt);
+      case ICE_ACTIONS.registerMedia:
+        return registerMedia(fields, requestId, receivedAt);
+      case ICE_ACTIONS.getMedia:
+        return getMedia(fields, requestId);
       default:
         throw apiNotFound();
     }
@@ -415,6 +479,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     endpoint: `${LOOPBACK_HOST}:${port}`,
     port,
     jobs: () => jobs.map(copyJob),
+    media: () => [...media.values()].map((asset) => ({ ...asset })),
     calls: () => calls.map(copyCall),
     faults,
     reset,

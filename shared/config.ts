@@ -71,7 +71,7 @@ export const envSchema = z.object({
 
   OSS_REGION: optionalString.pipe(region.optional()),
   OSS_ENDPOINT: endpointUrl,
-  IMAGE_URL_MODE: z.enum(['public', 'signed', 'cdn']).default('public'),
+  IMAGE_URL_MODE: z.enum(['public', 'signed', 'cdn', 'media-id']).default('public'),
   CDN_BASE_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
   SIGNED_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
 
@@ -127,7 +127,7 @@ export interface Config {
     region: string;
     /** Set only when overridden (local OSS endpoint); otherwise the region's public endpoint is used. */
     endpoint?: string;
-    imageUrlMode: 'public' | 'signed' | 'cdn';
+    imageUrlMode: 'public' | 'signed' | 'cdn' | 'media-id';
     cdnBaseUrl?: string;
     signedUrlExpiresSeconds: number;
     keyEncoding: 'plain' | 'url';

@@ -1,5 +1,6 @@
 import type { Config } from './config';
 import type { CredentialsProvider } from './credentials';
+import type { IceClient } from './ice/client';
 import { createOssClient, encodeObjectKey, publicObjectUrl } from './oss/client';
 
 /** Where the input image is: an OSS object, or a URL the caller already vetted. */
@@ -14,14 +15,15 @@ const TOKEN_EXPIRY_MARGIN_SECONDS = 60;
 
 /**
  * The one seam that turns an image source into the value put in AppParams. Modes: the plain OSS URL
- * (default; what ICE documents for same-region objects), a CDN URL, or a URL signed with the role's
- * credentials. A media-id mode (RegisterMediaInfo first) would be added here, without touching handlers.
+ * (default; what ICE documents for same-region objects), a CDN URL, a URL signed with the role's
+ * credentials, or an ICE media id (the object registered with RegisterMediaInfo first: every documented
+ * example of LoadImage.1.TargetImage holds a media id).
  */
 export interface ImageReferenceBuilder {
   reference(source: ImageSource, now?: Date): Promise<string>;
 }
 
-export function createImageReferenceBuilder(config: Config['oss'], credentials: CredentialsProvider): ImageReferenceBuilder {
+export function createImageReferenceBuilder(config: Config['oss'], credentials: CredentialsProvider, ice: Pick<IceClient, 'resolveMediaId'>): ImageReferenceBuilder {
   return {
     async reference(source, now = new Date()) {
       if (source.kind === 'url') return source.url;
@@ -30,6 +32,8 @@ export function createImageReferenceBuilder(config: Config['oss'], credentials: 
           return publicObjectUrl(source.bucket, config.region, source.key);
         case 'cdn':
           return `${config.cdnBaseUrl}/${encodeObjectKey(source.key)}`;
+        case 'media-id':
+          return ice.resolveMediaId(publicObjectUrl(source.bucket, config.region, source.key));
         case 'signed': {
           const creds = credentials();
           const expires = signedUrlLifetimeSeconds(config.signedUrlExpiresSeconds, creds.expiresAt, now);

@@ -42,13 +42,14 @@ export function createServices(
   });
   // Read on every call (cheap) so a refresh after InvalidSecurityToken.Expired sees new values.
   const credentials: CredentialsProvider = () => resolveCredentials({ context: options.context, env });
+  const ice = createIceClient({ config: config.ice, credentials, logger });
   return {
     config,
     logger,
     credentials,
-    ice: createIceClient({ config: config.ice, credentials, logger }),
+    ice,
     apps: createAppRegistry(config.apps),
-    images: createImageReferenceBuilder(config.oss, credentials),
+    images: createImageReferenceBuilder(config.oss, credentials, ice),
     defaults: config.defaults,
   };
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger';
 import { NO_KEEP_ALIVE, openApiClientCache } from '../openapi';
 import { classifyIceError } from './classify';
 import { withRetry, type RetryHooks } from './retry';
-import { getJobResponseSchema, submitResponseSchema, type GetJobResponse } from './schemas';
+import { getJobResponseSchema, getMediaResponseSchema, registerMediaResponseSchema, submitResponseSchema, type GetJobResponse } from './schemas';
 
 export interface SubmitYikeAIAppJobInput {
   appId: string;
@@ -39,6 +39,12 @@ export interface YikeAIAppJob {
 export interface IceClient {
   submitYikeAIAppJob(input: SubmitYikeAIAppJobInput): Promise<SubmitYikeAIAppJobResult>;
   getYikeAIAppJob(jobId: string): Promise<YikeAIAppJob>;
+  /**
+   * The ICE media id of an image (OSS URL or oss://bucket/key): looked up with GetMediaInfo, else registered
+   * with RegisterMediaInfo (MediaType image). Registration refuses a URL that is already registered, so a
+   * resend cannot create a second asset; a refusal is followed by one more lookup (a concurrent register won).
+   */
+  resolveMediaId(inputUrl: string): Promise<string>;
 }
 
 export interface IceClientOptions extends RetryHooks {
@@ -142,11 +148,40 @@ export function createIceClient(options: IceClientOptions): IceClient {
       return { requestId: response.RequestId, jobId: response.JobId };
     },
 
+    async resolveMediaId(inputUrl) {
+      const lookUp = async (): Promise<string | undefined> => {
+        try {
+          const body = await call('GetMediaInfo', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { InputURL: inputUrl } }), true);
+          return parseBody(getMediaResponseSchema, body, 'GetMediaInfo').MediaInfo.MediaId;
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      };
+      const known = await lookUp();
+      if (known) return known;
+      try {
+        const body = await call('RegisterMediaInfo', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body: { InputURL: inputUrl, MediaType: 'image' } }), true);
+        return parseBody(registerMediaResponseSchema, body, 'RegisterMediaInfo').MediaId;
+      } catch (error) {
+        const registeredMeanwhile = error instanceof IceError && error.outcome === 'rejected' ? await lookUp() : undefined;
+        if (registeredMeanwhile) return registeredMeanwhile;
+        throw error;
+      }
+    },
+
     async getYikeAIAppJob(jobId) {
       const body = await call('GetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobId: jobId } }), true);
       return toJob(parseBody(getJobResponseSchema, body, 'GetYikeAIAppJob'));
     },
   };
+}
+
+const NOT_FOUND_CODE = /NotFound|NotExist/i;
+const HTTP_NOT_FOUND = 404;
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof IceError && error.outcome === 'rejected' && (error.statusCode === HTTP_NOT_FOUND || NOT_FOUND_CODE.test(error.code));
 }
 
 function toJob(response: GetJobResponse): YikeAIAppJob {

@@ -33,3 +33,12 @@ export const getJobResponseSchema = z.object({
 });
 
 export type GetJobResponse = z.infer<typeof getJobResponseSchema>;
+
+/** RegisterMediaInfo answer: {"RequestId", "MediaId"}. */
+export const registerMediaResponseSchema = z.object({ RequestId: z.string().min(1), MediaId: z.string().min(1) });
+
+/** GetMediaInfo answer: the asset under MediaInfo (only its id is used). */
+export const getMediaResponseSchema = z.object({
+  RequestId: z.string().min(1),
+  MediaInfo: z.object({ MediaId: z.string().min(1) }).passthrough(),
+});

@@ -354,6 +354,31 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     expect(Number(url.searchParams.get('Expires'))).toBeLessThanOrEqual(Math.floor(tokenExpiresAt.getTime() / 1000));
   });
 
+  it('registers the image as an ICE media asset once and submits its MediaId when IMAGE_URL_MODE is media-id', async () => {
+    // Arrange: the same object uploaded twice (two eTags, two jobs), so the second finds the asset registered
+    const handler = createHandler({ env: env({ IMAGE_URL_MODE: 'media-id' }) });
+    const inputUrl = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
+
+    // Act
+    await handler(asFcPayload(ossEvent([{ key: FEMALE_KEY, eTag: 'E-FIRST' }])), fcContext());
+    await handler(asFcPayload(ossEvent([{ key: FEMALE_KEY, eTag: 'E-SECOND' }])), fcContext());
+
+    // Assert
+    const [asset] = ice.media();
+    expect(ice.media()).toEqual([{ mediaId: expect.any(String), inputUrl, mediaType: 'image', registeredAt: expect.any(String) }]);
+    expect(ice.jobs().map((job) => job.appParamsRaw)).toEqual([
+      JSON.stringify({ 'LoadImage.1.TargetImage': asset!.mediaId }),
+      JSON.stringify({ 'LoadImage.1.TargetImage': asset!.mediaId }),
+    ]);
+    expect(ice.calls().map((call) => [call.action, call.status])).toEqual([
+      ['GetMediaInfo', 404],
+      ['RegisterMediaInfo', 200],
+      ['SubmitYikeAIAppJob', 200],
+      ['GetMediaInfo', 200],
+      ['SubmitYikeAIAppJob', 200],
+    ]);
+  });
+
   it('turns an upload through the local OSS endpoint into one job, as a new user would', async () => {
     // Arrange: OSS notifications reach the function through FC's async invocation (with retries)
     const invoker = createAsyncInvoker({ handler: createHandler({ env: env() }), functionName: 'yike-oss-submit', credentials: LOCAL_CREDENTIALS });
