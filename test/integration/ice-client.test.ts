@@ -6,6 +6,7 @@ import { DEFAULT_LOCAL_CREDENTIALS, startIceServer, type LocalIceServer } from '
 import { LOCAL_CREDENTIALS, testConfig } from '../helpers/local-cloud';
 
 const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
+const APP_PARAMS = JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL });
 
 describe('the ICE client against the local ICE endpoint', () => {
   let ice: LocalIceServer;
@@ -78,7 +79,7 @@ describe('the ICE client against the local ICE endpoint', () => {
   it('is rejected with SignatureDoesNotMatch when the secret is wrong, and does not retry', async () => {
     // Act
     const error = await failure(
-      client({}, () => ({ ...LOCAL_CREDENTIALS, accessKeySecret: 'not-the-secret' })).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' }),
+      client({}, () => ({ ...LOCAL_CREDENTIALS, accessKeySecret: 'not-the-secret' })).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }),
     );
 
     // Assert
@@ -94,7 +95,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     const error = await failure(
       client({}, () => ({ accessKeyId: LOCAL_CREDENTIALS.accessKeyId, accessKeySecret: LOCAL_CREDENTIALS.accessKeySecret })).submitYikeAIAppJob({
         appId: 'sys-ao-smith-1',
-        appParams: '{"LoadImage.1.TargetImage":"x"}',
+        appParams: APP_PARAMS,
       }),
     );
 
@@ -108,7 +109,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.throttleNext(2);
 
     // Act
-    const result = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' });
+    const result = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
 
     // Assert
     expect(ice.jobs().map((job) => job.jobId)).toEqual([result.jobId]);
@@ -124,7 +125,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.failNext(1, 503, 'ServiceUnavailable');
 
     // Act
-    await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' });
+    await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
 
     // Assert
     expect(ice.calls().map((call) => call.status)).toEqual([503, 200]);
@@ -136,7 +137,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.throttleNext(5);
 
     // Act
-    const error = await failure(client({ ICE_MAX_ATTEMPTS: '3' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' }));
+    const error = await failure(client({ ICE_MAX_ATTEMPTS: '3' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
 
     // Assert
     expect(error).toMatchObject({ code: 'Throttling.User', retryable: true, attempts: 3 });
@@ -157,7 +158,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.delayNext(1, 1_000);
 
     // Act
-    const error = await failure(client({ ICE_READ_TIMEOUT_MS: '200' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' }));
+    const error = await failure(client({ ICE_READ_TIMEOUT_MS: '200' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
 
     // Assert
     expect(error).toMatchObject({ code: 'ICE_TIMEOUT', outcome: 'unknown', retryable: false, attempts: 1 });
@@ -172,7 +173,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.dropNext(1);
 
     // Act
-    const error = await failure(client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' }));
+    const error = await failure(client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
 
     // Assert
     expect(error).toMatchObject({ code: 'ICE_CONNECTION_RESET', outcome: 'unknown', retryable: false });
@@ -184,7 +185,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.failNext(1, 502, 'BadGateway', { nonJsonBody: true });
 
     // Act
-    const error = await failure(client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' }));
+    const error = await failure(client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
 
     // Assert
     expect(error).toMatchObject({ code: 'ICE_BAD_RESPONSE', outcome: 'unknown', retryable: false });
@@ -228,7 +229,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     };
 
     // Act
-    const result = await client({}, provider).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' });
+    const result = await client({}, provider).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
 
     // Assert
     expect(handed).toEqual(['STS.Stale', 'STS.Fresh']);
@@ -254,7 +255,7 @@ describe('the ICE client against the local ICE endpoint', () => {
 
   it('reports a finished job with its results', async () => {
     // Arrange
-    const submitted = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{"LoadImage.1.TargetImage":"x"}' });
+    const submitted = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
     await new Promise((resolve) => setTimeout(resolve, 250));
 
     // Act
@@ -271,5 +272,40 @@ describe('the ICE client against the local ICE endpoint', () => {
 
     // Assert
     expect(error).toMatchObject({ outcome: 'rejected', statusCode: 404, retryable: false });
+  });
+});
+
+describe('media ids for IMAGE_URL_MODE=media-id', () => {
+  let ice: LocalIceServer;
+  beforeAll(async () => {
+    ice = await startIceServer();
+  });
+  afterAll(() => ice.close());
+
+  it('registers an image once, then finds it by its URL', async () => {
+    // Arrange
+    const client = createIceClient({ config: testConfig({ ICE_ENDPOINT: ice.url }).ice, credentials: () => LOCAL_CREDENTIALS });
+    const url = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/%E5%A5%B3/a%201.jpg';
+
+    // Act
+    const first = await client.resolveMediaId(url);
+    const second = await client.resolveMediaId(url);
+
+    // Assert
+    expect(second).toBe(first);
+    expect(ice.media()).toEqual([expect.objectContaining({ mediaId: first, inputUrl: url, mediaType: 'image' })]);
+    expect(ice.calls().map((call) => [call.action, call.status, call.fields.InputURL])).toEqual([
+      ['GetMediaInfo', 404, url],
+      ['RegisterMediaInfo', 200, url],
+      ['GetMediaInfo', 200, url],
+    ]);
+  });
+
+  it('reports a URL ICE refuses to register as its parameter error', async () => {
+    // Arrange
+    const client = createIceClient({ config: testConfig({ ICE_ENDPOINT: ice.url }).ice, credentials: () => LOCAL_CREDENTIALS });
+
+    // Act / Assert
+    await expect(client.resolveMediaId('https://cdn.example.com/a.jpg')).rejects.toMatchObject({ code: 'InvalidParameter', outcome: 'rejected' });
   });
 });
