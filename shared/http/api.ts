@@ -58,7 +58,8 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
       case 'GET /jobs/by-object':
         return await getJobByObject(request, deps);
       case 'GET /jobs/{jobId}':
-        return await getJob(decodeURIComponent(matched.pattern.exec(request.path)![1]!), deps);
+        // requestContext.http.path is already decoded by FC.
+        return await getJob(matched.pattern.exec(request.path)![1]!, deps);
     }
   } catch (error) {
     return result(matched.name, toHttpError(error), error);
