@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHandler as createHttpHandler } from '../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
-import { DEFAULT_LOCAL_CREDENTIALS, startIceServer } from '../local/ice-server';
+import { startIceServer } from '../local/ice-server';
+import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 import { startOssServer } from '../local/oss-server';
 
 /**
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
   const ice = await startIceServer();
   const oss = await startOssServer({ dataDir: dir, buckets: ['yike-uploads'] });
   const env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: 'yike-uploads', DEFAULT_APP: 'female', LOG_LEVEL: 'error' };
-  const credentials = { ...DEFAULT_LOCAL_CREDENTIALS[0]! };
+  const credentials = { ...LOCAL_STS_CREDENTIALS };
   const context = { requestId: 'bench', credentials, function: { name: 'bench', timeout: 60 } };
   try {
     const http = createHttpHandler({ env });

@@ -9,6 +9,7 @@ import { resolveCredentials, type CredentialsProvider } from '../shared/credenti
 import { describeError, InputError } from '../shared/errors';
 import { createFunctionInvoker } from '../shared/fc-invoke';
 import { createLogger } from '../shared/logger';
+import { OSS_BUCKET_NAME } from '../shared/events/schemas';
 import { createOssClient } from '../shared/oss/client';
 
 const TOOL = 'yike-backfill';
@@ -51,7 +52,6 @@ const TTY_REDRAW_MS = 100;
 const PLAIN_PROGRESS_STEP_PERCENT = 5;
 const BAR_WIDTH = 30;
 
-const OSS_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 
 const flagsSchema = z.object({
   bucket: z.string({ error: 'is required' }).regex(OSS_BUCKET_NAME, 'must be an OSS bucket name'),

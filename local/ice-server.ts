@@ -22,6 +22,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from './acs3';
+import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 
 export interface LocalCredential {
@@ -125,9 +126,7 @@ const MEDIA_INPUT_URL = /^(https?:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\.oss-[a-z0
 const MEDIA_TYPES = new Set(['image', 'video', 'audio', 'text']);
 
 /** One STS triple, the shape FC hands a function in context.credentials [REF]. Values are made up. */
-export const DEFAULT_LOCAL_CREDENTIALS: readonly LocalCredential[] = Object.freeze([
-  { accessKeyId: 'STS.LocalDevAccessKeyId', accessKeySecret: 'local-dev-secret', securityToken: 'local-dev-security-token' },
-]);
+export const DEFAULT_LOCAL_CREDENTIALS: readonly LocalCredential[] = Object.freeze([LOCAL_STS_CREDENTIALS]);
 
 /** Both AOSmith apps take {"LoadImage.1.TargetImage": "<image>"} [REF]. */
 export const DEFAULT_LOCAL_APPS: Readonly<Record<string, { imageKey: string }>> = Object.freeze({

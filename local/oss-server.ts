@@ -38,6 +38,7 @@ import {
   type OssAuthFailure,
   type QueryParams,
 } from './oss-signature';
+import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST } from './http';
 
 export type { LocalCredential } from './oss-signature';
@@ -98,9 +99,7 @@ export interface LocalOssServer {
 }
 
 /** One STS triple, like the credentials FC hands a function with a role. */
-export const DEFAULT_OSS_CREDENTIALS: readonly LocalCredential[] = Object.freeze([
-  Object.freeze({ accessKeyId: 'STS.LocalDevAccessKeyId', accessKeySecret: 'local-dev-secret', securityToken: 'local-dev-security-token' }),
-]);
+export const DEFAULT_OSS_CREDENTIALS: readonly LocalCredential[] = Object.freeze([LOCAL_STS_CREDENTIALS]);
 
 /** A local safety limit (OSS itself accepts up to 5 GB in one PutObject and answers EntityTooLarge above that). */
 export const MAX_PUT_BODY_BYTES = 50 * 1024 * 1024;

@@ -171,15 +171,19 @@ export function verifyOssHeaderSignature(request: HeaderSignatureRequest): OssAu
   const credentialCheck = checkCredential(accessKeyId, token, request.lookupSecret, now);
   if (!credentialCheck.ok) return credentialCheck;
 
-  const stringToSign = stringToSignV1({
+  return compareSignature(credentialCheck.credential, signature, requestStringToSign(request, date), token);
+}
+
+/** The V1 StringToSign of a request: the header form signs its Date, a signed URL its Expires. */
+function requestStringToSign(request: HeaderSignatureRequest, dateOrExpires: string): string {
+  return stringToSignV1({
     method: request.method,
     contentMd5: wireText(request.headers['content-md5'] ?? ''),
     contentType: wireText(request.headers['content-type'] ?? ''),
-    date,
+    date: dateOrExpires,
     canonicalizedOssHeaders: canonicalizedOssHeaders(request.headers),
     canonicalizedResource: canonicalizedResource(request.bucket, request.key, request.query),
   });
-  return compareSignature(credentialCheck.credential, signature, stringToSign, token);
 }
 
 /** Checks a V1 signed URL (?OSSAccessKeyId=&Expires=&Signature=[&security-token=]) against the request [V1URL]. */
@@ -211,14 +215,7 @@ export function verifyOssSignedUrl(request: SignedUrlRequest): OssAuthResult {
   const credentialCheck = checkCredential(accessKeyId, token, request.lookupSecret, now);
   if (!credentialCheck.ok) return credentialCheck;
 
-  const stringToSign = stringToSignV1({
-    method: request.method,
-    contentMd5: wireText(request.headers['content-md5'] ?? ''),
-    contentType: wireText(request.headers['content-type'] ?? ''),
-    date: expires,
-    canonicalizedOssHeaders: canonicalizedOssHeaders(request.headers),
-    canonicalizedResource: canonicalizedResource(request.bucket, request.key, query),
-  });
+  const stringToSign = requestStringToSign(request, expires);
   return compareSignature(credentialCheck.credential, signature, stringToSign, token);
 }
 

@@ -7,7 +7,8 @@ import { createHandler as createOssHandler } from '../functions/oss-submit/index
 import { createAsyncInvoker } from './fc-async';
 import { startFcGateway } from './fc-gateway';
 import { startFcInvokeServer } from './fc-invoke-server';
-import { DEFAULT_LOCAL_CREDENTIALS, startIceServer } from './ice-server';
+import { startIceServer } from './ice-server';
+import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { startOssServer } from './oss-server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss-trigger';
 
@@ -22,13 +23,7 @@ const PORTS = {
   oss: Number(process.env.LOCAL_OSS_PORT ?? 9200),
   fcApi: Number(process.env.LOCAL_FC_API_PORT ?? 9300),
 };
-const CREDENTIALS = {
-  accessKeyId: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeyId,
-  accessKeySecret: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeySecret,
-  securityToken: DEFAULT_LOCAL_CREDENTIALS[0]!.securityToken!,
-};
-/** A 1x1 PNG: the demo upload. */
-const DEMO_IMAGE = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+const CREDENTIALS = LOCAL_STS_CREDENTIALS;
 const RECORD_WAIT_MS = 10_000;
 
 async function main(): Promise<void> {
@@ -84,7 +79,7 @@ async function main(): Promise<void> {
   const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...CREDENTIALS, stsToken: CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
   const key = `uploads/female/demo-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
   print(`Uploading ${BUCKET}/${key} ...`);
-  await client.put(key, DEMO_IMAGE, { headers: { 'Content-Type': 'image/png' } });
+  await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
   await invoker.idle();
   const record = await waitForRecord(client, key);
   print(

@@ -7,7 +7,7 @@ import { resolveCredentials } from '../shared/credentials';
 import { describeError, InputError } from '../shared/errors';
 import { createOssClient } from '../shared/oss/client';
 import { objectRecordKey } from '../shared/submissions';
-import { DEFAULT_LOCAL_CREDENTIALS } from '../local/ice-server';
+import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 
 /**
  * `npm run upload -- ./photo.jpg [--app female|male] [--bucket B] [--key K] [--cloud]`: "drop an image into
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const env = local ? { ...process.env, OSS_ENDPOINT: LOCAL_OSS } : process.env;
   const config = loadConfig(env);
   const credentials = local
-    ? { accessKeyId: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeyId, accessKeySecret: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeySecret, securityToken: DEFAULT_LOCAL_CREDENTIALS[0]!.securityToken }
+    ? LOCAL_STS_CREDENTIALS
     : resolveCredentials({ env });
   const client: OSS = createOssClient(config.oss, credentials, values.bucket);
   const key = values.key ?? `uploads/${values.app}/${basename(file)}`;

@@ -59,22 +59,30 @@ export class InputError extends YikeError {
 }
 
 /**
- * What we know about whether ICE acted on a request when the call failed:
+ * What we know about whether a cloud service acted on a request when the call failed:
  * - `not-sent`: the connection failed before the request left (safe to resend);
- * - `rejected`: ICE answered with an error (it did not create a job);
+ * - `rejected`: the service answered with an error (it did nothing);
  * - `unknown`: the request may have been processed (read timeout, reset, unreadable answer).
  */
-export type IceOutcome = 'not-sent' | 'rejected' | 'unknown';
+export type CallOutcome = 'not-sent' | 'rejected' | 'unknown';
 
-/** A failed ICE call. `code` is ICE's own error code when ICE answered, otherwise one of ICE_* below. */
-export class IceError extends YikeError {
-  readonly outcome: IceOutcome;
+/** A failed call to a cloud API (ICE, FC): what withRetry decides on. */
+export class RemoteCallError extends YikeError {
+  readonly outcome: CallOutcome;
   readonly attempts: number;
-  constructor(code: string, message: string, outcome: IceOutcome, options: YikeErrorOptions & { attempts?: number } = {}) {
+  constructor(code: string, message: string, outcome: CallOutcome, options: YikeErrorOptions & { attempts?: number } = {}) {
     super(code, message, options);
-    this.name = 'IceError';
+    this.name = 'RemoteCallError';
     this.outcome = outcome;
     this.attempts = options.attempts ?? 1;
+  }
+}
+
+/** A failed ICE call. `code` is ICE's own error code when ICE answered, otherwise one of ICE_* below. */
+export class IceError extends RemoteCallError {
+  constructor(code: string, message: string, outcome: CallOutcome, options: YikeErrorOptions & { attempts?: number } = {}) {
+    super(code, message, outcome, options);
+    this.name = 'IceError';
   }
 }
 

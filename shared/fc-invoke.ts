@@ -4,7 +4,7 @@ import OpenApiUtil from '@alicloud/openapi-util';
 import { RuntimeOptions } from '@alicloud/tea-util';
 import type { Config } from './config';
 import type { CredentialsProvider } from './credentials';
-import { IceError, YikeError, type IceOutcome, type YikeErrorOptions } from './errors';
+import { RemoteCallError, YikeError, type CallOutcome, type YikeErrorOptions } from './errors';
 import { withRetry, type RetryHooks, type RetryPolicy } from './ice/retry';
 import type { Logger } from './logger';
 import { classifyOpenApiError, NO_KEEP_ALIVE, openApiClientCache, type ServiceProfile } from './openapi';
@@ -47,12 +47,9 @@ export const DEFAULT_FC_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200,
 /** openapi-client's own default is 3000 ms for both (reference README, "Facts found late"). */
 const DEFAULT_READ_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
-/**
- * A failed InvokeFunction call. It is an IceError because that type carries what withRetry needs (a retryable flag
- * and what is known about the outcome); `code` is FC's own error code when FC answered, otherwise an FC_* code.
- */
-export class FcInvokeError extends IceError {
-  constructor(code: string, message: string, outcome: IceOutcome, options: YikeErrorOptions = {}) {
+/** A failed InvokeFunction call; `code` is FC's own error code when FC answered, otherwise an FC_* code. */
+export class FcInvokeError extends RemoteCallError {
+  constructor(code: string, message: string, outcome: CallOutcome, options: YikeErrorOptions = {}) {
     super(code, message, outcome, options);
     this.name = 'FcInvokeError';
   }

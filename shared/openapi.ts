@@ -1,6 +1,6 @@
 import OpenApiClient, { Config as OpenApiConfig } from '@alicloud/openapi-client';
 import type { Credentials } from './credentials';
-import { IceError, type IceOutcome, type YikeErrorOptions } from './errors';
+import { RemoteCallError, type CallOutcome, type YikeErrorOptions } from './errors';
 
 /**
  * What ICE's and FC's clients share: an `@alicloud/openapi-client` per set of credentials, and one reading of
@@ -55,12 +55,12 @@ const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETU
 const BROKEN_CONNECTION_CODES = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE']);
 
 /** How one service names its failures. */
-export interface ServiceProfile<E extends IceError> {
+export interface ServiceProfile<E extends RemoteCallError> {
   name: string;
   codes: { timeout: string; connectionFailed: string; connectionReset: string; badResponse: string };
   /** Whether an error answer (the service decided; nothing was done) is worth asking again. */
   retryableAnswer(code: string, statusCode: number | undefined): boolean;
-  create(code: string, message: string, outcome: IceOutcome, options: YikeErrorOptions): E;
+  create(code: string, message: string, outcome: CallOutcome, options: YikeErrorOptions): E;
 }
 
 interface RawClientError {
@@ -76,7 +76,7 @@ interface RawClientError {
  * call may be sent again. `idempotent` is false for calls a resend could duplicate (SubmitYikeAIAppJob): then
  * only errors proving the service did not act are retryable.
  */
-export function classifyOpenApiError<E extends IceError>(raw: unknown, idempotent: boolean, profile: ServiceProfile<E>): E {
+export function classifyOpenApiError<E extends RemoteCallError>(raw: unknown, idempotent: boolean, profile: ServiceProfile<E>): E {
   const error = (raw ?? {}) as RawClientError;
   const code = typeof error.code === 'string' ? error.code : undefined;
   const cause = raw;

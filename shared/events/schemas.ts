@@ -45,7 +45,9 @@ export const ossCloudEventSchema = z.looseObject({
   data: ossRecordSchema,
 });
 
-const bucketName = z.string().regex(/^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, 'must be an OSS bucket name');
+/** OSS bucket naming rule: 3-63 lower-case letters, digits and hyphens, no hyphen at either end. */
+export const OSS_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const bucketName = z.string().regex(OSS_BUCKET_NAME, 'must be an OSS bucket name');
 const objectKey = z.string().min(1).max(1023).refine((key) => !key.startsWith('/'), 'must not start with "/"');
 
 export const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });

@@ -1,4 +1,5 @@
 import { IceError, isYikeError } from '../errors';
+import { isNotFound } from '../ice/client';
 
 export interface HttpErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -15,7 +16,6 @@ const RETRY_AFTER_SECONDS = '5';
 /** ICE codes that mean our role's credentials or permissions are wrong: a deployment problem, not the caller's. */
 const UPSTREAM_AUTH_CODE = /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken|Forbidden|NoPermission|InvalidTimeStamp|SignatureNonceUsed)/;
 const THROTTLING_CODE = /^Throttling/;
-const NOT_FOUND_CODE = /NotFound|NotExist/i;
 
 export function httpError(statusCode: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): HttpError {
   return { statusCode, headers, body: { error: details === undefined ? { code, message } : { code, message, details } } };
@@ -53,7 +53,7 @@ function iceToHttpError(error: IceError): HttpError {
     if (UPSTREAM_AUTH_CODE.test(error.code)) {
       return httpError(502, 'UPSTREAM_AUTH_FAILED', "ICE rejected the function's credentials", details);
     }
-    if (error.statusCode === 404 || NOT_FOUND_CODE.test(error.code)) {
+    if (isNotFound(error)) {
       return httpError(404, 'JOB_NOT_FOUND', 'No such job', details);
     }
     if (error.statusCode !== undefined && error.statusCode >= 500) {

@@ -180,7 +180,8 @@ export function createIceClient(options: IceClientOptions): IceClient {
 const NOT_FOUND_CODE = /NotFound|NotExist/i;
 const HTTP_NOT_FOUND = 404;
 
-function isNotFound(error: unknown): boolean {
+/** ICE answered that the job or media does not exist. */
+export function isNotFound(error: unknown): boolean {
   return error instanceof IceError && error.outcome === 'rejected' && (error.statusCode === HTTP_NOT_FOUND || NOT_FOUND_CODE.test(error.code));
 }
 

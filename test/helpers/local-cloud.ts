@@ -3,14 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../../shared/config';
 import type { Credentials } from '../../shared/credentials';
-import { DEFAULT_LOCAL_CREDENTIALS } from '../../local/ice-server';
+import { LOCAL_STS_CREDENTIALS } from '../../local/dev-fixtures';
 
 /** The STS triple the local stand-ins accept, as FC would put it in context.credentials. */
-export const LOCAL_CREDENTIALS: Required<Omit<Credentials, 'expiresAt'>> = {
-  accessKeyId: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeyId,
-  accessKeySecret: DEFAULT_LOCAL_CREDENTIALS[0]!.accessKeySecret,
-  securityToken: DEFAULT_LOCAL_CREDENTIALS[0]!.securityToken!,
-};
+export const LOCAL_CREDENTIALS: Required<Omit<Credentials, 'expiresAt'>> = { ...LOCAL_STS_CREDENTIALS };
 
 /** Config for tests: real parsing, fast retries. */
 export function testConfig(env: Record<string, string>): Config {
@@ -22,11 +18,7 @@ export function tempDir(prefix: string): { path: string; remove: () => void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** A small valid PNG (1x1), for uploads. */
-export const TINY_PNG = Buffer.from(
-  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
-  'base64',
-);
+export { TINY_PNG } from '../../local/dev-fixtures';
 
 /** An FC context as events/fc3-context.json shows it, carrying the local STS credentials. */
 export function fcContext(overrides: Record<string, unknown> = {}) {
