@@ -3,10 +3,16 @@ import { describeError, InputError } from '../shared/errors';
 import type { ImageSource } from '../shared/image';
 import { submitJob } from '../shared/jobs';
 import { createServices } from '../shared/services';
+import { EXIT_ERROR, parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 
 const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
+                   [--wait [--timeout SECONDS] [--interval SECONDS]]
 
 Submits one ICE SubmitYikeAIAppJob and prints {"jobId","requestId","appId"} as JSON.
+With --wait it then follows the job (GetYikeAIAppJob every --interval seconds, default 5): each status change
+goes to stderr with the time since the submit, and the output URLs of a Finished job to stdout, one a line.
+Exit codes: 0 submitted (with --wait: Finished); 1 error; 3 the job Failed; 4 still unfinished after --timeout
+seconds (default 3600; the job keeps running at ICE).
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
 Endpoint: ice.<ICE_REGION>.aliyuncs.com, or ICE_ENDPOINT (e.g. http://127.0.0.1:9100 for the local cloud).`;
 
@@ -17,7 +23,7 @@ function parseImage(value: string): ImageSource {
   throw new InputError('INVALID_IMAGE', `--image: expected an http(s) URL or oss://bucket/key, got "${value}"`, [{ path: 'image', message: 'invalid' }]);
 }
 
-async function main(argv: string[]): Promise<void> {
+async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -25,14 +31,18 @@ async function main(argv: string[]): Promise<void> {
       app: { type: 'string' },
       'production-id': { type: 'string' },
       'folder-id': { type: 'string' },
+      wait: { type: 'boolean' },
+      timeout: { type: 'string' },
+      interval: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   });
   if (values.help) {
     process.stdout.write(`${USAGE}\n`);
-    return;
+    return 0;
   }
+  const wait = parseWaitFlags(values);
   if (!values.image) throw new InputError('IMAGE_REQUIRED', '--image is required (see --help)', [{ path: 'image', message: 'required' }]);
   // Logs go to stderr (stdout stays one JSON document), and only when LOG_LEVEL asks for them,
   // so a failure prints exactly one line.
@@ -51,10 +61,20 @@ async function main(argv: string[]): Promise<void> {
     { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
+  if (!wait) return 0;
+  return waitForSubmittedJob(result.jobId, services.ice, wait, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  const { code, message } = describeError(error);
-  process.stderr.write(`yike-submit: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const { code, message } = describeError(error);
+    process.stderr.write(`yike-submit: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exitCode = EXIT_ERROR;
+  },
+);

@@ -27,6 +27,7 @@ const common = {
 const toolEntries = [
   ['cli', 'yike-submit'],
   ['cli', 'yike-backfill'],
+  ['cli', 'yike-jobs'],
   ['local', 'start'],
   ['scripts', 'upload'],
   ['bench', 'run'],

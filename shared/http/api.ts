@@ -10,6 +10,7 @@ import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
 import { httpError, toHttpError, type HttpError } from './errors';
+import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
 
 export interface ApiDependencies {
   services: Services;
@@ -29,7 +30,6 @@ export interface ApiResult {
 }
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const ROUTES = [
@@ -59,7 +59,7 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
         return await getJobByObject(request, deps);
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
-        return await getJob(matched.pattern.exec(request.path)![1]!, deps);
+        return await getJob(matched.pattern.exec(request.path)![1]!, request, deps);
     }
   } catch (error) {
     return result(matched.name, toHttpError(error), error);
@@ -161,11 +161,12 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   return { route, jobId: outcome.result.jobId, replayed, response: json(202, outcome.result, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
 }
 
-async function getJob(jobId: string, deps: ApiDependencies): Promise<ApiResult> {
+/** The job's lifecycle from its job record (see jobs-routes.ts for refresh and wait). */
+async function getJob(jobId: string, request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const route = 'GET /jobs/{jobId}';
-  if (!JOB_ID.test(jobId)) return result(route, httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"'));
-  const job = await deps.services.ice.getYikeAIAppJob(jobId);
-  return { route, jobId, response: json(200, job) };
+  const answer = await getJobLifecycle(jobId, request, deps);
+  if (!answer.ok) return result(route, answer.error);
+  return { route, jobId, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) };
 }
 
 /** The job record the OSS upload function wrote for an object (latest eTag wins). */
@@ -186,6 +187,7 @@ async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promi
   );
   const latest = records.sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
   if (!latest) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
+  const job = await lifecycleOfJob(store, config.records.prefix, latest.result?.jobId);
   return {
     route,
     jobId: latest.result?.jobId,
@@ -198,6 +200,8 @@ async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promi
       startedAt: latest.startedAt,
       completedAt: latest.completedAt,
       error: latest.error,
-    }),
+      // The job's lifecycle (status, results, error) from its job record; null before it has one.
+      job,
+    }, { 'Cache-Control': 'no-store' }),
   };
 }

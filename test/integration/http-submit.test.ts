@@ -300,31 +300,32 @@ describe('the HTTP function through the local FC gateway', () => {
       expect(await wrongMethod.json()).toEqual({ error: { code: 'METHOD_NOT_ALLOWED', message: 'DELETE is not allowed on /jobs' } });
     });
 
-    it('reports a job’s status from GetYikeAIAppJob', async () => {
+    it('reports a job ICE knows but no record holds from GetYikeAIAppJob when asked with refresh=1', async () => {
       // Arrange
       const target = await gateway();
       const created = await post(target, FIXTURE_BODY);
 
       // Act
-      const response = await fetch(`${target.url}/jobs/${created.body.jobId}`);
+      const response = await fetch(`${target.url}/jobs/${created.body.jobId}?refresh=1`);
 
       // Assert
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({
         jobId: created.body.jobId,
         appId: 'sys-ao-smith-1',
-        appParams: JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL }),
+        source: IMAGE_URL,
         status: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/),
         results: expect.any(Array),
+        recorded: false,
       });
     });
 
-    it('answers 404 for a job ICE does not know and 400 for a malformed job id', async () => {
+    it('answers 404 for a job neither the records nor ICE know and 400 for a malformed job id', async () => {
       // Arrange
       const target = await gateway();
 
       // Act
-      const unknown = await fetch(`${target.url}/jobs/0123456789abcdef0123456789abcdef`);
+      const unknown = await fetch(`${target.url}/jobs/0123456789abcdef0123456789abcdef?refresh=1`);
       const malformed = await fetch(`${target.url}/jobs/${encodeURIComponent('a b')}`);
 
       // Assert

@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { handler as ossSubmitHandler } from '../functions/oss-submit/index';
+import { ossTriggerEventFor, stripETagQuotes } from '../shared/backfill';
+import { loadConfig, type Config } from '../shared/config';
+import { resolveCredentials, type CredentialsProvider } from '../shared/credentials';
+import { describeError, InputError, YikeError } from '../shared/errors';
+import { OSS_BUCKET_NAME } from '../shared/events/schemas';
+import { createFunctionInvoker } from '../shared/fc-invoke';
+import { createIceClient } from '../shared/ice/client';
+import { createOssRecordStore } from '../shared/idempotency/store';
+import { createJobRecordStore } from '../shared/lifecycle/job-record';
+import { refreshJobRecord } from '../shared/lifecycle/job-view';
+import { forgetUnsettledRecord, listJobRecords, listSubmitRecords, readUnsettledRecord, resolveWithJobId, SUBMIT_RECORD_STATUSES } from '../shared/lifecycle/operator';
+import { JOB_STATUSES } from '../shared/lifecycle/job-record';
+import { createLogger } from '../shared/logger';
+import { createOssClient } from '../shared/oss/client';
+import type { SubmissionResult } from '../shared/submissions';
+import type { RecordStatus } from '../shared/idempotency/idempotent';
+
+const TOOL = 'yike-jobs';
+const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
+       ${TOOL} show <jobId> [--refresh]
+       ${TOOL} resolve <recordKey> (--job-id JOBID | --resubmit [--local] [--function NAME])
+Common: [--bucket RECORDS_BUCKET] [--prefix RECORDS_PREFIX]
+
+Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET, RECORDS_PREFIX or .yike-jobs/).
+
+  list        one JSON line per job record (oldest first). --status ${JOB_STATUSES.join('|')} filters jobs;
+              --status ${SUBMIT_RECORD_STATUSES.join('|')} lists submit (idempotency) records instead, e.g.
+              OUTCOME_UNKNOWN: submits that got no answer from ICE and block their upload or Idempotency-Key.
+              --since keeps what was submitted at or after that time.
+  show        the job record as JSON; --refresh asks ICE first and saves what changed.
+  resolve     settles an OUTCOME_UNKNOWN record (its key, as list prints it):
+    --job-id ID   the job exists at ICE (checked with GetYikeAIAppJob): the record becomes COMPLETED with that
+                  JobId, retries replay it, and the job gets its job record.
+    --resubmit    no job was created: the record is deleted and the upload is submitted again through the
+                  one-job path (the deployed oss-submit function, invoked synchronously with the upload's OSS
+                  event; --local runs that handler in this process). HTTP and pipeline records keep no request
+                  body: they are deleted and the caller's next retry submits once.
+
+Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
+Endpoints: OSS_ENDPOINT, ICE_ENDPOINT, FC_ENDPOINT or FC_ACCOUNT_ID (see README). Exit 0: done; 1: error.`;
+
+/** What FC would give the function; bounds how long the IN_PROGRESS record of a --local resubmit holds others off. */
+const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;
+const LOCAL_FUNCTION_MEMORY_MB = 512;
+
+interface Flags {
+  command: 'list' | 'show' | 'resolve';
+  target?: string;
+  bucket: string;
+  prefix: string;
+  status?: string;
+  since?: Date;
+  refresh: boolean;
+  jobId?: string;
+  resubmit: boolean;
+  local: boolean;
+  functionName?: string;
+}
+
+function invalid(message: string, path: string): InputError {
+  return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
+}
+
+function parseFlags(argv: string[], config: Config): Flags | 'help' {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        bucket: { type: 'string' },
+        prefix: { type: 'string' },
+        status: { type: 'string' },
+        since: { type: 'string' },
+        refresh: { type: 'boolean' },
+        'job-id': { type: 'string' },
+        resubmit: { type: 'boolean' },
+        local: { type: 'boolean' },
+        function: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    throw invalid((error as Error).message, '(arguments)');
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) return 'help';
+  const [command, target, ...extra] = positionals;
+  if (command !== 'list' && command !== 'show' && command !== 'resolve') throw invalid(`unknown command "${command}"`, 'command');
+  if (extra.length > 0 || (command === 'list' && target !== undefined)) throw invalid(`unexpected argument "${extra[0] ?? target}"`, 'arguments');
+  if (command !== 'list' && !target) throw invalid(`${command} needs ${command === 'show' ? 'a jobId' : 'a record key'}`, 'target');
+
+  const bucket = values.bucket ?? config.records.bucket;
+  if (!bucket || !OSS_BUCKET_NAME.test(bucket)) throw invalid('--bucket: an OSS bucket name is required (or set RECORDS_BUCKET)', 'bucket');
+  const prefix = values.prefix ?? config.records.prefix;
+  if (!prefix.endsWith('/') || prefix.startsWith('/')) throw invalid('--prefix: must end in "/" and not start with it', 'prefix');
+  const known: readonly string[] = [...JOB_STATUSES, ...SUBMIT_RECORD_STATUSES];
+  if (values.status !== undefined && !known.includes(values.status)) throw invalid(`--status: one of ${known.join(', ')}`, 'status');
+  let since: Date | undefined;
+  if (values.since !== undefined) {
+    since = new Date(values.since);
+    if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(since.getTime())) throw invalid('--since: an ISO-8601 time such as 2026-11-30T00:00:00Z', 'since');
+  }
+  if (command === 'resolve' && Boolean(values['job-id']) === Boolean(values.resubmit)) throw invalid('resolve needs exactly one of --job-id or --resubmit', 'resolve');
+  return {
+    command,
+    target,
+    bucket,
+    prefix,
+    status: values.status,
+    since,
+    refresh: values.refresh ?? false,
+    jobId: values['job-id'],
+    resubmit: values.resubmit ?? false,
+    local: values.local ?? false,
+    functionName: values.function,
+  };
+}
+
+function printLine(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+/** Sends the upload's OSS event to the one-job path: the deployed function (sync), or its handler here (--local). */
+function uploadSubmitter(config: Config, credentials: CredentialsProvider, flags: Flags): (event: Buffer) => Promise<SubmissionResult> {
+  const functionName = flags.functionName ?? config.fc.submitFunctionName;
+  if (flags.local) {
+    return async (event) => {
+      const { accessKeyId, accessKeySecret, securityToken } = credentials();
+      // The handler logs to stdout as on FC; stdout here is for the answer, so its lines go to stderr.
+      const write = process.stdout.write;
+      process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
+      try {
+        return await ossSubmitHandler(event, {
+          requestId: randomUUID(),
+          credentials: { accessKeyId, accessKeySecret, securityToken },
+          function: { name: functionName, handler: 'index.handler', memory: LOCAL_FUNCTION_MEMORY_MB, timeout: LOCAL_FUNCTION_TIMEOUT_SECONDS },
+          region: config.fc.region,
+          retryCount: 0,
+        } as Parameters<typeof ossSubmitHandler>[1]);
+      } finally {
+        process.stdout.write = write;
+      }
+    };
+  }
+  const invoker = createFunctionInvoker({ config: config.fc, credentials, logger: createLogger({ level: config.logLevel, sink: (line) => process.stderr.write(`${line}\n`), fields: { tool: TOOL } }) });
+  return async (event) => {
+    const answer = await invoker.invokeSync(functionName, event);
+    const body = answer.body.toString('utf8');
+    if (answer.errorType) throw new YikeError('RESUBMIT_FAILED', `${functionName} failed (${answer.errorType}): ${body}`);
+    return JSON.parse(body) as SubmissionResult;
+  };
+}
+
+async function resolve(flags: Flags, config: Config, credentials: CredentialsProvider): Promise<void> {
+  const store = createOssRecordStore(createOssClient(config.oss, credentials(), flags.bucket));
+  const jobs = createJobRecordStore(store, flags.prefix);
+  const recordKey = flags.target!;
+  if (flags.jobId) {
+    const ice = createIceClient({ config: config.ice, credentials });
+    const { record, job, jobRecordCreated } = await resolveWithJobId({
+      store,
+      jobs,
+      ice,
+      recordsPrefix: flags.prefix,
+      recordKey,
+      jobId: flags.jobId,
+      replayTtlMs: config.http.idempotencyTtlSeconds * 1000,
+    });
+    printLine({ recordKey, resolved: 'job-id', status: record.status, jobId: job.jobId, jobStatus: job.status, jobRecordCreated });
+    return;
+  }
+  const { kind, record } = await readUnsettledRecord(store, flags.prefix, recordKey);
+  if (kind !== 'upload') {
+    await forgetUnsettledRecord(store, flags.prefix, recordKey);
+    printLine({ recordKey, resolved: 'deleted', resubmitted: false, note: `${kind} records keep no request body: the caller's next retry (same Idempotency-Key or event) submits once` });
+    return;
+  }
+  const context = record.context ?? {};
+  const bucket = String(context.bucket);
+  const key = String(context.key);
+  const eTag = String(context.eTag);
+  // Only the same object version may be submitted again; a newer upload has (or gets) its own record.
+  const head = await createOssClient(config.oss, credentials(), bucket).head(key).catch((error: { status?: number }) => {
+    if (error.status === 404) throw new YikeError('OBJECT_GONE', `oss://${bucket}/${key} no longer exists; the record is left as it was`);
+    throw error;
+  });
+  const headers = head.res.headers as Record<string, string>;
+  const currentETag = stripETagQuotes(headers.etag ?? '');
+  if (currentETag.toUpperCase() !== eTag.toUpperCase()) {
+    throw new YikeError('OBJECT_CHANGED', `oss://${bucket}/${key} is now eTag ${currentETag}, not ${eTag}; the record is left as it was`);
+  }
+  const event = ossTriggerEventFor(bucket, { name: key, size: Number(headers['content-length'] ?? context.size ?? 0), etag: eTag, lastModified: headers['last-modified'] ?? new Date().toISOString() }, config);
+  await forgetUnsettledRecord(store, flags.prefix, recordKey);
+  const result = await uploadSubmitter(config, credentials, flags)(event);
+  const submitted = result.submitted[0] ?? result.skipped[0];
+  if (!submitted?.jobId) throw new YikeError('RESUBMIT_FAILED', `The resubmit of oss://${bucket}/${key} did not submit: ${JSON.stringify(result)}`);
+  printLine({ recordKey, resolved: 'resubmitted', resubmitted: true, jobId: submitted.jobId, via: flags.local ? 'local' : 'fc-sync', result });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = loadConfig(process.env);
+  const flags = parseFlags(argv, config);
+  if (flags === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
+  if (flags.command === 'resolve') {
+    await resolve(flags, config, credentials);
+    return 0;
+  }
+  const store = createOssRecordStore(createOssClient(config.oss, credentials(), flags.bucket));
+  const jobs = createJobRecordStore(store, flags.prefix);
+  if (flags.command === 'show') {
+    let record = await jobs.get(flags.target!);
+    if (!record) throw new YikeError('JOB_NOT_FOUND', `No job record for ${flags.target} in oss://${flags.bucket}/${flags.prefix}jobs/`);
+    if (flags.refresh) record = await refreshJobRecord(record, { ice: createIceClient({ config: config.ice, credentials }), jobs });
+    process.stdout.write(`${JSON.stringify(record, null, 2)}\n`);
+    return 0;
+  }
+  if (flags.status && (SUBMIT_RECORD_STATUSES as readonly string[]).includes(flags.status)) {
+    for (const summary of await listSubmitRecords(store, flags.prefix, { status: flags.status as RecordStatus, since: flags.since })) printLine(summary);
+    return 0;
+  }
+  for (const record of await listJobRecords(jobs, { status: flags.status, since: flags.since })) {
+    printLine({ jobId: record.jobId, status: record.status, appId: record.appId, source: record.source, submittedAt: record.submittedAt, updatedAt: record.updatedAt, outputUrls: record.results.map((r) => r.outputUrl).filter(Boolean), error: record.error });
+  }
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const { code, message } = describeError(error);
+    process.stderr.write(`${TOOL}: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,81 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startIceServer, type LocalIceServer } from '../../local/ice-server';
+import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
+
+const run = promisify(execFile);
+const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
+const IMAGE = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg';
+
+describe('npx yike-submit --wait follows the job to its end', () => {
+  let fastIce: LocalIceServer;
+  let slowIce: LocalIceServer;
+
+  beforeAll(async () => {
+    fastIce = await startIceServer({ finishAfterMs: 900 });
+    slowIce = await startIceServer({ finishAfterMs: 600_000 });
+  });
+  afterAll(() => Promise.all([fastIce.close(), slowIce.close()]));
+  beforeEach(() => {
+    fastIce.reset();
+    slowIce.reset();
+  });
+
+  function cli(ice: LocalIceServer, args: string[]) {
+    return run(process.execPath, [BIN, ...args], {
+      env: {
+        PATH: process.env.PATH,
+        ICE_ENDPOINT: ice.url,
+        ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
+        ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,
+      },
+    }).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+    );
+  }
+
+  it('prints each status change with the elapsed time, ends with the output URL and exits 0 for Finished', async () => {
+    // Act
+    const result = await cli(fastIce, ['--image', IMAGE, '--wait', '--interval', '0.1']);
+
+    // Assert
+    const [job] = fastIce.jobs();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n` +
+        `https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${job!.jobId}.mp4\n`,
+    );
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`+0.0s Submitted ${job!.jobId}`);
+    expect(lines.slice(1).map((line) => line.replace(/^\+\d+\.\ds /, ''))).toEqual(['Queuing', 'Executing', 'Finished']);
+    const times = lines.map((line) => Number(/^\+(\d+\.\d)s/.exec(line)![1]));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times[3]).toBeGreaterThanOrEqual(0.8);
+    expect(fastIce.calls().filter((call) => call.action === 'GetYikeAIAppJob').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('exits 4 naming the last status when --timeout runs out first', async () => {
+    // Act
+    const result = await cli(slowIce, ['--image', IMAGE, '--wait', '--timeout', '1', '--interval', '0.2']);
+
+    // Assert
+    const [job] = slowIce.jobs();
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe(`${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n`);
+    expect(result.stderr).toMatch(new RegExp(`^\\+0\\.0s Submitted ${job!.jobId}\\n\\+0\\.\\ds Queuing\\nyike-submit: TIMED_OUT: job ${job!.jobId} is still Queuing after 1s \\(--timeout\\); it keeps running at ICE\\n$`));
+  });
+
+  it('exits 1 for --timeout without --wait and for a bad --interval, submitting nothing', async () => {
+    // Act
+    const stray = await cli(slowIce, ['--image', IMAGE, '--timeout', '5']);
+    const badInterval = await cli(slowIce, ['--image', IMAGE, '--wait', '--interval', 'often']);
+
+    // Assert
+    expect(stray).toEqual({ code: 1, stdout: '', stderr: 'yike-submit: INVALID_ARGUMENTS: --timeout only applies with --wait\n' });
+    expect(badInterval).toEqual({ code: 1, stdout: '', stderr: 'yike-submit: INVALID_ARGUMENTS: --interval: expected seconds from 0.1 to 3600, got "often"\n' });
+    expect(slowIce.jobs()).toEqual([]);
+  });
+});
