@@ -3,8 +3,14 @@ import type { CredentialsProvider } from './credentials';
 import type { IceClient } from './ice/client';
 import { createOssClient, encodeObjectKey, publicObjectUrl } from './oss/client';
 
-/** Where the input image is: an OSS object, or a URL the caller already vetted. */
-export type ImageSource = { kind: 'oss'; bucket: string; key: string } | { kind: 'url'; url: string };
+/**
+ * Where the input image is: an OSS object (with its eTag and size once known: the upload event's, or a HEAD's),
+ * or a URL the caller already vetted.
+ */
+export type ImageSource = { kind: 'oss'; bucket: string; key: string; eTag?: string; size?: number } | { kind: 'url'; url: string };
+
+/** Registers an object version as a Yike asset (shared/inputs/yike-asset-reference.ts) and answers its MediaId. */
+export type YikeAssetResolver = (object: { bucket: string; key: string; eTag: string; inputUrl: string; productionId?: string; folderId?: string }) => Promise<string>;
 
 export function describeImageSource(source: ImageSource): string {
   return source.kind === 'oss' ? `oss://${source.bucket}/${source.key}` : source.url;
@@ -20,12 +26,17 @@ const TOKEN_EXPIRY_MARGIN_SECONDS = 60;
  * example of LoadImage.1.TargetImage holds a media id).
  */
 export interface ImageReferenceBuilder {
-  reference(source: ImageSource, now?: Date): Promise<string>;
+  reference(source: ImageSource, now?: Date, target?: { productionId?: string; folderId?: string }): Promise<string>;
 }
 
-export function createImageReferenceBuilder(config: Config['oss'], credentials: CredentialsProvider, ice: Pick<IceClient, 'resolveMediaId'>): ImageReferenceBuilder {
+export function createImageReferenceBuilder(
+  config: Config['oss'],
+  credentials: CredentialsProvider,
+  ice: Pick<IceClient, 'resolveMediaId'>,
+  resolveYikeAsset?: YikeAssetResolver,
+): ImageReferenceBuilder {
   return {
-    async reference(source, now = new Date()) {
+    async reference(source, now = new Date(), target = {}) {
       if (source.kind === 'url') return source.url;
       switch (config.imageUrlMode) {
         case 'public':
@@ -34,6 +45,13 @@ export function createImageReferenceBuilder(config: Config['oss'], credentials: 
           return `${config.cdnBaseUrl}/${encodeObjectKey(source.key)}`;
         case 'media-id':
           return ice.resolveMediaId(publicObjectUrl(source.bucket, config.region, source.key));
+        case 'yike-asset': {
+          if (!resolveYikeAsset) throw new Error('IMAGE_URL_MODE=yike-asset needs a Yike asset resolver');
+          // The object version names the asset; without an eTag (CLI) one HEAD finds it.
+          const eTag = source.eTag ?? ((await createOssClient(config, credentials(), source.bucket).head(source.key)).res.headers as Record<string, string>).etag;
+          const inputUrl = publicObjectUrl(source.bucket, config.region, source.key);
+          return resolveYikeAsset({ bucket: source.bucket, key: source.key, eTag: String(eTag), inputUrl, ...target });
+        }
         case 'signed': {
           const creds = credentials();
           const expires = signedUrlLifetimeSeconds(config.signedUrlExpiresSeconds, creds.expiresAt, now);
