@@ -22,6 +22,7 @@ type InputsConfig = Pick<Config, 'records' | 'uploads'>;
 /** C0 controls and DEL: never part of a sane object key, and a log-injection risk. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const IMAGE_CONTENT_TYPE = /^image\//i;
+const ACCESS_DENIED = 'AccessDenied';
 
 function refusal(code: string, statusCode: number, message: string, path = 'image.key'): YikeError {
   return new YikeError(code, message, { statusCode, details: [{ path, message }] });
@@ -68,8 +69,12 @@ export async function inspectImageObject(
   } catch (raw) {
     const error = raw as OssHeadError;
     if (error.status === 404) throw refusal('IMAGE_NOT_FOUND', 404, `${source} does not exist`, 'image');
+    if (error.status === 403 && (error.code === undefined || error.code === ACCESS_DENIED)) {
+      throw refusal('IMAGE_ACCESS_DENIED', 403, `${source} cannot be read with the function's role (AccessDenied)`, 'image');
+    }
     if (error.status === 403) {
-      throw refusal('IMAGE_ACCESS_DENIED', 403, `${source} cannot be read with the function's role (${error.code ?? 'AccessDenied'})`, 'image');
+      // A signature or token problem: the deployment's credentials, not the caller's image.
+      throw new YikeError('OSS_AUTH_FAILED', `HeadObject ${source} was refused: ${error.code}`, { requestId: error.requestId, cause: raw });
     }
     const status = typeof error.status === 'number' ? error.status : undefined;
     throw new YikeError('OSS_UNAVAILABLE', `HeadObject ${source} failed: ${error.code ?? 'Error'}`, {
