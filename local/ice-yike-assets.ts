@@ -229,11 +229,17 @@ function ossObjectOf(url: string, aliases: Record<string, string>): { bucket: st
   return undefined;
 }
 
-async function readOssObject(source: LocalImageSource, bucket: string, key: string): Promise<Buffer | undefined> {
+const ossClients = new WeakMap<LocalImageSource, Map<string, OSS>>();
+
+function ossClientFor(source: LocalImageSource, bucket: string): OSS {
+  let clients = ossClients.get(source);
+  if (!clients) ossClients.set(source, (clients = new Map()));
+  let client = clients.get(bucket);
+  if (client) return client;
   const credentials = source.credentials ?? LOCAL_STS_CREDENTIALS;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OssConstructor = require('ali-oss') as typeof OSS;
-  const client = new OssConstructor({
+  client = new OssConstructor({
     endpoint: source.ossUrl,
     bucket,
     region: 'oss-cn-shanghai',
@@ -243,8 +249,13 @@ async function readOssObject(source: LocalImageSource, bucket: string, key: stri
     refreshSTSTokenInterval: 300_000,
     timeout: FETCH_TIMEOUT_MS,
   } as OSS.Options);
+  clients.set(bucket, client);
+  return client;
+}
+
+async function readOssObject(source: LocalImageSource, bucket: string, key: string): Promise<Buffer | undefined> {
   try {
-    return Buffer.from((await client.get(key)).content as Buffer);
+    return Buffer.from((await ossClientFor(source, bucket).get(key)).content as Buffer);
   } catch {
     return undefined;
   }
