@@ -50,7 +50,7 @@ export function createImageReferenceBuilder(
           // The object version names the asset; without an eTag (CLI) one HEAD finds it.
           const eTag = source.eTag ?? ((await createOssClient(config, credentials(), source.bucket).head(source.key)).res.headers as Record<string, string>).etag;
           const inputUrl = publicObjectUrl(source.bucket, config.region, source.key);
-          return resolveYikeAsset({ bucket: source.bucket, key: source.key, eTag: String(eTag), inputUrl, ...target });
+          return resolveYikeAsset({ bucket: source.bucket, key: source.key, eTag: String(eTag).replace(/"/g, ''), inputUrl, ...target });
         }
         case 'signed': {
           const creds = credentials();

@@ -90,5 +90,5 @@ export async function inspectImageObject(
   }
   if (size === 0) throw refusal('NOT_AN_IMAGE', 415, `${source} is empty`, 'image');
   assertImageSize(size, source, config.uploads.maxImageBytes);
-  return { kind: 'oss', bucket: image.bucket, key: image.key, eTag: String(headers.etag ?? ''), size, contentType };
+  return { kind: 'oss', bucket: image.bucket, key: image.key, eTag: String(headers.etag ?? '').replace(/"/g, ''), size, contentType };
 }

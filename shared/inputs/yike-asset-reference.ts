@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RecordStore } from '../idempotency/store';
-import type { IceClient } from '../ice/client';
+import { isNotFound, type IceClient } from '../ice/client';
 import { assertNotBlocked, getYikeAssetAudit, registerYikeAsset } from '../ice/yike-assets';
 import type { Logger } from '../logger';
 
@@ -44,25 +44,37 @@ export async function resolveYikeAssetId(
 ): Promise<string> {
   const store = deps.recordStore(deps.recordsBucket ?? object.bucket);
   const recordKey = yikeAssetRecordKey(deps.recordsPrefix, object);
-  let record = await store.get<YikeAssetRecord>(recordKey);
-  if (!record) {
-    const registered = await registerYikeAsset(deps.ice, { inputUrl: object.inputUrl, productionId: object.productionId, folderId: object.folderId });
-    const fresh: YikeAssetRecord = {
-      schemaVersion: 1,
-      mediaId: registered.mediaId,
-      inputUrl: object.inputUrl,
-      bucket: object.bucket,
-      key: object.key,
-      eTag: object.eTag,
-      registeredAt: (deps.now ?? (() => new Date()))().toISOString(),
-      registerRequestId: registered.requestId,
-    };
-    // Two invocations may register the same version at once: the first record wins and both use its MediaId.
-    record = (await store.createIfAbsent(recordKey, fresh)) ? fresh : ((await store.get<YikeAssetRecord>(recordKey)) ?? fresh);
-    deps.logger?.info('yike asset registered', { mediaId: record.mediaId, recordKey });
+  const known = await store.get<YikeAssetRecord>(recordKey);
+  if (known) {
+    try {
+      return await auditedMediaId(known.mediaId, object, deps);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // ICE no longer knows the asset (deleted with DeleteYikeAssetMediaInfos): forget it and register again.
+      deps.logger?.warn('yike asset vanished; registering again', { mediaId: known.mediaId, recordKey });
+      await store.delete(recordKey);
+    }
   }
-  const audit = await getYikeAssetAudit(deps.ice, record.mediaId);
-  deps.logger?.debug('yike asset audit', { mediaId: audit.mediaId, auditStatus: audit.auditStatus, auditBlockedLabel: audit.auditBlockedLabel });
+  const registered = await registerYikeAsset(deps.ice, { inputUrl: object.inputUrl, productionId: object.productionId, folderId: object.folderId });
+  const fresh: YikeAssetRecord = {
+    schemaVersion: 1,
+    mediaId: registered.mediaId,
+    inputUrl: object.inputUrl,
+    bucket: object.bucket,
+    key: object.key,
+    eTag: object.eTag,
+    registeredAt: (deps.now ?? (() => new Date()))().toISOString(),
+    registerRequestId: registered.requestId,
+  };
+  // Two invocations may register the same version at once: the first record wins and both use its MediaId.
+  const record = (await store.createIfAbsent(recordKey, fresh)) ? fresh : ((await store.get<YikeAssetRecord>(recordKey)) ?? fresh);
+  deps.logger?.info('yike asset registered', { mediaId: record.mediaId, recordKey });
+  return auditedMediaId(record.mediaId, object, deps);
+}
+
+async function auditedMediaId(mediaId: string, object: { bucket: string; key: string }, deps: YikeAssetReferenceDependencies): Promise<string> {
+  const audit = await getYikeAssetAudit(deps.ice, mediaId);
+  deps.logger?.debug('yike asset audit', { mediaId, auditStatus: audit.auditStatus, auditBlockedLabel: audit.auditBlockedLabel });
   assertNotBlocked(audit, `oss://${object.bucket}/${object.key}`);
-  return record.mediaId;
+  return mediaId;
 }
