@@ -108,6 +108,8 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
 
     // Assert
     expect(actions).toEqual(expect.arrayContaining(['ice:SubmitYikeAIAppJob', 'oss:GetObject', 'oss:PutObject', 'oss:DeleteObject']));
+    // PRECHECK=on and IMAGE_URL_MODE=yike-asset call these; HeadObject (the image checks) is authorised by oss:GetObject.
+    expect(actions).toEqual(expect.arrayContaining(['ice:PrecheckYikeAIAppJob', 'ice:RegisterYikeAssetMediaInfo', 'ice:GetYikeAssetMediaInfo']));
     expect(actions.some((action: string) => action.endsWith('*'))).toBe(false);
     const writes = policy.Statement.find((statement: { Sid: string }) => statement.Sid === 'WriteJobRecords');
     expect(writes.Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
