@@ -248,6 +248,22 @@ describe('the HTTP function through the local FC gateway', () => {
       expect(logs.raw()).not.toContain('rotated-away');
     });
 
+    it('answers 502 UPSTREAM_AUTH_FAILED when ICE rejects the role credentials for an imageUrl (no OSS call first)', async () => {
+      // Arrange
+      const target = await startFcGateway({
+        handler: createHttpHandler({ env: env(), sink: logs.sink }),
+        credentials: { ...LOCAL_CREDENTIALS, accessKeySecret: 'rotated-away' },
+      });
+      gateways.push(target);
+
+      // Act
+      const response = await post(target, { app: 'female', imageUrl: IMAGE_URL });
+
+      // Assert
+      expect(response).toMatchObject({ status: 502, body: { error: { code: 'UPSTREAM_AUTH_FAILED', message: "ICE rejected the function's credentials" } } });
+      expect(ice.calls().map((call) => [call.action, call.code])).toEqual([['PrecheckYikeAIAppJob', 'SignatureDoesNotMatch']]);
+    });
+
     it('answers 500 with a generic body when the function is misconfigured', async () => {
       // Act
       const response = await post(await gateway({ ICE_REGION: 'nowhere' }), FIXTURE_BODY);

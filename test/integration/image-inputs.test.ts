@@ -296,14 +296,16 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       });
     });
 
-    it('an upload over MAX_IMAGE_BYTES fails with IMAGE_TOO_LARGE, and one under RESULTS_PREFIX is skipped, without any ICE call', async () => {
+    it('an upload over MAX_IMAGE_BYTES fails with IMAGE_TOO_LARGE, and one under RESULTS_PREFIX or with a control character is skipped, without any ICE call', async () => {
       // Act
       const large = await handler({ MAX_IMAGE_BYTES: '1000' })(uploadEvent(KEY, 1001, 'BIG'), fcContext()).catch((error: any) => error);
-      const result = await handler()(uploadEvent('.yike-results/x.png', 68, 'R1'), fcContext());
+      const results = await handler()(uploadEvent('.yike-results/x.png', 68, 'R1'), fcContext());
+      const control = await handler()(uploadEvent('uploads/female/a\u0001.png', 68, 'C1'), fcContext());
 
       // Assert
       expect(large.result.failed).toEqual([{ source: `oss://${BUCKET}/${KEY}`, code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('1001 bytes'), retryable: false }]);
-      expect(result.skipped).toEqual([{ source: `oss://${BUCKET}/.yike-results/x.png`, reason: 'results-prefix' }]);
+      expect(results.skipped).toEqual([{ source: `oss://${BUCKET}/.yike-results/x.png`, reason: 'results-prefix' }]);
+      expect(control.skipped).toEqual([{ source: `oss://${BUCKET}/uploads/female/a\u0001.png`, reason: 'invalid-key' }]);
       expect(ice.calls()).toEqual([]);
     });
   });
