@@ -143,10 +143,11 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
   if (deps.imagePolicy && (config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0)) {
     assertImageAllowed(requested, deps.imagePolicy);
   }
-  resolveApp({ app: body.app }, deps.services);
-  // Before any record or ICE call: a missing, non-image or oversized object is refused here.
-  const image: ImageSource = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : requested;
-  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
+  const request: JobRequest = { app: body.app, image: requested, productionId: body.productionId, folderId: body.folderId };
+  resolveApp(request, deps.services);
+  // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused.
+  const inspect = async (pending: JobRequest): Promise<JobRequest> =>
+    body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.services.credentials()) } : pending;
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
   const recordsBucket = config.records.bucket ?? (body.image?.bucket);
   if (!recordsBucket) {
@@ -163,6 +164,7 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
     request,
     source,
     deps,
+    inspect,
   );
 }
 
@@ -171,12 +173,13 @@ async function submitOnce(
   request: JobRequest,
   source: string,
   deps: SubmissionDependencies,
+  prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
 ): Promise<ItemOutcome> {
   const outcome = await runIdempotent({
     ...record,
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
-    execute: () => submitJob(request, deps.services),
+    execute: async () => submitJob(await prepare(request), deps.services),
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error) =>

@@ -127,11 +127,14 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
   }
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
-  // Checked before anything is stored or sent: an off-list, missing or non-image object never reaches ICE.
+  // Checked before anything is stored or sent: an off-list image never reaches ICE.
   assertImageAllowed(requested, deps.imagePolicy);
   resolveApp(body, deps.services);
-  const image: ImageSource = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : requested;
-  const submit = () => submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+  const submit = async () => {
+    // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
+    const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : requested;
+    return submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+  };
 
   const idempotencyKey = request.headers['idempotency-key'];
   if (idempotencyKey === undefined) {

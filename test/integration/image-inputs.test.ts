@@ -46,7 +46,7 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
     const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), sink: () => undefined }), credentials: LOCAL_CREDENTIALS });
     gateways.push(gateway);
     const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    return { status: response.status, body: (await response.json()) as any };
+    return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as any };
   }
 
   const calls = () => ice.calls().map((call: ReceivedCall) => [call.action, call.fields]);
@@ -173,6 +173,23 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       await recordStore().delete(yikeAssetRecordKey('.yike-jobs/', { bucket: BUCKET, key: KEY, eTag }));
     });
 
+    it('replays an Idempotency-Key\u2019s first 202 even after the object is gone: the checks run only before a new submit', async () => {
+      // Arrange
+      const key = 'uploads/female/gone.png';
+      await putLocalObject(oss.url, BUCKET, key);
+      const first = await post({}, { app: 'female', image: { bucket: BUCKET, key } }, { 'idempotency-key': 'gone-1' });
+      await createOssClient(testConfig({ OSS_ENDPOINT: oss.localhostUrl }).oss, LOCAL_CREDENTIALS, BUCKET).delete(key);
+
+      // Act
+      const replay = await post({}, { app: 'female', image: { bucket: BUCKET, key } }, { 'idempotency-key': 'gone-1' });
+      const fresh = await post({}, { app: 'female', image: { bucket: BUCKET, key } }, { 'idempotency-key': 'gone-2' });
+
+      // Assert
+      expect(replay).toEqual({ status: 202, replayed: 'true', body: first.body });
+      expect(fresh).toMatchObject({ status: 404, body: { error: { code: 'IMAGE_NOT_FOUND' } } });
+      expect(ice.calls().map((call) => call.action)).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
+    });
+
     it('PRECHECK=off submits without asking first', async () => {
       // Act
       const response = await post({ PRECHECK: 'off' }, { app: 'female', image: { bucket: BUCKET, key: KEY } });
@@ -209,6 +226,7 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       // Assert
       expect(first).toEqual({
         status: 422,
+        replayed: null,
         body: {
           error: {
             code: 'PRECHECK_FAILED',
