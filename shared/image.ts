@@ -1,4 +1,5 @@
 import type { Config } from './config';
+import { YikeError } from './errors';
 import type { CredentialsProvider } from './credentials';
 import type { IceClient } from './ice/client';
 import { createOssClient, encodeObjectKey, publicObjectUrl } from './oss/client';
@@ -48,7 +49,7 @@ export function createImageReferenceBuilder(
         case 'yike-asset': {
           if (!resolveYikeAsset) throw new Error('IMAGE_URL_MODE=yike-asset needs a Yike asset resolver');
           // The object version names the asset; without an eTag (CLI) one HEAD finds it.
-          const eTag = source.eTag ?? ((await createOssClient(config, credentials(), source.bucket).head(source.key)).res.headers as Record<string, string>).etag;
+          const eTag = source.eTag ?? (await headETag(config, credentials, source.bucket, source.key));
           const inputUrl = publicObjectUrl(source.bucket, config.region, source.key);
           return resolveYikeAsset({ bucket: source.bucket, key: source.key, eTag: String(eTag).replace(/"/g, ''), inputUrl, ...target });
         }
@@ -60,6 +61,16 @@ export function createImageReferenceBuilder(
       }
     },
   };
+}
+
+/** The object's eTag (CLI sources carry none); a missing object is IMAGE_NOT_FOUND. */
+async function headETag(config: Config['oss'], credentials: CredentialsProvider, bucket: string, key: string): Promise<string> {
+  try {
+    return String((((await createOssClient(config, credentials(), bucket).head(key)).res.headers) as Record<string, string>).etag ?? '');
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) throw new YikeError('IMAGE_NOT_FOUND', `oss://${bucket}/${key} does not exist`, { statusCode: 404 });
+    throw error;
+  }
 }
 
 /** A signed URL made with STS credentials dies with the token: never ask for a longer life than it has. */
