@@ -24,6 +24,7 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from './acs3';
 import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
+import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './ice-yike-assets';
 
 export interface LocalCredential {
   accessKeyId: string;
@@ -45,6 +46,11 @@ export interface IceServerOptions {
   maxAppParamsLength?: number;
   /** One structured line per request. Never receives secrets, tokens or Authorization headers. Default: silent. */
   log?: (line: Record<string, unknown>) => void;
+  /**
+   * Where PrecheckYikeAIAppJob reads images (the local OSS server). Unset: no image can be read, so every precheck
+   * answers ImageCheckFailed, as ICE does for an image it cannot fetch.
+   */
+  images?: LocalImageSource;
 }
 
 export interface AcceptedJob {
@@ -85,6 +91,8 @@ export interface LocalIceServer {
   calls(): ReceivedCall[];
   /** Media assets registered with RegisterMediaInfo. */
   media(): RegisteredMedia[];
+  /** Yike assets registered with RegisterYikeAssetMediaInfo (local/ice-yike-assets.ts). */
+  yikeAssets(): RegisteredYikeAsset[];
   /**
    * Injected failures for the next RPC requests (inspection routes do not count). Each call queues `count` one-request
    * faults behind those already queued, so throttleNext(1) then failNext(1, ...) throttles one request and fails the next.
@@ -225,6 +233,17 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const jobs: AcceptedJob[] = [];
   const calls: ReceivedCall[] = [];
   const media = new Map<string, RegisteredMedia>();
+  const yike = createLocalYikeAssets({
+    images: options.images,
+    apps,
+    parseAppParams: (raw, imageKey) => parseAppParams(raw, imageKey, maxAppParamsLength),
+    mediaLibraryUrl: (mediaId) => media.get(mediaId)?.inputUrl,
+    errors: {
+      missingParameter,
+      invalidParameter,
+      notFound: (message) => new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', message),
+    },
+  });
   let pendingFaults: Fault[] = [];
   const seenNonces = new NonceCache();
   const delayedAnswers = new Set<NodeJS.Timeout>();
@@ -244,6 +263,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     jobs.length = 0;
     calls.length = 0;
     media.clear();
+    yike.reset();
     pendingFaults = [];
     seenNonces.clear();
   };
@@ -276,7 +296,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const appParams = appParamsRaw === '' ? {} : parseAppParams(appParamsRaw, app.imageKey, maxAppParamsLength);
     const image = appParams[app.imageKey];
     // A value that is not a URL is a media id, and must name a registered asset (a local assumption: ICE's own check is unverified).
-    if (typeof image === 'string' && !image.includes('://') && !media.has(image)) {
+    if (typeof image === 'string' && !image.includes('://') && !media.has(image) && !yike.has(image)) {
       throw invalidParameter('AppParams', `"${app.imageKey}" names media "${image}", which is not registered.`);
     }
     const productionId = optionalId(fields, 'ProductionId');
@@ -346,7 +366,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   };
 
   /** Signature, version, action, then the action itself. Throws IceApiError for every rejection. */
-  const handleRpc = (req: IncomingMessage, url: URL, body: Buffer, requestId: string, receivedAt: Date): Answer => {
+  const handleRpc = (req: IncomingMessage, url: URL, body: Buffer, requestId: string, receivedAt: Date): Answer | Promise<Answer> => {
     const method = req.method ?? '';
     if (!SUPPORTED_METHODS.has(method)) throw new IceApiError(HTTP_FORBIDDEN, 'UnsupportedHTTPMethod', 'This http method not supported.');
     if (url.pathname !== RPC_PATH) throw apiNotFound();
@@ -370,6 +390,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     if (!action) throw new IceApiError(HTTP_BAD_REQUEST, 'MissingAction', 'Action is mandatory for this action.');
 
     const fields = readFields(url.searchParams, body, firstHeader(req, 'content-type'));
+    if (yike.handles(action)) return yike.handle(action, fields, requestId, receivedAt);
     switch (action) {
       case ICE_ACTIONS.submit:
         return submit(fields, requestId, verdict.accessKeyId, receivedAt);
@@ -426,7 +447,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
       answer = errorAnswer(requestId, HTTP_PAYLOAD_TOO_LARGE, 'RequestEntityTooLarge', `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
     } else {
       try {
-        answer = handleRpc(req, url, body, requestId, receivedAt);
+        answer = await handleRpc(req, url, body, requestId, receivedAt);
       } catch (error) {
         if (!(error instanceof IceApiError)) throw error;
         answer = errorAnswer(requestId, error.status, error.code, error.message);
@@ -479,6 +500,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     port,
     jobs: () => jobs.map(copyJob),
     media: () => [...media.values()].map((asset) => ({ ...asset })),
+    yikeAssets: () => yike.assets(),
     calls: () => calls.map(copyCall),
     faults,
     reset,

@@ -25,6 +25,7 @@ const PORTS = {
 };
 const CREDENTIALS = LOCAL_STS_CREDENTIALS;
 const RECORD_WAIT_MS = 10_000;
+const LOCAL_CDN_BASE_URL = 'https://yike-cdn.local.example';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
@@ -35,7 +36,6 @@ async function main(): Promise<void> {
     if (!values.quiet) process.stdout.write(`  [${name}] ${line}\n`);
   };
 
-  const ice = await startIceServer({ port: PORTS.ice });
   const ossHolder: { invoke?: (payload: Buffer) => void } = {};
   const oss = await startOssServer({
     port: PORTS.oss,
@@ -51,10 +51,14 @@ async function main(): Promise<void> {
     DEFAULT_APP: 'female',
     APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
     ALLOWED_BUCKETS: BUCKET,
+    // Only used with IMAGE_URL_MODE=cdn: the local ICE reads this made-up CDN from the local bucket.
+    CDN_BASE_URL: LOCAL_CDN_BASE_URL,
     ...process.env,
-    ICE_ENDPOINT: ice.url,
     OSS_ENDPOINT: oss.localhostUrl,
   };
+  // ICE reads images (PrecheckYikeAIAppJob) from the local OSS, and the CDN base from the same bucket.
+  const ice = await startIceServer({ port: PORTS.ice, images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } } });
+  env.ICE_ENDPOINT = ice.url;
   const ossSubmit = createOssHandler({ env, sink: functionLog('oss-submit') });
   const invoker = createAsyncInvoker({ handler: ossSubmit, functionName: 'yike-oss-submit', credentials: CREDENTIALS });
   ossHolder.invoke = (payload) => void invoker.invoke(payload);
@@ -94,7 +98,7 @@ async function main(): Promise<void> {
   curl -s ${gateway.url}/jobs/<jobId>
   npm run upload -- ./photo.jpg --app male
   export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
-  ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/me.jpg --app female
+  ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key} --app female
   OSS_ENDPOINT=${oss.localhostUrl} FC_ENDPOINT=${fcApi.url} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
 `);
 

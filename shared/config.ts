@@ -53,6 +53,17 @@ const endpointUrl = z
 
 const imageKeyName = z.string().min(1).max(128);
 
+export const IMAGE_URL_MODES = ['public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
+export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
+/** No image size limit for Yike AI app inputs was found in ICE's docs: 20 MiB is our assumption (README). */
+const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
+
+const prefixSetting = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((value) => value.length > 0 && value.endsWith('/') && !value.startsWith('/'), 'must be a non-empty prefix ending in "/"');
+
 export const envSchema = z.object({
   ICE_REGION: region,
   ICE_ENDPOINT: endpointUrl,
@@ -71,14 +82,16 @@ export const envSchema = z.object({
 
   OSS_REGION: optionalString.pipe(region.optional()),
   OSS_ENDPOINT: endpointUrl,
-  IMAGE_URL_MODE: z.enum(['public', 'signed', 'cdn', 'media-id']).default('public'),
+  IMAGE_URL_MODE: z.enum(IMAGE_URL_MODES).default('public'),
   CDN_BASE_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
   SIGNED_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
 
-  RECORDS_PREFIX: z
-    .string()
-    .default('.yike-jobs/')
-    .refine((value) => value.length > 0 && value.endsWith('/') && !value.startsWith('/'), 'must be a non-empty prefix ending in "/"'),
+  RECORDS_PREFIX: prefixSetting('.yike-jobs/'),
+  /** Where job results are kept (lifecycle work); images under it are never submitted. */
+  RESULTS_PREFIX: prefixSetting('.yike-results/'),
+  /** PrecheckYikeAIAppJob right before every submit. */
+  PRECHECK: z.enum(['on', 'off']).default('on'),
+  MAX_IMAGE_BYTES: positiveInt(DEFAULT_MAX_IMAGE_BYTES, 5 * 1024 * 1024 * 1024),
   RECORDS_BUCKET: optionalString,
   APP_ROUTES: jsonText(z.record(z.string(), z.string().min(1))),
   IMAGE_SUFFIXES: z
@@ -120,6 +133,8 @@ export interface Config {
     readTimeoutMs: number;
     connectTimeoutMs: number;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+    /** PRECHECK=on: PrecheckYikeAIAppJob before each submit. */
+    precheck: boolean;
   };
   defaults: { productionId?: string; folderId?: string; app?: string };
   apps: Record<string, string>;
@@ -127,13 +142,13 @@ export interface Config {
     region: string;
     /** Set only when overridden (local OSS endpoint); otherwise the region's public endpoint is used. */
     endpoint?: string;
-    imageUrlMode: 'public' | 'signed' | 'cdn' | 'media-id';
+    imageUrlMode: ImageUrlMode;
     cdnBaseUrl?: string;
     signedUrlExpiresSeconds: number;
     keyEncoding: 'plain' | 'url';
   };
-  records: { prefix: string; bucket?: string };
-  uploads: { appRoutes: Record<string, string>; imageSuffixes: string[]; eventNames: string[] };
+  records: { prefix: string; bucket?: string; resultsPrefix: string };
+  uploads: { appRoutes: Record<string, string>; imageSuffixes: string[]; eventNames: string[]; maxImageBytes: number };
   http: {
     authTokens: string[];
     allowedBuckets: string[];
@@ -184,6 +199,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       readTimeoutMs: e.ICE_READ_TIMEOUT_MS,
       connectTimeoutMs: e.ICE_CONNECT_TIMEOUT_MS,
       retry: { maxAttempts: e.ICE_MAX_ATTEMPTS, baseDelayMs: e.ICE_RETRY_BASE_MS, maxDelayMs: e.ICE_RETRY_MAX_MS },
+      precheck: e.PRECHECK === 'on',
     },
     defaults: { productionId: e.PRODUCTION_ID, folderId: e.FOLDER_ID, app: e.DEFAULT_APP },
     apps: e.YIKE_APPS,
@@ -195,8 +211,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       signedUrlExpiresSeconds: e.SIGNED_URL_EXPIRES_SECONDS,
       keyEncoding: e.OSS_KEY_ENCODING,
     },
-    records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET },
-    uploads: { appRoutes: e.APP_ROUTES, imageSuffixes: e.IMAGE_SUFFIXES, eventNames: e.EVENT_NAMES },
+    records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET, resultsPrefix: e.RESULTS_PREFIX },
+    uploads: { appRoutes: e.APP_ROUTES, imageSuffixes: e.IMAGE_SUFFIXES, eventNames: e.EVENT_NAMES, maxImageBytes: e.MAX_IMAGE_BYTES },
     http: {
       authTokens: e.AUTH_TOKENS,
       allowedBuckets: e.ALLOWED_BUCKETS,

@@ -1,10 +1,17 @@
 import type { Config } from './config';
+import { YikeError } from './errors';
 import type { CredentialsProvider } from './credentials';
 import type { IceClient } from './ice/client';
 import { createOssClient, encodeObjectKey, publicObjectUrl } from './oss/client';
 
-/** Where the input image is: an OSS object, or a URL the caller already vetted. */
-export type ImageSource = { kind: 'oss'; bucket: string; key: string } | { kind: 'url'; url: string };
+/**
+ * Where the input image is: an OSS object (with its eTag and size once known: the upload event's, or a HEAD's),
+ * or a URL the caller already vetted.
+ */
+export type ImageSource = { kind: 'oss'; bucket: string; key: string; eTag?: string; size?: number } | { kind: 'url'; url: string };
+
+/** Registers an object version as a Yike asset (shared/inputs/yike-asset-reference.ts) and answers its MediaId. */
+export type YikeAssetResolver = (object: { bucket: string; key: string; eTag: string; inputUrl: string; productionId?: string; folderId?: string }) => Promise<string>;
 
 export function describeImageSource(source: ImageSource): string {
   return source.kind === 'oss' ? `oss://${source.bucket}/${source.key}` : source.url;
@@ -20,12 +27,17 @@ const TOKEN_EXPIRY_MARGIN_SECONDS = 60;
  * example of LoadImage.1.TargetImage holds a media id).
  */
 export interface ImageReferenceBuilder {
-  reference(source: ImageSource, now?: Date): Promise<string>;
+  reference(source: ImageSource, now?: Date, target?: { productionId?: string; folderId?: string }): Promise<string>;
 }
 
-export function createImageReferenceBuilder(config: Config['oss'], credentials: CredentialsProvider, ice: Pick<IceClient, 'resolveMediaId'>): ImageReferenceBuilder {
+export function createImageReferenceBuilder(
+  config: Config['oss'],
+  credentials: CredentialsProvider,
+  ice: Pick<IceClient, 'resolveMediaId'>,
+  resolveYikeAsset?: YikeAssetResolver,
+): ImageReferenceBuilder {
   return {
-    async reference(source, now = new Date()) {
+    async reference(source, now = new Date(), target = {}) {
       if (source.kind === 'url') return source.url;
       switch (config.imageUrlMode) {
         case 'public':
@@ -34,6 +46,13 @@ export function createImageReferenceBuilder(config: Config['oss'], credentials: 
           return `${config.cdnBaseUrl}/${encodeObjectKey(source.key)}`;
         case 'media-id':
           return ice.resolveMediaId(publicObjectUrl(source.bucket, config.region, source.key));
+        case 'yike-asset': {
+          if (!resolveYikeAsset) throw new Error('IMAGE_URL_MODE=yike-asset needs a Yike asset resolver');
+          // The object version names the asset; without an eTag (CLI) one HEAD finds it.
+          const eTag = source.eTag ?? (await headETag(config, credentials, source.bucket, source.key));
+          const inputUrl = publicObjectUrl(source.bucket, config.region, source.key);
+          return resolveYikeAsset({ bucket: source.bucket, key: source.key, eTag: String(eTag).replace(/"/g, ''), inputUrl, ...target });
+        }
         case 'signed': {
           const creds = credentials();
           const expires = signedUrlLifetimeSeconds(config.signedUrlExpiresSeconds, creds.expiresAt, now);
@@ -42,6 +61,16 @@ export function createImageReferenceBuilder(config: Config['oss'], credentials: 
       }
     },
   };
+}
+
+/** The object's eTag (CLI sources carry none); a missing object is IMAGE_NOT_FOUND. */
+async function headETag(config: Config['oss'], credentials: CredentialsProvider, bucket: string, key: string): Promise<string> {
+  try {
+    return String((((await createOssClient(config, credentials(), bucket).head(key)).res.headers) as Record<string, string>).etag ?? '');
+  } catch (error) {
+    if ((error as { status?: number }).status === 404) throw new YikeError('IMAGE_NOT_FOUND', `oss://${bucket}/${key} does not exist`, { statusCode: 404 });
+    throw error;
+  }
 }
 
 /** A signed URL made with STS credentials dies with the token: never ask for a longer life than it has. */

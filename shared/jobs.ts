@@ -2,6 +2,7 @@ import { buildAppParams, type AppRegistry } from './apps';
 import type { IceClient } from './ice/client';
 import type { ImageReferenceBuilder, ImageSource } from './image';
 import { InputError } from './errors';
+import { precheckYikeAIAppJob } from './ice/yike-assets';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
 export interface JobRequest {
@@ -23,6 +24,8 @@ export interface JobDependencies {
   apps: AppRegistry;
   images: ImageReferenceBuilder;
   defaults: { app?: string; productionId?: string; folderId?: string };
+  /** PRECHECK=on: PrecheckYikeAIAppJob with the exact AppId and AppParams right before the submit. */
+  precheck?: boolean;
 }
 
 /** Resolves the app first so a bad app name fails before anything is signed or sent. */
@@ -36,12 +39,11 @@ export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDepen
 
 export async function submitJob(request: JobRequest, deps: JobDependencies): Promise<SubmittedJob> {
   const app = resolveApp(request, deps);
-  const imageReference = await deps.images.reference(request.image);
-  const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({
-    appId: app.appId,
-    appParams: buildAppParams(app, imageReference),
-    productionId: request.productionId ?? deps.defaults.productionId,
-    folderId: request.folderId ?? deps.defaults.folderId,
-  });
+  const productionId = request.productionId ?? deps.defaults.productionId;
+  const folderId = request.folderId ?? deps.defaults.folderId;
+  const imageReference = await deps.images.reference(request.image, undefined, { productionId, folderId });
+  const appParams = buildAppParams(app, imageReference);
+  if (deps.precheck) await precheckYikeAIAppJob(deps.ice, { appId: app.appId, appParams });
+  const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
   return { jobId, requestId, appId: app.appId };
 }

@@ -7,6 +7,7 @@ import type { JobDependencies } from './jobs';
 import { createOssRecordStore, type RecordStore } from './idempotency/store';
 import { createOssClient } from './oss/client';
 import { createLogger, type Logger, type LogLevel, type LogSink } from './logger';
+import { resolveYikeAssetId } from './inputs/yike-asset-reference';
 
 /** The FC 3.0 context fields we use (events/fc3-context.json). */
 export interface InvocationContext {
@@ -43,14 +44,19 @@ export function createServices(
   // Read on every call (cheap) so a refresh after InvalidSecurityToken.Expired sees new values.
   const credentials: CredentialsProvider = () => resolveCredentials({ context: options.context, env });
   const ice = createIceClient({ config: config.ice, credentials, logger });
+  // Yike asset records (IMAGE_URL_MODE=yike-asset) live beside the job records.
+  const assetStore = (bucket: string) => createOssRecordStore(createOssClient(config.oss, credentials(), bucket));
+  const resolveYikeAsset = (object: Parameters<typeof resolveYikeAssetId>[0]) =>
+    resolveYikeAssetId(object, { ice, recordStore: assetStore, recordsPrefix: config.records.prefix, recordsBucket: config.records.bucket, logger });
   return {
     config,
     logger,
     credentials,
     ice,
     apps: createAppRegistry(config.apps),
-    images: createImageReferenceBuilder(config.oss, credentials, ice),
+    images: createImageReferenceBuilder(config.oss, credentials, ice, resolveYikeAsset),
     defaults: config.defaults,
+    precheck: config.ice.precheck,
   };
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIceInputRefusal } from './ice/yike-assets';
 import { describeError, IceError, isYikeError, YikeError } from './errors';
 import type { ObjectCreated, WorkItem } from './events/parse';
 import type { JobRequestBody } from './events/schemas';
@@ -6,6 +7,7 @@ import { runIdempotent } from './idempotency/idempotent';
 import type { RecordStore } from './idempotency/store';
 import { assertImageAllowed, type ImagePolicy } from './image-policy';
 import type { ImageSource } from './image';
+import { assertImageSize, imageKeyRefusal, inspectImageObject } from './inputs/image-object';
 import { resolveApp, submitJob, type JobRequest } from './jobs';
 import type { Services } from './services';
 
@@ -19,6 +21,8 @@ export interface SubmissionResult {
 export type SkipReason =
   | 'event-not-handled'
   | 'records-prefix'
+  | 'results-prefix'
+  | 'invalid-key'
   | 'not-an-image'
   | 'empty-object'
   | 'no-app-route'
@@ -80,6 +84,8 @@ export function skipReasonForObject(object: ObjectCreated, config: Services['con
   if (!config.uploads.eventNames.includes(object.eventName)) return 'event-not-handled';
   // Recursion guard: our own job records are written into buckets we may be listening to.
   if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
+  if (object.key.startsWith(config.records.resultsPrefix)) return 'results-prefix';
+  if (imageKeyRefusal(object.key, config)?.code === 'IMAGE_KEY_INVALID') return 'invalid-key';
   const lowerKey = object.key.toLowerCase();
   if (!config.uploads.imageSuffixes.some((suffix) => lowerKey.endsWith(suffix))) return 'not-an-image';
   if (object.size === 0) return 'empty-object';
@@ -115,6 +121,8 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
   if (!app) return { type: 'skipped', entry: { source, reason: 'no-app-route' } };
   // An APP_ROUTES value naming an unknown app is a deployment error: fail (and so retry/dead-letter) loudly.
   resolveApp({ app }, deps.services);
+  // The event carries the size: no HEAD for uploads.
+  assertImageSize(object.size, source, config.uploads.maxImageBytes);
 
   return submitOnce(
     {
@@ -123,7 +131,7 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
       idempotencyKey: `${source}#${object.eTag}`,
       context: { bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size, eventName: object.eventName, eventTime: object.eventTime },
     },
-    { app, image: { kind: 'oss', bucket: object.bucket, key: object.key } },
+    { app, image: { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size } },
     source,
     deps,
   );
@@ -131,12 +139,15 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
 
 async function processRequest(body: JobRequestBody, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
   const { config } = deps.services;
-  const image: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
   if (deps.imagePolicy && (config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0)) {
-    assertImageAllowed(image, deps.imagePolicy);
+    assertImageAllowed(requested, deps.imagePolicy);
   }
-  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
+  const request: JobRequest = { app: body.app, image: requested, productionId: body.productionId, folderId: body.folderId };
   resolveApp(request, deps.services);
+  // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused.
+  const inspect = async (pending: JobRequest): Promise<JobRequest> =>
+    body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.services.credentials()) } : pending;
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
   const recordsBucket = config.records.bucket ?? (body.image?.bucket);
   if (!recordsBucket) {
@@ -153,6 +164,7 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
     request,
     source,
     deps,
+    inspect,
   );
 }
 
@@ -161,13 +173,15 @@ async function submitOnce(
   request: JobRequest,
   source: string,
   deps: SubmissionDependencies,
+  prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
 ): Promise<ItemOutcome> {
   const outcome = await runIdempotent({
     ...record,
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
-    execute: () => submitJob(request, deps.services),
+    execute: async () => submitJob(await prepare(request), deps.services),
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+    isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error) =>
       deps.services.logger.error('job submitted but its record could not be written', { source, recordKey: record.recordKey, error: describeError(error) }),
   });

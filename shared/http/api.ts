@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIceInputRefusal } from '../ice/yike-assets';
 import { describeError, IceError, InputError } from '../errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
@@ -6,6 +7,7 @@ import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent
 import type { RecordStore } from '../idempotency/store';
 import { assertImageAllowed, type ImagePolicy } from '../image-policy';
 import type { ImageSource } from '../image';
+import { inspectImageObject } from '../inputs/image-object';
 import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
@@ -124,11 +126,15 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (body.idempotencyKey !== undefined) {
     return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
   }
-  const image: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
   // Checked before anything is stored or sent: an off-list image never reaches ICE.
-  assertImageAllowed(image, deps.imagePolicy);
+  assertImageAllowed(requested, deps.imagePolicy);
   resolveApp(body, deps.services);
-  const submit = () => submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+  const submit = async () => {
+    // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
+    const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : requested;
+    return submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+  };
 
   const idempotencyKey = request.headers['idempotency-key'];
   if (idempotencyKey === undefined) {
@@ -151,6 +157,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
     execute: submit,
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+    isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error) => logger.error('job submitted but its idempotency record could not be written', { error: describeError(error) }),
   });
   if (outcome.status === 'in-progress') {

@@ -33,6 +33,10 @@ export function toHttpError(error: unknown): HttpError {
         return httpError(422, error.code, error.message);
       case 'OUTCOME_UNKNOWN':
         return httpError(409, error.code, 'An earlier request with this Idempotency-Key got no answer from ICE and may have created a job; it is not submitted again');
+      case 'OSS_AUTH_FAILED':
+        return httpError(502, 'UPSTREAM_AUTH_FAILED', "OSS rejected the function's credentials");
+      case 'OSS_UNAVAILABLE':
+        return httpError(503, error.code, 'OSS could not be asked about the image; try again', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
       case 'RECORD_STORE_FAILED':
       case 'IDEMPOTENCY_RACE':
         return httpError(503, 'SERVICE_UNAVAILABLE', 'The job record store is unavailable; try again', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });

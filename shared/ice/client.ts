@@ -45,6 +45,11 @@ export interface IceClient {
    * resend cannot create a second asset; a refusal is followed by one more lookup (a concurrent register won).
    */
   resolveMediaId(inputUrl: string): Promise<string>;
+  /**
+   * Any other ICE action (shared/ice/yike-assets.ts builds on it): fields in the query or the form body, as the
+   * official SDK sends that action; same signing, retries and error classification as the calls above.
+   */
+  invoke(action: string, fields: { query?: Record<string, string>; body?: Record<string, string> }, idempotent: boolean): Promise<unknown>;
 }
 
 export interface IceClientOptions extends RetryHooks {
@@ -71,7 +76,7 @@ function apiParams(action: string, version: string): Params {
   });
 }
 
-function parseBody<T extends z.ZodType>(schema: T, body: unknown, action: string): z.infer<T> {
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown, action: string): z.infer<T> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
@@ -137,6 +142,10 @@ export function createIceClient(options: IceClientOptions): IceClient {
   }
 
   return {
+    invoke(action, fields, idempotent) {
+      return call(action, new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, ...fields }), idempotent);
+    },
+
     async submitYikeAIAppJob(input) {
       const body: Record<string, string> = { AppId: input.appId };
       if (input.appParams !== undefined) {

@@ -13,7 +13,7 @@ import type { RecordStore } from './store';
  *
  * All times are ISO-8601 strings; durations are milliseconds and say so in their names.
  */
-export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED' | 'OUTCOME_UNKNOWN';
+export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED' | 'OUTCOME_UNKNOWN' | 'REJECTED';
 
 export interface IdempotencyRecord<R = unknown> {
   schemaVersion: 1;
@@ -28,7 +28,7 @@ export interface IdempotencyRecord<R = unknown> {
   /** When the whole record stops counting (HTTP replay window); absent means never. */
   expiresAt?: string;
   result?: R;
-  error?: { code: string; message: string };
+  error?: { code: string; message: string; details?: unknown };
   context?: Record<string, unknown>;
 }
 
@@ -52,6 +52,11 @@ export interface IdempotentOptions<R> {
   execute: () => Promise<R>;
   /** True for errors after which the work may have happened (never resent automatically). */
   isOutcomeUnknown: (error: unknown) => boolean;
+  /**
+   * True for refusals that the same input will always get (ICE's precheck, a blocked asset): the record is kept
+   * as REJECTED with the error, so it says why, and a redelivery gets the same error without calling ICE again.
+   */
+  isRejected?: (error: unknown) => boolean;
   /** Called when the COMPLETED record could not be written after the work succeeded. */
   onRecordWriteFailed?: (error: unknown) => void;
 }
@@ -80,6 +85,7 @@ export async function runIdempotent<R>(options: IdempotentOptions<R>): Promise<I
     if (!isExpired(existing, now())) {
       if (existing.status === 'COMPLETED') return { status: 'duplicate', result: existing.result as R, record: existing };
       if (existing.status === 'IN_PROGRESS') return { status: 'in-progress', record: existing };
+      if (existing.status === 'REJECTED') throw rejectedError(recordKey, existing);
       throw outcomeUnknownError(recordKey, existing);
     }
 
@@ -122,6 +128,16 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
     if (options.isOutcomeUnknown(error)) {
       const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
       await options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described });
+    } else if (options.isRejected?.(error) && isYikeError(error)) {
+      const at = now();
+      await options.store.put(options.recordKey, {
+        ...claimed,
+        status: 'REJECTED',
+        inProgressExpiresAt: undefined,
+        completedAt: at.toISOString(),
+        expiresAt: options.completedTtlMs === undefined ? undefined : new Date(at.getTime() + options.completedTtlMs).toISOString(),
+        error: { code: error.code, message: error.message, details: error.details },
+      });
     } else {
       await options.store.delete(options.recordKey);
     }
@@ -167,6 +183,15 @@ async function writeCompleted<R>(options: IdempotentOptions<R>, completed: Idemp
 export function isExpired(record: IdempotencyRecord, at: Date): boolean {
   const deadline = record.status === 'IN_PROGRESS' ? record.inProgressExpiresAt : record.expiresAt;
   return deadline !== undefined && Date.parse(deadline) <= at.getTime();
+}
+
+/** The same refusal again, from the record: not retryable, and ICE is not asked twice. */
+function rejectedError(recordKey: string, record: IdempotencyRecord): YikeError {
+  const code = record.error?.code ?? 'REJECTED';
+  return new YikeError(code, `${record.error?.message ?? 'Refused earlier'} (recorded in ${recordKey}; delete it to try again)`, {
+    statusCode: 422,
+    details: record.error?.details,
+  });
 }
 
 function outcomeUnknownError(recordKey: string, record: IdempotencyRecord): YikeError {

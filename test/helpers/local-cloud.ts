@@ -42,3 +42,18 @@ export function logCapture(): { sink: (line: string) => void; lines: () => Recor
     raw: () => lines.join('\n'),
   };
 }
+
+/** Stores `body` (default: the tiny PNG) at bucket/key of a local OSS server, as a user's upload would. */
+export async function putLocalObject(
+  ossUrl: string,
+  bucket: string,
+  key: string,
+  options: { body?: Buffer; contentType?: string } = {},
+): Promise<{ eTag: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OSS = require('ali-oss') as typeof import('ali-oss');
+  const client = new OSS({ endpoint: ossUrl, bucket, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as import('ali-oss').Options);
+  const { TINY_PNG: png } = await import('../../local/dev-fixtures');
+  const result = await client.put(key, options.body ?? png, { headers: { 'Content-Type': options.contentType ?? 'image/png' } });
+  return { eTag: String((result.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '') };
+}

@@ -160,8 +160,9 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
 
   beforeAll(async () => {
     dir = tempDir('backfill-it-');
-    ice = await startIceServer({ finishAfterMs: 200 });
     oss = await startOssServer({ dataDir: join(dir.path, 'oss'), buckets: [MAIN_BUCKET, RESUME_BUCKET, CLI_BUCKET], region: REGION, accountId: ACCOUNT_ID });
+    // ICE's precheck reads the seeded images from the local OSS.
+    ice = await startIceServer({ finishAfterMs: 200, images: { ossUrl: oss.url } });
     fc = await startFcInvokeServer({
       functions: {
         [FUNCTION_NAME]: handler as unknown as AsyncHandler,

@@ -2,18 +2,27 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
+import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { LOCAL_CREDENTIALS, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
 
 describe('npx yike-submit against the local ICE endpoint', () => {
   let ice: LocalIceServer;
+  let oss: LocalOssServer;
+  const dir = tempDir('cli-');
 
   beforeAll(async () => {
-    ice = await startIceServer();
+    // ICE's precheck (PRECHECK=on by default) reads the images from a local bucket.
+    oss = await startOssServer({ dataDir: dir.path, buckets: ['yike-uploads'] });
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    for (const key of ['uploads/me.jpg', 'uploads/女 1.jpg']) await putLocalObject(oss.url, 'yike-uploads', key);
   });
-  afterAll(() => ice.close());
+  afterAll(async () => {
+    await Promise.all([ice.close(), oss.close()]);
+    dir.remove();
+  });
   beforeEach(() => ice.reset());
 
   function cli(args: string[], env: Record<string, string> = {}) {
@@ -49,6 +58,20 @@ describe('npx yike-submit against the local ICE endpoint', () => {
     // Assert
     expect(result.code).toBe(0);
     expect(ice.jobs()[0]).toMatchObject({ appId: 'sys-ao-smith-1', appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-hangzhou.aliyuncs.com/uploads/%E5%A5%B3%201.jpg' } });
+  });
+
+  it('exits 1 with one line naming each refused input when ICE\'s precheck fails, and submits nothing', async () => {
+    // Act
+    const result = await cli(['--image', 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/missing.jpg']);
+
+    // Assert
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: "yike-submit: PRECHECK_FAILED: ICE's precheck refused the job's inputs (LoadImage.1.TargetImage: ImageCheckFailed)\n",
+    });
+    expect(ice.calls().map((call) => call.action)).toEqual(['PrecheckYikeAIAppJob']);
+    expect(ice.jobs()).toHaveLength(0);
   });
 
   it('exits 1 with one line naming the ICE error when the secret is wrong', async () => {

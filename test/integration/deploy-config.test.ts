@@ -200,6 +200,8 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
 
     // Assert
     expect(actions).toEqual(expect.arrayContaining(['ice:SubmitYikeAIAppJob', 'ice:GetYikeAIAppJob', 'ice:BatchGetYikeAIAppJob', 'oss:GetObject', 'oss:PutObject', 'oss:DeleteObject', 'oss:ListObjects', 'fc:InvokeFunction']));
+    // PRECHECK=on and IMAGE_URL_MODE=yike-asset call these; HeadObject (the image checks) is authorised by oss:GetObject.
+    expect(actions).toEqual(expect.arrayContaining(['ice:PrecheckYikeAIAppJob', 'ice:RegisterYikeAssetMediaInfo', 'ice:GetYikeAssetMediaInfo']));
     expect(actions.some((action: string) => action.endsWith('*'))).toBe(false);
     const bySid = (sid: string) => policy.Statement.find((statement: { Sid: string }) => statement.Sid === sid);
     expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');

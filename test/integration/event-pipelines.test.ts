@@ -2,7 +2,7 @@ import { createHandler } from '../../functions/oss-submit/index';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, tempDir } from '../helpers/local-cloud';
+import { fcContext, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const MALE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/male/portrait-002.png';
@@ -29,8 +29,12 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
 
   beforeAll(async () => {
     dir = tempDir('pipelines-');
-    ice = await startIceServer();
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // ICE's precheck reads the images from the local OSS; pipeline events' objects must exist (HeadObject).
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    for (const key of ['uploads/male/portrait-002.png', 'uploads/female/one.jpg', 'uploads/female/a.jpg', 'uploads/any/p.jpg']) {
+      await putLocalObject(oss.url, BUCKET, key);
+    }
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close()]);

@@ -4,7 +4,7 @@ import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const TOKEN = 'test-token-0123456789';
@@ -48,8 +48,10 @@ describe('the HTTP function through the local FC gateway', () => {
 
   beforeAll(async () => {
     dir = tempDir('http-submit-');
-    ice = await startIceServer();
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // ICE's precheck reads the images from the local OSS (media.example.com stands for a CDN in front of the bucket).
+    ice = await startIceServer({ images: { ossUrl: oss.url, aliases: { 'https://media.example.com': BUCKET } } });
+    for (const key of ['uploads/female/portrait-001.jpg', 'a.jpg']) await putLocalObject(oss.url, BUCKET, key);
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close(), ...gateways.map((g) => g.close())]);
@@ -216,7 +218,8 @@ describe('the HTTP function through the local FC gateway', () => {
     it('answers 502 without internals when ICE does not answer in time', async () => {
       // Arrange
       const target = await gateway({ ICE_READ_TIMEOUT_MS: '150' });
-      ice.faults.delayNext(1, 400);
+      ice.faults.delayNext(1, 0); // the precheck answers at once
+      ice.faults.delayNext(1, 400); // the submit's answer comes too late
 
       // Act
       const response = await post(target, FIXTURE_BODY);
@@ -225,10 +228,10 @@ describe('the HTTP function through the local FC gateway', () => {
       expect(response.status).toBe(502);
       expect(response.body.error.code).toBe('ICE_TIMEOUT');
       expect(JSON.stringify(response.body)).not.toMatch(/127\.0\.0\.1|stack|at /);
-      expect(ice.calls()).toHaveLength(1);
+      expect(ice.calls().map((call) => call.action)).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
     });
 
-    it('answers 502 UPSTREAM_AUTH_FAILED when ICE rejects the role credentials, without leaking them', async () => {
+    it('answers 502 UPSTREAM_AUTH_FAILED when the cloud rejects the role credentials (OSS, asked first about the image), without leaking them', async () => {
       // Arrange
       const target = await startFcGateway({
         handler: createHttpHandler({ env: env(), sink: logs.sink }),
@@ -240,8 +243,25 @@ describe('the HTTP function through the local FC gateway', () => {
       const response = await post(target, FIXTURE_BODY);
 
       // Assert
-      expect(response).toMatchObject({ status: 502, body: { error: { code: 'UPSTREAM_AUTH_FAILED', message: "ICE rejected the function's credentials" } } });
+      expect(response).toMatchObject({ status: 502, body: { error: { code: 'UPSTREAM_AUTH_FAILED', message: "OSS rejected the function's credentials" } } });
+      expect(ice.calls()).toHaveLength(0);
       expect(logs.raw()).not.toContain('rotated-away');
+    });
+
+    it('answers 502 UPSTREAM_AUTH_FAILED when ICE rejects the role credentials for an imageUrl (no OSS call first)', async () => {
+      // Arrange
+      const target = await startFcGateway({
+        handler: createHttpHandler({ env: env(), sink: logs.sink }),
+        credentials: { ...LOCAL_CREDENTIALS, accessKeySecret: 'rotated-away' },
+      });
+      gateways.push(target);
+
+      // Act
+      const response = await post(target, { app: 'female', imageUrl: IMAGE_URL });
+
+      // Assert
+      expect(response).toMatchObject({ status: 502, body: { error: { code: 'UPSTREAM_AUTH_FAILED', message: "ICE rejected the function's credentials" } } });
+      expect(ice.calls().map((call) => [call.action, call.code])).toEqual([['PrecheckYikeAIAppJob', 'SignatureDoesNotMatch']]);
     });
 
     it('answers 500 with a generic body when the function is misconfigured', async () => {

@@ -31,6 +31,18 @@ describe('npm start (the main job on the local cloud)', () => {
     expect(stdout).toContain('npx yike-backfill --bucket yike-uploads --prefix uploads/');
   });
 
+  it.each(['signed', 'cdn', 'media-id', 'yike-asset'])('yields a job with IMAGE_URL_MODE=%s (precheck on) and exits 0 with --once', async (mode) => {
+    // Arrange
+    const data = tempDir('npm-start-');
+
+    // Act
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode }, timeout: 30_000 });
+    data.remove();
+
+    // Assert
+    expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\)/);
+  });
+
   it('keeps running, and the curl it prints returns 202 with a JobId', async () => {
     // Arrange
     const data = tempDir('npm-start-');

@@ -6,7 +6,7 @@ import { createAsyncInvoker } from '../../local/fc-async';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
 import { objectRecordKey } from '../../shared/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, TINY_PNG } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const FEMALE_KEY = 'uploads/female/portrait-001.jpg';
@@ -36,7 +36,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
 
   beforeAll(async () => {
     dir = tempDir('oss-submit-');
-    ice = await startIceServer();
+    notifications = [];
     oss = await startOssServer({
       dataDir: dir.path,
       buckets: [BUCKET],
@@ -44,6 +44,10 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
       onObjectCreated: (event) => matchesOssTrigger(event, UPLOAD_TRIGGER) && notifications.push(event),
     });
     client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    // ICE's precheck reads the images the events name from the local OSS.
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    const images = [FEMALE_KEY, 'uploads/female/a.jpg', 'uploads/male/B.PNG', "uploads/female/照片 1+2%!'().JPEG", 'elsewhere/c.webp', 'uploads/male/b.jpg'];
+    for (const key of images) await putLocalObject(oss.url, BUCKET, key);
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close()]);
@@ -236,7 +240,13 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     const retried = await handler(payload, fcContext({ retryCount: 1 }));
 
     // Assert
-    expect(ice.calls().map((call) => call.status)).toEqual([400, 400, 400, 200]);
+    expect(ice.calls().map((call) => [call.action, call.status])).toEqual([
+      ['PrecheckYikeAIAppJob', 400],
+      ['PrecheckYikeAIAppJob', 400],
+      ['PrecheckYikeAIAppJob', 400],
+      ['PrecheckYikeAIAppJob', 200],
+      ['SubmitYikeAIAppJob', 200],
+    ]);
     expect(ice.jobs()).toHaveLength(1);
     expect(retried.submitted).toHaveLength(1);
     expect(await readRecord(FEMALE_KEY, FIXTURE_ETAG)).toMatchObject({ status: 'COMPLETED', result: { jobId: ice.jobs()[0]!.jobId } });
@@ -246,7 +256,8 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     // Arrange
     const handler = createHandler({ env: env({ ICE_READ_TIMEOUT_MS: '200' }) });
     const payload = asFcPayload(loadEvent('oss-trigger-put'));
-    ice.faults.delayNext(1, 600);
+    ice.faults.delayNext(1, 0); // the precheck answers at once
+    ice.faults.delayNext(1, 600); // the submit's answer comes too late
 
     // Act
     const first = handler(payload, fcContext());
@@ -373,8 +384,10 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     expect(ice.calls().map((call) => [call.action, call.status])).toEqual([
       ['GetMediaInfo', 404],
       ['RegisterMediaInfo', 200],
+      ['PrecheckYikeAIAppJob', 200],
       ['SubmitYikeAIAppJob', 200],
       ['GetMediaInfo', 200],
+      ['PrecheckYikeAIAppJob', 200],
       ['SubmitYikeAIAppJob', 200],
     ]);
   });

@@ -15,12 +15,26 @@ describe('configuration from environment variables', () => {
       readTimeoutMs: 10_000,
       connectTimeoutMs: 5_000,
       retry: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 },
+      precheck: true,
     });
-    expect(config.records).toEqual({ prefix: '.yike-jobs/', bucket: undefined });
+    expect(config.records).toEqual({ prefix: '.yike-jobs/', bucket: undefined, resultsPrefix: '.yike-results/' });
+    expect(config.uploads.maxImageBytes).toBe(20 * 1024 * 1024);
     expect(config.uploads.imageSuffixes).toEqual(['.jpg', '.jpeg', '.png', '.webp']);
     expect(config.uploads.eventNames).toEqual(['PutObject', 'PostObject', 'CompleteMultipartUpload', 'CopyObject']);
     expect(config.oss).toMatchObject({ region: 'cn-shanghai', endpoint: undefined, imageUrlMode: 'public', keyEncoding: 'plain' });
     expect(config.http).toMatchObject({ authTokens: [], allowedBuckets: [], maxBodyBytes: 16_384, idempotencyTtlSeconds: 86_400 });
+  });
+
+  it('reads PRECHECK, MAX_IMAGE_BYTES, RESULTS_PREFIX and the yike-asset mode, and names a bad value', () => {
+    // Act
+    const config = parseConfig({ PRECHECK: 'off', MAX_IMAGE_BYTES: '1048576', RESULTS_PREFIX: 'out/', IMAGE_URL_MODE: 'yike-asset' });
+
+    // Assert
+    expect(config.ice.precheck).toBe(false);
+    expect(config.uploads.maxImageBytes).toBe(1_048_576);
+    expect(config.records.resultsPrefix).toBe('out/');
+    expect(config.oss.imageUrlMode).toBe('yike-asset');
+    expect(() => parseConfig({ PRECHECK: 'maybe' })).toThrow(/^Invalid configuration: PRECHECK: /);
   });
 
   it('points the ICE client at ICE_ENDPOINT with its protocol for local runs', () => {
