@@ -6,6 +6,7 @@ import { runIdempotent } from './idempotency/idempotent';
 import type { RecordStore } from './idempotency/store';
 import { assertImageAllowed, type ImagePolicy } from './image-policy';
 import type { ImageSource } from './image';
+import { jobTracking, type JobTracking } from './lifecycle/record-submission';
 import { resolveApp, submitJob, type JobRequest } from './jobs';
 import type { Services } from './services';
 
@@ -19,6 +20,7 @@ export interface SubmissionResult {
 export type SkipReason =
   | 'event-not-handled'
   | 'records-prefix'
+  | 'results-prefix'
   | 'not-an-image'
   | 'empty-object'
   | 'no-app-route'
@@ -80,6 +82,8 @@ export function skipReasonForObject(object: ObjectCreated, config: Services['con
   if (!config.uploads.eventNames.includes(object.eventName)) return 'event-not-handled';
   // Recursion guard: our own job records are written into buckets we may be listening to.
   if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
+  // Result objects the job watcher writes beside uploads must never submit again.
+  if (object.key.startsWith(config.lifecycle.resultsPrefix)) return 'results-prefix';
   const lowerKey = object.key.toLowerCase();
   if (!config.uploads.imageSuffixes.some((suffix) => lowerKey.endsWith(suffix))) return 'not-an-image';
   if (object.size === 0) return 'empty-object';
@@ -116,9 +120,10 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
   // An APP_ROUTES value naming an unknown app is a deployment error: fail (and so retry/dead-letter) loudly.
   resolveApp({ app }, deps.services);
 
+  const recordsBucket = config.records.bucket ?? object.bucket;
   return submitOnce(
     {
-      store: deps.recordStore(config.records.bucket ?? object.bucket),
+      store: deps.recordStore(recordsBucket),
       recordKey: objectRecordKey(config.records.prefix, object),
       idempotencyKey: `${source}#${object.eTag}`,
       context: { bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size, eventName: object.eventName, eventTime: object.eventTime },
@@ -126,6 +131,14 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
     { app, image: { kind: 'oss', bucket: object.bucket, key: object.key } },
     source,
     deps,
+    jobTracking({
+      recordStore: deps.recordStore(recordsBucket),
+      bucket: recordsBucket,
+      recordsPrefix: config.records.prefix,
+      entryPoint: 'upload',
+      upload: { bucket: object.bucket, key: object.key, eTag: object.eTag },
+      logger: deps.services.logger.child({ source }),
+    }),
   );
 }
 
@@ -153,6 +166,13 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
     request,
     source,
     deps,
+    jobTracking({
+      recordStore: deps.recordStore(recordsBucket),
+      bucket: recordsBucket,
+      recordsPrefix: config.records.prefix,
+      entryPoint: 'pipeline',
+      logger: deps.services.logger.child({ source }),
+    }),
   );
 }
 
@@ -161,12 +181,13 @@ async function submitOnce(
   request: JobRequest,
   source: string,
   deps: SubmissionDependencies,
+  tracking: JobTracking,
 ): Promise<ItemOutcome> {
   const outcome = await runIdempotent({
     ...record,
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
-    execute: () => submitJob(request, deps.services),
+    execute: () => submitJob(request, deps.services, tracking),
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     onRecordWriteFailed: (error) =>
       deps.services.logger.error('job submitted but its record could not be written', { source, recordKey: record.recordKey, error: describeError(error) }),

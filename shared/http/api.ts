@@ -6,6 +6,7 @@ import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent
 import type { RecordStore } from '../idempotency/store';
 import { assertImageAllowed, type ImagePolicy } from '../image-policy';
 import type { ImageSource } from '../image';
+import { jobTracking } from '../lifecycle/record-submission';
 import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
@@ -128,7 +129,13 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   // Checked before anything is stored or sent: an off-list image never reaches ICE.
   assertImageAllowed(image, deps.imagePolicy);
   resolveApp(body, deps.services);
-  const submit = () => submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+  // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
+  const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
+  if (!recordsBucket) logger.warn('no RECORDS_BUCKET or ALLOWED_BUCKETS: the job gets no job record and is not watched');
+  const tracking = recordsBucket
+    ? jobTracking({ recordStore: deps.recordStore(recordsBucket), bucket: recordsBucket, recordsPrefix: config.records.prefix, entryPoint: 'http', logger })
+    : undefined;
+  const submit = () => submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
 
   const idempotencyKey = request.headers['idempotency-key'];
   if (idempotencyKey === undefined) {
@@ -138,7 +145,6 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return result(route, httpError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters'));
   }
-  const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
   if (!recordsBucket) throw new Error('Idempotency-Key needs RECORDS_BUCKET or ALLOWED_BUCKETS');
   // Scoped per bearer token, so two clients cannot collide on (or probe) each other's keys.
   const scope = sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);
