@@ -229,8 +229,10 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const media = new Map<string, RegisteredMedia>();
   /** Per job: when it was submitted on the job clock, and whether it ends Failed. */
   const jobClockEntries = new Map<string, { submittedAtMs: number; fails: boolean }>();
+  const jobsById = new Map<string, AcceptedJob>();
   const addJob = (job: AcceptedJob, submittedAtMs: number, image: unknown): void => {
     jobs.push(job);
+    jobsById.set(job.jobId, job);
     jobClockEntries.set(job.jobId, { submittedAtMs, fails: imageFails(image, (mediaId) => media.get(mediaId)?.inputUrl) });
   };
   let pendingFaults: Fault[] = [];
@@ -250,6 +252,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   };
   const reset = (): void => {
     jobs.length = 0;
+    jobsById.clear();
     jobClockEntries.clear();
     calls.length = 0;
     media.clear();
@@ -307,7 +310,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const getJob = (fields: Fields, requestId: string, now: Date): Answer => {
     const jobId = fields.get('JobId');
     if (!jobId) throw missingParameter('JobId');
-    const job = jobs.find((candidate) => candidate.jobId === jobId.value);
+    const job = jobsById.get(jobId.value);
     // [IMSERR] ResourceNotFound (404) "Resource not found"; which code ICE uses for an unknown Yike job is unverified.
     if (!job) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no job with JobId "${jobId.value}".`);
     return { status: HTTP_OK, body: { RequestId: requestId, ...jobView(job, clock.now(), 'AppParams') } };
@@ -348,7 +351,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
 
   const batchGetJobs = (fields: Fields, requestId: string, now: Date): Answer => {
     const wanted = (fields.get('JobIds')?.value ?? '').split(JOB_ID_SEPARATOR).map((id) => id.trim()).filter(Boolean);
-    const found = wanted.flatMap((id) => jobs.filter((job) => job.jobId === id));
+    const found = wanted.flatMap((id) => jobsById.get(id) ?? []);
     return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobView(job, clock.now(), 'AppInputConfig')) } };
   };
 
