@@ -62,5 +62,13 @@ function nextFunctionInvoker(services: Services, context: InvocationContext): Fu
     services.logger.error('JOB_NEXT_FUNCTION is set but there is no FC endpoint: set FC_ACCOUNT_ID or FC_ENDPOINT');
     return undefined;
   }
-  return createFunctionInvoker({ config: { ...fc, endpoint }, credentials: services.credentials, logger: services.logger });
+  // Short, so one delivery fits the watcher's reserve (NEXT_FUNCTION_BUDGET_MS); a failure is retried next tick.
+  return createFunctionInvoker({
+    config: { ...fc, endpoint },
+    credentials: services.credentials,
+    logger: services.logger,
+    readTimeoutMs: 5_000,
+    connectTimeoutMs: 2_000,
+    retry: { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 1_000 },
+  });
 }

@@ -61,6 +61,14 @@ const MAX_STALE_CLAIMS = 3;
 /** A marker whose record is missing this long after its submit is an orphan (a failed record write) and is dropped. */
 const ORPHAN_GRACE_MS = 10 * 60_000;
 
+/** Long enough for one chunk's slowest delivery: a webhook attempt, or the next-function invoke (NEXT_FUNCTION_BUDGET_MS). */
+function defaultReserveMs(lifecycle: Config['lifecycle']): number {
+  return Math.max(lifecycle.webhook?.timeoutMs ?? 0, lifecycle.nextFunction ? NEXT_FUNCTION_BUDGET_MS : 0) + 5_000;
+}
+
+/** Two InvokeFunction attempts of at most 5 s each (see the job-watcher handler's invoker). */
+export const NEXT_FUNCTION_BUDGET_MS = 11_000;
+
 export function claimKey(recordsPrefix: string, jobId: string, round: number): string {
   return `${recordsPrefix}claims/${jobId}/${round}`;
 }
@@ -101,7 +109,7 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
   const store = deps.recordStore(bucket);
   const jobs = createJobRecordStore(store, prefix);
   const channels = createChannels({ config: config.lifecycle, recordsBucket: bucket, recordStore: deps.recordStore, invoker: deps.invoker });
-  const reserveMs = deps.reserveMs ?? (config.lifecycle.webhook?.timeoutMs ?? 0) + 5_000;
+  const reserveMs = deps.reserveMs ?? defaultReserveMs(config.lifecycle);
   const outOfTime = () => deps.remainingTimeMs() < reserveMs;
 
   const listed = await jobs.listInflight();
@@ -196,12 +204,14 @@ async function watchJob(record: JobRecord, ice: { answered: boolean; job?: YikeA
       changed = true;
       summary.timedOut++;
     }
-    if (isTerminal(next.status)) {
-      const notifications: Record<string, NotificationState> = {};
-      for (const channel of context.channels) notifications[channel.name] = { status: 'pending', attempts: 0 };
-      next = { ...next, settledAt: now.toISOString(), notifications };
-      deps.logger.info('job settled', { jobId: next.jobId, status: next.status, outputUrl: next.results[0]?.outputUrl });
-    }
+  }
+  // Also a record made terminal elsewhere (GET /jobs/{jobId}?refresh=1) and not yet notified: it has no notifications.
+  if (isTerminal(next.status) && !next.notifications) {
+    const notifications: Record<string, NotificationState> = {};
+    for (const channel of context.channels) notifications[channel.name] = { status: 'pending', attempts: 0 };
+    next = { ...next, settledAt: next.settledAt ?? now.toISOString(), notifications };
+    changed = true;
+    deps.logger.info('job settled', { jobId: next.jobId, status: next.status, outputUrl: next.results[0]?.outputUrl });
   }
   if (changed) summary.changed++;
   if (!isTerminal(next.status)) {

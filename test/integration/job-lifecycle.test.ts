@@ -279,6 +279,21 @@ describe('the job lifecycle: upload → job record → watcher → result object
     expect(await readJson(inflightKey('.yike-jobs/', jobId))).toBeUndefined();
   });
 
+  it('notifies a job whose record another reader already marked Finished (GET /jobs/{jobId}?refresh=1) before the watcher saw it', async () => {
+    // Arrange
+    const { jobId } = await upload('uploads/female/refreshed.png');
+    const record = (await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId)))!;
+    await client.put(jobRecordKey('.yike-jobs/', jobId), Buffer.from(JSON.stringify({ ...record, status: 'Finished', results: [{ kind: 'video', outputUrl: 'https://x/y.mp4' }] })));
+
+    // Act
+    const summary = await watcher()(timerEvent(), watcherContext());
+
+    // Assert
+    expect(summary).toMatchObject({ iceCalls: 0, settled: 1, delivered: 3 });
+    expect(deliveries.map((delivery) => [delivery.body.type, delivery.body.job.results])).toEqual([['yike.job.finished', [{ kind: 'video', outputUrl: 'https://x/y.mp4' }]]]);
+    expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ settledAt: expect.any(String), notifications: { webhook: { status: 'delivered' } } });
+  });
+
   it('rejects an event that is not a timer event, naming the field', async () => {
     // Arrange
     const logs = logCapture();
