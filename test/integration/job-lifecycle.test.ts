@@ -235,6 +235,24 @@ describe('the job lifecycle: upload → job record → watcher → result object
     expect(await readJson(claimKey('.yike-jobs/', jobId, 0))).toMatchObject({ claimedAt: expect.any(String) });
   });
 
+  it('leaves a job to a run holding a fresh claim, and takes over a claim whose run died more than 5 minutes ago', async () => {
+    // Arrange: a claim for round 0 as a run that crashed mid-delivery would leave it
+    const { jobId } = await upload('uploads/female/crashed-run.png');
+    iceClock += JOB_MS;
+    await client.put(claimKey('.yike-jobs/', jobId, 0), Buffer.from(JSON.stringify({ owner: 'crashed', claimedAt: new Date(watcherClock).toISOString() })));
+
+    // Act
+    const whileFresh = await watcher()(timerEvent(), watcherContext());
+    watcherClock += 6 * 60_000;
+    const afterLease = await watcher()(timerEvent(), watcherContext());
+
+    // Assert
+    expect(whileFresh).toMatchObject({ claimedElsewhere: 1, delivered: 0, settled: 0 });
+    expect(afterLease).toMatchObject({ delivered: 3, settled: 1 });
+    expect(deliveries.map((delivery) => delivery.body.id)).toEqual([`${jobId}.finished`]);
+    expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ notifyRound: 2 });
+  });
+
   it('keeps a webhook that failed and delivers it on a later tick with the same id, never losing it', async () => {
     // Arrange
     const { jobId } = await upload('uploads/female/receiver-down.png');
