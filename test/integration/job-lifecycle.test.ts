@@ -312,6 +312,18 @@ describe('the job lifecycle: upload → job record → watcher → result object
     expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ settledAt: expect.any(String), notifications: { webhook: { status: 'delivered' } } });
   });
 
+  it('fails with CONFIG_INVALID naming RECORDS_BUCKET when it has no bucket to watch', async () => {
+    // Arrange
+    const logs = logCapture();
+
+    // Act
+    const error = await watcher({ ALLOWED_BUCKETS: '' }, logs.sink)(timerEvent(), watcherContext()).catch((caught: unknown) => caught);
+
+    // Assert
+    expect(error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('RECORDS_BUCKET') });
+    expect(ice.calls()).toHaveLength(0);
+  });
+
   it('rejects an event that is not a timer event, naming the field', async () => {
     // Arrange
     const logs = logCapture();
