@@ -48,7 +48,7 @@ export const createHandler =
       reserveMs: options.reserveMs,
       now: options.now,
     });
-    logger[summary.jobErrors > 0 || summary.iceErrors > 0 ? 'warn' : 'info']('watcher run finished', { ...summary });
+    logger[summary.bucketErrors > 0 ? 'error' : summary.jobErrors > 0 || summary.iceErrors > 0 ? 'warn' : 'info']('watcher run finished', { ...summary });
     return summary;
   };
 

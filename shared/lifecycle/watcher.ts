@@ -48,6 +48,8 @@ export interface WatcherSummary {
   iceCalls: number;
   iceErrors: number;
   jobErrors: number;
+  /** Buckets whose markers could not be listed (logged; the others are still watched). */
+  bucketErrors: number;
   stoppedEarly: boolean;
   durationMs: number;
 }
@@ -92,11 +94,18 @@ export async function runWatcher(buckets: readonly string[], deps: WatcherDepend
     iceCalls: 0,
     iceErrors: 0,
     jobErrors: 0,
+    bucketErrors: 0,
     stoppedEarly: false,
     durationMs: 0,
   };
   for (const bucket of buckets) {
-    if (!(await watchBucket(bucket, deps, summary))) break;
+    try {
+      if (!(await watchBucket(bucket, deps, summary))) break;
+    } catch (error) {
+      // One unreadable bucket (permissions, a typo in WATCH_BUCKETS) must not stop the others.
+      summary.bucketErrors++;
+      deps.logger.error('records bucket could not be watched', { bucket, error: describeError(error) });
+    }
   }
   summary.durationMs = Date.now() - started;
   return summary;
