@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { describeError, InputError } from '../shared/errors';
 import type { ImageSource } from '../shared/image';
 import { submitJob } from '../shared/jobs';
-import { createServices } from '../shared/services';
+import { jobTracking } from '../shared/lifecycle/record-submission';
+import { createServices, recordStoresFor } from '../shared/services';
 import { EXIT_ERROR, parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 
 const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
@@ -51,6 +52,7 @@ async function main(argv: string[]): Promise<number> {
     fields: { tool: 'yike-submit' },
     level: process.env.LOG_LEVEL ? undefined : 'error',
   });
+  const recordsBucket = services.config.records.bucket;
   const result = await submitJob(
     {
       app: values.app,
@@ -59,6 +61,10 @@ async function main(argv: string[]): Promise<number> {
       folderId: values['folder-id'],
     },
     { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
+    // With RECORDS_BUCKET the job gets a job record, so the job watcher follows it like any other.
+    recordsBucket
+      ? jobTracking({ recordStore: recordStoresFor(services)(recordsBucket), bucket: recordsBucket, recordsPrefix: services.config.records.prefix, entryPoint: 'cli', logger: services.logger })
+      : undefined,
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (!wait) return 0;

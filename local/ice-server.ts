@@ -23,6 +23,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from './acs3';
 import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
+import { createJobClock, imageFails } from './ice-job-clock';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './ice-yike-assets';
 
@@ -40,8 +41,10 @@ export interface IceServerOptions {
   credentials?: readonly LocalCredential[];
   /** Known AppIds and the AppParams key that must hold the image. Default DEFAULT_LOCAL_APPS. */
   apps?: Record<string, { imageKey: string }>;
-  /** GetYikeAIAppJob reports Finished this long after the submit. Default 3000. */
+  /** A job runs this long (Created → Queuing → Executing → Finished/Failed, see ice-job-clock.ts). Default 3000. */
   finishAfterMs?: number;
+  /** The job clock (epoch ms) that jobs age by; tests move it forward. Signatures use the real time. Default Date.now. */
+  now?: () => number;
   /** Longest AppParams accepted, in characters. Default DEFAULT_MAX_APP_PARAMS_LENGTH (a local assumption). */
   maxAppParamsLength?: number;
   /** One structured line per request. Never receives secrets, tokens or Authorization headers. Default: silent. */
@@ -88,6 +91,8 @@ export interface LocalIceServer {
   readonly endpoint: string;
   readonly port: number;
   jobs(): AcceptedJob[];
+  /** Adds jobs as if submitted (at `submittedAtMs` on the job clock, default now): large fixtures without N signed calls. */
+  seedJobs(jobs: Array<{ jobId: string; appId: string; appParamsRaw: string; submittedAtMs?: number }>): void;
   calls(): ReceivedCall[];
   /** Media assets registered with RegisterMediaInfo. */
   media(): RegisteredMedia[];
@@ -176,8 +181,6 @@ const MIN_ERROR_STATUS = 400;
 const MAX_ERROR_STATUS = 599;
 /** Status for a dropped connection in calls(): no HTTP status was ever sent. */
 const NO_ANSWER_STATUS = 0;
-/** Share of finishAfterMs a job spends Queuing before it is Executing. Local assumption. */
-const QUEUING_SHARE = 1 / 3;
 /** [GETJOB] examples show times like 2026-02-06T18:53:34.001+08:00 (China Standard Time, milliseconds). */
 const ICE_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
 const ICE_TIME_OFFSET_SUFFIX = '+08:00';
@@ -187,8 +190,6 @@ const OUTPUT_URL_PREFIX = 'https://local-ice-output.oss-cn-shanghai.aliyuncs.com
 const SECRET_FIELD_NAME = /secret|token|signature|password|authorization/i;
 const REDACTED = '[redacted]';
 const JOB_ID_SEPARATOR = ',';
-
-type JobStatus = 'Queuing' | 'Executing' | 'Finished';
 
 interface Answer {
   status: number;
@@ -229,6 +230,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const finishAfterMs = options.finishAfterMs ?? DEFAULT_FINISH_AFTER_MS;
   const maxAppParamsLength = options.maxAppParamsLength ?? DEFAULT_MAX_APP_PARAMS_LENGTH;
   const log = options.log ?? (() => undefined);
+  const clock = createJobClock({ finishAfterMs, now: options.now });
 
   const jobs: AcceptedJob[] = [];
   const calls: ReceivedCall[] = [];
@@ -244,6 +246,14 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
       notFound: (message) => new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', message),
     },
   });
+  /** Per job: when it was submitted on the job clock, and whether it ends Failed. */
+  const jobClockEntries = new Map<string, { submittedAtMs: number; fails: boolean }>();
+  const jobsById = new Map<string, AcceptedJob>();
+  const addJob = (job: AcceptedJob, submittedAtMs: number, image: unknown): void => {
+    jobs.push(job);
+    jobsById.set(job.jobId, job);
+    jobClockEntries.set(job.jobId, { submittedAtMs, fails: imageFails(image, (mediaId) => media.get(mediaId)?.inputUrl ?? yike.inputUrl(mediaId)) });
+  };
   let pendingFaults: Fault[] = [];
   const seenNonces = new NonceCache();
   const delayedAnswers = new Set<NodeJS.Timeout>();
@@ -261,6 +271,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   };
   const reset = (): void => {
     jobs.length = 0;
+    jobsById.clear();
+    jobClockEntries.clear();
     calls.length = 0;
     media.clear();
     yike.reset();
@@ -270,10 +282,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
 
   /** Status and result of a job at `now`, derived from the time since it was submitted. */
   const jobView = (job: AcceptedJob, now: number, inputFieldName: 'AppParams' | 'AppInputConfig'): Record<string, unknown> => {
-    const submittedAt = Date.parse(job.receivedAt);
-    const startedAt = submittedAt + finishAfterMs * QUEUING_SHARE;
-    const finishedAt = submittedAt + finishAfterMs;
-    const status: JobStatus = now >= finishedAt ? 'Finished' : now >= startedAt ? 'Executing' : 'Queuing';
+    const entry = jobClockEntries.get(job.jobId) ?? { submittedAtMs: Date.parse(job.receivedAt), fails: false };
+    const { status, startedAtMs, finishedAtMs } = clock.phaseAt(entry.submittedAtMs, entry.fails, now);
     return {
       JobId: job.jobId,
       AppId: job.appId,
@@ -281,8 +291,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
       ProductionId: job.productionId,
       FolderId: job.folderId,
       Status: status,
-      ExecutionStartTime: status === 'Queuing' ? undefined : formatIceTime(startedAt),
-      ExecutionFinishTime: status === 'Finished' ? formatIceTime(finishedAt) : undefined,
+      ExecutionStartTime: startedAtMs === undefined ? undefined : formatIceTime(startedAtMs),
+      ExecutionFinishTime: finishedAtMs === undefined ? undefined : formatIceTime(finishedAtMs),
       Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${OUTPUT_URL_PREFIX}/${job.jobId}.mp4` }] } : undefined,
     };
   };
@@ -313,17 +323,17 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
       fieldsFrom: appId.from,
       receivedAt: receivedAt.toISOString(),
     };
-    jobs.push(job);
+    addJob(job, clock.now(), image);
     return { status: HTTP_OK, body: { RequestId: requestId, JobId: job.jobId } };
   };
 
   const getJob = (fields: Fields, requestId: string, now: Date): Answer => {
     const jobId = fields.get('JobId');
     if (!jobId) throw missingParameter('JobId');
-    const job = jobs.find((candidate) => candidate.jobId === jobId.value);
+    const job = jobsById.get(jobId.value);
     // [IMSERR] ResourceNotFound (404) "Resource not found"; which code ICE uses for an unknown Yike job is unverified.
     if (!job) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no job with JobId "${jobId.value}".`);
-    return { status: HTTP_OK, body: { RequestId: requestId, ...jobView(job, now.getTime(), 'AppParams') } };
+    return { status: HTTP_OK, body: { RequestId: requestId, ...jobView(job, clock.now(), 'AppParams') } };
   };
 
   const mediaView = (asset: RegisteredMedia): Record<string, unknown> => ({
@@ -361,8 +371,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
 
   const batchGetJobs = (fields: Fields, requestId: string, now: Date): Answer => {
     const wanted = (fields.get('JobIds')?.value ?? '').split(JOB_ID_SEPARATOR).map((id) => id.trim()).filter(Boolean);
-    const found = wanted.flatMap((id) => jobs.filter((job) => job.jobId === id));
-    return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobView(job, now.getTime(), 'AppInputConfig')) } };
+    const found = wanted.flatMap((id) => jobsById.get(id) ?? []);
+    return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobView(job, clock.now(), 'AppInputConfig')) } };
   };
 
   /** Signature, version, action, then the action itself. Throws IceApiError for every rejection. */
@@ -499,6 +509,13 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     endpoint: `${LOOPBACK_HOST}:${port}`,
     port,
     jobs: () => jobs.map(copyJob),
+    seedJobs: (seeded) => {
+      for (const { submittedAtMs = clock.now(), ...fields } of seeded) {
+        const appParams = fields.appParamsRaw === '' ? {} : (JSON.parse(fields.appParamsRaw) as Record<string, unknown>);
+        const job: AcceptedJob = { ...fields, requestId: randomUUID().toUpperCase(), appParams, accessKeyId: 'seeded', fieldsFrom: 'body', receivedAt: new Date(submittedAtMs).toISOString() };
+        addJob(job, submittedAtMs, apps[job.appId] ? appParams[apps[job.appId]!.imageKey] : undefined);
+      }
+    },
     media: () => [...media.values()].map((asset) => ({ ...asset })),
     yikeAssets: () => yike.assets(),
     calls: () => calls.map(copyCall),

@@ -73,6 +73,8 @@ export interface LocalYikeAssets {
   handles(action: string): boolean;
   handle(action: string, fields: YikeFields, requestId: string, receivedAt: Date): Promise<YikeAnswer>;
   has(mediaId: string): boolean;
+  /** The InputURL a Yike asset was registered with. */
+  inputUrl(mediaId: string): string | undefined;
   assets(): RegisteredYikeAsset[];
   reset(): void;
 }
@@ -179,6 +181,7 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
       return precheck(fields, requestId);
     },
     has: (mediaId) => assets.has(mediaId),
+    inputUrl: (mediaId) => assets.get(mediaId)?.inputUrl,
     assets: () => [...assets.values()].map((asset) => ({ ...asset })),
     reset: () => assets.clear(),
   };

@@ -64,6 +64,8 @@ const prefixSetting = (fallback: string) =>
     .default(fallback)
     .refine((value) => value.length > 0 && value.endsWith('/') && !value.startsWith('/'), 'must be a non-empty prefix ending in "/"');
 
+const LOOPBACK_URL = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?(\/|$)/;
+
 export const envSchema = z.object({
   ICE_REGION: region,
   ICE_ENDPOINT: endpointUrl,
@@ -87,7 +89,7 @@ export const envSchema = z.object({
   SIGNED_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
 
   RECORDS_PREFIX: prefixSetting('.yike-jobs/'),
-  /** Where job results are kept (lifecycle work); images under it are never submitted. */
+  /** Where the watcher writes result objects; keys under it are never submitted. */
   RESULTS_PREFIX: prefixSetting('.yike-results/'),
   /** PrecheckYikeAIAppJob right before every submit. */
   PRECHECK: z.enum(['on', 'off']).default('on'),
@@ -117,6 +119,21 @@ export const envSchema = z.object({
   FC_ACCOUNT_ID: optionalString.pipe(z.string().regex(/^\d{6,32}$/, 'must be the numeric account id').optional()),
   FC_ENDPOINT: endpointUrl,
   SUBMIT_FUNCTION_NAME: z.string().min(1).max(128).default('yike-oss-submit'),
+
+  /** Job lifecycle (job-watcher): see shared/lifecycle/ and README "Job lifecycle". */
+  JOB_RESULT_OBJECTS: z.enum(['true', 'false']).default('true'),
+  JOB_TIMEOUT_SECONDS: positiveInt(21_600, 30 * 24 * 3_600),
+  JOB_WEBHOOK_URL: optionalString.pipe(
+    z
+      .url({ protocol: /^https?$/ })
+      .refine((value) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)')
+      .optional(),
+  ),
+  JOB_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  JOB_WEBHOOK_MAX_ATTEMPTS: positiveInt(10, 100),
+  JOB_WEBHOOK_TIMEOUT_MS: positiveInt(5_000, 30_000),
+  JOB_NEXT_FUNCTION: optionalString.pipe(z.string().max(128).optional()),
+  WATCH_BUCKETS: commaList,
 
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
@@ -164,6 +181,15 @@ export interface Config {
     protocol: 'http' | 'https';
     submitFunctionName: string;
   };
+  lifecycle: {
+    /** Write `<RESULTS_PREFIX>…json` result objects (JOB_RESULT_OBJECTS, default true). */
+    resultObjects: boolean;
+    jobTimeoutSeconds: number;
+    webhook?: { url: string; secret: string; maxAttempts: number; timeoutMs: number };
+    nextFunction?: string;
+    /** Buckets the watcher reads records from: RECORDS_BUCKET + WATCH_BUCKETS, else ALLOWED_BUCKETS. */
+    watchBuckets: string[];
+  };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -187,6 +213,12 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       { variable: 'CDN_BASE_URL', message: 'required when IMAGE_URL_MODE is "cdn"' },
     ]);
   }
+  if (e.JOB_WEBHOOK_URL && !e.JOB_WEBHOOK_SECRET) {
+    throw new ConfigError('Invalid configuration: JOB_WEBHOOK_SECRET: required when JOB_WEBHOOK_URL is set (deliveries are signed)', [
+      { variable: 'JOB_WEBHOOK_SECRET', message: 'required when JOB_WEBHOOK_URL is set' },
+    ]);
+  }
+  const watchBuckets = [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.WATCH_BUCKETS])];
   const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
   const fcRegion = e.FC_REGION ?? e.ICE_REGION;
   const fcEndpoint =
@@ -226,6 +258,15 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       endpoint: fcEndpoint?.endpoint,
       protocol: fcEndpoint?.protocol ?? 'https',
       submitFunctionName: e.SUBMIT_FUNCTION_NAME,
+    },
+    lifecycle: {
+      resultObjects: e.JOB_RESULT_OBJECTS === 'true',
+      jobTimeoutSeconds: e.JOB_TIMEOUT_SECONDS,
+      webhook: e.JOB_WEBHOOK_URL
+        ? { url: e.JOB_WEBHOOK_URL, secret: e.JOB_WEBHOOK_SECRET!, maxAttempts: e.JOB_WEBHOOK_MAX_ATTEMPTS, timeoutMs: e.JOB_WEBHOOK_TIMEOUT_MS }
+        : undefined,
+      nextFunction: e.JOB_NEXT_FUNCTION,
+      watchBuckets: watchBuckets.length > 0 ? watchBuckets : e.ALLOWED_BUCKETS,
     },
     logLevel: e.LOG_LEVEL,
   };

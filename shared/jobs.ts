@@ -3,6 +3,7 @@ import type { IceClient } from './ice/client';
 import type { ImageReferenceBuilder, ImageSource } from './image';
 import { InputError } from './errors';
 import { precheckYikeAIAppJob } from './ice/yike-assets';
+import { recordSubmittedJob, type JobTracking } from './lifecycle/record-submission';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
 export interface JobRequest {
@@ -37,7 +38,12 @@ export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDepen
   return deps.apps.resolve(name, request.app ? 'app' : 'DEFAULT_APP');
 }
 
-export async function submitJob(request: JobRequest, deps: JobDependencies): Promise<SubmittedJob> {
+/**
+ * Submits one job. With `tracking`, the job record (<RECORDS_PREFIX>jobs/<jobId>.json) and its in-flight marker
+ * are written right after ICE accepts it, so the job watcher follows it to its outcome; that write never fails
+ * the submit (see recordSubmittedJob).
+ */
+export async function submitJob(request: JobRequest, deps: JobDependencies, tracking?: JobTracking): Promise<SubmittedJob> {
   const app = resolveApp(request, deps);
   const productionId = request.productionId ?? deps.defaults.productionId;
   const folderId = request.folderId ?? deps.defaults.folderId;
@@ -45,5 +51,6 @@ export async function submitJob(request: JobRequest, deps: JobDependencies): Pro
   const appParams = buildAppParams(app, imageReference);
   if (deps.precheck) await precheckYikeAIAppJob(deps.ice, { appId: app.appId, appParams });
   const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
+  if (tracking) await recordSubmittedJob({ jobId, requestId, appId: app.appId, image: request.image, productionId, folderId }, tracking);
   return { jobId, requestId, appId: app.appId };
 }

@@ -15,6 +15,7 @@ export interface InvocationContext {
   credentials?: unknown;
   function?: { name?: string; timeout?: number };
   region?: string;
+  accountId?: string;
   retryCount?: number;
 }
 

@@ -8,6 +8,7 @@ import type { RecordStore } from './idempotency/store';
 import { assertImageAllowed, type ImagePolicy } from './image-policy';
 import type { ImageSource } from './image';
 import { assertImageSize, imageKeyRefusal, inspectImageObject } from './inputs/image-object';
+import { jobTracking, type JobTracking } from './lifecycle/record-submission';
 import { resolveApp, submitJob, type JobRequest } from './jobs';
 import type { Services } from './services';
 
@@ -84,6 +85,7 @@ export function skipReasonForObject(object: ObjectCreated, config: Services['con
   if (!config.uploads.eventNames.includes(object.eventName)) return 'event-not-handled';
   // Recursion guard: our own job records are written into buckets we may be listening to.
   if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
+  // Result objects the job watcher writes beside uploads must never submit again.
   if (object.key.startsWith(config.records.resultsPrefix)) return 'results-prefix';
   if (imageKeyRefusal(object.key, config)?.code === 'IMAGE_KEY_INVALID') return 'invalid-key';
   const lowerKey = object.key.toLowerCase();
@@ -124,9 +126,10 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
   // The event carries the size: no HEAD for uploads.
   assertImageSize(object.size, source, config.uploads.maxImageBytes);
 
+  const recordsBucket = config.records.bucket ?? object.bucket;
   return submitOnce(
     {
-      store: deps.recordStore(config.records.bucket ?? object.bucket),
+      store: deps.recordStore(recordsBucket),
       recordKey: objectRecordKey(config.records.prefix, object),
       idempotencyKey: `${source}#${object.eTag}`,
       context: { bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size, eventName: object.eventName, eventTime: object.eventTime },
@@ -134,6 +137,14 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
     { app, image: { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size } },
     source,
     deps,
+    jobTracking({
+      recordStore: deps.recordStore(recordsBucket),
+      bucket: recordsBucket,
+      recordsPrefix: config.records.prefix,
+      entryPoint: 'upload',
+      upload: { bucket: object.bucket, key: object.key, eTag: object.eTag },
+      logger: deps.services.logger.child({ source }),
+    }),
   );
 }
 
@@ -164,6 +175,13 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
     request,
     source,
     deps,
+    jobTracking({
+      recordStore: deps.recordStore(recordsBucket),
+      bucket: recordsBucket,
+      recordsPrefix: config.records.prefix,
+      entryPoint: 'pipeline',
+      logger: deps.services.logger.child({ source }),
+    }),
     inspect,
   );
 }
@@ -173,13 +191,14 @@ async function submitOnce(
   request: JobRequest,
   source: string,
   deps: SubmissionDependencies,
+  tracking: JobTracking,
   prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
 ): Promise<ItemOutcome> {
   const outcome = await runIdempotent({
     ...record,
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
-    execute: async () => submitJob(await prepare(request), deps.services),
+    execute: async () => submitJob(await prepare(request), deps.services, tracking),
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error) =>

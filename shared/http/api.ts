@@ -8,6 +8,7 @@ import type { RecordStore } from '../idempotency/store';
 import { assertImageAllowed, type ImagePolicy } from '../image-policy';
 import type { ImageSource } from '../image';
 import { inspectImageObject } from '../inputs/image-object';
+import { jobTracking } from '../lifecycle/record-submission';
 import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
@@ -130,10 +131,16 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   // Checked before anything is stored or sent: an off-list image never reaches ICE.
   assertImageAllowed(requested, deps.imagePolicy);
   resolveApp(body, deps.services);
+  // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
+  const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
+  if (!recordsBucket) logger.warn('no RECORDS_BUCKET or ALLOWED_BUCKETS: the job gets no job record and is not watched');
+  const tracking = recordsBucket
+    ? jobTracking({ recordStore: deps.recordStore(recordsBucket), bucket: recordsBucket, recordsPrefix: config.records.prefix, entryPoint: 'http', logger })
+    : undefined;
   const submit = async () => {
     // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
     const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : requested;
-    return submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
+    return submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
   };
 
   const idempotencyKey = request.headers['idempotency-key'];
@@ -144,7 +151,6 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return result(route, httpError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters'));
   }
-  const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
   if (!recordsBucket) throw new Error('Idempotency-Key needs RECORDS_BUCKET or ALLOWED_BUCKETS');
   // Scoped per bearer token, so two clients cannot collide on (or probe) each other's keys.
   const scope = sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);

@@ -8,7 +8,14 @@ import type { Logger } from '../logger';
 import { NO_KEEP_ALIVE, openApiClientCache } from '../openapi';
 import { classifyIceError } from './classify';
 import { withRetry, type RetryHooks } from './retry';
-import { getJobResponseSchema, getMediaResponseSchema, registerMediaResponseSchema, submitResponseSchema, type GetJobResponse } from './schemas';
+import {
+  batchGetJobsResponseSchema,
+  getJobResponseSchema,
+  getMediaResponseSchema,
+  registerMediaResponseSchema,
+  submitResponseSchema,
+  type GetJobResponse,
+} from './schemas';
 
 export interface SubmitYikeAIAppJobInput {
   appId: string;
@@ -40,6 +47,11 @@ export interface IceClient {
   submitYikeAIAppJob(input: SubmitYikeAIAppJobInput): Promise<SubmitYikeAIAppJobResult>;
   getYikeAIAppJob(jobId: string): Promise<YikeAIAppJob>;
   /**
+   * Several jobs in one BatchGetYikeAIAppJob call (at most BATCH_GET_MAX_JOB_IDS ids). Ids ICE does not know are
+   * absent from the answer. Each job's `requestId` is the batch call's.
+   */
+  batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: YikeAIAppJob[] }>;
+  /**
    * The ICE media id of an image (OSS URL or oss://bucket/key): looked up with GetMediaInfo, else registered
    * with RegisterMediaInfo (MediaType image). Registration refuses a URL that is already registered, so a
    * resend cannot create a second asset; a refusal is followed by one more lookup (a concurrent register won).
@@ -51,6 +63,12 @@ export interface IceClient {
    */
   invoke(action: string, fields: { query?: Record<string, string>; body?: Record<string, string> }, idempotent: boolean): Promise<unknown>;
 }
+
+/**
+ * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
+ * our conservative choice, so 1,000 in-flight jobs cost 100 calls.
+ */
+export const BATCH_GET_MAX_JOB_IDS = 10;
 
 export interface IceClientOptions extends RetryHooks {
   config: Config['ice'];
@@ -182,6 +200,18 @@ export function createIceClient(options: IceClientOptions): IceClient {
     async getYikeAIAppJob(jobId) {
       const body = await call('GetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobId: jobId } }), true);
       return toJob(parseBody(getJobResponseSchema, body, 'GetYikeAIAppJob'));
+    },
+
+    async batchGetYikeAIAppJobs(jobIds) {
+      if (jobIds.length === 0) return { requestId: '', jobs: [] };
+      if (jobIds.length > BATCH_GET_MAX_JOB_IDS) throw new RangeError(`BatchGetYikeAIAppJob takes at most ${BATCH_GET_MAX_JOB_IDS} JobIds, got ${jobIds.length}`);
+      // JobIds travels in the query, as the SDKs send it (@Query NameInMap("JobIds")), comma-separated.
+      const body = await call('BatchGetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobIds: jobIds.join(',') } }), true);
+      const response = parseBody(batchGetJobsResponseSchema, body, 'BatchGetYikeAIAppJob');
+      return {
+        requestId: response.RequestId,
+        jobs: response.JobList.map(({ AppInputConfig, ...job }) => toJob({ ...job, RequestId: response.RequestId, AppParams: AppInputConfig })),
+      };
     },
   };
 }

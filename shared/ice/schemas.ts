@@ -34,6 +34,17 @@ export const getJobResponseSchema = z.object({
 
 export type GetJobResponse = z.infer<typeof getJobResponseSchema>;
 
+/**
+ * BatchGetYikeAIAppJob answer (ice-20201109 BatchGetYikeAIAppJobResponseBody): {RequestId, JobList[]}, each entry
+ * GetYikeAIAppJob's fields except that the input is named AppInputConfig. Ids ICE does not know are left out.
+ */
+export const batchGetJobsResponseSchema = z.object({
+  RequestId: z.string().min(1),
+  JobList: z.array(getJobResponseSchema.omit({ RequestId: true, AppParams: true }).extend({ AppInputConfig: z.string().optional() })).default([]),
+});
+
+export type BatchGetJobsResponse = z.infer<typeof batchGetJobsResponseSchema>;
+
 /** RegisterMediaInfo answer: {"RequestId", "MediaId"}. */
 export const registerMediaResponseSchema = z.object({ RequestId: z.string().min(1), MediaId: z.string().min(1) });
 

@@ -54,6 +54,10 @@ export interface JobRecord {
   iceRequestId?: string;
   /** Delivery state per notification channel; owned by the watcher. */
   notifications?: Record<string, NotificationState>;
+  /** When a terminal status was first recorded (the notification's `time`). */
+  settledAt?: string;
+  /** Notification rounds claimed so far (the watcher's create-only claim `<RECORDS_PREFIX>claims/<jobId>/<round>`). */
+  notifyRound?: number;
 }
 
 export interface NotificationState {
@@ -64,6 +68,16 @@ export interface NotificationState {
   lastError?: string;
   /** The delivery id receivers deduplicate by (webhooks). */
   deliveryId?: string;
+}
+
+/** A job still unfinished JOB_TIMEOUT_SECONDS after its submit. */
+export function markTimedOut(record: JobRecord, timeoutSeconds: number, now = new Date()): JobRecord {
+  return {
+    ...record,
+    status: 'TimedOut',
+    updatedAt: now.toISOString(),
+    error: { code: 'JOB_TIMED_OUT', message: `The job was still ${record.status} ${timeoutSeconds} s after it was submitted` },
+  };
 }
 
 export function jobRecordKey(recordsPrefix: string, jobId: string): string {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 const EVENTS_DIR = join(__dirname, '..', 'fixtures', 'events');
 
-export type FixtureName = 'oss-trigger-put' | 'eventbridge-oss-put' | 'fc3-http-post-jobs' | 'fc3-context';
+export type FixtureName = 'oss-trigger-put' | 'eventbridge-oss-put' | 'fc3-http-post-jobs' | 'fc3-context' | 'fc3-timer';
 
 /** A fresh deep copy of a documented sample payload: mutate it freely for negative cases. */
 export function loadEvent<T = any>(name: FixtureName): T {

@@ -5,7 +5,7 @@ import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext } from '../helpers/local-cloud';
 
 const DIST = join(__dirname, '..', '..', 'dist');
-const FUNCTIONS = ['http-submit', 'oss-submit'];
+const FUNCTIONS = ['http-submit', 'oss-submit', 'job-watcher'];
 
 describe('the deployable bundles (dist/<function>/index.js)', () => {
   it.each(FUNCTIONS)('builds %s as one file with a source map that exports handler', (name) => {

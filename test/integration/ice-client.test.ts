@@ -266,6 +266,39 @@ describe('the ICE client against the local ICE endpoint', () => {
     expect(job.results).toEqual([expect.objectContaining({ kind: 'video', mediaId: expect.any(String), outputUrl: expect.stringMatching(/^https?:\/\//) })]);
   });
 
+  it('reads several jobs in one BatchGetYikeAIAppJob call, leaving out ids ICE does not know', async () => {
+    // Arrange
+    const first = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
+    const second = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-2', appParams: APP_PARAMS });
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const callsBefore = ice.calls().length;
+
+    // Act
+    const answer = await client().batchGetYikeAIAppJobs([first.jobId, 'f'.repeat(32), second.jobId]);
+
+    // Assert
+    expect(ice.calls().slice(callsBefore)).toEqual([expect.objectContaining({ action: 'BatchGetYikeAIAppJob', status: 200, fields: { JobIds: `${first.jobId},${'f'.repeat(32)},${second.jobId}` } })]);
+    expect(answer.jobs.map((job) => [job.jobId, job.appId, job.status, job.appParams])).toEqual([
+      [first.jobId, 'sys-ao-smith-1', 'Finished', APP_PARAMS],
+      [second.jobId, 'sys-ao-smith-2', 'Finished', APP_PARAMS],
+    ]);
+    expect(answer.jobs[0]!.results).toEqual([expect.objectContaining({ kind: 'video', outputUrl: expect.stringMatching(/\.mp4$/) })]);
+  });
+
+  it('retries a throttled BatchGetYikeAIAppJob like any read and refuses more than 10 ids before calling ICE', async () => {
+    // Arrange
+    const submitted = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
+    ice.faults.throttleNext(1);
+
+    // Act
+    const answer = await client().batchGetYikeAIAppJobs([submitted.jobId]);
+    const tooMany = await failure(client().batchGetYikeAIAppJobs(Array.from({ length: 11 }, (_, index) => String(index))));
+
+    // Assert
+    expect(answer.jobs).toEqual([expect.objectContaining({ jobId: submitted.jobId, appParams: APP_PARAMS, requestId: answer.requestId })]);
+    expect(tooMany).toBeInstanceOf(RangeError);
+  });
+
   it('reports an unknown job as a rejected, non-retryable error', async () => {
     // Act
     const error = await failure(client().getYikeAIAppJob('0123456789abcdef0123456789abcdef'));

@@ -108,10 +108,6 @@ function expectIceErrorBody(error: any, code: string, statusCode: number): void 
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 interface RawRequest {
   method: string;
   url: string;
@@ -533,32 +529,68 @@ describe('injected faults as the real client sees them', () => {
 });
 
 describe('job status through GetYikeAIAppJob and BatchGetYikeAIAppJob', () => {
-  it('reports a job Queuing, then Executing, then Finished with a video result, with the fields at the top level', async () => {
+  it('reports a job Created, Queuing, Executing, then Finished with a video result on its settable clock, with the fields at the top level', async () => {
     // Arrange
-    const finishAfterMs = 900;
-    const server = await ice({ finishAfterMs });
+    const finishAfterMs = 60_000;
+    let now = Date.parse('2026-11-30T10:00:00.000Z');
+    const server = await ice({ finishAfterMs, now: () => now });
     const client = clientFor(server.endpoint);
     const fields = submitFields({ ProductionId: 'pd_0617169475' });
     const { JobId } = await callIce(client, 'SubmitYikeAIAppJob', { body: fields });
-    const submittedAt = Date.parse(server.jobs()[0]?.receivedAt ?? '');
 
     // Act
+    const created = await callIce(client, 'GetYikeAIAppJob', { query: { JobId } });
+    now += finishAfterMs * 0.2;
     const queuing = await callIce(client, 'GetYikeAIAppJob', { query: { JobId } });
-    await sleep(submittedAt + finishAfterMs / 2 - Date.now());
+    now += finishAfterMs * 0.3;
     const executing = await callIce(client, 'GetYikeAIAppJob', { query: { JobId } });
-    await sleep(submittedAt + finishAfterMs + 50 - Date.now());
+    now += finishAfterMs * 0.5;
     const finished = await callIce(client, 'GetYikeAIAppJob', { query: { JobId } });
 
     // Assert
-    expect(queuing).toEqual({ RequestId: expect.stringMatching(REQUEST_ID_PATTERN), JobId, AppId: 'sys-ao-smith-1', AppParams: fields.AppParams, ProductionId: 'pd_0617169475', Status: 'Queuing' });
-    expect(executing).toMatchObject({ Status: 'Executing', ExecutionStartTime: expect.stringMatching(ICE_TIME_PATTERN) });
+    expect(created).toEqual({ RequestId: expect.stringMatching(REQUEST_ID_PATTERN), JobId, AppId: 'sys-ao-smith-1', AppParams: fields.AppParams, ProductionId: 'pd_0617169475', Status: 'Created' });
+    expect(queuing).toMatchObject({ Status: 'Queuing' });
+    expect(queuing).not.toHaveProperty('ExecutionStartTime');
+    expect(executing).toMatchObject({ Status: 'Executing', ExecutionStartTime: '2026-11-30T18:00:20.000+08:00' });
     expect(executing).not.toHaveProperty('ExecutionFinishTime');
     expect(finished).toMatchObject({
       Status: 'Finished',
       ExecutionStartTime: executing.ExecutionStartTime,
-      ExecutionFinishTime: expect.stringMatching(ICE_TIME_PATTERN),
+      ExecutionFinishTime: '2026-11-30T18:01:00.000+08:00',
       Result: { VideoResult: [{ MediaId: expect.stringMatching(JOB_ID_PATTERN), OutputUrl: expect.stringMatching(/^https:\/\/.+\.mp4$/) }] },
     });
+  });
+
+  it('ends a job Failed, without a result, when the image key contains "fail" (URL or registered media id)', async () => {
+    // Arrange
+    const server = await ice({ finishAfterMs: 0 });
+    const client = clientFor(server.endpoint);
+    const byUrl = await callIce(client, 'SubmitYikeAIAppJob', {
+      body: submitFields({ AppParams: JSON.stringify({ [IMAGE_KEY]: 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/will-fail.jpg' }) }),
+    });
+    const { MediaId } = await callIce(client, 'RegisterMediaInfo', { body: { InputURL: 'oss://yike-uploads/uploads/female/fail-me.png', MediaType: 'image' } });
+    const byMedia = await callIce(client, 'SubmitYikeAIAppJob', { body: submitFields({ AppParams: JSON.stringify({ [IMAGE_KEY]: MediaId }) }) });
+    const fine = await callIce(client, 'SubmitYikeAIAppJob', { body: submitFields() });
+
+    // Act
+    const answer = await callIce(client, 'BatchGetYikeAIAppJob', { query: { JobIds: [byUrl.JobId, byMedia.JobId, fine.JobId].join(',') } });
+
+    // Assert
+    expect(answer.JobList.map((job: any) => job.Status)).toEqual(['Failed', 'Failed', 'Finished']);
+    expect(answer.JobList[0]).not.toHaveProperty('Result');
+    expect(answer.JobList[0]).toMatchObject({ ExecutionFinishTime: expect.stringMatching(ICE_TIME_PATTERN) });
+  });
+
+  it('answers seeded jobs like submitted ones, so large fixtures need no signed submits', async () => {
+    // Arrange
+    const server = await ice({ finishAfterMs: 0 });
+    server.seedJobs([{ jobId: 'a'.repeat(32), appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ [IMAGE_KEY]: IMAGE_URL }) }]);
+
+    // Act
+    const answer = await callIce(clientFor(server.endpoint), 'BatchGetYikeAIAppJob', { query: { JobIds: 'a'.repeat(32) } });
+
+    // Assert
+    expect(answer.JobList).toEqual([expect.objectContaining({ JobId: 'a'.repeat(32), Status: 'Finished', AppInputConfig: JSON.stringify({ [IMAGE_KEY]: IMAGE_URL }) })]);
   });
 
   it('answers ResourceNotFound with status 404 for a JobId it never issued', async () => {

@@ -1,0 +1,145 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
+import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
+import { startIceServer, type LocalIceServer } from '../local/ice-server';
+import { startOssServer, type LocalOssServer } from '../local/oss-server';
+import { parseConfig } from '../shared/config';
+import { inflightKey, jobRecordKey, newJobRecord } from '../shared/lifecycle/job-record';
+import type { WatcherSummary } from '../shared/lifecycle/watcher';
+
+/**
+ * The job watcher at scale: N in-flight jobs that ICE reports Finished, settled by one watcher run (job record
+ * written, result object, signed webhook to a local receiver, in-flight marker removed). Used by `npm run bench`
+ * (watcherBench) and by the scale test (startWatcherFixture).
+ */
+export interface BenchRow {
+  figure: string;
+  target?: number;
+  measured: number;
+  unit: string;
+}
+
+const BUCKET = 'yike-uploads';
+const IMAGE_KEY = 'LoadImage.1.TargetImage';
+
+/**
+ * Writes objects in the local OSS stand-in's on-disk layout (local/oss-server.ts, ObjectStore: <dir>/<bucket>/
+ * <sha256(key)>.data and .json), which it serves after a (re)start: thousands of records without thousands of PUTs.
+ */
+function writeObjectsOnDisk(dataDir: string, bucket: string, objects: Array<{ key: string; body: unknown }>): void {
+  const dir = join(dataDir, bucket);
+  mkdirSync(dir, { recursive: true });
+  const lastModified = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
+  for (const { key, body } of objects) {
+    const bytes = Buffer.from(JSON.stringify(body));
+    const stem = join(dir, createHash('sha256').update(key, 'utf8').digest('hex'));
+    writeFileSync(`${stem}.data`, bytes);
+    const etag = createHash('md5').update(bytes).digest('hex').toUpperCase();
+    writeFileSync(`${stem}.json`, JSON.stringify({ key, etag, size: bytes.length, contentType: 'application/json', lastModified, userMeta: {} }));
+  }
+}
+
+/** A RAM disk when there is one: the stand-in's disk writes are most of a local run's time. */
+function scratchDir(): string {
+  return mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'watcher-bench-'));
+}
+
+export interface WatcherFixture {
+  ice: LocalIceServer;
+  oss: LocalOssServer;
+  webhookDeliveries: () => number;
+  env: NodeJS.ProcessEnv;
+  /** One watcher run with FC's context (timeout seconds) and the timer event. */
+  runWatcher(timeoutSeconds?: number): Promise<{ summary: WatcherSummary; iceCalls: number; ossCalls: number; ms: number }>;
+  close(): Promise<void>;
+}
+
+/** N jobs already Finished at ICE, each with its job record and in-flight marker, written through the real OSS API. */
+export async function startWatcherFixture(jobs: number, envOverrides: Record<string, string> = {}): Promise<WatcherFixture> {
+  const dir = scratchDir();
+  const config = parseConfig({});
+  const submittedAtMs = Date.now() - 60_000;
+  const jobIds = Array.from({ length: jobs }, (_, index) => `bench${String(index).padStart(27, '0')}`);
+  writeObjectsOnDisk(
+    dir,
+    BUCKET,
+    jobIds.flatMap((jobId, index) => {
+      const record = newJobRecord({ jobId, appId: 'sys-ao-smith-1', source: `oss://${BUCKET}/uploads/female/${index}.png`, entryPoint: 'upload', upload: { bucket: BUCKET, key: `uploads/female/${index}.png` }, now: new Date(submittedAtMs) });
+      return [
+        { key: inflightKey(config.records.prefix, jobId), body: { jobId, submittedAt: record.submittedAt } },
+        { key: jobRecordKey(config.records.prefix, jobId), body: record },
+      ];
+    }),
+  );
+  const ice = await startIceServer({ finishAfterMs: 1_000 });
+  ice.seedJobs(jobIds.map((jobId, index) => ({ jobId, appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ [IMAGE_KEY]: `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/${index}.png` }), submittedAtMs })));
+  const oss = await startOssServer({ dataDir: dir, buckets: [BUCKET] });
+  let deliveries = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      deliveries++;
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const env: NodeJS.ProcessEnv = {
+    ICE_ENDPOINT: ice.url,
+    OSS_ENDPOINT: oss.localhostUrl,
+    ALLOWED_BUCKETS: BUCKET,
+    JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    JOB_WEBHOOK_SECRET: 'bench-secret-0123456789',
+    LOG_LEVEL: 'error',
+    ...envOverrides,
+  };
+
+  return {
+    ice,
+    oss,
+    env,
+    webhookDeliveries: () => deliveries,
+    async runWatcher(timeoutSeconds = 60) {
+      const handler = createWatcherHandler({ env });
+      const iceBefore = ice.calls().length;
+      const ossBefore = oss.requests().length;
+      const started = performance.now();
+      const summary = await handler(Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'job-watcher', payload: '' })), {
+        requestId: 'bench-watcher',
+        credentials: { ...LOCAL_STS_CREDENTIALS },
+        function: { name: 'yike-job-watcher', timeout: timeoutSeconds },
+      });
+      return { summary, ms: performance.now() - started, iceCalls: ice.calls().length - iceBefore, ossCalls: oss.requests().length - ossBefore };
+    },
+    async close() {
+      await Promise.all([ice.close(), oss.close(), new Promise((resolve) => receiver.close(resolve))]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Rows for `npm run bench`: the watcher's ICE calls, OSS calls and milliseconds per 1,000 in-flight jobs. */
+export async function watcherBench(options: { jobs?: number } = {}): Promise<BenchRow[]> {
+  const jobs = options.jobs ?? 2_000;
+  const fixture = await startWatcherFixture(jobs);
+  try {
+    const { summary, iceCalls, ossCalls, ms } = await fixture.runWatcher();
+    if (summary.settled !== jobs) throw new Error(`watcher bench: settled ${summary.settled} of ${jobs} jobs`);
+    const per1000 = (value: number) => Math.round((value * 1000) / jobs);
+    return [
+      { figure: 'job-watcher ICE calls per 1,000 in-flight jobs (BatchGetYikeAIAppJob)', target: 100, measured: per1000(iceCalls), unit: 'calls' },
+      { figure: 'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, result object, marker delete)', target: 6_000, measured: per1000(ossCalls), unit: 'calls' },
+      { figure: 'job-watcher time per 1,000 settled jobs (local stand-ins)', target: 10_000, measured: per1000(ms), unit: 'ms' },
+    ];
+  } finally {
+    await fixture.close();
+  }
+}
+
+if (require.main === module) {
+  void watcherBench().then((rows) => process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`));
+}
