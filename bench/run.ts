@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-'));
   const ice = await startIceServer();
   const oss = await startOssServer({ dataDir: dir, buckets: ['yike-uploads'] });
-  const env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: 'yike-uploads', DEFAULT_APP: 'female', LOG_LEVEL: 'error' };
+  const env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: 'yike-uploads', DEFAULT_APP: 'female', LOG_LEVEL: 'error', HTTP_AUTH: 'none' };
   const credentials = { ...LOCAL_STS_CREDENTIALS };
   const context = { requestId: 'bench', credentials, function: { name: 'bench', timeout: 60 } };
   try {

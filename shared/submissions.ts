@@ -4,7 +4,7 @@ import type { ObjectCreated, WorkItem } from './events/parse';
 import type { JobRequestBody } from './events/schemas';
 import { runIdempotent } from './idempotency/idempotent';
 import type { RecordStore } from './idempotency/store';
-import { assertImageAllowed, type ImagePolicy } from './image-policy';
+import { allowedImage, type ImagePolicy } from './image-policy';
 import type { ImageSource } from './image';
 import { resolveApp, submitJob, type JobRequest } from './jobs';
 import type { Services } from './services';
@@ -131,10 +131,10 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
 
 async function processRequest(body: JobRequestBody, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
   const { config } = deps.services;
-  const image: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
-  if (deps.imagePolicy && (config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0)) {
-    assertImageAllowed(image, deps.imagePolicy);
-  }
+  const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  // URL and prefix rules always apply; the allowlist only when one is configured.
+  const enforceAllowlist = config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0;
+  const image = deps.imagePolicy ? allowedImage(requested, deps.imagePolicy, { enforceAllowlist }) : requested;
   const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
   resolveApp(request, deps.services);
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
@@ -173,7 +173,13 @@ async function submitOnce(
   });
   if (outcome.status === 'executed') return { type: 'submitted', entry: { source, ...outcome.result } };
   if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
-  return { type: 'skipped', entry: { source, reason: 'in-progress' } };
+  // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
+  // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).
+  throw new YikeError(
+    'SUBMISSION_IN_PROGRESS',
+    `Another invocation is submitting this item (record ${record.recordKey} IN_PROGRESS until ${outcome.record.inProgressExpiresAt ?? '?'}); retry later`,
+    { retryable: true },
+  );
 }
 
 export function sha256(text: string): string {

@@ -1,14 +1,14 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { describeError, IceError, InputError } from '../errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
 import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent';
 import type { RecordStore } from '../idempotency/store';
-import { assertImageAllowed, type ImagePolicy } from '../image-policy';
+import { allowedImage, assertImageAllowed, type ImagePolicy } from '../image-policy';
 import type { ImageSource } from '../image';
 import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
+import { authorize } from './auth';
 import { httpError, toHttpError, type HttpError } from './errors';
 
 export interface ApiDependencies {
@@ -48,8 +48,8 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   }
   if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
 
-  const unauthorized = authenticate(request, deps.services.config.http.authTokens);
-  if (unauthorized) return result(matched.name, unauthorized);
+  const refused = authorize(request, deps.services.config.http, deps.services.logger);
+  if (refused) return result(matched.name, refused.error, refused.cause);
 
   try {
     switch (matched.name) {
@@ -72,22 +72,6 @@ function result(route: string, error: HttpError, cause?: unknown): ApiResult {
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
-}
-
-/** Bearer tokens compared in constant time (over SHA-256 digests, so length does not leak either). */
-function authenticate(request: ApiRequest, tokens: string[]): HttpError | undefined {
-  if (tokens.length === 0) return undefined;
-  const challenge = { 'WWW-Authenticate': 'Bearer' };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  if (!match) return httpError(401, 'UNAUTHORIZED', 'Missing bearer token', undefined, challenge);
-  const presented = digest(match[1]!);
-  let valid = false;
-  for (const token of tokens) valid = timingSafeEqual(presented, digest(token)) || valid;
-  return valid ? undefined : httpError(401, 'UNAUTHORIZED', 'Invalid bearer token', undefined, challenge);
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
@@ -124,9 +108,9 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (body.idempotencyKey !== undefined) {
     return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
   }
-  const image: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
-  // Checked before anything is stored or sent: an off-list image never reaches ICE.
-  assertImageAllowed(image, deps.imagePolicy);
+  const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  // Checked before anything is stored or sent: an off-list image never reaches ICE, and only its normalized form does.
+  const image = allowedImage(requested, deps.imagePolicy);
   resolveApp(body, deps.services);
   const submit = () => submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services);
 

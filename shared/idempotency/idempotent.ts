@@ -65,12 +65,23 @@ export async function runIdempotent<R>(options: IdempotentOptions<R>): Promise<I
 
   for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
     const fresh = newInProgressRecord(options, now());
-    if (await store.createIfAbsent(recordKey, fresh)) {
+    let created: boolean;
+    try {
+      created = await store.createIfAbsent(recordKey, fresh);
+    } catch (error) {
+      // A reset or timeout after the store received the write: the record may be ours. Read it back
+      // (the owner id is ours alone) rather than leave an IN_PROGRESS nobody will finish.
+      const written = await store.get<IdempotencyRecord<R>>(recordKey).catch(() => undefined);
+      if (written?.owner !== fresh.owner) throw error;
+      created = true;
+    }
+    if (created) {
       return execute(options, fresh);
     }
 
     const existing = await store.get<IdempotencyRecord<R>>(recordKey);
     if (!existing) continue; // its owner failed and deleted it: try to create again
+    if (existing.owner === fresh.owner) return execute(options, fresh);
 
     if (options.payloadHash && existing.payloadHash && existing.payloadHash !== options.payloadHash && !isExpired(existing, now())) {
       throw new YikeError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used with a different request body', {
@@ -119,11 +130,17 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
   try {
     result = await options.execute();
   } catch (error) {
-    if (options.isOutcomeUnknown(error)) {
-      const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
-      await options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described });
-    } else {
-      await options.store.delete(options.recordKey);
+    // The record must say what happened (or go away) so a retry can act; a store hiccup here is retried.
+    // If the store stays down the IN_PROGRESS record remains, and later deliveries fail on it (never resubmit).
+    try {
+      if (options.isOutcomeUnknown(error)) {
+        const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
+        await withStoreRetries(() => options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described }));
+      } else {
+        await withStoreRetries(() => options.store.delete(options.recordKey));
+      }
+    } catch (storeError) {
+      options.onRecordWriteFailed?.(storeError);
     }
     throw error;
   }
@@ -159,6 +176,17 @@ async function writeCompleted<R>(options: IdempotentOptions<R>, completed: Idemp
         options.onRecordWriteFailed?.(error);
         return;
       }
+      await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
+    }
+  }
+}
+
+async function withStoreRetries(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt === COMPLETED_WRITE_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
     }
   }

@@ -16,7 +16,7 @@ describe('configuration from environment variables', () => {
       connectTimeoutMs: 5_000,
       retry: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 },
     });
-    expect(config.records).toEqual({ prefix: '.yike-jobs/', bucket: undefined });
+    expect(config.records).toEqual({ prefix: '.yike-jobs/', bucket: undefined, resultsPrefix: '.yike-results/' });
     expect(config.uploads.imageSuffixes).toEqual(['.jpg', '.jpeg', '.png', '.webp']);
     expect(config.uploads.eventNames).toEqual(['PutObject', 'PostObject', 'CompleteMultipartUpload', 'CopyObject']);
     expect(config.oss).toMatchObject({ region: 'cn-shanghai', endpoint: undefined, imageUrlMode: 'public', keyEncoding: 'plain' });
