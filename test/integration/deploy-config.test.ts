@@ -26,17 +26,51 @@ interface FunctionProps {
   triggers: Trigger[];
 }
 
+type Resources = Record<string, { component: string; props: FunctionProps }>;
+
+/** `s preview -o json` with only these variables (no shell leakage): the rendered resources. */
+async function preview(env: Record<string, string>): Promise<Resources> {
+  const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules', '@serverless-devs', 's', 'bin', 's'), 'preview', '-o', 'json'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, YIKE_ACCOUNT_ID: '123456789012', YIKE_UPLOAD_BUCKET: 'yike-uploads', ...env },
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout.slice(stdout.indexOf('{'))).resources;
+}
+
 describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
-  let resources: Record<string, { component: string; props: FunctionProps }>;
+  let resources: Resources;
 
   beforeAll(async () => {
-    const { stdout } = await run(process.execPath, [join(ROOT, 'node_modules', '@serverless-devs', 's', 'bin', 's'), 'preview', '-o', 'json'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, YIKE_ACCOUNT_ID: '123456789012', YIKE_UPLOAD_BUCKET: 'yike-uploads' },
-      timeout: 60_000,
-    });
-    resources = JSON.parse(stdout.slice(stdout.indexOf('{'))).resources;
+    resources = await preview({ YIKE_AUTH_TOKENS: 'deploy-test-token' });
   }, 70_000);
+
+  describe('http-submit auth (secure by default)', () => {
+    it('refuses to render without YIKE_AUTH_TOKENS, naming the variable', async () => {
+      // Act
+      const rendering = preview({});
+
+      // Assert
+      await expect(rendering).rejects.toMatchObject({ stdout: expect.stringContaining("env('YIKE_AUTH_TOKENS') not found") });
+    }, 70_000);
+
+    it('renders HTTP_AUTH=token with the tokens behind an anonymous trigger', () => {
+      const props = resources['http-submit']!.props;
+      expect(props.environmentVariables).toMatchObject({ HTTP_AUTH: 'token', AUTH_TOKENS: 'deploy-test-token' });
+      expect(props.triggers.find((t) => t.triggerType === 'http')!.triggerConfig.authType).toBe('anonymous');
+    });
+
+    it('with YIKE_HTTP_AUTH=none needs no tokens and switches the trigger to authType function', async () => {
+      // Act
+      const open = await preview({ YIKE_HTTP_AUTH: 'none' });
+
+      // Assert
+      const props = open['http-submit']!.props;
+      expect(props.environmentVariables).toMatchObject({ HTTP_AUTH: 'none', AUTH_TOKENS: '' });
+      expect(props.triggers.find((t) => t.triggerType === 'http')!.triggerConfig.authType).toBe('function');
+      expect(() => parseConfig(props.environmentVariables)).not.toThrow();
+    }, 70_000);
+  });
 
   it('deploys every function as a nodejs20 fc3 function from its bundle in dist/', () => {
     for (const [name, { component, props }] of Object.entries(resources)) {
