@@ -98,6 +98,8 @@ export interface LocalIceServer {
     delayNext(count: number, ms: number): void;
     /** Read the request, then destroy the connection without answering or processing (no job). */
     dropNext(count: number): void;
+    /** Consulted for every RPC request no queued fault claims (seeded random faults); undefined lets it through. */
+    pickWith(picker: ((action: string) => IceFault | undefined) | undefined): void;
   };
   /** Forgets jobs, calls, pending faults and seen nonces. */
   reset(): void;
@@ -188,6 +190,7 @@ interface Answer {
   code?: string;
 }
 
+export type IceFault = Fault;
 type Fault =
   | { kind: 'throttle'; code: string }
   | { kind: 'fail'; status: number; code: string; nonJsonBody: boolean }
@@ -226,6 +229,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const calls: ReceivedCall[] = [];
   const media = new Map<string, RegisteredMedia>();
   let pendingFaults: Fault[] = [];
+  let faultPicker: ((action: string) => Fault | undefined) | undefined;
   const seenNonces = new NonceCache();
   const delayedAnswers = new Set<NodeJS.Timeout>();
 
@@ -239,12 +243,16 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     failNext: (count, status, code, opts) => queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
     delayNext: (count, ms) => queue(count, { kind: 'delay', ms }),
     dropNext: (count) => queue(count, { kind: 'drop' }),
+    pickWith: (next) => {
+      faultPicker = next;
+    },
   };
   const reset = (): void => {
     jobs.length = 0;
     calls.length = 0;
     media.clear();
     pendingFaults = [];
+    faultPicker = undefined;
     seenNonces.clear();
   };
 
@@ -390,7 +398,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const receivedAt = new Date();
     const requestId = randomUUID().toUpperCase();
     const body = await readBody(req, MAX_BODY_BYTES);
-    const fault = pendingFaults.shift();
+    const fault = pendingFaults.shift() ?? faultPicker?.(firstHeader(req, 'x-acs-action') ?? '');
     const record = (status: number, code?: string): void => {
       calls.push({
         action: firstHeader(req, 'x-acs-action'),
