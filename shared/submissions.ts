@@ -168,8 +168,12 @@ async function submitOnce(
     now: deps.now,
     execute: () => submitJob(request, deps.services),
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
-    onRecordWriteFailed: (error) =>
-      deps.services.logger.error('job submitted but its record could not be written', { source, recordKey: record.recordKey, error: describeError(error) }),
+    onRecordWriteFailed: (error, stage) =>
+      deps.services.logger.error(stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated', {
+        source,
+        recordKey: record.recordKey,
+        error: describeError(error),
+      }),
   });
   if (outcome.status === 'executed') return { type: 'submitted', entry: { source, ...outcome.result } };
   if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };

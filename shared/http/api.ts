@@ -135,7 +135,10 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
     execute: submit,
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
-    onRecordWriteFailed: (error) => logger.error('job submitted but its idempotency record could not be written', { error: describeError(error) }),
+    onRecordWriteFailed: (error, stage) =>
+      logger.error(stage === 'completed' ? 'job submitted but its idempotency record could not be written' : 'submit failed and its idempotency record could not be updated', {
+        error: describeError(error),
+      }),
   });
   if (outcome.status === 'in-progress') {
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));

@@ -52,8 +52,9 @@ export interface IdempotentOptions<R> {
   execute: () => Promise<R>;
   /** True for errors after which the work may have happened (never resent automatically). */
   isOutcomeUnknown: (error: unknown) => boolean;
-  /** Called when the COMPLETED record could not be written after the work succeeded. */
-  onRecordWriteFailed?: (error: unknown) => void;
+  /** Called when the COMPLETED record could not be written after the work succeeded ('completed'), or the record
+   * could not be updated after the work failed ('after-failure': it stays IN_PROGRESS until it expires). */
+  onRecordWriteFailed?: (error: unknown, stage: 'completed' | 'after-failure') => void;
 }
 
 /** Records deleted or replaced between our create and read are re-examined a few times, then reported. */
@@ -140,7 +141,7 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
         await withStoreRetries(() => options.store.delete(options.recordKey));
       }
     } catch (storeError) {
-      options.onRecordWriteFailed?.(storeError);
+      options.onRecordWriteFailed?.(storeError, 'after-failure');
     }
     throw error;
   }
@@ -173,7 +174,7 @@ async function writeCompleted<R>(options: IdempotentOptions<R>, completed: Idemp
       return;
     } catch (error) {
       if (attempt === COMPLETED_WRITE_ATTEMPTS) {
-        options.onRecordWriteFailed?.(error);
+        options.onRecordWriteFailed?.(error, 'completed');
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
