@@ -11,7 +11,7 @@ import { createOssRecordStore } from '../../shared/idempotency/store';
 import { createOssClient } from '../../shared/oss/client';
 import { listUnknownOutcomes, listUnresolvedRecords } from '../../shared/unknown-outcomes';
 import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
-import { limitConcurrency, reportFigures, seededRandom } from '../helpers/random';
+import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
 
 const BUCKET = 'yike-uploads';
 const RECORDS_PREFIX = '.yike-jobs/';

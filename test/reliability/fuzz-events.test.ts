@@ -6,7 +6,7 @@ import { InputError } from '../../shared/errors';
 import { parseInvocation } from '../../shared/events/parse';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, tempDir } from '../helpers/local-cloud';
-import { reportFigures } from '../helpers/random';
+import { reportFigures } from '../helpers/reliability';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 424242);

@@ -3,7 +3,7 @@ import { createHandler } from '../../functions/http-submit/index';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir } from '../helpers/local-cloud';
-import { reportFigures } from '../helpers/random';
+import { reportFigures } from '../helpers/reliability';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? 424242);

@@ -5,7 +5,7 @@ import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { fcContext, LOCAL_CREDENTIALS, tempDir } from '../helpers/local-cloud';
-import { reportFigures } from '../helpers/random';
+import { reportFigures } from '../helpers/reliability';
 
 const CONCURRENT = Number(process.env.LOAD_CONCURRENT ?? 2000);
 const SEQUENTIAL = Number(process.env.LOAD_SEQUENTIAL ?? 10_000);
