@@ -9,6 +9,10 @@ module.exports = {
   // Bundles under dist/ are rebuilt once per run so CLI and bundle tests never see stale code.
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
   testTimeout: 20000,
+  // Most tests wait on sockets and timers (fault injection, timeouts): two workers overlap those waits on CI's 2 cores.
+  maxWorkers: 2,
+  // Every JSON log line is also collected for the secrets check that runs when the run ends (a counted test).
+  setupFiles: ['<rootDir>/test/helpers/log-tee.js'],
   // CI prints a plain totals line for the landing; see test/helpers/totals-reporter.js.
-  reporters: ['default', '<rootDir>/test/helpers/totals-reporter.js'],
+  reporters: ['<rootDir>/test/helpers/secrets-reporter.js', 'default', '<rootDir>/test/helpers/totals-reporter.js'],
 };

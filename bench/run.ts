@@ -54,7 +54,7 @@ async function main(): Promise<void> {
   const OSS = require('ali-oss') as typeof import('ali-oss');
   const seeder = new OSS({ endpoint: oss.url, bucket: 'yike-uploads', region: 'oss-cn-shanghai', ...LOCAL_STS_CREDENTIALS, stsToken: LOCAL_STS_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as import('ali-oss').Options);
   for (let i = 0; i < WARM_RUNS; i++) await seeder.put(`uploads/female/${i}.jpg`, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
-  const env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: 'yike-uploads', DEFAULT_APP: 'female', LOG_LEVEL: 'error' };
+  const env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: 'yike-uploads', DEFAULT_APP: 'female', LOG_LEVEL: 'error', HTTP_AUTH: 'none' };
   const credentials = { ...LOCAL_STS_CREDENTIALS };
   const context = { requestId: 'bench', credentials, function: { name: 'bench', timeout: 60 } };
   try {

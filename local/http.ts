@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /** Every stand-in binds loopback only: nothing here is reachable from another host. */
 export const LOOPBACK_HOST = '127.0.0.1';
+const LISTEN_BACKLOG = 4096;
 
 export interface LoopbackServer {
   server: Server;
@@ -28,7 +29,8 @@ export async function listenOnLoopback(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, LOOPBACK_HOST, () => {
+    // A deep accept queue, like a cloud front end's: bursts of thousands of connections (load tests) are queued, not reset.
+    server.listen(options.port ?? 0, LOOPBACK_HOST, LISTEN_BACKLOG, () => {
       server.off('error', reject);
       resolve();
     });

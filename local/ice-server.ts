@@ -111,6 +111,8 @@ export interface LocalIceServer {
     delayNext(count: number, ms: number): void;
     /** Read the request, then destroy the connection without answering or processing (no job). */
     dropNext(count: number): void;
+    /** Consulted for every RPC request no queued fault claims (seeded random faults); undefined lets it through. */
+    pickWith(picker: ((action: string) => IceFault | undefined) | undefined): void;
   };
   /** Forgets jobs, calls, pending faults and seen nonces. */
   reset(): void;
@@ -197,6 +199,7 @@ interface Answer {
   code?: string;
 }
 
+export type IceFault = Fault;
 type Fault =
   | { kind: 'throttle'; code: string }
   | { kind: 'fail'; status: number; code: string; nonJsonBody: boolean }
@@ -255,6 +258,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     jobClockEntries.set(job.jobId, { submittedAtMs, fails: imageFails(image, (mediaId) => media.get(mediaId)?.inputUrl ?? yike.inputUrl(mediaId)) });
   };
   let pendingFaults: Fault[] = [];
+  let faultPicker: ((action: string) => Fault | undefined) | undefined;
   const seenNonces = new NonceCache();
   const delayedAnswers = new Set<NodeJS.Timeout>();
 
@@ -268,6 +272,9 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     failNext: (count, status, code, opts) => queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
     delayNext: (count, ms) => queue(count, { kind: 'delay', ms }),
     dropNext: (count) => queue(count, { kind: 'drop' }),
+    pickWith: (next) => {
+      faultPicker = next;
+    },
   };
   const reset = (): void => {
     jobs.length = 0;
@@ -277,6 +284,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     media.clear();
     yike.reset();
     pendingFaults = [];
+    faultPicker = undefined;
     seenNonces.clear();
   };
 
@@ -421,7 +429,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const receivedAt = new Date();
     const requestId = randomUUID().toUpperCase();
     const body = await readBody(req, MAX_BODY_BYTES);
-    const fault = pendingFaults.shift();
+    const fault = pendingFaults.shift() ?? faultPicker?.(firstHeader(req, 'x-acs-action') ?? '');
     const record = (status: number, code?: string): void => {
       calls.push({
         action: firstHeader(req, 'x-acs-action'),

@@ -40,6 +40,7 @@ import {
 } from './oss-signature';
 import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST } from './http';
+import { createOssFaults, type OssFaults } from './oss-faults';
 
 export type { LocalCredential } from './oss-signature';
 
@@ -93,6 +94,8 @@ export interface LocalOssServer {
   requests(): RecordedOssRequest[];
   /** Keys of a bucket in OSS list order (UTF-8 byte order). */
   listKeys(bucket: string): string[];
+  /** Injected failures (local/oss-faults.ts), applied to authenticated requests before they are processed. */
+  faults: OssFaults;
   /** Clears the request log (objects stay). */
   reset(): void;
   close(): Promise<void>;
@@ -217,6 +220,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
   }
   const store = await ObjectStore.open(options.dataDir, [...buckets]);
   const recorded: RecordedOssRequest[] = [];
+  const faults = createOssFaults();
 
   const notify = (eventName: EventName, bucket: string, stored: StoredObject, previousSize: number, requestId: string, sourceIp: string) => {
     const onObjectCreated = options.onObjectCreated;
@@ -375,6 +379,8 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
       authenticate(req, auth, located);
       const unsupported = Object.keys(target.query).find((name) => SIGNED_SUBRESOURCES.has(name) && !SUPPORTED_SUBRESOURCES.has(name));
       if (unsupported !== undefined) throw notImplemented(`the "${unsupported}" sub-resource`);
+      const injected = await faults.apply(req, res, { method, bucket: located.bucket, key: located.key });
+      if (injected.error) throw new OssError(injected.error.status, injected.error.code, injected.error.message);
       await dispatch(req, res, located, requestId);
       status = res.statusCode;
     } catch (thrown) {
@@ -402,6 +408,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     port,
     objectUrl: (bucket, key) => `${url}/${bucket}/${encodeKeyForUrl(key)}`,
     requests: () => recorded.map((entry) => ({ ...entry })),
+    faults,
     listKeys: (bucket) => {
       if (!buckets.has(bucket)) throw new TypeError(`Unknown bucket ${JSON.stringify(bucket)}`);
       return store.sortedObjects(bucket).map((stored) => stored.key);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,6 +47,8 @@ async function main(): Promise<void> {
     },
   });
 
+  // http-submit refuses every call without a token (HTTP_AUTH=token): a fresh local one per run, unless you set yours.
+  const localToken = process.env.AUTH_TOKENS || process.env.HTTP_AUTH === 'none' ? undefined : `local-${randomBytes(16).toString('hex')}`;
   // What s.yaml sets in the cloud, pointed at the stand-ins. Other variables pass through from your shell.
   const env: NodeJS.ProcessEnv = {
     DEFAULT_APP: 'female',
@@ -53,6 +56,7 @@ async function main(): Promise<void> {
     ALLOWED_BUCKETS: BUCKET,
     // Only used with IMAGE_URL_MODE=cdn: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
+    ...(localToken ? { AUTH_TOKENS: localToken } : {}),
     ...process.env,
     OSS_ENDPOINT: oss.localhostUrl,
   };
@@ -93,9 +97,11 @@ async function main(): Promise<void> {
   );
 
   const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
+  // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
+  const authHeader = localToken ? ` -H 'Authorization: Bearer ${localToken}'` : process.env.AUTH_TOKENS ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'` : '';
   print(`Try it:
-  curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json' -d '${body}'
-  curl -s ${gateway.url}/jobs/<jobId>
+  curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json'${authHeader} -d '${body}'
+  curl -s ${gateway.url}/jobs/<jobId>${authHeader}
   npm run upload -- ./photo.jpg --app male
   export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
   ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key} --app female

@@ -87,6 +87,8 @@ export const envSchema = z.object({
   IMAGE_URL_MODE: z.enum(IMAGE_URL_MODES).default('public'),
   CDN_BASE_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
   SIGNED_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
+  /** Per-request timeout of the functions' own OSS calls (job records). */
+  OSS_TIMEOUT_MS: positiveInt(10_000, 120_000),
 
   RECORDS_PREFIX: prefixSetting('.yike-jobs/'),
   /** Where the watcher writes result objects; keys under it are never submitted. */
@@ -108,7 +110,14 @@ export const envSchema = z.object({
   /** Whether OSS trigger keys arrive URL-encoded. Documented samples show plain keys; see README. */
   OSS_KEY_ENCODING: z.enum(['plain', 'url']).default('plain'),
 
-  AUTH_TOKENS: commaList,
+  /** `token` (default): AUTH_TOKENS required, else every route but /healthz answers 503. `none`: opt-out behind authType function or a gateway. */
+  HTTP_AUTH: z.enum(['token', 'none']).default('token'),
+  /** Bearer tokens, plain or `sha256:<64 hex>` (the digest of the token, so the configuration holds no usable token). */
+  AUTH_TOKENS: commaList.pipe(
+    z.array(z.string().refine((token) => !token.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(token), 'a sha256: entry must be 64 hex digits')),
+  ),
+  /** Image URLs with a query string are refused unless this is true (signed URLs, CDN parameters). */
+  ALLOW_IMAGE_URL_QUERY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   ALLOWED_BUCKETS: commaList,
   ALLOWED_IMAGE_HOSTS: commaList,
   MAX_BODY_BYTES: positiveInt(16 * 1024, 1024 * 1024),
@@ -163,11 +172,14 @@ export interface Config {
     cdnBaseUrl?: string;
     signedUrlExpiresSeconds: number;
     keyEncoding: 'plain' | 'url';
+    timeoutMs: number;
   };
   records: { prefix: string; bucket?: string; resultsPrefix: string };
   uploads: { appRoutes: Record<string, string>; imageSuffixes: string[]; eventNames: string[]; maxImageBytes: number };
   http: {
+    authMode: 'token' | 'none';
     authTokens: string[];
+    allowImageUrlQuery: boolean;
     allowedBuckets: string[];
     allowedImageHosts: string[];
     maxBodyBytes: number;
@@ -242,11 +254,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       cdnBaseUrl: e.CDN_BASE_URL?.replace(/\/$/, ''),
       signedUrlExpiresSeconds: e.SIGNED_URL_EXPIRES_SECONDS,
       keyEncoding: e.OSS_KEY_ENCODING,
+      timeoutMs: e.OSS_TIMEOUT_MS,
     },
     records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET, resultsPrefix: e.RESULTS_PREFIX },
     uploads: { appRoutes: e.APP_ROUTES, imageSuffixes: e.IMAGE_SUFFIXES, eventNames: e.EVENT_NAMES, maxImageBytes: e.MAX_IMAGE_BYTES },
     http: {
+      authMode: e.HTTP_AUTH,
       authTokens: e.AUTH_TOKENS,
+      allowImageUrlQuery: e.ALLOW_IMAGE_URL_QUERY,
       allowedBuckets: e.ALLOWED_BUCKETS,
       allowedImageHosts: e.ALLOWED_IMAGE_HOSTS,
       maxBodyBytes: e.MAX_BODY_BYTES,

@@ -75,7 +75,7 @@ export function recordStoresFor(services: Services): (bucket: string) => RecordS
   return (bucket) => {
     let store = stores.get(bucket);
     if (!store) {
-      store = createOssRecordStore(createOssClient(services.config.oss, services.credentials(), bucket));
+      store = createOssRecordStore(createOssClient(services.config.oss, services.credentials(), bucket, services.config.oss.timeoutMs));
       stores.set(bucket, store);
     }
     return store;

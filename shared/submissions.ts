@@ -5,7 +5,7 @@ import type { ObjectCreated, WorkItem } from './events/parse';
 import type { JobRequestBody } from './events/schemas';
 import { runIdempotent } from './idempotency/idempotent';
 import type { RecordStore } from './idempotency/store';
-import { assertImageAllowed, type ImagePolicy } from './image-policy';
+import { allowedImage, type ImagePolicy } from './image-policy';
 import type { ImageSource } from './image';
 import { assertImageSize, imageKeyRefusal, inspectImageObject } from './inputs/image-object';
 import { jobTracking, type JobTracking } from './lifecycle/record-submission';
@@ -151,10 +151,10 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
 async function processRequest(body: JobRequestBody, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
   const { config } = deps.services;
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
-  if (deps.imagePolicy && (config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0)) {
-    assertImageAllowed(requested, deps.imagePolicy);
-  }
-  const request: JobRequest = { app: body.app, image: requested, productionId: body.productionId, folderId: body.folderId };
+  // URL and prefix rules always apply; the allowlist only when one is configured.
+  const enforceAllowlist = config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0;
+  const image = deps.imagePolicy ? allowedImage(requested, deps.imagePolicy, { enforceAllowlist }) : requested;
+  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
   resolveApp(request, deps.services);
   // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused.
   const inspect = async (pending: JobRequest): Promise<JobRequest> =>
@@ -201,12 +201,22 @@ async function submitOnce(
     execute: async () => submitJob(await prepare(request), deps.services, tracking),
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
-    onRecordWriteFailed: (error) =>
-      deps.services.logger.error('job submitted but its record could not be written', { source, recordKey: record.recordKey, error: describeError(error) }),
+    onRecordWriteFailed: (error, stage) =>
+      deps.services.logger.error(stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated', {
+        source,
+        recordKey: record.recordKey,
+        error: describeError(error),
+      }),
   });
   if (outcome.status === 'executed') return { type: 'submitted', entry: { source, ...outcome.result } };
   if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
-  return { type: 'skipped', entry: { source, reason: 'in-progress' } };
+  // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
+  // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).
+  throw new YikeError(
+    'SUBMISSION_IN_PROGRESS',
+    `Another invocation is submitting this item (record ${record.recordKey} IN_PROGRESS until ${outcome.record.inProgressExpiresAt ?? '?'}); retry later`,
+    { retryable: true },
+  );
 }
 
 export function sha256(text: string): string {

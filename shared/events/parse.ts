@@ -26,6 +26,24 @@ export interface ParseOptions {
   keyEncoding: 'plain' | 'url';
 }
 
+/**
+ * What parseInvocation throws for any event it cannot turn into work items: one stable code for
+ * callers (MALFORMED_EVENT), with the specific `reason` (NOT_JSON, EMPTY_BATCH, UNKNOWN_EVENT_SHAPE,
+ * INVALID_EVENT) kept for logs and tests. Batch elements that fail stay `invalid` items with the reason as code.
+ */
+export class MalformedEventError extends InputError {
+  readonly reason: string;
+  constructor(reason: string, message: string, issues: InputIssue[] = []) {
+    super('MALFORMED_EVENT', message, issues);
+    this.name = 'MalformedEventError';
+    this.reason = reason;
+  }
+}
+
+function malformed(error: InputError): MalformedEventError {
+  return new MalformedEventError(error.code, error.message, error.details);
+}
+
 /** FC delivers non-HTTP events as a Buffer of JSON; tests and other callers may pass a string or object. */
 export function decodePayload(payload: unknown): unknown {
   if (Buffer.isBuffer(payload) || typeof payload === 'string') {
@@ -33,7 +51,7 @@ export function decodePayload(payload: unknown): unknown {
     try {
       return JSON.parse(text) as unknown;
     } catch {
-      throw new InputError('MALFORMED_EVENT', `The event is not valid JSON (${text.length} characters starting ${JSON.stringify(text.slice(0, 40))})`);
+      throw new MalformedEventError('NOT_JSON', `The event is not valid JSON (${text.length} characters starting ${JSON.stringify(text.slice(0, 40))})`);
     }
   }
   return payload;
@@ -47,11 +65,11 @@ export function decodePayload(payload: unknown): unknown {
 export function parseInvocation(payload: unknown, options: ParseOptions): { source: EventSourceKind; items: WorkItem[] } {
   const event = decodePayload(payload);
   if (Array.isArray(event)) {
-    if (event.length === 0) throw new InputError('EMPTY_BATCH', 'The batch is an empty array');
+    if (event.length === 0) throw new MalformedEventError('EMPTY_BATCH', 'The batch is an empty array');
     return { source: 'batch', items: event.flatMap((element, index) => parseElement(element, `[${index}]`, options, true)) };
   }
   const kind = detect(event);
-  if (!kind) throw unknownShape(event, '');
+  if (!kind) throw malformed(unknownShape(event, ''));
   return { source: kind, items: parseElement(event, '', options, false) };
 }
 
@@ -86,7 +104,7 @@ function parseElement(event: unknown, path: string, options: ParseOptions, inBat
     }
     default: {
       const error = unknownShape(event, path);
-      if (!inBatch) throw error;
+      if (!inBatch) throw malformed(error);
       return [{ kind: 'invalid', source: label, error }];
     }
   }
@@ -147,7 +165,7 @@ function toInputError(label: string, error: z.ZodError, prefix: string): InputEr
 
 function fail(label: string, error: z.ZodError, path: string, inBatch: boolean): WorkItem[] {
   const inputError = toInputError(label, error, path);
-  if (!inBatch) throw inputError;
+  if (!inBatch) throw malformed(inputError);
   return [{ kind: 'invalid', source: label, error: inputError }];
 }
 

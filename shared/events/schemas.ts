@@ -57,7 +57,13 @@ export const jobRequestBodySchema = z
   .strictObject({
     app: z.string().min(1).max(128).optional(),
     image: ossImageSchema.optional(),
-    imageUrl: z.url({ protocol: /^https$/, message: 'must be an https URL' }).max(2048).optional(),
+    // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/image-url.ts).
+    imageUrl: z
+      .string()
+      .max(2048)
+      .refine((value) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters')
+      .pipe(z.url({ protocol: /^https$/, message: 'must be an https URL' }))
+      .optional(),
     productionId: z.string().min(1).max(128).optional(),
     folderId: z.string().min(1).max(128).optional(),
     /** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */

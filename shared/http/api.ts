@@ -1,17 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIceInputRefusal } from '../ice/yike-assets';
 import { describeError, IceError, InputError } from '../errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
 import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent';
 import type { RecordStore } from '../idempotency/store';
-import { assertImageAllowed, type ImagePolicy } from '../image-policy';
+import { allowedImage, assertImageAllowed, type ImagePolicy } from '../image-policy';
 import type { ImageSource } from '../image';
 import { inspectImageObject } from '../inputs/image-object';
 import { jobTracking } from '../lifecycle/record-submission';
 import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
+import { authorize } from './auth';
 import { httpError, toHttpError, type HttpError } from './errors';
 import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
 
@@ -51,8 +51,8 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   }
   if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
 
-  const unauthorized = authenticate(request, deps.services.config.http.authTokens);
-  if (unauthorized) return result(matched.name, unauthorized);
+  const refused = authorize(request, deps.services.config.http, deps.services.logger);
+  if (refused) return result(matched.name, refused.error, refused.cause);
 
   try {
     switch (matched.name) {
@@ -75,22 +75,6 @@ function result(route: string, error: HttpError, cause?: unknown): ApiResult {
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
-}
-
-/** Bearer tokens compared in constant time (over SHA-256 digests, so length does not leak either). */
-function authenticate(request: ApiRequest, tokens: string[]): HttpError | undefined {
-  if (tokens.length === 0) return undefined;
-  const challenge = { 'WWW-Authenticate': 'Bearer' };
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-  if (!match) return httpError(401, 'UNAUTHORIZED', 'Missing bearer token', undefined, challenge);
-  const presented = digest(match[1]!);
-  let valid = false;
-  for (const token of tokens) valid = timingSafeEqual(presented, digest(token)) || valid;
-  return valid ? undefined : httpError(401, 'UNAUTHORIZED', 'Invalid bearer token', undefined, challenge);
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
 }
 
 function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
@@ -128,8 +112,8 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
   }
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
-  // Checked before anything is stored or sent: an off-list image never reaches ICE.
-  assertImageAllowed(requested, deps.imagePolicy);
+  // Checked before anything is stored or sent: an off-list image never reaches ICE, and only its normalized form does.
+  const allowed = allowedImage(requested, deps.imagePolicy);
   resolveApp(body, deps.services);
   // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
   const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
@@ -139,7 +123,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     : undefined;
   const submit = async () => {
     // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
-    const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : requested;
+    const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : allowed;
     return submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
   };
 
@@ -164,7 +148,10 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     execute: submit,
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
-    onRecordWriteFailed: (error) => logger.error('job submitted but its idempotency record could not be written', { error: describeError(error) }),
+    onRecordWriteFailed: (error, stage) =>
+      logger.error(stage === 'completed' ? 'job submitted but its idempotency record could not be written' : 'submit failed and its idempotency record could not be updated', {
+        error: describeError(error),
+      }),
   });
   if (outcome.status === 'in-progress') {
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));

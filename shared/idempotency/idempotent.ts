@@ -57,8 +57,9 @@ export interface IdempotentOptions<R> {
    * as REJECTED with the error, so it says why, and a redelivery gets the same error without calling ICE again.
    */
   isRejected?: (error: unknown) => boolean;
-  /** Called when the COMPLETED record could not be written after the work succeeded. */
-  onRecordWriteFailed?: (error: unknown) => void;
+  /** Called when the COMPLETED record could not be written after the work succeeded ('completed'), or the record
+   * could not be updated after the work failed ('after-failure': it stays IN_PROGRESS until it expires). */
+  onRecordWriteFailed?: (error: unknown, stage: 'completed' | 'after-failure') => void;
 }
 
 /** Records deleted or replaced between our create and read are re-examined a few times, then reported. */
@@ -70,12 +71,23 @@ export async function runIdempotent<R>(options: IdempotentOptions<R>): Promise<I
 
   for (let round = 0; round < MAX_RACE_ROUNDS; round++) {
     const fresh = newInProgressRecord(options, now());
-    if (await store.createIfAbsent(recordKey, fresh)) {
+    let created: boolean;
+    try {
+      created = await store.createIfAbsent(recordKey, fresh);
+    } catch (error) {
+      // A reset or timeout after the store received the write: the record may be ours. Read it back
+      // (the owner id is ours alone) rather than leave an IN_PROGRESS nobody will finish.
+      const written = await store.get<IdempotencyRecord<R>>(recordKey).catch(() => undefined);
+      if (written?.owner !== fresh.owner) throw error;
+      created = true;
+    }
+    if (created) {
       return execute(options, fresh);
     }
 
     const existing = await store.get<IdempotencyRecord<R>>(recordKey);
     if (!existing) continue; // its owner failed and deleted it: try to create again
+    if (existing.owner === fresh.owner) return execute(options, fresh);
 
     if (options.payloadHash && existing.payloadHash && existing.payloadHash !== options.payloadHash && !isExpired(existing, now())) {
       throw new YikeError('IDEMPOTENCY_KEY_REUSED', 'This idempotency key was already used with a different request body', {
@@ -125,21 +137,28 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
   try {
     result = await options.execute();
   } catch (error) {
-    if (options.isOutcomeUnknown(error)) {
-      const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
-      await options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described });
-    } else if (options.isRejected?.(error) && isYikeError(error)) {
-      const at = now();
-      await options.store.put(options.recordKey, {
-        ...claimed,
-        status: 'REJECTED',
-        inProgressExpiresAt: undefined,
-        completedAt: at.toISOString(),
-        expiresAt: options.completedTtlMs === undefined ? undefined : new Date(at.getTime() + options.completedTtlMs).toISOString(),
-        error: { code: error.code, message: error.message, details: error.details },
-      });
-    } else {
-      await options.store.delete(options.recordKey);
+    // The record must say what happened (or go away) so a retry can act; a store hiccup here is retried.
+    // If the store stays down the IN_PROGRESS record remains, and later deliveries fail on it (never resubmit).
+    try {
+      if (options.isOutcomeUnknown(error)) {
+        const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
+        await withStoreRetries(() => options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described }));
+      } else if (options.isRejected?.(error) && isYikeError(error)) {
+        const at = now();
+        const rejected: IdempotencyRecord<R> = {
+          ...claimed,
+          status: 'REJECTED',
+          inProgressExpiresAt: undefined,
+          completedAt: at.toISOString(),
+          expiresAt: options.completedTtlMs === undefined ? undefined : new Date(at.getTime() + options.completedTtlMs).toISOString(),
+          error: { code: error.code, message: error.message, details: error.details },
+        };
+        await withStoreRetries(() => options.store.put(options.recordKey, rejected));
+      } else {
+        await withStoreRetries(() => options.store.delete(options.recordKey));
+      }
+    } catch (storeError) {
+      options.onRecordWriteFailed?.(storeError, 'after-failure');
     }
     throw error;
   }
@@ -172,9 +191,20 @@ async function writeCompleted<R>(options: IdempotentOptions<R>, completed: Idemp
       return;
     } catch (error) {
       if (attempt === COMPLETED_WRITE_ATTEMPTS) {
-        options.onRecordWriteFailed?.(error);
+        options.onRecordWriteFailed?.(error, 'completed');
         return;
       }
+      await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
+    }
+  }
+}
+
+async function withStoreRetries(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt === COMPLETED_WRITE_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
     }
   }

@@ -37,7 +37,11 @@ export function fcContext(overrides: Record<string, unknown> = {}) {
 export function logCapture(): { sink: (line: string) => void; lines: () => Record<string, unknown>[]; raw: () => string } {
   const lines: string[] = [];
   return {
-    sink: (line) => lines.push(line),
+    sink: (line) => {
+      lines.push(line);
+      // Also into the run's log folder, for the secrets check (test/helpers/log-tee.js).
+      (globalThis as { __yikeTeeLogLine?: (line: string) => void }).__yikeTeeLogLine?.(line);
+    },
     lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
     raw: () => lines.join('\n'),
   };

@@ -55,9 +55,36 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
 
   beforeAll(async () => {
     home = tempDir('s-home-');
-    resources = await preview({ YIKE_ACCOUNT_ID: '123456789012' }, home.path);
+    resources = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: 'deploy-test-token' }, home.path);
   }, 70_000);
   afterAll(() => home.remove());
+
+  describe('http-submit auth (secure by default)', () => {
+    it('refuses to render without YIKE_AUTH_TOKENS, naming the variable', async () => {
+      // Act
+      const rendering = preview({ YIKE_ACCOUNT_ID: '123456789012' }, home.path);
+
+      // Assert
+      await expect(rendering).rejects.toMatchObject({ stdout: expect.stringContaining("env('YIKE_AUTH_TOKENS') not found") });
+    }, 70_000);
+
+    it('renders HTTP_AUTH=token with the tokens behind an anonymous trigger', () => {
+      const props = resources['http-submit']!.props;
+      expect(props.environmentVariables).toMatchObject({ HTTP_AUTH: 'token', AUTH_TOKENS: 'deploy-test-token' });
+      expect(props.triggers.find((t) => t.triggerType === 'http')!.triggerConfig.authType).toBe('anonymous');
+    });
+
+    it('with YIKE_HTTP_AUTH=none needs no tokens and switches the trigger to authType function', async () => {
+      // Act
+      const open = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_HTTP_AUTH: 'none' }, home.path);
+
+      // Assert
+      const props = open['http-submit']!.props;
+      expect(props.environmentVariables).toMatchObject({ HTTP_AUTH: 'none', AUTH_TOKENS: '' });
+      expect(props.triggers.find((t) => t.triggerType === 'http')!.triggerConfig.authType).toBe('function');
+      expect(() => parseConfig(props.environmentVariables)).not.toThrow();
+    }, 70_000);
+  });
 
   it('deploys every function as a nodejs20 fc3 function from its bundle in dist/', () => {
     for (const [name, { component, props }] of Object.entries(resources)) {
@@ -85,7 +112,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       });
 
       // Act
-      const rendered = await preview({}, configured.path);
+      const rendered = await preview({ YIKE_AUTH_TOKENS: 'deploy-test-token' }, configured.path);
 
       // Assert
       for (const { props } of Object.values(rendered)) expect(props.role).toBe('acs:ram::987654321098:role/yike-fc-role');

@@ -135,7 +135,7 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
   });
 
   it('rejects a single event of unknown shape as a clear error', async () => {
-    await expect(handler()(asFcPayload({ Records: [{ s3: {} }] }), fcContext())).rejects.toMatchObject({ code: 'UNKNOWN_EVENT_SHAPE' });
+    await expect(handler()(asFcPayload({ Records: [{ s3: {} }] }), fcContext())).rejects.toMatchObject({ code: 'MALFORMED_EVENT', reason: 'UNKNOWN_EVENT_SHAPE' });
     expect(ice.calls()).toHaveLength(0);
   });
 });

@@ -26,6 +26,8 @@ describe('the HTTP function through the local FC gateway', () => {
       ICE_RETRY_BASE_MS: '1',
       ICE_RETRY_MAX_MS: '2',
       ICE_MAX_ATTEMPTS: '3',
+      // These tests exercise the API itself; auth modes have their own tests (http-auth.test.ts).
+      ...(overrides.AUTH_TOKENS ? {} : { HTTP_AUTH: 'none' }),
       ...overrides,
     };
   }

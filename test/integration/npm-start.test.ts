@@ -56,14 +56,16 @@ describe('npm start (the main job on the local cloud)', () => {
         });
         child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${stdout}`)));
       });
-      const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -d '([^']+)'/.exec(stdout)!;
+      const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -H 'Authorization: (Bearer local-[0-9a-f]{32})' -d '([^']+)'/.exec(stdout)!;
 
-      // Act: what the printed curl sends
-      const response = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: curl[2] });
+      // Act: what the printed curl sends, and the same without its token
+      const response = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: curl[2]! }, body: curl[3] });
+      const anonymous = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: curl[3] });
 
       // Assert
       expect(response.status).toBe(202);
       expect(await response.json()).toEqual({ jobId: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: expect.any(String), appId: 'sys-ao-smith-1' });
+      expect(anonymous.status).toBe(401);
     } finally {
       child.kill('SIGINT');
       await new Promise((resolve) => child.once('exit', resolve));

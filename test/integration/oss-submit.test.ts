@@ -1,5 +1,5 @@
 import OSS from 'ali-oss';
-import { createHandler } from '../../functions/oss-submit/index';
+import { createHandler, type PartialFailureError } from '../../functions/oss-submit/index';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
 import { createAsyncInvoker } from '../../local/fc-async';
@@ -220,12 +220,15 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     const payload = asFcPayload(loadEvent('oss-trigger-put'));
 
     // Act
-    const results = await Promise.all(Array.from({ length: 5 }, () => handler(payload, fcContext())));
+    const settled = await Promise.allSettled(Array.from({ length: 5 }, () => handler(payload, fcContext())));
 
-    // Assert
+    // Assert: one submits; the others skip it as a duplicate or fail retryably while it is in progress (FC retries them)
+    const results = settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const failures = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as PartialFailureError] : []));
     expect(ice.jobs()).toHaveLength(1);
     expect(results.flatMap((result) => result.submitted)).toHaveLength(1);
-    expect(results.flatMap((result) => result.skipped.map((item) => item.reason)).every((reason) => reason === 'in-progress' || reason === 'duplicate')).toBe(true);
+    expect(results.flatMap((result) => result.skipped.map((item) => item.reason)).every((reason) => reason === 'duplicate')).toBe(true);
+    expect(failures.flatMap((failure) => failure.result.failed.map((item) => [item.code, item.retryable]))).toEqual(failures.map(() => ['SUBMISSION_IN_PROGRESS', true]));
   });
 
   it('fails the invocation when ICE keeps throttling, then one job and a COMPLETED record on FC’s retry', async () => {
@@ -294,7 +297,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     expect(oss.listKeys(BUCKET).filter((key) => key.includes('.takeover-'))).toEqual([]);
   });
 
-  it('leaves an unexpired IN_PROGRESS record to its owner', async () => {
+  it('leaves an unexpired IN_PROGRESS record to its owner and fails retryably, so FC comes back rather than dropping the upload', async () => {
     // Arrange
     const handler = createHandler({ env: env() });
     const live = {
@@ -308,10 +311,10 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     await client.put(objectRecordKey('.yike-jobs/', { bucket: BUCKET, key: FEMALE_KEY, eTag: FIXTURE_ETAG }), Buffer.from(JSON.stringify(live)));
 
     // Act
-    const result = await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+    const run = handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
 
     // Assert
-    expect(result.skipped).toEqual([{ source: `oss://${BUCKET}/${FEMALE_KEY}`, reason: 'in-progress' }]);
+    await expect(run).rejects.toMatchObject({ code: 'PARTIAL_FAILURE', retryable: true, result: { failed: [expect.objectContaining({ source: `oss://${BUCKET}/${FEMALE_KEY}`, code: 'SUBMISSION_IN_PROGRESS' })] } });
     expect(ice.calls()).toHaveLength(0);
   });
 

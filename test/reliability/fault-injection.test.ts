@@ -1,0 +1,176 @@
+import OSS from 'ali-oss';
+import { createHandler } from '../../functions/oss-submit/index';
+import { createAsyncInvoker, type AsyncInvocationRecord } from '../../local/fc-async';
+import { startIceServer, type IceFault, type LocalIceServer } from '../../local/ice-server';
+import type { OssFault } from '../../local/oss-faults';
+import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
+import { parseConfig } from '../../shared/config';
+import type { IdempotencyRecord } from '../../shared/idempotency/idempotent';
+import { createOssRecordStore } from '../../shared/idempotency/store';
+import { createOssClient } from '../../shared/oss/client';
+import { listUnknownOutcomes, listUnresolvedRecords } from '../../shared/unknown-outcomes';
+import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
+
+const BUCKET = 'yike-uploads';
+const RECORDS_PREFIX = '.yike-jobs/';
+const UPLOADS = Number(process.env.RELIABILITY_UPLOADS ?? 300);
+const SEED = Number(process.env.RELIABILITY_SEED ?? 20261130);
+/** Share of ICE submits and of the function's OSS record requests that get a fault. */
+const FAULT_RATE = 0.35;
+/** Share of uploads FC delivers a second time (at-least-once delivery). */
+const REDELIVERY_RATE = 0.3;
+const CLIENT_TIMEOUT_MS = 250;
+const SLOWER_THAN_TIMEOUT_MS = 400;
+
+describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries and redelivery', () => {
+  let ice: LocalIceServer;
+  let oss: LocalOssServer;
+  let dir: ReturnType<typeof tempDir>;
+
+  beforeAll(async () => {
+    dir = tempDir('fault-injection-');
+    ice = await startIceServer();
+  });
+  afterAll(async () => {
+    await Promise.all([ice.close(), oss?.close()]);
+    dir.remove();
+  });
+
+  it('gives every image exactly one job or a surfaced failure: 0 duplicates, 0 lost, unknown outcomes listed', async () => {
+    // Arrange: the function behind FC's async invocation (3 retries), wired to the OSS trigger
+    const random = seededRandom(SEED);
+    const env = {
+      ICE_ENDPOINT: ice.url,
+      APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+      ICE_READ_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      OSS_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
+      ICE_MAX_ATTEMPTS: '3',
+      ICE_RETRY_BASE_MS: '5',
+      ICE_RETRY_MAX_MS: '20',
+      LOG_LEVEL: 'error',
+    };
+    const handlerEnv: NodeJS.ProcessEnv = { ...env };
+    // FC runs at most reservedConcurrency (s.yaml: 10; 16 here) instances of the function at once; queued events wait.
+    const handler = limitConcurrency(16, createHandler({ env: handlerEnv, sink: () => undefined }));
+    const invoker = createAsyncInvoker({ handler, functionName: 'yike-oss-submit', credentials: LOCAL_CREDENTIALS, maxAsyncRetryAttempts: 3, retryDelayMs: 30 });
+    const keyOfInvocation = new Map<string, string>();
+    const redeliveries: Promise<void>[] = [];
+    oss = await startOssServer({
+      dataDir: dir.path,
+      buckets: [BUCKET],
+      onObjectCreated: (notification) => {
+        if (!matchesOssTrigger(notification, UPLOAD_TRIGGER)) return;
+        keyOfInvocation.set(invoker.invoke(notification.payload).requestId, notification.key);
+        if (random() < REDELIVERY_RATE) {
+          const later = 20 + Math.floor(random() * 200);
+          redeliveries.push(new Promise((resolve) => setTimeout(() => resolve(keyOfInvocation.set(invoker.invoke(notification.payload).requestId, notification.key) && undefined), later)));
+        }
+      },
+    });
+    handlerEnv.OSS_ENDPOINT = oss.localhostUrl;
+
+    const iceFaults: Record<string, number> = { throttle: 0, fail: 0, drop: 0, delay: 0 };
+    ice.faults.pickWith((action) => {
+      if (action !== 'SubmitYikeAIAppJob' || random() >= FAULT_RATE) return undefined;
+      const faults: IceFault[] = [
+        { kind: 'throttle', code: 'Throttling.User' },
+        { kind: 'fail', status: 503, code: 'ServiceUnavailable', nonJsonBody: false },
+        { kind: 'fail', status: 500, code: 'InternalError', nonJsonBody: false },
+        { kind: 'drop' },
+        { kind: 'delay', ms: SLOWER_THAN_TIMEOUT_MS },
+      ];
+      const fault = faults[Math.floor(random() * faults.length)]!;
+      iceFaults[fault.kind]! += 1;
+      return fault;
+    });
+    oss.faults.pickWith((request) => {
+      // The function's own record requests fail; the users' uploads (the test's arrangement) do not.
+      if (!request.key.startsWith(RECORDS_PREFIX) || random() >= FAULT_RATE) return undefined;
+      const faults: OssFault[] = [
+        { kind: 'fail', status: 503, code: 'SlowDown' },
+        { kind: 'fail', status: 500, code: 'InternalError' },
+        { kind: 'reset' },
+        { kind: 'delay', ms: SLOWER_THAN_TIMEOUT_MS },
+      ];
+      return faults[Math.floor(random() * faults.length)];
+    });
+    const uploader = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    const keys = Array.from({ length: UPLOADS }, (_, i) => `uploads/${i % 2 ? 'male' : 'female'}/img-${String(i).padStart(4, '0')}.jpg`);
+
+    // Act: the uploads, then everything FC does about them (retries, redeliveries)
+    const startedAt = Date.now();
+    for (let i = 0; i < keys.length; i += 25) {
+      await Promise.all(keys.slice(i, i + 25).map((key) => uploader.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/jpeg' } })));
+    }
+    await Promise.all(redeliveries);
+    await invoker.idle();
+    const elapsedMs = Date.now() - startedAt;
+    // Requests held by "slower than the timeout" faults still land after their clients gave up.
+    await new Promise((resolve) => setTimeout(resolve, SLOWER_THAN_TIMEOUT_MS + 300));
+    ice.faults.pickWith(undefined);
+    oss.faults.pickWith(undefined);
+    const ossRecordRequests = oss.requests().filter((request) => request.key?.startsWith(RECORDS_PREFIX)).length;
+    const ossFaults = oss.faults.applied();
+    const submits = ice.calls().filter((call) => call.action === 'SubmitYikeAIAppJob').length;
+
+    // Assert
+    const jobsByKey = new Map<string, number>();
+    for (const job of ice.jobs()) {
+      const key = decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1));
+      jobsByKey.set(key, (jobsByKey.get(key) ?? 0) + 1);
+    }
+    const finalByKey = new Map<string, AsyncInvocationRecord[]>();
+    for (const record of invoker.records()) {
+      const key = keyOfInvocation.get(record.requestId)!;
+      finalByKey.set(key, [...(finalByKey.get(key) ?? []), record]);
+    }
+    const surfaced = new Set(keys.filter((key) => (finalByKey.get(key) ?? []).some((record) => record.status === 'failed')));
+    const duplicates = keys.filter((key) => (jobsByKey.get(key) ?? 0) > 1);
+    const lost = keys.filter((key) => (jobsByKey.get(key) ?? 0) === 0 && !surfaced.has(key));
+
+    const config = parseConfig({ ...handlerEnv });
+    const store = createOssRecordStore(createOssClient(config.oss, LOCAL_CREDENTIALS, BUCKET));
+    const records = new Map<string, IdempotencyRecord<{ jobId: string }>>();
+    for (const recordKey of oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}objects/`) && key.endsWith('.json'))) {
+      const record = (await store.get<IdempotencyRecord<{ jobId: string }>>(recordKey))!;
+      records.set(String(record.context?.key), record);
+    }
+    const jobIdsByKey = new Map(ice.jobs().map((job) => [decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1)), job.jobId]));
+    const inconsistent = [...records].filter(([key, record]) => record.status === 'COMPLETED' && record.result?.jobId !== jobIdsByKey.get(key));
+    const unknown = await listUnknownOutcomes(store, RECORDS_PREFIX);
+    const unresolved = await listUnresolvedRecords(store, RECORDS_PREFIX, { includeInProgress: true });
+    const injected = Object.values(iceFaults).reduce((a, b) => a + b, 0) + Object.values(ossFaults).reduce((a, b) => a + b, 0);
+    const figures = {
+      seed: SEED,
+      uploads: UPLOADS,
+      deliveries: keyOfInvocation.size,
+      invocationAttempts: invoker.records().reduce((sum, record) => sum + record.attempts, 0),
+      iceSubmitRequests: submits,
+      ossRecordRequests,
+      iceFaults,
+      ossFaults,
+      faultRate: Math.round((injected / (submits + ossRecordRequests)) * 1000) / 1000,
+      imagesWithOneJob: keys.filter((key) => jobsByKey.get(key) === 1).length,
+      imagesWithSurfacedFailure: surfaced.size,
+      imagesWithNeither: lost.length,
+      duplicates: duplicates.length,
+      unknownOutcomesListed: unknown.length,
+      unknownOutcomesWithJob: unknown.filter((record) => jobsByKey.has(String(record.context?.key))).length,
+      stuckInProgressListed: unresolved.length - unknown.length,
+      elapsedMs,
+    };
+    reportFigures('fault-injection', figures);
+    expect(duplicates).toEqual([]);
+    expect(lost).toEqual([]);
+    expect(inconsistent).toEqual([]);
+    expect(figures.faultRate).toBeGreaterThanOrEqual(0.3);
+    for (const count of [...Object.values(iceFaults), ...Object.values(ossFaults)]) expect(count).toBeGreaterThan(0);
+    // Every unknown outcome is listed for the operator, and reached onFailure (never silently retried into a second job).
+    expect(unknown.map((record) => String(record.context?.key)).sort()).toEqual(
+      [...records].filter(([, record]) => record.status === 'OUTCOME_UNKNOWN').map(([key]) => key).sort(),
+    );
+    for (const record of unknown) expect(surfaced.has(String(record.context?.key))).toBe(true);
+  }, 180_000);
+});

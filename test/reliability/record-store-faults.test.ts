@@ -1,0 +1,95 @@
+import OSS from 'ali-oss';
+import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/idempotent';
+import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
+import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { listUnknownOutcomes, listUnresolvedRecords } from '../../shared/unknown-outcomes';
+import { LOCAL_CREDENTIALS, tempDir } from '../helpers/local-cloud';
+
+const BUCKET = 'records-bucket';
+
+describe('job records when the OSS record store misbehaves (local OSS faults)', () => {
+  let oss: LocalOssServer;
+  let dir: ReturnType<typeof tempDir>;
+  let store: RecordStore;
+  let n = 0;
+  const nextKey = () => `.yike-faults/test/${++n}.json`;
+  const base = { idempotencyKey: 'k', inProgressTtlMs: 30_000, isOutcomeUnknown: (error: unknown) => (error as Error).message === 'no answer' };
+
+  beforeAll(async () => {
+    dir = tempDir('record-faults-');
+    oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    store = createOssRecordStore(
+      new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000, timeout: 300 } as OSS.Options),
+    );
+  });
+  afterAll(async () => {
+    await oss.close();
+    dir.remove();
+  });
+  afterEach(() => oss.faults.clear());
+
+  it('runs the work once when the claim was stored but its answer was lost (reset after the request was received)', async () => {
+    // Arrange
+    const recordKey = nextKey();
+    oss.faults.resetNext(1);
+    let runs = 0;
+
+    // Act
+    const outcome = await runIdempotent({ ...base, store, recordKey, execute: async () => ++runs });
+
+    // Assert
+    expect(outcome.status).toBe('executed');
+    expect(runs).toBe(1);
+    expect(await store.get<IdempotencyRecord>(recordKey)).toMatchObject({ status: 'COMPLETED', result: 1 });
+    expect(oss.faults.applied()).toEqual({ fail: 0, reset: 1, delay: 0 });
+  });
+
+  it('still removes the claim after a failed submit when the store answers 503 twice, so a retry can run', async () => {
+    // Arrange
+    const recordKey = nextKey();
+    const failing = runIdempotent({ ...base, store, recordKey, execute: async () => {
+      oss.faults.failNext(2, 503, 'SlowDown');
+      throw new Error('rejected');
+    } });
+
+    // Act
+    await expect(failing).rejects.toThrow('rejected');
+    const retried = await runIdempotent({ ...base, store, recordKey, execute: async () => 'second' });
+
+    // Assert
+    expect(retried).toMatchObject({ status: 'executed', result: 'second' });
+  });
+
+  it('keeps and lists OUTCOME_UNKNOWN after an unanswered submit even when the store first answers 500', async () => {
+    // Arrange
+    const recordKey = nextKey();
+    const unanswered = runIdempotent({ ...base, store, recordKey, context: { key: 'uploads/a.jpg' }, execute: async () => {
+      oss.faults.failNext(1, 500, 'InternalError');
+      throw new Error('no answer');
+    } });
+
+    // Act
+    await expect(unanswered).rejects.toThrow('no answer');
+    const listed = await listUnknownOutcomes(store, '.yike-faults/');
+
+    // Assert
+    expect(listed).toContainEqual(expect.objectContaining({ recordKey, status: 'OUTCOME_UNKNOWN', context: { key: 'uploads/a.jpg' }, error: { code: 'UNKNOWN', message: 'Error: no answer' } }));
+  });
+
+  it('lists a claim left IN_PROGRESS when the store stays down after a failure, for the operator', async () => {
+    // Arrange
+    const recordKey = nextKey();
+    const failing = runIdempotent({ ...base, store, recordKey, execute: async () => {
+      oss.faults.failNext(3, 503, 'SlowDown');
+      throw new Error('rejected');
+    } });
+
+    // Act
+    await expect(failing).rejects.toThrow('rejected');
+    const unresolved = await listUnresolvedRecords(store, '.yike-faults/', { includeInProgress: true });
+
+    // Assert
+    expect(unresolved).toContainEqual(expect.objectContaining({ recordKey, status: 'IN_PROGRESS', inProgressExpiresAt: expect.any(String) }));
+    expect((await listUnknownOutcomes(store, '.yike-faults/')).map((record) => record.recordKey)).not.toContain(recordKey);
+  });
+});
