@@ -5,17 +5,22 @@ import { parseArgs } from 'node:util';
 import OSS from 'ali-oss';
 import { createHandler as createHttpHandler } from '../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
+import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
+import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/lifecycle/job-record';
 import { createAsyncInvoker } from './fc-async';
 import { startFcGateway } from './fc-gateway';
 import { startFcInvokeServer } from './fc-invoke-server';
+import { startFcTimer } from './fc-timer';
+import { jobDurationMsFromEnv } from './ice-job-clock';
 import { startIceServer } from './ice-server';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { startOssServer } from './oss-server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss-trigger';
 
 /**
- * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway) and the
- * main job once: an image dropped into the bucket becomes a submitted job whose JobId is printed.
+ * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway, the FC API, the
+ * job watcher's timer) and the main job once: an image dropped into the bucket becomes a submitted job, the watcher
+ * follows it, and the demo ends by printing the finished video's URL.
  */
 const BUCKET = 'yike-uploads';
 const PORTS = {
@@ -26,9 +31,16 @@ const PORTS = {
 };
 const CREDENTIALS = LOCAL_STS_CREDENTIALS;
 const RECORD_WAIT_MS = 10_000;
+/** How long a local job runs (LOCAL_ICE_JOB_SECONDS overrides): long enough to see Queuing and Executing. */
+const DEMO_JOB_MS = 4_000;
+/** The watcher runs every minute in the cloud; locally every few seconds (LOCAL_WATCHER_SECONDS overrides). */
+const WATCHER_INTERVAL_MS = Number(process.env.LOCAL_WATCHER_SECONDS ?? 2) * 1000;
+/** The demo gives up on the job this long after ICE's own job time. */
+const OUTCOME_GRACE_MS = 30_000;
 const LOCAL_CDN_BASE_URL = 'https://yike-cdn.local.example';
 
 async function main(): Promise<void> {
+  const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
   mkdirSync(dataDir, { recursive: true });
@@ -61,7 +73,12 @@ async function main(): Promise<void> {
     OSS_ENDPOINT: oss.localhostUrl,
   };
   // ICE reads images (PrecheckYikeAIAppJob) from the local OSS, and the CDN base from the same bucket.
-  const ice = await startIceServer({ port: PORTS.ice, images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } } });
+  const jobMs = jobDurationMsFromEnv() ?? DEMO_JOB_MS;
+  const ice = await startIceServer({
+    port: PORTS.ice,
+    finishAfterMs: jobMs,
+    images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
+  });
   env.ICE_ENDPOINT = ice.url;
   const ossSubmit = createOssHandler({ env, sink: functionLog('oss-submit') });
   const invoker = createAsyncInvoker({ handler: ossSubmit, functionName: 'yike-oss-submit', credentials: CREDENTIALS });
@@ -74,13 +91,24 @@ async function main(): Promise<void> {
   });
   // The FC API (InvokeFunction, 2023-03-30) that yike-backfill calls, hosting the same oss-submit function.
   const fcApi = await startFcInvokeServer({ port: PORTS.fcApi, functions: { 'yike-oss-submit': ossSubmit }, contextCredentials: CREDENTIALS });
-  const closeAll = () => Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
+  // The job watcher, fired like its timer trigger (s.yaml: every minute), watching the same bucket.
+  const watcher = startFcTimer({
+    handler: createWatcherHandler({ env, sink: functionLog('job-watcher') }),
+    intervalMs: WATCHER_INTERVAL_MS,
+    credentials: CREDENTIALS,
+    functionName: 'yike-job-watcher',
+  });
+  const closeAll = async () => {
+    await watcher.stop();
+    await Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
+  };
 
   print(`Local cloud is up (data in ${dataDir}):
   FC HTTP gateway (http-submit)  ${gateway.url}
   ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
   OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
   FC API (InvokeFunction)        ${fcApi.url}   (function yike-oss-submit, for yike-backfill)
+  job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)
 `);
 
   // The main job: drop an image into the bucket, as a user's upload would.
@@ -95,22 +123,33 @@ async function main(): Promise<void> {
       ? `\nJob submitted: JobId ${record.result.jobId} (app ${record.result.appId}); record ${BUCKET}/${record.recordKey}\n`
       : `\nNo job record appeared for ${key}; see the [oss-submit] log lines above.\n`,
   );
+  const outcome = record?.status === 'COMPLETED' ? await followJob(client, record.result.jobId, jobMs + OUTCOME_GRACE_MS) : undefined;
+  if (outcome?.status === 'Finished') {
+    const urls = outcome.results.map((result) => result.outputUrl).filter(Boolean);
+    print(`Job ${outcome.jobId} Finished: ${urls.join(' ')}`);
+    print(`  (${((Date.now() - startedAtMs) / 1000).toFixed(1)} s from npm start to the video URL; result object ${BUCKET}/.yike-results/${key}.json)\n`);
+  } else if (outcome) {
+    print(`Job ${outcome.jobId} ended ${outcome.status}${outcome.error ? ` (${outcome.error.code}: ${outcome.error.message})` : ''}\n`);
+  } else if (record?.status === 'COMPLETED') {
+    print(`Job ${record.result.jobId} did not finish within ${(jobMs + OUTCOME_GRACE_MS) / 1000} s; see the [job-watcher] log lines above.\n`);
+  }
 
   const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
   // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
   const authHeader = localToken ? ` -H 'Authorization: Bearer ${localToken}'` : process.env.AUTH_TOKENS ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'` : '';
   print(`Try it:
   curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json'${authHeader} -d '${body}'
-  curl -s ${gateway.url}/jobs/<jobId>${authHeader}
+  curl -s '${gateway.url}/jobs/<jobId>?wait=25'${authHeader}
   npm run upload -- ./photo.jpg --app male
   export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
-  ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key} --app female
+  ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key} --app female --wait
+  OSS_ENDPOINT=${oss.localhostUrl} RECORDS_BUCKET=${BUCKET} npx yike-jobs list
   OSS_ENDPOINT=${oss.localhostUrl} FC_ENDPOINT=${fcApi.url} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
 `);
 
-  if (values.once || record?.status !== 'COMPLETED') {
+  if (values.once || outcome?.status !== 'Finished') {
     await closeAll();
-    process.exitCode = record?.status === 'COMPLETED' ? 0 : 1;
+    process.exitCode = outcome?.status === 'Finished' ? 0 : 1;
     return;
   }
   print('Press Ctrl-C to stop.');
@@ -139,6 +178,22 @@ async function waitForRecord(client: OSS, key: string): Promise<JobRecord | unde
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return undefined;
+}
+
+/** The watcher updates the job record (`.yike-jobs/jobs/<jobId>.json`); read it until the job ends. */
+async function followJob(client: OSS, jobId: string, timeoutMs: number): Promise<LifecycleRecord | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  let last: LifecycleRecord | undefined;
+  while (Date.now() < deadline) {
+    try {
+      last = JSON.parse((await client.get(jobRecordKey('.yike-jobs/', jobId))).content.toString('utf8')) as LifecycleRecord;
+      if (isTerminal(last.status)) return last;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'NoSuchKey') throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return last && isTerminal(last.status) ? last : undefined;
 }
 
 function print(text: string): void {

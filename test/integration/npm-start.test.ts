@@ -16,7 +16,7 @@ const freshMachineEnv = (dataDir: string) => ({
 });
 
 describe('npm start (the main job on the local cloud)', () => {
-  it('uploads the demo image, prints its JobId and the commands to try, and exits 0 with --once', async () => {
+  it('uploads the demo image, prints its JobId, follows it to the finished video URL, prints the commands to try, and exits 0 with --once', async () => {
     // Arrange
     const data = tempDir('npm-start-');
 
@@ -27,6 +27,11 @@ describe('npm start (the main job on the local cloud)', () => {
     // Assert
     expect(stdout).toMatch(/^Local cloud is up/);
     expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\); record yike-uploads\/\.yike-jobs\/objects\/yike-uploads\/uploads\/female\/demo-/);
+    const jobId = /Job submitted: JobId ([0-9a-f]{32})/.exec(stdout)![1];
+    // The job watcher (fired like its timer trigger) saw the job finish; the demo ends with the video's URL.
+    expect(stdout).toContain(`Job ${jobId} Finished: https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${jobId}.mp4\n`);
+    expect(stdout).toMatch(/\(\d+\.\d s from npm start to the video URL; result object yike-uploads\/\.yike-results\/uploads\/female\/demo-[^ ]+\.png\.json\)/);
+    expect(stdout).toContain('npx yike-jobs list');
     expect(stdout).toContain('npx yike-submit --image');
     expect(stdout).toContain('npx yike-backfill --bucket yike-uploads --prefix uploads/');
   });
@@ -36,11 +41,12 @@ describe('npm start (the main job on the local cloud)', () => {
     const data = tempDir('npm-start-');
 
     // Act
-    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode }, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' }, timeout: 30_000 });
     data.remove();
 
     // Assert
     expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\)/);
+    expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: https:\/\/local-ice-output\.oss-cn-shanghai\.aliyuncs\.com\/yike\/[0-9a-f]{32}\.mp4/);
   });
 
   it('keeps running, and the curl it prints returns 202 with a JobId', async () => {
