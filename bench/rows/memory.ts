@@ -1,0 +1,61 @@
+import { join } from 'node:path';
+import { runNode } from '../lib/processes';
+import { SAMPLES } from '../lib/samples';
+import { memorySizesMb } from '../lib/s-yaml';
+import { mean } from '../lib/stats';
+import { atMost, info, type BenchModule, type BenchRow } from '../lib/types';
+
+const MAX_RSS_MIB = 64;
+/** "Not growing": between the middle and the end of the run, after a full GC. */
+const MAX_RSS_GROWTH_MIB = 4;
+const MAX_HEAP_GROWTH_MIB = 1;
+const DEFAULT_INVOCATIONS = 10_000;
+
+interface WarmRun {
+  checkpoints: { invocations: number; rssMiB: number; heapUsedMiB: number }[];
+  durationsMs: number[];
+}
+
+/**
+ * The function's own memory: each bundle runs alone in a child process (the stand-ins stay here), every
+ * invocation of the heaviest kind (http-submit with an Idempotency-Key, oss-submit with its job records).
+ * BENCH_INVOCATIONS shortens the run while developing.
+ */
+export const memory: BenchModule = {
+  name: 'memory',
+  async run({ root, dist, functions, env, runId, progress }) {
+    const invocations = Number(process.env.BENCH_INVOCATIONS ?? DEFAULT_INVOCATIONS);
+    const measured = functions.filter((name) => SAMPLES[name]);
+    progress(`memory: ${invocations} warm invocations of ${measured.join(', ')}, one child process each, in parallel`);
+    const runs = await Promise.all(
+      measured.map(async (name) => {
+        const { stdout } = await runNode(['--expose-gc', join(dist, 'bench', 'child.js'), 'warm', join(dist, name, 'index.js'), name, `${runId}-mem`, String(invocations)], {
+          ...process.env,
+          ...env,
+        });
+        return [name, JSON.parse(stdout) as WarmRun] as const;
+      }),
+    );
+    const sizes = memorySizesMb(root);
+    const rows: BenchRow[] = [];
+    for (const [name, run] of runs) {
+      const last = run.checkpoints.at(-1)!;
+      const middle = run.checkpoints[Math.floor(run.checkpoints.length / 2) - 1] ?? run.checkpoints[0]!;
+      const peak = Math.max(...run.checkpoints.map((checkpoint) => checkpoint.rssMiB));
+      rows.push(atMost(`${name}: RSS after ${last.invocations} warm invocations (peak ${peak.toFixed(1)} MiB)`, last.rssMiB, MAX_RSS_MIB, 'MiB'));
+      rows.push(atMost(`${name}: RSS growth, invocation ${middle.invocations} to ${last.invocations}`, last.rssMiB - middle.rssMiB, MAX_RSS_GROWTH_MIB, 'MiB'));
+      rows.push(atMost(`${name}: heap after GC growth, invocation ${middle.invocations} to ${last.invocations}`, last.heapUsedMiB - middle.heapUsedMiB, MAX_HEAP_GROWTH_MIB, 'MiB', 2));
+      const durationMs = mean(run.durationsMs);
+      const memoryMb = sizes[name];
+      rows.push(
+        info(
+          `${name}: mean warm duration (child; memorySize ${memoryMb ?? '?'} MB)`,
+          `${durationMs.toFixed(1)} ms = ${memoryMb ? (((durationMs / 1000) * (memoryMb / 1024) * 1000).toFixed(3) + ' GB-s / 1,000') : '?'}`,
+          durationMs,
+          'ms',
+        ),
+      );
+    }
+    return rows;
+  },
+};
