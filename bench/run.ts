@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startIceServer } from '../local/ice-server';
 import { startOssServer } from '../local/oss-server';
@@ -9,11 +9,13 @@ import { BENCH_MODULES } from './rows';
 
 /**
  * `npm run bench`: the speed, size and memory targets, as figures measured side by side in one run (never in
- * timed tests). Prints one table and writes bench/results.json. `-- --only module-load,uploads` runs some modules.
+ * timed tests). Prints one table and writes bench/results.json. `-- --only module-load,uploads` runs some modules;
+ * BENCH_INVOCATIONS shortens the memory run.
  * This file runs as dist/bench/run.js; the function bundles are dist/<function>/.
  */
 const ROOT = join(__dirname, '..', '..');
-const DIST = join(ROOT, 'dist');
+/** BENCH_DIST=<dir> measures other bundles (e.g. an older build) with this bench and this naive deploy. */
+const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
 
 async function main(): Promise<void> {
   const onlyArg = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) ?? process.argv[process.argv.indexOf('--only') + 1];
@@ -61,8 +63,11 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(formatTable(rows));
+  if (loadavg()[0]! > cpus().length) {
+    process.stdout.write(`\nThe machine was busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores): wall times are inflated; CPU times and ratios hold better.\n`);
+  }
   const failed = rows.filter((row) => row.ok === false).length;
-  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`;
   process.stdout.write(`\n${failed === 0 ? 'all targets met' : `${failed} target(s) missed`} (${machine}; ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
   process.exitCode = failed > 0 ? 1 : 0;

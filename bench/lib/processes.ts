@@ -1,4 +1,8 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+/** dist/bench/child.js: this code is bundled into dist/bench/run.js, its sibling. */
+export const CHILD_SCRIPT = join(__dirname, 'child.js');
 
 export interface NodeRun {
   stdout: string;
@@ -24,10 +28,13 @@ export function runNode(args: readonly string[], env: NodeJS.ProcessEnv = proces
   });
 }
 
-/** `node -e 0`: the floor every process pays before our code runs. */
-export const BARE_NODE = ['-e', '0'];
+/** Prints the process's CPU time so far (ms, user + system, all threads): less sensitive to a busy machine than wall time. */
+const PRINT_CPU = 'const c=process.cpuUsage();process.stdout.write(String((c.user+c.system)/1000))';
+
+/** `node -e 0` (plus printing its CPU time): the floor every process pays before our code runs. */
+export const BARE_NODE = ['-e', PRINT_CPU];
 
 /** A process that only loads `entry`. */
 export function loadOnly(entry: string): string[] {
-  return ['-e', 'require(process.argv[1])', entry];
+  return ['-e', `require(process.argv[1]);${PRINT_CPU}`, entry];
 }

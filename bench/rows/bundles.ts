@@ -32,6 +32,10 @@ export const bundles: BenchModule = {
         const size = statSync(join(dist, name, file)).size / 1024;
         rows.push(info(`${name}: dist/${name}/${file}, loaded on first use`, `${size.toFixed(0)} KiB`, size, 'KiB'));
       }
+      if (!existsSync(join(dist, '.meta', name, 'index.js.json'))) {
+        rows.push(info(`${name}: what index.js contains`, 'no metafile in dist/.meta'));
+        continue;
+      }
       const atStart = inputsOf(dist, name, 'index.js');
       const eager = LAZY_PACKAGES.filter((pkg) => atStart.some((input) => input.includes(`node_modules/${pkg}/`)));
       rows.push({ figure: `${name}: lazy packages parsed at start (${LAZY_PACKAGES.join(', ')})`, target: 'none', measured: eager.join(', ') || 'none', ok: eager.length === 0 });
