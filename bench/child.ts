@@ -15,6 +15,8 @@ interface Checkpoint {
   heapUsedMiB: number;
   heapTotalMiB: number;
   externalMiB: number;
+  /** Timers, sockets and handles still open: a steady count means nothing piles up between invocations. */
+  activeResources: number;
 }
 
 type Handler = (event: Buffer, context: unknown) => Promise<unknown>;
@@ -60,7 +62,7 @@ async function main(): Promise<void> {
     if (i % every === 0) {
       gc?.();
       const memory = process.memoryUsage();
-      checkpoints.push({ invocations: i, rssMiB: memory.rss / MIB, heapUsedMiB: memory.heapUsed / MIB, heapTotalMiB: memory.heapTotal / MIB, externalMiB: memory.external / MIB });
+      checkpoints.push({ invocations: i, rssMiB: memory.rss / MIB, heapUsedMiB: memory.heapUsed / MIB, heapTotalMiB: memory.heapTotal / MIB, externalMiB: memory.external / MIB, activeResources: process.getActiveResourcesInfo().length });
     }
   }
   process.stdout.write(`${JSON.stringify({ checkpoints, durationsMs: durations })}\n`);
