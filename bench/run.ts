@@ -1,103 +1,87 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createHandler as createHttpHandler } from '../functions/http-submit/index';
-import { createHandler as createOssHandler } from '../functions/oss-submit/index';
 import { startIceServer } from '../local/ice-server';
-import { LOCAL_STS_CREDENTIALS, TINY_PNG } from '../local/dev-fixtures';
 import { startOssServer } from '../local/oss-server';
+import { BENCH_BUCKET } from './lib/samples';
+import type { BenchContext, BenchRow } from './lib/types';
+import { BENCH_MODULES } from './rows';
 
 /**
- * `npm run bench`: the speed and memory targets (kept out of the tests so tests never flake on timing).
- * Cold start = loading a bundle in a fresh Node process (what FC pays per new instance, minus its own
- * runtime start). Warm latency = the handler against the local stand-ins on loopback.
+ * `npm run bench`: the speed, size and memory targets, as figures measured side by side in one run (never in
+ * timed tests). Prints one table and writes bench/results.json. `-- --only module-load,uploads` runs some modules;
+ * BENCH_INVOCATIONS shortens the memory run.
+ * This file runs as dist/bench/run.js; the function bundles are dist/<function>/.
  */
-const TARGETS = {
-  bundleKiB: 2_048,
-  coldLoadMs: 150,
-  warmP95Ms: 50,
-  rssMiB: 256,
-};
-const COLD_RUNS = 7;
-const WARM_RUNS = 200;
-/** This file runs as dist/bench/run.js; the function bundles are its siblings. */
-const DIST = join(__dirname, '..');
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-function coldLoadMs(bundle: string): number {
-  const script = `const t=process.hrtime.bigint();require(${JSON.stringify(bundle)});process.stdout.write(String(Number(process.hrtime.bigint()-t)/1e6))`;
-  return median(Array.from({ length: COLD_RUNS }, () => Number(execFileSync(process.execPath, ['-e', script]).toString())));
-}
+const ROOT = join(__dirname, '..', '..');
+/** BENCH_DIST=<dir> measures other bundles (e.g. an older build) with this bench and this naive deploy. */
+const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
 
 async function main(): Promise<void> {
-  const rows: { metric: string; value: number; target: number; unit: string }[] = [];
-  for (const name of ['http-submit', 'oss-submit']) {
-    const bundle = join(DIST, name, 'index.js');
-    rows.push({ metric: `${name} bundle size`, value: Math.round(statSync(bundle).size / 1024), target: TARGETS.bundleKiB, unit: 'KiB' });
-    rows.push({ metric: `${name} cold module load (median of ${COLD_RUNS})`, value: Math.round(coldLoadMs(bundle)), target: TARGETS.coldLoadMs, unit: 'ms' });
-  }
+  const onlyArg = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) ?? process.argv[process.argv.indexOf('--only') + 1];
+  const only = process.argv.some((arg) => arg.startsWith('--only')) && onlyArg ? new Set(onlyArg.split(',')) : undefined;
+  const modules = BENCH_MODULES.filter((module) => !only || only.has(module.name));
+  const functions = readdirSync(join(ROOT, 'functions')).filter((name) => existsSync(join(DIST, name, 'index.js')));
 
-  const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-  const oss = await startOssServer({ dataDir: dir, buckets: ['yike-uploads'] });
-  // PRECHECK=on (default): ICE reads each image from the local OSS, and every job costs one PrecheckYikeAIAppJob more.
-  const ice = await startIceServer({ images: { ossUrl: oss.url } });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const OSS = require('ali-oss') as typeof import('ali-oss');
-  const seeder = new OSS({ endpoint: oss.url, bucket: 'yike-uploads', region: 'oss-cn-shanghai', ...LOCAL_STS_CREDENTIALS, stsToken: LOCAL_STS_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as import('ali-oss').Options);
-  for (let i = 0; i < WARM_RUNS; i++) await seeder.put(`uploads/female/${i}.jpg`, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
-  const env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: 'yike-uploads', DEFAULT_APP: 'female', LOG_LEVEL: 'error', HTTP_AUTH: 'none' };
-  const credentials = { ...LOCAL_STS_CREDENTIALS };
-  const context = { requestId: 'bench', credentials, function: { name: 'bench', timeout: 60 } };
+  const dataDir = mkdtempSync(join(tmpdir(), 'yike-bench-'));
+  const ice = await startIceServer();
+  const oss = await startOssServer({ dataDir, buckets: [BENCH_BUCKET] });
+  const env = {
+    ICE_ENDPOINT: ice.url,
+    OSS_ENDPOINT: oss.localhostUrl,
+    ALLOWED_BUCKETS: BENCH_BUCKET,
+    DEFAULT_APP: 'female',
+    APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+    // The bearer token of the documented HTTP event (test/fixtures/events/fc3-http-post-jobs.json).
+    AUTH_TOKENS: 'example-token',
+    LOG_LEVEL: 'error',
+  };
+  // Bundles loaded in this process read process.env on their first invocation, as on FC.
+  Object.assign(process.env, env);
+  const context: BenchContext = {
+    root: ROOT,
+    dist: DIST,
+    functions,
+    ice,
+    oss,
+    env,
+    runId: `b${Date.now().toString(36)}`,
+    progress: (message) => process.stderr.write(`bench: ${message}\n`),
+  };
+
+  const rows: BenchRow[] = [];
+  const started = Date.now();
   try {
-    const http = createHttpHandler({ env });
-    const httpEvent = (i: number) =>
-      Buffer.from(JSON.stringify({
-        version: 'v1', rawPath: '/jobs', isBase64Encoded: false, headers: { 'Content-Type': 'application/json' }, queryParameters: {},
-        body: JSON.stringify({ app: 'female', image: { bucket: 'yike-uploads', key: `uploads/female/${i}.jpg` } }),
-        requestContext: { requestId: `r${i}`, http: { method: 'POST', path: '/jobs' } },
-      }));
-    const httpTimes: number[] = [];
-    for (let i = 0; i < WARM_RUNS; i++) {
-      const started = performance.now();
-      await http(httpEvent(i), context);
-      httpTimes.push(performance.now() - started);
+    for (const module of modules) {
+      const moduleStarted = Date.now();
+      rows.push(...(await module.run(context)));
+      context.progress(`${module.name} done in ${((Date.now() - moduleStarted) / 1000).toFixed(1)} s`);
     }
-    rows.push({ metric: `http-submit POST /jobs warm p95 (${WARM_RUNS} runs)`, value: Math.round(percentile(httpTimes, 95) * 10) / 10, target: TARGETS.warmP95Ms, unit: 'ms' });
-
-    const ossHandler = createOssHandler({ env });
-    const ossTimes: number[] = [];
-    for (let i = 0; i < WARM_RUNS; i++) {
-      const event = { events: [{ eventName: 'ObjectCreated:PutObject', eventSource: 'acs:oss', eventTime: new Date().toISOString(), region: 'cn-shanghai', oss: { bucket: { name: 'yike-uploads' }, object: { key: `uploads/female/${i}.jpg`, size: 10, eTag: `E${i}` } } }] };
-      const started = performance.now();
-      await ossHandler(Buffer.from(JSON.stringify(event)), context);
-      ossTimes.push(performance.now() - started);
-    }
-    const prechecks = ice.calls().filter((call) => call.action === 'PrecheckYikeAIAppJob').length;
-    const submits = ice.calls().filter((call) => call.action === 'SubmitYikeAIAppJob').length;
-    process.stdout.write(`ICE calls: ${submits} SubmitYikeAIAppJob, ${prechecks} PrecheckYikeAIAppJob (PRECHECK=on: one per job)\n`);
-    rows.push({ metric: `oss-submit one upload warm p95 (${WARM_RUNS} runs, incl. 2 record writes)`, value: Math.round(percentile(ossTimes, 95) * 10) / 10, target: TARGETS.warmP95Ms, unit: 'ms' });
-    rows.push({ metric: 'resident memory after the runs (bench process incl. stand-ins)', value: Math.round(process.memoryUsage().rss / 1024 / 1024), target: TARGETS.rssMiB, unit: 'MiB' });
   } finally {
     await Promise.all([ice.close(), oss.close()]);
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dataDir, { recursive: true, force: true });
   }
 
-  let failed = 0;
-  for (const row of rows) {
-    const ok = row.value <= row.target;
-    if (!ok) failed++;
-    process.stdout.write(`${ok ? 'ok  ' : 'SLOW'} ${row.metric.padEnd(72)} ${String(row.value).padStart(7)} ${row.unit} (target <= ${row.target})\n`);
+  process.stdout.write(formatTable(rows));
+  if (loadavg()[0]! > cpus().length) {
+    process.stdout.write(`\nThe machine was busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores): wall times are inflated; CPU times and ratios hold better.\n`);
   }
+  const failed = rows.filter((row) => row.ok === false).length;
+  const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`;
+  process.stdout.write(`\n${failed === 0 ? 'all targets met' : `${failed} target(s) missed`} (${machine}; ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
   process.exitCode = failed > 0 ? 1 : 0;
 }
 
-void main();
+function formatTable(rows: readonly BenchRow[]): string {
+  const header = ['figure', 'target', 'measured', 'ok'];
+  const lines = rows.map((row) => [row.figure, row.target, row.measured, row.ok === undefined ? '' : row.ok ? 'ok' : 'NOT OK']);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
+  const format = (cells: string[]) => `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |\n`;
+  return format(header) + format(widths.map((width) => '-'.repeat(width))) + lines.map(format).join('');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+});

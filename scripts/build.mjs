@@ -1,7 +1,8 @@
-// Bundles every FC function (functions/<name>/index.ts -> dist/<name>/index.js, exporting `handler`)
-// and the command-line tools (cli/, local/, scripts/, bench/ entry points -> dist/<folder>/<name>.js).
+// Bundles every FC function (functions/<name>/index.ts -> dist/<name>/index.js, exporting `handler`, plus the
+// files it loads on first use, e.g. dist/<name>/oss.js) and the command-line tools (cli/, local/, scripts/,
+// bench/ entry points -> dist/<folder>/<name>.js).
 import { build } from 'esbuild';
-import { readdirSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +25,71 @@ const common = {
   external: ['proxy-agent', 'electron'],
 };
 
+/**
+ * Code that only some requests need is not parsed at cold start: a `require('ali-oss')` inside a function body
+ * becomes `require('./oss.js')`, a file built next to index.js (FC deploys the whole dist/<name> folder).
+ * An `import` of these modules is a build error, because it would load them at start.
+ */
+const LAZY_MODULES = { 'ali-oss': 'oss.js' };
+
+const lazyModulesPlugin = {
+  name: 'lazy-modules',
+  setup(pluginBuild) {
+    const filter = new RegExp(`^(${Object.keys(LAZY_MODULES).join('|')})$`);
+    pluginBuild.onResolve({ filter }, (args) => {
+      const file = LAZY_MODULES[args.path];
+      if (args.kind !== 'require-call') {
+        return { errors: [{ text: `${args.path} is loaded on first use: require() it inside the function that needs it (it becomes ./${file})` }] };
+      }
+      return { path: `./${file}`, external: true };
+    });
+  },
+};
+
+/** Dependencies' dead weight in the function bundles (measured: see README, Performance). */
+const slimDependenciesPlugin = {
+  name: 'slim-dependencies',
+  setup(pluginBuild) {
+    // 480 KiB of code pages that ali-oss never uses: see scripts/stubs/iconv-lite.cjs.
+    pluginBuild.onResolve({ filter: /^iconv-lite$/ }, () => ({ path: join(root, 'scripts', 'stubs', 'iconv-lite.cjs') }));
+    // zod's classic API re-exports every locale (~260 KiB) as `z.locales`; we use only its default, English.
+    pluginBuild.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
+      contents: 'export { default as en } from "./en.js";',
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
+const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin] };
+
+/** The lazy files a function bundle requires (its metafile lists them as external imports). */
+function lazyFilesOf(metafile, outfile) {
+  const lazyFiles = new Set(Object.values(LAZY_MODULES));
+  return [...new Set(metafile.outputs[outfile].imports.filter((entry) => entry.external && lazyFiles.has(entry.path.slice(2))).map((entry) => entry.path.slice(2)))];
+}
+
+async function buildFunction(name) {
+  const outfile = join(root, 'dist', name, 'index.js');
+  const result = await build({
+    ...functionBuild,
+    entryPoints: [join(root, 'functions', name, 'index.ts')],
+    outfile,
+    plugins: [lazyModulesPlugin, ...functionBuild.plugins],
+  });
+  const built = [{ name: `dist/${name}/index.js`, result }];
+  for (const file of lazyFilesOf(result.metafile, `dist/${name}/index.js`)) {
+    const moduleName = Object.keys(LAZY_MODULES).find((key) => LAZY_MODULES[key] === file);
+    const chunk = await build({
+      ...functionBuild,
+      stdin: { contents: `module.exports = require(${JSON.stringify(moduleName)});`, resolveDir: root, sourcefile: `lazy-${file}` },
+      outfile: join(root, 'dist', name, file),
+    });
+    built.push({ name: `dist/${name}/${file}`, result: chunk });
+  }
+  return built;
+}
+
 const toolEntries = [
   ['cli', 'yike-submit'],
   ['cli', 'yike-backfill'],
@@ -31,27 +97,20 @@ const toolEntries = [
   ['local', 'start'],
   ['scripts', 'upload'],
   ['bench', 'run'],
+  ['bench', 'child'],
 ].filter(([folder, name]) => existsSync(join(root, folder, `${name}.ts`)));
 
 const started = Date.now();
-const results = await Promise.all([
-  ...functionNames.map((name) =>
-    build({
-      ...common,
-      entryPoints: [join(root, 'functions', name, 'index.ts')],
-      outfile: join(root, 'dist', name, 'index.js'),
-      minify: true,
-      metafile: true,
-    }).then((result) => ({ name: `dist/${name}/index.js`, result })),
-  ),
+const results = (await Promise.all([
+  ...functionNames.map(buildFunction),
   ...toolEntries.map(([folder, name]) =>
     build({
       ...common,
       entryPoints: [join(root, folder, `${name}.ts`)],
       outfile: join(root, 'dist', folder, `${name}.js`),
-    }).then((result) => ({ name: `dist/${folder}/${name}.js`, result })),
+    }).then((result) => [{ name: `dist/${folder}/${name}.js`, result }]),
   ),
-]);
+])).flat();
 
 if (!quiet) {
   for (const { name } of results) {
@@ -61,5 +120,10 @@ if (!quiet) {
   console.log(`built ${results.length} bundles in ${Date.now() - started} ms`);
 }
 for (const { name, result } of results) {
-  if (result.metafile) writeFileSync(join(root, name.replace(/index\.js$/, 'meta.json')), JSON.stringify(result.metafile));
+  // Outside dist/<function>/, which is what gets deployed. The bench and the bundle tests read them.
+  if (result.metafile) {
+    const metaFile = join(root, 'dist', '.meta', `${name.slice('dist/'.length)}.json`);
+    mkdirSync(dirname(metaFile), { recursive: true });
+    writeFileSync(metaFile, JSON.stringify(result.metafile));
+  }
 }

@@ -1,0 +1,9 @@
+import type { BenchModule } from '../lib/types';
+import { bundles } from './bundles';
+import { memory } from './memory';
+import { moduleLoad } from './module-load';
+import { uploads } from './uploads';
+import { warmHttp } from './warm-http';
+
+/** The bench's rows, in order. A new figure is a new module here (see bench/lib/types.ts). */
+export const BENCH_MODULES: BenchModule[] = [bundles, moduleLoad, warmHttp, uploads, memory];

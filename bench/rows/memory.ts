@@ -1,0 +1,89 @@
+import { join } from 'node:path';
+import { CHILD_SCRIPT, runNode } from '../lib/processes';
+import { SAMPLES } from '../lib/samples';
+import { memorySizesMb } from '../lib/s-yaml';
+import { mean } from '../lib/stats';
+import { atMost, info, type BenchModule, type BenchRow } from '../lib/types';
+
+const MAX_RSS_MIB = 64;
+/**
+ * "Not growing": the highest RSS, and the highest heap after a full GC, of the second half against those of the
+ * first. Single checkpoints jitter by a few MiB (the young generation; Node keeps up to 1,000 idle HTTP parsers),
+ * so peaks are compared; a leak of 400 bytes per invocation would still show over 5,000 invocations.
+ */
+const MAX_RSS_GROWTH_MIB = 5;
+const MAX_HEAP_GROWTH_MIB = 2;
+const DEFAULT_INVOCATIONS = 10_000;
+
+interface WarmRun {
+  checkpoints: { invocations: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }[];
+  durationsMs: number[];
+}
+
+/**
+ * The function's own memory: each bundle runs alone in a child process (the stand-ins stay here), every
+ * invocation of the heaviest kind (http-submit with an Idempotency-Key, oss-submit with its job records).
+ * BENCH_INVOCATIONS shortens the run while developing; BENCH_CHILD_FLAGS adds Node flags to those processes,
+ * e.g. `--max-semi-space-size=1` for the young generation V8 gives itself on a small machine.
+ */
+export const memory: BenchModule = {
+  name: 'memory',
+  async run({ root, dist, functions, ice, env, runId, progress }) {
+    const invocations = Number(process.env.BENCH_INVOCATIONS ?? DEFAULT_INVOCATIONS);
+    const measured = functions.filter((name) => SAMPLES[name]);
+    progress(`memory: ${invocations} warm invocations of ${measured.join(', ')}, one child process each, in parallel`);
+    // The floor: a process that only signs and sends the same ICE submit (fields read back from the endpoint).
+    const submit = ice.calls().find((call) => call.action === 'SubmitYikeAIAppJob');
+    const raw = submit ? [{ name: 'raw signed ICE fetch (no function)', args: ['raw', JSON.stringify(submit.fields), '-'] }] : [];
+    const bareNode = await runNode(['-e', 'process.stdout.write(JSON.stringify(process.memoryUsage().rss / 1048576))']);
+    const runs = await Promise.all(
+      [...measured.map((name) => ({ name, args: ['warm', join(dist, name, 'index.js'), name] })), ...raw].map(async ({ name, args }) => {
+        const flags = process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [];
+        const { stdout } = await runNode([...flags, '--expose-gc', CHILD_SCRIPT, ...args, `${runId}-mem`, String(invocations)], {
+          ...process.env,
+          ...env,
+        });
+        const run = JSON.parse(stdout) as WarmRun;
+        if (process.env.BENCH_DEBUG) progress(`${name} checkpoints: ${JSON.stringify(run.checkpoints)}`);
+        return [name, run] as const;
+      }),
+    );
+    const sizes = memorySizesMb(root);
+    const rows: BenchRow[] = [info('bare node (`node -e 0`) RSS, the floor', `${Number(bareNode.stdout).toFixed(1)} MiB`, Number(bareNode.stdout), 'MiB')];
+    for (const [name, run] of runs) {
+      if (!measured.includes(name)) {
+        const last = run.checkpoints.at(-1)!;
+        rows.push(info(`${name}: RSS after ${last.invocations} calls (heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`, `${last.rssMiB.toFixed(1)} MiB`, last.rssMiB, 'MiB'));
+        continue;
+      }
+      const last = run.checkpoints.at(-1)!;
+      const peak = Math.max(...run.checkpoints.map((checkpoint) => checkpoint.rssMiB));
+      rows.push(
+        atMost(
+          `${name}: RSS after ${last.invocations} warm invocations (peak ${peak.toFixed(1)}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`,
+          last.rssMiB,
+          MAX_RSS_MIB,
+          'MiB',
+        ),
+      );
+      const half = Math.floor(run.checkpoints.length / 2);
+      const firstHalfPeak = Math.max(...run.checkpoints.slice(0, half).map((checkpoint) => checkpoint.rssMiB));
+      const secondHalfPeak = Math.max(...run.checkpoints.slice(half).map((checkpoint) => checkpoint.rssMiB));
+      rows.push(atMost(`${name}: RSS peak, second half over first half`, secondHalfPeak - firstHalfPeak, MAX_RSS_GROWTH_MIB, 'MiB'));
+      const firstHalfHeap = Math.max(...run.checkpoints.slice(0, half).map((checkpoint) => checkpoint.heapUsedMiB));
+      const secondHalfHeap = Math.max(...run.checkpoints.slice(half).map((checkpoint) => checkpoint.heapUsedMiB));
+      rows.push(atMost(`${name}: heap after GC peak, second half over first half`, secondHalfHeap - firstHalfHeap, MAX_HEAP_GROWTH_MIB, 'MiB', 2));
+      const durationMs = mean(run.durationsMs);
+      const memoryMb = sizes[name];
+      rows.push(
+        info(
+          `${name}: mean warm duration (child; memorySize ${memoryMb ?? '?'} MB)`,
+          `${durationMs.toFixed(1)} ms = ${memoryMb ? (((durationMs / 1000) * (memoryMb / 1024) * 1000).toFixed(3) + ' GB-s / 1,000') : '?'}`,
+          durationMs,
+          'ms',
+        ),
+      );
+    }
+    return rows;
+  },
+};
