@@ -3,7 +3,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startIceServer } from '../local/ice-server';
 import { startOssServer } from '../local/oss-server';
-import { BENCH_BUCKET } from './lib/samples';
+import { LOCAL_STS_CREDENTIALS, TINY_PNG } from '../local/dev-fixtures';
+import { BENCH_BUCKET, BENCH_IMAGE_KEY } from './lib/samples';
 import type { BenchContext, BenchRow } from './lib/types';
 import { BENCH_MODULES } from './rows';
 
@@ -24,8 +25,10 @@ async function main(): Promise<void> {
   const functions = readdirSync(join(ROOT, 'functions')).filter((name) => existsSync(join(DIST, name, 'index.js')));
 
   const dataDir = mkdtempSync(join(tmpdir(), 'yike-bench-'));
-  const ice = await startIceServer();
   const oss = await startOssServer({ dataDir, buckets: [BENCH_BUCKET] });
+  // PRECHECK=on (the default): ICE reads the image from the local OSS before each submit, as the real one would.
+  const ice = await startIceServer({ images: { ossUrl: oss.url } });
+  await putImage(oss.url, BENCH_IMAGE_KEY);
   const env = {
     ICE_ENDPOINT: ice.url,
     OSS_ENDPOINT: oss.localhostUrl,
@@ -71,6 +74,13 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${failed === 0 ? 'all targets met' : `${failed} target(s) missed`} (${machine}; ${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
   writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`);
   process.exitCode = failed > 0 ? 1 : 0;
+}
+
+async function putImage(ossUrl: string, key: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OSS = require('ali-oss') as typeof import('ali-oss');
+  const client = new OSS({ endpoint: ossUrl, bucket: BENCH_BUCKET, region: 'oss-cn-shanghai', ...LOCAL_STS_CREDENTIALS, stsToken: LOCAL_STS_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as import('ali-oss').Options);
+  await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
 }
 
 function formatTable(rows: readonly BenchRow[]): string {

@@ -20,6 +20,11 @@ export interface SampleOptions {
 }
 
 export const BENCH_BUCKET = 'yike-uploads';
+/**
+ * The one image every sample names: the HEAD check (POST /jobs) and ICE's precheck read it, so it must exist
+ * (bench/run.ts puts it). Uploads still differ: the one-job rule is per bucket + key + eTag.
+ */
+export const BENCH_IMAGE_KEY = 'uploads/female/bench.png';
 
 function context(requestId: string): Record<string, unknown> {
   return { requestId, credentials: { ...LOCAL_STS_CREDENTIALS }, function: { name: 'bench', timeout: 60 }, region: 'cn-shanghai' };
@@ -34,7 +39,7 @@ export function postJobsBody(key: string): string {
 export const SAMPLES: Record<string, (runId: string, i: number, options?: SampleOptions) => SampleInvocation> = {
   'http-submit': (runId, i, options = {}) => {
     const event = structuredClone(httpPostJobs);
-    event.body = postJobsBody(`uploads/female/${runId}/${i}.png`);
+    event.body = postJobsBody(BENCH_IMAGE_KEY);
     event.requestContext.requestId = `${runId}-${i}`;
     if (options.idempotencyKey) (event.headers as Record<string, string>)['Idempotency-Key'] = `${runId}-${i}`;
     return {
@@ -50,7 +55,7 @@ export const SAMPLES: Record<string, (runId: string, i: number, options?: Sample
     const event = structuredClone(ossTriggerPut);
     const record = event.events[0]!;
     record.eventTime = new Date().toISOString();
-    record.oss.object.key = `uploads/female/${runId}/${i}.png`;
+    record.oss.object.key = BENCH_IMAGE_KEY;
     record.oss.object.eTag = `${runId}-${i}`.toUpperCase();
     return {
       event: Buffer.from(JSON.stringify(event)),

@@ -4,6 +4,7 @@ import { memory } from './memory';
 import { moduleLoad } from './module-load';
 import { uploads } from './uploads';
 import { warmHttp } from './warm-http';
+import { watcher } from './watcher';
 
 /** The bench's rows, in order. A new figure is a new module here (see bench/lib/types.ts). */
-export const BENCH_MODULES: BenchModule[] = [bundles, moduleLoad, warmHttp, uploads, memory];
+export const BENCH_MODULES: BenchModule[] = [bundles, moduleLoad, warmHttp, uploads, memory, watcher];
