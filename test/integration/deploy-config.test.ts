@@ -17,11 +17,6 @@ interface Trigger {
   sourceArn?: string;
   triggerConfig: Record<string, any>;
 }
-/**
- * The job watcher's settings, read by its own config (branch i8a, issue 8). Until that is merged they are not in
- * envSchema; after the merge this list can go.
- */
-const WATCHER_VARIABLES = ['RESULTS_PREFIX', 'JOB_TIMEOUT_SECONDS', 'JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET', 'JOB_WEBHOOK_MAX_ATTEMPTS', 'JOB_NEXT_FUNCTION'];
 const S_BIN = join(ROOT, 'node_modules', '@serverless-devs', 's', 'bin', 's');
 /** The fc3 component's own schema for a resource's props (test/fixtures/fc3/README.md says where it comes from). */
 const FC3_SCHEMA = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fc3', 'schema.json'), 'utf8'));
@@ -89,8 +84,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
   it('deploys every function as a nodejs20 fc3 function from its bundle in dist/', () => {
     for (const [name, { component, props }] of Object.entries(resources)) {
       expect({ name, component, runtime: props.runtime, handler: props.handler }).toEqual({ name, component: 'fc3', runtime: 'nodejs20', handler: 'index.handler' });
-      // The watcher's bundle comes with functions/job-watcher (branch i8a); every other bundle must be built.
-      if (props.code !== './dist/job-watcher' || existsSync(join(ROOT, 'functions', 'job-watcher'))) expect(existsSync(join(ROOT, props.code, 'index.js'))).toBe(true);
+      expect(existsSync(join(ROOT, props.code, 'index.js'))).toBe(true);
       expect(props.role).toBe('acs:ram::123456789012:role/yike-fc-role');
     }
     expect(Object.values(resources).map((r) => r.props.code).sort()).toEqual(['./dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
@@ -164,10 +158,18 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     });
     // Every function keeps its records in the bucket the watcher lists.
     for (const { props } of Object.values(resources)) expect(props.environmentVariables.RECORDS_BUCKET).toBe('yike-uploads');
+    // The empty webhook and next-function settings mean "off", not an invalid value.
+    expect(parseConfig(watcher.environmentVariables).lifecycle).toEqual({
+      resultObjects: true,
+      jobTimeoutSeconds: 21_600,
+      webhook: undefined,
+      nextFunction: undefined,
+      watchBuckets: ['yike-uploads'],
+    });
   });
 
   it('sets only environment variables the functions know, with values that parse', () => {
-    const known = new Set([...Object.keys(envSchema.shape), ...WATCHER_VARIABLES]);
+    const known = new Set(Object.keys(envSchema.shape));
     for (const { props } of Object.values(resources)) {
       expect(Object.keys(props.environmentVariables).filter((name) => !known.has(name))).toEqual([]);
       expect(() => parseConfig(props.environmentVariables)).not.toThrow();

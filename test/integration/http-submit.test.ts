@@ -323,17 +323,18 @@ describe('the HTTP function through the local FC gateway', () => {
     });
 
     it('reports a job ICE knows but no record holds from GetYikeAIAppJob when asked with refresh=1', async () => {
-      // Arrange
+      // Arrange: a job submitted elsewhere (POST /jobs writes a job record, so it is seeded at ICE instead)
       const target = await gateway();
-      const created = await post(target, FIXTURE_BODY);
+      const jobId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
+      ice.seedJobs([{ jobId, appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL }) }]);
 
       // Act
-      const response = await fetch(`${target.url}/jobs/${created.body.jobId}?refresh=1`);
+      const response = await fetch(`${target.url}/jobs/${jobId}?refresh=1`);
 
       // Assert
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({
-        jobId: created.body.jobId,
+        jobId,
         appId: 'sys-ao-smith-1',
         source: IMAGE_URL,
         status: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/),

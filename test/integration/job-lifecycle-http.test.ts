@@ -7,12 +7,12 @@ import { createOssRecordStore } from '../../shared/idempotency/store';
 import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/lifecycle/job-record';
 import { createOssClient } from '../../shared/oss/client';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, testConfig } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const PREFIX = '.yike-jobs/';
 const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
-/** Local ICE jobs finish this long after their submit (Queuing for the first third, then Executing). */
+/** Local ICE jobs finish this long after their submit (Created for the first tenth, Queuing to a third, then Executing). */
 const FAST_JOB_MS = 1500;
 
 describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from the job records', () => {
@@ -38,11 +38,12 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     return started;
   }
 
-  /** A job accepted by ICE through POST /jobs, and its job record as submit time writes it. */
+  /** A job accepted by ICE through POST /jobs, which writes its job record (in the first ALLOWED_BUCKETS bucket). */
   async function submitted(target: LocalFcGateway): Promise<string> {
     const response = await fetch(`${target.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: 'female', imageUrl: IMAGE_URL }) });
     const { jobId } = (await response.json()) as { jobId: string };
-    await jobs.create(newJobRecord({ jobId, appId: 'sys-ao-smith-1', source: IMAGE_URL, entryPoint: 'http' }));
+    expect(response.status).toBe(202);
+    expect(await jobs.get(jobId)).toMatchObject({ jobId, appId: 'sys-ao-smith-1', source: IMAGE_URL, status: 'Submitted', entryPoint: 'http' });
     return jobId;
   }
 
@@ -53,9 +54,11 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
 
   beforeAll(async () => {
     dir = tempDir('job-lifecycle-http-');
-    ice = await startIceServer({ finishAfterMs: FAST_JOB_MS });
-    slowIce = await startIceServer({ finishAfterMs: 600_000 });
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // ICE's precheck (PRECHECK=on by default) reads the images from the local OSS.
+    ice = await startIceServer({ finishAfterMs: FAST_JOB_MS, images: { ossUrl: oss.url } });
+    slowIce = await startIceServer({ finishAfterMs: 600_000, images: { ossUrl: oss.url } });
+    await putLocalObject(oss.url, BUCKET, 'uploads/female/portrait-001.jpg');
     const config = testConfig({ OSS_ENDPOINT: oss.localhostUrl });
     jobs = createJobRecordStore(createOssRecordStore(createOssClient(config.oss, LOCAL_CREDENTIALS, BUCKET)), PREFIX);
   });
@@ -98,11 +101,10 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   });
 
   it('answers 404 JOB_NOT_FOUND without a record, and asks ICE only with refresh=1', async () => {
-    // Arrange
+    // Arrange: a job ICE knows that no job record holds (submitted elsewhere, e.g. in the console)
     const target = await gateway();
-    const created = await fetch(`${target.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: 'female', imageUrl: IMAGE_URL }) });
-    const { jobId } = (await created.json()) as { jobId: string };
-    expect(jobId).toEqual(expect.any(String));
+    const jobId = 'fedcba9876543210fedcba9876543210';
+    ice.seedJobs([{ jobId, appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL }) }]);
     const callsBefore = ice.calls().length;
 
     // Act
@@ -115,7 +117,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     expect(plain).toMatchObject({ status: 404, body: { error: { code: 'JOB_NOT_FOUND', message: `No job record for ${jobId} (add ?refresh=1 to ask ICE)` } } });
     expect(callsAfterPlain).toBe(callsBefore);
     expect(refreshed.status).toBe(200);
-    expect(refreshed.body).toMatchObject({ jobId, appId: 'sys-ao-smith-1', source: IMAGE_URL, status: expect.stringMatching(/^(Queuing|Executing|Finished)$/), recorded: false });
+    expect(refreshed.body).toMatchObject({ jobId, appId: 'sys-ao-smith-1', source: IMAGE_URL, status: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/), recorded: false });
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'JOB_NOT_FOUND' } } });
     expect(await jobs.get(jobId)).toBeUndefined();
   });
@@ -131,7 +133,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     // Assert
     const saved = await jobs.get(jobId);
     expect(response.status).toBe(200);
-    expect(response.body.status).toMatch(/^(Queuing|Executing|Finished)$/);
+    expect(response.body.status).toMatch(/^(Created|Queuing|Executing|Finished)$/);
     expect(saved!.status).toBe(response.body.status);
     expect(response.body).toMatchObject({ jobId, recorded: true, updatedAt: saved!.updatedAt });
     expect(ice.calls().filter((call) => call.action === 'GetYikeAIAppJob')).toHaveLength(1);
@@ -174,8 +176,8 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(1900);
     expect(elapsed).toBeLessThan(6000);
-    expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Queuing', terminal: false } });
-    expect((await jobs.get(jobId))!.status).toBe('Queuing');
+    expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Created', terminal: false } });
+    expect((await jobs.get(jobId))!.status).toBe('Created');
   });
 
   it('never waits past the invocation’s remaining time', async () => {
@@ -189,7 +191,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
 
     // Assert
     expect(Date.now() - started).toBeLessThan(5000);
-    expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Queuing' } });
+    expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Created' } });
   });
 
   it('answers 400 naming the parameter for a wait over 25 s or not a number, and for a bad refresh', async () => {
@@ -209,13 +211,13 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   });
 
   it('includes the job’s lifecycle in GET /jobs/by-object', async () => {
-    // Arrange: the upload function submits, then the job record says where the job is
+    // Arrange: the upload function submits and writes the job record; later the job record says where the job is
     await createOssHandler({ env: env(ice, { APP_ROUTES: '{"uploads/female/":"female"}' }), sink: logs.sink })(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
     const jobId = ice.jobs()[0]!.jobId;
     const upload = { bucket: BUCKET, key: 'uploads/female/portrait-001.jpg', eTag: '688A7BF4F233DC9C88A80BF985AB7329' };
-    const record = newJobRecord({ jobId, appId: 'sys-ao-smith-1', source: `oss://${BUCKET}/${upload.key}`, entryPoint: 'upload', upload });
-    await jobs.create(record);
-    await jobs.save({ ...record, status: 'Failed', error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' } });
+    const record = await jobs.get(jobId);
+    expect(record).toMatchObject({ jobId, appId: 'sys-ao-smith-1', source: `oss://${BUCKET}/${upload.key}`, entryPoint: 'upload', upload });
+    await jobs.save({ ...record!, status: 'Failed', error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' } });
     const target = await gateway();
 
     // Act

@@ -93,12 +93,13 @@ describe('the job lifecycle: upload → job record → watcher → result object
 
   beforeAll(async () => {
     dir = tempDir('lifecycle-');
-    ice = await startIceServer({ finishAfterMs: JOB_MS, now: () => iceClock });
     oss = await startOssServer({
       dataDir: dir.path,
       buckets: [BUCKET],
       onObjectCreated: (event) => matchesOssTrigger(event, UPLOAD_TRIGGER) && triggered.push(event),
     });
+    // ICE's precheck (PRECHECK=on by default) reads the uploads from the local OSS.
+    ice = await startIceServer({ finishAfterMs: JOB_MS, now: () => iceClock, images: { ossUrl: oss.url } });
     fc = await startFcInvokeServer({
       functions: {
         [NEXT_FUNCTION]: async (event) => {

@@ -9,7 +9,7 @@ import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/lifecycle/job-record';
 import { asFcPayload } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
@@ -56,8 +56,10 @@ describe('job records written at submit time by every entry point', () => {
 
   beforeAll(async () => {
     dir = tempDir('job-records-');
-    ice = await startIceServer();
     oss = await startOssServer({ dataDir: dir.path, buckets: [UPLOADS, RECORDS] });
+    // ICE's precheck reads the images from the local OSS; a pipeline event's object must exist (HeadObject).
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    for (const key of ['uploads/female/portrait-001.jpg', 'uploads/male/p.jpg']) await putLocalObject(oss.url, UPLOADS, key);
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close(), ...gateways.map((gateway) => gateway.close())]);

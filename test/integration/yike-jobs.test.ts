@@ -66,6 +66,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     const put = await client.put(key, TINY_PNG);
     const eTag = stripETagQuotes((put.res.headers as Record<string, string>).etag!);
     const event = ossTriggerEventFor(BUCKET, { name: key, size: TINY_PNG.length, etag: eTag, lastModified: new Date().toISOString() }, testConfig({ FC_ACCOUNT_ID: ACCOUNT_ID }));
+    ice.faults.delayNext(1, 0); // ICE's precheck answers at once; the fault hits the submit
     if (fault === 'delay') ice.faults.delayNext(1, READ_TIMEOUT_MS * 3);
     else ice.faults.dropNext(1);
     await expect(createOssHandler({ env: functionEnv(), sink: logs.sink })(event, fcContext())).rejects.toThrow(/ICE_TIMEOUT|ICE_CONNECTION_RESET/);
@@ -76,8 +77,9 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
 
   beforeAll(async () => {
     dir = tempDir('yike-jobs-');
-    ice = await startIceServer({ finishAfterMs: 300 });
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // ICE's precheck (PRECHECK=on by default) reads the uploads from the local OSS.
+    ice = await startIceServer({ finishAfterMs: 300, images: { ossUrl: oss.url } });
     fc = await startFcInvokeServer({
       functions: { [FUNCTION_NAME]: createOssHandler({ env: functionEnv(), sink: () => undefined }) as unknown as AsyncHandler },
       contextCredentials: LOCAL_CREDENTIALS,
@@ -117,7 +119,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
       error: { code: 'ICE_TIMEOUT', message: expect.any(String) },
     });
     expect(resolved).toMatchObject({ code: 0, stderr: '' });
-    expect(lines(resolved.stdout)).toEqual([{ recordKey: unsettled.recordKey, resolved: 'job-id', status: 'COMPLETED', jobId: created.jobId, jobStatus: expect.stringMatching(/^(Queuing|Executing|Finished)$/), jobRecordCreated: true }]);
+    expect(lines(resolved.stdout)).toEqual([{ recordKey: unsettled.recordKey, resolved: 'job-id', status: 'COMPLETED', jobId: created.jobId, jobStatus: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/), jobRecordCreated: true }]);
     expect(await store.get(unsettled.recordKey)).toMatchObject({ status: 'COMPLETED', result: { jobId: created.jobId, appId: 'sys-ao-smith-1' } });
     expect(await jobs.get(created.jobId)).toMatchObject({ jobId: created.jobId, entryPoint: 'upload', source: `oss://${BUCKET}/${unsettled.key}`, upload: { bucket: BUCKET, key: unsettled.key, eTag: unsettled.eTag } });
     expect(await jobs.listInflight().then((ids) => ids.includes(created.jobId))).toBe((await jobs.get(created.jobId))!.status !== 'Finished');

@@ -2,21 +2,34 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
+import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { LOCAL_CREDENTIALS, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
-const IMAGE = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg';
+const BUCKET = 'yike-uploads';
+const IMAGE = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg`;
+/** The local ICE ends a job Failed when its image key contains "fail". */
+const FAILING_IMAGE = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/will-fail.jpg`;
 
 describe('npx yike-submit --wait follows the job to its end', () => {
   let fastIce: LocalIceServer;
   let slowIce: LocalIceServer;
+  let oss: LocalOssServer;
+  const dir = tempDir('submit-wait-');
 
   beforeAll(async () => {
-    fastIce = await startIceServer({ finishAfterMs: 900 });
-    slowIce = await startIceServer({ finishAfterMs: 600_000 });
+    // ICE's precheck (PRECHECK=on by default) reads the images from a local bucket.
+    oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // Jobs run 1.5 s: Created for the first 150 ms (the first poll comes right after the submit), Queuing to 500 ms.
+    fastIce = await startIceServer({ finishAfterMs: 1500, images: { ossUrl: oss.url } });
+    slowIce = await startIceServer({ finishAfterMs: 600_000, images: { ossUrl: oss.url } });
+    for (const key of ['uploads/me.jpg', 'uploads/will-fail.jpg']) await putLocalObject(oss.url, BUCKET, key);
   });
-  afterAll(() => Promise.all([fastIce.close(), slowIce.close()]));
+  afterAll(async () => {
+    await Promise.all([fastIce.close(), slowIce.close(), oss.close()]);
+    dir.remove();
+  });
   beforeEach(() => {
     fastIce.reset();
     slowIce.reset();
@@ -50,11 +63,29 @@ describe('npx yike-submit --wait follows the job to its end', () => {
     );
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(`+0.0s Submitted ${job!.jobId}`);
-    expect(lines.slice(1).map((line) => line.replace(/^\+\d+\.\ds /, ''))).toEqual(['Queuing', 'Executing', 'Finished']);
+    expect(lines.slice(1).map((line) => line.replace(/^\+\d+\.\ds /, ''))).toEqual(['Created', 'Queuing', 'Executing', 'Finished']);
     const times = lines.map((line) => Number(/^\+(\d+\.\d)s/.exec(line)![1]));
     expect(times).toEqual([...times].sort((a, b) => a - b));
-    expect(times[3]).toBeGreaterThanOrEqual(0.8);
+    expect(times[4]).toBeGreaterThanOrEqual(1.4);
     expect(fastIce.calls().filter((call) => call.action === 'GetYikeAIAppJob').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('exits 3 naming the job when ICE ends it Failed, and prints no output URL', async () => {
+    // Act
+    const result = await cli(fastIce, ['--image', FAILING_IMAGE, '--wait', '--interval', '0.1']);
+
+    // Assert
+    const [job] = fastIce.jobs();
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe(`${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n`);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`+0.0s Submitted ${job!.jobId}`);
+    expect(lines.slice(1, -1).map((line) => line.replace(/^\+\d+\.\ds /, ''))).toEqual(['Created', 'Queuing', 'Executing', 'Failed']);
+    expect(lines.at(-1)).toBe(`yike-submit: JOB_FAILED: ICE reports job ${job!.jobId} as Failed`);
+    const actions = fastIce.calls().map((call) => call.action);
+    expect(actions.slice(0, 2)).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
+    expect(new Set(actions.slice(2))).toEqual(new Set(['GetYikeAIAppJob']));
+    expect(fastIce.jobs()).toHaveLength(1);
   });
 
   it('exits 4 naming the last status when --timeout runs out first', async () => {
@@ -65,7 +96,7 @@ describe('npx yike-submit --wait follows the job to its end', () => {
     const [job] = slowIce.jobs();
     expect(result.code).toBe(4);
     expect(result.stdout).toBe(`${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n`);
-    expect(result.stderr).toMatch(new RegExp(`^\\+0\\.0s Submitted ${job!.jobId}\\n\\+0\\.\\ds Queuing\\nyike-submit: TIMED_OUT: job ${job!.jobId} is still Queuing after 1s \\(--timeout\\); it keeps running at ICE\\n$`));
+    expect(result.stderr).toMatch(new RegExp(`^\\+0\\.0s Submitted ${job!.jobId}\\n\\+0\\.\\ds Created\\nyike-submit: TIMED_OUT: job ${job!.jobId} is still Created after 1s \\(--timeout\\); it keeps running at ICE\\n$`));
   });
 
   it('exits 1 for --timeout without --wait and for a bad --interval, submitting nothing', async () => {

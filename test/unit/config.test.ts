@@ -1,5 +1,17 @@
-import { loadConfig, parseConfig } from '../../shared/config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { envSchema, loadConfig, parseConfig } from '../../shared/config';
 import { ConfigError } from '../../shared/errors';
+
+/** The variables named in the first column of README.md's "Configuration (environment variables)" table. */
+function readmeConfigurationVariables(): string[] {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.split('\n## Configuration (environment variables)\n')[1]!.split('\n## ')[0]!;
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...line.split('|')[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((match) => match[1]!));
+}
 
 describe('configuration from environment variables', () => {
   it('uses the documented defaults when nothing is set', () => {
@@ -98,5 +110,16 @@ describe('configuration from environment variables', () => {
     // Assert
     expect(second).toBe(first);
     expect(second.ice.region).toBe('cn-hangzhou');
+  });
+
+  it('is documented in README.md: one row per variable the schema reads, each listed once', () => {
+    // Act
+    const documented = readmeConfigurationVariables();
+
+    // Assert
+    const counts = new Map<string, number>();
+    for (const name of documented) counts.set(name, (counts.get(name) ?? 0) + 1);
+    expect([...counts].filter(([, count]) => count > 1)).toEqual([]);
+    expect(Object.keys(envSchema.shape).filter((name) => !counts.has(name))).toEqual([]);
   });
 });
