@@ -113,9 +113,11 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
 
   beforeAll(async () => {
     dir = tempDir('bundles-');
-    ice = await startIceServer();
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET], onObjectCreated: (event) => notifications.push(event) });
+    // ICE's precheck reads the images from the local OSS; the HTTP fixture's image must exist (HEAD check).
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
     client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    await client.put('uploads/female/portrait-001.jpg', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, DEFAULT_APP: 'female' };
   });
   afterAll(async () => {
@@ -130,7 +132,7 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
   it('submits one job for a real upload from the bundled oss-submit, writing its job record through oss.js', async () => {
     // Arrange
     const key = 'uploads/female/bundled.png';
-    const put = await client.put(key, TINY_PNG);
+    const put = await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     // The local OSS notifies asynchronously, as OSS does.
     for (let waited = 0; !notifications.some((notification) => notification.key === key) && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
     const trigger = notifications.find((notification) => notification.key === key)!;

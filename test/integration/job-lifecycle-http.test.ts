@@ -25,7 +25,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   let logs: ReturnType<typeof logCapture>;
 
   function env(iceServer: LocalIceServer, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return { ICE_ENDPOINT: iceServer.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2', ICE_READ_TIMEOUT_MS: '2000', ...overrides };
+    return { ICE_ENDPOINT: iceServer.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, HTTP_AUTH: 'none', ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2', ICE_READ_TIMEOUT_MS: '2000', ...overrides };
   }
 
   async function gateway(iceServer: LocalIceServer = ice, options: { timeoutSeconds?: number; env?: Record<string, string> } = {}): Promise<LocalFcGateway> {
