@@ -171,10 +171,14 @@ export function createJobRecordStore(store: RecordStore, recordsPrefix: string):
   const jobsPrefix = `${recordsPrefix}jobs/`;
   return {
     async create(record) {
-      // Marker first: a job with a record but no marker would never be watched; the reverse is harmless
-      // (the watcher drops a marker whose record is missing after a grace period).
-      if (!isTerminal(record.status)) await store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt });
-      return store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record);
+      // Both writes at once (one round trip less on the submit path). If either fails the caller retries both: the
+      // marker write is idempotent and the record's create-only write answers false once it exists. A marker whose
+      // record never got written is dropped by the watcher after a grace period.
+      const [, created] = await Promise.all([
+        isTerminal(record.status) ? undefined : store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt }),
+        store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record),
+      ]);
+      return created;
     },
     get: (jobId) => store.get<JobRecord>(jobRecordKey(recordsPrefix, jobId)),
     save: (record) => store.put(jobRecordKey(recordsPrefix, record.jobId), record),
