@@ -61,6 +61,29 @@ const slimDependenciesPlugin = {
   },
 };
 
+/**
+ * zod's classic API (`zod`, `zod/v4`, `zod/v3`) costs ~20 ms more of module load than `zod/mini`, which every schema
+ * a function loads uses (shared/zod.ts): importing it into a function bundle is a build error. CLI tools may use it.
+ */
+const CLASSIC_ZOD = /^zod(\/v4|\/v3|\/v4\/classic)?(\/index(\.c?js)?)?$/;
+const CLASSIC_ZOD_FILES = /node_modules[\\/]zod[\\/](index\.c?js$|v3[\\/]|v4[\\/]classic[\\/]|v4[\\/]index\.c?js$)/;
+
+const noClassicZodPlugin = {
+  name: 'no-classic-zod',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^zod(\/.*)?$/ }, (args) => {
+      if (!CLASSIC_ZOD.test(args.path)) return undefined;
+      return { errors: [{ text: `${args.path}: zod's classic API is not allowed in a function bundle: import { z } from shared/zod.ts (zod/mini) instead` }] };
+    });
+  },
+};
+
+/** The same rule on what the bundle contains, whoever imported it (a dependency, a deep path). */
+function assertNoClassicZod(metafile, name) {
+  const classic = Object.keys(metafile.inputs).filter((input) => CLASSIC_ZOD_FILES.test(input));
+  if (classic.length > 0) throw new Error(`dist/${name}/index.js contains zod's classic API (${classic.slice(0, 3).join(', ')}): use zod/mini (shared/zod.ts)`);
+}
+
 const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin] };
 
 /** The lazy files a function bundle requires (its metafile lists them as external imports). */
@@ -75,8 +98,9 @@ async function buildFunction(name) {
     ...functionBuild,
     entryPoints: [join(root, 'functions', name, 'index.ts')],
     outfile,
-    plugins: [lazyModulesPlugin, ...functionBuild.plugins],
+    plugins: [lazyModulesPlugin, noClassicZodPlugin, ...functionBuild.plugins],
   });
+  assertNoClassicZod(result.metafile, name);
   const built = [{ name: `dist/${name}/index.js`, result }];
   for (const file of lazyFilesOf(result.metafile, `dist/${name}/index.js`)) {
     const moduleName = Object.keys(LAZY_MODULES).find((key) => LAZY_MODULES[key] === file);

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { ConfigError } from './errors';
 
 /**
@@ -9,49 +9,45 @@ import { ConfigError } from './errors';
 const DEFAULT_REGION = 'cn-shanghai';
 const ICE_API_VERSION = '2020-11-09';
 
-const optionalString = z
-  .string()
-  .trim()
-  .transform((value) => (value === '' ? undefined : value))
-  .optional();
+const optionalString = z.optional(z.pipe(z.string().check(z.trim()), z.transform((value: string) => (value === '' ? undefined : value))));
 
 const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number().int().min(1).max(max).default(fallback);
+  z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)), fallback);
 
-const commaList = z
-  .string()
-  .default('')
-  .transform((value) =>
+const commaList = z.pipe(
+  z._default(z.string(), ''),
+  z.transform((value: string) =>
     value
       .split(',')
       .map((item) => item.trim())
       .filter((item) => item !== ''),
+  ),
+);
+
+const jsonText = <T extends z.ZodMiniType>(schema: T) =>
+  z.pipe(
+    z.pipe(
+      z._default(z.string(), '{}'),
+      z.transform((text: string, ctx) => {
+        try {
+          return JSON.parse(text === '' ? '{}' : text) as unknown;
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'is not valid JSON', input: text });
+          return z.NEVER;
+        }
+      }),
+    ),
+    schema,
   );
 
-const jsonText = <T extends z.ZodType>(schema: T) =>
-  z
-    .string()
-    .default('{}')
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text === '' ? '{}' : text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-
-const region = z.string().regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-shanghai').default(DEFAULT_REGION);
+const region = z._default(z.string().check(z.regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-shanghai')), DEFAULT_REGION);
 
 /** `http://127.0.0.1:9100`, `https://ice-vpc.cn-shanghai.aliyuncs.com` or a bare host (HTTPS). */
-const endpointUrl = z
-  .string()
-  .trim()
-  .regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be a host or http(s)://host[:port]')
-  .optional();
+const endpointUrl = z.optional(
+  z.string().check(z.trim(), z.regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be a host or http(s)://host[:port]')),
+);
 
-const imageKeyName = z.string().min(1).max(128);
+const imageKeyName = z.string().check(z.minLength(1), z.maxLength(128));
 
 export const IMAGE_URL_MODES = ['public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
 export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
@@ -60,32 +56,31 @@ const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
 const prefixSetting = (fallback: string) =>
   z
-    .string()
-    .default(fallback)
-    .refine((value) => value.length > 0 && value.endsWith('/') && !value.startsWith('/'), 'must be a non-empty prefix ending in "/"');
+    ._default(z.string(), fallback)
+    .check(z.refine((value: string) => value.length > 0 && value.endsWith('/') && !value.startsWith('/'), 'must be a non-empty prefix ending in "/"'));
 
 const LOOPBACK_URL = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?(\/|$)/;
 
 export const envSchema = z.object({
   ICE_REGION: region,
   ICE_ENDPOINT: endpointUrl,
-  ICE_API_VERSION: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must look like 2020-11-09').default(ICE_API_VERSION),
+  ICE_API_VERSION: z._default(z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}$/, 'must look like 2020-11-09')), ICE_API_VERSION),
   ICE_READ_TIMEOUT_MS: positiveInt(10_000, 120_000),
   ICE_CONNECT_TIMEOUT_MS: positiveInt(5_000, 60_000),
   ICE_MAX_ATTEMPTS: positiveInt(4, 10),
   ICE_RETRY_BASE_MS: positiveInt(200, 10_000),
   ICE_RETRY_MAX_MS: positiveInt(5_000, 60_000),
 
-  PRODUCTION_ID: optionalString.pipe(z.string().max(128).optional()),
-  FOLDER_ID: optionalString.pipe(z.string().max(128).optional()),
+  PRODUCTION_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
+  FOLDER_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   DEFAULT_APP: optionalString,
   /** Extra Yike apps: JSON object AppId -> image param key, e.g. {"my-app":"LoadImage.1.TargetImage"}. */
-  YIKE_APPS: jsonText(z.record(z.string().min(1).max(128), imageKeyName)),
+  YIKE_APPS: jsonText(z.record(z.string().check(z.minLength(1), z.maxLength(128)), imageKeyName)),
 
-  OSS_REGION: optionalString.pipe(region.optional()),
+  OSS_REGION: z.pipe(optionalString, z.optional(region)),
   OSS_ENDPOINT: endpointUrl,
-  IMAGE_URL_MODE: z.enum(IMAGE_URL_MODES).default('public'),
-  CDN_BASE_URL: optionalString.pipe(z.url({ protocol: /^https$/ }).optional()),
+  IMAGE_URL_MODE: z._default(z.enum(IMAGE_URL_MODES), 'public'),
+  CDN_BASE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https$/ }))),
   SIGNED_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
   /** Per-request timeout of the functions' own OSS calls (job records). */
   OSS_TIMEOUT_MS: positiveInt(10_000, 120_000),
@@ -94,57 +89,62 @@ export const envSchema = z.object({
   /** Where the watcher writes result objects; keys under it are never submitted. */
   RESULTS_PREFIX: prefixSetting('.yike-results/'),
   /** PrecheckYikeAIAppJob right before every submit. */
-  PRECHECK: z.enum(['on', 'off']).default('on'),
+  PRECHECK: z._default(z.enum(['on', 'off']), 'on'),
   MAX_IMAGE_BYTES: positiveInt(DEFAULT_MAX_IMAGE_BYTES, 5 * 1024 * 1024 * 1024),
   RECORDS_BUCKET: optionalString,
-  APP_ROUTES: jsonText(z.record(z.string(), z.string().min(1))),
-  IMAGE_SUFFIXES: z
-    .string()
-    .default('.jpg,.jpeg,.png,.webp')
-    .transform((value) => value.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean))
-    .pipe(z.array(z.string().startsWith('.', 'each suffix must start with "."')).min(1)),
-  EVENT_NAMES: z
-    .string()
-    .default('PutObject,PostObject,CompleteMultipartUpload,CopyObject')
-    .transform((value) => value.split(',').map((item) => item.trim().replace(/^(oss:)?ObjectCreated:/, '')).filter(Boolean)),
+  APP_ROUTES: jsonText(z.record(z.string(), z.string().check(z.minLength(1)))),
+  IMAGE_SUFFIXES: z.pipe(
+    z.pipe(
+      z._default(z.string(), '.jpg,.jpeg,.png,.webp'),
+      z.transform((value: string) => value.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean)),
+    ),
+    z.array(z.string().check(z.startsWith('.', 'each suffix must start with "."'))).check(z.minLength(1)),
+  ),
+  EVENT_NAMES: z.pipe(
+    z._default(z.string(), 'PutObject,PostObject,CompleteMultipartUpload,CopyObject'),
+    z.transform((value: string) => value.split(',').map((item) => item.trim().replace(/^(oss:)?ObjectCreated:/, '')).filter(Boolean)),
+  ),
   /** Whether OSS trigger keys arrive URL-encoded. Documented samples show plain keys; see README. */
-  OSS_KEY_ENCODING: z.enum(['plain', 'url']).default('plain'),
+  OSS_KEY_ENCODING: z._default(z.enum(['plain', 'url']), 'plain'),
 
   /** `token` (default): AUTH_TOKENS required, else every route but /healthz answers 503. `none`: opt-out behind authType function or a gateway. */
-  HTTP_AUTH: z.enum(['token', 'none']).default('token'),
+  HTTP_AUTH: z._default(z.enum(['token', 'none']), 'token'),
   /** Bearer tokens, plain or `sha256:<64 hex>` (the digest of the token, so the configuration holds no usable token). */
-  AUTH_TOKENS: commaList.pipe(
-    z.array(z.string().refine((token) => !token.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(token), 'a sha256: entry must be 64 hex digits')),
+  AUTH_TOKENS: z.pipe(
+    commaList,
+    z.array(z.string().check(z.refine((token: string) => !token.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(token), 'a sha256: entry must be 64 hex digits'))),
   ),
   /** Image URLs with a query string are refused unless this is true (signed URLs, CDN parameters). */
-  ALLOW_IMAGE_URL_QUERY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  ALLOW_IMAGE_URL_QUERY: z.pipe(z._default(z.enum(['true', 'false']), 'false'), z.transform((value: 'true' | 'false') => value === 'true')),
   ALLOWED_BUCKETS: commaList,
   ALLOWED_IMAGE_HOSTS: commaList,
   MAX_BODY_BYTES: positiveInt(16 * 1024, 1024 * 1024),
   IDEMPOTENCY_TTL_SECONDS: positiveInt(24 * 3_600, 30 * 24 * 3_600),
 
   /** Invoking deployed FC 3.0 functions (backfill): API 2023-03-30 at <account>.<region>.fc.aliyuncs.com. */
-  FC_REGION: optionalString.pipe(region.optional()),
-  FC_ACCOUNT_ID: optionalString.pipe(z.string().regex(/^\d{6,32}$/, 'must be the numeric account id').optional()),
+  FC_REGION: z.pipe(optionalString, z.optional(region)),
+  FC_ACCOUNT_ID: z.pipe(optionalString, z.optional(z.string().check(z.regex(/^\d{6,32}$/, 'must be the numeric account id')))),
   FC_ENDPOINT: endpointUrl,
-  SUBMIT_FUNCTION_NAME: z.string().min(1).max(128).default('yike-oss-submit'),
+  SUBMIT_FUNCTION_NAME: z._default(z.string().check(z.minLength(1), z.maxLength(128)), 'yike-oss-submit'),
 
   /** Job lifecycle (job-watcher): see shared/lifecycle/ and README "Job lifecycle". */
-  JOB_RESULT_OBJECTS: z.enum(['true', 'false']).default('true'),
+  JOB_RESULT_OBJECTS: z._default(z.enum(['true', 'false']), 'true'),
   JOB_TIMEOUT_SECONDS: positiveInt(21_600, 30 * 24 * 3_600),
-  JOB_WEBHOOK_URL: optionalString.pipe(
-    z
-      .url({ protocol: /^https?$/ })
-      .refine((value) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)')
-      .optional(),
+  JOB_WEBHOOK_URL: z.pipe(
+    optionalString,
+    z.optional(
+      z
+        .url({ protocol: /^https?$/ })
+        .check(z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)')),
+    ),
   ),
-  JOB_WEBHOOK_SECRET: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters')))),
   JOB_WEBHOOK_MAX_ATTEMPTS: positiveInt(10, 100),
   JOB_WEBHOOK_TIMEOUT_MS: positiveInt(5_000, 30_000),
-  JOB_NEXT_FUNCTION: optionalString.pipe(z.string().max(128).optional()),
+  JOB_NEXT_FUNCTION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   WATCH_BUCKETS: commaList,
 
-  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from './zod';
 import { CredentialsError } from './errors';
 
 /** The function role's STS credentials (or, outside FC, the standard ALIBABA_CLOUD_* variables). */
@@ -12,14 +12,14 @@ export interface Credentials {
 
 export type CredentialsProvider = () => Credentials;
 
-const contextCredentialsSchema = z
-  .object({
-    accessKeyId: z.string().optional(),
-    accessKeySecret: z.string().optional(),
-    securityToken: z.string().optional(),
-    expiration: z.union([z.string(), z.number()]).optional(),
-  })
-  .partial();
+const contextCredentialsSchema = z.partial(
+  z.object({
+    accessKeyId: z.optional(z.string()),
+    accessKeySecret: z.optional(z.string()),
+    securityToken: z.optional(z.string()),
+    expiration: z.optional(z.union([z.string(), z.number()])),
+  }),
+);
 
 function parseExpiration(value: string | number | undefined): Date | undefined {
   if (value === undefined) return undefined;

@@ -7,6 +7,8 @@ const MAX_BUNDLE_KIB = 1024;
 const LAZY_PACKAGES = ['ali-oss', 'urllib'];
 /** Dead weight the build removes (scripts/build.mjs): none of it may reach any deployed file. */
 const REMOVED = [/node_modules\/iconv-lite\//, /node_modules\/zod\/v4\/locales\/(?!en\.js|index\.js)/];
+/** zod's classic API: the functions use zod/mini (shared/zod.ts); scripts/build.mjs refuses it too. */
+const CLASSIC_ZOD = /node_modules\/zod\/(index\.c?js$|v3\/|v4\/classic\/|v4\/index\.c?js$)/;
 
 interface Metafile {
   outputs: Record<string, { inputs: Record<string, unknown> }>;
@@ -39,6 +41,8 @@ export const bundles: BenchModule = {
       const atStart = inputsOf(dist, name, 'index.js');
       const eager = LAZY_PACKAGES.filter((pkg) => atStart.some((input) => input.includes(`node_modules/${pkg}/`)));
       rows.push({ figure: `${name}: lazy packages parsed at start (${LAZY_PACKAGES.join(', ')})`, target: 'none', measured: eager.join(', ') || 'none', ok: eager.length === 0 });
+      const classicZod = atStart.filter((input) => CLASSIC_ZOD.test(input));
+      rows.push({ figure: `${name}: zod's classic API in index.js (zod/mini only)`, target: 'none', measured: classicZod.length ? `${classicZod.length} files` : 'none', ok: classicZod.length === 0 });
       const everything = files.flatMap((file) => inputsOf(dist, name, file));
       const removed = [...new Set(everything.filter((input) => REMOVED.some((pattern) => pattern.test(input))))];
       rows.push({ figure: `${name}: iconv-lite and zod's other locales, in any file`, target: 'none', measured: removed.length ? `${removed.length} files` : 'none', ok: removed.length === 0 });

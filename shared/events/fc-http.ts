@@ -1,17 +1,17 @@
-import { z } from 'zod';
+import * as z from '../zod';
 import { decodePayload } from './parse';
 
 /** FC 3.0 HTTP trigger request struct (events/fc3-http-post-jobs.json); arrives as a Buffer of JSON. */
 export const fcHttpEventSchema = z.looseObject({
-  version: z.string().optional(),
-  rawPath: z.string().min(1),
-  body: z.string().optional().default(''),
-  isBase64Encoded: z.boolean().optional().default(false),
-  headers: z.record(z.string(), z.string()).optional().default({}),
-  queryParameters: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional().default({}),
+  version: z.optional(z.string()),
+  rawPath: z.string().check(z.minLength(1)),
+  body: z._default(z.optional(z.string()), ''),
+  isBase64Encoded: z._default(z.optional(z.boolean()), false),
+  headers: z._default(z.optional(z.record(z.string(), z.string())), {}),
+  queryParameters: z._default(z.optional(z.record(z.string(), z.union([z.string(), z.array(z.string())]))), {}),
   requestContext: z.looseObject({
-    requestId: z.string().optional(),
-    http: z.looseObject({ method: z.string().min(1), path: z.string().min(1), sourceIp: z.string().optional() }),
+    requestId: z.optional(z.string()),
+    http: z.looseObject({ method: z.string().check(z.minLength(1)), path: z.string().check(z.minLength(1)), sourceIp: z.optional(z.string()) }),
   }),
 });
 

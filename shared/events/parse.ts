@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type * as z from '../zod';
 import { InputError, type InputIssue } from '../errors';
 import { jobRequestBodySchema, ossCloudEventSchema, ossRecordSchema, ossTriggerEventSchema, type JobRequestBody, type OssRecord } from './schemas';
 
@@ -151,19 +151,19 @@ function joinPath(prefix: string, path: string): string {
   return prefix ? `${prefix}.${path}` : path;
 }
 
-function issuesOf(error: z.ZodError, prefix: string): InputIssue[] {
+function issuesOf(error: z.core.$ZodError, prefix: string): InputIssue[] {
   return error.issues.map((issue) => ({
     path: joinPath(prefix, issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[')) || '(root)',
     message: issue.message,
   }));
 }
 
-function toInputError(label: string, error: z.ZodError, prefix: string): InputError {
+function toInputError(label: string, error: z.core.$ZodError, prefix: string): InputError {
   const issues = issuesOf(error, prefix);
   return new InputError('INVALID_EVENT', `${label} is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues);
 }
 
-function fail(label: string, error: z.ZodError, path: string, inBatch: boolean): WorkItem[] {
+function fail(label: string, error: z.core.$ZodError, path: string, inBatch: boolean): WorkItem[] {
   const inputError = toInputError(label, error, path);
   if (!inBatch) throw malformed(inputError);
   return [{ kind: 'invalid', source: label, error: inputError }];

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod';
 import { InputError } from '../errors';
 import { decodePayload } from './parse';
 
@@ -9,8 +9,8 @@ import { decodePayload } from './parse';
  */
 export const timerEventSchema = z.looseObject({
   triggerTime: z.iso.datetime({ offset: true }),
-  triggerName: z.string().min(1),
-  payload: z.string().optional(),
+  triggerName: z.string().check(z.minLength(1)),
+  payload: z.optional(z.string()),
 });
 
 export type TimerEvent = z.infer<typeof timerEventSchema>;

@@ -1,6 +1,6 @@
 import { OpenApiRequest, Params } from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
-import type { z } from 'zod';
+import type * as z from '../zod';
 import type { Config } from '../config';
 import type { CredentialsProvider } from '../credentials';
 import { ICE_ERROR_CODES, IceError } from '../errors';
@@ -94,7 +94,7 @@ function apiParams(action: string, version: string): Params {
   });
 }
 
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown, action: string): z.infer<T> {
+export function parseBody<T extends z.ZodMiniType>(schema: T, body: unknown, action: string): z.infer<T> {
   const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');

@@ -1,35 +1,34 @@
-import { z } from 'zod';
+import * as z from '../zod';
 
 /** SubmitYikeAIAppJob answer: {"RequestId": "...", "JobId": "..."}. */
 export const submitResponseSchema = z.object({
-  RequestId: z.string().min(1),
-  JobId: z.string().min(1),
+  RequestId: z.string().check(z.minLength(1)),
+  JobId: z.string().check(z.minLength(1)),
 });
 
-const mediaResult = z.object({ MediaId: z.string().optional(), OutputUrl: z.string().optional() }).passthrough();
+const mediaResult = z.looseObject({ MediaId: z.optional(z.string()), OutputUrl: z.optional(z.string()) });
 
 export const JOB_STATUSES = ['Created', 'Queuing', 'Executing', 'Finished', 'Failed'] as const;
 
 /** GetYikeAIAppJob answer: job fields at the top level (ice-20201109 GetYikeAIAppJobResponseBody). */
 export const getJobResponseSchema = z.object({
-  RequestId: z.string().min(1),
-  JobId: z.string().min(1),
-  AppId: z.string().optional(),
-  AppParams: z.string().optional(),
-  ProductionId: z.string().optional(),
-  FolderId: z.string().optional(),
+  RequestId: z.string().check(z.minLength(1)),
+  JobId: z.string().check(z.minLength(1)),
+  AppId: z.optional(z.string()),
+  AppParams: z.optional(z.string()),
+  ProductionId: z.optional(z.string()),
+  FolderId: z.optional(z.string()),
   // Unknown future statuses are passed through rather than failing the call.
-  Status: z.string().min(1),
-  ExecutionStartTime: z.string().optional(),
-  ExecutionFinishTime: z.string().optional(),
-  Result: z
-    .object({
-      VideoResult: z.array(mediaResult).optional(),
-      ImageResult: z.array(mediaResult).optional(),
-      AudioResult: z.array(mediaResult).optional(),
-    })
-    .passthrough()
-    .optional(),
+  Status: z.string().check(z.minLength(1)),
+  ExecutionStartTime: z.optional(z.string()),
+  ExecutionFinishTime: z.optional(z.string()),
+  Result: z.optional(
+    z.looseObject({
+      VideoResult: z.optional(z.array(mediaResult)),
+      ImageResult: z.optional(z.array(mediaResult)),
+      AudioResult: z.optional(z.array(mediaResult)),
+    }),
+  ),
 });
 
 export type GetJobResponse = z.infer<typeof getJobResponseSchema>;
@@ -39,17 +38,17 @@ export type GetJobResponse = z.infer<typeof getJobResponseSchema>;
  * GetYikeAIAppJob's fields except that the input is named AppInputConfig. Ids ICE does not know are left out.
  */
 export const batchGetJobsResponseSchema = z.object({
-  RequestId: z.string().min(1),
-  JobList: z.array(getJobResponseSchema.omit({ RequestId: true, AppParams: true }).extend({ AppInputConfig: z.string().optional() })).default([]),
+  RequestId: z.string().check(z.minLength(1)),
+  JobList: z._default(z.array(z.extend(z.omit(getJobResponseSchema, { RequestId: true, AppParams: true }), { AppInputConfig: z.optional(z.string()) })), []),
 });
 
 export type BatchGetJobsResponse = z.infer<typeof batchGetJobsResponseSchema>;
 
 /** RegisterMediaInfo answer: {"RequestId", "MediaId"}. */
-export const registerMediaResponseSchema = z.object({ RequestId: z.string().min(1), MediaId: z.string().min(1) });
+export const registerMediaResponseSchema = z.object({ RequestId: z.string().check(z.minLength(1)), MediaId: z.string().check(z.minLength(1)) });
 
 /** GetMediaInfo answer: the asset under MediaInfo (only its id is used). */
 export const getMediaResponseSchema = z.object({
-  RequestId: z.string().min(1),
-  MediaInfo: z.object({ MediaId: z.string().min(1) }).passthrough(),
+  RequestId: z.string().check(z.minLength(1)),
+  MediaInfo: z.looseObject({ MediaId: z.string().check(z.minLength(1)) }),
 });

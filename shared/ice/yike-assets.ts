@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '../zod';
 import { YikeError } from '../errors';
 import { parseBody, type IceClient } from './client';
 
@@ -15,25 +15,23 @@ export const YIKE_ASSET_ACTIONS = {
 } as const;
 
 /** RegisterYikeAssetMediaInfoResponseBody: {RequestId, MediaId}. */
-const registerResponseSchema = z.object({ RequestId: z.string().min(1), MediaId: z.string().min(1) });
+const registerResponseSchema = z.object({ RequestId: z.string().check(z.minLength(1)), MediaId: z.string().check(z.minLength(1)) });
 
 /** GetYikeAssetMediaInfoResponseBody: MediaInfo{MediaId, MediaBasicInfo, FileInfoList, BizData{AuditStatus, AuditBlockedLabel, ...}}. */
 const getResponseSchema = z.object({
-  RequestId: z.string().min(1),
-  MediaInfo: z
-    .object({
-      MediaId: z.string().optional(),
-      MediaBasicInfo: z.looseObject({ Status: z.string().optional(), InputURL: z.string().optional() }).optional(),
-      BizData: z.looseObject({ AuditStatus: z.string().optional(), AuditBlockedLabel: z.string().optional() }).optional(),
-    })
-    .passthrough(),
+  RequestId: z.string().check(z.minLength(1)),
+  MediaInfo: z.looseObject({
+    MediaId: z.optional(z.string()),
+    MediaBasicInfo: z.optional(z.looseObject({ Status: z.optional(z.string()), InputURL: z.optional(z.string()) })),
+    BizData: z.optional(z.looseObject({ AuditStatus: z.optional(z.string()), AuditBlockedLabel: z.optional(z.string()) })),
+  }),
 });
 
 /** PrecheckYikeAIAppJobResponseBody: {RequestId, Status: Success|Failed, Result[{Key, ErrorCode}]}. */
 const precheckResponseSchema = z.object({
-  RequestId: z.string().min(1),
-  Status: z.string().min(1),
-  Result: z.array(z.looseObject({ Key: z.string().optional(), ErrorCode: z.string().optional() })).optional(),
+  RequestId: z.string().check(z.minLength(1)),
+  Status: z.string().check(z.minLength(1)),
+  Result: z.optional(z.array(z.looseObject({ Key: z.optional(z.string()), ErrorCode: z.optional(z.string()) }))),
 });
 
 export interface YikeAssetAudit {

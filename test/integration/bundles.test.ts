@@ -45,6 +45,18 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
     expect(readFileSync(join(DIST, name, 'index.js'), 'utf8')).toContain('require("./oss.js")');
   });
 
+  it.each(FUNCTIONS)('builds dist/%s/index.js with zod/mini only, never zod\'s classic API', (name) => {
+    // Arrange
+    const meta = JSON.parse(readFileSync(join(DIST, '.meta', name, 'index.js.json'), 'utf8')) as { inputs: Record<string, unknown> };
+
+    // Act
+    const zodFiles = Object.keys(meta.inputs).filter((input) => input.startsWith('node_modules/zod/'));
+
+    // Assert
+    expect(zodFiles).toContain('node_modules/zod/v4/mini/schemas.js');
+    expect(zodFiles.filter((input) => /^node_modules\/zod\/(index\.c?js$|v3\/|v4\/classic\/|v4\/index\.c?js$)/.test(input))).toEqual([]);
+  });
+
   describe('run as FC runs them', () => {
     let ice: LocalIceServer;
     beforeAll(async () => {
