@@ -4,7 +4,10 @@ import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { createOssRecordStore } from '../../shared/idempotency/store';
+import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
+import { createOssClient } from '../../shared/oss/client';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const TOKEN = 'test-token-0123456789';
@@ -323,9 +326,14 @@ describe('the HTTP function through the local FC gateway', () => {
     });
 
     it('reports a job ICE knows but no record holds from GetYikeAIAppJob when asked with refresh=1', async () => {
-      // Arrange
+      // Arrange: a submit writes a job record; remove it, as if OSS had refused that write three times
       const target = await gateway();
       const created = await post(target, FIXTURE_BODY);
+      const records = createOssRecordStore(createOssClient(testConfig({ OSS_ENDPOINT: oss.localhostUrl }).oss, LOCAL_CREDENTIALS, BUCKET));
+      const recordKey = jobRecordKey('.yike-jobs/', created.body.jobId);
+      expect(await records.get(recordKey)).toMatchObject({ jobId: created.body.jobId });
+      await records.delete(recordKey);
+      await records.delete(inflightKey('.yike-jobs/', created.body.jobId));
 
       // Act
       const response = await fetch(`${target.url}/jobs/${created.body.jobId}?refresh=1`);
@@ -340,6 +348,7 @@ describe('the HTTP function through the local FC gateway', () => {
         results: expect.any(Array),
         recorded: false,
       });
+      expect(await records.get(recordKey)).toBeUndefined();
     });
 
     it('answers 404 for a job neither the records nor ICE know and 400 for a malformed job id', async () => {

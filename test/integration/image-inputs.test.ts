@@ -20,6 +20,8 @@ const OSS_URL = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${KEY}`;
 const CDN = 'https://cdn.yike.example';
 const IMAGE_KEY = 'LoadImage.1.TargetImage';
 const appParams = (image: string) => JSON.stringify({ [IMAGE_KEY]: image });
+// http-submit is closed without a token (HTTP_AUTH=token, the default): these tests call it as a configured caller.
+const TOKEN = 'image-inputs-token-3b1d';
 
 describe('inputs ICE will accept: Yike assets, precheck, and no money spent on bad images', () => {
   let ice: LocalIceServer;
@@ -38,6 +40,7 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       ICE_RETRY_BASE_MS: '1',
       ICE_RETRY_MAX_MS: '2',
       LOG_LEVEL: 'error',
+      AUTH_TOKENS: TOKEN,
       ...overrides,
     };
   }
@@ -45,7 +48,7 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
   async function post(overrides: Record<string, string>, body: unknown, headers: Record<string, string> = {}) {
     const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), sink: () => undefined }), credentials: LOCAL_CREDENTIALS });
     gateways.push(gateway);
-    const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers }, body: JSON.stringify(body) });
     return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as any };
   }
 
