@@ -118,5 +118,33 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     expect(oss.faults.applied()).toEqual({ fail: 4, reset: 0, delay: 0 });
     expect(logs.lines().filter((line) => line.level === 'error')).toEqual([]);
   });
+
+  it('never deletes another invocation\u2019s claim when retrying the cleanup after a failed submit whose first delete answered too late', async () => {
+    // Arrange: A's submit fails; its first delete is held past the client's timeout (it still lands), and B claims
+    // the freed key before A retries the delete
+    const recordKey = nextKey();
+    let releaseB!: () => void;
+    const a = runIdempotent({ ...base, store, recordKey, execute: async () => {
+      oss.faults.delayNext(1, 350);
+      throw new Error('rejected');
+    } });
+    const settledA = a.catch((error: Error) => error.message);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    while ((await store.get(recordKey)) === undefined) await pause(); // A's claim
+    while ((await store.get(recordKey)) !== undefined) await pause(); // removed by A's late first delete
+    const b = runIdempotent({ ...base, store, recordKey, execute: () => new Promise<string>((resolve) => (releaseB = () => resolve('b'))) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const claimOfB = await store.get<IdempotencyRecord>(recordKey);
+
+    // Act
+    expect(await settledA).toBe('rejected');
+    const afterA = await store.get<IdempotencyRecord>(recordKey);
+    releaseB();
+
+    // Assert
+    expect(claimOfB).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(afterA).toEqual(claimOfB);
+    expect(await b).toMatchObject({ status: 'executed', result: 'b' });
+  });
 });
 
