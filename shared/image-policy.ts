@@ -42,7 +42,8 @@ export function allowedImage(source: ImageSource, policy: ImagePolicy, options: 
     }
     const forbidden = policy.forbiddenKeyPrefixes.find((prefix) => source.key.startsWith(prefix));
     if (forbidden) {
-      throw new InputError('IMAGE_NOT_ALLOWED', `image.key: points under "${forbidden}", where this service keeps its own records`, [
+      // The same code as the key checks before the HEAD (inputs/image-object.ts): one refusal, one code.
+      throw new InputError('IMAGE_KEY_INVALID', `image.key: points under "${forbidden}", where this service keeps its own records`, [
         { path: 'image.key', message: 'reserved prefix' },
       ]);
     }

@@ -1,7 +1,7 @@
 import { buildAppParams, type AppRegistry } from './apps';
 import type { IceClient } from './ice/client';
 import type { ImageReferenceBuilder, ImageSource } from './image';
-import { InputError } from './errors';
+import { IceError, InputError } from './errors';
 import { precheckYikeAIAppJob } from './ice/yike-assets';
 import { recordSubmittedJob, type JobTracking } from './lifecycle/record-submission';
 
@@ -47,10 +47,32 @@ export async function submitJob(request: JobRequest, deps: JobDependencies, trac
   const app = resolveApp(request, deps);
   const productionId = request.productionId ?? deps.defaults.productionId;
   const folderId = request.folderId ?? deps.defaults.folderId;
-  const imageReference = await deps.images.reference(request.image, undefined, { productionId, folderId });
-  const appParams = buildAppParams(app, imageReference);
-  if (deps.precheck) await precheckYikeAIAppJob(deps.ice, { appId: app.appId, appParams });
+  let appParams: string;
+  try {
+    const imageReference = await deps.images.reference(request.image, undefined, { productionId, folderId });
+    appParams = buildAppParams(app, imageReference);
+    if (deps.precheck) await precheckYikeAIAppJob(deps.ice, { appId: app.appId, appParams });
+  } catch (error) {
+    throw beforeSubmit(error);
+  }
   const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
   if (tracking) await recordSubmittedJob({ jobId, requestId, appId: app.appId, image: request.image, productionId, folderId }, tracking);
   return { jobId, requestId, appId: app.appId };
+}
+
+/**
+ * Nothing before SubmitYikeAIAppJob can create a job. A read (precheck, asset lookup) or asset registration that
+ * got no clear answer is an unknown outcome of that call only: for the job it is "not sent", so the entry points
+ * neither record OUTCOME_UNKNOWN (which would block the image for good) nor answer "the job may exist".
+ */
+function beforeSubmit(error: unknown): unknown {
+  if (!(error instanceof IceError) || error.outcome !== 'unknown') return error;
+  return new IceError(error.code, `${error.message} (before the submit: no job was created)`, 'not-sent', {
+    retryable: error.retryable,
+    statusCode: error.statusCode,
+    requestId: error.requestId,
+    details: error.details,
+    attempts: error.attempts,
+    cause: error,
+  });
 }

@@ -155,7 +155,12 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
         };
         await withStoreRetries(() => options.store.put(options.recordKey, rejected));
       } else {
-        await withStoreRetries(() => options.store.delete(options.recordKey));
+        await withStoreRetries(async (attempt) => {
+          // A failed attempt may still land later (its answer was lost) and free the key for another
+          // invocation's claim: a retry deletes the record only while it is still ours, never someone else's.
+          if (attempt > 1 && (await options.store.get<IdempotencyRecord<R>>(options.recordKey))?.owner !== claimed.owner) return;
+          await options.store.delete(options.recordKey);
+        });
       }
     } catch (storeError) {
       options.onRecordWriteFailed?.(storeError, 'after-failure');
@@ -199,10 +204,10 @@ async function writeCompleted<R>(options: IdempotentOptions<R>, completed: Idemp
   }
 }
 
-async function withStoreRetries(write: () => Promise<void>): Promise<void> {
+async function withStoreRetries(write: (attempt: number) => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await write();
+      return await write(attempt);
     } catch (error) {
       if (attempt === COMPLETED_WRITE_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));

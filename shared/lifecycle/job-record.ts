@@ -156,6 +156,10 @@ export function applyIceJob(record: JobRecord, job: Pick<YikeAIAppJob, 'status' 
 export interface JobRecordStore {
   /** Writes a new record (create-only) and its in-flight marker. False when a record for the job exists already. */
   create(record: JobRecord): Promise<boolean>;
+  /** create()'s two writes one at a time (so each can be retried alone): the in-flight marker of an unfinished job... */
+  markInflight(record: JobRecord): Promise<void>;
+  /** ...then the record itself (create-only; false when it exists already). */
+  createRecord(record: JobRecord): Promise<boolean>;
   get(jobId: string): Promise<JobRecord | undefined>;
   /** Overwrites the record. The in-flight marker stays until the watcher has notified a terminal status. */
   save(record: JobRecord): Promise<void>;
@@ -169,17 +173,19 @@ export interface JobRecordStore {
 
 export function createJobRecordStore(store: RecordStore, recordsPrefix: string): JobRecordStore {
   const jobsPrefix = `${recordsPrefix}jobs/`;
+  const markInflight = async (record: JobRecord) => {
+    if (!isTerminal(record.status)) await store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt });
+  };
+  const createRecord = (record: JobRecord) => store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record);
   return {
     async create(record) {
-      // Both writes at once (one round trip less on the submit path). If either fails the caller retries both: the
-      // marker write is idempotent and the record's create-only write answers false once it exists. A marker whose
-      // record never got written is dropped by the watcher after a grace period.
-      const [, created] = await Promise.all([
-        isTerminal(record.status) ? undefined : store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt }),
-        store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record),
-      ]);
-      return created;
+      // Marker first: a job with a record but no marker would never be watched; the reverse is harmless
+      // (the watcher drops a marker whose record is missing after a grace period).
+      await markInflight(record);
+      return createRecord(record);
     },
+    markInflight,
+    createRecord,
     get: (jobId) => store.get<JobRecord>(jobRecordKey(recordsPrefix, jobId)),
     save: (record) => store.put(jobRecordKey(recordsPrefix, record.jobId), record),
     removeInflight: (jobId) => store.delete(inflightKey(recordsPrefix, jobId)),

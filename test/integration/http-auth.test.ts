@@ -3,7 +3,7 @@ import { createHandler as createHttpHandler } from '../../functions/http-submit/
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const TOKEN = 'auth-test-token-5f0c2a';
@@ -36,8 +36,10 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
 
   beforeAll(async () => {
     dir = tempDir('http-auth-');
-    ice = await startIceServer();
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // PRECHECK=on (the default): the local ICE reads each image from the local OSS, so the images must exist.
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    for (const key of [BODY.image.key, 'uploads/female/A.jpg', 'a.jpg', 'p/Q.png']) await putLocalObject(oss.url, BUCKET, key);
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close(), ...gateways.map((g) => g.close())]);
@@ -189,7 +191,7 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
       const response = await request(target, '/jobs', { method: 'POST', body: { app: 'female', image: { bucket: BUCKET, key: '.yike-jobs/http/x.jpg' } }, token: TOKEN });
 
       // Assert
-      expect(response).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_NOT_ALLOWED', details: [{ path: 'image.key', message: 'reserved prefix' }] } } });
+      expect(response).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_KEY_INVALID', details: [{ path: 'image.key', message: 'reserved prefix' }] } } });
       expect(ice.calls()).toEqual([]);
     });
   });

@@ -4,7 +4,10 @@ import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { createOssRecordStore } from '../../shared/idempotency/store';
+import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
+import { createOssClient } from '../../shared/oss/client';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const TOKEN = 'test-token-0123456789';
@@ -323,24 +326,29 @@ describe('the HTTP function through the local FC gateway', () => {
     });
 
     it('reports a job ICE knows but no record holds from GetYikeAIAppJob when asked with refresh=1', async () => {
-      // Arrange: a job submitted elsewhere (POST /jobs writes a job record, so it is seeded at ICE instead)
+      // Arrange: a submit writes a job record; remove it, as if OSS had refused that write three times
       const target = await gateway();
-      const jobId = 'c0ffee00c0ffee00c0ffee00c0ffee00';
-      ice.seedJobs([{ jobId, appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL }) }]);
+      const created = await post(target, FIXTURE_BODY);
+      const records = createOssRecordStore(createOssClient(testConfig({ OSS_ENDPOINT: oss.localhostUrl }).oss, LOCAL_CREDENTIALS, BUCKET));
+      const recordKey = jobRecordKey('.yike-jobs/', created.body.jobId);
+      expect(await records.get(recordKey)).toMatchObject({ jobId: created.body.jobId });
+      await records.delete(recordKey);
+      await records.delete(inflightKey('.yike-jobs/', created.body.jobId));
 
       // Act
-      const response = await fetch(`${target.url}/jobs/${jobId}?refresh=1`);
+      const response = await fetch(`${target.url}/jobs/${created.body.jobId}?refresh=1`);
 
       // Assert
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({
-        jobId,
+        jobId: created.body.jobId,
         appId: 'sys-ao-smith-1',
         source: IMAGE_URL,
         status: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/),
         results: expect.any(Array),
         recorded: false,
       });
+      expect(await records.get(recordKey)).toBeUndefined();
     });
 
     it('answers 404 for a job neither the records nor ICE know and 400 for a malformed job id', async () => {

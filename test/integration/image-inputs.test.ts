@@ -20,6 +20,8 @@ const OSS_URL = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${KEY}`;
 const CDN = 'https://cdn.yike.example';
 const IMAGE_KEY = 'LoadImage.1.TargetImage';
 const appParams = (image: string) => JSON.stringify({ [IMAGE_KEY]: image });
+// http-submit is closed without a token (HTTP_AUTH=token, the default): these tests call it as a configured caller.
+const TOKEN = 'image-inputs-token-3b1d';
 
 describe('inputs ICE will accept: Yike assets, precheck, and no money spent on bad images', () => {
   let ice: LocalIceServer;
@@ -38,6 +40,7 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       ICE_RETRY_BASE_MS: '1',
       ICE_RETRY_MAX_MS: '2',
       LOG_LEVEL: 'error',
+      AUTH_TOKENS: TOKEN,
       ...overrides,
     };
   }
@@ -45,7 +48,7 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
   async function post(overrides: Record<string, string>, body: unknown, headers: Record<string, string> = {}) {
     const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), sink: () => undefined }), credentials: LOCAL_CREDENTIALS });
     gateways.push(gateway);
-    const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers }, body: JSON.stringify(body) });
     return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as any };
   }
 
@@ -240,6 +243,22 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       expect(ice.jobs()).toEqual([]);
     });
 
+    it('answers 503 ICE_UNAVAILABLE (not "the job may exist") when the precheck gets no answer, and a retry with the same Idempotency-Key submits', async () => {
+      // Arrange
+      ice.faults.pickWith((action) => (action === 'PrecheckYikeAIAppJob' ? { kind: 'drop' } : undefined));
+      const body = { app: 'female', image: { bucket: BUCKET, key: KEY } };
+
+      // Act
+      const first = await post({ ICE_MAX_ATTEMPTS: '2' }, body, { 'idempotency-key': 'precheck-dropped-1' });
+      ice.faults.pickWith(undefined);
+      const retry = await post({ ICE_MAX_ATTEMPTS: '2' }, body, { 'idempotency-key': 'precheck-dropped-1' });
+
+      // Assert
+      expect(first).toMatchObject({ status: 503, body: { error: { code: 'ICE_UNAVAILABLE' } } });
+      expect(retry).toEqual({ status: 202, replayed: null, body: { jobId: ice.jobs()[0]!.jobId, requestId: expect.any(String), appId: 'sys-ao-smith-1' } });
+      expect(ice.jobs()).toHaveLength(1);
+    });
+
     it('answers 422 IMAGE_BLOCKED naming the audit label of a blocked Yike asset, and neither prechecks nor submits', async () => {
       // Act
       const response = await post({ IMAGE_URL_MODE: 'yike-asset' }, { app: 'female', image: { bucket: BUCKET, key: 'uploads/female/blocked-1.png' } });
@@ -312,6 +331,28 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
         status: 'REJECTED',
         error: { code: 'PRECHECK_FAILED', details: [{ key: IMAGE_KEY, errorCode: 'ImageCheckFailed' }] },
       });
+    });
+
+    it('a precheck ICE never answers fails the upload retryably without an OUTCOME_UNKNOWN record (no job can exist yet), and FC\u2019s retry submits the one job', async () => {
+      // Arrange: every precheck's connection is reset after ICE read it (a read: retried, then given up)
+      const payload = uploadEvent(KEY, 68, 'PRECHECK-DROPPED');
+      const recordKey = objectRecordKey('.yike-jobs/', { bucket: BUCKET, key: KEY, eTag: 'PRECHECK-DROPPED' });
+      ice.faults.pickWith((action) => (action === 'PrecheckYikeAIAppJob' ? { kind: 'drop' } : undefined));
+
+      // Act
+      const first = await handler({ ICE_MAX_ATTEMPTS: '2' })(payload, fcContext()).catch((error: any) => error);
+      const recordAfterFirst = await recordStore().get(recordKey);
+      ice.faults.pickWith(undefined);
+      const retry = await handler({ ICE_MAX_ATTEMPTS: '2' })(payload, fcContext({ retryCount: 1 }));
+
+      // Assert
+      expect(first.result.failed).toEqual([
+        { source: `oss://${BUCKET}/${KEY}`, code: 'ICE_CONNECTION_RESET', message: expect.stringContaining('no job was created'), retryable: true },
+      ]);
+      expect(recordAfterFirst).toBeUndefined();
+      expect(retry.submitted).toEqual([{ source: `oss://${BUCKET}/${KEY}`, jobId: ice.jobs()[0]!.jobId, requestId: expect.any(String), appId: 'sys-ao-smith-1' }]);
+      expect(ice.calls().map((call) => call.action)).toEqual(['PrecheckYikeAIAppJob', 'PrecheckYikeAIAppJob', 'PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
+      await recordStore().delete(recordKey);
     });
 
     it('an upload over MAX_IMAGE_BYTES fails with IMAGE_TOO_LARGE, and one under RESULTS_PREFIX or with a control character is skipped, without any ICE call', async () => {

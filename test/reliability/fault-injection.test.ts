@@ -17,7 +17,7 @@ const BUCKET = 'yike-uploads';
 const RECORDS_PREFIX = '.yike-jobs/';
 const UPLOADS = Number(process.env.RELIABILITY_UPLOADS ?? 300);
 const SEED = Number(process.env.RELIABILITY_SEED ?? 20261130);
-/** Share of ICE submits and of the function's OSS record requests that get a fault. */
+/** Share of ICE submits and prechecks, and of the function's OSS record requests, that get a fault. */
 const FAULT_RATE = 0.35;
 /** Share of uploads FC delivers a second time (at-least-once delivery). */
 const REDELIVERY_RATE = 0.3;
@@ -29,12 +29,11 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
   let oss: LocalOssServer;
   let dir: ReturnType<typeof tempDir>;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = tempDir('fault-injection-');
-    ice = await startIceServer();
   });
   afterAll(async () => {
-    await Promise.all([ice.close(), oss?.close()]);
+    await Promise.all([ice?.close(), oss?.close()]);
     dir.remove();
   });
 
@@ -42,7 +41,6 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     // Arrange: the function behind FC's async invocation (3 retries), wired to the OSS trigger
     const random = seededRandom(SEED);
     const env = {
-      ICE_ENDPOINT: ice.url,
       APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
       ICE_READ_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
       OSS_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
@@ -70,10 +68,15 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       },
     });
     handlerEnv.OSS_ENDPOINT = oss.localhostUrl;
+    // PRECHECK=on (the default): ICE reads each uploaded image from the local OSS before the submit.
+    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    handlerEnv.ICE_ENDPOINT = ice.url;
 
     const iceFaults: Record<string, number> = { throttle: 0, fail: 0, drop: 0, delay: 0 };
+    const iceFaultsByAction: Record<string, number> = { PrecheckYikeAIAppJob: 0, SubmitYikeAIAppJob: 0 };
     ice.faults.pickWith((action) => {
-      if (action !== 'SubmitYikeAIAppJob' || random() >= FAULT_RATE) return undefined;
+      // The paid submit and the free precheck before it (a read: retried even when its answer is lost).
+      if (!(action in iceFaultsByAction) || random() >= FAULT_RATE) return undefined;
       const faults: IceFault[] = [
         { kind: 'throttle', code: 'Throttling.User' },
         { kind: 'fail', status: 503, code: 'ServiceUnavailable', nonJsonBody: false },
@@ -83,6 +86,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       ];
       const fault = faults[Math.floor(random() * faults.length)]!;
       iceFaults[fault.kind]! += 1;
+      iceFaultsByAction[action]! += 1;
       return fault;
     });
     oss.faults.pickWith((request) => {
@@ -114,6 +118,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     const ossRecordRequests = oss.requests().filter((request) => request.key?.startsWith(RECORDS_PREFIX)).length;
     const ossFaults = oss.faults.applied();
     const submits = ice.calls().filter((call) => call.action === 'SubmitYikeAIAppJob').length;
+    const prechecks = ice.calls().filter((call) => call.action === 'PrecheckYikeAIAppJob').length;
 
     // Assert
     const jobsByKey = new Map<string, number>();
@@ -139,19 +144,30 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     }
     const jobIdsByKey = new Map(ice.jobs().map((job) => [decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1)), job.jobId]));
     const inconsistent = [...records].filter(([key, record]) => record.status === 'COMPLETED' && record.result?.jobId !== jobIdsByKey.get(key));
+    // Job records are written after ICE accepted a submit: each must name one of ICE's jobs, for the same image.
+    const jobKeyById = new Map(ice.jobs().map((job) => [job.jobId, decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1))]));
+    const jobRecordKeys = oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}jobs/`));
+    const jobRecords = await Promise.all(jobRecordKeys.map((key) => store.get<{ jobId: string; upload?: { key: string } }>(key)));
+    const strayJobRecords = jobRecords.filter((record) => !record || jobKeyById.get(record.jobId) !== record.upload?.key);
+    const inflightMarkers = new Set(oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}inflight/`)).map((key) => key.slice(`${RECORDS_PREFIX}inflight/`.length)));
     const unknown = await listUnknownOutcomes(store, RECORDS_PREFIX);
     const unresolved = await listUnresolvedRecords(store, RECORDS_PREFIX, { includeInProgress: true });
+    const recordedJobIds = new Set(jobRecords.flatMap((record) => (record && jobKeyById.has(record.jobId) ? [record.jobId] : [])));
+    const unknownKeys = new Set(unknown.map((record) => String(record.context?.key)));
+    const unrecorded = [...jobKeyById].filter(([jobId]) => !recordedJobIds.has(jobId)).map(([jobId, key]) => ({ jobId, key }));
     const injected = Object.values(iceFaults).reduce((a, b) => a + b, 0) + Object.values(ossFaults).reduce((a, b) => a + b, 0);
     const figures = {
       seed: SEED,
       uploads: UPLOADS,
       deliveries: keyOfInvocation.size,
       invocationAttempts: invoker.records().reduce((sum, record) => sum + record.attempts, 0),
+      icePrecheckRequests: prechecks,
       iceSubmitRequests: submits,
       ossRecordRequests,
       iceFaults,
+      iceFaultsByAction,
       ossFaults,
-      faultRate: Math.round((injected / (submits + ossRecordRequests)) * 1000) / 1000,
+      faultRate: Math.round((injected / (prechecks + submits + ossRecordRequests)) * 1000) / 1000,
       imagesWithOneJob: keys.filter((key) => jobsByKey.get(key) === 1).length,
       imagesWithSurfacedFailure: surfaced.size,
       imagesWithNeither: lost.length,
@@ -159,14 +175,22 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       unknownOutcomesListed: unknown.length,
       unknownOutcomesWithJob: unknown.filter((record) => jobsByKey.has(String(record.context?.key))).length,
       stuckInProgressListed: unresolved.length - unknown.length,
+      iceJobs: ice.jobs().length,
+      jobsWithJobRecord: recordedJobIds.size,
+      jobsWithInflightMarker: ice.jobs().filter((job) => inflightMarkers.has(job.jobId)).length,
+      // A job whose submit answer was lost has no JobId to record (an unknown outcome); the others lost their
+      // job record only if OSS refused every attempt at writing it.
+      jobsWithoutRecordUnknownOutcome: unrecorded.filter((job) => unknownKeys.has(job.key)).length,
+      jobsWithoutRecordAfterAnswer: unrecorded.filter((job) => !unknownKeys.has(job.key)).length,
       elapsedMs,
     };
     reportFigures('fault-injection', figures);
     expect(duplicates).toEqual([]);
     expect(lost).toEqual([]);
     expect(inconsistent).toEqual([]);
+    expect(strayJobRecords).toEqual([]);
     expect(figures.faultRate).toBeGreaterThanOrEqual(0.3);
-    for (const count of [...Object.values(iceFaults), ...Object.values(ossFaults)]) expect(count).toBeGreaterThan(0);
+    for (const count of [...Object.values(iceFaults), ...Object.values(iceFaultsByAction), ...Object.values(ossFaults)]) expect(count).toBeGreaterThan(0);
     // Every unknown outcome is listed for the operator, and reached onFailure (never silently retried into a second job).
     expect(unknown.map((record) => String(record.context?.key)).sort()).toEqual(
       [...records].filter(([, record]) => record.status === 'OUTCOME_UNKNOWN').map(([key]) => key).sort(),

@@ -3,7 +3,10 @@ import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/
 import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { listUnknownOutcomes, listUnresolvedRecords } from '../../shared/unknown-outcomes';
-import { LOCAL_CREDENTIALS, tempDir } from '../helpers/local-cloud';
+import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
+import { jobTracking, recordSubmittedJob } from '../../shared/lifecycle/record-submission';
+import { createLogger } from '../../shared/logger';
+import { LOCAL_CREDENTIALS, logCapture, tempDir } from '../helpers/local-cloud';
 
 const BUCKET = 'records-bucket';
 
@@ -92,4 +95,56 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     expect(unresolved).toContainEqual(expect.objectContaining({ recordKey, status: 'IN_PROGRESS', inProgressExpiresAt: expect.any(String) }));
     expect((await listUnknownOutcomes(store, '.yike-faults/')).map((record) => record.recordKey)).not.toContain(recordKey);
   });
+
+  it('writes a submitted job\u2019s in-flight marker and job record when OSS fails each of them twice (each write has its own attempts)', async () => {
+    // Arrange: the first two requests for each object fail
+    const failuresByKey = new Map<string, number>();
+    oss.faults.pickWith((request) => {
+      const seen = failuresByKey.get(request.key) ?? 0;
+      if (seen >= 2) return undefined;
+      failuresByKey.set(request.key, seen + 1);
+      return { kind: 'fail', status: 503, code: 'SlowDown' };
+    });
+    const logs = logCapture();
+    const tracking = jobTracking({ recordStore: store, bucket: BUCKET, recordsPrefix: '.yike-faults/', entryPoint: 'http', logger: createLogger({ sink: logs.sink }) });
+    const jobId = '5e1f0c2a9b8d4e7f6a5b4c3d2e1f0a9b';
+
+    // Act
+    await recordSubmittedJob({ jobId, requestId: 'req-1', appId: 'sys-ao-smith-1', image: { kind: 'oss', bucket: BUCKET, key: 'uploads/a.jpg' } }, tracking);
+
+    // Assert
+    expect(await store.get(inflightKey('.yike-faults/', jobId))).toMatchObject({ jobId });
+    expect(await store.get(jobRecordKey('.yike-faults/', jobId))).toMatchObject({ jobId, status: 'Submitted', source: `oss://${BUCKET}/uploads/a.jpg` });
+    expect(oss.faults.applied()).toEqual({ fail: 4, reset: 0, delay: 0 });
+    expect(logs.lines().filter((line) => line.level === 'error')).toEqual([]);
+  });
+
+  it('never deletes another invocation\u2019s claim when retrying the cleanup after a failed submit whose first delete answered too late', async () => {
+    // Arrange: A's submit fails; its first delete is held past the client's timeout (it still lands), and B claims
+    // the freed key before A retries the delete
+    const recordKey = nextKey();
+    let releaseB!: () => void;
+    const a = runIdempotent({ ...base, store, recordKey, execute: async () => {
+      oss.faults.delayNext(1, 350);
+      throw new Error('rejected');
+    } });
+    const settledA = a.catch((error: Error) => error.message);
+    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+    while ((await store.get(recordKey)) === undefined) await pause(); // A's claim
+    while ((await store.get(recordKey)) !== undefined) await pause(); // removed by A's late first delete
+    const b = runIdempotent({ ...base, store, recordKey, execute: () => new Promise<string>((resolve) => (releaseB = () => resolve('b'))) });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const claimOfB = await store.get<IdempotencyRecord>(recordKey);
+
+    // Act
+    expect(await settledA).toBe('rejected');
+    const afterA = await store.get<IdempotencyRecord>(recordKey);
+    releaseB();
+
+    // Assert
+    expect(claimOfB).toMatchObject({ status: 'IN_PROGRESS' });
+    expect(afterA).toEqual(claimOfB);
+    expect(await b).toMatchObject({ status: 'executed', result: 'b' });
+  });
 });
+
