@@ -124,8 +124,14 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     // the freed key before A retries the delete
     const recordKey = nextKey();
     let releaseB!: () => void;
+    // Only A's first DELETE of this record is held (a queued fault could hit the polling reads below instead).
+    let held = false;
+    oss.faults.pickWith((request) => {
+      if (held || request.method !== 'DELETE' || request.key !== recordKey) return undefined;
+      held = true;
+      return { kind: 'delay', ms: 350 };
+    });
     const a = runIdempotent({ ...base, store, recordKey, execute: async () => {
-      oss.faults.delayNext(1, 350);
       throw new Error('rejected');
     } });
     const settledA = a.catch((error: Error) => error.message);
@@ -141,7 +147,10 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     const afterA = await store.get<IdempotencyRecord>(recordKey);
     releaseB();
 
+    oss.faults.pickWith(undefined);
+
     // Assert
+    expect(held).toBe(true);
     expect(claimOfB).toMatchObject({ status: 'IN_PROGRESS' });
     expect(afterA).toEqual(claimOfB);
     expect(await b).toMatchObject({ status: 'executed', result: 'b' });
