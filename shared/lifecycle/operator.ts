@@ -29,6 +29,8 @@ export interface SubmitRecordSummary {
   source?: string;
   jobId?: string;
   error?: { code: string; message: string };
+  /** IN_PROGRESS only: when another delivery may take the claim over. */
+  inProgressExpiresAt?: string;
 }
 
 export function submitRecordKind(recordsPrefix: string, recordKey: string): SubmitRecordKind | undefined {
@@ -61,7 +63,7 @@ export async function listSubmitRecords(
     if (filter.status && record.status !== filter.status) continue;
     if (filter.since && Date.parse(record.startedAt) < filter.since.getTime()) continue;
     const kind = submitRecordKind(recordsPrefix, recordKey)!;
-    summaries.push(dropUndefined({ recordKey, kind, status: record.status, startedAt: record.startedAt, source: sourceOf(kind, record), jobId: record.result?.jobId, error: record.error }));
+    summaries.push(dropUndefined({ recordKey, kind, status: record.status, startedAt: record.startedAt, source: sourceOf(kind, record), jobId: record.result?.jobId, error: record.error, inProgressExpiresAt: record.inProgressExpiresAt }));
   }
   return summaries;
 }

@@ -9,7 +9,7 @@ import { parseConfig } from '../../shared/config';
 import type { IdempotencyRecord } from '../../shared/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/idempotency/store';
 import { createOssClient } from '../../shared/oss/client';
-import { listUnknownOutcomes, listUnresolvedRecords } from '../../shared/unknown-outcomes';
+import { listSubmitRecords } from '../../shared/lifecycle/operator';
 import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
 
@@ -150,10 +150,12 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     const jobRecords = await Promise.all(jobRecordKeys.map((key) => store.get<{ jobId: string; upload?: { key: string } }>(key)));
     const strayJobRecords = jobRecords.filter((record) => !record || jobKeyById.get(record.jobId) !== record.upload?.key);
     const inflightMarkers = new Set(oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}inflight/`)).map((key) => key.slice(`${RECORDS_PREFIX}inflight/`.length)));
-    const unknown = await listUnknownOutcomes(store, RECORDS_PREFIX);
-    const unresolved = await listUnresolvedRecords(store, RECORDS_PREFIX, { includeInProgress: true });
+    // What `yike-jobs list --status OUTCOME_UNKNOWN` / `--status IN_PROGRESS` shows an operator.
+    const unknown = await listSubmitRecords(store, RECORDS_PREFIX, { status: 'OUTCOME_UNKNOWN' });
+    const stuck = await listSubmitRecords(store, RECORDS_PREFIX, { status: 'IN_PROGRESS' });
+    const keyOf = (record: { source?: string }) => String(record.source).replace(`oss://${BUCKET}/`, '');
     const recordedJobIds = new Set(jobRecords.flatMap((record) => (record && jobKeyById.has(record.jobId) ? [record.jobId] : [])));
-    const unknownKeys = new Set(unknown.map((record) => String(record.context?.key)));
+    const unknownKeys = new Set(unknown.map((record) => keyOf(record)));
     const unrecorded = [...jobKeyById].filter(([jobId]) => !recordedJobIds.has(jobId)).map(([jobId, key]) => ({ jobId, key }));
     const injected = Object.values(iceFaults).reduce((a, b) => a + b, 0) + Object.values(ossFaults).reduce((a, b) => a + b, 0);
     const figures = {
@@ -173,8 +175,8 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       imagesWithNeither: lost.length,
       duplicates: duplicates.length,
       unknownOutcomesListed: unknown.length,
-      unknownOutcomesWithJob: unknown.filter((record) => jobsByKey.has(String(record.context?.key))).length,
-      stuckInProgressListed: unresolved.length - unknown.length,
+      unknownOutcomesWithJob: unknown.filter((record) => jobsByKey.has(keyOf(record))).length,
+      stuckInProgressListed: stuck.length,
       iceJobs: ice.jobs().length,
       jobsWithJobRecord: recordedJobIds.size,
       jobsWithInflightMarker: ice.jobs().filter((job) => inflightMarkers.has(job.jobId)).length,
@@ -192,9 +194,9 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     expect(figures.faultRate).toBeGreaterThanOrEqual(0.3);
     for (const count of [...Object.values(iceFaults), ...Object.values(iceFaultsByAction), ...Object.values(ossFaults)]) expect(count).toBeGreaterThan(0);
     // Every unknown outcome is listed for the operator, and reached onFailure (never silently retried into a second job).
-    expect(unknown.map((record) => String(record.context?.key)).sort()).toEqual(
+    expect(unknown.map((record) => keyOf(record)).sort()).toEqual(
       [...records].filter(([, record]) => record.status === 'OUTCOME_UNKNOWN').map(([key]) => key).sort(),
     );
-    for (const record of unknown) expect(surfaced.has(String(record.context?.key))).toBe(true);
+    for (const record of unknown) expect(surfaced.has(keyOf(record))).toBe(true);
   }, 180_000);
 });

@@ -2,7 +2,7 @@ import OSS from 'ali-oss';
 import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/idempotent';
 import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { listUnknownOutcomes, listUnresolvedRecords } from '../../shared/unknown-outcomes';
+import { listSubmitRecords } from '../../shared/lifecycle/operator';
 import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
 import { jobTracking, recordSubmittedJob } from '../../shared/lifecycle/record-submission';
 import { createLogger } from '../../shared/logger';
@@ -15,7 +15,7 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   let dir: ReturnType<typeof tempDir>;
   let store: RecordStore;
   let n = 0;
-  const nextKey = () => `.yike-faults/test/${++n}.json`;
+  const nextKey = () => `.yike-faults/objects/${BUCKET}/uploads/${++n}.jpg@ETAG.json`;
   const base = { idempotencyKey: 'k', inProgressTtlMs: 30_000, isOutcomeUnknown: (error: unknown) => (error as Error).message === 'no answer' };
 
   beforeAll(async () => {
@@ -73,10 +73,10 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
 
     // Act
     await expect(unanswered).rejects.toThrow('no answer');
-    const listed = await listUnknownOutcomes(store, '.yike-faults/');
+    const listed = await listSubmitRecords(store, '.yike-faults/', { status: 'OUTCOME_UNKNOWN' });
 
     // Assert
-    expect(listed).toContainEqual(expect.objectContaining({ recordKey, status: 'OUTCOME_UNKNOWN', context: { key: 'uploads/a.jpg' }, error: { code: 'UNKNOWN', message: 'Error: no answer' } }));
+    expect(listed).toContainEqual(expect.objectContaining({ recordKey, kind: 'upload', status: 'OUTCOME_UNKNOWN', error: { code: 'UNKNOWN', message: 'Error: no answer' } }));
   });
 
   it('lists a claim left IN_PROGRESS when the store stays down after a failure, for the operator', async () => {
@@ -89,11 +89,11 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
 
     // Act
     await expect(failing).rejects.toThrow('rejected');
-    const unresolved = await listUnresolvedRecords(store, '.yike-faults/', { includeInProgress: true });
+    const unresolved = await listSubmitRecords(store, '.yike-faults/', { status: 'IN_PROGRESS' });
 
     // Assert
     expect(unresolved).toContainEqual(expect.objectContaining({ recordKey, status: 'IN_PROGRESS', inProgressExpiresAt: expect.any(String) }));
-    expect((await listUnknownOutcomes(store, '.yike-faults/')).map((record) => record.recordKey)).not.toContain(recordKey);
+    expect((await listSubmitRecords(store, '.yike-faults/', { status: 'OUTCOME_UNKNOWN' })).map((record) => record.recordKey)).not.toContain(recordKey);
   });
 
   it('writes a submitted job\u2019s in-flight marker and job record when OSS fails each of them twice (each write has its own attempts)', async () => {
