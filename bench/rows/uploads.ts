@@ -1,10 +1,14 @@
 import { loadHandler } from '../lib/handlers';
-import { SAMPLES } from '../lib/samples';
+import { BENCH_IMAGE_KEY, SAMPLES } from '../lib/samples';
 import { memorySizesMb } from '../lib/s-yaml';
 import { mean, percentile } from '../lib/stats';
 import { atMost, info, type BenchModule } from '../lib/types';
 
-/** What one upload costs today (issue 11): no more round trips than this. */
+/**
+ * What one upload cost before the lifecycle and input issues (issue 11: "no more after the other open issues").
+ * Kept as the target: the job record + in-flight marker (issue 8) and the precheck (issue 9) exceed it, and the
+ * table says so.
+ */
 const MAX_OSS_PER_UPLOAD = 3;
 const MAX_ICE_PER_UPLOAD = 1;
 const WARM_UP = 20;
@@ -41,8 +45,9 @@ export const uploads: BenchModule = {
       durations.push(performance.now() - started);
       invocation.check(result);
     }
-    // The function's own requests are signed; the ICE stand-in's precheck reads the image anonymously.
-    const ossRequests = oss.requests().slice(ossBefore).filter((request) => request.auth !== 'anonymous');
+    // The function never reads the image on an upload (the event carries its size); those GETs are the ICE
+    // stand-in's precheck fetching it, as ICE would from its side.
+    const ossRequests = oss.requests().slice(ossBefore).filter((request) => !(request.method === 'GET' && request.key === BENCH_IMAGE_KEY));
     const iceCalls = ice.calls().slice(iceBefore);
     const memoryMb = memorySizesMb(root)['oss-submit'];
     if (!memoryMb) throw new Error('s.yaml gives oss-submit no memorySize');
