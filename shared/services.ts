@@ -1,4 +1,5 @@
 import { createAppRegistry, type AppRegistry } from './apps';
+import { describeError } from './errors';
 import { loadConfig, type Config } from './config';
 import { resolveCredentials, type CredentialsProvider } from './credentials';
 import { createIceClient, type IceClient } from './ice/client';
@@ -59,6 +60,16 @@ export function createServices(
     defaults: config.defaults,
     precheck: config.ice.precheck,
   };
+}
+
+/** createServices for a handler: a bad configuration is logged with the FC request id, then thrown. */
+export function createServicesOrReport(options: Parameters<typeof createServices>[0] & { context?: InvocationContext }): Services {
+  try {
+    return createServices(options);
+  } catch (error) {
+    createLogger({ sink: options.sink, fields: { requestId: options.context?.requestId } }).error('configuration invalid', { error: describeError(error) });
+    throw error;
+  }
 }
 
 /** FC gives the timeout (seconds) but no remaining-time call: the deadline is start + timeout. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { mapWithConcurrency } from './concurrency';
 import { isIceInputRefusal } from './ice/yike-assets';
 import { describeError, IceError, isYikeError, YikeError } from './errors';
 import type { ObjectCreated, WorkItem } from './events/parse';
@@ -221,17 +222,4 @@ async function submitOnce(
 
 export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-async function mapWithConcurrency<T, R>(items: T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await worker(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
 }

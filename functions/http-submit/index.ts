@@ -3,19 +3,17 @@ import { toApiRequest, toFcHttpResponse } from '../../shared/events/fc-http';
 import { handleApiRequest } from '../../shared/http/api';
 import { httpError } from '../../shared/http/errors';
 import { createImagePolicy } from '../../shared/image-policy';
-import { createLogger } from '../../shared/logger';
 import type { LogSink } from '../../shared/logger';
-import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
+import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
 
 /** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/http. */
 export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) => async (event: unknown, context: InvocationContext) => {
   const startedAtMs = Date.now();
   let services;
   try {
-    services = createServices({ context, env: options.env, sink: options.sink });
-  } catch (error) {
-    // Bad configuration: say so in the log, never in the body.
-    createLogger({ sink: options.sink, fields: { requestId: context?.requestId } }).error('configuration invalid', { error: describeError(error) });
+    services = createServicesOrReport({ context, env: options.env, sink: options.sink });
+  } catch {
+    // Bad configuration: said in the log, never in the body.
     return errorResponse(500, 'INTERNAL', 'Internal error');
   }
   const { logger } = services;

@@ -2,8 +2,8 @@ import { ConfigError, describeError } from '../../shared/errors';
 import { parseTimerEvent } from '../../shared/events/timer';
 import { createFunctionInvoker, type FunctionInvoker } from '../../shared/fc-invoke';
 import { runWatcher, type WatcherSummary } from '../../shared/lifecycle/watcher';
-import { createLogger, type LogSink } from '../../shared/logger';
-import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext, type Services } from '../../shared/services';
+import type { LogSink } from '../../shared/logger';
+import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext, type Services } from '../../shared/services';
 
 /**
  * FC 3.0 handler for the job watcher's timer trigger (every minute in s.yaml): follows in-flight jobs to their
@@ -14,13 +14,7 @@ export const createHandler =
   (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date; reserveMs?: number } = {}) =>
   async (event: unknown, context: InvocationContext): Promise<WatcherSummary> => {
     const startedAtMs = Date.now();
-    let services: Services;
-    try {
-      services = createServices({ context, env: options.env, sink: options.sink });
-    } catch (error) {
-      createLogger({ sink: options.sink, fields: { requestId: context?.requestId } }).error('configuration invalid', { error: describeError(error) });
-      throw error;
-    }
+    const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
     const { logger, config } = services;
     try {
       const timer = parseTimerEvent(event);

@@ -1,8 +1,8 @@
 import { describeError, YikeError } from '../../shared/errors';
 import { parseInvocation } from '../../shared/events/parse';
 import { createImagePolicy } from '../../shared/image-policy';
-import { createLogger, type LogSink } from '../../shared/logger';
-import { createServices, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
+import type { LogSink } from '../../shared/logger';
+import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
 import { processWorkItems, type SubmissionResult } from '../../shared/submissions';
 
 /**
@@ -14,13 +14,7 @@ export const createHandler =
   (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
   async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
   const startedAtMs = Date.now();
-  let services;
-  try {
-    services = createServices({ context, env: options.env, sink: options.sink });
-  } catch (error) {
-    createLogger({ sink: options.sink, fields: { requestId: context?.requestId } }).error('configuration invalid', { error: describeError(error) });
-    throw error;
-  }
+  const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
   const { logger, config } = services;
 
   let parsed;

@@ -1,4 +1,5 @@
 import { YikeError } from '../errors';
+import { mapWithConcurrency } from '../concurrency';
 import { isNotFound, type IceClient } from '../ice/client';
 import type { IdempotencyRecord, RecordStatus } from '../idempotency/idempotent';
 import type { RecordStore } from '../idempotency/store';
@@ -56,7 +57,7 @@ export async function listSubmitRecords(
     // Takeover locks (`<record>.json.takeover-<owner>`) end differently and are left out here.
     keys.push(...(await store.list(`${recordsPrefix}${folder}`)).filter((key) => key.endsWith('.json')));
   }
-  const records = await mapLimited(keys, READ_CONCURRENCY, async (recordKey) => ({ recordKey, record: await store.get<IdempotencyRecord<SubmittedJob>>(recordKey) }));
+  const records = await mapWithConcurrency(keys, READ_CONCURRENCY, async (recordKey) => ({ recordKey, record: await store.get<IdempotencyRecord<SubmittedJob>>(recordKey) }));
   const summaries: SubmitRecordSummary[] = [];
   for (const { recordKey, record } of records) {
     if (!record) continue; // deleted while listing
@@ -70,7 +71,7 @@ export async function listSubmitRecords(
 
 /** Job records, optionally only those with `status` and submitted at or after `since`, oldest first. */
 export async function listJobRecords(jobs: JobRecordStore, filter: { status?: string; since?: Date } = {}): Promise<JobRecord[]> {
-  const records = await mapLimited(await jobs.listAll(), READ_CONCURRENCY, (jobId) => jobs.get(jobId));
+  const records = await mapWithConcurrency(await jobs.listAll(), READ_CONCURRENCY, (jobId) => jobs.get(jobId));
   return records
     .filter((record): record is JobRecord => record !== undefined)
     .filter((record) => !filter.status || record.status === filter.status)
@@ -163,19 +164,6 @@ export async function forgetUnsettledRecord(store: RecordStore, recordsPrefix: s
   const unsettled = await readUnsettledRecord(store, recordsPrefix, recordKey);
   await store.delete(recordKey);
   return unsettled;
-}
-
-async function mapLimited<T, R>(items: T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await worker(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
-  return results;
 }
 
 function dropUndefined<T extends object>(value: T): T {

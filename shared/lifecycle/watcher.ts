@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mapWithConcurrency } from '../concurrency';
 import type { Config } from '../config';
 import { describeError } from '../errors';
 import type { FunctionInvoker } from '../fc-invoke';
@@ -129,7 +130,7 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
   for (let index = 0; index < ids.length; index += BATCH_GET_MAX_JOB_IDS) chunks.push(ids.slice(index, index + BATCH_GET_MAX_JOB_IDS));
 
   let firstSkipped: number | undefined;
-  await forEachWithConcurrency(chunks, ICE_CONCURRENCY, async (chunk, index) => {
+  await mapWithConcurrency(chunks, ICE_CONCURRENCY, async (chunk, index) => {
     if (firstSkipped !== undefined || outOfTime()) {
       firstSkipped = Math.min(firstSkipped ?? index, index);
       return;
@@ -306,15 +307,4 @@ function rotateAfter(ids: string[], after: string | undefined): string[] {
   if (after === undefined) return ids;
   const start = ids.findIndex((id) => id > after);
   return start <= 0 ? ids : [...ids.slice(start), ...ids.slice(0, start)];
-}
-
-async function forEachWithConcurrency<T>(items: T[], limit: number, worker: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const index = next++;
-      await worker(items[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }
