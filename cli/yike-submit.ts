@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeError, InputError } from '../shared/errors';
 import type { ImageSource } from '../shared/image';
+import { allowedImage, createImagePolicy } from '../shared/image-policy';
 import { submitJob } from '../shared/jobs';
 import { jobTracking } from '../shared/lifecycle/record-submission';
 import { createServices, recordStoresFor } from '../shared/services';
@@ -52,11 +53,17 @@ async function main(argv: string[]): Promise<number> {
     fields: { tool: 'yike-submit' },
     level: process.env.LOG_LEVEL ? undefined : 'error',
   });
-  const recordsBucket = services.config.records.bucket;
+  const { config } = services;
+  // The URL rules every entry point applies (ICE gets only the normalized href; no userinfo, fragments, records
+  // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events.
+  const image = allowedImage(parseImage(values.image), createImagePolicy(config), {
+    enforceAllowlist: config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0,
+  });
+  const recordsBucket = config.records.bucket;
   const result = await submitJob(
     {
       app: values.app,
-      image: parseImage(values.image),
+      image,
       productionId: values['production-id'],
       folderId: values['folder-id'],
     },

@@ -51,6 +51,26 @@ describe('npx yike-submit against the local ICE endpoint', () => {
     expect(job).toMatchObject({ appId: 'sys-ao-smith-2', productionId: 'prod-1', folderId: 'fd-1', appParamsRaw: '{"LoadImage.1.TargetImage":"https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg"}' });
   });
 
+  it('applies the image URL rules and sends ICE nothing for a URL with a backslash before an @', async () => {
+    // Act
+    const result = await cli(['--image', 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com\\@evil.com/a.jpg']);
+
+    // Assert
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^yike-submit: IMAGE_NOT_ALLOWED: imageUrl: .*\n$/);
+    expect(ice.calls()).toEqual([]);
+  });
+
+  it('sends ICE the normalized href (lower-case host), never the string it was given', async () => {
+    // Act
+    const result = await cli(['--image', 'https://YIKE-UPLOADS.oss-cn-shanghai.aliyuncs.com:443/uploads/me.jpg']);
+
+    // Assert
+    expect(result.code).toBe(0);
+    expect(ice.jobs()[0]).toMatchObject({ appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg' } });
+  });
+
   it('turns oss://bucket/key into the plain OSS URL of the ICE region', async () => {
     // Act
     const result = await cli(['--image', 'oss://yike-uploads/uploads/女 1.jpg'], { ICE_REGION: 'cn-hangzhou' });
