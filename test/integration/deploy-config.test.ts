@@ -176,6 +176,13 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     }
   });
 
+  it('gives the submit functions the public image mode and the precheck by default (YIKE_IMAGE_URL_MODE, YIKE_PRECHECK change them)', () => {
+    for (const name of ['http-submit', 'oss-submit', 'oss-submit-eventbridge']) {
+      expect({ name, ...parseConfig(resources[name]!.props.environmentVariables).oss }).toMatchObject({ name, imageUrlMode: 'public' });
+      expect({ name, precheck: resources[name]!.props.environmentVariables.PRECHECK }).toEqual({ name, precheck: 'on' });
+    }
+  });
+
   it('gives the OSS trigger the same rule the local OSS endpoint applies, outside the records prefix', () => {
     // Arrange
     const trigger = resources['oss-submit']!.props.triggers.find((t) => t.triggerType === 'oss')!;
