@@ -61,3 +61,28 @@ export async function putLocalObject(
   const result = await client.put(key, options.body ?? png, { headers: { 'Content-Type': options.contentType ?? 'image/png' } });
   return { eTag: String((result.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '') };
 }
+
+/**
+ * Runs a CLI (`bin/*.js`) the way a user's shell would: only PATH, the local STS triple as the standard
+ * ALIBABA_CLOUD_* variables, and `env`. Never throws for a non-zero exit: the code is part of the answer.
+ */
+export function runCli(bin: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { execFile } = require('node:child_process') as typeof import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [bin, ...args],
+      {
+        env: {
+          PATH: process.env.PATH,
+          ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
+          ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,
+          ...env,
+        },
+      },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { LOCAL_CREDENTIALS, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { putLocalObject, runCli, tempDir } from '../helpers/local-cloud';
 
-const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
 
 describe('npx yike-submit against the local ICE endpoint', () => {
@@ -25,21 +22,8 @@ describe('npx yike-submit against the local ICE endpoint', () => {
   });
   beforeEach(() => ice.reset());
 
-  function cli(args: string[], env: Record<string, string> = {}) {
-    return run(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        ICE_ENDPOINT: ice.url,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
-        ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,
-        ...env,
-      },
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
-  }
+  const cli = (args: string[], env: Record<string, string> = {}) => runCli(BIN, args, { ICE_ENDPOINT: ice.url, ...env });
+
 
   it('prints the JobId as JSON for an image URL and the male app', async () => {
     // Act

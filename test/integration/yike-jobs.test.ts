@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { createHandler as createOssHandler } from '../../functions/oss-submit/index';
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../local/fc-invoke-server';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
@@ -11,9 +9,8 @@ import { createOssRecordStore, type RecordStore } from '../../shared/idempotency
 import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/lifecycle/job-record';
 import { createOssClient, type OssClient } from '../../shared/oss/client';
 import { objectRecordKey } from '../../shared/submissions';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, testConfig, TINY_PNG } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, testConfig, TINY_PNG , runCli } from '../helpers/local-cloud';
 
-const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-jobs.js');
 const BUCKET = 'yike-uploads';
 const PREFIX = '.yike-jobs/';
@@ -37,22 +34,8 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     return { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, DEFAULT_APP: 'female', ICE_READ_TIMEOUT_MS: String(READ_TIMEOUT_MS), ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2', LOG_LEVEL: 'error' };
   }
 
-  function cli(args: string[]) {
-    return run(process.execPath, [BIN, ...args, '--bucket', BUCKET], {
-      env: {
-        PATH: process.env.PATH,
-        ...functionEnv(),
-        FC_ENDPOINT: fc.url,
-        FC_ACCOUNT_ID: ACCOUNT_ID,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
-        ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,
-      },
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
-  }
+  const cli = (args: string[]) => runCli(BIN, [...args, '--bucket', BUCKET], { ...functionEnv(), FC_ENDPOINT: fc.url, FC_ACCOUNT_ID: ACCOUNT_ID });
+
 
   const lines = (stdout: string) => stdout.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line));
 

@@ -1,11 +1,8 @@
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { LOCAL_CREDENTIALS, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { putLocalObject, runCli, tempDir } from '../helpers/local-cloud';
 
-const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
 const BUCKET = 'yike-uploads';
 const IMAGE = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg`;
@@ -35,20 +32,8 @@ describe('npx yike-submit --wait follows the job to its end', () => {
     slowIce.reset();
   });
 
-  function cli(ice: LocalIceServer, args: string[]) {
-    return run(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH,
-        ICE_ENDPOINT: ice.url,
-        ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
-        ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,
-      },
-    }).then(
-      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
-    );
-  }
+  const cli = (ice: LocalIceServer, args: string[]) => runCli(BIN, args, { ICE_ENDPOINT: ice.url });
+
 
   it('prints each status change with the elapsed time, ends with the output URL and exits 0 for Finished', async () => {
     // Act
