@@ -9,7 +9,7 @@ import { createOssRecordStore, type RecordStore } from '../../shared/idempotency
 import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/lifecycle/job-record';
 import { createOssClient, type OssClient } from '../../shared/oss/client';
 import { objectRecordKey } from '../../shared/submissions';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, testConfig, TINY_PNG , runCli } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, runCli, tempDir, testConfig, TINY_PNG } from '../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-jobs.js');
 const BUCKET = 'yike-uploads';
