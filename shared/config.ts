@@ -135,7 +135,11 @@ export const envSchema = z.object({
     z.optional(
       z
         .url({ protocol: /^https?$/ })
-        .check(z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)')),
+        .check(
+          z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'),
+          // fetch refuses credentials in a URL, and a URL with them would end up in error texts and job records.
+          z.refine((value: string) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), 'must not carry credentials (user:password@); authenticate with JOB_WEBHOOK_SECRET'),
+        ),
     ),
   ),
   JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters')))),
@@ -224,6 +228,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     throw new ConfigError('Invalid configuration: CDN_BASE_URL: required when IMAGE_URL_MODE is "cdn"', [
       { variable: 'CDN_BASE_URL', message: 'required when IMAGE_URL_MODE is "cdn"' },
     ]);
+  }
+  // Result objects under RECORDS_PREFIX or under an upload prefix would be taken for records or never submitted.
+  const overlaps = (a: string, b: string) => a.startsWith(b) || b.startsWith(a);
+  const clash = [e.RECORDS_PREFIX, ...Object.keys(e.APP_ROUTES)].find((prefix) => prefix !== '' && overlaps(e.RESULTS_PREFIX, prefix));
+  if (clash !== undefined) {
+    const message = `must not overlap ${clash === e.RECORDS_PREFIX ? 'RECORDS_PREFIX' : 'an APP_ROUTES prefix'} ("${clash}")`;
+    throw new ConfigError(`Invalid configuration: RESULTS_PREFIX: ${message}`, [{ variable: 'RESULTS_PREFIX', message }]);
   }
   if (e.JOB_WEBHOOK_URL && !e.JOB_WEBHOOK_SECRET) {
     throw new ConfigError('Invalid configuration: JOB_WEBHOOK_SECRET: required when JOB_WEBHOOK_URL is set (deliveries are signed)', [

@@ -58,7 +58,8 @@ export async function deliverWebhook(options: {
     return { ok: false, error: `HTTP ${response.status} from ${new URL(options.url).origin}` };
   } catch (error) {
     const name = (error as Error).name;
-    const reason = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${options.timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message);
+    // Never the error's message: it may quote the whole URL (query tokens included) into logs and job records.
+    const reason = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${options.timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? name ?? 'Error');
     return { ok: false, error: `${reason} (${new URL(options.url).origin})` };
   }
 }

@@ -31,6 +31,7 @@ describe('job lifecycle configuration', () => {
   it.each([
     ['http://hooks.example.com/yike', 'JOB_WEBHOOK_URL: must be https (http only for 127.0.0.1, ::1 or localhost)'],
     ['ftp://hooks.example.com/', 'JOB_WEBHOOK_URL'],
+    ['https://user:pw@hooks.example.com/yike', 'JOB_WEBHOOK_URL: must not carry credentials (user:password@); authenticate with JOB_WEBHOOK_SECRET'],
   ])('refuses the webhook URL %s', (url, message) => {
     expect(() => parseConfig({ JOB_WEBHOOK_URL: url, JOB_WEBHOOK_SECRET: 'x'.repeat(16) })).toThrow(message);
   });
@@ -39,6 +40,16 @@ describe('job lifecycle configuration', () => {
     expect(parseConfig({ JOB_WEBHOOK_URL: 'http://127.0.0.1:8080/h', JOB_WEBHOOK_SECRET: 'x'.repeat(16) }).lifecycle.webhook).toEqual({ url: 'http://127.0.0.1:8080/h', secret: 'x'.repeat(16), maxAttempts: 10, timeoutMs: 5_000 });
     expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y' })).toThrow('JOB_WEBHOOK_SECRET: required when JOB_WEBHOOK_URL is set');
     expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y', JOB_WEBHOOK_SECRET: 'short' })).toThrow('JOB_WEBHOOK_SECRET: must be at least 16 characters');
+  });
+});
+
+describe('RESULTS_PREFIX', () => {
+  it.each([
+    [{ RESULTS_PREFIX: '.yike-jobs/' }, 'RESULTS_PREFIX: must not overlap RECORDS_PREFIX (".yike-jobs/")'],
+    [{ RESULTS_PREFIX: '.yike-jobs/results/' }, 'RESULTS_PREFIX: must not overlap RECORDS_PREFIX (".yike-jobs/")'],
+    [{ RESULTS_PREFIX: 'uploads/', APP_ROUTES: '{"uploads/female/":"female"}' }, 'RESULTS_PREFIX: must not overlap an APP_ROUTES prefix ("uploads/female/")'],
+  ])('refuses %j, which would hide uploads or records', (env, message) => {
+    expect(() => parseConfig(env)).toThrow(message);
   });
 });
 
