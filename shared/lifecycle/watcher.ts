@@ -59,8 +59,11 @@ export interface WatcherSummary {
 const ICE_CONCURRENCY = 4;
 /** A claim younger than this belongs to a run still delivering (webhook ≤ 30 s, FC invoke retries, OSS writes). */
 export const CLAIM_LEASE_MS = 5 * 60_000;
-/** Rounds skipped over stale claims before giving up until the next tick. */
-const MAX_STALE_CLAIMS = 3;
+/**
+ * Rounds skipped over stale claims in one run. Each stale claim is a run that died mid-delivery without saving its
+ * round, so several can pile up; the bound only keeps one run's OSS calls finite (an error names the job past it).
+ */
+const MAX_STALE_CLAIMS = 50;
 /** A marker whose record is missing this long after its submit is an orphan (a failed record write) and is dropped. */
 const ORPHAN_GRACE_MS = 10 * 60_000;
 
@@ -135,7 +138,7 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
       firstSkipped = Math.min(firstSkipped ?? index, index);
       return;
     }
-    await watchChunk(chunk, { deps, jobs, store, channels, summary, bucket });
+    await watchChunk(chunk, { deps, jobs, store, channels, summary, bucket, outOfTime });
   });
 
   if (firstSkipped !== undefined) {
@@ -156,6 +159,8 @@ interface ChunkContext {
   channels: Channel[];
   summary: WatcherSummary;
   bucket: string;
+  /** Checked again before notifying: a chunk whose ICE call ran long saves its statuses and leaves claims to the next tick. */
+  outOfTime: () => boolean;
 }
 
 async function watchChunk(chunk: string[], context: ChunkContext): Promise<void> {
@@ -209,7 +214,8 @@ async function watchJob(record: JobRecord, ice: { answered: boolean; job?: YikeA
     if (ice.job) ({ record: next, changed } = applyIceJob(record, ice.job, now));
     else if (ice.answered) deps.logger.warn('ICE does not know this job', { bucket: context.bucket, jobId: record.jobId });
     const timeoutSeconds = deps.config.lifecycle.jobTimeoutSeconds;
-    if (!isTerminal(next.status) && now.getTime() - Date.parse(record.submittedAt) >= timeoutSeconds * 1000) {
+    // Only when ICE answered this tick: a job ICE could not be asked about (throttling, an outage) may have finished.
+    if (ice.answered && !isTerminal(next.status) && now.getTime() - Date.parse(record.submittedAt) >= timeoutSeconds * 1000) {
       next = markTimedOut(next, timeoutSeconds, now);
       changed = true;
       summary.timedOut++;
@@ -224,7 +230,9 @@ async function watchJob(record: JobRecord, ice: { answered: boolean; job?: YikeA
     deps.logger.info('job settled', { jobId: next.jobId, status: next.status, outputUrl: next.results[0]?.outputUrl });
   }
   if (changed) summary.changed++;
-  if (!isTerminal(next.status)) {
+  if (!isTerminal(next.status) || context.outOfTime()) {
+    // Never claim a notification without the time to deliver it and save the round: a run killed in between
+    // leaves a stale claim and a second delivery.
     if (changed) await context.jobs.save(next);
     return;
   }
@@ -288,6 +296,7 @@ async function claimRound(jobId: string, fromRound: number, now: Date, context: 
     if (existing && now.getTime() - Date.parse(existing.claimedAt ?? '') < CLAIM_LEASE_MS) return undefined;
     context.deps.logger.warn('stale notification claim: its run stopped mid-delivery; delivering again', { jobId, round });
   }
+  context.deps.logger.error('notification claims all stale: runs keep dying mid-delivery; the job waits for the next tick', { jobId, fromRound, rounds: MAX_STALE_CLAIMS });
   return undefined;
 }
 

@@ -219,6 +219,23 @@ describe('the job lifecycle: upload → job record → watcher → result object
     expect(await readJson(inflightKey('.yike-jobs/', jobId))).toBeUndefined();
   });
 
+  it('does not time a job out on a tick when ICE could not be asked about it (it may have finished)', async () => {
+    // Arrange: past JOB_TIMEOUT_SECONDS, and ICE answers BatchGetYikeAIAppJob with 503 on every attempt
+    const { jobId } = await upload('uploads/male/unasked.png');
+    iceClock += JOB_MS * 0.5;
+    watcherClock += 6 * HOUR_MS + 1_000;
+    ice.faults.failNext(2, 503, 'ServiceUnavailable');
+
+    // Act
+    const summary = await watcher({ ICE_MAX_ATTEMPTS: '2' })(timerEvent(), watcherContext());
+
+    // Assert
+    expect(summary).toMatchObject({ iceErrors: 1, timedOut: 0, settled: 0 });
+    expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ status: 'Submitted' });
+    expect(deliveries).toEqual([]);
+    expect(await readJson(inflightKey('.yike-jobs/', jobId))).toMatchObject({ jobId });
+  });
+
   it('notifies once when two watcher runs handle the same finished job at the same time', async () => {
     // Arrange
     const { jobId } = await upload('uploads/female/twice.png');
