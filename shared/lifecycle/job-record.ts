@@ -173,9 +173,9 @@ export interface JobRecordStore {
 
 export function createJobRecordStore(store: RecordStore, recordsPrefix: string): JobRecordStore {
   const jobsPrefix = `${recordsPrefix}jobs/`;
-  const markInflight = async (record: JobRecord) => {
-    if (!isTerminal(record.status)) await store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt });
-  };
+  // Also for a job recorded as already terminal (yike-jobs resolve --job-id): its notifications are still owed,
+  // and the watcher only looks at marked jobs.
+  const markInflight = (record: JobRecord) => store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt });
   const createRecord = (record: JobRecord) => store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record);
   return {
     async create(record) {

@@ -86,7 +86,10 @@ export function jobRecordsBucket(config: Config): string | undefined {
 export async function refreshJobRecord(record: JobRecord, deps: { ice: IceClient; jobs: JobRecordStore; now?: () => Date }): Promise<JobRecord> {
   if (isTerminal(record.status)) return record;
   const job = await deps.ice.getYikeAIAppJob(record.jobId);
-  const { record: next, changed } = applyIceJob(record, job, deps.now?.() ?? new Date());
+  // Merged into the record as it is now, not the caller's copy (a ?wait=N holds one for seconds): the watcher may
+  // have written it meanwhile, and a terminal record carrying its notification state is never overwritten.
+  const latest = (await deps.jobs.get(record.jobId)) ?? record;
+  const { record: next, changed } = applyIceJob(latest, job, deps.now?.() ?? new Date());
   if (changed) await deps.jobs.save(next);
   return next;
 }

@@ -105,7 +105,8 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     expect(lines(resolved.stdout)).toEqual([{ recordKey: unsettled.recordKey, resolved: 'job-id', status: 'COMPLETED', jobId: created.jobId, jobStatus: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/), jobRecordCreated: true }]);
     expect(await store.get(unsettled.recordKey)).toMatchObject({ status: 'COMPLETED', result: { jobId: created.jobId, appId: 'sys-ao-smith-1' } });
     expect(await jobs.get(created.jobId)).toMatchObject({ jobId: created.jobId, entryPoint: 'upload', source: `oss://${BUCKET}/${unsettled.key}`, upload: { bucket: BUCKET, key: unsettled.key, eTag: unsettled.eTag } });
-    expect(await jobs.listInflight().then((ids) => ids.includes(created.jobId))).toBe((await jobs.get(created.jobId))!.status !== 'Finished');
+    // Marked in flight whatever its status: the watcher still owes its notifications (result object, webhook...).
+    expect(await jobs.listInflight()).toContain(created.jobId);
     expect(retry.skipped).toEqual([{ source: `oss://${BUCKET}/${unsettled.key}`, reason: 'duplicate', jobId: created.jobId }]);
     expect(ice.jobs().filter((job) => JSON.stringify(job.appParams).includes(unsettled.key))).toHaveLength(1);
   });
