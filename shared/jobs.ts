@@ -44,6 +44,17 @@ export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDepen
  * the submit (see recordSubmittedJob).
  */
 export async function submitJob(request: JobRequest, deps: JobDependencies, tracking?: JobTracking): Promise<SubmittedJob> {
+  const { job, recordJob } = await submitJobThenRecord(request, deps, tracking);
+  await recordJob();
+  return job;
+}
+
+/**
+ * Submits one job and hands back the job record's write instead of doing it: an idempotent caller runs it only
+ * after its COMPLETED record is written, so an instance stopped in between can never lead to a second paid job
+ * (at worst the job misses its record; recordSubmittedJob logs a failed write).
+ */
+export async function submitJobThenRecord(request: JobRequest, deps: JobDependencies, tracking?: JobTracking): Promise<{ job: SubmittedJob; recordJob: () => Promise<void> }> {
   const app = resolveApp(request, deps);
   const productionId = request.productionId ?? deps.defaults.productionId;
   const folderId = request.folderId ?? deps.defaults.folderId;
@@ -56,8 +67,10 @@ export async function submitJob(request: JobRequest, deps: JobDependencies, trac
     throw beforeSubmit(error);
   }
   const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
-  if (tracking) await recordSubmittedJob({ jobId, requestId, appId: app.appId, image: request.image, productionId, folderId }, tracking);
-  return { jobId, requestId, appId: app.appId };
+  const recordJob = async () => {
+    if (tracking) await recordSubmittedJob({ jobId, requestId, appId: app.appId, image: request.image, productionId, folderId }, tracking);
+  };
+  return { job: { jobId, requestId, appId: app.appId }, recordJob };
 }
 
 /**

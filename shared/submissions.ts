@@ -10,7 +10,7 @@ import { allowedImage, type ImagePolicy } from './image-policy';
 import type { ImageSource } from './image';
 import { assertImageSize, imageKeyRefusal, inspectImageObject } from './inputs/image-object';
 import { jobTracking, type JobTracking } from './lifecycle/record-submission';
-import { resolveApp, submitJob, type JobRequest } from './jobs';
+import { resolveApp, submitJobThenRecord, type JobRequest } from './jobs';
 import type { Services } from './services';
 
 /** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
@@ -195,11 +195,16 @@ async function submitOnce(
   tracking: JobTracking,
   prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
 ): Promise<ItemOutcome> {
+  let recordJob: (() => Promise<void>) | undefined;
   const outcome = await runIdempotent({
     ...record,
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
-    execute: async () => submitJob(await prepare(request), deps.services, tracking),
+    execute: async () => {
+      const submitted = await submitJobThenRecord(await prepare(request), deps.services, tracking);
+      recordJob = submitted.recordJob;
+      return submitted.job;
+    },
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error, stage) =>
@@ -209,7 +214,11 @@ async function submitOnce(
         error: describeError(error),
       }),
   });
-  if (outcome.status === 'executed') return { type: 'submitted', entry: { source, ...outcome.result } };
+  if (outcome.status === 'executed') {
+    // Only now that the submit is recorded as done (see submitJobThenRecord).
+    await recordJob?.();
+    return { type: 'submitted', entry: { source, ...outcome.result } };
+  }
   if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
   // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
   // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).

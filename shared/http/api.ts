@@ -8,7 +8,7 @@ import { allowedImage, assertImageAllowed, type ImagePolicy } from '../image-pol
 import type { ImageSource } from '../image';
 import { inspectImageObject } from '../inputs/image-object';
 import { jobTracking } from '../lifecycle/record-submission';
-import { resolveApp, submitJob, type SubmittedJob } from '../jobs';
+import { resolveApp, submitJobThenRecord, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
 import { authorize } from './auth';
@@ -124,12 +124,13 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   const submit = async () => {
     // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
     const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : allowed;
-    return submitJob({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
+    return submitJobThenRecord({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
   };
 
   const idempotencyKey = request.headers['idempotency-key'];
   if (idempotencyKey === undefined) {
-    const job = await submit();
+    const { job, recordJob } = await submit();
+    await recordJob();
     return { route, jobId: job.jobId, response: json(202, job) };
   }
   if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
@@ -138,6 +139,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (!recordsBucket) throw new Error('Idempotency-Key needs RECORDS_BUCKET or ALLOWED_BUCKETS');
   // Scoped per bearer token, so two clients cannot collide on (or probe) each other's keys.
   const scope = sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);
+  let recordJob: (() => Promise<void>) | undefined;
   const outcome = await runIdempotent<SubmittedJob>({
     store: deps.recordStore(recordsBucket),
     recordKey: `${config.records.prefix}http/${scope}.json`,
@@ -145,7 +147,11 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     payloadHash: sha256(request.body.toString('utf8')),
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
-    execute: submit,
+    execute: async () => {
+      const submitted = await submit();
+      recordJob = submitted.recordJob;
+      return submitted.job;
+    },
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error, stage) =>
@@ -156,6 +162,8 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (outcome.status === 'in-progress') {
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));
   }
+  // The job record only after the Idempotency-Key record says COMPLETED (see submitJobThenRecord).
+  if (outcome.status === 'executed') await recordJob?.();
   const replayed = outcome.status === 'duplicate';
   if (replayed) logger.info('idempotent replay', { jobId: outcome.result.jobId });
   return { route, jobId: outcome.result.jobId, replayed, response: json(202, outcome.result, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };

@@ -102,6 +102,22 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     });
   });
 
+  it('writes the claim, then COMPLETED, and only then the job record and its marker, so a stop in between never resubmits', async () => {
+    // Arrange
+    const handler = createHandler({ env: env() });
+    oss.reset();
+
+    // Act
+    await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+
+    // Assert: the function's writes, in the order OSS received them (the two after COMPLETED go out together)
+    const jobId = ice.jobs()[0]!.jobId;
+    const uploadRecord = objectRecordKey('.yike-jobs/', { bucket: BUCKET, key: FEMALE_KEY, eTag: FIXTURE_ETAG });
+    const writes = oss.requests().filter((request) => request.method === 'PUT').map((request) => request.key);
+    expect(writes.slice(0, 2)).toEqual([uploadRecord, uploadRecord]);
+    expect(writes.slice(2).sort()).toEqual([`.yike-jobs/inflight/${jobId}`, `.yike-jobs/jobs/${jobId}.json`]);
+  });
+
   it('records the job as COMPLETED next to the upload, keyed by bucket, key and eTag', async () => {
     // Arrange
     const handler = createHandler({ env: env() });
