@@ -89,13 +89,24 @@ async function waitForJob(record: JobRecord, waitSeconds: number, jobs: JobRecor
   const budgetMs = deps.remainingTimeMs() - config.ice.readTimeoutMs - WAIT_MARGIN_MS;
   let current = record;
   const outcome = await followJob({
-    poll: async () => (current = await refreshJobRecord(current, { ice, jobs })),
+    // A poll ICE keeps failing is retried inside the ICE client (ICE_MAX_ATTEMPTS): it is cut at the invocation's
+    // end, so the caller gets our answer with the last known status rather than FC's timeout.
+    poll: async () => (current = await withinMs(refreshJobRecord(current, { ice, jobs }), deps.remainingTimeMs() - WAIT_MARGIN_MS)),
     timeoutMs: Math.max(0, Math.min(waitSeconds * 1000, budgetMs)),
     intervalMs: WAIT_POLL_MS,
     sleep: deps.sleep,
     onTransientError: (error) => logger.warn('job wait: ICE poll failed, polling again', { jobId: record.jobId, error: describeError(error) }),
   });
   return outcome.job ?? current;
+}
+
+/** The promise's answer, or a retryable WAIT_POLL_CUT once `ms` have passed (the promise itself runs on: it is a read). */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const cut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new YikeError('WAIT_POLL_CUT', 'The ICE poll did not end before the invocation does', { retryable: true })), Math.max(0, ms));
+  });
+  return Promise.race([promise, cut]).finally(() => clearTimeout(timer));
 }
 
 /** The lifecycle of the job an upload's idempotency record points to (null when that job has no record yet). */

@@ -194,6 +194,22 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Created' } });
   });
 
+  it('answers before the invocation ends even when every ICE poll times out and is retried', async () => {
+    // Arrange: a 5 s function; each GetYikeAIAppJob answers after 1.5 s against a 1 s read timeout, and a poll makes
+    // 6 attempts: one poll alone would outlast the invocation
+    const target = await gateway(slowIce, { timeoutSeconds: 5, env: { ICE_READ_TIMEOUT_MS: '1000', ICE_MAX_ATTEMPTS: '6' } });
+    const jobId = await submitted(target);
+    slowIce.faults.delayNext(12, 1500);
+    const started = Date.now();
+
+    // Act
+    const response = await get(target, `/jobs/${jobId}?wait=25`);
+
+    // Assert: our answer with the last known status, not FC's timeout
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Submitted', terminal: false } });
+  });
+
   it('answers 400 naming the parameter for a wait over 25 s or not a number, and for a bad refresh', async () => {
     // Arrange
     const target = await gateway();
