@@ -144,15 +144,8 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
         const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
         await withStoreRetries(() => options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described }));
       } else if (options.isRejected?.(error) && isYikeError(error)) {
-        const at = now();
-        const rejected: IdempotencyRecord<R> = {
-          ...claimed,
-          status: 'REJECTED',
-          inProgressExpiresAt: undefined,
-          completedAt: at.toISOString(),
-          expiresAt: options.completedTtlMs === undefined ? undefined : new Date(at.getTime() + options.completedTtlMs).toISOString(),
-          error: { code: error.code, message: error.message, details: error.details },
-        };
+        const rejected = closedRecord(claimed, 'REJECTED', now(), options.completedTtlMs);
+        rejected.error = { code: error.code, message: error.message, details: error.details };
         await withStoreRetries(() => options.store.put(options.recordKey, rejected));
       } else {
         await withStoreRetries(async (attempt) => {
@@ -167,17 +160,20 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
     }
     throw error;
   }
-  const completedAt = now();
-  const completed: IdempotencyRecord<R> = {
-    ...claimed,
-    status: 'COMPLETED',
-    inProgressExpiresAt: undefined,
-    completedAt: completedAt.toISOString(),
-    expiresAt: options.completedTtlMs === undefined ? undefined : new Date(completedAt.getTime() + options.completedTtlMs).toISOString(),
-    result,
-  };
+  const completed: IdempotencyRecord<R> = { ...closedRecord(claimed, 'COMPLETED', now(), options.completedTtlMs), result };
   await writeCompleted(options, completed);
   return { status: 'executed', result, record: completed };
+}
+
+/** The claim turned into a final record (COMPLETED or REJECTED) that counts for `ttlMs` from `at` (forever without). */
+function closedRecord<R>(claimed: IdempotencyRecord<R>, status: 'COMPLETED' | 'REJECTED', at: Date, ttlMs: number | undefined): IdempotencyRecord<R> {
+  return {
+    ...claimed,
+    status,
+    inProgressExpiresAt: undefined,
+    completedAt: at.toISOString(),
+    expiresAt: ttlMs === undefined ? undefined : new Date(at.getTime() + ttlMs).toISOString(),
+  };
 }
 
 /** Attempts at recording a finished submit before giving up on the record (never on the result). */
