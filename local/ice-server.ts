@@ -26,6 +26,7 @@ import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { createJobClock, imageFails } from './ice-job-clock';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './ice-yike-assets';
+import { OUTPUTS_PATH, serveOutput } from './ice-outputs';
 
 export interface LocalCredential {
   accessKeyId: string;
@@ -54,6 +55,11 @@ export interface IceServerOptions {
    * answers ImageCheckFailed, as ICE does for an image it cannot fetch.
    */
   images?: LocalImageSource;
+  /**
+   * Output URLs point at this server (`/__local/outputs/<jobId>.mp4`, a real playable MP4: ice-outputs.ts) instead
+   * of a made-up OSS URL. npm start turns it on so the page's <video> plays.
+   */
+  serveOutputs?: boolean;
 }
 
 export interface AcceptedJob {
@@ -237,6 +243,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
 
   const jobs: AcceptedJob[] = [];
   const calls: ReceivedCall[] = [];
+  let outputUrlPrefix = OUTPUT_URL_PREFIX;
   const media = new Map<string, RegisteredMedia>();
   const yike = createLocalYikeAssets({
     images: options.images,
@@ -301,7 +308,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
       Status: status,
       ExecutionStartTime: startedAtMs === undefined ? undefined : formatIceTime(startedAtMs),
       ExecutionFinishTime: finishedAtMs === undefined ? undefined : formatIceTime(finishedAtMs),
-      Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${OUTPUT_URL_PREFIX}/${job.jobId}.mp4` }] } : undefined,
+      Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${outputUrlPrefix}/${job.jobId}.mp4` }] } : undefined,
     };
   };
 
@@ -507,11 +514,13 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const { port, close } = await listenOnLoopback(
     (req, res) => {
       const url = new URL(req.url ?? RPC_PATH, `http://${LOOPBACK_HOST}`);
+      if (options.serveOutputs && url.pathname.startsWith(OUTPUTS_PATH)) return Promise.resolve(serveOutput(req, res, url.pathname));
       return (url.pathname.startsWith(INSPECTION_PREFIX) ? serveInspection : serveRpc)(req, res, url);
     },
     { port: options.port, onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }) },
   );
 
+  if (options.serveOutputs) outputUrlPrefix = `http://${LOOPBACK_HOST}:${port}${OUTPUTS_PATH.slice(0, -1)}`;
   return {
     url: `http://${LOOPBACK_HOST}:${port}`,
     endpoint: `${LOOPBACK_HOST}:${port}`,

@@ -16,6 +16,7 @@ import { startIceServer } from './ice-server';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { startOssServer } from './oss-server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss-trigger';
+import { pageCorsRules } from './page-cors';
 
 /**
  * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway, the FC API, the
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
   const ice = await startIceServer({
     port: PORTS.ice,
     finishAfterMs: jobMs,
+    // Finished jobs point at a real MP4 this ICE serves, so the page's <video> plays.
+    serveOutputs: true,
     images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
   });
   env.ICE_ENDPOINT = ice.url;
@@ -98,6 +101,9 @@ async function main(): Promise<void> {
     credentials: CREDENTIALS,
     functionName: 'yike-job-watcher',
   });
+  // The CORS rule README "Browser uploads" tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
+  const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...CREDENTIALS, stsToken: CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+  if (process.env.LOCAL_OSS_CORS !== 'off') await client.putBucketCORS(BUCKET, pageCorsRules(gateway.url));
   const closeAll = async () => {
     await watcher.stop();
     await Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
@@ -112,7 +118,6 @@ async function main(): Promise<void> {
 `);
 
   // The main job: drop an image into the bucket, as a user's upload would.
-  const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...CREDENTIALS, stsToken: CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
   const key = `uploads/female/demo-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
   print(`Uploading ${BUCKET}/${key} ...`);
   await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
@@ -137,7 +142,11 @@ async function main(): Promise<void> {
   const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
   // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
   const authHeader = localToken ? ` -H 'Authorization: Bearer ${localToken}'` : process.env.AUTH_TOKENS ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'` : '';
-  print(`Try it:
+  const tokenHint = localToken ? ` (access token: ${localToken})` : process.env.AUTH_TOKENS ? ' (access token: one of your AUTH_TOKENS)' : '';
+  print(`Try it in a browser: ${gateway.url}/${tokenHint}
+  drop a photo, watch the job, play the video (the bucket allows this page's origin: CORS)
+
+Try it:
   curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json'${authHeader} -d '${body}'
   curl -s '${gateway.url}/jobs/<jobId>?wait=25'${authHeader}
   npm run upload -- ./photo.jpg --app male

@@ -92,6 +92,10 @@ export const envSchema = z.object({
   PRECHECK: z._default(z.enum(['on', 'off']), 'on'),
   MAX_IMAGE_BYTES: positiveInt(DEFAULT_MAX_IMAGE_BYTES, 5 * 1024 * 1024 * 1024),
   RECORDS_BUCKET: optionalString,
+  /** The bucket `POST /uploads` (the page) sends browsers' images to; default: the first ALLOWED_BUCKETS entry. */
+  UPLOAD_BUCKET: optionalString,
+  /** Where browsers post the form; default https://<UPLOAD_BUCKET>.oss-<region>.aliyuncs.com (path-style on a local OSS). */
+  UPLOAD_FORM_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/ }))),
   APP_ROUTES: jsonText(z.record(z.string(), z.string().check(z.minLength(1)))),
   IMAGE_SUFFIXES: z.pipe(
     z.pipe(
@@ -179,7 +183,15 @@ export interface Config {
     timeoutMs: number;
   };
   records: { prefix: string; bucket?: string; resultsPrefix: string };
-  uploads: { appRoutes: Record<string, string>; imageSuffixes: string[]; eventNames: string[]; maxImageBytes: number };
+  uploads: {
+    appRoutes: Record<string, string>;
+    imageSuffixes: string[];
+    eventNames: string[];
+    maxImageBytes: number;
+    /** Browser uploads (POST /uploads): the bucket, and the form URL when overridden. */
+    bucket?: string;
+    formUrl?: string;
+  };
   http: {
     authMode: 'token' | 'none';
     authTokens: string[];
@@ -241,6 +253,10 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       { variable: 'JOB_WEBHOOK_SECRET', message: 'required when JOB_WEBHOOK_URL is set' },
     ]);
   }
+  // The page follows its uploads through GET /jobs/by-object, which only answers for allowed buckets.
+  if (e.UPLOAD_BUCKET && e.ALLOWED_BUCKETS.length > 0 && !e.ALLOWED_BUCKETS.includes(e.UPLOAD_BUCKET)) {
+    throw new ConfigError('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS', [{ variable: 'UPLOAD_BUCKET', message: 'must be one of ALLOWED_BUCKETS' }]);
+  }
   const watchBuckets = [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.WATCH_BUCKETS])];
   const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
   const fcRegion = e.FC_REGION ?? e.ICE_REGION;
@@ -268,7 +284,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       timeoutMs: e.OSS_TIMEOUT_MS,
     },
     records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET, resultsPrefix: e.RESULTS_PREFIX },
-    uploads: { appRoutes: e.APP_ROUTES, imageSuffixes: e.IMAGE_SUFFIXES, eventNames: e.EVENT_NAMES, maxImageBytes: e.MAX_IMAGE_BYTES },
+    uploads: {
+      appRoutes: e.APP_ROUTES,
+      imageSuffixes: e.IMAGE_SUFFIXES,
+      eventNames: e.EVENT_NAMES,
+      maxImageBytes: e.MAX_IMAGE_BYTES,
+      bucket: e.UPLOAD_BUCKET ?? e.ALLOWED_BUCKETS[0],
+      formUrl: e.UPLOAD_FORM_URL?.replace(/\/$/, ''),
+    },
     http: {
       authMode: e.HTTP_AUTH,
       authTokens: e.AUTH_TOKENS,

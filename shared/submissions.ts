@@ -96,7 +96,7 @@ export function skipReasonForObject(object: ObjectCreated, config: Services['con
 }
 
 /** The app for a key: the longest APP_ROUTES prefix that matches, else DEFAULT_APP. */
-export function appForKey(key: string, config: Services['config']): string | undefined {
+export function appForKey(key: string, config: Pick<Services['config'], 'uploads' | 'defaults'>): string | undefined {
   let best: { prefix: string; app: string } | undefined;
   for (const [prefix, app] of Object.entries(config.uploads.appRoutes)) {
     if (key.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, app };

@@ -14,6 +14,8 @@ import { objectRecordPrefix, sha256 } from '../submissions';
 import { authorize } from './auth';
 import { httpError, toHttpError, type HttpError } from './errors';
 import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
+import { pageResponse } from './page/page';
+import { createUploadForm, listUploadableApps, type UploadRouteAnswer } from './uploads-route';
 
 export interface ApiDependencies {
   services: Services;
@@ -36,7 +38,10 @@ const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 const ROUTES = [
+  { name: 'GET /', pattern: /^\/(?:index\.html)?$/, methods: ['GET'] },
   { name: 'GET /healthz', pattern: /^\/healthz$/, methods: ['GET'] },
+  { name: 'GET /apps', pattern: /^\/apps$/, methods: ['GET'] },
+  { name: 'POST /uploads', pattern: /^\/uploads\/?$/, methods: ['POST'] },
   { name: 'POST /jobs', pattern: /^\/jobs\/?$/, methods: ['POST'] },
   { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/, methods: ['GET'] },
   { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/, methods: ['GET'] },
@@ -50,6 +55,8 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
     return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
   }
   if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
+  // The page holds no secret and no data: it asks for the token, and every call it makes is authenticated.
+  if (matched.name === 'GET /') return { route: matched.name, response: pageResponse(deps.services.config) };
 
   const refused = authorize(request, deps.services.config.http, deps.services.logger);
   if (refused) return result(matched.name, refused.error, refused.cause);
@@ -60,6 +67,12 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
         return await postJob(request, deps);
       case 'GET /jobs/by-object':
         return await getJobByObject(request, deps);
+      case 'GET /apps':
+        return answered(matched.name, listUploadableApps(deps.services));
+      case 'POST /uploads': {
+        const body = readJsonBody(request, deps.services.config.http.maxBodyBytes);
+        return 'error' in body ? result(matched.name, body.error) : answered(matched.name, createUploadForm(body.value, deps.services));
+      }
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
         return await getJob(matched.pattern.exec(request.path)![1]!, request, deps);
@@ -75,6 +88,21 @@ function result(route: string, error: HttpError, cause?: unknown): ApiResult {
 
 function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ApiResponse {
   return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+function answered(route: string, answer: UploadRouteAnswer): ApiResult {
+  return answer.ok ? { route, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) } : result(route, answer.error);
+}
+
+/** The JSON body, or the 400/413/415 that says why it cannot be read. */
+function readJsonBody(request: ApiRequest, maxBodyBytes: number): { value: unknown } | { error: HttpError } {
+  try {
+    return { value: parseJsonBody(request, maxBodyBytes) };
+  } catch (error) {
+    const code = (error as InputError).code;
+    const status = code === 'PAYLOAD_TOO_LARGE' ? 413 : code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
+    return { error: httpError(status, code, (error as InputError).message) };
+  }
 }
 
 function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
@@ -94,15 +122,9 @@ function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
 async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const route = 'POST /jobs';
   const { config, logger } = deps.services;
-  let raw: unknown;
-  try {
-    raw = parseJsonBody(request, config.http.maxBodyBytes);
-  } catch (error) {
-    const code = (error as InputError).code;
-    const status = code === 'PAYLOAD_TOO_LARGE' ? 413 : code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
-    return result(route, httpError(status, code, (error as InputError).message));
-  }
-  const parsed = jobRequestBodySchema.safeParse(raw);
+  const raw = readJsonBody(request, config.http.maxBodyBytes);
+  if ('error' in raw) return result(route, raw.error);
+  const parsed = jobRequestBodySchema.safeParse(raw.value);
   if (!parsed.success) {
     const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
     return result(route, httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details));

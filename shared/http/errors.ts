@@ -37,6 +37,10 @@ export function toHttpError(error: unknown): HttpError {
         return httpError(502, 'UPSTREAM_AUTH_FAILED', "OSS rejected the function's credentials");
       case 'OSS_UNAVAILABLE':
         return httpError(503, error.code, 'OSS could not be asked about the image; try again', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
+      case 'UPLOADS_NOT_CONFIGURED':
+        return httpError(503, error.code, error.message);
+      case 'CREDENTIALS_EXPIRING':
+        return httpError(503, error.code, error.message, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
       case 'RECORD_STORE_FAILED':
       case 'IDEMPOTENCY_RACE':
         return httpError(503, 'SERVICE_UNAVAILABLE', 'The job record store is unavailable; try again', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });

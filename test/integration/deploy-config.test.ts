@@ -243,6 +243,8 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
     expect(bySid('ListJobRecords')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-jobs/*' } } });
     expect(bySid('WriteJobResults')).toMatchObject({ Action: 'oss:PutObject', Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*' });
+    // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
+    expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
     // The role may invoke the one next-step function, nothing else in FC.
     expect(bySid('InvokeNextFunction')).toMatchObject({ Action: 'fc:InvokeFunction', Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-next-step' });
   });

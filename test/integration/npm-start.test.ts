@@ -29,7 +29,9 @@ describe('npm start (the main job on the local cloud)', () => {
     expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\); record yike-uploads\/\.yike-jobs\/objects\/yike-uploads\/uploads\/female\/demo-/);
     const jobId = /Job submitted: JobId ([0-9a-f]{32})/.exec(stdout)![1];
     // The job watcher (fired like its timer trigger) saw the job finish; the demo ends with the video's URL.
-    expect(stdout).toContain(`Job ${jobId} Finished: https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${jobId}.mp4\n`);
+    // The local ICE serves a real (tiny) MP4 for every finished job, so the page's <video> plays it.
+    const videoUrl = new RegExp(`Job ${jobId} Finished: (http://127\\.0\\.0\\.1:\\d+/__local/outputs/${jobId}\\.mp4)\n`).exec(stdout)?.[1];
+    expect(videoUrl).toBeDefined();
     expect(stdout).toMatch(/\(\d+\.\d s from npm start to the video URL; result object yike-uploads\/\.yike-results\/uploads\/female\/demo-[^ ]+\.png\.json\)/);
     expect(stdout).toContain('npx yike-jobs list');
     expect(stdout).toContain('npx yike-submit --image');
@@ -46,7 +48,7 @@ describe('npm start (the main job on the local cloud)', () => {
 
     // Assert
     expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\)/);
-    expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: https:\/\/local-ice-output\.oss-cn-shanghai\.aliyuncs\.com\/yike\/[0-9a-f]{32}\.mp4/);
+    expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: http:\/\/127\.0\.0\.1:\d+\/__local\/outputs\/[0-9a-f]{32}\.mp4/);
   });
 
   it('keeps running, and the curl it prints returns 202 with a JobId', async () => {

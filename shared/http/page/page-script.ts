@@ -1,0 +1,245 @@
+/**
+ * The page's script (browser JavaScript, inlined into the page and allowed by its hash in the CSP). Plain ES2020, no
+ * framework: token → GET /apps → POST /uploads → PostObject to OSS → GET /jobs/by-object → GET /jobs/{id}?wait=20.
+ * Kept free of `${` and backticks: it lives in a template string.
+ */
+export const PAGE_SCRIPT = String.raw`
+(function () {
+  'use strict';
+  var TOKEN_KEY = 'yike-token';
+  var STEPS = ['uploading', 'submitted', 'queued', 'executing', 'finished'];
+  var STEP_OF_STATUS = { Submitted: 'submitted', Created: 'submitted', Queuing: 'queued', Executing: 'executing', Finished: 'finished' };
+  var FIND_JOB_MS = 120000;
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', busy: false, limits: null };
+
+  function fail(code, message) { var error = new Error(message); error.code = code; return error; }
+  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+  function clock(iso) { var d = iso ? new Date(iso) : new Date(); return isNaN(d.getTime()) ? '' : d.toLocaleTimeString(); }
+  function megabytes(bytes) { return (bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 0) + ' MB'; }
+
+  /** Plain words for the codes the API answers with; the code itself is shown too. */
+  function describe(error) {
+    var code = error.code || 'ERROR';
+    var words = {
+      UNAUTHORIZED: 'The access token was not accepted. Check it and connect again.',
+      AUTH_NOT_CONFIGURED: 'This service has no access tokens configured yet (AUTH_TOKENS), so it accepts nothing.',
+      NOT_AN_IMAGE: 'That file is not an image this service takes.',
+      IMAGE_TOO_LARGE: 'That image is too large.',
+      IMAGE_NOT_ALLOWED: 'That image is not on this service\'s allowlist.',
+      IMAGE_KEY_INVALID: 'That image name is not allowed.',
+      APP_NOT_UPLOADABLE: 'That app is not set up for uploads here.',
+      UNKNOWN_APP: 'That app is not known here.',
+      UPLOADS_NOT_CONFIGURED: 'Uploads are not configured on this service (UPLOAD_BUCKET).',
+      PRECHECK_FAILED: 'ICE refused the image before making anything (no charge).',
+      IMAGE_BLOCKED: 'ICE\'s content audit blocked the image.',
+      JOB_FAILED: 'ICE could not make the video.',
+      JOB_TIMED_OUT: 'The job did not finish in time.',
+      UPLOAD_REFUSED: 'The bucket refused the upload.',
+      CORS_BLOCKED: 'The browser blocked the bucket\'s answer: the bucket has no CORS rule for this page.',
+      NETWORK: 'The service could not be reached.'
+    }[code];
+    var detail = error.message && error.message !== words ? ' ' + error.message : '';
+    return (words || 'Something went wrong.') + detail + ' (' + code + ')';
+  }
+
+  async function api(method, path, body) {
+    var headers = { Authorization: 'Bearer ' + state.token };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    var response;
+    try {
+      response = await fetch(path, { method: method, headers: headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    } catch (e) {
+      throw fail('NETWORK', '');
+    }
+    var data = null;
+    try { data = await response.json(); } catch (e) { data = null; }
+    if (!response.ok) {
+      var err = (data && data.error) || {};
+      var error = fail(err.code || 'HTTP_' + response.status, err.message || '');
+      error.status = response.status;
+      throw error;
+    }
+    return data;
+  }
+
+  function showError(error) {
+    var box = $('error');
+    box.textContent = describe(error);
+    box.hidden = false;
+    document.body.dataset.state = 'error';
+  }
+
+  function clearError() { $('error').hidden = true; $('error').textContent = ''; }
+
+  function setStep(step, time, failed) {
+    var index = STEPS.indexOf(step);
+    var items = $('timeline').children;
+    for (var i = 0; i < items.length; i++) {
+      var item = items[i];
+      var name = item.dataset.step;
+      var at = STEPS.indexOf(name);
+      if (at < index && !item.classList.contains('done')) { item.classList.add('done'); item.classList.remove('current'); }
+      if (at === index) {
+        item.classList.remove('current');
+        item.classList.add(failed ? 'failed' : step === 'finished' ? 'done' : 'current');
+        if (failed) item.classList.remove('done');
+        var stamp = item.querySelector('time');
+        if (!stamp.textContent) stamp.textContent = clock(time);
+      }
+    }
+    document.body.dataset.step = step;
+  }
+
+  function resetJob() {
+    clearError();
+    $('job').hidden = false;
+    $('result').hidden = true;
+    $('video').removeAttribute('src');
+    $('job-id').textContent = '';
+    var items = $('timeline').children;
+    for (var i = 0; i < items.length; i++) { items[i].className = ''; items[i].querySelector('time').textContent = ''; }
+    document.body.dataset.state = 'working';
+  }
+
+  async function connect() {
+    state.token = $('token').value.trim();
+    $('auth-status').textContent = '';
+    if (!state.token) { $('auth-status').textContent = 'Enter an access token first.'; return; }
+    sessionStorage.setItem(TOKEN_KEY, state.token);
+    try {
+      var data = await api('GET', 'apps');
+      var select = $('app');
+      select.textContent = '';
+      data.apps.forEach(function (app) {
+        var option = document.createElement('option');
+        option.value = app.name;
+        option.textContent = app.name === app.appId ? app.appId : app.name + ' (' + app.appId + ')';
+        option.title = app.description;
+        select.appendChild(option);
+      });
+      state.limits = data;
+      $('limits').textContent = 'One image: ' + data.imageSuffixes.join(', ') + ', at most ' + megabytes(data.maxImageBytes) + '.';
+      $('auth-status').textContent = 'Connected.';
+      $('try').hidden = false;
+      if (data.apps.length === 0) $('auth-status').textContent = 'Connected, but no app is set up for uploads (APP_ROUTES).';
+    } catch (error) {
+      $('try').hidden = true;
+      $('auth-status').textContent = describe(error);
+    }
+  }
+
+  /** The job the upload trigger submitted for the object (it may take a moment to appear). */
+  async function findJob(upload) {
+    var deadline = Date.now() + FIND_JOB_MS;
+    var query = 'jobs/by-object?bucket=' + encodeURIComponent(upload.bucket) + '&key=' + encodeURIComponent(upload.key);
+    while (Date.now() < deadline) {
+      try {
+        var record = await api('GET', query);
+        if (record.status === 'COMPLETED' && record.jobId) return record;
+        if (record.status !== 'IN_PROGRESS') throw fail((record.error && record.error.code) || record.status, (record.error && record.error.message) || '');
+      } catch (error) {
+        if (error.code !== 'JOB_NOT_FOUND' && error.code !== 'NETWORK' && !(error.status >= 500)) throw error;
+      }
+      await sleep(1000);
+    }
+    throw fail('JOB_NOT_FOUND', 'No job was submitted for the upload within ' + FIND_JOB_MS / 1000 + ' s.');
+  }
+
+  async function followJob(jobId) {
+    var failures = 0;
+    for (;;) {
+      var view;
+      try {
+        view = await api('GET', 'jobs/' + encodeURIComponent(jobId) + '?wait=20');
+        failures = 0;
+      } catch (error) {
+        if (!(error.code === 'NETWORK' || error.status >= 500) || ++failures > 5) throw error;
+        await sleep(3000);
+        continue;
+      }
+      if (view.executionStartTime) setStep('executing', view.executionStartTime);
+      var step = STEP_OF_STATUS[view.status];
+      if (step) setStep(step, step === 'finished' ? view.executionFinishTime : undefined);
+      if (view.terminal) return view;
+    }
+  }
+
+  function showVideo(view) {
+    var result = (view.results || []).filter(function (r) { return r.outputUrl && /^https?:\/\//.test(r.outputUrl); })[0];
+    if (!result) { showError(fail('JOB_FAILED', 'The job finished without an output URL.')); return; }
+    $('video').src = result.outputUrl;
+    $('video-link').href = result.outputUrl;
+    $('video-link').textContent = result.outputUrl;
+    $('result').hidden = false;
+    document.body.dataset.state = 'finished';
+  }
+
+  /** Posts the form OSS signed for us, then the file (last, as PostObject requires). */
+  async function postToBucket(upload, file) {
+    var form = new FormData();
+    Object.keys(upload.fields).forEach(function (name) { form.append(name, upload.fields[name]); });
+    form.append('file', file);
+    var response;
+    try {
+      response = await fetch(upload.url, { method: 'POST', body: form, mode: 'cors', credentials: 'omit' });
+    } catch (e) {
+      // Without a CORS rule the upload itself may have worked: the browser only hides OSS's answer. Follow it anyway.
+      return fail('CORS_BLOCKED', 'Add the CORS rule from the README to the bucket. Looking for the job anyway...');
+    }
+    if (!response.ok) {
+      var text = await response.text();
+      var code = /<Code>([^<]*)<\/Code>/.exec(text);
+      var message = /<Message>([^<]*)<\/Message>/.exec(text);
+      throw fail('UPLOAD_REFUSED', (code ? code[1] + ': ' : '') + (message ? message[1] : 'HTTP ' + response.status));
+    }
+    return null;
+  }
+
+  async function run(file) {
+    if (state.busy) return;
+    state.busy = true;
+    resetJob();
+    try {
+      setStep('uploading');
+      var upload = await api('POST', 'uploads', { app: $('app').value, fileName: file.name, contentType: file.type || 'application/octet-stream', size: file.size });
+      $('job-id').textContent = 'Object ' + upload.bucket + '/' + upload.key;
+      var warning = await postToBucket(upload, file);
+      if (warning) showError(warning);
+      var record = await findJob(upload);
+      if (warning) clearError();
+      setStep('submitted', record.startedAt);
+      $('job-id').textContent = 'JobId ' + record.jobId + ' (' + record.appId + ')';
+      var view = await followJob(record.jobId);
+      if (view.status === 'Finished') { setStep('finished', view.executionFinishTime); showVideo(view); }
+      else {
+        setStep(STEP_OF_STATUS[view.status] || 'finished', view.updatedAt, true);
+        throw fail((view.error && view.error.code) || (view.status === 'TimedOut' ? 'JOB_TIMED_OUT' : 'JOB_FAILED'), (view.error && view.error.message) || '');
+      }
+    } catch (error) {
+      var current = document.body.dataset.step || 'uploading';
+      setStep(current, undefined, true);
+      showError(error);
+    } finally {
+      state.busy = false;
+      $('file').value = '';
+    }
+  }
+
+  function pick(files) { if (files && files.length > 0) run(files[0]); }
+
+  $('token').value = state.token;
+  $('connect').addEventListener('click', connect);
+  $('token').addEventListener('keydown', function (event) { if (event.key === 'Enter') connect(); });
+  $('file').addEventListener('change', function () { pick($('file').files); });
+  var drop = $('drop');
+  ['dragenter', 'dragover'].forEach(function (type) {
+    drop.addEventListener(type, function (event) { event.preventDefault(); drop.classList.add('over'); });
+  });
+  ['dragleave', 'drop'].forEach(function (type) {
+    drop.addEventListener(type, function (event) { event.preventDefault(); drop.classList.remove('over'); });
+  });
+  drop.addEventListener('drop', function (event) { pick(event.dataTransfer && event.dataTransfer.files); });
+  if (state.token) connect();
+})();
+`;

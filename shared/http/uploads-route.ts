@@ -1,0 +1,41 @@
+import { signPostObjectForm } from '../oss/post-form';
+import type { Services } from '../services';
+import { planUpload, uploadableApps, uploadRequestSchema } from '../uploads/upload-plan';
+import { httpError, type HttpError } from './errors';
+
+/**
+ * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in UPLOAD_BUCKET.
+ * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
+ * the job is submitted by the OSS trigger once the browser's upload lands.
+ */
+export type UploadRouteAnswer = { ok: true; status: number; body: unknown } | { ok: false; error: HttpError };
+
+export function listUploadableApps(services: Services): UploadRouteAnswer {
+  const { config, apps } = services;
+  return { ok: true, status: 200, body: { apps: uploadableApps(config, apps), maxImageBytes: config.uploads.maxImageBytes, imageSuffixes: config.uploads.imageSuffixes } };
+}
+
+export function createUploadForm(body: unknown, services: Services): UploadRouteAnswer {
+  const parsed = uploadRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
+    return { ok: false, error: httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details) };
+  }
+  const { config, apps } = services;
+  const credentials = services.credentials();
+  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: credentials.expiresAt });
+  const form = signPostObjectForm({ config, credentials, bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy });
+  return {
+    ok: true,
+    status: 201,
+    body: {
+      bucket: plan.bucket,
+      key: plan.key,
+      app: { name: plan.appName, appId: plan.app.appId },
+      url: form.url,
+      fields: form.fields,
+      maxBytes: plan.maxBytes,
+      expiresAt: plan.expiresAt.toISOString(),
+    },
+  };
+}

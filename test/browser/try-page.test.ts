@@ -1,0 +1,153 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import OSS from 'ali-oss';
+import { LOCAL_STS_CREDENTIALS, TINY_PNG } from '../../local/dev-fixtures';
+import { startNpmStart, type RunningLocalCloud } from '../helpers/npm-start';
+
+/**
+ * The page in a real browser (headless Debian Chromium driven by playwright-core) against npm start's local cloud:
+ * token → app → drop a PNG → PostObject straight to the local OSS (CORS) → the upload trigger submits the job →
+ * the page follows it to the finished video. `.ci/run` installs Chromium when it is missing.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`);
+const describeWithBrowser = haveBrowser ? describe : describe.skip;
+if (!haveBrowser) process.stderr.write(`try-page: skipped, no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
+
+const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'try-page.png');
+const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+describeWithBrowser('the page in a browser (headless Chromium against npm start)', () => {
+  jest.setTimeout(90_000);
+  let cloud: RunningLocalCloud;
+  let browser: Browser;
+  let iceUrl: string;
+  let ossUrl: string;
+
+  beforeAll(async () => {
+    [cloud, browser] = await Promise.all([
+      startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1' }),
+      chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS }),
+    ]);
+    iceUrl = /ICE endpoint\s+(http:\/\/\S+)/.exec(cloud.stdout())![1]!;
+    ossUrl = /OSS endpoint\s+(http:\/\/\S+)/.exec(cloud.stdout())![1]!;
+  });
+  afterAll(async () => {
+    await Promise.all([browser?.close(), cloud?.stop()]);
+  });
+
+  async function iceJobs(): Promise<{ jobId: string; appId: string; appParams: Record<string, string> }[]> {
+    return ((await (await fetch(`${iceUrl}/__local/jobs`)).json()) as { jobs: never[] }).jobs;
+  }
+
+  /** A page with the token entered and the app chosen; CSP violations and page errors are collected. */
+  async function openPage(app: string): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 404/.test(message.text())) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(cloud.pageUrl);
+    await page.fill('#token', cloud.token);
+    await page.click('#connect');
+    await page.waitForSelector('#try:not([hidden])');
+    await page.selectOption('#app', app);
+    return { page, problems };
+  }
+
+  /** What a user's drag and drop delivers: a DataTransfer holding the file, dropped on the drop zone. */
+  async function dropFile(page: Page, name: string, type: string, bytes: Buffer): Promise<void> {
+    await page.evaluate(
+      ({ name, type, base64 }) => {
+        const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([data], name, { type }));
+        const zone = document.getElementById('drop')!;
+        zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+        zone.dispatchEvent(new DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      },
+      { name, type, base64: bytes.toString('base64') },
+    );
+  }
+
+  it('takes a dropped PNG through upload, submit, queue and execution to a playing video, with times on each step', async () => {
+    // Arrange
+    const { page, problems } = await openPage('female');
+    const jobsBefore = (await iceJobs()).length;
+
+    // Act
+    await dropFile(page, 'portrait.png', 'image/png', TINY_PNG);
+    await page.waitForSelector('body[data-state="finished"]', { timeout: 60_000 });
+    const playable = await page.$eval('#video', (video) => {
+      const element = video as HTMLVideoElement;
+      return element.readyState >= 1 ? true : new Promise<boolean>((resolve) => {
+        element.addEventListener('loadedmetadata', () => resolve(true), { once: true });
+        element.addEventListener('error', () => resolve(false), { once: true });
+      });
+    });
+    mkdirSync(join(SCREENSHOT, '..'), { recursive: true });
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+
+    // Assert: exactly one new ICE job, for the uploaded object, whose output the page plays
+    const jobs = await iceJobs();
+    expect(jobs).toHaveLength(jobsBefore + 1);
+    const job = jobs[jobs.length - 1]!;
+    expect(job.appId).toBe('sys-ao-smith-1');
+    expect(job.appParams['LoadImage.1.TargetImage']).toMatch(/^https:\/\/yike-uploads\.oss-cn-shanghai\.aliyuncs\.com\/uploads\/female\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.png$/);
+    const src = await page.getAttribute('#video', 'src');
+    expect(src).toBe(`${iceUrl}/__local/outputs/${job.jobId}.mp4`);
+    expect(await page.getAttribute('#video-link', 'href')).toBe(src);
+    expect(playable).toBe(true);
+    expect(await page.textContent('#job-id')).toBe(`JobId ${job.jobId} (sys-ao-smith-1)`);
+    const steps = await page.$$eval('#timeline li', (items) => items.map((item) => ({ step: (item as HTMLElement).dataset.step, className: item.className, time: item.querySelector('time')!.textContent })));
+    expect(steps.map((step) => step.step)).toEqual(['uploading', 'submitted', 'queued', 'executing', 'finished']);
+    for (const step of steps) {
+      expect(step.className).toBe('done');
+      expect(step.time).not.toBe('');
+    }
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('refuses a dropped .txt file in plain words, and nothing is uploaded or submitted', async () => {
+    // Arrange
+    const { page, problems } = await openPage('male');
+    const jobsBefore = (await iceJobs()).length;
+
+    // Act
+    await dropFile(page, 'notes.txt', 'text/plain', Buffer.from('not an image'));
+    await page.waitForSelector('#error:not([hidden])');
+
+    // Assert
+    expect(await page.textContent('#error')).toBe('That file is not an image this service takes. fileName: must end in one of .jpg, .jpeg, .png, .webp (NOT_AN_IMAGE)');
+    expect(await page.getAttribute('#timeline li[data-step="uploading"]', 'class')).toBe('failed');
+    expect(await page.getAttribute('body', 'data-state')).toBe('error');
+    expect(await iceJobs()).toHaveLength(jobsBefore);
+    expect(problems.filter((text) => !/status of 415/.test(text))).toEqual([]);
+    await page.close();
+  });
+
+  it('says which CORS rule is missing when the bucket has none, and still follows the upload to its video', async () => {
+    // Arrange: the bucket loses its CORS rule (as a bucket nobody configured)
+    const client = new OSS({ endpoint: ossUrl, bucket: 'yike-uploads', region: 'oss-cn-shanghai', ...LOCAL_STS_CREDENTIALS, stsToken: LOCAL_STS_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    await client.deleteBucketCORS('yike-uploads');
+    const { page } = await openPage('female');
+
+    // Act
+    await dropFile(page, 'portrait.png', 'image/png', TINY_PNG);
+    await page.waitForSelector('#error:not([hidden])');
+    const warning = await page.textContent('#error');
+    await page.waitForSelector('body[data-state="finished"]', { timeout: 60_000 });
+
+    // Assert
+    expect(warning).toBe(
+      "The browser blocked the bucket's answer: the bucket has no CORS rule for this page. Add the CORS rule from the README to the bucket. Looking for the job anyway... (CORS_BLOCKED)",
+    );
+    expect(await page.getAttribute('#video', 'src')).toMatch(/\/__local\/outputs\/[0-9a-f]{32}\.mp4$/);
+    await page.close();
+  });
+});
