@@ -27,13 +27,14 @@
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { OssRequestError } from './oss-request-error';
 
-/** One CORS rule, named as ali-oss's putBucketCORS takes it. */
+/** One CORS rule, shaped as ali-oss's putBucketCORS takes it and getBucketCORS returns it (so either can use it). */
 export interface OssCorsRule {
   allowedOrigin: string | string[];
   allowedMethod: string | string[];
   allowedHeader?: string | string[];
   exposeHeader?: string | string[];
-  maxAgeSeconds?: number | string;
+  /** Seconds, as a decimal string (ali-oss's type). */
+  maxAgeSeconds?: string;
 }
 
 export interface OssCorsConfiguration {

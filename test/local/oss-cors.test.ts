@@ -24,7 +24,7 @@ const PAGE_RULE: OssCorsRule = {
   allowedMethod: ['POST', 'PUT'],
   allowedHeader: ['content-type', 'x-oss-*'],
   exposeHeader: ['ETag', 'x-oss-request-id'],
-  maxAgeSeconds: 600,
+  maxAgeSeconds: '600',
 };
 
 let dataDir: string;
