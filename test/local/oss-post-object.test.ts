@@ -3,6 +3,7 @@
  * a browser its upload form does), forms posted with Node's fetch + FormData + Blob (as the browser posts them).
  */
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,37 @@ describe('PostObject accepted', () => {
     // Assert
     expect(response.status).toBe(200);
     expect(response.body).toBe('');
+  });
+
+  it('accepts a form posted virtual-hosted style, naming the bucket in the Host header as browsers do on OSS', async () => {
+    // Arrange: Node's fetch will not send another Host, so the encoded form goes out through node:http.
+    const form = new FormData();
+    for (const field of [...signedFields(uploadPolicy(), [['success_action_status', '201']]), pngFile()]) {
+      if (field.length === 3) form.append(field[0], field[1], field[2]);
+      else form.append(field[0], field[1]);
+    }
+    const encoded = new Response(form);
+    const body = Buffer.from(await encoded.arrayBuffer());
+    const host = `${BUCKET}.oss-${REGION}.aliyuncs.com`;
+
+    // Act
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/', headers: { Host: host, 'Content-Type': encoded.headers.get('content-type') as string, 'Content-Length': body.length } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+    // Assert
+    expect(answer.status).toBe(201);
+    expect(xmlElement(answer.body, 'Location')).toBe(`http://${host}/${KEY}`);
+    expect(server.requests()[0]).toEqual({ method: 'POST', bucket: BUCKET, key: undefined, status: 201, code: undefined, auth: 'form' });
   });
 
   it('reads field names case-insensitively and replaces ${filename} in the key with the file name', async () => {
