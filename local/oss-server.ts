@@ -1,8 +1,8 @@
 /**
  * A local stand-in for Alibaba Cloud OSS: a real HTTP server on 127.0.0.1 that speaks the REST subset this project
- * uses (PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects V1 and V2), verifies V1 signatures
- * the way OSS does (see oss-signature.ts), stores objects on disk and reports created objects as FC OSS trigger
- * events.
+ * uses (PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects V1 and V2, PostObject browser forms
+ * in oss-post-object.ts, bucket CORS and preflights in oss-cors.ts), verifies V1 signatures the way OSS does (see
+ * oss-signature.ts), stores objects on disk and reports created objects as FC OSS trigger events.
  *
  * Addressing. ali-oss 6.x with an IP endpoint (`endpoint: server.url`) sends the key as the whole path and names
  * the bucket only in the Host header, "<bucket>.oss-<region>.aliyuncs.com" (lib/common/utils/createRequest.js:108-112,
@@ -39,8 +39,11 @@ import {
   type QueryParams,
 } from './oss-signature';
 import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
-import { listenOnLoopback, LOOPBACK_HOST } from './http';
+import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 import { createOssFaults, type OssFaults } from './oss-faults';
+import { BucketCorsStore, type OssCorsConfiguration, type OssCorsRule } from './oss-cors';
+import { isPostObjectRequest, readPostObject } from './oss-post-object';
+import { OssRequestError } from './oss-request-error';
 
 export type { LocalCredential } from './oss-signature';
 
@@ -63,12 +66,14 @@ export interface OssServerOptions {
   onObjectCreated?: (event: OssNotification) => void;
   /** One structured line per request; never carries secrets, tokens or signatures. */
   log?: (line: Record<string, unknown>) => void;
+  /** CORS rules per bucket from the start (local/oss-cors.ts); PutBucketCors through ali-oss is the usual way. */
+  cors?: Record<string, OssCorsRule[] | OssCorsConfiguration>;
 }
 
 export interface OssNotification {
   bucket: string;
   key: string;
-  /** 'ObjectCreated:PutObject' or 'ObjectCreated:CopyObject'. */
+  /** 'ObjectCreated:PutObject', 'ObjectCreated:PostObject' or 'ObjectCreated:CopyObject'. */
   eventName: string;
   /** The FC OSS trigger event, {"events":[...]}, as JSON bytes: what the function receives. */
   payload: Buffer;
@@ -80,7 +85,8 @@ export interface RecordedOssRequest {
   key?: string;
   status: number;
   code?: string;
-  auth: 'header' | 'url' | 'anonymous';
+  /** 'form': a PostObject whose form carried OSSAccessKeyId, policy and Signature. */
+  auth: 'header' | 'url' | 'form' | 'anonymous';
 }
 
 export interface LocalOssServer {
@@ -139,7 +145,7 @@ const RESPONSE_OVERRIDES: ReadonlyArray<[string, string]> = [
   ['response-content-encoding', 'Content-Encoding'],
 ];
 /** Sub-resources this server implements; any other signed sub-resource selects an operation it lacks. */
-const SUPPORTED_SUBRESOURCES = new Set(['security-token', 'continuation-token', ...RESPONSE_OVERRIDES.map(([param]) => param)]);
+const SUPPORTED_SUBRESOURCES = new Set(['cors', 'security-token', 'continuation-token', ...RESPONSE_OVERRIDES.map(([param]) => param)]);
 const LIST_TYPE_V2 = '2';
 /** Request ids look like "58F9FF2D3DF792092E12044C" [EVENT]: epoch seconds in hex, then 8 random bytes, upper case. */
 const REQUEST_ID_SECONDS_HEX_DIGITS = 8;
@@ -158,7 +164,7 @@ const IPV4_MAPPED_PREFIX = '::ffff:';
 const ABSOLUTE_FORM_PREFIX = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
 
 type AuthMode = RecordedOssRequest['auth'];
-type EventName = 'ObjectCreated:PutObject' | 'ObjectCreated:CopyObject';
+type EventName = 'ObjectCreated:PutObject' | 'ObjectCreated:PostObject' | 'ObjectCreated:CopyObject';
 
 /** What is kept beside each object's bytes. */
 interface StoredObject {
@@ -191,7 +197,7 @@ class OssError extends Error {
     super(message);
   }
 
-  static from(failure: OssAuthFailure): OssError {
+  static from(failure: OssAuthFailure | OssRequestError): OssError {
     return new OssError(failure.status, failure.code, failure.message, failure.details);
   }
 }
@@ -218,6 +224,10 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
   for (const bucket of publicRead) {
     if (!buckets.has(bucket)) throw new TypeError(`publicReadBuckets names ${JSON.stringify(bucket)}, which is not in buckets`);
   }
+  for (const bucket of Object.keys(options.cors ?? {})) {
+    if (!buckets.has(bucket)) throw new TypeError(`cors names ${JSON.stringify(bucket)}, which is not in buckets`);
+  }
+  const cors = new BucketCorsStore(options.cors);
   const store = await ObjectStore.open(options.dataDir, [...buckets]);
   const recorded: RecordedOssRequest[] = [];
   const faults = createOssFaults();
@@ -285,6 +295,38 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     notify('ObjectCreated:CopyObject', bucket, stored, previous?.size ?? 0, requestId, clientIp(req));
   };
 
+  /** PostObject (local/oss-post-object.ts checks the form, its signature and policy); the form is its own authorization. */
+  const postObject = async (req: IncomingMessage, res: ServerResponse, target: Target & { bucket: string }, requestId: string, onAuth: (auth: AuthMode) => void) => {
+    const { bucket } = target;
+    const upload = await readPostObject(req, {
+      bucket,
+      maxFileBytes: MAX_PUT_BODY_BYTES,
+      lookupSecret: (accessKeyId) => credentials.get(accessKeyId),
+      anonymousWrite: false,
+      onAuthMode: onAuth,
+    }).catch((error: unknown) => {
+      throw error instanceof OssRequestError ? OssError.from(error) : error;
+    });
+    const staged = await store.stageBytes(bucket, upload.data);
+    const { stored, previous } = await commitStaged(bucket, upload.key, staged, { [FORBID_OVERWRITE_HEADER]: String(upload.forbidOverwrite) }, () => ({
+      contentType: upload.contentType ?? DEFAULT_CONTENT_TYPE,
+      userMeta: upload.userMeta,
+    }));
+    const etag = quoted(stored.etag);
+    if (upload.successActionStatus === 201) {
+      // [POST]: Location is the object's URL on the host the form was posted to.
+      const host = headerText(req.headers.host);
+      const path = target.pathStyle ? `/${bucket}/${encodeKeyForUrl(stored.key)}` : `/${encodeKeyForUrl(stored.key)}`;
+      const xml = xmlDocument(['PostResponse', [['Bucket', bucket], ['Location', `http://${host}${path}`], ['Key', stored.key], ['ETag', etag]]]);
+      res.writeHead(201, { ETag: etag, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(xml) });
+      res.end(xml);
+    } else {
+      res.writeHead(upload.successActionStatus, { ETag: etag, 'Content-Length': 0 });
+      res.end();
+    }
+    notify('ObjectCreated:PostObject', bucket, stored, previous?.size ?? 0, requestId, clientIp(req));
+  };
+
   /** Validates with `attributes` (which may throw) and publishes the staged bytes; the temp file never outlives a failure. */
   const commitStaged = async (
     bucket: string,
@@ -342,6 +384,11 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     const { bucket, key, query } = target;
     const method = req.method ?? 'GET';
     if (key === '') {
+      if ('cors' in query) {
+        return cors.handleApi(method, bucket, (limit) => readBody(req, limit), res).catch((error: unknown) => {
+          throw error instanceof OssRequestError ? OssError.from(error) : error;
+        });
+      }
       if (method === 'GET') return listObjects(res, bucket, query);
       throw notImplemented(`${method} on a bucket (only ListObjects)`);
     }
@@ -376,12 +423,30 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
       if (target.bucket === undefined) throw notImplemented('service-level requests (ListBuckets)');
       if (!buckets.has(target.bucket)) throw noSuchBucket(target.bucket);
       const located = { ...target, bucket: target.bucket };
-      authenticate(req, auth, located);
-      const unsupported = Object.keys(target.query).find((name) => SIGNED_SUBRESOURCES.has(name) && !SUPPORTED_SUBRESOURCES.has(name));
-      if (unsupported !== undefined) throw notImplemented(`the "${unsupported}" sub-resource`);
-      const injected = await faults.apply(req, res, { method, bucket: located.bucket, key: located.key });
-      if (injected.error) throw new OssError(injected.error.status, injected.error.code, injected.error.message);
-      await dispatch(req, res, located, requestId);
+      // Preflights are never signed, and a PostObject form carries its own authorization (oss-cors.ts, oss-post-object.ts).
+      const isPreflight = method === 'OPTIONS';
+      const isPostObject = method === 'POST' && located.key === '' && isPostObjectRequest(headerText(req.headers['content-type']));
+      if (isPreflight) {
+        try {
+          cors.preflight(located.bucket, req.headers, res);
+        } catch (error) {
+          throw error instanceof OssRequestError ? OssError.from(error) : error;
+        }
+      } else {
+        cors.applyToActualRequest(located.bucket, method, req.headers, res);
+        if (!isPostObject) authenticate(req, auth, located);
+        const unsupported = Object.keys(target.query).find((name) => SIGNED_SUBRESOURCES.has(name) && !SUPPORTED_SUBRESOURCES.has(name));
+        if (unsupported !== undefined) throw notImplemented(`the "${unsupported}" sub-resource`);
+        const injected = await faults.apply(req, res, { method, bucket: located.bucket, key: located.key });
+        if (injected.error) throw new OssError(injected.error.status, injected.error.code, injected.error.message);
+        if (isPostObject) {
+          await postObject(req, res, located, requestId, (mode) => {
+            auth = mode;
+          });
+        } else {
+          await dispatch(req, res, located, requestId);
+        }
+      }
       status = res.statusCode;
     } catch (thrown) {
       const error = thrown instanceof OssError ? thrown : new OssError(500, 'InternalError', 'We encountered an internal error. Please try again.');
@@ -425,6 +490,8 @@ interface Target {
   bucket: string | undefined;
   key: string;
   query: QueryParams;
+  /** Whether the bucket was named in the path ("/<bucket>/<key>") rather than the Host. */
+  pathStyle: boolean;
 }
 
 /** Virtual-hosted for host names, path-style for IPs and localhost (see the module comment). */
@@ -454,7 +521,7 @@ function parseTarget(requestTarget: string, host: string): Target {
   if (key !== '' && (Buffer.byteLength(key) > MAX_KEY_BYTES || key.startsWith('/') || key.startsWith('\\'))) {
     throw new OssError(400, 'InvalidObjectName', 'The specified object is not valid.', { ObjectName: key });
   }
-  return { bucket, key, query };
+  return { bucket, key, query, pathStyle: hostname === '' || hostname === LOCALHOST || isIP(hostname) !== 0 };
 }
 
 /**
@@ -863,6 +930,13 @@ class ObjectStore {
       await rm(tempPath, { force: true });
       throw error;
     }
+  }
+
+  /** Writes bytes already in memory (a PostObject file) to a temporary file. */
+  async stageBytes(bucket: string, bytes: Buffer): Promise<StagedBody> {
+    const tempPath = this.tempPath(bucket);
+    await writeFile(tempPath, bytes, { flag: 'wx' });
+    return { tempPath, size: bytes.length, md5: createHash('md5').update(bytes).digest() };
   }
 
   /** Copies an object's bytes to a temporary file; undefined when the source does not exist. */

@@ -220,7 +220,7 @@ export function verifyOssSignedUrl(request: SignedUrlRequest): OssAuthResult {
 }
 
 /** The AccessKey ID must exist; an STS key needs its own token, unexpired [ERR403] [EC]. */
-function checkCredential(accessKeyId: string, token: string | undefined, lookup: CredentialLookup, now: Date): OssAuthResult {
+export function checkCredential(accessKeyId: string, token: string | undefined, lookup: CredentialLookup, now: Date): OssAuthResult {
   const credential = lookup(accessKeyId);
   const keyDetails = { OSSAccessKeyId: accessKeyId };
   if (!credential) {
