@@ -72,20 +72,30 @@ export const PAGE_SCRIPT = String.raw`
 
   function clearError() { $('error').hidden = true; $('error').textContent = ''; }
 
-  function setStep(step, time, failed) {
+  /** A problem of the deployment that did not stop this job (it stays up while the job goes on). */
+  function showNotice(error) { $('notice').textContent = describe(error); $('notice').hidden = false; }
+
+  /** Marks the steps before this step done and it current (or failed); pending: reached but not yet timed. */
+  function setStep(step, time, failed, pending) {
     var index = STEPS.indexOf(step);
     var items = $('timeline').children;
     for (var i = 0; i < items.length; i++) {
       var item = items[i];
       var name = item.dataset.step;
       var at = STEPS.indexOf(name);
-      if (at < index && !item.classList.contains('done')) { item.classList.add('done'); item.classList.remove('current'); }
+      if (at < index && !item.classList.contains('done')) {
+        item.classList.add('done');
+        item.classList.remove('current');
+        // A status the job passed between two polls: ICE keeps no time for it.
+        var passed = item.querySelector('time');
+        if (!passed.textContent) { passed.textContent = '—'; passed.title = 'passed between two status reads'; }
+      }
       if (at === index) {
         item.classList.remove('current');
         item.classList.add(failed ? 'failed' : step === 'finished' ? 'done' : 'current');
         if (failed) item.classList.remove('done');
         var stamp = item.querySelector('time');
-        if (!stamp.textContent) stamp.textContent = clock(time);
+        if (!stamp.textContent && !pending) stamp.textContent = clock(time);
       }
     }
     document.body.dataset.step = step;
@@ -93,6 +103,7 @@ export const PAGE_SCRIPT = String.raw`
 
   function resetJob() {
     clearError();
+    $('notice').hidden = true;
     $('job').hidden = false;
     $('result').hidden = true;
     $('video').removeAttribute('src');
@@ -205,9 +216,9 @@ export const PAGE_SCRIPT = String.raw`
       var upload = await api('POST', 'uploads', { app: $('app').value, fileName: file.name, contentType: file.type || 'application/octet-stream', size: file.size });
       $('job-id').textContent = 'Object ' + upload.bucket + '/' + upload.key;
       var warning = await postToBucket(upload, file);
-      if (warning) showError(warning);
+      if (warning) showNotice(warning);
+      setStep('submitted', undefined, false, true);
       var record = await findJob(upload);
-      if (warning) clearError();
       setStep('submitted', record.startedAt);
       $('job-id').textContent = 'JobId ' + record.jobId + ' (' + record.appId + ')';
       var view = await followJob(record.jobId);
@@ -218,7 +229,7 @@ export const PAGE_SCRIPT = String.raw`
       }
     } catch (error) {
       var current = document.body.dataset.step || 'uploading';
-      setStep(current, undefined, true);
+      setStep(current, undefined, true, true);
       showError(error);
     } finally {
       state.busy = false;

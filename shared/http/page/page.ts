@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../config';
 import type { ApiResponse } from '../../events/fc-http';
 import { uploadFormUrl } from '../../oss/post-form';
-import { PAGE_SCRIPT } from './page-script';
+import { PAGE_SCRIPT as SCRIPT_SOURCE } from './page-script';
 
 /**
  * `GET /`: one self-contained page (inline style and script, no framework, no CDN) to try the apps in a browser.
@@ -24,8 +24,18 @@ button{font:inherit;margin-top:.5rem;padding:.5rem 1rem;border:0;border-radius:.
 #timeline li.failed{color:var(--bad);font-weight:600}#timeline li.failed::before{background:var(--bad);border-color:var(--bad)}
 #timeline time{margin-left:.5rem;font-size:.875rem;font-weight:400;color:var(--muted)}
 .error{color:var(--bad);border-left:4px solid var(--bad);padding:.5rem .75rem;background:#b91c1c10}
+.notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#ff6a0010}
 video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var(--accent);word-break:break-all}
 `;
+
+/**
+ * The script as served: indentation and whole-line comments dropped (about a third of its bytes). Safe for this
+ * script only: it has no template literals or multi-line strings, and no line that starts inside a string.
+ */
+const PAGE_SCRIPT = SCRIPT_SOURCE.split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line !== '' && !line.startsWith('//') && !(line.startsWith('/*') && line.endsWith('*/')))
+  .join('\n');
 
 const STEP_LABELS: [string, string][] = [
   ['uploading', 'Uploading'],
@@ -64,6 +74,7 @@ const PAGE_HTML = `<!doctype html>
 <h2>Job</h2>
 <ol id="timeline">${STEP_LABELS.map(([step, label]) => `<li data-step="${step}">${label}<time></time></li>`).join('')}</ol>
 <p id="job-id" class="hint"></p>
+<p id="notice" class="notice" role="status" hidden></p>
 <p id="error" class="error" role="alert" hidden></p>
 <div id="result" hidden><video id="video" controls playsinline preload="metadata"></video>
 <p><a id="video-link" href="#" target="_blank" rel="noopener noreferrer">Open the video</a></p></div>
