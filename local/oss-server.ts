@@ -186,17 +186,8 @@ interface StagedBody {
   md5: Buffer;
 }
 
-/** An OSS error answer [ERRORS]. */
-class OssError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-
+/** An OSS error answer [ERRORS] (one class for the server and its helper modules). */
+class OssError extends OssRequestError {
   static from(failure: OssAuthFailure | OssRequestError): OssError {
     return new OssError(failure.status, failure.code, failure.message, failure.details);
   }
