@@ -53,8 +53,21 @@ const jobBody = fc.oneof(
   ),
 );
 
+/** POST /uploads: what the page sends, with hostile names, types and sizes. */
+const uploadBody = fc.record(
+  {
+    app: mostly('female', 'male', 'sys-ao-smith-2', 'robot', ''),
+    fileName: mostly('photo.png', 'a.txt', '.png', 'x.PNG', '../../.yike-jobs/x.png', 'a\u0000.png', ''),
+    contentType: mostly('image/png', 'text/plain', 'image/', 'IMAGE/PNG', 'image/png; x=1', ''),
+    size: mostly(1024, 0, -1, 1.5, 20 * 1024 * 1024 + 1, Number.MAX_SAFE_INTEGER),
+    bucket: fc.string({ maxLength: 6 }),
+  },
+  { requiredKeys: ['app', 'fileName', 'contentType', 'size'] },
+);
+
 const body = fc.oneof(
   { weight: 6, arbitrary: jobBody.map((value) => JSON.stringify(value)) },
+  { weight: 2, arbitrary: uploadBody.map((value) => JSON.stringify(value)) },
   { weight: 1, arbitrary: fc.json({ maxDepth: 2 }) },
   { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
   { weight: 1, arbitrary: fc.constantFrom('', '{', 'null', '[]', '"x"', `{"imageUrl":"https://${HOST}/a.jpg","app":"female"}`) },
@@ -64,7 +77,8 @@ const request = fc.record({
   method: fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'post') }),
   path: fc.oneof(
     { weight: 12, arbitrary: fc.constant('/jobs') },
-    { weight: 3, arbitrary: fc.constantFrom('/jobs/', '/healthz', '/jobs/by-object', '/jobs/0123456789abcdef0123456789abcdef', '/jobs/a b', '/jobs/..%2f', '/', '/JOBS') },
+    { weight: 3, arbitrary: fc.constant('/uploads') },
+    { weight: 3, arbitrary: fc.constantFrom('/jobs/', '/healthz', '/apps', '/index.html', '/jobs/by-object', '/jobs/0123456789abcdef0123456789abcdef', '/jobs/a b', '/jobs/..%2f', '/', '/JOBS') },
     { weight: 1, arbitrary: fc.webPath() },
     { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((s) => `/${s}`) },
   ),
@@ -109,6 +123,8 @@ function acceptableImage(value: string): boolean {
 }
 
 const SECRETS = [LOCAL_CREDENTIALS.accessKeySecret, LOCAL_CREDENTIALS.securityToken, TOKEN];
+/** A PostObject form (201 from POST /uploads) carries the STS token by design (README "The page"); never the secret. */
+const FORM_SECRETS = [LOCAL_CREDENTIALS.accessKeySecret, TOKEN];
 const STACK = /\n\s+at\s|\.ts:\d+|node_modules|Error: /;
 
 describe('http-submit under property-based fuzzing (fast-check)', () => {
@@ -128,7 +144,7 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
     dir.remove();
   });
 
-  it(`never throws, never answers 5xx for client input, never calls ICE for a refused input, never echoes a secret or a stack (${RUNS} runs)`, async () => {
+  it(`never throws, never answers 5xx for client input, never calls ICE for a refused input or an upload form, never echoes a secret (an upload form carries only the STS token) or a stack (${RUNS} runs)`, async () => {
     // Arrange
     const logs = logCapture();
     const handler = createHandler({
@@ -147,10 +163,24 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
 
         expect(response.statusCode).toBeGreaterThanOrEqual(200);
         expect(response.statusCode).toBeLessThan(500);
+        if (response.headers['Content-Type'] === 'text/html; charset=utf-8') {
+          // GET /: the page, the same for everyone (no data, no secret), never a path to ICE.
+          expect(response.statusCode).toBe(200);
+          expect(response.headers['Content-Security-Policy']).toMatch(/^default-src 'none'; script-src 'sha256-/);
+          for (const secret of SECRETS) expect(response.body).not.toContain(secret);
+          expect(submitted).toEqual([]);
+          return;
+        }
         const parsed = JSON.parse(response.body);
         if (response.statusCode >= 400) expect(parsed).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) });
-        for (const secret of SECRETS) expect(response.body).not.toContain(secret);
+        for (const secret of response.statusCode === 201 ? FORM_SECRETS : SECRETS) expect(response.body).not.toContain(secret);
         expect(response.body).not.toMatch(STACK);
+        if (response.statusCode === 201) {
+          // POST /uploads: a form for a fresh key under uploads/, the type and size the policy pins, and no ICE call.
+          expect(parsed.key).toMatch(/^uploads\/(female|male)\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.(png|jpg|jpeg|webp)$/);
+          expect(parsed.fields['Content-Type']).toMatch(/^image\//);
+          expect(submitted).toEqual([]);
+        }
         if (response.statusCode === 202) {
           // One new job, unless this was an Idempotency-Key replay of an earlier answer.
           const replayed = response.headers['Idempotent-Replayed'] === 'true';
@@ -169,6 +199,7 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
     reportFigures('fuzz-http', { runs: RUNS, seed: SEED, statuses, iceJobs: ice.jobs().length });
     // The generators must still reach the accepting path, or the property would hold vacuously.
     expect(statuses[202]).toBeGreaterThan(0);
+    expect(statuses[201]).toBeGreaterThan(0);
   }, 120_000);
 
   it(`answers 400, never throws, for any payload that is not an FC HTTP event (${RUNS} runs)`, async () => {
@@ -180,7 +211,7 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(fc.anything(), fc.string().map((s) => Buffer.from(s)), fc.json().map((s) => Buffer.from(s))), async (payload) => {
         const response = (await handler(payload, fcContext())) as { statusCode: number; body: string };
-        expect([200, 202, 400, 401, 404, 405, 413, 415]).toContain(response.statusCode);
+        expect([200, 201, 202, 400, 401, 404, 405, 413, 415]).toContain(response.statusCode);
         expect(response.body).not.toMatch(STACK);
       }),
       { numRuns: RUNS, seed: SEED },
