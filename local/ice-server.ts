@@ -3,6 +3,11 @@
  * job APIs this project calls. It is a real HTTP server on 127.0.0.1 that checks what ICE checks: the ACS3-HMAC-SHA256
  * signature (local/acs3.ts), the STS token, version, action and the request fields.
  *
+ * This file routes requests, checks signature, version and action, and runs the job and media actions; the concerns
+ * it uses live beside it: ice-request-fields.ts (reading and checking request fields), ice-answers.ts (error and JSON
+ * answers), ice-job-views.ts (jobs and media as the Get actions show them), ice-faults.ts (injected failures),
+ * ice-inspection.ts (the /__local/ routes), ice-yike-assets.ts, ice-job-clock.ts and ice-outputs.ts.
+ *
  * Sources:
  * - [REF]     /work/shared/reference/README.md (ICE API, how @alicloud/openapi-client 0.4.15 sends requests, error codes).
  * - [GETJOB]  GetYikeAIAppJob API reference, https://help.aliyun.com/zh/ims/developer-reference/api-ice-2020-11-09-getyikeaiappjob,
@@ -27,6 +32,14 @@ import { createJobClock, imageFails } from './ice-job-clock';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './ice-yike-assets';
 import { OUTPUTS_PATH, serveOutput } from './ice-outputs';
+import { apiNotFound, errorAnswer, IceApiError, invalidParameter, missingParameter, sendHtml, sendJson, type Answer } from './ice-answers';
+import { createIceFaults, type IceFault } from './ice-faults';
+import { createInspectionRoutes, INSPECTION_PREFIX } from './ice-inspection';
+import { copyCall, copyJob, jobView, mediaView } from './ice-job-views';
+import { firstHeader, optionalId, parseAppParams, queryRecord, rawPath, readFields, RPC_PATH, safeFields, type Fields } from './ice-request-fields';
+
+export type { IceFault } from './ice-faults';
+export { MAX_ID_FIELD_LENGTH } from './ice-request-fields';
 
 export interface LocalCredential {
   accessKeyId: string;
@@ -158,23 +171,10 @@ export const DEFAULT_LOCAL_APPS: Readonly<Record<string, { imageKey: string }>> 
 export const DEFAULT_FINISH_AFTER_MS = 3000;
 /** Local assumption: ICE documents no limit for AppParams; 4096 characters is ample for one image reference. */
 export const DEFAULT_MAX_APP_PARAMS_LENGTH = 4096;
-/** Local assumption: ICE documents no limit for ProductionId / FolderId; real ids are far shorter. */
-export const MAX_ID_FIELD_LENGTH = 128;
 /** Local assumption: larger request bodies are refused (the four fields fit in a few KiB). */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** The region endpoint that ICE puts in HostId [ERRBODY]. */
-const HOST_ID = 'ice.cn-shanghai.aliyuncs.com';
-const RECOMMEND_URL = 'https://api.aliyun.com/troubleshoot';
-const RECOMMEND_PRODUCT = 'ICE';
-const RPC_PATH = '/';
-const INSPECTION_PREFIX = '/__local/';
 const SUPPORTED_METHODS = new Set(['GET', 'POST']);
-const JSON_CONTENT_TYPE = 'application/json;charset=utf-8';
-const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
-const HTML_CONTENT_TYPE = 'text/html;charset=utf-8';
-/** Alibaba gateways echo the request id in this header as well as in the body. */
-const REQUEST_ID_HEADER = 'x-acs-request-id';
 const JOB_ID_BYTES = 16;
 const HTTP_OK = 200;
 const HTTP_BAD_REQUEST = 400;
@@ -184,54 +184,11 @@ const HTTP_FORBIDDEN = 403;
 const HTTP_PAYLOAD_TOO_LARGE = 413;
 /** [COMMON] Throttling.User "Request was denied due to user flow control." is a 400. */
 const THROTTLING_STATUS = 400;
-const DEFAULT_THROTTLING_CODE = 'Throttling.User';
-const MIN_ERROR_STATUS = 400;
-const MAX_ERROR_STATUS = 599;
 /** Status for a dropped connection in calls(): no HTTP status was ever sent. */
 const NO_ANSWER_STATUS = 0;
-/** [GETJOB] examples show times like 2026-02-06T18:53:34.001+08:00 (China Standard Time, milliseconds). */
-const ICE_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
-const ICE_TIME_OFFSET_SUFFIX = '+08:00';
 /** Where the made-up result video of a finished job lives. */
 const OUTPUT_URL_PREFIX = 'https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike';
-/** Field names whose values never go into calls() or the log. */
-const SECRET_FIELD_NAME = /secret|token|signature|password|authorization/i;
-const REDACTED = '[redacted]';
 const JOB_ID_SEPARATOR = ',';
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  code?: string;
-}
-
-export type IceFault = Fault;
-type Fault =
-  | { kind: 'throttle'; code: string }
-  | { kind: 'fail'; status: number; code: string; nonJsonBody: boolean }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'drop' };
-
-/** An Alibaba-style error, thrown while handling a request and turned into an error body by the caller. */
-class IceApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-/** [IMSERR] MissingParameter. */
-function missingParameter(name: string): IceApiError {
-  return new IceApiError(HTTP_BAD_REQUEST, 'MissingParameter', `The input parameter "${name}" that is mandatory for processing this request is not supplied.`);
-}
-
-/** [IMSERR] InvalidParameter, with the reason appended so a failing test says what was wrong. */
-function invalidParameter(name: string, reason: string): IceApiError {
-  return new IceApiError(HTTP_BAD_REQUEST, 'InvalidParameter', `The specified parameter "${name}" is not valid. ${reason}`);
-}
 
 export async function startIceServer(options: IceServerOptions = {}): Promise<LocalIceServer> {
   const credentials = new Map((options.credentials ?? DEFAULT_LOCAL_CREDENTIALS).map((credential) => [credential.accessKeyId, credential]));
@@ -264,25 +221,12 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     jobsById.set(job.jobId, job);
     jobClockEntries.set(job.jobId, { submittedAtMs, fails: imageFails(image, (mediaId) => media.get(mediaId)?.inputUrl ?? yike.inputUrl(mediaId)) });
   };
-  let pendingFaults: Fault[] = [];
-  let faultPicker: ((action: string) => Fault | undefined) | undefined;
+  const injected = createIceFaults();
+  const faults = injected.faults;
   const seenNonces = new NonceCache();
   const delayedAnswers = new Set<NodeJS.Timeout>();
 
   const lookupSecret = (accessKeyId: string): Acs3Secret | undefined => credentials.get(accessKeyId);
-  const queue = (count: number, fault: Fault): void => {
-    if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
-    for (let i = 0; i < count; i += 1) pendingFaults.push(fault);
-  };
-  const faults: LocalIceServer['faults'] = {
-    throttleNext: (count, code = DEFAULT_THROTTLING_CODE) => queue(count, { kind: 'throttle', code }),
-    failNext: (count, status, code, opts) => queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
-    delayNext: (count, ms) => queue(count, { kind: 'delay', ms }),
-    dropNext: (count) => queue(count, { kind: 'drop' }),
-    pickWith: (next) => {
-      faultPicker = next;
-    },
-  };
   const reset = (): void => {
     jobs.length = 0;
     jobsById.clear();
@@ -290,26 +234,14 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     calls.length = 0;
     media.clear();
     yike.reset();
-    pendingFaults = [];
-    faultPicker = undefined;
+    injected.clear();
     seenNonces.clear();
   };
 
   /** Status and result of a job at `now`, derived from the time since it was submitted. */
-  const jobView = (job: AcceptedJob, now: number, inputFieldName: 'AppParams' | 'AppInputConfig'): Record<string, unknown> => {
+  const jobViewAt = (job: AcceptedJob, now: number, inputFieldName: 'AppParams' | 'AppInputConfig'): Record<string, unknown> => {
     const entry = jobClockEntries.get(job.jobId) ?? { submittedAtMs: Date.parse(job.receivedAt), fails: false };
-    const { status, startedAtMs, finishedAtMs } = clock.phaseAt(entry.submittedAtMs, entry.fails, now);
-    return {
-      JobId: job.jobId,
-      AppId: job.appId,
-      [inputFieldName]: job.appParamsRaw || undefined,
-      ProductionId: job.productionId,
-      FolderId: job.folderId,
-      Status: status,
-      ExecutionStartTime: startedAtMs === undefined ? undefined : formatIceTime(startedAtMs),
-      ExecutionFinishTime: finishedAtMs === undefined ? undefined : formatIceTime(finishedAtMs),
-      Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${outputUrlPrefix}/${job.jobId}.mp4` }] } : undefined,
-    };
+    return jobView(job, clock.phaseAt(entry.submittedAtMs, entry.fails, now), outputUrlPrefix, inputFieldName);
   };
 
   const submit = (fields: Fields, requestId: string, accessKeyId: string, receivedAt: Date): Answer => {
@@ -348,13 +280,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const job = jobsById.get(jobId.value);
     // [IMSERR] ResourceNotFound (404) "Resource not found"; which code ICE uses for an unknown Yike job is unverified.
     if (!job) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no job with JobId "${jobId.value}".`);
-    return { status: HTTP_OK, body: { RequestId: requestId, ...jobView(job, clock.now(), 'AppParams') } };
+    return { status: HTTP_OK, body: { RequestId: requestId, ...jobViewAt(job, clock.now(), 'AppParams') } };
   };
-
-  const mediaView = (asset: RegisteredMedia): Record<string, unknown> => ({
-    MediaId: asset.mediaId,
-    MediaBasicInfo: { MediaId: asset.mediaId, InputURL: asset.inputUrl, MediaType: asset.mediaType, Source: 'oss', Status: 'Normal', CreateTime: asset.registeredAt },
-  });
 
   /** RegisterMediaInfo: InputURL required; a URL already registered is refused unless Overwrite=true (ICE docs). */
   const registerMedia = (fields: Fields, requestId: string, receivedAt: Date): Answer => {
@@ -387,7 +314,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const batchGetJobs = (fields: Fields, requestId: string, now: Date): Answer => {
     const wanted = (fields.get('JobIds')?.value ?? '').split(JOB_ID_SEPARATOR).map((id) => id.trim()).filter(Boolean);
     const found = wanted.flatMap((id) => jobsById.get(id) ?? []);
-    return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobView(job, clock.now(), 'AppInputConfig')) } };
+    return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobViewAt(job, clock.now(), 'AppInputConfig')) } };
   };
 
   /** Signature, version, action, then the action itself. Throws IceApiError for every rejection. */
@@ -436,7 +363,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const receivedAt = new Date();
     const requestId = randomUUID().toUpperCase();
     const body = await readBody(req, MAX_BODY_BYTES);
-    const fault = pendingFaults.shift() ?? faultPicker?.(firstHeader(req, 'x-acs-action') ?? '');
+    const fault = injected.next(firstHeader(req, 'x-acs-action') ?? '');
     const record = (status: number, code?: string): void => {
       calls.push({
         action: firstHeader(req, 'x-acs-action'),
@@ -491,25 +418,14 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     sendJson(res, requestId, answer);
   };
 
-  const serveInspection = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
-    const route = `${req.method} ${url.pathname}`;
-    if (route === `GET ${INSPECTION_PREFIX}jobs`) return sendPlainJson(res, HTTP_OK, { jobs: jobs.map(copyJob) });
-    if (route === `GET ${INSPECTION_PREFIX}calls`) return sendPlainJson(res, HTTP_OK, { calls: calls.map(copyCall) });
-    if (route === `POST ${INSPECTION_PREFIX}reset`) {
-      reset();
-      return sendPlainJson(res, HTTP_OK, { ok: true });
-    }
-    if (route === `POST ${INSPECTION_PREFIX}faults`) {
-      const body = await readBody(req, MAX_BODY_BYTES);
-      try {
-        applyFaultRequest(faults, JSON.parse(body?.toString('utf8') || '{}'));
-      } catch (error) {
-        return sendPlainJson(res, HTTP_BAD_REQUEST, { error: error instanceof Error ? error.message : String(error) });
-      }
-      return sendPlainJson(res, HTTP_OK, { ok: true, pendingFaults: pendingFaults.length });
-    }
-    return sendPlainJson(res, HTTP_NOT_FOUND, { error: `no inspection route ${route}` });
-  };
+  const serveInspection = createInspectionRoutes({
+    jobs: () => jobs.map(copyJob),
+    calls: () => calls.map(copyCall),
+    reset,
+    faults,
+    pendingFaults: injected.pendingCount,
+    maxBodyBytes: MAX_BODY_BYTES,
+  });
 
   const { port, close } = await listenOnLoopback(
     (req, res) => {
@@ -541,185 +457,3 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     close,
   };
 }
-
-/** A request field and where it was read from. */
-interface Field {
-  value: string;
-  from: 'body' | 'query';
-}
-type Fields = Map<string, Field>;
-
-/**
- * Query and form-body fields merged [REF: RPC endpoints accept both]. A name given more than once with different
- * values (in one place or across both) is refused: local choice, since which one ICE would use is unverified and
- * either way the client is confused. An empty value counts as absent, as Alibaba gateways treat it.
- */
-function readFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Fields {
-  const fields: Fields = new Map();
-  const add = (params: URLSearchParams, from: Field['from']): void => {
-    for (const [name, value] of params) {
-      if (value === '') continue;
-      const existing = fields.get(name);
-      if (existing && existing.value !== value) throw invalidParameter(name, 'It was given more than once with different values.');
-      if (!existing) fields.set(name, { value, from });
-    }
-  };
-  add(formBody(body, contentType), 'body');
-  add(query, 'query');
-  return fields;
-}
-
-/** Only a form-urlencoded body carries fields; any other body is ignored, as an RPC gateway ignores it. */
-function formBody(body: Buffer, contentType: string | undefined): URLSearchParams {
-  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
-  return mediaType === FORM_MEDIA_TYPE ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
-}
-
-/** The fields for calls(): first value of each name, secrets redacted. */
-function safeFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const params of [formBody(body, contentType), query]) {
-    for (const [name, value] of params) {
-      if (!(name in fields)) fields[name] = SECRET_FIELD_NAME.test(name) ? REDACTED : value;
-    }
-  }
-  return fields;
-}
-
-function parseAppParams(raw: string, imageKey: string, maxLength: number): Record<string, unknown> {
-  const length = [...raw].length;
-  if (length > maxLength) throw invalidParameter('AppParams', `It is ${length} characters long; at most ${maxLength} are accepted.`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw invalidParameter('AppParams', 'It must be a JSON object serialised as a string.');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw invalidParameter('AppParams', 'It must be a JSON object serialised as a string.');
-  }
-  const image = (parsed as Record<string, unknown>)[imageKey];
-  if (typeof image !== 'string' || image.trim() === '') {
-    throw invalidParameter('AppParams', `"${imageKey}" must hold the image (a media id or an OSS URL) as a non-empty string.`);
-  }
-  return parsed as Record<string, unknown>;
-}
-
-function optionalId(fields: Fields, name: string): string | undefined {
-  const value = fields.get(name)?.value;
-  if (value !== undefined && value.length > MAX_ID_FIELD_LENGTH) {
-    throw invalidParameter(name, `It is ${value.length} characters long; at most ${MAX_ID_FIELD_LENGTH} are accepted.`);
-  }
-  return value;
-}
-
-/**
- * The body of POST /__local/faults: {throttle?: n, fail?: {count,status,code,nonJsonBody?}, delay?: {count,ms}, drop?: n}.
- * Everything is validated before anything is queued, so a bad request changes nothing.
- */
-function applyFaultRequest(faults: LocalIceServer['faults'], request: unknown): void {
-  if (typeof request !== 'object' || request === null) throw new TypeError('expected a JSON object');
-  const { throttle, fail, delay, drop } = request as Record<string, unknown>;
-  const steps: Array<() => void> = [];
-  if (throttle !== undefined) {
-    const count = integer(throttle, 'throttle');
-    steps.push(() => faults.throttleNext(count));
-  }
-  if (fail !== undefined) {
-    const { count, status, code, nonJsonBody } = (fail ?? {}) as Record<string, unknown>;
-    if (typeof code !== 'string' || code === '') throw new TypeError('fail.code must be a non-empty string');
-    const [failCount, failStatus] = [integer(count, 'fail.count'), errorStatus(status, 'fail.status')];
-    steps.push(() => faults.failNext(failCount, failStatus, code, { nonJsonBody: nonJsonBody === true }));
-  }
-  if (delay !== undefined) {
-    const { count, ms } = (delay ?? {}) as Record<string, unknown>;
-    const [delayCount, delayMs] = [integer(count, 'delay.count'), integer(ms, 'delay.ms')];
-    steps.push(() => faults.delayNext(delayCount, delayMs));
-  }
-  if (drop !== undefined) {
-    const count = integer(drop, 'drop');
-    steps.push(() => faults.dropNext(count));
-  }
-  for (const step of steps) step();
-}
-
-function integer(value: unknown, name: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new TypeError(`${name} must be a non-negative integer`);
-  return value;
-}
-
-/** An injected failure must be an HTTP error status, or the client would not treat it as one. */
-function errorStatus(value: unknown, name: string): number {
-  const status = integer(value, name);
-  if (status < MIN_ERROR_STATUS || status > MAX_ERROR_STATUS) throw new RangeError(`${name} must be from ${MIN_ERROR_STATUS} to ${MAX_ERROR_STATUS}, got ${status}`);
-  return status;
-}
-
-function apiNotFound(): IceApiError {
-  return new IceApiError(HTTP_NOT_FOUND, 'InvalidApi.NotFound', 'Specified api is not found, please check your url and method.');
-}
-
-/** [ERRBODY] with HostId of the Shanghai endpoint and the troubleshooting link. */
-function errorAnswer(requestId: string, status: number, code: string, message: string): Answer {
-  const recommend = `${RECOMMEND_URL}?q=${encodeURIComponent(code)}&product=${RECOMMEND_PRODUCT}`;
-  return { status, code, body: { RequestId: requestId, HostId: HOST_ID, Code: code, Message: message, Recommend: recommend } };
-}
-
-function sendJson(res: ServerResponse, requestId: string, answer: Answer): void {
-  res.writeHead(answer.status, { 'Content-Type': JSON_CONTENT_TYPE, [REQUEST_ID_HEADER]: requestId });
-  res.end(JSON.stringify(answer.body));
-}
-
-/** What a proxy in front of a broken backend sends: the real client cannot parse it (SyntaxError, status lost [REF]). */
-function sendHtml(res: ServerResponse, requestId: string, status: number): void {
-  res.writeHead(status, { 'Content-Type': HTML_CONTENT_TYPE, [REQUEST_ID_HEADER]: requestId });
-  res.end(`<html><head><title>${status}</title></head><body><h1>${status}</h1><p>local ICE stand-in: injected failure</p></body></html>`);
-}
-
-function sendPlainJson(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': JSON_CONTENT_TYPE });
-  res.end(JSON.stringify(body));
-}
-
-/** The request target's path, still percent-encoded, as the signature covers it. */
-function rawPath(target: string): string {
-  const queryStart = target.indexOf('?');
-  return (queryStart === -1 ? target : target.slice(0, queryStart)) || RPC_PATH;
-}
-
-function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
-  for (const name of new Set(params.keys())) {
-    const values = params.getAll(name);
-    record[name] = values.length === 1 ? (values[0] as string) : values;
-  }
-  return record;
-}
-
-function firstHeader(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** [GETJOB] time format: local time in China with milliseconds and offset, e.g. 2026-02-06T18:53:34.001+08:00. */
-function formatIceTime(epochMs: number): string {
-  return new Date(epochMs + ICE_TIME_OFFSET_MS).toISOString().replace('Z', ICE_TIME_OFFSET_SUFFIX);
-}
-
-/** A stable made-up media id (32 hex, as in the [GETJOB] examples) for a job's result. */
-function mediaIdFor(jobId: string): string {
-  return [...jobId].reverse().join('');
-}
-
-function copyJob(job: AcceptedJob): AcceptedJob {
-  return { ...job, appParams: structuredClone(job.appParams) };
-}
-
-function copyCall(call: ReceivedCall): ReceivedCall {
-  return { ...call, fields: { ...call.fields } };
-}
-
-/**
- * Resolves to the body, or to undefined once it exceeds maxBytes. An oversized body is still read to its end (and
- * discarded) so the client, which sends it chunked, gets the error answer instead of a reset connection.
- */
