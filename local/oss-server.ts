@@ -13,6 +13,8 @@
  * - [API]      OSS API reference pages PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects
  *              (GetBucket), ListObjectsV2 (GetBucketV2): headers and status codes.
  * - [EVENT]    FC "Trigger event format" for OSS, /work/shared/reference/events/oss-trigger-put.json.
+ * - [POST]     OSS "PostObject" (https://www.alibabacloud.com/help/en/oss/developer-reference/postobject); the form
+ *              itself is checked in oss-post-object.ts.
  * Anything marked "unverified" is our best guess where no document was found.
  */
 import { randomBytes } from 'node:crypto';
