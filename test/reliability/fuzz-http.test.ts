@@ -62,7 +62,9 @@ const uploadBody = fc.record(
     size: mostly(1024, 0, -1, 1.5, 20 * 1024 * 1024 + 1, Number.MAX_SAFE_INTEGER),
     bucket: fc.string({ maxLength: 6 }),
   },
+  // `bucket` is not a field: present, it is refused (strict body); rarely, so forms are often signed.
   { requiredKeys: ['app', 'fileName', 'contentType', 'size'] },
+).chain((value) => fc.nat(9).map((n) => (n === 0 ? value : { ...value, bucket: undefined }))
 );
 
 const body = fc.oneof(
@@ -77,7 +79,7 @@ const request = fc.record({
   method: fc.oneof({ weight: 8, arbitrary: fc.constant('POST') }, { weight: 1, arbitrary: fc.constantFrom('GET', 'PUT', 'DELETE', 'HEAD', 'OPTIONS', 'post') }),
   path: fc.oneof(
     { weight: 12, arbitrary: fc.constant('/jobs') },
-    { weight: 3, arbitrary: fc.constant('/uploads') },
+    { weight: 6, arbitrary: fc.constant('/uploads') },
     { weight: 3, arbitrary: fc.constantFrom('/jobs/', '/healthz', '/apps', '/index.html', '/jobs/by-object', '/jobs/0123456789abcdef0123456789abcdef', '/jobs/a b', '/jobs/..%2f', '/', '/JOBS') },
     { weight: 1, arbitrary: fc.webPath() },
     { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((s) => `/${s}`) },
