@@ -30,13 +30,16 @@ const common = {
  * becomes `require('./oss.js')`, a file built next to index.js (FC deploys the whole dist/<name> folder).
  * An `import` of these modules is a build error, because it would load them at start.
  */
-const LAZY_MODULES = { 'ali-oss': 'oss.js', xml2js: 'xml2js.js' };
+const LAZY_MODULES = { 'ali-oss': 'oss.js', xml2js: 'xml2js.js', debug: 'debug.js' };
 
 /**
  * Packages that a dependency requires at load but uses only in some calls: they resolve to a stand-in whose
  * getters require the real package on first use (the require inside it becomes a lazy file, as above).
  */
-const ON_FIRST_USE = { xml2js: join(root, 'scripts', 'stubs', 'xml2js-on-first-use.cjs') };
+const ON_FIRST_USE = {
+  xml2js: join(root, 'scripts', 'stubs', 'xml2js-on-first-use.cjs'),
+  debug: join(root, 'scripts', 'stubs', 'debug-on-first-use.cjs'),
+};
 
 const lazyModulesPlugin = {
   name: 'lazy-modules',

@@ -4,7 +4,7 @@ import { atMost, info, type BenchModule, type BenchRow } from '../lib/types';
 
 const MAX_BUNDLE_KIB = 1024;
 /** Packages that must never be parsed at cold start (they load on first use from a file of their own). */
-const LAZY_PACKAGES = ['ali-oss', 'urllib', 'xml2js'];
+const LAZY_PACKAGES = ['ali-oss', 'urllib', 'xml2js', 'debug'];
 /** Dead weight the build removes (scripts/build.mjs): none of it may reach any deployed file. */
 const REMOVED = [/node_modules\/iconv-lite\//, /node_modules\/@alicloud\/credentials\//, /node_modules\/zod\/v4\/locales\/(?!en\.js|index\.js)/];
 /** zod's classic API: the functions use zod/mini (shared/zod.ts); scripts/build.mjs refuses it too. */

@@ -44,12 +44,14 @@ async function readBack(module: CredentialsModule, config: Record<string, string
   };
 }
 
+const run = promisify(execFile);
+
 function inputsOf(name: string, file: string): string[] {
   const meta = JSON.parse(readFileSync(join(DIST, '.meta', name, `${file}.json`), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> };
   return Object.values(meta.outputs).flatMap((output) => Object.keys(output.inputs));
 }
 
-describe('the @alicloud/credentials stand-in in the function bundles', () => {
+describe('the dependency stand-ins in the function bundles (scripts/stubs)', () => {
   it.each([
     ['sts', { type: 'sts', ...LOCAL_CREDENTIALS }],
     ['access_key', { type: 'access_key', accessKeyId: LOCAL_CREDENTIALS.accessKeyId, accessKeySecret: LOCAL_CREDENTIALS.accessKeySecret }],
@@ -109,6 +111,35 @@ describe('the @alicloud/credentials stand-in in the function bundles', () => {
     expect(inputsOf(name, 'xml2js.js').some((input) => input.startsWith('node_modules/xml2js/'))).toBe(true);
   });
 
+  it.each(FUNCTIONS)('keeps debug out of dist/%s/index.js, in a debug.js beside it', (name) => {
+    // Arrange
+    const atStart = inputsOf(name, 'index.js');
+
+    // Act
+    const onFirstUse = inputsOf(name, 'debug.js');
+
+    // Assert
+    expect(atStart.filter((input) => /node_modules\/(debug|supports-color|ms)\//.test(input))).toEqual([]);
+    expect(atStart).toContain('scripts/stubs/debug-on-first-use.cjs');
+    expect(onFirstUse).toContain('node_modules/debug/src/node.js');
+  });
+
+  it('gives httpx disabled loggers without DEBUG, and the real package\'s with it', async () => {
+    // Arrange
+    const stubFile = join(ROOT, 'scripts', 'stubs', 'debug-on-first-use.cjs');
+    // A fresh process each: the real package reads DEBUG once, when it loads.
+    const probe = `const log = require(${JSON.stringify(stubFile)})('httpx:header'); process.stdout.write(JSON.stringify({ enabled: log.enabled, namespace: log.namespace, realLoaded: Object.keys(require.cache).some((file) => file.includes('/node_modules/debug/')) }))`;
+    const inProcess = async (env: Record<string, string>) => JSON.parse((await run(process.execPath, ['-e', probe], { env: { PATH: process.env.PATH, ...env }, cwd: ROOT })).stdout) as unknown;
+
+    // Act
+    const off = await inProcess({});
+    const on = await inProcess({ DEBUG: 'httpx:*' });
+
+    // Assert
+    expect(off).toEqual({ enabled: false, namespace: 'httpx:header', realLoaded: false });
+    expect(on).toEqual({ enabled: true, namespace: 'httpx:header', realLoaded: true });
+  });
+
   it('hands tea-xml the real xml2js classes on first use', () => {
     // Arrange
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -146,7 +177,6 @@ async function recordingProxy(target: string): Promise<{ url: string; headers: I
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, headers, server };
 }
 
-const run = promisify(execFile);
 const RUNNER = `
 const [entry, event, context] = process.argv.slice(1);
 const bundle = require(entry);
