@@ -33,8 +33,9 @@ const common = {
 const LAZY_MODULES = { 'ali-oss': 'oss.js', xml2js: 'xml2js.js', debug: 'debug.js' };
 
 /**
- * Packages that a dependency requires at load but uses only in some calls: they resolve to a stand-in whose
- * getters require the real package on first use (the require inside it becomes a lazy file, as above).
+ * Packages that a dependency requires at load but uses only in some calls: they resolve to a small stand-in
+ * (scripts/stubs/*-on-first-use.cjs) that requires the real package on first use, and that require becomes a
+ * lazy file as above.
  */
 const ON_FIRST_USE = {
   xml2js: join(root, 'scripts', 'stubs', 'xml2js-on-first-use.cjs'),
