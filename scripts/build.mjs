@@ -30,13 +30,25 @@ const common = {
  * becomes `require('./oss.js')`, a file built next to index.js (FC deploys the whole dist/<name> folder).
  * An `import` of these modules is a build error, because it would load them at start.
  */
-const LAZY_MODULES = { 'ali-oss': 'oss.js' };
+const LAZY_MODULES = { 'ali-oss': 'oss.js', xml2js: 'xml2js.js', debug: 'debug.js' };
+
+/**
+ * Packages that a dependency requires at load but uses only in some calls: they resolve to a small stand-in
+ * (scripts/stubs/*-on-first-use.cjs) that requires the real package on first use, and that require becomes a
+ * lazy file as above.
+ */
+const ON_FIRST_USE = {
+  xml2js: join(root, 'scripts', 'stubs', 'xml2js-on-first-use.cjs'),
+  debug: join(root, 'scripts', 'stubs', 'debug-on-first-use.cjs'),
+};
 
 const lazyModulesPlugin = {
   name: 'lazy-modules',
   setup(pluginBuild) {
     const filter = new RegExp(`^(${Object.keys(LAZY_MODULES).join('|')})$`);
     pluginBuild.onResolve({ filter }, (args) => {
+      const onFirstUse = ON_FIRST_USE[args.path];
+      if (onFirstUse && args.importer !== onFirstUse) return { path: onFirstUse };
       const file = LAZY_MODULES[args.path];
       if (args.kind !== 'require-call') {
         return { errors: [{ text: `${args.path} is loaded on first use: require() it inside the function that needs it (it becomes ./${file})` }] };
@@ -52,6 +64,9 @@ const slimDependenciesPlugin = {
   setup(pluginBuild) {
     // 480 KiB of code pages that ali-oss never uses: see scripts/stubs/iconv-lite.cjs.
     pluginBuild.onResolve({ filter: /^iconv-lite$/ }, () => ({ path: join(root, 'scripts', 'stubs', 'iconv-lite.cjs') }));
+    // ~165 KiB (the credentials provider chain, xml2js, xmlbuilder, sax, ini) for keys the functions always pass
+    // explicitly: see scripts/stubs/alicloud-credentials.cjs.
+    pluginBuild.onResolve({ filter: /^@alicloud\/credentials$/ }, () => ({ path: join(root, 'scripts', 'stubs', 'alicloud-credentials.cjs') }));
     // zod's classic API re-exports every locale (~260 KiB) as `z.locales`; we use only its default, English.
     pluginBuild.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, (args) => ({
       contents: 'export { default as en } from "./en.js";',

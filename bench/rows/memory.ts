@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { CHILD_SCRIPT, runNode } from '../lib/processes';
 import { SAMPLES } from '../lib/samples';
-import { memorySizesMb } from '../lib/s-yaml';
+import { memorySizesMb, nodeOptionsOf } from '../lib/s-yaml';
 import { mean } from '../lib/stats';
 import { atMost, info, type BenchModule, type BenchRow } from '../lib/types';
 
@@ -36,13 +36,15 @@ export const memory: BenchModule = {
     const submit = ice.calls().find((call) => call.action === 'SubmitYikeAIAppJob');
     const raw = submit ? [{ name: 'raw signed ICE fetch (no function)', args: ['raw', JSON.stringify(submit.fields), '-'] }] : [];
     const bareNode = await runNode(['-e', 'process.stdout.write(JSON.stringify(process.memoryUsage().rss / 1048576))']);
+    // A function's own process gets the NODE_OPTIONS its s.yaml environment sets, as FC would start it.
+    const nodeOptions = nodeOptionsOf(root);
     const runs = await Promise.all(
       [...measured.map((name) => ({ name, args: ['warm', join(dist, name, 'index.js'), name] })), ...raw].map(async ({ name, args }) => {
         const flags = process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [];
-        const { stdout } = await runNode([...flags, '--expose-gc', CHILD_SCRIPT, ...args, `${runId}-mem`, String(invocations)], {
-          ...process.env,
-          ...env,
-        });
+        const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
+        delete childEnv.NODE_OPTIONS;
+        if (nodeOptions[name]) childEnv.NODE_OPTIONS = nodeOptions[name];
+        const { stdout } = await runNode([...flags, '--expose-gc', CHILD_SCRIPT, ...args, `${runId}-mem`, String(invocations)], childEnv);
         const run = JSON.parse(stdout) as WarmRun;
         if (process.env.BENCH_DEBUG) progress(`${name} checkpoints: ${JSON.stringify(run.checkpoints)}`);
         return [name, run] as const;
@@ -58,9 +60,10 @@ export const memory: BenchModule = {
       }
       const last = run.checkpoints.at(-1)!;
       const peak = Math.max(...run.checkpoints.map((checkpoint) => checkpoint.rssMiB));
+      const flags = [nodeOptions[name] && `NODE_OPTIONS ${nodeOptions[name]} from s.yaml`, process.env.BENCH_CHILD_FLAGS && `BENCH_CHILD_FLAGS ${process.env.BENCH_CHILD_FLAGS}`].filter(Boolean).join(', ') || 'no Node flags in s.yaml';
       rows.push(
         atMost(
-          `${name}: RSS after ${last.invocations} warm invocations (peak ${peak.toFixed(1)}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`,
+          `${name}: RSS after ${last.invocations} warm invocations (${flags}; peak ${peak.toFixed(1)}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`,
           last.rssMiB,
           MAX_RSS_MIB,
           'MiB',
