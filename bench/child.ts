@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 import { rawIceFetch } from './lib/acs3-fetch';
 import { SAMPLES } from './lib/samples';
@@ -62,6 +64,9 @@ async function main(): Promise<void> {
     if (i % every === 0) {
       gc?.();
       const memory = process.memoryUsage();
+      // BENCH_HEAP_SNAPSHOTS=<dir>: a heap snapshot at the second checkpoint and the last, to diff what is held.
+      const snapshots = process.env.BENCH_HEAP_SNAPSHOTS;
+      if (snapshots && (checkpoints.length === 1 || i === count)) writeHeapSnapshot(join(snapshots, `${name}-${i}.heapsnapshot`));
       checkpoints.push({ invocations: i, rssMiB: memory.rss / MIB, heapUsedMiB: memory.heapUsed / MIB, heapTotalMiB: memory.heapTotal / MIB, externalMiB: memory.external / MIB, activeResources: process.getActiveResourcesInfo().length });
     }
   }

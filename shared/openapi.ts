@@ -1,6 +1,9 @@
 import OpenApiClient, { Config as OpenApiConfig } from '@alicloud/openapi-client';
 import type { Credentials } from './credentials';
 import { RemoteCallError, type CallOutcome, type YikeErrorOptions } from './errors';
+import { releaseReadTimersOnClose } from './openapi-read-timers';
+
+releaseReadTimersOnClose();
 
 /**
  * What ICE's and FC's clients share: an `@alicloud/openapi-client` per set of credentials, and one reading of

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { inMemoryLimit, type MemoryLimit } from './instance-memory';
 
 /** dist/bench/child.js: this code is bundled into dist/bench/run.js, its sibling. */
 export const CHILD_SCRIPT = join(__dirname, 'child.js');
@@ -10,11 +11,15 @@ export interface NodeRun {
   wallMs: number;
 }
 
-/** Runs `node <args>` asynchronously (the stand-ins in this process keep serving meanwhile). */
-export function runNode(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<NodeRun> {
+/**
+ * Runs `node <args>` asynchronously (the stand-ins in this process keep serving meanwhile), inside `memoryLimit`
+ * when given (an FC instance's memory: instance-memory.ts).
+ */
+export function runNode(args: readonly string[], env: NodeJS.ProcessEnv = process.env, memoryLimit?: MemoryLimit): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const command = memoryLimit ? inMemoryLimit(memoryLimit, process.execPath, args) : { command: process.execPath, args: [...args] };
+    const child = spawn(command.command, command.args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

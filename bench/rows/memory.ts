@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CHILD_SCRIPT, runNode } from '../lib/processes';
 import { SAMPLES } from '../lib/samples';
+import { createMemoryLimit } from '../lib/instance-memory';
 import { memorySizesMb, nodeOptionsOf } from '../lib/s-yaml';
 import { mean } from '../lib/stats';
 import { atMost, info, type BenchModule, type BenchRow } from '../lib/types';
@@ -23,8 +24,9 @@ interface WarmRun {
 /**
  * The function's own memory: each bundle runs alone in a child process (the stand-ins stay here), every
  * invocation of the heaviest kind (http-submit with an Idempotency-Key, oss-submit with its job records).
- * BENCH_INVOCATIONS shortens the run while developing; BENCH_CHILD_FLAGS adds Node flags to those processes,
- * e.g. `--max-semi-space-size=1` for the young generation V8 gives itself on a small machine.
+ * Each runs in a memory cgroup of its s.yaml memorySize when the machine allows (bench/lib/instance-memory.ts).
+ * BENCH_INVOCATIONS shortens the run while developing; BENCH_CHILD_FLAGS adds Node flags to those processes;
+ * BENCH_HEAP_SNAPSHOTS=<dir> writes heap snapshots at the second checkpoint and the last (outside the cgroup).
  */
 export const memory: BenchModule = {
   name: 'memory',
@@ -38,19 +40,32 @@ export const memory: BenchModule = {
     const bareNode = await runNode(['-e', 'process.stdout.write(JSON.stringify(process.memoryUsage().rss / 1048576))']);
     // A function's own process gets the NODE_OPTIONS its s.yaml environment sets, as FC would start it.
     const nodeOptions = nodeOptionsOf(root);
+    const sizes = memorySizesMb(root);
+    // Each function in a memory cgroup of its memorySize, as on its FC instance (the raw fetch: unconstrained, for scale).
+    const limits = new Map<string, string>();
     const runs = await Promise.all(
       [...measured.map((name) => ({ name, args: ['warm', join(dist, name, 'index.js'), name] })), ...raw].map(async ({ name, args }) => {
         const flags = process.env.BENCH_CHILD_FLAGS?.split(' ').filter(Boolean) ?? [];
         const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env };
         delete childEnv.NODE_OPTIONS;
         if (nodeOptions[name]) childEnv.NODE_OPTIONS = nodeOptions[name];
-        const { stdout } = await runNode([...flags, '--expose-gc', CHILD_SCRIPT, ...args, `${runId}-mem`, String(invocations)], childEnv);
+        // Heap snapshots need room of their own: taken outside the instance's limit.
+        const limit = sizes[name] && !process.env.BENCH_HEAP_SNAPSHOTS ? createMemoryLimit(`yike-bench-${runId}-${name}`, sizes[name]!) : undefined;
+        if (sizes[name]) {
+          const why = process.env.BENCH_HEAP_SNAPSHOTS ? 'heap snapshots taken' : 'no writable cgroup';
+          limits.set(name, limit ? `in a ${sizes[name]} MB memory cgroup, as on its instance` : `unconstrained (${why}) instead of its ${sizes[name]} MB`);
+        }
+        let stdout: string;
+        try {
+          ({ stdout } = await runNode([...flags, '--expose-gc', CHILD_SCRIPT, ...args, `${runId}-mem`, String(invocations)], childEnv, limit));
+        } finally {
+          limit?.remove();
+        }
         const run = JSON.parse(stdout) as WarmRun;
         if (process.env.BENCH_DEBUG) progress(`${name} checkpoints: ${JSON.stringify(run.checkpoints)}`);
         return [name, run] as const;
       }),
     );
-    const sizes = memorySizesMb(root);
     const rows: BenchRow[] = [info('bare node (`node -e 0`) RSS, the floor', `${Number(bareNode.stdout).toFixed(1)} MiB`, Number(bareNode.stdout), 'MiB')];
     for (const [name, run] of runs) {
       if (!measured.includes(name)) {
@@ -60,7 +75,13 @@ export const memory: BenchModule = {
       }
       const last = run.checkpoints.at(-1)!;
       const peak = Math.max(...run.checkpoints.map((checkpoint) => checkpoint.rssMiB));
-      const flags = [nodeOptions[name] && `NODE_OPTIONS ${nodeOptions[name]} from s.yaml`, process.env.BENCH_CHILD_FLAGS && `BENCH_CHILD_FLAGS ${process.env.BENCH_CHILD_FLAGS}`].filter(Boolean).join(', ') || 'no Node flags in s.yaml';
+      const flags = [
+        limits.get(name),
+        nodeOptions[name] ? `NODE_OPTIONS ${nodeOptions[name]} from s.yaml` : 'no Node flags in s.yaml',
+        process.env.BENCH_CHILD_FLAGS && `BENCH_CHILD_FLAGS ${process.env.BENCH_CHILD_FLAGS}`,
+      ]
+        .filter(Boolean)
+        .join('; ');
       rows.push(
         atMost(
           `${name}: RSS after ${last.invocations} warm invocations (${flags}; peak ${peak.toFixed(1)}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`,
