@@ -15,6 +15,7 @@ const MAX_RSS_MIB = 64;
 const MAX_RSS_GROWTH_MIB = 5;
 const MAX_HEAP_GROWTH_MIB = 2;
 const DEFAULT_INVOCATIONS = 10_000;
+const FC_MIN_MEMORY_MB = 128;
 
 interface WarmRun {
   checkpoints: { invocations: number; rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; externalMiB: number }[];
@@ -50,10 +51,12 @@ export const memory: BenchModule = {
         delete childEnv.NODE_OPTIONS;
         if (nodeOptions[name]) childEnv.NODE_OPTIONS = nodeOptions[name];
         // Heap snapshots need room of their own: taken outside the instance's limit.
-        const limit = sizes[name] && !process.env.BENCH_HEAP_SNAPSHOTS ? createMemoryLimit(`yike-bench-${runId}-${name}`, sizes[name]!) : undefined;
-        if (sizes[name]) {
+        // The raw fetch (no function) gets FC's smallest instance, so the floor is measured like the functions.
+        const memoryMb = sizes[name] ?? (measured.includes(name) ? undefined : FC_MIN_MEMORY_MB);
+        const limit = memoryMb && !process.env.BENCH_HEAP_SNAPSHOTS ? createMemoryLimit(`yike-bench-${runId}-${name.replace(/\W+/g, '-')}`, memoryMb) : undefined;
+        if (memoryMb) {
           const why = process.env.BENCH_HEAP_SNAPSHOTS ? 'heap snapshots taken' : 'no writable cgroup';
-          limits.set(name, limit ? `in a ${sizes[name]} MB memory cgroup, as on its instance` : `unconstrained (${why}) instead of its ${sizes[name]} MB`);
+          limits.set(name, limit ? `in a ${memoryMb} MB memory cgroup, as on an instance` : `unconstrained (${why}) instead of ${memoryMb} MB`);
         }
         let stdout: string;
         try {
@@ -70,7 +73,7 @@ export const memory: BenchModule = {
     for (const [name, run] of runs) {
       if (!measured.includes(name)) {
         const last = run.checkpoints.at(-1)!;
-        rows.push(info(`${name}: RSS after ${last.invocations} calls (heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`, `${last.rssMiB.toFixed(1)} MiB`, last.rssMiB, 'MiB'));
+        rows.push(info(`${name}: RSS after ${last.invocations} calls (${limits.get(name) ?? 'unconstrained'}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`, `${last.rssMiB.toFixed(1)} MiB`, last.rssMiB, 'MiB'));
         continue;
       }
       const last = run.checkpoints.at(-1)!;
