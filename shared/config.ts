@@ -95,7 +95,11 @@ export const envSchema = z.object({
   /** The bucket `POST /uploads` (the page) sends browsers' images to; default: the first ALLOWED_BUCKETS entry. */
   UPLOAD_BUCKET: optionalString,
   /** Where browsers post the form; default https://<UPLOAD_BUCKET>.oss-<region>.aliyuncs.com (path-style on a local OSS). */
-  UPLOAD_FORM_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https?$/ }))),
+  // https: the form carries the STS token and the image (http only for a loopback stand-in).
+  UPLOAD_FORM_URL: z.pipe(
+    optionalString,
+    z.optional(z.url({ protocol: /^https?$/ }).check(z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'))),
+  ),
   APP_ROUTES: jsonText(z.record(z.string(), z.string().check(z.minLength(1)))),
   IMAGE_SUFFIXES: z.pipe(
     z.pipe(
@@ -254,7 +258,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     ]);
   }
   // The page follows its uploads through GET /jobs/by-object, which only answers for allowed buckets.
-  if (e.UPLOAD_BUCKET && e.ALLOWED_BUCKETS.length > 0 && !e.ALLOWED_BUCKETS.includes(e.UPLOAD_BUCKET)) {
+  if (e.UPLOAD_BUCKET && !e.ALLOWED_BUCKETS.includes(e.UPLOAD_BUCKET)) {
     throw new ConfigError('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS', [{ variable: 'UPLOAD_BUCKET', message: 'must be one of ALLOWED_BUCKETS' }]);
   }
   const watchBuckets = [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.WATCH_BUCKETS])];

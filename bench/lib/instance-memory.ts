@@ -22,12 +22,23 @@ export function createMemoryLimit(name: string, memoryMb: number): MemoryLimit |
   const limitBytes = memoryMb * 1024 * 1024;
   const v2 = existsSync(join(CGROUP_ROOT, 'cgroup.controllers'));
   const dir = v2 ? join(CGROUP_ROOT, name) : join(CGROUP_ROOT, 'memory', name);
+  if (!v2 && !existsSync(join(CGROUP_ROOT, 'memory'))) return undefined;
   try {
-    if (!v2 && !existsSync(join(CGROUP_ROOT, 'memory'))) return undefined;
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(limitBytes));
   } catch {
+    try {
+      rmdirSync(dir);
+    } catch {
+      // Never created.
+    }
     return undefined;
+  }
+  // No swap beyond the limit, as on an instance (hosts without swap accounting refuse this; harmless).
+  try {
+    writeFileSync(join(dir, v2 ? 'memory.swap.max' : 'memory.memsw.limit_in_bytes'), v2 ? '0' : String(limitBytes));
+  } catch {
+    // Swap accounting unavailable: the memory limit alone still shapes V8's heap.
   }
   return {
     dir,

@@ -39,6 +39,8 @@ export function signPostObjectForm(input: {
     fields: {
       key: input.key,
       'Content-Type': input.contentType,
+      'x-oss-content-type': input.contentType,
+      'x-oss-forbid-overwrite': 'true',
       success_action_status: '204',
       OSSAccessKeyId: signed.OSSAccessKeyId,
       policy: signed.policy,

@@ -17,6 +17,21 @@ export const UPLOAD_FORM_TTL_MS = 10 * 60 * 1000;
 const MIN_FORM_TTL_MS = 60 * 1000;
 
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/**
+ * The Content-Type each usual image suffix must come with: the stored object is served from the bucket's domain
+ * with this type, so `photo.png` may not be `image/svg+xml` (a script-capable document). Suffixes added through
+ * IMAGE_SUFFIXES and not listed here take any image type but SVG.
+ */
+const TYPE_OF_SUFFIX: Readonly<Record<string, readonly string[]>> = {
+  '.jpg': ['image/jpeg'],
+  '.jpeg': ['image/jpeg'],
+  '.png': ['image/png'],
+  '.webp': ['image/webp'],
+  '.gif': ['image/gif'],
+  '.bmp': ['image/bmp'],
+  '.heic': ['image/heic'],
+  '.avif': ['image/avif'],
+};
 /** `type/subtype` as browsers report File.type; only image types are taken. */
 const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
 
@@ -104,6 +119,10 @@ export function planUpload(request: UploadRequest, config: UploadConfig & Pick<C
   }
   const contentType = request.contentType.toLowerCase();
   if (!contentType.startsWith('image/')) throw refusal('NOT_AN_IMAGE', 415, 'contentType', `is "${request.contentType}", not image/*`);
+  const expected = TYPE_OF_SUFFIX[extension];
+  if (expected ? !expected.includes(contentType) : contentType.startsWith('image/svg')) {
+    throw refusal('NOT_AN_IMAGE', 415, 'contentType', `is "${request.contentType}", which a ${extension} file is not${expected ? ` (expected ${expected.join(' or ')})` : ''}`);
+  }
   if (request.size === 0) throw refusal('NOT_AN_IMAGE', 415, 'size', 'the file is empty');
   const maxBytes = config.uploads.maxImageBytes;
   if (request.size > maxBytes) throw refusal('IMAGE_TOO_LARGE', 413, 'size', `${request.size} bytes; the limit is ${maxBytes} (MAX_IMAGE_BYTES)`);
@@ -130,10 +149,15 @@ export function planUpload(request: UploadRequest, config: UploadConfig & Pick<C
     expiresAt,
     policy: {
       expiration: expiresAt.toISOString(),
+      // OSS stores x-oss-content-type over the file part's type over the Content-Type field: all three are pinned
+      // (the browser's file part carries the same type). x-oss-forbid-overwrite makes the form good for one upload:
+      // a leaked form cannot post again (each post would be a new eTag, so a new paid job).
       conditions: [
         { bucket },
         ['eq', '$key', key],
         ['eq', '$Content-Type', contentType],
+        ['eq', '$x-oss-content-type', contentType],
+        ['eq', '$x-oss-forbid-overwrite', 'true'],
         ['content-length-range', 1, maxBytes],
       ],
     },

@@ -155,10 +155,12 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
       expect(body.key).toMatch(/^uploads\/male\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.png$/);
       expect(body.key.slice('uploads/male/'.length, 'uploads/male/'.length + 10)).toBe(new Date().toISOString().slice(0, 10));
       expect(body).toMatchObject({ bucket: BUCKET, app: { name: 'male', appId: 'sys-ao-smith-2' }, url: `${OSS_ENDPOINT}/${BUCKET}`, maxBytes: 5000000 });
-      expect(Object.keys(body.fields)).toEqual(['key', 'Content-Type', 'success_action_status', 'OSSAccessKeyId', 'policy', 'Signature', 'x-oss-security-token']);
+      expect(Object.keys(body.fields)).toEqual(['key', 'Content-Type', 'x-oss-content-type', 'x-oss-forbid-overwrite', 'success_action_status', 'OSSAccessKeyId', 'policy', 'Signature', 'x-oss-security-token']);
       expect(body.fields).toMatchObject({
         key: body.key,
         'Content-Type': 'image/png',
+        'x-oss-content-type': 'image/png',
+        'x-oss-forbid-overwrite': 'true',
         success_action_status: '204',
         OSSAccessKeyId: LOCAL_CREDENTIALS.accessKeyId,
         'x-oss-security-token': LOCAL_CREDENTIALS.securityToken,
@@ -167,7 +169,14 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
       const policy = JSON.parse(Buffer.from(body.fields.policy, 'base64').toString('utf8'));
       expect(policy).toEqual({
         expiration: body.expiresAt,
-        conditions: [{ bucket: BUCKET }, ['eq', '$key', body.key], ['eq', '$Content-Type', 'image/png'], ['content-length-range', 1, 5000000]],
+        conditions: [
+          { bucket: BUCKET },
+          ['eq', '$key', body.key],
+          ['eq', '$Content-Type', 'image/png'],
+          ['eq', '$x-oss-content-type', 'image/png'],
+          ['eq', '$x-oss-forbid-overwrite', 'true'],
+          ['content-length-range', 1, 5000000],
+        ],
       });
       const lifetimeMs = Date.parse(body.expiresAt) - before;
       expect(lifetimeMs).toBeGreaterThan(10 * 60 * 1000 - 5000);
@@ -193,6 +202,7 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
     it.each([
       ['a text file', 415, 'NOT_AN_IMAGE', { ...UPLOAD, fileName: 'notes.txt', contentType: 'text/plain' }, 'fileName: must end in one of .jpg, .jpeg, .png, .webp'],
       ['an image name with a non-image type', 415, 'NOT_AN_IMAGE', { ...UPLOAD, contentType: 'application/pdf' }, 'contentType: is "application/pdf", not image/*'],
+      ['a .png name with an SVG type (a script-capable document on the bucket domain)', 415, 'NOT_AN_IMAGE', { ...UPLOAD, contentType: 'image/svg+xml' }, 'contentType: is "image/svg+xml", which a .png file is not (expected image/png)'],
       ['an empty file', 415, 'NOT_AN_IMAGE', { ...UPLOAD, size: 0 }, 'size: the file is empty'],
       ['a file over MAX_IMAGE_BYTES', 413, 'IMAGE_TOO_LARGE', { ...UPLOAD, size: 20 * 1024 * 1024 + 1 }, 'size: 20971521 bytes; the limit is 20971520 (MAX_IMAGE_BYTES)'],
       ['an unknown app', 400, 'UNKNOWN_APP', { ...UPLOAD, app: 'sys-unknown' }, expect.stringContaining('app: unknown app "sys-unknown"')],

@@ -76,4 +76,20 @@ describe('upload plans (POST /uploads)', () => {
     // Assert
     expect(parse).toThrow('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS');
   });
+
+  it('refuses an UPLOAD_BUCKET when ALLOWED_BUCKETS is empty too (uploads the page could never follow)', () => {
+    // Act
+    const parse = () => parseConfig({ UPLOAD_BUCKET: 'yike-uploads' });
+
+    // Assert
+    expect(parse).toThrow('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS');
+  });
+
+  it('refuses an http UPLOAD_FORM_URL outside loopback (the form carries the STS token and the image)', () => {
+    // Act
+    const parse = () => parseConfig({ ALLOWED_BUCKETS: 'yike-uploads', UPLOAD_FORM_URL: 'http://uploads.example.com' });
+
+    // Assert
+    expect(parse).toThrow('UPLOAD_FORM_URL: must be https (http only for 127.0.0.1, ::1 or localhost)');
+  });
 });
