@@ -1,4 +1,4 @@
-import { subscribe } from 'node:diagnostics_channel';
+import { channel } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 
 /**
@@ -11,7 +11,8 @@ import type { ClientRequest } from 'node:http';
  * `http.client.request.start` diagnostics channel sees every request without patching anything.
  */
 const READ_TIMER = 'TIMER::READ_TIMER';
-let subscribed = false;
+/** Marks the (process-wide) channel once: a second copy of this module (another bundle, a test file) adds nothing. */
+const SUBSCRIBED = Symbol.for('yike-fc.openapi-read-timers');
 
 function clearReadTimer(socket: object | null | undefined): void {
   if (!socket) return;
@@ -24,9 +25,10 @@ function clearReadTimer(socket: object | null | undefined): void {
 }
 
 export function releaseReadTimersOnClose(): void {
-  if (subscribed) return;
-  subscribed = true;
-  subscribe('http.client.request.start', (message) => {
+  const requests = channel('http.client.request.start') as ReturnType<typeof channel> & { [SUBSCRIBED]?: true };
+  if (requests[SUBSCRIBED]) return;
+  requests[SUBSCRIBED] = true;
+  requests.subscribe((message) => {
     const { request } = message as { request: ClientRequest };
     request.once('close', () => clearReadTimer(request.socket));
   });
