@@ -1,5 +1,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
+import { createServer, type ClientRequest, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { IceError } from '../../shared/errors';
 import { createIceClient } from '../../shared/ice/client';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { LOCAL_CREDENTIALS, testConfig } from '../helpers/local-cloud';
@@ -40,5 +42,32 @@ describe('finished ICE calls are not held until their read timeout', () => {
     // Assert: the call went out through httpx (its symbol is on the socket), and its timer is gone
     expect(ice.jobs()).toHaveLength(1);
     expect(readTimerOf(request)).toBeNull();
+  });
+
+  it('still times out a call whose answer stops after its headers (a submit then has an unknown outcome, never resent)', async () => {
+    // Arrange: an endpoint that sends 200 and its headers, then holds the body (the connection stays open)
+    const held: ServerResponse[] = [];
+    const stalling = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json;charset=utf-8' });
+      res.write('{"RequestId":"');
+      held.push(res);
+    });
+    await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
+    const { port } = stalling.address() as AddressInfo;
+    const config = testConfig({ ICE_ENDPOINT: `http://127.0.0.1:${port}`, ICE_READ_TIMEOUT_MS: '300', ICE_MAX_ATTEMPTS: '3' });
+    const client = createIceClient({ config: config.ice, credentials: () => LOCAL_CREDENTIALS });
+
+    // Act
+    const startedAt = Date.now();
+    const error = await client.submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{}' }).catch((caught: unknown) => caught);
+    const elapsedMs = Date.now() - startedAt;
+    for (const res of held) res.destroy();
+    await new Promise((resolve) => stalling.close(resolve));
+
+    // Assert: cut by the read timeout (not hung), classified as unknown, and sent once
+    expect(error).toBeInstanceOf(IceError);
+    expect(error).toMatchObject({ outcome: 'unknown', retryable: false });
+    expect(held).toHaveLength(1);
+    expect(elapsedMs).toBeLessThan(5_000);
   });
 });
