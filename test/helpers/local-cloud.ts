@@ -8,6 +8,13 @@ import { LOCAL_STS_CREDENTIALS } from '../../local/dev-fixtures';
 /** The STS triple the local stand-ins accept, as FC would put it in context.credentials. */
 export const LOCAL_CREDENTIALS: Required<Omit<Credentials, 'expiresAt'>> = { ...LOCAL_STS_CREDENTIALS };
 
+/** ali-oss on a local OSS endpoint, signing with the local STS credentials (what a user's client would be). */
+export function localOssClient(ossUrl: string, bucket: string, options: { timeout?: number } = {}): import('ali-oss') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OSS = require('ali-oss') as typeof import('ali-oss');
+  return new OSS({ endpoint: ossUrl, bucket, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000, ...options } as import('ali-oss').Options);
+}
+
 /** Config for tests: real parsing, fast retries. */
 export function testConfig(env: Record<string, string>): Config {
   return parseConfig({ ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '5', ICE_READ_TIMEOUT_MS: '2000', ...env });
@@ -54,9 +61,7 @@ export async function putLocalObject(
   key: string,
   options: { body?: Buffer; contentType?: string } = {},
 ): Promise<{ eTag: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const OSS = require('ali-oss') as typeof import('ali-oss');
-  const client = new OSS({ endpoint: ossUrl, bucket, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as import('ali-oss').Options);
+  const client = localOssClient(ossUrl, bucket);
   const { TINY_PNG: png } = await import('../../local/dev-fixtures');
   const result = await client.put(key, options.body ?? png, { headers: { 'Content-Type': options.contentType ?? 'image/png' } });
   return { eTag: String((result.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '') };

@@ -4,11 +4,10 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import OSS from 'ali-oss';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 
 /**
  * The function bundles replace two dependencies' load-time weight (scripts/build.mjs): @alicloud/credentials by
@@ -198,7 +197,7 @@ describe('a bundled function signs its ICE calls through the stand-in', () => {
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
     ice = await startIceServer({ images: { ossUrl: oss.url } });
     proxy = await recordingProxy(ice.url);
-    const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    const client = localOssClient(oss.url, BUCKET);
     await client.put('uploads/female/portrait-001.jpg', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
   });
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
 import { objectRecordKey } from '../../shared/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { fcContext, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 
 const DIST = join(__dirname, '..', '..', 'dist');
 const FUNCTIONS = ['http-submit', 'oss-submit', 'job-watcher'];
@@ -128,7 +128,7 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET], onObjectCreated: (event) => notifications.push(event) });
     // ICE's precheck reads the images from the local OSS; the HTTP fixture's image must exist (HEAD check).
     ice = await startIceServer({ images: { ossUrl: oss.url } });
-    client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    client = localOssClient(oss.url, BUCKET);
     await client.put('uploads/female/portrait-001.jpg', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, DEFAULT_APP: 'female' };
   });

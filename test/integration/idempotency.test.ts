@@ -1,8 +1,7 @@
-import OSS from 'ali-oss';
 import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/idempotent';
 import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { LOCAL_CREDENTIALS, tempDir } from '../helpers/local-cloud';
+import { tempDir, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'records-bucket';
 
@@ -17,7 +16,7 @@ describe('exactly-once records in OSS', () => {
     dir = tempDir('idempotency-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
     store = createOssRecordStore(
-      new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options),
+      localOssClient(oss.url, BUCKET),
     );
   });
   afterAll(async () => {

@@ -13,7 +13,7 @@ import type { NotificationPayload } from '../../shared/lifecycle/notify';
 import { claimKey } from '../../shared/lifecycle/watcher';
 import { objectRecordKey } from '../../shared/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const SECRET = 'whsec-test-0123456789abcdef';
@@ -124,7 +124,7 @@ describe('the job lifecycle: upload → job record → watcher → result object
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/yike`;
-    client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    client = localOssClient(oss.url, BUCKET);
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close(), fc.close(), new Promise((resolve) => receiver.close(resolve))]);

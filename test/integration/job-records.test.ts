@@ -9,7 +9,7 @@ import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/lifecycle/job-record';
 import { asFcPayload } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, localOssClient } from '../helpers/local-cloud';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');
@@ -37,7 +37,7 @@ describe('job records written at submit time by every entry point', () => {
   });
 
   function bucket(name: string): OSS {
-    return new OSS({ endpoint: oss.url, bucket: name, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    return localOssClient(oss.url, name);
   }
 
   async function readJson<T>(bucketName: string, key: string): Promise<T | undefined> {

@@ -6,7 +6,7 @@ import { createAsyncInvoker } from '../../local/fc-async';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
 import { objectRecordKey } from '../../shared/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const FEMALE_KEY = 'uploads/female/portrait-001.jpg';
@@ -43,7 +43,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
       // Like the trigger rule in s.yaml: only keys under uploads/ notify the function.
       onObjectCreated: (event) => matchesOssTrigger(event, UPLOAD_TRIGGER) && notifications.push(event),
     });
-    client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    client = localOssClient(oss.url, BUCKET);
     // ICE's precheck reads the images the events name from the local OSS.
     ice = await startIceServer({ images: { ossUrl: oss.url } });
     const images = [FEMALE_KEY, 'uploads/female/a.jpg', 'uploads/male/B.PNG', "uploads/female/照片 1+2%!'().JPEG", 'elsewhere/c.webp', 'uploads/male/b.jpg'];

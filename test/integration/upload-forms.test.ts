@@ -1,8 +1,7 @@
-import OSS from 'ali-oss';
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
-import { LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 
 /**
  * The form POST /uploads signs, posted as a browser would (fetch + FormData) to the local OSS, which checks the
@@ -52,7 +51,7 @@ describe('upload forms from POST /uploads, posted to the (local) bucket', () => 
   }
 
   async function storedType(key: string): Promise<string | undefined> {
-    const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    const client = localOssClient(oss.url, BUCKET);
     return (await client.head(key)).res.headers['content-type' as keyof object] as string | undefined;
   }
 

@@ -1,4 +1,3 @@
-import OSS from 'ali-oss';
 import { createHandler } from '../../functions/oss-submit/index';
 import { createAsyncInvoker, type AsyncInvocationRecord } from '../../local/fc-async';
 import { startIceServer, type IceFault, type LocalIceServer } from '../../local/ice-server';
@@ -10,7 +9,7 @@ import type { IdempotencyRecord } from '../../shared/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/idempotency/store';
 import { createOssClient } from '../../shared/oss/client';
 import { listSubmitRecords } from '../../shared/lifecycle/operator';
-import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
+import { LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
 
 const BUCKET = 'yike-uploads';
@@ -100,7 +99,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       ];
       return faults[Math.floor(random() * faults.length)];
     });
-    const uploader = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    const uploader = localOssClient(oss.url, BUCKET);
     const keys = Array.from({ length: UPLOADS }, (_, i) => `uploads/${i % 2 ? 'male' : 'female'}/img-${String(i).padStart(4, '0')}.jpg`);
 
     // Act: the uploads, then everything FC does about them (retries, redeliveries)

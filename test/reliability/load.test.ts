@@ -1,11 +1,10 @@
-import OSS from 'ali-oss';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHandler } from '../../functions/http-submit/index';
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, localOssClient } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures } from '../helpers/reliability';
 
 const CONCURRENT = Number(process.env.LOAD_CONCURRENT ?? 2000);
@@ -79,7 +78,7 @@ describe('http-submit under load', () => {
       );
     };
     const context = fcContext();
-    const cleaner = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    const cleaner = localOssClient(oss.url, BUCKET);
     /**
      * Heap used after a full GC, with the stand-ins' own bookkeeping cleared first (they run in this process): the
      * calls ICE saw, the requests OSS saw, and the job records and in-flight markers OSS indexes in memory.

@@ -1,4 +1,3 @@
-import OSS from 'ali-oss';
 import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/idempotent';
 import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
@@ -6,7 +5,7 @@ import { listSubmitRecords } from '../../shared/lifecycle/operator';
 import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
 import { jobTracking, recordSubmittedJob } from '../../shared/lifecycle/record-submission';
 import { createLogger } from '../../shared/logger';
-import { LOCAL_CREDENTIALS, logCapture, tempDir } from '../helpers/local-cloud';
+import { logCapture, tempDir, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'records-bucket';
 
@@ -22,7 +21,7 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     dir = tempDir('record-faults-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
     store = createOssRecordStore(
-      new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000, timeout: 300 } as OSS.Options),
+      localOssClient(oss.url, BUCKET, { timeout: 300 }),
     );
   });
   afterAll(async () => {
