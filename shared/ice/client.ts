@@ -10,6 +10,7 @@ import { classifyIceError } from './classify';
 import { withRetry, type RetryHooks } from './retry';
 import {
   batchGetJobsResponseSchema,
+  batchJobEntrySchema,
   getJobResponseSchema,
   getMediaResponseSchema,
   registerMediaResponseSchema,
@@ -48,9 +49,10 @@ export interface IceClient {
   getYikeAIAppJob(jobId: string): Promise<YikeAIAppJob>;
   /**
    * Several jobs in one BatchGetYikeAIAppJob call (at most BATCH_GET_MAX_JOB_IDS ids). Ids ICE does not know are
-   * absent from the answer. Each job's `requestId` is the batch call's.
+   * absent from the answer. Each job's `requestId` is the batch call's. `unreadable` counts entries that did not
+   * parse: then an id missing from `jobs` may be one of them, not a job ICE forgot.
    */
-  batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: YikeAIAppJob[] }>;
+  batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: YikeAIAppJob[]; unreadable: number }>;
   /**
    * The ICE media id of an image (OSS URL or oss://bucket/key): looked up with GetMediaInfo, else registered
    * with RegisterMediaInfo (MediaType image). Registration refuses a URL that is already registered, so a
@@ -203,15 +205,29 @@ export function createIceClient(options: IceClientOptions): IceClient {
     },
 
     async batchGetYikeAIAppJobs(jobIds) {
-      if (jobIds.length === 0) return { requestId: '', jobs: [] };
+      if (jobIds.length === 0) return { requestId: '', jobs: [], unreadable: 0 };
       if (jobIds.length > BATCH_GET_MAX_JOB_IDS) throw new RangeError(`BatchGetYikeAIAppJob takes at most ${BATCH_GET_MAX_JOB_IDS} JobIds, got ${jobIds.length}`);
       // JobIds travels in the query, as the SDKs send it (@Query NameInMap("JobIds")), comma-separated.
       const body = await call('BatchGetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobIds: jobIds.join(',') } }), true);
       const response = parseBody(batchGetJobsResponseSchema, body, 'BatchGetYikeAIAppJob');
-      return {
-        requestId: response.RequestId,
-        jobs: response.JobList.map(({ AppInputConfig, ...job }) => toJob({ ...job, RequestId: response.RequestId, AppParams: AppInputConfig })),
-      };
+      const jobs: YikeAIAppJob[] = [];
+      let unreadable = 0;
+      for (const entry of response.JobList) {
+        const parsed = batchJobEntrySchema.safeParse(entry);
+        if (!parsed.success) {
+          unreadable++;
+          const jobId = (entry as { JobId?: unknown } | null)?.JobId;
+          logger?.warn('BatchGetYikeAIAppJob: a JobList entry is unreadable', {
+            requestId: response.RequestId,
+            jobId: typeof jobId === 'string' ? jobId : undefined,
+            fields: parsed.error.issues.map((issue) => issue.path.join('.') || '(entry)').join(', '),
+          });
+          continue;
+        }
+        const { AppInputConfig, ...job } = parsed.data;
+        jobs.push(toJob({ ...job, RequestId: response.RequestId, AppParams: AppInputConfig }));
+      }
+      return { requestId: response.RequestId, jobs, unreadable };
     },
   };
 }

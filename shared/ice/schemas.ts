@@ -39,8 +39,12 @@ export type GetJobResponse = z.infer<typeof getJobResponseSchema>;
  */
 export const batchGetJobsResponseSchema = z.object({
   RequestId: z.string().check(z.minLength(1)),
-  JobList: z._default(z.array(z.extend(z.omit(getJobResponseSchema, { RequestId: true, AppParams: true }), { AppInputConfig: z.optional(z.string()) })), []),
+  // Entries are parsed one by one (batchJobEntrySchema): one unreadable job must not hide the others' answers.
+  JobList: z._default(z.array(z.unknown()), []),
 });
+
+/** One entry of JobList. */
+export const batchJobEntrySchema = z.extend(z.omit(getJobResponseSchema, { RequestId: true, AppParams: true }), { AppInputConfig: z.optional(z.string()) });
 
 export type BatchGetJobsResponse = z.infer<typeof batchGetJobsResponseSchema>;
 

@@ -178,11 +178,14 @@ async function watchChunk(chunk: string[], context: ChunkContext): Promise<void>
   );
   const unfinished = chunk.filter((_, index) => records[index] && !isTerminal(records[index]!.status));
   let iceJobs: Map<string, YikeAIAppJob> | undefined;
+  // With an unreadable entry in the answer, a job missing from it may be that entry: it counts as not answered.
+  let missingAnswered = true;
   if (unfinished.length > 0) {
     try {
       summary.iceCalls++;
       const answer = await deps.ice.batchGetYikeAIAppJobs(unfinished);
       iceJobs = new Map(answer.jobs.map((job) => [job.jobId, job]));
+      missingAnswered = answer.unreadable === 0;
     } catch (error) {
       // Time-outs and pending notifications still go ahead; the statuses are asked again next tick.
       summary.iceErrors++;
@@ -196,7 +199,10 @@ async function watchChunk(chunk: string[], context: ChunkContext): Promise<void>
       try {
         summary.checked++;
         if (record === undefined) await dropOrphanMarker(jobId, context);
-        else await watchJob(record, iceJobs ? { answered: true, job: iceJobs.get(jobId) } : { answered: false }, context);
+        else {
+          const job = iceJobs?.get(jobId);
+          await watchJob(record, job ? { answered: true, job } : { answered: iceJobs !== undefined && missingAnswered }, context);
+        }
       } catch (error) {
         summary.jobErrors++;
         deps.logger.error('job could not be updated; tried again next tick', { bucket, jobId, error: describeError(error) });

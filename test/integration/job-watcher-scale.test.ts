@@ -5,6 +5,9 @@ import { createOssRecordStore } from '../../shared/idempotency/store';
 import { createLogger } from '../../shared/logger';
 import { createOssClient } from '../../shared/oss/client';
 import { cursorKey, runWatcher } from '../../shared/lifecycle/watcher';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jobRecordKey } from '../../shared/lifecycle/job-record';
 import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
@@ -60,5 +63,50 @@ describe('the job watcher at scale', () => {
     expect(cursor).toMatchObject({ after: `bench${String(19).padStart(27, '0')}` });
     expect(second).toMatchObject({ inflight: 40, settled: 40, stoppedEarly: false, iceCalls: 4 });
     expect(await recordStore().get(cursorKey(config.records.prefix))).toBeUndefined();
+  });
+
+  it('settles the rest of a BatchGet answer when one JobList entry is unreadable, and leaves that one job in flight', async () => {
+    // Arrange: 20 finished jobs (two BatchGet chunks); a proxy in front of the local ICE drops `Status` from one entry
+    fixture = await startWatcherFixture(20, { JOB_RESULT_OBJECTS: 'false', JOB_TIMEOUT_SECONDS: '1' });
+    const broken = `bench${String(3).padStart(27, '0')}`;
+    const target = new URL(fixture.env.ICE_ENDPOINT!);
+    const proxy = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        // Forwarded as received (the ACS3 signature covers the Host header, which is kept).
+        const forward = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => body.push(chunk));
+          answer.on('end', () => {
+            let text = Buffer.concat(body).toString('utf8');
+            if (req.headers['x-acs-action'] === 'BatchGetYikeAIAppJob') {
+              const parsed = JSON.parse(text) as { JobList?: Record<string, unknown>[] };
+              for (const entry of parsed.JobList ?? []) if (entry.JobId === broken) delete entry.Status;
+              text = JSON.stringify(parsed);
+            }
+            const { 'transfer-encoding': _chunked, ...kept } = answer.headers;
+            const headers = { ...kept, 'content-length': String(Buffer.byteLength(text)) };
+            res.writeHead(answer.statusCode ?? 502, headers).end(text);
+          });
+        });
+        forward.end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false', JOB_TIMEOUT_SECONDS: '1', ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const credentials = () => ({ ...LOCAL_CREDENTIALS });
+    const recordStore = () => createOssRecordStore(createOssClient(config.oss, credentials(), BUCKET));
+    const deps = { config, ice: createIceClient({ config: config.ice, credentials }), recordStore, logger: createLogger({ level: 'error', sink: () => undefined }) };
+
+    // Act
+    const summary = await runWatcher([BUCKET], { ...deps, remainingTimeMs: () => 60_000 });
+    await new Promise((resolve) => proxy.close(resolve));
+
+    // Assert: the other 19 settle; the unreadable one is neither settled nor timed out (asked again next tick)
+    expect(summary).toMatchObject({ inflight: 20, settled: 19, iceCalls: 2, iceErrors: 0 });
+    const record = await recordStore().get<{ status: string }>(jobRecordKey(config.records.prefix, broken));
+    expect(record?.status).not.toMatch(/^(Finished|TimedOut)$/);
+    expect(fixture.oss.listKeys(BUCKET).filter((key) => key.startsWith('.yike-jobs/inflight/'))).toEqual([`.yike-jobs/inflight/${broken}`]);
   });
 });
