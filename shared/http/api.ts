@@ -12,10 +12,10 @@ import { resolveApp, submitJobThenRecord, type SubmittedJob } from '../jobs';
 import type { Services } from '../services';
 import { objectRecordPrefix, sha256 } from '../submissions';
 import { authorize } from './auth';
-import { httpError, toHttpError, type HttpError } from './errors';
+import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
 import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
 import { pageResponse } from './page/page';
-import { createUploadForm, listUploadableApps, type UploadRouteAnswer } from './uploads-route';
+import { createUploadForm, listUploadableApps } from './uploads-route';
 
 export interface ApiDependencies {
   services: Services;
@@ -90,8 +90,8 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
 }
 
-function answered(route: string, answer: UploadRouteAnswer): ApiResult {
-  return answer.ok ? { route, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) } : result(route, answer.error);
+function answered(route: string, answer: RouteAnswer, jobId?: string): ApiResult {
+  return answer.ok ? { route, jobId, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) } : result(route, answer.error);
 }
 
 /** The JSON body, or the 400/413/415 that says why it cannot be read. */
@@ -125,10 +125,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   const raw = readJsonBody(request, config.http.maxBodyBytes);
   if ('error' in raw) return result(route, raw.error);
   const parsed = jobRequestBodySchema.safeParse(raw.value);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
-    return result(route, httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details));
-  }
+  if (!parsed.success) return result(route, invalidBody(parsed.error.issues));
   const body = parsed.data;
   if (body.idempotencyKey !== undefined) {
     return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
@@ -193,10 +190,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
 
 /** The job's lifecycle from its job record (see jobs-routes.ts for refresh and wait). */
 async function getJob(jobId: string, request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
-  const route = 'GET /jobs/{jobId}';
-  const answer = await getJobLifecycle(jobId, request, deps);
-  if (!answer.ok) return result(route, answer.error);
-  return { route, jobId, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) };
+  return answered('GET /jobs/{jobId}', await getJobLifecycle(jobId, request, deps), jobId);
 }
 
 /** The job record the OSS upload function wrote for an object (latest eTag wins). */

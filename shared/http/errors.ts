@@ -17,8 +17,17 @@ const RETRY_AFTER_SECONDS = '5';
 const UPSTREAM_AUTH_CODE = /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken|Forbidden|NoPermission|InvalidTimeStamp|SignatureNonceUsed)/;
 const THROTTLING_CODE = /^Throttling/;
 
+/** What a route module answers: a status and body, or the HTTP error to send (api.ts turns either into a response). */
+export type RouteAnswer = { ok: true; status: number; body: unknown } | { ok: false; error: HttpError };
+
 export function httpError(statusCode: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): HttpError {
   return { statusCode, headers, body: { error: details === undefined ? { code, message } : { code, message, details } } };
+}
+
+/** 400 INVALID_REQUEST for a body its schema refused: every issue named by its path, in the message and in `details`. */
+export function invalidBody(issues: readonly { path: readonly PropertyKey[]; message: string }[]): HttpError {
+  const details = issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
+  return httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }
 
 /**

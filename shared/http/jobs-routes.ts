@@ -6,7 +6,7 @@ import { followJob } from '../lifecycle/follow';
 import { createJobRecordStore, isTerminal, type JobRecord, type JobRecordStore } from '../lifecycle/job-record';
 import { iceJobView, jobRecordsBucket, refreshJobRecord, toJobView, type JobView } from '../lifecycle/job-view';
 import type { Services } from '../services';
-import { httpError, type HttpError } from './errors';
+import { httpError, type HttpError, type RouteAnswer } from './errors';
 
 /**
  * `GET /jobs/{jobId}`: the job's lifecycle from its job record (no ICE call); `?refresh=1` asks ICE first and
@@ -31,7 +31,6 @@ export interface JobRoutesDependencies {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export type JobRouteAnswer = { ok: true; status: number; body: unknown } | { ok: false; error: HttpError };
 
 interface JobQuery {
   refresh: boolean;
@@ -57,7 +56,7 @@ function parseJobQuery(query: ApiRequest['query']): JobQuery | HttpError {
   return { refresh, waitSeconds };
 }
 
-export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: JobRoutesDependencies): Promise<JobRouteAnswer> {
+export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: JobRoutesDependencies): Promise<RouteAnswer> {
   if (!JOB_ID.test(jobId)) return { ok: false, error: httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"') };
   const query = parseJobQuery(request.query);
   if ('statusCode' in query) return { ok: false, error: query };

@@ -1,26 +1,21 @@
 import { signPostObjectForm } from '../oss/post-form';
 import type { Services } from '../services';
 import { planUpload, uploadableApps, uploadRequestSchema } from '../uploads/upload-plan';
-import { httpError, type HttpError } from './errors';
+import { invalidBody, type RouteAnswer } from './errors';
 
 /**
  * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in UPLOAD_BUCKET.
  * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
  * the job is submitted by the OSS trigger once the browser's upload lands.
  */
-export type UploadRouteAnswer = { ok: true; status: number; body: unknown } | { ok: false; error: HttpError };
-
-export function listUploadableApps(services: Services): UploadRouteAnswer {
+export function listUploadableApps(services: Services): RouteAnswer {
   const { config, apps } = services;
   return { ok: true, status: 200, body: { apps: uploadableApps(config, apps), maxImageBytes: config.uploads.maxImageBytes, imageSuffixes: config.uploads.imageSuffixes } };
 }
 
-export function createUploadForm(body: unknown, services: Services): UploadRouteAnswer {
+export function createUploadForm(body: unknown, services: Services): RouteAnswer {
   const parsed = uploadRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.') || '(root)', message: issue.message }));
-    return { ok: false, error: httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details) };
-  }
+  if (!parsed.success) return { ok: false, error: invalidBody(parsed.error.issues) };
   const { config, apps } = services;
   const credentials = services.credentials();
   const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: credentials.expiresAt });
