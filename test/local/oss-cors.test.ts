@@ -10,10 +10,10 @@ import { TINY_PNG } from '../../local/dev-fixtures';
 import type { OssCorsRule } from '../../local/oss-cors';
 import { DEFAULT_OSS_CREDENTIALS, startOssServer, type LocalOssServer } from '../../local/oss-server';
 import type { LocalCredential } from '../../local/oss-signature';
+import { localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const PRESET_BUCKET = 'yike-preset';
-const REGION = 'cn-shanghai';
 const CREDENTIAL = DEFAULT_OSS_CREDENTIALS[0] as Required<Pick<LocalCredential, 'accessKeyId' | 'accessKeySecret' | 'securityToken'>>;
 const PAGE_ORIGIN = 'https://upload.example.com';
 const OTHER_ORIGIN = 'https://evil.example.net';
@@ -49,16 +49,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/** ali-oss against this server, with the local STS credentials. */
 function client(): OSS {
-  return new OSS({
-    endpoint: server.url,
-    bucket: BUCKET,
-    region: `oss-${REGION}`,
-    accessKeyId: CREDENTIAL.accessKeyId,
-    accessKeySecret: CREDENTIAL.accessKeySecret,
-    stsToken: CREDENTIAL.securityToken,
-    refreshSTSTokenInterval: 3_600_000,
-  });
+  return localOssClient(server.url, BUCKET);
 }
 
 function preflight(path: string, headers: Record<string, string>): Promise<Response> {

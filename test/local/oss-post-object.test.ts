@@ -12,6 +12,7 @@ import { TINY_PNG } from '../../local/dev-fixtures';
 import { DEFAULT_OSS_CREDENTIALS, startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
 import { signV1, type LocalCredential } from '../../local/oss-signature';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
+import { localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const REGION = 'cn-shanghai';
@@ -40,16 +41,9 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/** ali-oss against this server, with the local STS credentials. */
 function client(): OSS {
-  return new OSS({
-    endpoint: server.url,
-    bucket: BUCKET,
-    region: `oss-${REGION}`,
-    accessKeyId: CREDENTIAL.accessKeyId,
-    accessKeySecret: CREDENTIAL.accessKeySecret,
-    stsToken: CREDENTIAL.securityToken,
-    refreshSTSTokenInterval: 3_600_000,
-  });
+  return localOssClient(server.url, BUCKET);
 }
 
 /** The policy an upload page would be given: one key, images only, 1 byte to 1 MB, valid for an hour. */
