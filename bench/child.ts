@@ -27,7 +27,8 @@ const MIB = 1024 * 1024;
 
 async function main(): Promise<void> {
   const [mode, entry, name, runId, countArg] = process.argv.slice(2);
-  if (!entry || !name || !runId || !['cold', 'warm', 'raw'].includes(mode ?? '')) throw new Error('usage: child.js cold|warm|raw <entry> <function> <runId> [count]');
+  if (!entry || !name || !runId || !['cold', 'warm', 'raw'].includes(mode ?? ''))
+    throw new Error('usage: child.js cold|warm|raw <entry> <function> <runId> [count]');
   let handler: Handler;
   let sample = SAMPLES[name];
   if (mode === 'raw') {
@@ -67,7 +68,14 @@ async function main(): Promise<void> {
       // BENCH_HEAP_SNAPSHOTS=<dir>: a heap snapshot at the second checkpoint and the last, to diff what is held.
       const snapshots = process.env.BENCH_HEAP_SNAPSHOTS;
       if (snapshots && (checkpoints.length === 1 || i === count)) writeHeapSnapshot(join(snapshots, `${name}-${i}.heapsnapshot`));
-      checkpoints.push({ invocations: i, rssMiB: memory.rss / MIB, heapUsedMiB: memory.heapUsed / MIB, heapTotalMiB: memory.heapTotal / MIB, externalMiB: memory.external / MIB, activeResources: process.getActiveResourcesInfo().length });
+      checkpoints.push({
+        invocations: i,
+        rssMiB: memory.rss / MIB,
+        heapUsedMiB: memory.heapUsed / MIB,
+        heapTotalMiB: memory.heapTotal / MIB,
+        externalMiB: memory.external / MIB,
+        activeResources: process.getActiveResourcesInfo().length,
+      });
     }
   }
   process.stdout.write(`${JSON.stringify({ checkpoints, durationsMs: durations })}\n`);

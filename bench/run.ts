@@ -67,7 +67,9 @@ async function main(): Promise<void> {
 
   process.stdout.write(formatTable(rows));
   if (loadavg()[0]! > cpus().length) {
-    process.stdout.write(`\nThe machine was busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores): wall times are inflated; CPU times and ratios hold better.\n`);
+    process.stdout.write(
+      `\nThe machine was busy (load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores): wall times are inflated; CPU times and ratios hold better.\n`,
+    );
   }
   const failed = rows.filter((row) => row.ok === false).length;
   const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, load average ${loadavg()[0]!.toFixed(1)}`;
@@ -79,7 +81,14 @@ async function main(): Promise<void> {
 async function putImage(ossUrl: string, key: string): Promise<void> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OSS = require('ali-oss') as typeof import('ali-oss');
-  const client = new OSS({ endpoint: ossUrl, bucket: BENCH_BUCKET, region: 'oss-cn-shanghai', ...LOCAL_STS_CREDENTIALS, stsToken: LOCAL_STS_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as import('ali-oss').Options);
+  const client = new OSS({
+    endpoint: ossUrl,
+    bucket: BENCH_BUCKET,
+    region: 'oss-cn-shanghai',
+    ...LOCAL_STS_CREDENTIALS,
+    stsToken: LOCAL_STS_CREDENTIALS.securityToken,
+    refreshSTSTokenInterval: 300_000,
+  } as import('ali-oss').Options);
   await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
 }
 

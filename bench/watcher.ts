@@ -69,7 +69,14 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
     dir,
     BUCKET,
     jobIds.flatMap((jobId, index) => {
-      const record = newJobRecord({ jobId, appId: 'sys-ao-smith-1', source: `oss://${BUCKET}/uploads/female/${index}.png`, entryPoint: 'upload', upload: { bucket: BUCKET, key: `uploads/female/${index}.png` }, now: new Date(submittedAtMs) });
+      const record = newJobRecord({
+        jobId,
+        appId: 'sys-ao-smith-1',
+        source: `oss://${BUCKET}/uploads/female/${index}.png`,
+        entryPoint: 'upload',
+        upload: { bucket: BUCKET, key: `uploads/female/${index}.png` },
+        now: new Date(submittedAtMs),
+      });
       return [
         { key: inflightKey(config.records.prefix, jobId), body: { jobId, submittedAt: record.submittedAt } },
         { key: jobRecordKey(config.records.prefix, jobId), body: record },
@@ -77,7 +84,14 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
     }),
   );
   const ice = await startIceServer({ finishAfterMs: 1_000 });
-  ice.seedJobs(jobIds.map((jobId, index) => ({ jobId, appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ [IMAGE_KEY]: `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/${index}.png` }), submittedAtMs })));
+  ice.seedJobs(
+    jobIds.map((jobId, index) => ({
+      jobId,
+      appId: 'sys-ao-smith-1',
+      appParamsRaw: JSON.stringify({ [IMAGE_KEY]: `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/female/${index}.png` }),
+      submittedAtMs,
+    })),
+  );
   const oss = await startOssServer({ dataDir: dir, buckets: [BUCKET] });
   let deliveries = 0;
   const receiver = createServer((req, res) => {
@@ -132,7 +146,12 @@ export async function watcherBench(options: { jobs?: number } = {}): Promise<Ben
     const per1000 = (value: number) => Math.round((value * 1000) / jobs);
     return [
       { figure: 'job-watcher ICE calls per 1,000 in-flight jobs (BatchGetYikeAIAppJob)', target: 100, measured: per1000(iceCalls), unit: 'calls' },
-      { figure: 'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, result object, marker delete)', target: 6_000, measured: per1000(ossCalls), unit: 'calls' },
+      {
+        figure: 'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, result object, marker delete)',
+        target: 6_000,
+        measured: per1000(ossCalls),
+        unit: 'calls',
+      },
       { figure: 'job-watcher time per 1,000 settled jobs (local stand-ins)', target: 10_000, measured: per1000(ms), unit: 'ms' },
     ];
   } finally {

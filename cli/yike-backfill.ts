@@ -52,7 +52,6 @@ const TTY_REDRAW_MS = 100;
 const PLAIN_PROGRESS_STEP_PERCENT = 5;
 const BAR_WIDTH = 30;
 
-
 const flagsSchema = z.object({
   bucket: z.string({ error: 'is required' }).regex(OSS_BUCKET_NAME, 'must be an OSS bucket name'),
   prefix: z.string().default(''),
@@ -215,7 +214,11 @@ async function main(argv: string[]): Promise<number> {
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
   if (flags.app) createAppRegistry(config.apps).resolve(flags.app, '--app');
   const functionName = flags.function ?? config.fc.submitFunctionName;
-  const submit = flags['dry-run'] ? async () => undefined : flags.local ? localSubmitter(config, credentials, functionName) : remoteSubmitter(config, credentials, functionName);
+  const submit = flags['dry-run']
+    ? async () => undefined
+    : flags.local
+      ? localSubmitter(config, credentials, functionName)
+      : remoteSubmitter(config, credentials, functionName);
 
   const controller = new AbortController();
   abortOnSigint(controller);

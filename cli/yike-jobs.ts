@@ -11,7 +11,14 @@ import { createIceClient } from '../shared/ice/client';
 import { createOssRecordStore } from '../shared/idempotency/store';
 import { createJobRecordStore } from '../shared/lifecycle/job-record';
 import { refreshJobRecord } from '../shared/lifecycle/job-view';
-import { forgetUnsettledRecord, listJobRecords, listSubmitRecords, readUnsettledRecord, resolveWithJobId, SUBMIT_RECORD_STATUSES } from '../shared/lifecycle/operator';
+import {
+  forgetUnsettledRecord,
+  listJobRecords,
+  listSubmitRecords,
+  readUnsettledRecord,
+  resolveWithJobId,
+  SUBMIT_RECORD_STATUSES,
+} from '../shared/lifecycle/operator';
 import { JOB_STATUSES } from '../shared/lifecycle/job-record';
 import { createLogger } from '../shared/logger';
 import { createOssClient } from '../shared/oss/client';
@@ -103,9 +110,11 @@ function parseFlags(argv: string[], config: Config): Flags | 'help' {
   let since: Date | undefined;
   if (values.since !== undefined) {
     since = new Date(values.since);
-    if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(since.getTime())) throw invalid('--since: an ISO-8601 time such as 2026-11-30T00:00:00Z', 'since');
+    if (!/^\d{4}-\d{2}-\d{2}/.test(values.since) || Number.isNaN(since.getTime()))
+      throw invalid('--since: an ISO-8601 time such as 2026-11-30T00:00:00Z', 'since');
   }
-  if (command === 'resolve' && Boolean(values['job-id']) === Boolean(values.resubmit)) throw invalid('resolve needs exactly one of --job-id or --resubmit', 'resolve');
+  if (command === 'resolve' && Boolean(values['job-id']) === Boolean(values.resubmit))
+    throw invalid('resolve needs exactly one of --job-id or --resubmit', 'resolve');
   return {
     command,
     target,
@@ -147,7 +156,11 @@ function uploadSubmitter(config: Config, credentials: CredentialsProvider, flags
       }
     };
   }
-  const invoker = createFunctionInvoker({ config: config.fc, credentials, logger: createLogger({ level: config.logLevel, sink: (line) => process.stderr.write(`${line}\n`), fields: { tool: TOOL } }) });
+  const invoker = createFunctionInvoker({
+    config: config.fc,
+    credentials,
+    logger: createLogger({ level: config.logLevel, sink: (line) => process.stderr.write(`${line}\n`), fields: { tool: TOOL } }),
+  });
   return async (event) => {
     const answer = await invoker.invokeSync(functionName, event);
     const body = answer.body.toString('utf8');
@@ -177,7 +190,12 @@ async function resolve(flags: Flags, config: Config, credentials: CredentialsPro
   const { kind, record } = await readUnsettledRecord(store, flags.prefix, recordKey);
   if (kind !== 'upload') {
     await forgetUnsettledRecord(store, flags.prefix, recordKey);
-    printLine({ recordKey, resolved: 'deleted', resubmitted: false, note: `${kind} records keep no request body: the caller's next retry (same Idempotency-Key or event) submits once` });
+    printLine({
+      recordKey,
+      resolved: 'deleted',
+      resubmitted: false,
+      note: `${kind} records keep no request body: the caller's next retry (same Idempotency-Key or event) submits once`,
+    });
     return;
   }
   const context = record.context ?? {};
@@ -185,16 +203,22 @@ async function resolve(flags: Flags, config: Config, credentials: CredentialsPro
   const key = String(context.key);
   const eTag = String(context.eTag);
   // Only the same object version may be submitted again; a newer upload has (or gets) its own record.
-  const head = await createOssClient(config.oss, credentials(), bucket).head(key).catch((error: { status?: number }) => {
-    if (error.status === 404) throw new YikeError('OBJECT_GONE', `oss://${bucket}/${key} no longer exists; the record is left as it was`);
-    throw error;
-  });
+  const head = await createOssClient(config.oss, credentials(), bucket)
+    .head(key)
+    .catch((error: { status?: number }) => {
+      if (error.status === 404) throw new YikeError('OBJECT_GONE', `oss://${bucket}/${key} no longer exists; the record is left as it was`);
+      throw error;
+    });
   const headers = head.res.headers as Record<string, string>;
   const currentETag = stripETagQuotes(headers.etag ?? '');
   if (currentETag.toUpperCase() !== eTag.toUpperCase()) {
     throw new YikeError('OBJECT_CHANGED', `oss://${bucket}/${key} is now eTag ${currentETag}, not ${eTag}; the record is left as it was`);
   }
-  const event = ossTriggerEventFor(bucket, { name: key, size: Number(headers['content-length'] ?? context.size ?? 0), etag: eTag, lastModified: headers['last-modified'] ?? new Date().toISOString() }, config);
+  const event = ossTriggerEventFor(
+    bucket,
+    { name: key, size: Number(headers['content-length'] ?? context.size ?? 0), etag: eTag, lastModified: headers['last-modified'] ?? new Date().toISOString() },
+    config,
+  );
   await forgetUnsettledRecord(store, flags.prefix, recordKey);
   const result = await uploadSubmitter(config, credentials, flags)(event);
   const submitted = result.submitted[0] ?? result.skipped[0];
@@ -228,7 +252,16 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   for (const record of await listJobRecords(jobs, { status: flags.status, since: flags.since })) {
-    printLine({ jobId: record.jobId, status: record.status, appId: record.appId, source: record.source, submittedAt: record.submittedAt, updatedAt: record.updatedAt, outputUrls: record.results.map((r) => r.outputUrl).filter(Boolean), error: record.error });
+    printLine({
+      jobId: record.jobId,
+      status: record.status,
+      appId: record.appId,
+      source: record.source,
+      submittedAt: record.submittedAt,
+      updatedAt: record.updatedAt,
+      outputUrls: record.results.map((r) => r.outputUrl).filter(Boolean),
+      error: record.error,
+    });
   }
   return 0;
 }

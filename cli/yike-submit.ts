@@ -70,7 +70,13 @@ async function main(argv: string[]): Promise<number> {
     { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
     // With RECORDS_BUCKET the job gets a job record, so the job watcher follows it like any other.
     recordsBucket
-      ? jobTracking({ recordStore: recordStoresFor(services)(recordsBucket), bucket: recordsBucket, recordsPrefix: services.config.records.prefix, entryPoint: 'cli', logger: services.logger })
+      ? jobTracking({
+          recordStore: recordStoresFor(services)(recordsBucket),
+          bucket: recordsBucket,
+          recordsPrefix: services.config.records.prefix,
+          entryPoint: 'cli',
+          logger: services.logger,
+        })
       : undefined,
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);

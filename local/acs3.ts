@@ -209,10 +209,16 @@ export function verifyAcs3Request(options: Acs3VerifyOptions): Acs3Verdict {
   const date = headerValue(headers[DATE_HEADER]) as string;
   const timestamp = Date.parse(date);
   if (!ACS_DATE_PATTERN.test(date) || Number.isNaN(timestamp)) {
-    return reject(ACS3_ERRORS.invalidTimeStampFormat, `Specified time stamp or date value is not well formatted: ${DATE_HEADER} must look like 2026-01-02T03:04:05Z.`);
+    return reject(
+      ACS3_ERRORS.invalidTimeStampFormat,
+      `Specified time stamp or date value is not well formatted: ${DATE_HEADER} must look like 2026-01-02T03:04:05Z.`,
+    );
   }
   if (Math.abs(now.getTime() - timestamp) > maxSkewMs) {
-    return reject(ACS3_ERRORS.invalidTimeStampExpired, `Specified time stamp or date value is expired: ${date} is more than ${maxSkewMs / 1000} seconds from server time ${formatAcsDate(now)}.`);
+    return reject(
+      ACS3_ERRORS.invalidTimeStampExpired,
+      `Specified time stamp or date value is expired: ${date} is more than ${maxSkewMs / 1000} seconds from server time ${formatAcsDate(now)}.`,
+    );
   }
 
   const coverageProblem = signedHeadersProblem(authorization.signedHeaders, headers);
@@ -234,7 +240,10 @@ export function verifyAcs3Request(options: Acs3VerifyOptions): Acs3Verdict {
     return reject(ACS3_ERRORS.signatureDoesNotMatch, `Specified signature is not matched with our calculation. server string to sign is:${toSign}`);
   }
   if (!SHA256_HEX_PATTERN.test(contentSha256) || contentSha256 !== sha256Hex(options.body)) {
-    return reject(ACS3_ERRORS.contentSha256NotMatched, `Specified ${CONTENT_SHA256_HEADER} does not match the SHA-256 of the ${options.body.length}-byte body received.`);
+    return reject(
+      ACS3_ERRORS.contentSha256NotMatched,
+      `Specified ${CONTENT_SHA256_HEADER} does not match the SHA-256 of the ${options.body.length}-byte body received.`,
+    );
   }
 
   if (options.seenNonces) {
@@ -294,13 +303,12 @@ function signedHeadersProblem(signedHeaders: readonly string[], headers: Acs3Req
   for (let i = 0; i < signedHeaders.length; i += 1) {
     const name = signedHeaders[i] as string;
     if (name === '' || name !== name.toLowerCase()) return `SignedHeaders must be lowercase names separated by ";", got "${signedHeaders.join(';')}"`;
-    if (i > 0 && compareAscii(signedHeaders[i - 1] as string, name) >= 0) return `SignedHeaders must be sorted and without repeats, got "${signedHeaders.join(';')}"`;
+    if (i > 0 && compareAscii(signedHeaders[i - 1] as string, name) >= 0)
+      return `SignedHeaders must be sorted and without repeats, got "${signedHeaders.join(';')}"`;
     if (headers[name] === undefined) return `the signed header ${name} was not sent`;
   }
   const signed = new Set(signedHeaders);
-  const mustBeSigned = Object.keys(headers).filter(
-    (name) => name === HOST_HEADER || name === CONTENT_TYPE_HEADER || name.startsWith(ACS_HEADER_PREFIX),
-  );
+  const mustBeSigned = Object.keys(headers).filter((name) => name === HOST_HEADER || name === CONTENT_TYPE_HEADER || name.startsWith(ACS_HEADER_PREFIX));
   const unsigned = mustBeSigned.filter((name) => !signed.has(name));
   return unsigned.length > 0 ? `these headers must be signed: ${unsigned.sort().join(', ')}` : undefined;
 }
@@ -323,7 +331,12 @@ function securityTokenProblem(secret: Acs3Secret, sentToken: string | undefined,
 /** One header value, trimmed; repeated values sorted and comma-joined [V3SIG]. */
 function headerValue(value: string | string[] | undefined): string | undefined {
   if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.map((item) => item.trim()).sort(compareAscii).join(REPEATED_HEADER_SEPARATOR) : value.trim();
+  return Array.isArray(value)
+    ? value
+        .map((item) => item.trim())
+        .sort(compareAscii)
+        .join(REPEATED_HEADER_SEPARATOR)
+    : value.trim();
 }
 
 /** Constant-time comparison, so response timing does not reveal how much of a signature or token was right. */

@@ -63,7 +63,13 @@ export function createAsyncInvoker(options: AsyncInvokerOptions): AsyncInvoker {
         return { requestId, status: 'succeeded', attempts: retryCount + 1, result };
       } catch (error) {
         lastError = { errorType: (error as Error).name ?? 'Error', errorMessage: (error as Error).message ?? String(error) };
-        options.log?.({ message: 'async invocation failed', requestId, function: options.functionName, attempt: retryCount + 1, error: lastError.errorMessage });
+        options.log?.({
+          message: 'async invocation failed',
+          requestId,
+          function: options.functionName,
+          attempt: retryCount + 1,
+          error: lastError.errorMessage,
+        });
       }
     }
     return { requestId, status: 'failed', attempts: maxRetries + 1, error: lastError };

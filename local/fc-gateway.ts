@@ -159,7 +159,9 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** An FC-3.0-like request id for the given time. */
 export function newFcRequestId(now: Date = new Date()): string {
-  const seconds = Math.floor(now.getTime() / MS_PER_SECOND).toString(16).padStart(REQUEST_ID_SECONDS_HEX_DIGITS, '0');
+  const seconds = Math.floor(now.getTime() / MS_PER_SECOND)
+    .toString(16)
+    .padStart(REQUEST_ID_SECONDS_HEX_DIGITS, '0');
   return `${REQUEST_ID_VERSION}-${seconds}-${randomBytes(REQUEST_ID_RANDOM_BYTES).toString('hex')}`;
 }
 
@@ -232,7 +234,10 @@ export async function startFcGateway(options: FcGatewayOptions): Promise<LocalFc
   const recorded: Array<{ requestId: string; event: Record<string, unknown>; status: number }> = [];
 
   const contextFor = (requestId: string): FcContext => {
-    const write = (level: string) => (...args: unknown[]) => log({ level, requestId, message: format(...args) });
+    const write =
+      (level: string) =>
+      (...args: unknown[]) =>
+        log({ level, requestId, message: format(...args) });
     return {
       requestId,
       credentials: { ...options.credentials },
@@ -409,9 +414,7 @@ function entityTooLarge(maxBodyBytes: number): FcHttpAnswer {
   return {
     statusCode: REQUEST_ERROR_STATUS,
     headers: { 'Content-Type': JSON_CONTENT_TYPE, [ERROR_TYPE_HEADER]: REQUEST_ERROR_TYPE },
-    body: Buffer.from(
-      JSON.stringify({ errorCode: ENTITY_TOO_LARGE_CODE, errorMessage: `payload size exceeds maximum allowed size (${maxBodyBytes} bytes)` }),
-    ),
+    body: Buffer.from(JSON.stringify({ errorCode: ENTITY_TOO_LARGE_CODE, errorMessage: `payload size exceeds maximum allowed size (${maxBodyBytes} bytes)` })),
   };
 }
 

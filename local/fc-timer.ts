@@ -36,7 +36,11 @@ export function startFcTimer(options: FcTimerOptions): FcTimer {
   let stopped = false;
   const tick = (): Promise<unknown> => {
     const event = Buffer.from(
-      JSON.stringify({ triggerTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), triggerName: options.triggerName ?? 'job-watcher-timer', payload: options.payload ?? '' }),
+      JSON.stringify({
+        triggerTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+        triggerName: options.triggerName ?? 'job-watcher-timer',
+        payload: options.payload ?? '',
+      }),
     );
     const context = {
       requestId: randomUUID(),
@@ -50,12 +54,14 @@ export function startFcTimer(options: FcTimerOptions): FcTimer {
       busy = true;
       return options.handler(event, context);
     });
-    running = run.then(
-      (result) => options.onTick?.({ result }),
-      (error: unknown) => options.onTick?.({ error }),
-    ).finally(() => {
-      busy = false;
-    });
+    running = run
+      .then(
+        (result) => options.onTick?.({ result }),
+        (error: unknown) => options.onTick?.({ error }),
+      )
+      .finally(() => {
+        busy = false;
+      });
     return run;
   };
   const timer = setInterval(() => {

@@ -38,7 +38,8 @@ export function createIceFaults(): {
   };
   const faults: IceFaults = {
     throttleNext: (count, code = DEFAULT_THROTTLING_CODE) => queue(count, { kind: 'throttle', code }),
-    failNext: (count, status, code, opts) => queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
+    failNext: (count, status, code, opts) =>
+      queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
     delayNext: (count, ms) => queue(count, { kind: 'delay', ms }),
     dropNext: (count) => queue(count, { kind: 'drop' }),
     pickWith: (next) => {
@@ -94,6 +95,7 @@ function integer(value: unknown, name: string): number {
 /** An injected failure must be an HTTP error status, or the client would not treat it as one. */
 function errorStatus(value: unknown, name: string): number {
   const status = integer(value, name);
-  if (status < MIN_ERROR_STATUS || status > MAX_ERROR_STATUS) throw new RangeError(`${name} must be from ${MIN_ERROR_STATUS} to ${MAX_ERROR_STATUS}, got ${status}`);
+  if (status < MIN_ERROR_STATUS || status > MAX_ERROR_STATUS)
+    throw new RangeError(`${name} must be from ${MIN_ERROR_STATUS} to ${MAX_ERROR_STATUS}, got ${status}`);
   return status;
 }

@@ -35,7 +35,14 @@ export function jobView(job: AcceptedJob, phase: JobPhase, outputUrlPrefix: stri
 export function mediaView(asset: RegisteredMedia): Record<string, unknown> {
   return {
     MediaId: asset.mediaId,
-    MediaBasicInfo: { MediaId: asset.mediaId, InputURL: asset.inputUrl, MediaType: asset.mediaType, Source: 'oss', Status: 'Normal', CreateTime: asset.registeredAt },
+    MediaBasicInfo: {
+      MediaId: asset.mediaId,
+      InputURL: asset.inputUrl,
+      MediaType: asset.mediaType,
+      Source: 'oss',
+      Status: 'Normal',
+      CreateTime: asset.registeredAt,
+    },
   };
 }
 

@@ -307,12 +307,20 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const inputUrl = fields.get('InputURL')?.value;
     if (!mediaId && !inputUrl) throw missingParameter('MediaId');
     const asset = mediaId ? media.get(mediaId) : [...media.values()].find((candidate) => candidate.inputUrl === inputUrl);
-    if (!asset) throw new IceApiError(HTTP_NOT_FOUND, 'ResourceNotFound', `Resource not found: no media for ${mediaId ? `MediaId "${mediaId}"` : `InputURL "${inputUrl}"`}.`);
+    if (!asset)
+      throw new IceApiError(
+        HTTP_NOT_FOUND,
+        'ResourceNotFound',
+        `Resource not found: no media for ${mediaId ? `MediaId "${mediaId}"` : `InputURL "${inputUrl}"`}.`,
+      );
     return { status: HTTP_OK, body: { RequestId: requestId, MediaInfo: mediaView(asset) } };
   };
 
   const batchGetJobs = (fields: Fields, requestId: string, now: Date): Answer => {
-    const wanted = (fields.get('JobIds')?.value ?? '').split(JOB_ID_SEPARATOR).map((id) => id.trim()).filter(Boolean);
+    const wanted = (fields.get('JobIds')?.value ?? '')
+      .split(JOB_ID_SEPARATOR)
+      .map((id) => id.trim())
+      .filter(Boolean);
     const found = wanted.flatMap((id) => jobsById.get(id) ?? []);
     return { status: HTTP_OK, body: { RequestId: requestId, JobList: found.map((job) => jobViewAt(job, clock.now(), 'AppInputConfig')) } };
   };
@@ -337,7 +345,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const version = firstHeader(req, 'x-acs-version');
     // [COMMON] Missing{ParameterName} / Invalid{ParameterName} for the Version parameter.
     if (!version) throw new IceApiError(HTTP_BAD_REQUEST, 'MissingVersion', 'Version is mandatory for this action.');
-    if (version !== ICE_API_VERSION) throw new IceApiError(HTTP_BAD_REQUEST, 'InvalidVersion', `Specified parameter Version is not valid: ICE speaks ${ICE_API_VERSION}.`);
+    if (version !== ICE_API_VERSION)
+      throw new IceApiError(HTTP_BAD_REQUEST, 'InvalidVersion', `Specified parameter Version is not valid: ICE speaks ${ICE_API_VERSION}.`);
     const action = firstHeader(req, 'x-acs-action');
     if (!action) throw new IceApiError(HTTP_BAD_REQUEST, 'MissingAction', 'Action is mandatory for this action.');
 
@@ -433,7 +442,10 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
       if (options.serveOutputs && url.pathname.startsWith(OUTPUTS_PATH)) return Promise.resolve(serveOutput(req, res, url.pathname));
       return (url.pathname.startsWith(INSPECTION_PREFIX) ? serveInspection : serveRpc)(req, res, url);
     },
-    { port: options.port, onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }) },
+    {
+      port: options.port,
+      onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
+    },
   );
 
   if (options.serveOutputs) outputUrlPrefix = `http://${LOOPBACK_HOST}:${port}${OUTPUTS_PATH.slice(0, -1)}`;
@@ -445,7 +457,14 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     seedJobs: (seeded) => {
       for (const { submittedAtMs = clock.now(), ...fields } of seeded) {
         const appParams = fields.appParamsRaw === '' ? {} : (JSON.parse(fields.appParamsRaw) as Record<string, unknown>);
-        const job: AcceptedJob = { ...fields, requestId: randomUUID().toUpperCase(), appParams, accessKeyId: 'seeded', fieldsFrom: 'body', receivedAt: new Date(submittedAtMs).toISOString() };
+        const job: AcceptedJob = {
+          ...fields,
+          requestId: randomUUID().toUpperCase(),
+          appParams,
+          accessKeyId: 'seeded',
+          fieldsFrom: 'body',
+          receivedAt: new Date(submittedAtMs).toISOString(),
+        };
         addJob(job, submittedAtMs, apps[job.appId] ? appParams[apps[job.appId]!.imageKey] : undefined);
       }
     },

@@ -98,7 +98,8 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
   const register = (fields: YikeFields, requestId: string, receivedAt: Date): YikeAnswer => {
     const inputUrl = fields.get('InputURL')?.value;
     if (!inputUrl) throw errors.missingParameter('InputURL');
-    if (!OSS_OBJECT_URL.test(inputUrl) && !OSS_URI.test(inputUrl)) throw errors.invalidParameter('InputURL', 'It must be an OSS object URL or oss://bucket/key.');
+    if (!OSS_OBJECT_URL.test(inputUrl) && !OSS_URI.test(inputUrl))
+      throw errors.invalidParameter('InputURL', 'It must be an OSS object URL or oss://bucket/key.');
     const mediaType = fields.get('MediaType')?.value;
     if (!mediaType) throw errors.missingParameter('MediaType');
     if (!MEDIA_TYPES.has(mediaType)) throw errors.invalidParameter('MediaType', 'It must be image, video or audio.');
@@ -130,7 +131,14 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
         RequestId: requestId,
         MediaInfo: {
           MediaId: asset.mediaId,
-          MediaBasicInfo: { MediaId: asset.mediaId, InputURL: asset.inputUrl, MediaType: asset.mediaType, Source: 'oss', Status: 'Normal', CreateTime: asset.registeredAt },
+          MediaBasicInfo: {
+            MediaId: asset.mediaId,
+            InputURL: asset.inputUrl,
+            MediaType: asset.mediaType,
+            Source: 'oss',
+            Status: 'Normal',
+            CreateTime: asset.registeredAt,
+          },
           FileInfoList: [],
           BizData: {
             AuditStatus: asset.auditStatus,
@@ -188,7 +196,8 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
 
   function boundedId(fields: YikeFields, name: string): string | undefined {
     const value = fields.get(name)?.value;
-    if (value !== undefined && value.length > MAX_ID_LENGTH) throw errors.invalidParameter(name, `It is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted.`);
+    if (value !== undefined && value.length > MAX_ID_LENGTH)
+      throw errors.invalidParameter(name, `It is ${value.length} characters long; at most ${MAX_ID_LENGTH} are accepted.`);
     return value;
   }
 }

@@ -66,7 +66,9 @@ const NOT_ALLOWED_MESSAGE =
 const NOT_ENABLED_MESSAGE = 'CORSResponse: CORS is not enabled for this bucket.';
 
 const malformedXml = (detail: string) =>
-  new OssRequestError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', { ErrorDetail: detail });
+  new OssRequestError(400, 'MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema.', {
+    ErrorDetail: detail,
+  });
 
 /** CORS configurations per bucket, in memory (like the request log, they do not survive a restart). */
 export class BucketCorsStore {
@@ -200,9 +202,13 @@ function normalizeRule(rule: OssCorsRule): CorsRule {
       });
     }
   }
-  for (const [name, values] of [['AllowedOrigin', allowedOrigins], ['AllowedHeader', allowedHeaders]] as const) {
+  for (const [name, values] of [
+    ['AllowedOrigin', allowedOrigins],
+    ['AllowedHeader', allowedHeaders],
+  ] as const) {
     const invalid = values.find((value) => value.split('*').length > 2);
-    if (invalid !== undefined) throw new OssRequestError(400, 'InvalidArgument', `${name} may hold at most one "*".`, { ArgumentName: name, ArgumentValue: invalid });
+    if (invalid !== undefined)
+      throw new OssRequestError(400, 'InvalidArgument', `${name} may hold at most one "*".`, { ArgumentName: name, ArgumentValue: invalid });
   }
   const wildcardExpose = exposeHeaders.find((value) => value.includes('*'));
   if (wildcardExpose !== undefined) {

@@ -24,8 +24,7 @@ export class OssError extends OssRequestError {
   }
 }
 
-export const notImplemented = (what: string) =>
-  new OssError(501, 'NotImplemented', `The local OSS server does not implement ${what}.`);
+export const notImplemented = (what: string) => new OssError(501, 'NotImplemented', `The local OSS server does not implement ${what}.`);
 export const invalidArgument = (message: string, details: Record<string, string> = {}) => new OssError(400, 'InvalidArgument', message, details);
 export const noSuchKey = (key: string) => new OssError(404, 'NoSuchKey', 'The specified key does not exist.', { Key: key });
 export const noSuchBucket = (bucket: string) => new OssError(404, 'NoSuchBucket', 'The specified bucket does not exist.', { BucketName: bucket });
@@ -39,13 +38,7 @@ export function sendError(res: ServerResponse, method: string, requestId: string
   }
   const xml = xmlDocument([
     'Error',
-    [
-      ['Code', error.code],
-      ['Message', error.message],
-      ['RequestId', requestId],
-      ['HostId', hostId],
-      ...Object.entries(error.details),
-    ],
+    [['Code', error.code], ['Message', error.message], ['RequestId', requestId], ['HostId', hostId], ...Object.entries(error.details)],
   ]);
   if (method === 'HEAD') {
     res.writeHead(error.status, { 'Content-Type': XML_CONTENT_TYPE, [HEAD_ERROR_HEADER]: Buffer.from(xml).toString('base64') });

@@ -140,7 +140,17 @@ function contentsXml(stored: StoredObject, ownerId: string | undefined): XmlNode
       ['Type', 'Normal'],
       ['Size', String(stored.size)],
       ['StorageClass', 'Standard'],
-      ...(ownerId !== undefined ? [['Owner', [['ID', ownerId], ['DisplayName', ownerId]]] as const] : []),
+      ...(ownerId !== undefined
+        ? [
+            [
+              'Owner',
+              [
+                ['ID', ownerId],
+                ['DisplayName', ownerId],
+              ],
+            ] as const,
+          ]
+        : []),
     ],
   ];
 }

@@ -98,9 +98,14 @@ export async function readPostObject(req: IncomingMessage, context: PostObjectCo
   }
   if (rawKey === undefined || rawKey === '') {
     // Unverified: S3's answer to a form without a key; OSS's wording was not found.
-    throw new OssRequestError(400, 'InvalidArgument', "Bucket POST must contain a field named 'key'. If it is specified, please check the order of the fields.", {
-      ArgumentName: 'key',
-    });
+    throw new OssRequestError(
+      400,
+      'InvalidArgument',
+      "Bucket POST must contain a field named 'key'. If it is specified, please check the order of the fields.",
+      {
+        ArgumentName: 'key',
+      },
+    );
   }
   const key = rawKey.split(FILENAME_PLACEHOLDER).join(file.filename ?? '');
   if (key === '' || Buffer.byteLength(key) > MAX_KEY_BYTES || key.startsWith('/') || key.startsWith('\\')) {
@@ -134,9 +139,14 @@ function authorize(fields: FormFields, context: PostObjectContext): 'form' | 'an
     if (value === undefined || value === '') {
       // Unverified code and wording: [EC] 0002-00000702/-704/-706/-707 and 0006-00000205 name these faults only.
       const fieldName = { ossaccesskeyid: 'OSSAccessKeyId', policy: 'policy', signature: 'Signature' }[name];
-      throw new OssRequestError(400, 'InvalidArgument', `Bucket POST must contain a field named '${fieldName}'. If it is specified, please check the order of the fields.`, {
-        ArgumentName: fieldName,
-      });
+      throw new OssRequestError(
+        400,
+        'InvalidArgument',
+        `Bucket POST must contain a field named '${fieldName}'. If it is specified, please check the order of the fields.`,
+        {
+          ArgumentName: fieldName,
+        },
+      );
     }
   }
   const accessKeyId = fields.get('ossaccesskeyid') as string;
@@ -152,10 +162,15 @@ function authorize(fields: FormFields, context: PostObjectContext): 'form' | 'an
   if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) {
     // [PERRORS] lists this answer under the code AccessDenied with a message starting "SignatureDoesNotMatch"; the
     // code here is the one OSS gives header signatures (unverified for PostObject). The string to sign is the policy.
-    throw new OssRequestError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
-      StringToSign: policy,
-      OSSAccessKeyId: accessKeyId,
-    });
+    throw new OssRequestError(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      {
+        StringToSign: policy,
+        OSSAccessKeyId: accessKeyId,
+      },
+    );
   }
   return 'form';
 }

@@ -58,7 +58,8 @@ export function parsePostPolicy(encoded: string): PostPolicy {
   if (!Array.isArray(conditions)) throw invalidPolicy('Conditions must be a list.');
   if (typeof expiration !== 'string') throw invalidPolicy('Policy missing expiration.');
   const expiresAt = parseIsoUtc(expiration);
-  if (expiresAt === undefined) throw invalidPolicy(`Invalid expiration ${JSON.stringify(expiration)}: expected ISO 8601 in GMT, e.g. 2030-01-01T12:00:00.000Z.`);
+  if (expiresAt === undefined)
+    throw invalidPolicy(`Invalid expiration ${JSON.stringify(expiration)}: expected ISO 8601 in GMT, e.g. 2030-01-01T12:00:00.000Z.`);
   return { expiration: expiresAt, conditions: conditions.map(parseCondition) };
 }
 

@@ -19,7 +19,6 @@ const MAX_KEY_BYTES = 1023;
 /** A request target in absolute form ("http://host/path"), which a proxy-style client may send. */
 const ABSOLUTE_FORM_PREFIX = /^[a-z][a-z\d+.-]*:\/\/[^/?#]*/i;
 
-
 /** Where a request points: bucket (undefined at service level), unescaped key ("" for the bucket) and query. */
 export interface Target {
   bucket: string | undefined;
@@ -35,7 +34,10 @@ export function parseTarget(requestTarget: string, host: string): Target {
   const queryStart = originForm.indexOf('?');
   const rawPath = queryStart === -1 ? originForm : originForm.slice(0, queryStart);
   const query = parseQuery(queryStart === -1 ? '' : originForm.slice(queryStart + 1));
-  const hostname = host.replace(/:\d*$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const hostname = host
+    .replace(/:\d*$/, '')
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase();
 
   let bucket: string | undefined;
   let rawKey: string;

@@ -20,13 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
-import {
-  SIGNED_SUBRESOURCES,
-  verifyOssHeaderSignature,
-  verifyOssSignedUrl,
-  type LocalCredential,
-  type QueryParams,
-} from './oss-signature';
+import { SIGNED_SUBRESOURCES, verifyOssHeaderSignature, verifyOssSignedUrl, type LocalCredential, type QueryParams } from './oss-signature';
 import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from './http';
 import { createOssFaults, type OssFaults } from './oss-faults';
@@ -224,12 +218,27 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
         ? { contentType: req.headers['content-type'] ?? DEFAULT_CONTENT_TYPE, userMeta: userMetaOf(req.headers) }
         : { contentType: copied.source.contentType, userMeta: copied.source.userMeta },
     );
-    sendXml(res, xmlDocument(['CopyObjectResult', [['ETag', quoted(stored.etag)], ['LastModified', stored.lastModified]]]));
+    sendXml(
+      res,
+      xmlDocument([
+        'CopyObjectResult',
+        [
+          ['ETag', quoted(stored.etag)],
+          ['LastModified', stored.lastModified],
+        ],
+      ]),
+    );
     notify('ObjectCreated:CopyObject', bucket, stored, previous?.size ?? 0, requestId, clientIp(req));
   };
 
   /** PostObject (local/oss-post-object.ts checks the form, its signature and policy); the form is its own authorization. */
-  const postObject = async (req: IncomingMessage, res: ServerResponse, target: Target & { bucket: string }, requestId: string, onAuth: (auth: AuthMode) => void) => {
+  const postObject = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    target: Target & { bucket: string },
+    requestId: string,
+    onAuth: (auth: AuthMode) => void,
+  ) => {
     const { bucket } = target;
     const upload = await readPostObject(req, {
       bucket,
@@ -250,7 +259,15 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
       // [POST]: Location is the object's URL on the host the form was posted to.
       const host = headerText(req.headers.host);
       const path = target.pathStyle ? `/${bucket}/${encodeKeyForUrl(stored.key)}` : `/${encodeKeyForUrl(stored.key)}`;
-      const xml = xmlDocument(['PostResponse', [['Bucket', bucket], ['Location', `http://${host}${path}`], ['Key', stored.key], ['ETag', etag]]]);
+      const xml = xmlDocument([
+        'PostResponse',
+        [
+          ['Bucket', bucket],
+          ['Location', `http://${host}${path}`],
+          ['Key', stored.key],
+          ['ETag', etag],
+        ],
+      ]);
       res.writeHead(201, { ETag: etag, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(xml) });
       res.end(xml);
     } else {
@@ -317,9 +334,11 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     const method = req.method ?? 'GET';
     if (key === '') {
       if ('cors' in query) {
-        return cors.handleApi(method, bucket, (limit) => readBody(req, limit), res).catch((error: unknown) => {
-          throw error instanceof OssRequestError ? OssError.from(error) : error;
-        });
+        return cors
+          .handleApi(method, bucket, (limit) => readBody(req, limit), res)
+          .catch((error: unknown) => {
+            throw error instanceof OssRequestError ? OssError.from(error) : error;
+          });
       }
       if (method === 'GET') return listObjects(res, bucket, query);
       throw notImplemented(`${method} on a bucket (only ListObjects)`);
@@ -421,9 +440,6 @@ function authModeOf(headers: IncomingHttpHeaders, query: QueryParams): AuthMode 
   return URL_AUTH_PARAMS.some((name) => name in query) ? 'url' : 'anonymous';
 }
 
-
-
-
 /** "uploads/女/a b.jpg" → "uploads/%E5%A5%B3/a%20b.jpg": each segment percent-encoded, as ali-oss and OSS URLs do. */
 function encodeKeyForUrl(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
@@ -431,7 +447,9 @@ function encodeKeyForUrl(key: string): string {
 
 /** An OSS-like request id for the given time [EVENT]. */
 function newOssRequestId(now: Date): string {
-  const seconds = Math.floor(now.getTime() / MS_PER_SECOND).toString(16).padStart(REQUEST_ID_SECONDS_HEX_DIGITS, '0');
+  const seconds = Math.floor(now.getTime() / MS_PER_SECOND)
+    .toString(16)
+    .padStart(REQUEST_ID_SECONDS_HEX_DIGITS, '0');
   return `${seconds}${randomBytes(REQUEST_ID_RANDOM_BYTES).toString('hex')}`.toUpperCase();
 }
 
@@ -439,7 +457,6 @@ function clientIp(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? '';
   return address.startsWith(IPV4_MAPPED_PREFIX) ? address.slice(IPV4_MAPPED_PREFIX.length) : address;
 }
-
 
 function credentialMap(credentials: readonly LocalCredential[]): Map<string, LocalCredential> {
   const map = new Map<string, LocalCredential>();
@@ -453,4 +470,3 @@ function credentialMap(credentials: readonly LocalCredential[]): Map<string, Loc
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
-

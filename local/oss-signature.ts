@@ -68,14 +68,66 @@ export type SignedUrlRequest = HeaderSignatureRequest;
 
 /** [SUBRES]: query parameters that belong in CanonicalizedResource; every other parameter is left out. */
 export const SIGNED_SUBRESOURCES: ReadonlySet<string> = new Set([
-  'acl', 'append', 'asyncFetch', 'bucketInfo', 'callback', 'callback-var', 'comp', 'continuation-token', 'cors',
-  'delete', 'encryption', 'endTime', 'group', 'inventory', 'inventoryId', 'lifecycle', 'link', 'live', 'location',
-  'logging', 'objectInfo', 'objectMeta', 'partNumber', 'policy', 'position', 'qos', 'qosInfo', 'referer', 'replication',
-  'replicationLocation', 'replicationProgress', 'requestPayment', 'response-cache-control',
-  'response-content-disposition', 'response-content-encoding', 'response-content-language', 'response-content-type',
-  'response-expires', 'restore', 'security-token', 'sequential', 'startTime', 'stat', 'status', 'symlink', 'tagging',
-  'transferAcceleration', 'uploadId', 'uploads', 'versionId', 'versioning', 'versions', 'vod', 'website', 'worm',
-  'wormExtend', 'wormId', 'x-oss-process', 'x-oss-request-payer', 'x-oss-traffic-limit',
+  'acl',
+  'append',
+  'asyncFetch',
+  'bucketInfo',
+  'callback',
+  'callback-var',
+  'comp',
+  'continuation-token',
+  'cors',
+  'delete',
+  'encryption',
+  'endTime',
+  'group',
+  'inventory',
+  'inventoryId',
+  'lifecycle',
+  'link',
+  'live',
+  'location',
+  'logging',
+  'objectInfo',
+  'objectMeta',
+  'partNumber',
+  'policy',
+  'position',
+  'qos',
+  'qosInfo',
+  'referer',
+  'replication',
+  'replicationLocation',
+  'replicationProgress',
+  'requestPayment',
+  'response-cache-control',
+  'response-content-disposition',
+  'response-content-encoding',
+  'response-content-language',
+  'response-content-type',
+  'response-expires',
+  'restore',
+  'security-token',
+  'sequential',
+  'startTime',
+  'stat',
+  'status',
+  'symlink',
+  'tagging',
+  'transferAcceleration',
+  'uploadId',
+  'uploads',
+  'versionId',
+  'versioning',
+  'versions',
+  'vod',
+  'website',
+  'worm',
+  'wormExtend',
+  'wormId',
+  'x-oss-process',
+  'x-oss-request-payer',
+  'x-oss-traffic-limit',
 ]);
 
 /** [ERR403]: a header-signed request more than 15 minutes away from the server clock is refused. */
@@ -194,7 +246,10 @@ export function verifyOssSignedUrl(request: SignedUrlRequest): OssAuthResult {
   const expires = query.Expires;
   const signature = query.Signature;
   if (!accessKeyId || !expires || !signature) {
-    return { ok: false, failure: failure(403, 'AccessDenied', 'Query string authentication requires the Signature, Expires and OSSAccessKeyId parameters', {}) };
+    return {
+      ok: false,
+      failure: failure(403, 'AccessDenied', 'Query string authentication requires the Signature, Expires and OSSAccessKeyId parameters', {}),
+    };
   }
   if (!EPOCH_SECONDS.test(expires)) {
     return { ok: false, failure: failure(403, 'AccessDenied', 'Invalid date (should be seconds since epoch)', { Expires: expires }) };
@@ -257,15 +312,25 @@ function compareSignature(credential: LocalCredential, provided: string, stringT
   if (expected.length === actual.length && timingSafeEqual(expected, actual)) return { ok: true, credential };
   return {
     ok: false,
-    failure: failure(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.', {
-      StringToSign: token ? stringToSign.split(token).join(REDACTED) : stringToSign,
-      OSSAccessKeyId: credential.accessKeyId,
-    }),
+    failure: failure(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+      {
+        StringToSign: token ? stringToSign.split(token).join(REDACTED) : stringToSign,
+        OSSAccessKeyId: credential.accessKeyId,
+      },
+    ),
   };
 }
 
 function v4NotSupported(): OssAuthFailure {
-  return failure(501, 'NotImplemented', `The local OSS server checks V1 signatures only; create the ali-oss client without authorizationV4 (${V4_ALGORITHM}).`, {});
+  return failure(
+    501,
+    'NotImplemented',
+    `The local OSS server checks V1 signatures only; create the ali-oss client without authorizationV4 (${V4_ALGORITHM}).`,
+    {},
+  );
 }
 
 function failure(status: number, code: string, message: string, details: Record<string, string>): OssAuthFailure {

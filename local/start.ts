@@ -102,7 +102,14 @@ async function main(): Promise<void> {
     functionName: 'yike-job-watcher',
   });
   // The CORS rule README "Browser uploads" tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
-  const client = new OSS({ endpoint: oss.url, bucket: BUCKET, region: 'oss-cn-shanghai', ...CREDENTIALS, stsToken: CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+  const client = new OSS({
+    endpoint: oss.url,
+    bucket: BUCKET,
+    region: 'oss-cn-shanghai',
+    ...CREDENTIALS,
+    stsToken: CREDENTIALS.securityToken,
+    refreshSTSTokenInterval: 300_000,
+  } as OSS.Options);
   if (process.env.LOCAL_OSS_CORS !== 'off') await client.putBucketCORS(BUCKET, pageCorsRules(gateway.url));
   const closeAll = async () => {
     await watcher.stop();
@@ -141,7 +148,11 @@ async function main(): Promise<void> {
 
   const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
   // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
-  const authHeader = localToken ? ` -H 'Authorization: Bearer ${localToken}'` : process.env.AUTH_TOKENS ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'` : '';
+  const authHeader = localToken
+    ? ` -H 'Authorization: Bearer ${localToken}'`
+    : process.env.AUTH_TOKENS
+      ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'`
+      : '';
   const tokenHint = localToken ? ` (access token: ${localToken})` : process.env.AUTH_TOKENS ? ' (access token: one of your AUTH_TOKENS)' : '';
   print(`Try it in a browser: ${gateway.url}/${tokenHint}
   drop a photo, watch the job, play the video (the bucket allows this page's origin: CORS)

@@ -9,9 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
 
-const functionNames = readdirSync(join(root, 'functions')).filter((name) =>
-  existsSync(join(root, 'functions', name, 'index.ts')),
-);
+const functionNames = readdirSync(join(root, 'functions')).filter((name) => existsSync(join(root, 'functions', name, 'index.ts')));
 
 const common = {
   bundle: true,
@@ -104,7 +102,9 @@ const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimD
 /** The lazy files a function bundle requires (its metafile lists them as external imports). */
 function lazyFilesOf(metafile, outfile) {
   const lazyFiles = new Set(Object.values(LAZY_MODULES));
-  return [...new Set(metafile.outputs[outfile].imports.filter((entry) => entry.external && lazyFiles.has(entry.path.slice(2))).map((entry) => entry.path.slice(2)))];
+  return [
+    ...new Set(metafile.outputs[outfile].imports.filter((entry) => entry.external && lazyFiles.has(entry.path.slice(2))).map((entry) => entry.path.slice(2))),
+  ];
 }
 
 async function buildFunction(name) {
@@ -140,16 +140,18 @@ const toolEntries = [
 ].filter(([folder, name]) => existsSync(join(root, folder, `${name}.ts`)));
 
 const started = Date.now();
-const results = (await Promise.all([
-  ...functionNames.map(buildFunction),
-  ...toolEntries.map(([folder, name]) =>
-    build({
-      ...common,
-      entryPoints: [join(root, folder, `${name}.ts`)],
-      outfile: join(root, 'dist', folder, `${name}.js`),
-    }).then((result) => [{ name: `dist/${folder}/${name}.js`, result }]),
-  ),
-])).flat();
+const results = (
+  await Promise.all([
+    ...functionNames.map(buildFunction),
+    ...toolEntries.map(([folder, name]) =>
+      build({
+        ...common,
+        entryPoints: [join(root, folder, `${name}.ts`)],
+        outfile: join(root, 'dist', folder, `${name}.js`),
+      }).then((result) => [{ name: `dist/${folder}/${name}.js`, result }]),
+    ),
+  ])
+).flat();
 
 if (!quiet) {
   for (const { name } of results) {

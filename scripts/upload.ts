@@ -38,13 +38,13 @@ async function main(): Promise<void> {
   const local = !values.cloud;
   const env = local ? { ...process.env, OSS_ENDPOINT: LOCAL_OSS } : process.env;
   const config = loadConfig(env);
-  const credentials = local
-    ? LOCAL_STS_CREDENTIALS
-    : resolveCredentials({ env });
+  const credentials = local ? LOCAL_STS_CREDENTIALS : resolveCredentials({ env });
   const client: OSS = createOssClient(config.oss, credentials, values.bucket);
   const key = values.key ?? `uploads/${values.app}/${basename(file)}`;
 
-  const put = await client.put(key, readFileSync(file), { headers: { 'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' } });
+  const put = await client.put(key, readFileSync(file), {
+    headers: { 'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' },
+  });
   const eTag = String((put.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '');
   process.stderr.write(`uploaded ${values.bucket}/${key} (eTag ${eTag}); waiting for the job record...\n`);
 
@@ -54,7 +54,9 @@ async function main(): Promise<void> {
     try {
       const record = JSON.parse((await client.get(recordKey)).content.toString('utf8')) as { status: string; result?: unknown; error?: unknown };
       if (record.status !== 'IN_PROGRESS') {
-        process.stdout.write(`${JSON.stringify({ bucket: values.bucket, key, eTag, status: record.status, ...(record.result as object), error: record.error })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ bucket: values.bucket, key, eTag, status: record.status, ...(record.result as object), error: record.error })}\n`,
+        );
         return;
       }
     } catch (error) {
@@ -62,7 +64,10 @@ async function main(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new InputError('NO_JOB_RECORD', `no job record at ${values.bucket}/${recordKey} yet: is the upload function running (npm start) and does the key match its trigger prefix?`);
+  throw new InputError(
+    'NO_JOB_RECORD',
+    `no job record at ${values.bucket}/${recordKey} yet: is the upload function running (npm start) and does the key match its trigger prefix?`,
+  );
 }
 
 main().catch((error: unknown) => {

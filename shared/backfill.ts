@@ -266,7 +266,10 @@ export function loadResumePoint(path: string | undefined, identity: CheckpointId
   try {
     checkpoint = checkpointSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
   } catch (error) {
-    throw new YikeError('CHECKPOINT_INVALID', `${path} is not a backfill checkpoint (${describeError(error).message.split('\n')[0]}); delete it or pass another --checkpoint`);
+    throw new YikeError(
+      'CHECKPOINT_INVALID',
+      `${path} is not a backfill checkpoint (${describeError(error).message.split('\n')[0]}); delete it or pass another --checkpoint`,
+    );
   }
   const sameListing = checkpoint.bucket === identity.bucket && checkpoint.prefix === identity.prefix && checkpoint.app === (identity.app ?? null);
   if (!sameListing && checkpoint.completed) return {};

@@ -9,10 +9,14 @@ import { ConfigError } from './errors';
 const DEFAULT_REGION = 'cn-shanghai';
 const ICE_API_VERSION = '2020-11-09';
 
-const optionalString = z.optional(z.pipe(z.string().check(z.trim()), z.transform((value: string) => (value === '' ? undefined : value))));
+const optionalString = z.optional(
+  z.pipe(
+    z.string().check(z.trim()),
+    z.transform((value: string) => (value === '' ? undefined : value)),
+  ),
+);
 
-const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)), fallback);
+const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) => z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(max)), fallback);
 
 const commaList = z.pipe(
   z._default(z.string(), ''),
@@ -43,9 +47,7 @@ const jsonText = <T extends z.ZodMiniType>(schema: T) =>
 const region = z._default(z.string().check(z.regex(/^[a-z]{2,}-[a-z0-9-]+$/, 'must be a region id like cn-shanghai')), DEFAULT_REGION);
 
 /** `http://127.0.0.1:9100`, `https://ice-vpc.cn-shanghai.aliyuncs.com` or a bare host (HTTPS). */
-const endpointUrl = z.optional(
-  z.string().check(z.trim(), z.regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be a host or http(s)://host[:port]')),
-);
+const endpointUrl = z.optional(z.string().check(z.trim(), z.regex(/^(https?:\/\/)?[A-Za-z0-9.-]+(:\d{1,5})?\/?$/, 'must be a host or http(s)://host[:port]')));
 
 const imageKeyName = z.string().check(z.minLength(1), z.maxLength(128));
 
@@ -98,19 +100,35 @@ export const envSchema = z.object({
   // https: the form carries the STS token and the image (http only for a loopback stand-in).
   UPLOAD_FORM_URL: z.pipe(
     optionalString,
-    z.optional(z.url({ protocol: /^https?$/ }).check(z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'))),
+    z.optional(
+      z
+        .url({ protocol: /^https?$/ })
+        .check(
+          z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'),
+        ),
+    ),
   ),
   APP_ROUTES: jsonText(z.record(z.string(), z.string().check(z.minLength(1)))),
   IMAGE_SUFFIXES: z.pipe(
     z.pipe(
       z._default(z.string(), '.jpg,.jpeg,.png,.webp'),
-      z.transform((value: string) => value.split(',').map((item) => item.trim().toLowerCase()).filter(Boolean)),
+      z.transform((value: string) =>
+        value
+          .split(',')
+          .map((item) => item.trim().toLowerCase())
+          .filter(Boolean),
+      ),
     ),
     z.array(z.string().check(z.startsWith('.', 'each suffix must start with "."'))).check(z.minLength(1)),
   ),
   EVENT_NAMES: z.pipe(
     z._default(z.string(), 'PutObject,PostObject,CompleteMultipartUpload,CopyObject'),
-    z.transform((value: string) => value.split(',').map((item) => item.trim().replace(/^(oss:)?ObjectCreated:/, '')).filter(Boolean)),
+    z.transform((value: string) =>
+      value
+        .split(',')
+        .map((item) => item.trim().replace(/^(oss:)?ObjectCreated:/, ''))
+        .filter(Boolean),
+    ),
   ),
   /** Whether OSS trigger keys arrive URL-encoded. Documented samples show plain keys; see README. */
   OSS_KEY_ENCODING: z._default(z.enum(['plain', 'url']), 'plain'),
@@ -120,10 +138,17 @@ export const envSchema = z.object({
   /** Bearer tokens, plain or `sha256:<64 hex>` (the digest of the token, so the configuration holds no usable token). */
   AUTH_TOKENS: z.pipe(
     commaList,
-    z.array(z.string().check(z.refine((token: string) => !token.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(token), 'a sha256: entry must be 64 hex digits'))),
+    z.array(
+      z
+        .string()
+        .check(z.refine((token: string) => !token.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(token), 'a sha256: entry must be 64 hex digits')),
+    ),
   ),
   /** Image URLs with a query string are refused unless this is true (signed URLs, CDN parameters). */
-  ALLOW_IMAGE_URL_QUERY: z.pipe(z._default(z.enum(['true', 'false']), 'false'), z.transform((value: 'true' | 'false') => value === 'true')),
+  ALLOW_IMAGE_URL_QUERY: z.pipe(
+    z._default(z.enum(['true', 'false']), 'false'),
+    z.transform((value: 'true' | 'false') => value === 'true'),
+  ),
   ALLOWED_BUCKETS: commaList,
   ALLOWED_IMAGE_HOSTS: commaList,
   MAX_BODY_BYTES: positiveInt(16 * 1024, 1024 * 1024),
@@ -141,13 +166,11 @@ export const envSchema = z.object({
   JOB_WEBHOOK_URL: z.pipe(
     optionalString,
     z.optional(
-      z
-        .url({ protocol: /^https?$/ })
-        .check(
-          z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'),
-          // fetch refuses credentials in a URL, and a URL with them would end up in error texts and job records.
-          z.refine((value: string) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), 'must not carry credentials (user:password@); authenticate with JOB_WEBHOOK_SECRET'),
-        ),
+      z.url({ protocol: /^https?$/ }).check(
+        z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'),
+        // fetch refuses credentials in a URL, and a URL with them would end up in error texts and job records.
+        z.refine((value: string) => !/^[a-z]+:\/\/[^/?#]*@/i.test(value), 'must not carry credentials (user:password@); authenticate with JOB_WEBHOOK_SECRET'),
+      ),
     ),
   ),
   JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters')))),
@@ -259,13 +282,14 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
   }
   // The page follows its uploads through GET /jobs/by-object, which only answers for allowed buckets.
   if (e.UPLOAD_BUCKET && !e.ALLOWED_BUCKETS.includes(e.UPLOAD_BUCKET)) {
-    throw new ConfigError('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS', [{ variable: 'UPLOAD_BUCKET', message: 'must be one of ALLOWED_BUCKETS' }]);
+    throw new ConfigError('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS', [
+      { variable: 'UPLOAD_BUCKET', message: 'must be one of ALLOWED_BUCKETS' },
+    ]);
   }
   const watchBuckets = [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.WATCH_BUCKETS])];
   const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
   const fcRegion = e.FC_REGION ?? e.ICE_REGION;
-  const fcEndpoint =
-    e.FC_ENDPOINT || e.FC_ACCOUNT_ID ? splitEndpoint(e.FC_ENDPOINT, `${e.FC_ACCOUNT_ID}.${fcRegion}.fc.aliyuncs.com`) : undefined;
+  const fcEndpoint = e.FC_ENDPOINT || e.FC_ACCOUNT_ID ? splitEndpoint(e.FC_ENDPOINT, `${e.FC_ACCOUNT_ID}.${fcRegion}.fc.aliyuncs.com`) : undefined;
   return {
     ice: {
       region: e.ICE_REGION,

@@ -48,10 +48,7 @@ export function resolveCredentials(source: { context?: { credentials?: unknown }
   if (accessKeyId && accessKeySecret) {
     return { accessKeyId, accessKeySecret, securityToken: env.ALIBABA_CLOUD_SECURITY_TOKEN?.trim() || undefined };
   }
-  const missing = [
-    !accessKeyId && 'ALIBABA_CLOUD_ACCESS_KEY_ID',
-    !accessKeySecret && 'ALIBABA_CLOUD_ACCESS_KEY_SECRET',
-  ].filter(Boolean);
+  const missing = [!accessKeyId && 'ALIBABA_CLOUD_ACCESS_KEY_ID', !accessKeySecret && 'ALIBABA_CLOUD_ACCESS_KEY_SECRET'].filter(Boolean);
   const inFc = source.context !== undefined;
   throw new CredentialsError(
     inFc

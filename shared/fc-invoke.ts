@@ -165,7 +165,13 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
   const endpoint = config.endpoint;
   const readTimeout = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
   const connectTimeout = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
-  const clientFor = openApiClientCache({ endpoint, protocol: config.protocol, region: config.region, readTimeoutMs: readTimeout, connectTimeoutMs: connectTimeout });
+  const clientFor = openApiClientCache({
+    endpoint,
+    protocol: config.protocol,
+    region: config.region,
+    readTimeoutMs: readTimeout,
+    connectTimeoutMs: connectTimeout,
+  });
 
   async function invoke(functionName: string, payload: Buffer, invocationType: 'Async' | 'Sync', invokeOptions: InvokeOptions): Promise<SyncInvocationResult> {
     const runtime = new RuntimeOptions({ autoretry: false, readTimeout, connectTimeout });
@@ -173,7 +179,11 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
       async (attempt) => {
         const started = Date.now();
         try {
-          const response = await clientFor(options.credentials()).callApi(invokeParams(functionName), invokeRequest(payload, invocationType, invokeOptions), runtime);
+          const response = await clientFor(options.credentials()).callApi(
+            invokeParams(functionName),
+            invokeRequest(payload, invocationType, invokeOptions),
+            runtime,
+          );
           const result = {
             requestId: headerOf(response.headers, REQUEST_ID_HEADER) ?? '',
             statusCode: Number(response.statusCode),
@@ -212,4 +222,3 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
     invokeSync: (functionName, payload, invokeOptions = {}) => invoke(functionName, payload, 'Sync', invokeOptions),
   };
 }
-

@@ -11,7 +11,14 @@ import { createOssClient, encodeObjectKey, publicObjectUrl } from './oss/client'
 export type ImageSource = { kind: 'oss'; bucket: string; key: string; eTag?: string; size?: number } | { kind: 'url'; url: string };
 
 /** Registers an object version as a Yike asset (shared/inputs/yike-asset-reference.ts) and answers its MediaId. */
-export type YikeAssetResolver = (object: { bucket: string; key: string; eTag: string; inputUrl: string; productionId?: string; folderId?: string }) => Promise<string>;
+export type YikeAssetResolver = (object: {
+  bucket: string;
+  key: string;
+  eTag: string;
+  inputUrl: string;
+  productionId?: string;
+  folderId?: string;
+}) => Promise<string>;
 
 export function describeImageSource(source: ImageSource): string {
   return source.kind === 'oss' ? `oss://${source.bucket}/${source.key}` : source.url;
@@ -66,7 +73,7 @@ export function createImageReferenceBuilder(
 /** The object's eTag (CLI sources carry none); a missing object is IMAGE_NOT_FOUND. */
 async function headETag(config: Config['oss'], credentials: CredentialsProvider, bucket: string, key: string): Promise<string> {
   try {
-    return String((((await createOssClient(config, credentials(), bucket).head(key)).res.headers) as Record<string, string>).etag ?? '');
+    return String(((await createOssClient(config, credentials(), bucket).head(key)).res.headers as Record<string, string>).etag ?? '');
   } catch (error) {
     if ((error as { status?: number }).status === 404) throw new YikeError('IMAGE_NOT_FOUND', `oss://${bucket}/${key} does not exist`, { statusCode: 404 });
     throw error;

@@ -54,7 +54,11 @@ export async function submitJob(request: JobRequest, deps: JobDependencies, trac
  * after its COMPLETED record is written, so an instance stopped in between can never lead to a second paid job
  * (at worst the job misses its record; recordSubmittedJob logs a failed write).
  */
-export async function submitJobThenRecord(request: JobRequest, deps: JobDependencies, tracking?: JobTracking): Promise<{ job: SubmittedJob; recordJob: () => Promise<void> }> {
+export async function submitJobThenRecord(
+  request: JobRequest,
+  deps: JobDependencies,
+  tracking?: JobTracking,
+): Promise<{ job: SubmittedJob; recordJob: () => Promise<void> }> {
   const app = resolveApp(request, deps);
   const productionId = request.productionId ?? deps.defaults.productionId;
   const folderId = request.folderId ?? deps.defaults.folderId;

@@ -71,8 +71,7 @@ async function processItem(item: WorkItem, deps: SubmissionDependencies): Promis
     if (outcome.type === 'submitted') {
       // `requestId` in a log line is the FC request id; ICE's goes in iceRequestId.
       logger.info('job submitted', { jobId: outcome.entry.jobId, appId: outcome.entry.appId, iceRequestId: outcome.entry.requestId });
-    }
-    else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
+    } else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
     return outcome;
   } catch (error) {
     const described = describeError(error);
@@ -161,7 +160,7 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
   const inspect = async (pending: JobRequest): Promise<JobRequest> =>
     body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.services.credentials()) } : pending;
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
-  const recordsBucket = config.records.bucket ?? (body.image?.bucket);
+  const recordsBucket = config.records.bucket ?? body.image?.bucket;
   if (!recordsBucket) {
     throw new YikeError('RECORDS_BUCKET_REQUIRED', 'RECORDS_BUCKET must be set to keep idempotency records for imageUrl pipeline events');
   }
@@ -208,11 +207,14 @@ async function submitOnce(
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error, stage) =>
-      deps.services.logger.error(stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated', {
-        source,
-        recordKey: record.recordKey,
-        error: describeError(error),
-      }),
+      deps.services.logger.error(
+        stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated',
+        {
+          source,
+          recordKey: record.recordKey,
+          error: describeError(error),
+        },
+      ),
   });
   if (outcome.status === 'executed') {
     // Only now that the submit is recorded as done (see submitJobThenRecord).

@@ -40,12 +40,27 @@ export const bundles: BenchModule = {
       }
       const atStart = inputsOf(dist, name, 'index.js');
       const eager = LAZY_PACKAGES.filter((pkg) => atStart.some((input) => input.includes(`node_modules/${pkg}/`)));
-      rows.push({ figure: `${name}: lazy packages parsed at start (${LAZY_PACKAGES.join(', ')})`, target: 'none', measured: eager.join(', ') || 'none', ok: eager.length === 0 });
+      rows.push({
+        figure: `${name}: lazy packages parsed at start (${LAZY_PACKAGES.join(', ')})`,
+        target: 'none',
+        measured: eager.join(', ') || 'none',
+        ok: eager.length === 0,
+      });
       const classicZod = atStart.filter((input) => CLASSIC_ZOD.test(input));
-      rows.push({ figure: `${name}: zod's classic API in index.js (zod/mini only)`, target: 'none', measured: classicZod.length ? `${classicZod.length} files` : 'none', ok: classicZod.length === 0 });
+      rows.push({
+        figure: `${name}: zod's classic API in index.js (zod/mini only)`,
+        target: 'none',
+        measured: classicZod.length ? `${classicZod.length} files` : 'none',
+        ok: classicZod.length === 0,
+      });
       const everything = files.flatMap((file) => inputsOf(dist, name, file));
       const removed = [...new Set(everything.filter((input) => REMOVED.some((pattern) => pattern.test(input))))];
-      rows.push({ figure: `${name}: iconv-lite, @alicloud/credentials and zod's other locales, in any file`, target: 'none', measured: removed.length ? `${removed.length} files` : 'none', ok: removed.length === 0 });
+      rows.push({
+        figure: `${name}: iconv-lite, @alicloud/credentials and zod's other locales, in any file`,
+        target: 'none',
+        measured: removed.length ? `${removed.length} files` : 'none',
+        ok: removed.length === 0,
+      });
     }
     return rows;
   },

@@ -53,7 +53,8 @@ export const memory: BenchModule = {
         // Heap snapshots need room of their own: taken outside the instance's limit.
         // The raw fetch (no function) gets FC's smallest instance, so the floor is measured like the functions.
         const memoryMb = sizes[name] ?? (measured.includes(name) ? undefined : FC_MIN_MEMORY_MB);
-        const limit = memoryMb && !process.env.BENCH_HEAP_SNAPSHOTS ? createMemoryLimit(`yike-bench-${runId}-${name.replace(/\W+/g, '-')}`, memoryMb) : undefined;
+        const limit =
+          memoryMb && !process.env.BENCH_HEAP_SNAPSHOTS ? createMemoryLimit(`yike-bench-${runId}-${name.replace(/\W+/g, '-')}`, memoryMb) : undefined;
         if (memoryMb) {
           const why = process.env.BENCH_HEAP_SNAPSHOTS ? 'heap snapshots taken' : 'no writable cgroup';
           limits.set(name, limit ? `in a ${memoryMb} MB memory cgroup, as on an instance` : `unconstrained (${why}) instead of ${memoryMb} MB`);
@@ -73,7 +74,14 @@ export const memory: BenchModule = {
     for (const [name, run] of runs) {
       if (!measured.includes(name)) {
         const last = run.checkpoints.at(-1)!;
-        rows.push(info(`${name}: RSS after ${last.invocations} calls (${limits.get(name) ?? 'unconstrained'}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`, `${last.rssMiB.toFixed(1)} MiB`, last.rssMiB, 'MiB'));
+        rows.push(
+          info(
+            `${name}: RSS after ${last.invocations} calls (${limits.get(name) ?? 'unconstrained'}; heap used ${last.heapUsedMiB.toFixed(1)} of ${last.heapTotalMiB.toFixed(1)} MiB)`,
+            `${last.rssMiB.toFixed(1)} MiB`,
+            last.rssMiB,
+            'MiB',
+          ),
+        );
         continue;
       }
       const last = run.checkpoints.at(-1)!;
@@ -105,7 +113,7 @@ export const memory: BenchModule = {
       rows.push(
         info(
           `${name}: mean warm duration (child; memorySize ${memoryMb ?? '?'} MB)`,
-          `${durationMs.toFixed(1)} ms = ${memoryMb ? (((durationMs / 1000) * (memoryMb / 1024) * 1000).toFixed(3) + ' GB-s / 1,000') : '?'}`,
+          `${durationMs.toFixed(1)} ms = ${memoryMb ? ((durationMs / 1000) * (memoryMb / 1024) * 1000).toFixed(3) + ' GB-s / 1,000' : '?'}`,
           durationMs,
           'ms',
         ),

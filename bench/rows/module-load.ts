@@ -44,7 +44,10 @@ export const moduleLoad: BenchModule = {
     for (let round = 0; round < COLD_ROUNDS; round++) {
       cold.get('floor')!.push((await runNode(BARE_NODE)).wallMs);
       for (const name of coldFunctions) {
-        for (const [kind, entry] of [['bundle', join(dist, name, 'index.js')], ['naive', naive[name]!]] as const) {
+        for (const [kind, entry] of [
+          ['bundle', join(dist, name, 'index.js')],
+          ['naive', naive[name]!],
+        ] as const) {
           const key = `${name}/${kind}`;
           if (!cold.has(key)) cold.set(key, []);
           cold.get(key)!.push((await runNode([CHILD_SCRIPT, 'cold', entry, name, `${runId}-cold-${kind}-${round}`], childEnv)).wallMs);
@@ -70,7 +73,14 @@ export const moduleLoad: BenchModule = {
       if (!cold.has(`${name}/bundle`)) continue;
       const coldBundle = median(cold.get(`${name}/bundle`)!) - coldFloor;
       const coldNaive = median(cold.get(`${name}/naive`)!) - coldFloor;
-      rows.push(info(`${name}: cold start = load + first invocation, over bare node`, `${coldBundle.toFixed(1)} ms (naive ${coldNaive.toFixed(1)} ms, ${(coldBundle / coldNaive).toFixed(2)}x)`, coldBundle, 'ms'));
+      rows.push(
+        info(
+          `${name}: cold start = load + first invocation, over bare node`,
+          `${coldBundle.toFixed(1)} ms (naive ${coldNaive.toFixed(1)} ms, ${(coldBundle / coldNaive).toFixed(2)}x)`,
+          coldBundle,
+          'ms',
+        ),
+      );
     }
     return rows;
   },

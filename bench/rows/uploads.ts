@@ -73,15 +73,30 @@ export const uploads: BenchModule = {
     }
     // The function never reads the image on an upload (the event carries its size); those GETs are the ICE
     // stand-in's precheck fetching it, as ICE would from its side.
-    const ossRequests = oss.requests().slice(ossBefore).filter((request) => !(request.method === 'GET' && request.key === BENCH_IMAGE_KEY));
+    const ossRequests = oss
+      .requests()
+      .slice(ossBefore)
+      .filter((request) => !(request.method === 'GET' && request.key === BENCH_IMAGE_KEY));
     const iceCalls = ice.calls().slice(iceBefore);
     const memoryMb = memorySizesMb(root)['oss-submit'];
     if (!memoryMb) throw new Error('s.yaml gives oss-submit no memorySize');
     const meanMs = mean(durations);
     const gbSecondsPer1000 = (meanMs / 1000) * (memoryMb / 1024) * 1000;
     const claimed = new Set<string>();
-    const ossRow: BenchRow = atMost(`oss-submit: OSS round trips per upload (${countBy(ossRequests, (request) => ossCallName(request, claimed))})`, ossRequests.length / RUNS, MAX_OSS_PER_UPLOAD, '', 2);
-    const iceRow: BenchRow = atMost(`oss-submit: ICE round trips per upload (${countBy(iceCalls, (call) => call.action ?? '?')})`, iceCalls.length / RUNS, MAX_ICE_PER_UPLOAD, '', 2);
+    const ossRow: BenchRow = atMost(
+      `oss-submit: OSS round trips per upload (${countBy(ossRequests, (request) => ossCallName(request, claimed))})`,
+      ossRequests.length / RUNS,
+      MAX_OSS_PER_UPLOAD,
+      '',
+      2,
+    );
+    const iceRow: BenchRow = atMost(
+      `oss-submit: ICE round trips per upload (${countBy(iceCalls, (call) => call.action ?? '?')})`,
+      iceCalls.length / RUNS,
+      MAX_ICE_PER_UPLOAD,
+      '',
+      2,
+    );
     ossRow.target = `${ossRow.target} (${targetText('oss')})`;
     iceRow.target = `${iceRow.target} (${targetText('ice')})`;
     return [

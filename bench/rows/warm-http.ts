@@ -16,7 +16,13 @@ const ICE_VERSION = '2020-11-09';
  * ICE's precheck (issue 9), the submit, then the job record and its in-flight marker (issue 8), those two in
  * parallel. The bench checks the handler still makes exactly these before timing anything.
  */
-const EXPECTED_CALLS = ['OSS HEAD <image>', 'ICE PrecheckYikeAIAppJob', 'ICE SubmitYikeAIAppJob', 'OSS PUT <records>jobs/<jobId>.json', 'OSS PUT <records>inflight/<jobId>'];
+const EXPECTED_CALLS = [
+  'OSS HEAD <image>',
+  'ICE PrecheckYikeAIAppJob',
+  'ICE SubmitYikeAIAppJob',
+  'OSS PUT <records>jobs/<jobId>.json',
+  'OSS PUT <records>inflight/<jobId>',
+];
 
 /**
  * Warm POST /jobs through the bundled handler, against the same round trips made with raw signed fetches (no
@@ -33,7 +39,10 @@ export const warmHttp: BenchModule = {
     const [ossBefore, iceBefore] = [oss.requests().length, ice.calls().length];
     const first = sample(runId, -1);
     first.check(await handler(first.event, first.context));
-    const ossSent = oss.requests().slice(ossBefore).filter((request) => request.auth !== 'anonymous');
+    const ossSent = oss
+      .requests()
+      .slice(ossBefore)
+      .filter((request) => request.auth !== 'anonymous');
     // The ICE stand-in's precheck reads the image itself (as ICE does): not the function's round trip.
     const ossOwn = ossSent.filter((request) => !(request.method === 'GET' && request.key === BENCH_IMAGE_KEY));
     const iceSent = ice.calls().slice(iceBefore);
@@ -46,7 +55,9 @@ export const warmHttp: BenchModule = {
       ...(markerKey ? ['OSS PUT <records>inflight/<jobId>'] : []),
     ];
     if (JSON.stringify(seen) !== JSON.stringify(EXPECTED_CALLS) || ossOwn.length !== 3) {
-      throw new Error(`POST /jobs made other round trips than the raw baseline copies: ${JSON.stringify(ossOwn.map((r) => `${r.method} ${r.key}`))} ${JSON.stringify(seen)}`);
+      throw new Error(
+        `POST /jobs made other round trips than the raw baseline copies: ${JSON.stringify(ossOwn.map((r) => `${r.method} ${r.key}`))} ${JSON.stringify(seen)}`,
+      );
     }
     const precheckFields = iceSent[0]!.fields;
     const submitFields = iceSent[1]!.fields;
@@ -103,7 +114,12 @@ export const warmHttp: BenchModule = {
       ),
       atMost('http-submit: warm POST /jobs p95 / raw fetches of the same round trips p95', handlerP95 / sequenceP95, MAX_RATIO_TO_RAW_FETCHES, 'x', 2),
       info(`raw ACS3-signed fetch of the submit alone, p95 (p50 ${percentile(submitMs, 50).toFixed(1)} ms)`, `${submitP95.toFixed(1)} ms`, submitP95, 'ms'),
-      info('http-submit: warm POST /jobs p95 / the submit alone (for scale: 5 round trips against 1)', `${(handlerP95 / submitP95).toFixed(2)} x`, handlerP95 / submitP95, 'x'),
+      info(
+        'http-submit: warm POST /jobs p95 / the submit alone (for scale: 5 round trips against 1)',
+        `${(handlerP95 / submitP95).toFixed(2)} x`,
+        handlerP95 / submitP95,
+        'x',
+      ),
     ];
   },
 };

@@ -7,43 +7,45 @@ import type { LogSink } from '../../shared/logger';
 import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
 
 /** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/http. */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) => async (event: unknown, context: InvocationContext) => {
-  const startedAtMs = Date.now();
-  let services;
-  try {
-    services = createServicesOrReport({ context, env: options.env, sink: options.sink });
-  } catch {
-    // Bad configuration: said in the log, never in the body.
-    return errorResponse(500, 'INTERNAL', 'Internal error');
-  }
-  const { logger } = services;
+export const createHandler =
+  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+  async (event: unknown, context: InvocationContext) => {
+    const startedAtMs = Date.now();
+    let services;
+    try {
+      services = createServicesOrReport({ context, env: options.env, sink: options.sink });
+    } catch {
+      // Bad configuration: said in the log, never in the body.
+      return errorResponse(500, 'INTERNAL', 'Internal error');
+    }
+    const { logger } = services;
 
-  let request;
-  try {
-    request = toApiRequest(event);
-  } catch (error) {
-    logger.error('http event not understood', { error: describeError(error) });
-    return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
-  }
+    let request;
+    try {
+      request = toApiRequest(event);
+    } catch (error) {
+      logger.error('http event not understood', { error: describeError(error) });
+      return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
+    }
 
-  const outcome = await handleApiRequest(request, {
-    services,
-    recordStore: recordStoresFor(services),
-    imagePolicy: createImagePolicy(services.config),
-    remainingTimeMs: remainingTimeFrom(context, startedAtMs),
-  });
-  const status = outcome.response.statusCode;
-  logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {
-    method: request.method,
-    route: outcome.route,
-    status,
-    jobId: outcome.jobId,
-    replayed: outcome.replayed,
-    latencyMs: Date.now() - startedAtMs,
-    ...(outcome.error ? { error: describeError(outcome.error) } : {}),
-  });
-  return toFcHttpResponse(outcome.response);
-};
+    const outcome = await handleApiRequest(request, {
+      services,
+      recordStore: recordStoresFor(services),
+      imagePolicy: createImagePolicy(services.config),
+      remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+    });
+    const status = outcome.response.statusCode;
+    logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {
+      method: request.method,
+      route: outcome.route,
+      status,
+      jobId: outcome.jobId,
+      replayed: outcome.replayed,
+      latencyMs: Date.now() - startedAtMs,
+      ...(outcome.error ? { error: describeError(outcome.error) } : {}),
+    });
+    return toFcHttpResponse(outcome.response);
+  };
 
 export const handler = createHandler();
 

@@ -13,36 +13,36 @@ import { processWorkItems, type SubmissionResult } from '../../shared/submission
 export const createHandler =
   (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
   async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
-  const startedAtMs = Date.now();
-  const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
-  const { logger, config } = services;
+    const startedAtMs = Date.now();
+    const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
+    const { logger, config } = services;
 
-  let parsed;
-  try {
-    parsed = parseInvocation(event, { keyEncoding: config.oss.keyEncoding });
-  } catch (error) {
-    // Reported, never dropped: the invocation fails and FC's retry/onFailure sees it.
-    logger.error('event rejected', { error: describeError(error) });
-    throw error;
-  }
+    let parsed;
+    try {
+      parsed = parseInvocation(event, { keyEncoding: config.oss.keyEncoding });
+    } catch (error) {
+      // Reported, never dropped: the invocation fails and FC's retry/onFailure sees it.
+      logger.error('event rejected', { error: describeError(error) });
+      throw error;
+    }
 
-  const result = await processWorkItems(parsed.items, {
-    services,
-    recordStore: recordStoresFor(services),
-    imagePolicy: createImagePolicy(config),
-    remainingTimeMs: remainingTimeFrom(context, startedAtMs),
-  });
-  logger.info('invocation finished', {
-    eventSource: parsed.source,
-    retryCount: context?.retryCount,
-    submitted: result.submitted.length,
-    skipped: result.skipped.length,
-    failed: result.failed.length,
-    latencyMs: Date.now() - startedAtMs,
-  });
-  if (result.failed.length > 0) throw new PartialFailureError(result);
-  return result;
-};
+    const result = await processWorkItems(parsed.items, {
+      services,
+      recordStore: recordStoresFor(services),
+      imagePolicy: createImagePolicy(config),
+      remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+    });
+    logger.info('invocation finished', {
+      eventSource: parsed.source,
+      retryCount: context?.retryCount,
+      submitted: result.submitted.length,
+      skipped: result.skipped.length,
+      failed: result.failed.length,
+      latencyMs: Date.now() - startedAtMs,
+    });
+    if (result.failed.length > 0) throw new PartialFailureError(result);
+    return result;
+  };
 
 export const handler = createHandler();
 

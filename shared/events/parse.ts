@@ -153,7 +153,14 @@ function joinPath(prefix: string, path: string): string {
 
 function issuesOf(error: z.core.$ZodError, prefix: string): InputIssue[] {
   return error.issues.map((issue) => ({
-    path: joinPath(prefix, issue.path.map((part) => (typeof part === 'number' ? `[${part}]` : String(part))).join('.').replace(/\.\[/g, '[')) || '(root)',
+    path:
+      joinPath(
+        prefix,
+        issue.path
+          .map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))
+          .join('.')
+          .replace(/\.\[/g, '['),
+      ) || '(root)',
     message: issue.message,
   }));
 }

@@ -48,7 +48,11 @@ export const ossCloudEventSchema = z.looseObject({
 /** OSS bucket naming rule: 3-63 lower-case letters, digits and hyphens, no hyphen at either end. */
 export const OSS_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const bucketName = z.string().check(z.regex(OSS_BUCKET_NAME, 'must be an OSS bucket name'));
-const objectKey = z.string().check(z.minLength(1), z.maxLength(1023), z.refine((key: string) => !key.startsWith('/'), 'must not start with "/"'));
+const objectKey = z.string().check(
+  z.minLength(1),
+  z.maxLength(1023),
+  z.refine((key: string) => !key.startsWith('/'), 'must not start with "/"'),
+);
 
 export const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
 
@@ -60,9 +64,10 @@ export const jobRequestBodySchema = z
     // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/image-url.ts).
     imageUrl: z.optional(
       z.pipe(
-        z
-          .string()
-          .check(z.maxLength(2048), z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters')),
+        z.string().check(
+          z.maxLength(2048),
+          z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
+        ),
         z.url({ protocol: /^https$/, message: 'must be an https URL' }),
       ),
     ),

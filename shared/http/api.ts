@@ -51,7 +51,9 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   const matched = ROUTES.find((route) => route.pattern.test(request.path));
   if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
   if (!(matched.methods as readonly string[]).includes(request.method)) {
-    const allow = ROUTES.filter((route) => route.pattern.test(request.path)).flatMap((route) => route.methods).join(', ');
+    const allow = ROUTES.filter((route) => route.pattern.test(request.path))
+      .flatMap((route) => route.methods)
+      .join(', ');
     return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
   }
   if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
@@ -128,7 +130,12 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   if (!parsed.success) return result(route, invalidBody(parsed.error.issues));
   const body = parsed.data;
   if (body.idempotencyKey !== undefined) {
-    return result(route, httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [{ path: 'idempotencyKey', message: 'not allowed in the body' }]));
+    return result(
+      route,
+      httpError(400, 'INVALID_REQUEST', 'idempotencyKey: use the Idempotency-Key header over HTTP', [
+        { path: 'idempotencyKey', message: 'not allowed in the body' },
+      ]),
+    );
   }
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
   // Checked before anything is stored or sent: an off-list image never reaches ICE, and only its normalized form does.
@@ -174,9 +181,14 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error, stage) =>
-      logger.error(stage === 'completed' ? 'job submitted but its idempotency record could not be written' : 'submit failed and its idempotency record could not be updated', {
-        error: describeError(error),
-      }),
+      logger.error(
+        stage === 'completed'
+          ? 'job submitted but its idempotency record could not be written'
+          : 'submit failed and its idempotency record could not be updated',
+        {
+          error: describeError(error),
+        },
+      ),
   });
   if (outcome.status === 'in-progress') {
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));
@@ -215,17 +227,21 @@ async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promi
   return {
     route,
     jobId: latest.result?.jobId,
-    response: json(200, {
-      bucket,
-      key,
-      eTag: latest.context?.eTag,
-      status: latest.status,
-      ...latest.result,
-      startedAt: latest.startedAt,
-      completedAt: latest.completedAt,
-      error: latest.error,
-      // The job's lifecycle (status, results, error) from its job record; null before it has one.
-      job,
-    }, { 'Cache-Control': 'no-store' }),
+    response: json(
+      200,
+      {
+        bucket,
+        key,
+        eTag: latest.context?.eTag,
+        status: latest.status,
+        ...latest.result,
+        startedAt: latest.startedAt,
+        completedAt: latest.completedAt,
+        error: latest.error,
+        // The job's lifecycle (status, results, error) from its job record; null before it has one.
+        job,
+      },
+      { 'Cache-Control': 'no-store' },
+    ),
   };
 }

@@ -53,7 +53,11 @@ export function authorize(request: ApiRequest, config: HttpAuthConfig, logger: L
     return { cause, error: httpError(503, 'AUTH_NOT_CONFIGURED', 'This endpoint has no authentication configured; it refuses every request until it has') };
   }
   const match = BEARER.exec(request.headers.authorization ?? '');
-  if (!match) return { cause: new YikeError('UNAUTHORIZED', 'Missing bearer token'), error: httpError(401, 'UNAUTHORIZED', 'Missing bearer token', undefined, CHALLENGE) };
+  if (!match)
+    return {
+      cause: new YikeError('UNAUTHORIZED', 'Missing bearer token'),
+      error: httpError(401, 'UNAUTHORIZED', 'Missing bearer token', undefined, CHALLENGE),
+    };
   // Compared as SHA-256 digests in constant time, every entry checked, so neither length nor position leaks.
   const presented = sha256Digest(match[1]!);
   let valid = false;

@@ -14,7 +14,8 @@ export interface HttpError {
 /** Seconds a throttled or unavailable caller is told to wait. */
 const RETRY_AFTER_SECONDS = '5';
 /** ICE codes that mean our role's credentials or permissions are wrong: a deployment problem, not the caller's. */
-const UPSTREAM_AUTH_CODE = /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken|Forbidden|NoPermission|InvalidTimeStamp|SignatureNonceUsed)/;
+const UPSTREAM_AUTH_CODE =
+  /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken|Forbidden|NoPermission|InvalidTimeStamp|SignatureNonceUsed)/;
 const THROTTLING_CODE = /^Throttling/;
 
 /** What a route module answers: a status and body, or the HTTP error to send (api.ts turns either into a response). */
@@ -41,7 +42,11 @@ export function toHttpError(error: unknown): HttpError {
       case 'IDEMPOTENCY_KEY_REUSED':
         return httpError(422, error.code, error.message);
       case 'OUTCOME_UNKNOWN':
-        return httpError(409, error.code, 'An earlier request with this Idempotency-Key got no answer from ICE and may have created a job; it is not submitted again');
+        return httpError(
+          409,
+          error.code,
+          'An earlier request with this Idempotency-Key got no answer from ICE and may have created a job; it is not submitted again',
+        );
       case 'OSS_AUTH_FAILED':
         return httpError(502, 'UPSTREAM_AUTH_FAILED', "OSS rejected the function's credentials");
       case 'OSS_UNAVAILABLE':
@@ -82,5 +87,10 @@ function iceToHttpError(error: IceError): HttpError {
   if (error.outcome === 'not-sent') {
     return httpError(503, 'ICE_UNAVAILABLE', 'ICE could not be reached; try again later', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
   }
-  return httpError(502, error.code, 'ICE did not answer clearly; the job may have been created. A retry with the same Idempotency-Key will not submit it again', details);
+  return httpError(
+    502,
+    error.code,
+    'ICE did not answer clearly; the job may have been created. A retry with the same Idempotency-Key will not submit it again',
+    details,
+  );
 }

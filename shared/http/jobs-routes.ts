@@ -31,7 +31,6 @@ export interface JobRoutesDependencies {
   sleep?: (ms: number) => Promise<void>;
 }
 
-
 interface JobQuery {
   refresh: boolean;
   waitSeconds: number;
@@ -103,7 +102,10 @@ async function waitForJob(record: JobRecord, waitSeconds: number, jobs: JobRecor
 function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const cut = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new YikeError('WAIT_POLL_CUT', 'The ICE poll did not end before the invocation does', { retryable: true })), Math.max(0, ms));
+    timer = setTimeout(
+      () => reject(new YikeError('WAIT_POLL_CUT', 'The ICE poll did not end before the invocation does', { retryable: true })),
+      Math.max(0, ms),
+    );
   });
   return Promise.race([promise, cut]).finally(() => clearTimeout(timer));
 }

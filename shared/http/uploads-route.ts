@@ -10,7 +10,11 @@ import { invalidBody, type RouteAnswer } from './errors';
  */
 export function listUploadableApps(services: Services): RouteAnswer {
   const { config, apps } = services;
-  return { ok: true, status: 200, body: { apps: uploadableApps(config, apps), maxImageBytes: config.uploads.maxImageBytes, imageSuffixes: config.uploads.imageSuffixes } };
+  return {
+    ok: true,
+    status: 200,
+    body: { apps: uploadableApps(config, apps), maxImageBytes: config.uploads.maxImageBytes, imageSuffixes: config.uploads.imageSuffixes },
+  };
 }
 
 export function createUploadForm(body: unknown, services: Services): RouteAnswer {

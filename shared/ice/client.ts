@@ -173,7 +173,11 @@ export function createIceClient(options: IceClientOptions): IceClient {
       }
       if (input.productionId) body.ProductionId = input.productionId;
       if (input.folderId) body.FolderId = input.folderId;
-      const response = parseBody(submitResponseSchema, await call('SubmitYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body }), false), 'SubmitYikeAIAppJob');
+      const response = parseBody(
+        submitResponseSchema,
+        await call('SubmitYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body }), false),
+        'SubmitYikeAIAppJob',
+      );
       return { requestId: response.RequestId, jobId: response.JobId };
     },
 
@@ -190,7 +194,11 @@ export function createIceClient(options: IceClientOptions): IceClient {
       const known = await lookUp();
       if (known) return known;
       try {
-        const body = await call('RegisterMediaInfo', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body: { InputURL: inputUrl, MediaType: 'image' } }), true);
+        const body = await call(
+          'RegisterMediaInfo',
+          new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body: { InputURL: inputUrl, MediaType: 'image' } }),
+          true,
+        );
         return parseBody(registerMediaResponseSchema, body, 'RegisterMediaInfo').MediaId;
       } catch (error) {
         const registeredMeanwhile = error instanceof IceError && error.outcome === 'rejected' ? await lookUp() : undefined;
@@ -206,7 +214,8 @@ export function createIceClient(options: IceClientOptions): IceClient {
 
     async batchGetYikeAIAppJobs(jobIds) {
       if (jobIds.length === 0) return { requestId: '', jobs: [], unreadable: 0 };
-      if (jobIds.length > BATCH_GET_MAX_JOB_IDS) throw new RangeError(`BatchGetYikeAIAppJob takes at most ${BATCH_GET_MAX_JOB_IDS} JobIds, got ${jobIds.length}`);
+      if (jobIds.length > BATCH_GET_MAX_JOB_IDS)
+        throw new RangeError(`BatchGetYikeAIAppJob takes at most ${BATCH_GET_MAX_JOB_IDS} JobIds, got ${jobIds.length}`);
       // JobIds travels in the query, as the SDKs send it (@Query NameInMap("JobIds")), comma-separated.
       const body = await call('BatchGetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobIds: jobIds.join(',') } }), true);
       const response = parseBody(batchGetJobsResponseSchema, body, 'BatchGetYikeAIAppJob');

@@ -142,7 +142,9 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
     try {
       if (options.isOutcomeUnknown(error)) {
         const described = isYikeError(error) ? { code: error.code, message: error.message } : { code: 'UNKNOWN', message: String(error) };
-        await withStoreRetries(() => options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described }));
+        await withStoreRetries(() =>
+          options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described }),
+        );
       } else if (options.isRejected?.(error) && isYikeError(error)) {
         const rejected = closedRecord(claimed, 'REJECTED', now(), options.completedTtlMs);
         rejected.error = { code: error.code, message: error.message, details: error.details };

@@ -134,7 +134,11 @@ export function newJobRecord(input: NewJobRecordInput): JobRecord {
  * write only real changes. A terminal record never goes back (ICE answers are not reordered, but a stale read
  * racing a newer one must not undo `Finished`).
  */
-export function applyIceJob(record: JobRecord, job: Pick<YikeAIAppJob, 'status' | 'executionStartTime' | 'executionFinishTime' | 'results'>, now = new Date()): { record: JobRecord; changed: boolean } {
+export function applyIceJob(
+  record: JobRecord,
+  job: Pick<YikeAIAppJob, 'status' | 'executionStartTime' | 'executionFinishTime' | 'results'>,
+  now = new Date(),
+): { record: JobRecord; changed: boolean } {
   if (isTerminal(record.status)) return { record, changed: false };
   const next: JobRecord = {
     ...record,

@@ -57,14 +57,28 @@ export async function listSubmitRecords(
     // Takeover locks (`<record>.json.takeover-<owner>`) end differently and are left out here.
     keys.push(...(await store.list(`${recordsPrefix}${folder}`)).filter((key) => key.endsWith('.json')));
   }
-  const records = await mapWithConcurrency(keys, READ_CONCURRENCY, async (recordKey) => ({ recordKey, record: await store.get<IdempotencyRecord<SubmittedJob>>(recordKey) }));
+  const records = await mapWithConcurrency(keys, READ_CONCURRENCY, async (recordKey) => ({
+    recordKey,
+    record: await store.get<IdempotencyRecord<SubmittedJob>>(recordKey),
+  }));
   const summaries: SubmitRecordSummary[] = [];
   for (const { recordKey, record } of records) {
     if (!record) continue; // deleted while listing
     if (filter.status && record.status !== filter.status) continue;
     if (filter.since && Date.parse(record.startedAt) < filter.since.getTime()) continue;
     const kind = submitRecordKind(recordsPrefix, recordKey)!;
-    summaries.push(dropUndefined({ recordKey, kind, status: record.status, startedAt: record.startedAt, source: sourceOf(kind, record), jobId: record.result?.jobId, error: record.error, inProgressExpiresAt: record.inProgressExpiresAt }));
+    summaries.push(
+      dropUndefined({
+        recordKey,
+        kind,
+        status: record.status,
+        startedAt: record.startedAt,
+        source: sourceOf(kind, record),
+        jobId: record.result?.jobId,
+        error: record.error,
+        inProgressExpiresAt: record.inProgressExpiresAt,
+      }),
+    );
   }
   return summaries;
 }
@@ -80,10 +94,16 @@ export async function listJobRecords(jobs: JobRecordStore, filter: { status?: st
 }
 
 /** The OUTCOME_UNKNOWN record at `recordKey`, or a clear error saying why it cannot be settled. */
-export async function readUnsettledRecord(store: RecordStore, recordsPrefix: string, recordKey: string): Promise<{ kind: SubmitRecordKind; record: IdempotencyRecord<SubmittedJob> }> {
+export async function readUnsettledRecord(
+  store: RecordStore,
+  recordsPrefix: string,
+  recordKey: string,
+): Promise<{ kind: SubmitRecordKind; record: IdempotencyRecord<SubmittedJob> }> {
   const kind = submitRecordKind(recordsPrefix, recordKey);
   if (!kind) {
-    throw new YikeError('NOT_A_SUBMIT_RECORD', `${recordKey} is not a submit record (expected ${recordsPrefix}{objects,http,pipeline}/….json)`, { statusCode: 400 });
+    throw new YikeError('NOT_A_SUBMIT_RECORD', `${recordKey} is not a submit record (expected ${recordsPrefix}{objects,http,pipeline}/….json)`, {
+      statusCode: 400,
+    });
   }
   const record = await store.get<IdempotencyRecord<SubmittedJob>>(recordKey);
   if (!record) throw new YikeError('RECORD_NOT_FOUND', `No record at ${recordKey}`, { statusCode: 404 });
@@ -111,7 +131,9 @@ const ENTRY_POINTS: Record<SubmitRecordKind, EntryPoint> = { upload: 'upload', h
  * The operator found the job at ICE: the record becomes COMPLETED with that JobId (after ICE confirms the job
  * exists), so duplicates and retries replay it, and the job gets its job record so the watcher follows it.
  */
-export async function resolveWithJobId(options: ResolveWithJobIdOptions): Promise<{ record: IdempotencyRecord<SubmittedJob>; job: JobRecord; jobRecordCreated: boolean }> {
+export async function resolveWithJobId(
+  options: ResolveWithJobIdOptions,
+): Promise<{ record: IdempotencyRecord<SubmittedJob>; job: JobRecord; jobRecordCreated: boolean }> {
   const now = options.now ?? (() => new Date());
   const { kind, record } = await readUnsettledRecord(options.store, options.recordsPrefix, options.recordKey);
   let iceJob;
@@ -160,7 +182,11 @@ export async function resolveWithJobId(options: ResolveWithJobIdOptions): Promis
  * caller needs to submit again (uploads: the object; HTTP / pipeline records keep no request body, so their next
  * submit is the caller's own retry with the same Idempotency-Key or event).
  */
-export async function forgetUnsettledRecord(store: RecordStore, recordsPrefix: string, recordKey: string): Promise<{ kind: SubmitRecordKind; record: IdempotencyRecord<SubmittedJob> }> {
+export async function forgetUnsettledRecord(
+  store: RecordStore,
+  recordsPrefix: string,
+  recordKey: string,
+): Promise<{ kind: SubmitRecordKind; record: IdempotencyRecord<SubmittedJob> }> {
   const unsettled = await readUnsettledRecord(store, recordsPrefix, recordKey);
   await store.delete(recordKey);
   return unsettled;

@@ -62,7 +62,10 @@ export async function recordSubmittedJob(
     now: tracking.now?.(),
   });
   // Both at once: one round trip less before the caller gets its answer.
-  const [marker, written] = await Promise.all([withAttempts(() => tracking.store.markInflight(record)), withAttempts(() => tracking.store.createRecord(record))]);
+  const [marker, written] = await Promise.all([
+    withAttempts(() => tracking.store.markInflight(record)),
+    withAttempts(() => tracking.store.createRecord(record)),
+  ]);
   if (!written.ok) {
     tracking.logger.error('job submitted but its job record could not be written: the watcher will not follow it', {
       jobId: job.jobId,

@@ -6,7 +6,16 @@ import type { FunctionInvoker } from '../fc-invoke';
 import { BATCH_GET_MAX_JOB_IDS, type IceClient, type YikeAIAppJob } from '../ice/client';
 import type { RecordStore } from '../idempotency/store';
 import type { Logger } from '../logger';
-import { applyIceJob, createJobRecordStore, inflightKey, isTerminal, markTimedOut, type JobRecord, type JobRecordStore, type NotificationState } from './job-record';
+import {
+  applyIceJob,
+  createJobRecordStore,
+  inflightKey,
+  isTerminal,
+  markTimedOut,
+  type JobRecord,
+  type JobRecordStore,
+  type NotificationState,
+} from './job-record';
 import { createChannels, isDue, isSettled, nextAttemptDelayMs, notificationFor, type Channel } from './notify';
 
 /**
@@ -121,7 +130,13 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
   const prefix = config.records.prefix;
   const store = deps.recordStore(bucket);
   const jobs = createJobRecordStore(store, prefix);
-  const channels = createChannels({ config: config.lifecycle, resultsPrefix: config.records.resultsPrefix, recordsBucket: bucket, recordStore: deps.recordStore, invoker: deps.invoker });
+  const channels = createChannels({
+    config: config.lifecycle,
+    resultsPrefix: config.records.resultsPrefix,
+    recordsBucket: bucket,
+    recordStore: deps.recordStore,
+    invoker: deps.invoker,
+  });
   const reserveMs = deps.reserveMs ?? defaultReserveMs(config.lifecycle);
   const outOfTime = () => deps.remainingTimeMs() < reserveMs;
 
@@ -145,7 +160,11 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
     summary.stoppedEarly = true;
     const after = firstSkipped > 0 ? chunks[firstSkipped - 1]!.at(-1)! : cursor?.after;
     if (after !== undefined) await store.put(cursorKey(prefix), { after, savedAt: (deps.now?.() ?? new Date()).toISOString() });
-    logger.warn('watcher stopped before its timeout; the next tick continues', { bucket, remaining: (chunks.length - firstSkipped) * BATCH_GET_MAX_JOB_IDS, after });
+    logger.warn('watcher stopped before its timeout; the next tick continues', {
+      bucket,
+      remaining: (chunks.length - firstSkipped) * BATCH_GET_MAX_JOB_IDS,
+      after,
+    });
     return false;
   }
   if (cursor) await store.delete(cursorKey(prefix));
@@ -275,11 +294,23 @@ async function notifyAndSettle(record: JobRecord, changed: boolean, now: Date, c
     summary.deliveryFailures++;
     if (attempts >= channel.maxAttempts) {
       states[channel.name] = { status: 'undelivered', attempts, lastAttemptAt: at, lastError: outcome.error, deliveryId: payload.id };
-      deps.logger.error('notification undelivered after its last attempt', { jobId: record.jobId, channel: channel.name, type: payload.type, attempts, error: outcome.error });
+      deps.logger.error('notification undelivered after its last attempt', {
+        jobId: record.jobId,
+        channel: channel.name,
+        type: payload.type,
+        attempts,
+        error: outcome.error,
+      });
     } else {
       const nextAttemptAt = new Date(now.getTime() + nextAttemptDelayMs(attempts, deps.random)).toISOString();
       states[channel.name] = { status: 'pending', attempts, lastAttemptAt: at, nextAttemptAt, lastError: outcome.error, deliveryId: payload.id };
-      deps.logger.warn('notification failed; retried on a later tick', { jobId: record.jobId, channel: channel.name, attempts, nextAttemptAt, error: outcome.error });
+      deps.logger.warn('notification failed; retried on a later tick', {
+        jobId: record.jobId,
+        channel: channel.name,
+        attempts,
+        nextAttemptAt,
+        error: outcome.error,
+      });
     }
   }
   const saved: JobRecord = { ...record, notifications: states, notifyRound: round + 1, updatedAt: at };
@@ -302,7 +333,11 @@ async function claimRound(jobId: string, fromRound: number, now: Date, context: 
     if (existing && now.getTime() - Date.parse(existing.claimedAt ?? '') < CLAIM_LEASE_MS) return undefined;
     context.deps.logger.warn('stale notification claim: its run stopped mid-delivery; delivering again', { jobId, round });
   }
-  context.deps.logger.error('notification claims all stale: runs keep dying mid-delivery; the job waits for the next tick', { jobId, fromRound, rounds: MAX_STALE_CLAIMS });
+  context.deps.logger.error('notification claims all stale: runs keep dying mid-delivery; the job waits for the next tick', {
+    jobId,
+    fromRound,
+    rounds: MAX_STALE_CLAIMS,
+  });
   return undefined;
 }
 

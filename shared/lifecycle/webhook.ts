@@ -14,7 +14,13 @@ export function signWebhook(secret: string, body: string, unixSeconds: number): 
 }
 
 /** What a receiver does (used by the tests' receiver): true when the header signs this body within `toleranceSeconds`. */
-export function verifyWebhookSignature(secret: string, body: string, header: string | undefined, nowSeconds = Date.now() / 1000, toleranceSeconds = 300): boolean {
+export function verifyWebhookSignature(
+  secret: string,
+  body: string,
+  header: string | undefined,
+  nowSeconds = Date.now() / 1000,
+  toleranceSeconds = 300,
+): boolean {
   const match = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header ?? '');
   if (!match) return false;
   const t = Number(match[1]);
@@ -59,7 +65,10 @@ export async function deliverWebhook(options: {
   } catch (error) {
     const name = (error as Error).name;
     // Never the error's message: it may quote the whole URL (query tokens included) into logs and job records.
-    const reason = name === 'TimeoutError' || name === 'AbortError' ? `no answer within ${options.timeoutMs} ms` : ((error as { cause?: { code?: string } }).cause?.code ?? name ?? 'Error');
+    const reason =
+      name === 'TimeoutError' || name === 'AbortError'
+        ? `no answer within ${options.timeoutMs} ms`
+        : ((error as { cause?: { code?: string } }).cause?.code ?? name ?? 'Error');
     return { ok: false, error: `${reason} (${new URL(options.url).origin})` };
   }
 }

@@ -103,7 +103,12 @@ export interface PlanUploadOptions {
   newId?: () => string;
 }
 
-export function planUpload(request: UploadRequest, config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry, options: PlanUploadOptions = {}): UploadPlan {
+export function planUpload(
+  request: UploadRequest,
+  config: UploadConfig & Pick<Config, 'defaults'>,
+  apps: AppRegistry,
+  options: PlanUploadOptions = {},
+): UploadPlan {
   const bucket = config.uploads.bucket;
   if (!bucket) {
     throw new YikeError('UPLOADS_NOT_CONFIGURED', 'Browser uploads need UPLOAD_BUCKET (or ALLOWED_BUCKETS)', { statusCode: 503 });
@@ -111,7 +116,12 @@ export function planUpload(request: UploadRequest, config: UploadConfig & Pick<C
   const app = apps.resolve(request.app);
   const appName = uploadNameFor(app, config, apps, request.app);
   if (!appName) {
-    throw refusal('APP_NOT_UPLOADABLE', 400, 'app', `uploads for "${request.app}" would not be submitted to ${app.appId}: add an APP_ROUTES entry "${UPLOAD_KEY_PREFIX}${request.app}/"`);
+    throw refusal(
+      'APP_NOT_UPLOADABLE',
+      400,
+      'app',
+      `uploads for "${request.app}" would not be submitted to ${app.appId}: add an APP_ROUTES entry "${UPLOAD_KEY_PREFIX}${request.app}/"`,
+    );
   }
   const extension = /\.[A-Za-z0-9]{1,10}$/.exec(request.fileName)?.[0]?.toLowerCase();
   if (!extension || !config.uploads.imageSuffixes.includes(extension)) {
@@ -121,7 +131,12 @@ export function planUpload(request: UploadRequest, config: UploadConfig & Pick<C
   if (!contentType.startsWith('image/')) throw refusal('NOT_AN_IMAGE', 415, 'contentType', `is "${request.contentType}", not image/*`);
   const expected = TYPE_OF_SUFFIX[extension];
   if (expected ? !expected.includes(contentType) : contentType.startsWith('image/svg')) {
-    throw refusal('NOT_AN_IMAGE', 415, 'contentType', `is "${request.contentType}", which a ${extension} file is not${expected ? ` (expected ${expected.join(' or ')})` : ''}`);
+    throw refusal(
+      'NOT_AN_IMAGE',
+      415,
+      'contentType',
+      `is "${request.contentType}", which a ${extension} file is not${expected ? ` (expected ${expected.join(' or ')})` : ''}`,
+    );
   }
   if (request.size === 0) throw refusal('NOT_AN_IMAGE', 415, 'size', 'the file is empty');
   const maxBytes = config.uploads.maxImageBytes;

@@ -18,7 +18,15 @@ const describeWithBrowser = haveBrowser ? describe : describe.skip;
 if (!haveBrowser) process.stderr.write(`try-page: skipped, no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
 
 const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'try-page.png');
-const BROWSER_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describeWithBrowser('the page in a browser (headless Chromium against npm start)', () => {
   jest.setTimeout(90_000);
@@ -48,7 +56,8 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
     const problems: string[] = [];
     page.on('console', (message) => {
-      if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 404/.test(message.text())) problems.push(message.text());
+      if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 404/.test(message.text()))
+        problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));
     await page.goto(cloud.pageUrl);
@@ -86,10 +95,12 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     await page.waitForSelector('body[data-state="finished"]', { timeout: 60_000 });
     const playable = await page.$eval('#video', (video) => {
       const element = video as any;
-      return element.readyState >= 1 ? true : new Promise<boolean>((resolve) => {
-        element.addEventListener('loadedmetadata', () => resolve(true), { once: true });
-        element.addEventListener('error', () => resolve(false), { once: true });
-      });
+      return element.readyState >= 1
+        ? true
+        : new Promise<boolean>((resolve) => {
+            element.addEventListener('loadedmetadata', () => resolve(true), { once: true });
+            element.addEventListener('error', () => resolve(false), { once: true });
+          });
     });
     // docs/try-page.png (README) is refreshed on demand only (npm run screenshot), so test runs leave the tree clean.
     const screenshot = process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT) ? SCREENSHOT : join(tmpdir(), 'yike-try-page.png');
@@ -101,18 +112,25 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     expect(jobs).toHaveLength(jobsBefore + 1);
     const job = jobs[jobs.length - 1]!;
     expect(job.appId).toBe('sys-ao-smith-1');
-    expect(job.appParams['LoadImage.1.TargetImage']).toMatch(/^https:\/\/yike-uploads\.oss-cn-shanghai\.aliyuncs\.com\/uploads\/female\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.png$/);
+    expect(job.appParams['LoadImage.1.TargetImage']).toMatch(
+      /^https:\/\/yike-uploads\.oss-cn-shanghai\.aliyuncs\.com\/uploads\/female\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.png$/,
+    );
     const src = await page.getAttribute('#video', 'src');
     expect(src).toBe(`${iceUrl}/__local/outputs/${job.jobId}.mp4`);
     expect(await page.getAttribute('#video-link', 'href')).toBe(src);
     expect(playable).toBe(true);
     expect(await page.textContent('#job-id')).toBe(`JobId ${job.jobId} (sys-ao-smith-1)`);
-    const steps = await page.$$eval('#timeline li', (items) => items.map((item: any) => ({ step: item.dataset.step, className: item.className, time: item.querySelector('time')!.textContent })));
+    const steps = await page.$$eval('#timeline li', (items) =>
+      items.map((item: any) => ({ step: item.dataset.step, className: item.className, time: item.querySelector('time')!.textContent })),
+    );
     expect(steps.map((step) => step.step)).toEqual(['uploading', 'submitted', 'queued', 'executing', 'finished']);
     for (const step of steps) {
       expect(step.className).toBe('done');
       // Queued may pass between two status reads (ICE keeps no time for it): a dash then, never blank.
-      expect({ step: step.step, time: step.time }).toEqual({ step: step.step, time: step.step === 'queued' ? expect.stringMatching(/\d|\u2014/) : expect.stringMatching(/\d/) });
+      expect({ step: step.step, time: step.time }).toEqual({
+        step: step.step,
+        time: step.step === 'queued' ? expect.stringMatching(/\d|\u2014/) : expect.stringMatching(/\d/),
+      });
     }
     expect(await page.isHidden('#error')).toBe(true);
     expect(problems).toEqual([]);
@@ -129,7 +147,9 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     await page.waitForSelector('#error:not([hidden])');
 
     // Assert
-    expect(await page.textContent('#error')).toBe('That file is not an image this service takes. fileName: must end in one of .jpg, .jpeg, .png, .webp (NOT_AN_IMAGE)');
+    expect(await page.textContent('#error')).toBe(
+      'That file is not an image this service takes. fileName: must end in one of .jpg, .jpeg, .png, .webp (NOT_AN_IMAGE)',
+    );
     expect(await page.getAttribute('#timeline li[data-step="uploading"]', 'class')).toBe('failed');
     expect(await page.getAttribute('body', 'data-state')).toBe('error');
     expect(await iceJobs()).toHaveLength(jobsBefore);
@@ -158,7 +178,14 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
 
   it('says which CORS rule is missing when the bucket has none, and still follows the upload to its video', async () => {
     // Arrange: the bucket loses its CORS rule (as a bucket nobody configured)
-    const client = new OSS({ endpoint: ossUrl, bucket: 'yike-uploads', region: 'oss-cn-shanghai', ...LOCAL_STS_CREDENTIALS, stsToken: LOCAL_STS_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000 } as OSS.Options);
+    const client = new OSS({
+      endpoint: ossUrl,
+      bucket: 'yike-uploads',
+      region: 'oss-cn-shanghai',
+      ...LOCAL_STS_CREDENTIALS,
+      stsToken: LOCAL_STS_CREDENTIALS.securityToken,
+      refreshSTSTokenInterval: 300_000,
+    } as OSS.Options);
     await client.deleteBucketCORS('yike-uploads');
     const { page } = await openPage('female');
 

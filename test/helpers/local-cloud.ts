@@ -12,7 +12,15 @@ export const LOCAL_CREDENTIALS: Required<Omit<Credentials, 'expiresAt'>> = { ...
 export function localOssClient(ossUrl: string, bucket: string, options: { timeout?: number } = {}): import('ali-oss') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OSS = require('ali-oss') as typeof import('ali-oss');
-  return new OSS({ endpoint: ossUrl, bucket, region: 'oss-cn-shanghai', ...LOCAL_CREDENTIALS, stsToken: LOCAL_CREDENTIALS.securityToken, refreshSTSTokenInterval: 300_000, ...options } as import('ali-oss').Options);
+  return new OSS({
+    endpoint: ossUrl,
+    bucket,
+    region: 'oss-cn-shanghai',
+    ...LOCAL_CREDENTIALS,
+    stsToken: LOCAL_CREDENTIALS.securityToken,
+    refreshSTSTokenInterval: 300_000,
+    ...options,
+  } as import('ali-oss').Options);
 }
 
 /** Config for tests: real parsing, fast retries. */

@@ -6,12 +6,16 @@ const { join } = require('node:path');
 /** What a leak looks like in a log line, whatever the value. `[REDACTED]` (shared/logger.ts) never matches. */
 const SECRET_PATTERNS = [
   { kind: 'bearer token', pattern: /\bBearer\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=-]{6,}/ },
-  { kind: 'signed-URL signature', pattern: /[?&](?:Signature|x-oss-signature|x-oss-credential|security-token|x-oss-security-token|OSSAccessKeyId)=(?!\[REDACTED\])[^&\s"\\]{4,}/i },
+  {
+    kind: 'signed-URL signature',
+    pattern: /[?&](?:Signature|x-oss-signature|x-oss-credential|security-token|x-oss-security-token|OSSAccessKeyId)=(?!\[REDACTED\])[^&\s"\\]{4,}/i,
+  },
   { kind: 'ACS3 authorization signature', pattern: /Signature=[0-9a-f]{64}/ },
   { kind: 'OSS authorization header', pattern: /\bOSS4?-?(?:HMAC-SHA256)?\s*[A-Za-z0-9.]+:[A-Za-z0-9+/=]{20,}/ },
   {
     kind: 'secret-named field with a value',
-    pattern: /"(?:accessKeySecret|AccessKeySecret|securityToken|SecurityToken|authorization|Authorization|x-acs-security-token|x-oss-security-token)"\s*:\s*"(?!\[REDACTED\])[^"]+"/,
+    pattern:
+      /"(?:accessKeySecret|AccessKeySecret|securityToken|SecurityToken|authorization|Authorization|x-acs-security-token|x-oss-security-token)"\s*:\s*"(?!\[REDACTED\])[^"]+"/,
   },
 ];
 

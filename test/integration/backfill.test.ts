@@ -56,9 +56,11 @@ function imageBytes(key: string): Buffer {
 
 async function mapLimited<T>(items: T[], limit: number, worker: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: limit }, async () => {
-    while (next < items.length) await worker(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await worker(items[next++]!);
+    }),
+  );
 }
 
 /** ListObjects V1 through ali-oss, as the CLI lists. */
@@ -331,7 +333,14 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
       const error = await wrong.invokeAsync(FUNCTION_NAME, Buffer.from('{}')).catch((caught: unknown) => caught);
 
       // Assert
-      expect(error).toMatchObject({ name: 'FcInvokeError', code: 'SignatureDoesNotMatch', statusCode: 400, outcome: 'rejected', retryable: false, attempts: 1 });
+      expect(error).toMatchObject({
+        name: 'FcInvokeError',
+        code: 'SignatureDoesNotMatch',
+        statusCode: 400,
+        outcome: 'rejected',
+        retryable: false,
+        attempts: 1,
+      });
       expect(fc.invocations()).toHaveLength(before);
     });
 
@@ -378,7 +387,8 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
 
     it('says which variables to set when no FC endpoint is configured', () => {
       // Act
-      const create = () => createFunctionInvoker({ config: { region: REGION, protocol: 'https', submitFunctionName: FUNCTION_NAME }, credentials: () => LOCAL_CREDENTIALS });
+      const create = () =>
+        createFunctionInvoker({ config: { region: REGION, protocol: 'https', submitFunctionName: FUNCTION_NAME }, credentials: () => LOCAL_CREDENTIALS });
 
       // Assert
       expect(create).toThrow(expect.objectContaining({ code: 'FC_CONFIG_MISSING', message: expect.stringMatching(/FC_ACCOUNT_ID.*FC_ENDPOINT/) }));
@@ -394,11 +404,21 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
         const checkpoint = join(dir.path, 'cli-local.checkpoint.json');
 
         // Act
-        const run = await runCli(['--bucket', CLI_BUCKET, '--prefix', 'uploads/female/', '--local', '--concurrency', '8', '--rate', '500', '--checkpoint', checkpoint], cliEnv());
+        const run = await runCli(
+          ['--bucket', CLI_BUCKET, '--prefix', 'uploads/female/', '--local', '--concurrency', '8', '--rate', '500', '--checkpoint', checkpoint],
+          cliEnv(),
+        );
 
         // Assert
         expect(run).toMatchObject({ code: 0 });
-        expect(JSON.parse(run.stdout)).toMatchObject({ mode: 'local', bucket: CLI_BUCKET, listed: CLI_IMAGES_PER_FOLDER, invoked: CLI_IMAGES_PER_FOLDER, failed: [], interrupted: false });
+        expect(JSON.parse(run.stdout)).toMatchObject({
+          mode: 'local',
+          bucket: CLI_BUCKET,
+          listed: CLI_IMAGES_PER_FOLDER,
+          invoked: CLI_IMAGES_PER_FOLDER,
+          failed: [],
+          interrupted: false,
+        });
         const keys = Array.from({ length: CLI_IMAGES_PER_FOLDER }, (_, i) => `uploads/female/cli-${i}.jpg`);
         expect(jobsFor(ice, CLI_BUCKET).map(imageOf).sort()).toEqual(expectedUrls(CLI_BUCKET, keys));
         expect(fc.invocations()).toHaveLength(invocationsBefore);
@@ -424,7 +444,13 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
         // Assert
         expect(run).toMatchObject({ code: 0 });
         const summary = JSON.parse(run.stdout);
-        expect(summary).toMatchObject({ mode: 'fc-async', function: FUNCTION_NAME, listed: CLI_IMAGES_PER_FOLDER + 1, invoked: CLI_IMAGES_PER_FOLDER, skipped: { 'not-an-image': 1 } });
+        expect(summary).toMatchObject({
+          mode: 'fc-async',
+          function: FUNCTION_NAME,
+          listed: CLI_IMAGES_PER_FOLDER + 1,
+          invoked: CLI_IMAGES_PER_FOLDER,
+          skipped: { 'not-an-image': 1 },
+        });
         expect(run.stderr).toMatch(/100%/);
         expect(jobsFor(ice, CLI_BUCKET)).toHaveLength(jobsBefore + CLI_IMAGES_PER_FOLDER);
       },

@@ -123,12 +123,13 @@ describe('the dependency stand-ins in the function bundles (scripts/stubs)', () 
     expect(onFirstUse).toContain('node_modules/debug/src/node.js');
   });
 
-  it('gives httpx disabled loggers without DEBUG, and the real package\'s with it', async () => {
+  it("gives httpx disabled loggers without DEBUG, and the real package's with it", async () => {
     // Arrange
     const stubFile = join(ROOT, 'scripts', 'stubs', 'debug-on-first-use.cjs');
     // A fresh process each: the real package reads DEBUG once, when it loads.
     const probe = `const log = require(${JSON.stringify(stubFile)})('httpx:header'); process.stdout.write(JSON.stringify({ enabled: log.enabled, namespace: log.namespace, realLoaded: Object.keys(require.cache).some((file) => file.includes('/node_modules/debug/')) }))`;
-    const inProcess = async (env: Record<string, string>) => JSON.parse((await run(process.execPath, ['-e', probe], { env: { PATH: process.env.PATH, ...env }, cwd: ROOT })).stdout) as unknown;
+    const inProcess = async (env: Record<string, string>) =>
+      JSON.parse((await run(process.execPath, ['-e', probe], { env: { PATH: process.env.PATH, ...env }, cwd: ROOT })).stdout) as unknown;
 
     // Act
     const off = await inProcess({});
@@ -207,11 +208,22 @@ describe('a bundled function signs its ICE calls through the stand-in', () => {
 
   it('submits POST /jobs from dist/http-submit with the STS token and the provider name the official package sends', async () => {
     // Arrange
-    const env = { PATH: process.env.PATH, LOG_LEVEL: 'error', ICE_ENDPOINT: proxy.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, DEFAULT_APP: 'female', AUTH_TOKENS: 'example-token' };
+    const env = {
+      PATH: process.env.PATH,
+      LOG_LEVEL: 'error',
+      ICE_ENDPOINT: proxy.url,
+      OSS_ENDPOINT: oss.localhostUrl,
+      ALLOWED_BUCKETS: BUCKET,
+      DEFAULT_APP: 'female',
+      AUTH_TOKENS: 'example-token',
+    };
     const event = asFcPayload(loadEvent('fc3-http-post-jobs')).toString('base64');
 
     // Act
-    const { stdout } = await run(process.execPath, ['-e', RUNNER, join(DIST, 'http-submit', 'index.js'), event, JSON.stringify(fcContext())], { env, timeout: 15_000 });
+    const { stdout } = await run(process.execPath, ['-e', RUNNER, join(DIST, 'http-submit', 'index.js'), event, JSON.stringify(fcContext())], {
+      env,
+      timeout: 15_000,
+    });
     const { result, xml2jsLoaded } = JSON.parse(stdout) as { result: { statusCode: number; body: string }; xml2jsLoaded: boolean };
 
     // Assert
@@ -224,7 +236,13 @@ describe('a bundled function signs its ICE calls through the stand-in', () => {
       ['PrecheckYikeAIAppJob', 200],
       ['SubmitYikeAIAppJob', 200],
     ]);
-    expect(proxy.headers.map((headers) => [headers['x-acs-credentials-provider'], headers['x-acs-security-token'], String(headers.authorization).startsWith(`ACS3-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId},`)])).toEqual([
+    expect(
+      proxy.headers.map((headers) => [
+        headers['x-acs-credentials-provider'],
+        headers['x-acs-security-token'],
+        String(headers.authorization).startsWith(`ACS3-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId},`),
+      ]),
+    ).toEqual([
       ['static_sts', LOCAL_CREDENTIALS.securityToken, true],
       ['static_sts', LOCAL_CREDENTIALS.securityToken, true],
     ]);

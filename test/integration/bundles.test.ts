@@ -30,9 +30,10 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
   it.each(FUNCTIONS)('keeps ali-oss out of dist/%s/index.js, in an oss.js beside it, without iconv-lite', (name) => {
     // Arrange
     const inputsOf = (file: string) =>
-      Object.values((JSON.parse(readFileSync(join(DIST, '.meta', name, `${file}.json`), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> }).outputs).flatMap(
-        (output) => Object.keys(output.inputs),
-      );
+      Object.values(
+        (JSON.parse(readFileSync(join(DIST, '.meta', name, `${file}.json`), 'utf8')) as { outputs: Record<string, { inputs: Record<string, unknown> }> })
+          .outputs,
+      ).flatMap((output) => Object.keys(output.inputs));
 
     // Act
     const atStart = inputsOf('index.js');
@@ -45,7 +46,7 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
     expect(readFileSync(join(DIST, name, 'index.js'), 'utf8')).toContain('require("./oss.js")');
   });
 
-  it.each(FUNCTIONS)('builds dist/%s/index.js with zod/mini only, never zod\'s classic API', (name) => {
+  it.each(FUNCTIONS)("builds dist/%s/index.js with zod/mini only, never zod's classic API", (name) => {
     // Arrange
     const meta = JSON.parse(readFileSync(join(DIST, '.meta', name, 'index.js.json'), 'utf8')) as { inputs: Record<string, unknown> };
 
@@ -80,7 +81,12 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
       const response = await handler(asFcPayload(event), fcContext());
 
       // Assert
-      expect(response).toEqual({ statusCode: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, isBase64Encoded: false, body: '{"status":"ok"}' });
+      expect(response).toEqual({
+        statusCode: 200,
+        headers: { 'Content-Type': 'application/json; charset=utf-8' },
+        isBase64Encoded: false,
+        body: '{"status":"ok"}',
+      });
       expect(ice.calls()).toHaveLength(0);
     });
   });
@@ -146,7 +152,8 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
     const key = 'uploads/female/bundled.png';
     const put = await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     // The local OSS notifies asynchronously, as OSS does.
-    for (let waited = 0; !notifications.some((notification) => notification.key === key) && waited < 2_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; !notifications.some((notification) => notification.key === key) && waited < 2_000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     const trigger = notifications.find((notification) => notification.key === key)!;
     const eTag = String((put.res.headers as Record<string, string>).etag).replace(/"/g, '');
 
@@ -157,7 +164,11 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
     expect({ loadedAtStart: run.loadedAtStart, loadedAfter: run.loadedAfter }).toEqual({ loadedAtStart: false, loadedAfter: true });
     const jobs = ice.jobs();
     expect(jobs).toHaveLength(1);
-    expect(run.results[0]).toEqual({ submitted: [{ source: `oss://${BUCKET}/${key}`, jobId: jobs[0]!.jobId, requestId: jobs[0]!.requestId, appId: 'sys-ao-smith-1' }], skipped: [], failed: [] });
+    expect(run.results[0]).toEqual({
+      submitted: [{ source: `oss://${BUCKET}/${key}`, jobId: jobs[0]!.jobId, requestId: jobs[0]!.requestId, appId: 'sys-ao-smith-1' }],
+      skipped: [],
+      failed: [],
+    });
     const record = JSON.parse((await client.get(objectRecordKey('.yike-jobs/', { bucket: BUCKET, key, eTag }))).content.toString('utf8'));
     expect({ status: record.status, jobId: record.result?.jobId ?? record.jobId }).toEqual({ status: 'COMPLETED', jobId: jobs[0]!.jobId });
   });

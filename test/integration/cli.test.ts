@@ -24,15 +24,28 @@ describe('npx yike-submit against the local ICE endpoint', () => {
 
   const cli = (args: string[], env: Record<string, string> = {}) => runCli(BIN, args, { ICE_ENDPOINT: ice.url, ...env });
 
-
   it('prints the JobId as JSON for an image URL and the male app', async () => {
     // Act
-    const result = await cli(['--image', 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg', '--app', 'male', '--production-id', 'prod-1', '--folder-id', 'fd-1']);
+    const result = await cli([
+      '--image',
+      'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg',
+      '--app',
+      'male',
+      '--production-id',
+      'prod-1',
+      '--folder-id',
+      'fd-1',
+    ]);
 
     // Assert
     const [job] = ice.jobs();
     expect(result).toEqual({ code: 0, stdout: `${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-2' })}\n`, stderr: '' });
-    expect(job).toMatchObject({ appId: 'sys-ao-smith-2', productionId: 'prod-1', folderId: 'fd-1', appParamsRaw: '{"LoadImage.1.TargetImage":"https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg"}' });
+    expect(job).toMatchObject({
+      appId: 'sys-ao-smith-2',
+      productionId: 'prod-1',
+      folderId: 'fd-1',
+      appParamsRaw: '{"LoadImage.1.TargetImage":"https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg"}',
+    });
   });
 
   it('applies the image URL rules and sends ICE nothing for a URL with a backslash before an @', async () => {
@@ -61,10 +74,13 @@ describe('npx yike-submit against the local ICE endpoint', () => {
 
     // Assert
     expect(result.code).toBe(0);
-    expect(ice.jobs()[0]).toMatchObject({ appId: 'sys-ao-smith-1', appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-hangzhou.aliyuncs.com/uploads/%E5%A5%B3%201.jpg' } });
+    expect(ice.jobs()[0]).toMatchObject({
+      appId: 'sys-ao-smith-1',
+      appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-hangzhou.aliyuncs.com/uploads/%E5%A5%B3%201.jpg' },
+    });
   });
 
-  it('exits 1 with one line naming each refused input when ICE\'s precheck fails, and submits nothing', async () => {
+  it("exits 1 with one line naming each refused input when ICE's precheck fails, and submits nothing", async () => {
     // Act
     const result = await cli(['--image', 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/missing.jpg']);
 
@@ -96,7 +112,8 @@ describe('npx yike-submit against the local ICE endpoint', () => {
     expect(result).toEqual({
       code: 1,
       stdout: '',
-      stderr: 'yike-submit: CREDENTIALS_MISSING: No credentials: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set (add ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)\n',
+      stderr:
+        'yike-submit: CREDENTIALS_MISSING: No credentials: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set (add ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)\n',
     });
     expect(ice.calls()).toHaveLength(0);
   });

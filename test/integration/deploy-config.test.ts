@@ -21,10 +21,18 @@ const S_BIN = join(ROOT, 'node_modules', '@serverless-devs', 's', 'bin', 's');
 /** The fc3 component's own schema for a resource's props (test/fixtures/fc3/README.md says where it comes from). */
 const FC3_SCHEMA = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fc3', 'schema.json'), 'utf8'));
 /** Which definition each trigger type's triggerConfig must meet (the schema itself accepts any object there). */
-const TRIGGER_CONFIG_DEFINITIONS: Record<string, string> = { http: 'IHttpTriggerConfig', oss: 'IOssTriggerConfig', timer: 'ITimerTriggerConfig', eventbridge: 'IEventBridge' };
+const TRIGGER_CONFIG_DEFINITIONS: Record<string, string> = {
+  http: 'IHttpTriggerConfig',
+  oss: 'IOssTriggerConfig',
+  timer: 'ITimerTriggerConfig',
+  eventbridge: 'IEventBridge',
+};
 
 /** `s preview -o json` of s.yaml, offline, with a HOME of its own (so `s config` is what the test says). */
-async function preview(env: Record<string, string>, home: string): Promise<Record<string, { component: string; actions?: Record<string, unknown>; props: FunctionProps }>> {
+async function preview(
+  env: Record<string, string>,
+  home: string,
+): Promise<Record<string, { component: string; actions?: Record<string, unknown>; props: FunctionProps }>> {
   const { stdout } = await run(process.execPath, [S_BIN, 'preview', '-o', 'json'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: home, YIKE_UPLOAD_BUCKET: 'yike-uploads', ...env },
@@ -83,11 +91,20 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
 
   it('deploys every function as a nodejs20 fc3 function from its bundle in dist/', () => {
     for (const [name, { component, props }] of Object.entries(resources)) {
-      expect({ name, component, runtime: props.runtime, handler: props.handler }).toEqual({ name, component: 'fc3', runtime: 'nodejs20', handler: 'index.handler' });
+      expect({ name, component, runtime: props.runtime, handler: props.handler }).toEqual({
+        name,
+        component: 'fc3',
+        runtime: 'nodejs20',
+        handler: 'index.handler',
+      });
       expect(existsSync(join(ROOT, props.code, 'index.js'))).toBe(true);
       expect(props.role).toBe('acs:ram::123456789012:role/yike-fc-role');
     }
-    expect(Object.values(resources).map((r) => r.props.code).sort()).toEqual(['./dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
+    expect(
+      Object.values(resources)
+        .map((r) => r.props.code)
+        .sort(),
+    ).toEqual(['./dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
   });
 
   it('builds before each resource deploys, so `s deploy` works from a fresh clone', () => {
@@ -100,10 +117,14 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     // Arrange: an access configured the way `s config add` does it, in a HOME of its own
     const configured = tempDir('s-config-');
     try {
-      await run(process.execPath, [S_BIN, 'config', 'add', '--AccountID', '987654321098', '--AccessKeyID', 'LTAI-test', '--AccessKeySecret', 'test-secret', '-a', 'default', '-f'], {
-        env: { PATH: process.env.PATH, HOME: configured.path },
-        timeout: 60_000,
-      });
+      await run(
+        process.execPath,
+        [S_BIN, 'config', 'add', '--AccountID', '987654321098', '--AccessKeyID', 'LTAI-test', '--AccessKeySecret', 'test-secret', '-a', 'default', '-f'],
+        {
+          env: { PATH: process.env.PATH, HOME: configured.path },
+          timeout: 60_000,
+        },
+      );
 
       // Act
       const rendered = await preview({ YIKE_AUTH_TOKENS: 'deploy-test-token' }, configured.path);
@@ -121,7 +142,19 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     const ajv = new Ajv({ allErrors: true, strict: false });
     const validateProps = ajv.compile(FC3_SCHEMA);
     const triggerValidators = Object.fromEntries(
-      Object.entries(TRIGGER_CONFIG_DEFINITIONS).map(([type, definition]) => [type, ajv.compile({ ...FC3_SCHEMA, $ref: `#/definitions/${definition}`, required: undefined, properties: undefined, if: undefined, then: undefined, else: undefined, type: undefined })]),
+      Object.entries(TRIGGER_CONFIG_DEFINITIONS).map(([type, definition]) => [
+        type,
+        ajv.compile({
+          ...FC3_SCHEMA,
+          $ref: `#/definitions/${definition}`,
+          required: undefined,
+          properties: undefined,
+          if: undefined,
+          then: undefined,
+          else: undefined,
+          type: undefined,
+        }),
+      ]),
     );
 
     // Act
@@ -131,7 +164,8 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       for (const trigger of props.triggers) {
         const validate = triggerValidators[trigger.triggerType];
         if (!validate) problems.push(`${name}: no check for trigger type ${trigger.triggerType}`);
-        else if (!validate(trigger.triggerConfig)) problems.push(...validate.errors!.map((e) => `${name}/${trigger.triggerName}${e.instancePath}: ${e.message}`));
+        else if (!validate(trigger.triggerConfig))
+          problems.push(...validate.errors!.map((e) => `${name}/${trigger.triggerName}${e.instancePath}: ${e.message}`));
       }
     }
 
@@ -145,7 +179,14 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
 
     // Assert
     expect(watcher).toMatchObject({ functionName: 'yike-job-watcher', code: './dist/job-watcher', handler: 'index.handler' });
-    expect(watcher.triggers).toEqual([{ triggerName: 'every-minute', triggerType: 'timer', qualifier: 'LATEST', triggerConfig: { cronExpression: '0 * * * * *', enable: true, payload: 'job-watcher-tick' } }]);
+    expect(watcher.triggers).toEqual([
+      {
+        triggerName: 'every-minute',
+        triggerType: 'timer',
+        qualifier: 'LATEST',
+        triggerConfig: { cronExpression: '0 * * * * *', enable: true, payload: 'job-watcher-tick' },
+      },
+    ]);
     expect(watcher.environmentVariables).toMatchObject({
       RECORDS_PREFIX: '.yike-jobs/',
       RECORDS_BUCKET: 'yike-uploads',
@@ -235,7 +276,18 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     const actions = policy.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action);
 
     // Assert
-    expect(actions).toEqual(expect.arrayContaining(['ice:SubmitYikeAIAppJob', 'ice:GetYikeAIAppJob', 'ice:BatchGetYikeAIAppJob', 'oss:GetObject', 'oss:PutObject', 'oss:DeleteObject', 'oss:ListObjects', 'fc:InvokeFunction']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'ice:SubmitYikeAIAppJob',
+        'ice:GetYikeAIAppJob',
+        'ice:BatchGetYikeAIAppJob',
+        'oss:GetObject',
+        'oss:PutObject',
+        'oss:DeleteObject',
+        'oss:ListObjects',
+        'fc:InvokeFunction',
+      ]),
+    );
     // PRECHECK=on and IMAGE_URL_MODE=yike-asset call these; HeadObject (the image checks) is authorised by oss:GetObject.
     expect(actions).toEqual(expect.arrayContaining(['ice:PrecheckYikeAIAppJob', 'ice:RegisterYikeAssetMediaInfo', 'ice:GetYikeAssetMediaInfo']));
     expect(actions.some((action: string) => action.endsWith('*'))).toBe(false);

@@ -30,10 +30,12 @@ describe('instance sizes in s.yaml (s preview, offline)', () => {
     // Act
     const problems = sizes.flatMap(({ name, memorySize, cpu }) => {
       const found: string[] = [];
-      if (typeof memorySize !== 'number' || !Number.isInteger(memorySize) || memorySize % 64 !== 0 || memorySize < 128) found.push(`${name}: memorySize ${memorySize}`);
+      if (typeof memorySize !== 'number' || !Number.isInteger(memorySize) || memorySize % 64 !== 0 || memorySize < 128)
+        found.push(`${name}: memorySize ${memorySize}`);
       // cpu is set explicitly: fc3's default (0.35 vCPU) is outside the 1:1..1:4 ratio for small memory sizes.
       if (typeof cpu !== 'number' || cpu < 0.05 || Math.abs(cpu / 0.05 - Math.round(cpu / 0.05)) > 1e-9) found.push(`${name}: cpu ${cpu}`);
-      else if (typeof memorySize === 'number' && (memorySize / 1024 < cpu || memorySize / 1024 > cpu * 4)) found.push(`${name}: ${memorySize} MB for ${cpu} vCPU`);
+      else if (typeof memorySize === 'number' && (memorySize / 1024 < cpu || memorySize / 1024 > cpu * 4))
+        found.push(`${name}: ${memorySize} MB for ${cpu} vCPU`);
       return found;
     });
 

@@ -88,7 +88,9 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
     expect(ice.jobs()).toHaveLength(1);
     expect(caught.code).toBe('PARTIAL_FAILURE');
     expect(caught.result).toEqual({
-      submitted: [{ source: `oss://${BUCKET}/uploads/female/a.jpg`, jobId: ice.jobs()[0]!.jobId, requestId: ice.jobs()[0]!.requestId, appId: 'sys-ao-smith-1' }],
+      submitted: [
+        { source: `oss://${BUCKET}/uploads/female/a.jpg`, jobId: ice.jobs()[0]!.jobId, requestId: ice.jobs()[0]!.requestId, appId: 'sys-ao-smith-1' },
+      ],
       skipped: [{ source: `oss://${BUCKET}/uploads/male/b.txt`, reason: 'not-an-image' }],
       failed: [
         { source: 'event[1]', code: 'INVALID_EVENT', message: expect.stringContaining('[1].data.oss.bucket'), retryable: false },
@@ -108,8 +110,17 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
 
     // Assert
     const [job] = ice.jobs();
-    expect(job).toMatchObject({ appId: 'sys-ao-smith-2', productionId: 'prod-7', folderId: 'fd-7', appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/any/p.jpg' } });
-    expect(result).toEqual({ submitted: [{ source: `oss://${BUCKET}/uploads/any/p.jpg`, jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-2' }], skipped: [], failed: [] });
+    expect(job).toMatchObject({
+      appId: 'sys-ao-smith-2',
+      productionId: 'prod-7',
+      folderId: 'fd-7',
+      appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/any/p.jpg' },
+    });
+    expect(result).toEqual({
+      submitted: [{ source: `oss://${BUCKET}/uploads/any/p.jpg`, jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-2' }],
+      skipped: [],
+      failed: [],
+    });
   });
 
   it('submits a redelivered pipeline event once, keyed by its idempotencyKey', async () => {
@@ -135,7 +146,10 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
   });
 
   it('rejects a single event of unknown shape as a clear error', async () => {
-    await expect(handler()(asFcPayload({ Records: [{ s3: {} }] }), fcContext())).rejects.toMatchObject({ code: 'MALFORMED_EVENT', reason: 'UNKNOWN_EVENT_SHAPE' });
+    await expect(handler()(asFcPayload({ Records: [{ s3: {} }] }), fcContext())).rejects.toMatchObject({
+      code: 'MALFORMED_EVENT',
+      reason: 'UNKNOWN_EVENT_SHAPE',
+    });
     expect(ice.calls()).toHaveLength(0);
   });
 });

@@ -30,7 +30,11 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
   async function request(target: LocalFcGateway, path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (init.token) headers.authorization = `Bearer ${init.token}`;
-    const response = await fetch(`${target.url}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    const response = await fetch(`${target.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
     return { status: response.status, body: (await response.json()) as any };
   }
 
@@ -63,7 +67,10 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
 
       // Assert
       for (const refused of [post, get, byObject]) {
-        expect(refused).toEqual({ status: 503, body: { error: { code: 'AUTH_NOT_CONFIGURED', message: 'This endpoint has no authentication configured; it refuses every request until it has' } } });
+        expect(refused).toEqual({
+          status: 503,
+          body: { error: { code: 'AUTH_NOT_CONFIGURED', message: 'This endpoint has no authentication configured; it refuses every request until it has' } },
+        });
       }
       expect(health).toEqual({ status: 200, body: { status: 'ok' } });
       expect(ice.calls()).toEqual([]);
@@ -164,7 +171,11 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
       const target = await gateway({ AUTH_TOKENS: TOKEN });
 
       // Act
-      const upper = await request(target, '/jobs', { method: 'POST', body: { app: 'female', imageUrl: `https://${HOST.toUpperCase()}:443/uploads/female/A.jpg` }, token: TOKEN });
+      const upper = await request(target, '/jobs', {
+        method: 'POST',
+        body: { app: 'female', imageUrl: `https://${HOST.toUpperCase()}:443/uploads/female/A.jpg` },
+        token: TOKEN,
+      });
 
       // Assert
       expect(upper.status).toBe(202);
@@ -188,10 +199,17 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
       const target = await gateway({ AUTH_TOKENS: TOKEN });
 
       // Act
-      const response = await request(target, '/jobs', { method: 'POST', body: { app: 'female', image: { bucket: BUCKET, key: '.yike-jobs/http/x.jpg' } }, token: TOKEN });
+      const response = await request(target, '/jobs', {
+        method: 'POST',
+        body: { app: 'female', image: { bucket: BUCKET, key: '.yike-jobs/http/x.jpg' } },
+        token: TOKEN,
+      });
 
       // Assert
-      expect(response).toMatchObject({ status: 400, body: { error: { code: 'IMAGE_KEY_INVALID', details: [{ path: 'image.key', message: 'reserved prefix' }] } } });
+      expect(response).toMatchObject({
+        status: 400,
+        body: { error: { code: 'IMAGE_KEY_INVALID', details: [{ path: 'image.key', message: 'reserved prefix' }] } },
+      });
       expect(ice.calls()).toEqual([]);
     });
   });
@@ -199,10 +217,17 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
   it('applies the same URL rules to pipeline events’ imageUrl (oss-submit), submitting only the normalized href', async () => {
     // Arrange
     const { createHandler } = await import('../../functions/oss-submit/index');
-    const handler = createHandler({ env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, RECORDS_BUCKET: BUCKET, ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2' }, sink: logs.sink });
-    const events = [`https://${HOST}\\@evil.com/a.jpg`, `https://${HOST}/a.jpg#@evil.com`, `https://${HOST}/a.jpg\n`, `https://${HOST}/`, `https://${HOST}/.yike-jobs/x.jpg`].map(
-      (imageUrl) => ({ app: 'female', imageUrl }),
-    );
+    const handler = createHandler({
+      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, RECORDS_BUCKET: BUCKET, ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2' },
+      sink: logs.sink,
+    });
+    const events = [
+      `https://${HOST}\\@evil.com/a.jpg`,
+      `https://${HOST}/a.jpg#@evil.com`,
+      `https://${HOST}/a.jpg\n`,
+      `https://${HOST}/`,
+      `https://${HOST}/.yike-jobs/x.jpg`,
+    ].map((imageUrl) => ({ app: 'female', imageUrl }));
 
     // Act
     const refusedRun = handler(Buffer.from(JSON.stringify(events)), fcContext()).catch((error: unknown) => error);
@@ -211,7 +236,10 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
     // Assert
     expect(await refusedRun).toMatchObject({
       code: 'PARTIAL_FAILURE',
-      result: { submitted: [], failed: events.map(() => expect.objectContaining({ code: expect.stringMatching(/^(IMAGE_NOT_ALLOWED|INVALID_EVENT)$/), retryable: false })) },
+      result: {
+        submitted: [],
+        failed: events.map(() => expect.objectContaining({ code: expect.stringMatching(/^(IMAGE_NOT_ALLOWED|INVALID_EVENT)$/), retryable: false })),
+      },
     });
     expect(accepted.submitted).toHaveLength(1);
     expect(ice.jobs().map((job) => job.appParams['LoadImage.1.TargetImage'])).toEqual([`https://${HOST}/p/Q.png`]);

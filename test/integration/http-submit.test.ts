@@ -79,7 +79,12 @@ describe('the HTTP function through the local FC gateway', () => {
       const [job] = ice.jobs();
       expect(response.status).toBe(202);
       expect(response.body).toEqual({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' });
-      expect(job).toMatchObject({ appId: 'sys-ao-smith-1', appParamsRaw: JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL }), productionId: 'prod-9', folderId: 'fd-1' });
+      expect(job).toMatchObject({
+        appId: 'sys-ao-smith-1',
+        appParamsRaw: JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL }),
+        productionId: 'prod-9',
+        folderId: 'fd-1',
+      });
     });
 
     it('lets the request choose the app, ProductionId and FolderId', async () => {
@@ -91,7 +96,12 @@ describe('the HTTP function through the local FC gateway', () => {
 
       // Assert
       expect(response.status).toBe(202);
-      expect(ice.jobs()[0]).toMatchObject({ appId: 'sys-ao-smith-2', productionId: 'prod-x', folderId: 'fd-x', appParams: { 'LoadImage.1.TargetImage': IMAGE_URL } });
+      expect(ice.jobs()[0]).toMatchObject({
+        appId: 'sys-ao-smith-2',
+        productionId: 'prod-x',
+        folderId: 'fd-x',
+        appParams: { 'LoadImage.1.TargetImage': IMAGE_URL },
+      });
     });
 
     it('answers 400 with every invalid field path and never calls ICE', async () => {
@@ -135,7 +145,9 @@ describe('the HTTP function through the local FC gateway', () => {
 
     it('answers 415 for a non-JSON content type', async () => {
       const response = await post(await gateway(), 'app=female', { 'content-type': 'application/x-www-form-urlencoded' });
-      expect(response).toEqual(expect.objectContaining({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' } } }));
+      expect(response).toEqual(
+        expect.objectContaining({ status: 415, body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' } } }),
+      );
     });
 
     it('answers 413 for a body over MAX_BODY_BYTES', async () => {
@@ -152,7 +164,18 @@ describe('the HTTP function through the local FC gateway', () => {
       const response = await post(await gateway(), { app: 'female', image: { bucket: 'someone-elses-bucket', key: 'a.jpg' } });
 
       // Assert
-      expect(response).toEqual(expect.objectContaining({ status: 400, body: { error: { code: 'IMAGE_NOT_ALLOWED', message: 'image.bucket: bucket "someone-elses-bucket" is not in ALLOWED_BUCKETS', details: [{ path: 'image.bucket', message: 'bucket not allowed' }] } } }));
+      expect(response).toEqual(
+        expect.objectContaining({
+          status: 400,
+          body: {
+            error: {
+              code: 'IMAGE_NOT_ALLOWED',
+              message: 'image.bucket: bucket "someone-elses-bucket" is not in ALLOWED_BUCKETS',
+              details: [{ path: 'image.bucket', message: 'bucket not allowed' }],
+            },
+          },
+        }),
+      );
       expect(ice.calls()).toHaveLength(0);
     });
 
@@ -173,7 +196,10 @@ describe('the HTTP function through the local FC gateway', () => {
 
     it('refuses a plain-http imageUrl', async () => {
       const response = await post(await gateway(), { app: 'female', imageUrl: 'http://yike-uploads.oss-cn-shanghai.aliyuncs.com/a.jpg' });
-      expect(response).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST', details: [{ path: 'imageUrl', message: 'must be an https URL' }] } } });
+      expect(response).toMatchObject({
+        status: 400,
+        body: { error: { code: 'INVALID_REQUEST', details: [{ path: 'imageUrl', message: 'must be an https URL' }] } },
+      });
     });
 
     it('accepts an imageUrl host from ALLOWED_IMAGE_HOSTS', async () => {
@@ -190,7 +216,11 @@ describe('the HTTP function through the local FC gateway', () => {
 
       // Assert
       expect(response.status).toBe(422);
-      expect(response.body.error).toEqual({ code: 'InvalidParameter', message: expect.stringContaining('AppId'), details: { iceRequestId: ice.calls()[0]!.requestId } });
+      expect(response.body.error).toEqual({
+        code: 'InvalidParameter',
+        message: expect.stringContaining('AppId'),
+        details: { iceRequestId: ice.calls()[0]!.requestId },
+      });
     });
 
     it('answers 429 with Retry-After when ICE still throttles after the retries', async () => {
@@ -275,7 +305,11 @@ describe('the HTTP function through the local FC gateway', () => {
 
       // Assert
       expect(response).toEqual(expect.objectContaining({ status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } } }));
-      expect(logs.lines()[0]).toMatchObject({ level: 'error', message: 'configuration invalid', error: { code: 'CONFIG_INVALID', message: expect.stringContaining('ICE_REGION') } });
+      expect(logs.lines()[0]).toMatchObject({
+        level: 'error',
+        message: 'configuration invalid',
+        error: { code: 'CONFIG_INVALID', message: expect.stringContaining('ICE_REGION') },
+      });
     });
   });
 
@@ -368,7 +402,10 @@ describe('the HTTP function through the local FC gateway', () => {
 
     it('finds the job the upload function recorded for an object', async () => {
       // Arrange: the OSS function processes an upload first
-      await createOssHandler({ env: env({ APP_ROUTES: '{"uploads/female/":"female"}' }), sink: logs.sink })(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+      await createOssHandler({ env: env({ APP_ROUTES: '{"uploads/female/":"female"}' }), sink: logs.sink })(
+        asFcPayload(loadEvent('oss-trigger-put')),
+        fcContext(),
+      );
       const target = await gateway();
 
       // Act

@@ -242,14 +242,23 @@ describe('the ICE client against the local ICE endpoint', () => {
 
   it('reads a job back with GetYikeAIAppJob, retrying a timed-out read because reads are safe', async () => {
     // Arrange
-    const submitted = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-2', appParams: `{"LoadImage.1.TargetImage":"${IMAGE_URL}"}`, productionId: 'prod-1' });
+    const submitted = await client().submitYikeAIAppJob({
+      appId: 'sys-ao-smith-2',
+      appParams: `{"LoadImage.1.TargetImage":"${IMAGE_URL}"}`,
+      productionId: 'prod-1',
+    });
     ice.faults.delayNext(1, 600);
 
     // Act
     const job = await client({ ICE_READ_TIMEOUT_MS: '200' }).getYikeAIAppJob(submitted.jobId);
 
     // Assert
-    expect(job).toMatchObject({ jobId: submitted.jobId, appId: 'sys-ao-smith-2', productionId: 'prod-1', appParams: `{"LoadImage.1.TargetImage":"${IMAGE_URL}"}` });
+    expect(job).toMatchObject({
+      jobId: submitted.jobId,
+      appId: 'sys-ao-smith-2',
+      productionId: 'prod-1',
+      appParams: `{"LoadImage.1.TargetImage":"${IMAGE_URL}"}`,
+    });
     expect(retries.map((retry) => retry.code)).toEqual(['ICE_TIMEOUT']);
   });
 
@@ -277,7 +286,9 @@ describe('the ICE client against the local ICE endpoint', () => {
     const answer = await client().batchGetYikeAIAppJobs([first.jobId, 'f'.repeat(32), second.jobId]);
 
     // Assert
-    expect(ice.calls().slice(callsBefore)).toEqual([expect.objectContaining({ action: 'BatchGetYikeAIAppJob', status: 200, fields: { JobIds: `${first.jobId},${'f'.repeat(32)},${second.jobId}` } })]);
+    expect(ice.calls().slice(callsBefore)).toEqual([
+      expect.objectContaining({ action: 'BatchGetYikeAIAppJob', status: 200, fields: { JobIds: `${first.jobId},${'f'.repeat(32)},${second.jobId}` } }),
+    ]);
     expect(answer.jobs.map((job) => [job.jobId, job.appId, job.status, job.appParams])).toEqual([
       [first.jobId, 'sys-ao-smith-1', 'Finished', APP_PARAMS],
       [second.jobId, 'sys-ao-smith-2', 'Finished', APP_PARAMS],

@@ -15,9 +15,7 @@ describe('exactly-once records in OSS', () => {
   beforeAll(async () => {
     dir = tempDir('idempotency-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
-    store = createOssRecordStore(
-      localOssClient(oss.url, BUCKET),
-    );
+    store = createOssRecordStore(localOssClient(oss.url, BUCKET));
   });
   afterAll(async () => {
     await oss.close();
@@ -37,7 +35,12 @@ describe('exactly-once records in OSS', () => {
     // Assert
     expect([first, second]).toEqual([true, false]);
     expect(await store.get(recordKey)).toEqual({ a: 1 });
-    expect(oss.requests().filter((r) => r.key === recordKey && r.method === 'PUT').map((r) => [r.status, r.code])).toEqual([
+    expect(
+      oss
+        .requests()
+        .filter((r) => r.key === recordKey && r.method === 'PUT')
+        .map((r) => [r.status, r.code]),
+    ).toEqual([
       [200, undefined],
       [409, 'FileAlreadyExists'],
     ]);
@@ -100,7 +103,14 @@ describe('exactly-once records in OSS', () => {
   it('lets exactly one of two concurrent takers replace an expired claim', async () => {
     // Arrange
     const recordKey = nextKey();
-    await store.put(recordKey, { schemaVersion: 1, status: 'IN_PROGRESS', idempotencyKey: 'k', owner: 'gone', startedAt: '2026-01-01T00:00:00.000Z', inProgressExpiresAt: '2026-01-01T00:01:00.000Z' });
+    await store.put(recordKey, {
+      schemaVersion: 1,
+      status: 'IN_PROGRESS',
+      idempotencyKey: 'k',
+      owner: 'gone',
+      startedAt: '2026-01-01T00:00:00.000Z',
+      inProgressExpiresAt: '2026-01-01T00:01:00.000Z',
+    });
     let executions = 0;
     const work = async () => {
       executions++;
@@ -109,7 +119,10 @@ describe('exactly-once records in OSS', () => {
     };
 
     // Act
-    const outcomes = await Promise.all([runIdempotent({ ...base, store, recordKey, execute: work }), runIdempotent({ ...base, store, recordKey, execute: work })]);
+    const outcomes = await Promise.all([
+      runIdempotent({ ...base, store, recordKey, execute: work }),
+      runIdempotent({ ...base, store, recordKey, execute: work }),
+    ]);
 
     // Assert
     expect(executions).toBe(1);
@@ -123,7 +136,13 @@ describe('exactly-once records in OSS', () => {
     const flaky: RecordStore = { ...store, put: async () => Promise.reject(Object.assign(new Error('down'), { code: 'ServiceUnavailable' })) };
 
     // Act
-    const outcome = await runIdempotent({ ...base, store: flaky, recordKey, execute: async () => 'job-1', onRecordWriteFailed: (error) => failures.push(error) });
+    const outcome = await runIdempotent({
+      ...base,
+      store: flaky,
+      recordKey,
+      execute: async () => 'job-1',
+      onRecordWriteFailed: (error) => failures.push(error),
+    });
 
     // Assert
     expect(outcome).toMatchObject({ status: 'executed', result: 'job-1' });

@@ -48,7 +48,11 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
   async function post(overrides: Record<string, string>, body: unknown, headers: Record<string, string> = {}) {
     const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), sink: () => undefined }), credentials: LOCAL_CREDENTIALS });
     gateways.push(gateway);
-    const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers }, body: JSON.stringify(body) });
+    const response = await fetch(`${gateway.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+      body: JSON.stringify(body),
+    });
     return { status: response.status, replayed: response.headers.get('idempotent-replayed'), body: (await response.json()) as any };
   }
 
@@ -93,8 +97,13 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       // Assert
       const [precheck, submit] = ice.calls();
       expect(response.status).toBe(202);
-      expect(ice.calls().map((call) => [call.action, call.status])).toEqual([['PrecheckYikeAIAppJob', 200], ['SubmitYikeAIAppJob', 200]]);
-      expect(JSON.parse(precheck!.fields.AppParams!)[IMAGE_KEY]).toMatch(new RegExp(`^${oss.localhostUrl}/${BUCKET}/uploads/female/portrait-001\\.png\\?OSSAccessKeyId=`));
+      expect(ice.calls().map((call) => [call.action, call.status])).toEqual([
+        ['PrecheckYikeAIAppJob', 200],
+        ['SubmitYikeAIAppJob', 200],
+      ]);
+      expect(JSON.parse(precheck!.fields.AppParams!)[IMAGE_KEY]).toMatch(
+        new RegExp(`^${oss.localhostUrl}/${BUCKET}/uploads/female/portrait-001\\.png\\?OSSAccessKeyId=`),
+      );
       expect(submit!.fields.AppParams).toBe(precheck!.fields.AppParams);
     });
 
@@ -147,7 +156,11 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
         ['PrecheckYikeAIAppJob', { AppId: 'sys-ao-smith-2', AppParams: appParams(mediaId) }],
         ['SubmitYikeAIAppJob', { AppId: 'sys-ao-smith-2', AppParams: appParams(mediaId), ProductionId: 'prod-1', FolderId: 'fd-1' }],
       ]);
-      expect(await recordStore().get(yikeAssetRecordKey('.yike-jobs/', { bucket: BUCKET, key: KEY, eTag }))).toMatchObject({ mediaId, inputUrl: OSS_URL, eTag });
+      expect(await recordStore().get(yikeAssetRecordKey('.yike-jobs/', { bucket: BUCKET, key: KEY, eTag }))).toMatchObject({
+        mediaId,
+        inputUrl: OSS_URL,
+        eTag,
+      });
       await recordStore().delete(yikeAssetRecordKey('.yike-jobs/', { bucket: BUCKET, key: KEY, eTag }));
     });
 
@@ -350,7 +363,9 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
         { source: `oss://${BUCKET}/${KEY}`, code: 'ICE_CONNECTION_RESET', message: expect.stringContaining('no job was created'), retryable: true },
       ]);
       expect(recordAfterFirst).toBeUndefined();
-      expect(retry.submitted).toEqual([{ source: `oss://${BUCKET}/${KEY}`, jobId: ice.jobs()[0]!.jobId, requestId: expect.any(String), appId: 'sys-ao-smith-1' }]);
+      expect(retry.submitted).toEqual([
+        { source: `oss://${BUCKET}/${KEY}`, jobId: ice.jobs()[0]!.jobId, requestId: expect.any(String), appId: 'sys-ao-smith-1' },
+      ]);
       expect(ice.calls().map((call) => call.action)).toEqual(['PrecheckYikeAIAppJob', 'PrecheckYikeAIAppJob', 'PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
       await recordStore().delete(recordKey);
     });
@@ -362,7 +377,9 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       const control = await handler()(uploadEvent('uploads/female/a\u0001.png', 68, 'C1'), fcContext());
 
       // Assert
-      expect(large.result.failed).toEqual([{ source: `oss://${BUCKET}/${KEY}`, code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('1001 bytes'), retryable: false }]);
+      expect(large.result.failed).toEqual([
+        { source: `oss://${BUCKET}/${KEY}`, code: 'IMAGE_TOO_LARGE', message: expect.stringContaining('1001 bytes'), retryable: false },
+      ]);
       expect(results.skipped).toEqual([{ source: `oss://${BUCKET}/.yike-results/x.png`, reason: 'results-prefix' }]);
       expect(control.skipped).toEqual([{ source: `oss://${BUCKET}/uploads/female/a\u0001.png`, reason: 'invalid-key' }]);
       expect(ice.calls()).toEqual([]);

@@ -25,7 +25,16 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   let logs: ReturnType<typeof logCapture>;
 
   function env(iceServer: LocalIceServer, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return { ICE_ENDPOINT: iceServer.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, HTTP_AUTH: 'none', ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2', ICE_READ_TIMEOUT_MS: '2000', ...overrides };
+    return {
+      ICE_ENDPOINT: iceServer.url,
+      OSS_ENDPOINT: oss.localhostUrl,
+      ALLOWED_BUCKETS: BUCKET,
+      HTTP_AUTH: 'none',
+      ICE_RETRY_BASE_MS: '1',
+      ICE_RETRY_MAX_MS: '2',
+      ICE_READ_TIMEOUT_MS: '2000',
+      ...overrides,
+    };
   }
 
   async function gateway(iceServer: LocalIceServer = ice, options: { timeoutSeconds?: number; env?: Record<string, string> } = {}): Promise<LocalFcGateway> {
@@ -40,7 +49,11 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
 
   /** A job accepted by ICE through POST /jobs, which writes its job record (in the first ALLOWED_BUCKETS bucket). */
   async function submitted(target: LocalFcGateway): Promise<string> {
-    const response = await fetch(`${target.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ app: 'female', imageUrl: IMAGE_URL }) });
+    const response = await fetch(`${target.url}/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ app: 'female', imageUrl: IMAGE_URL }),
+    });
     const { jobId } = (await response.json()) as { jobId: string };
     expect(response.status).toBe(202);
     expect(await jobs.get(jobId)).toMatchObject({ jobId, appId: 'sys-ao-smith-1', source: IMAGE_URL, status: 'Submitted', entryPoint: 'http' });
@@ -75,7 +88,13 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   it('answers from the job record without calling ICE', async () => {
     // Arrange
     const target = await gateway();
-    const record = newJobRecord({ jobId: 'job-from-record-1', appId: 'sys-ao-smith-2', source: 'oss://yike-uploads/uploads/male/a.jpg', entryPoint: 'upload', upload: { bucket: BUCKET, key: 'uploads/male/a.jpg', eTag: 'E1' } });
+    const record = newJobRecord({
+      jobId: 'job-from-record-1',
+      appId: 'sys-ao-smith-2',
+      source: 'oss://yike-uploads/uploads/male/a.jpg',
+      entryPoint: 'upload',
+      upload: { bucket: BUCKET, key: 'uploads/male/a.jpg', eTag: 'E1' },
+    });
     await jobs.create(record);
 
     // Act
@@ -117,7 +136,13 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     expect(plain).toMatchObject({ status: 404, body: { error: { code: 'JOB_NOT_FOUND', message: `No job record for ${jobId} (add ?refresh=1 to ask ICE)` } } });
     expect(callsAfterPlain).toBe(callsBefore);
     expect(refreshed.status).toBe(200);
-    expect(refreshed.body).toMatchObject({ jobId, appId: 'sys-ao-smith-1', source: IMAGE_URL, status: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/), recorded: false });
+    expect(refreshed.body).toMatchObject({
+      jobId,
+      appId: 'sys-ao-smith-1',
+      source: IMAGE_URL,
+      status: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/),
+      recorded: false,
+    });
     expect(unknown).toMatchObject({ status: 404, body: { error: { code: 'JOB_NOT_FOUND' } } });
     expect(await jobs.get(jobId)).toBeUndefined();
   });
@@ -220,7 +245,10 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     const badRefresh = await get(target, '/jobs/job-1?refresh=yes&wait=-1');
 
     // Assert
-    expect(tooLong).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST', details: [{ path: 'wait', message: 'must be a whole number of seconds from 0 to 25' }] } } });
+    expect(tooLong).toMatchObject({
+      status: 400,
+      body: { error: { code: 'INVALID_REQUEST', details: [{ path: 'wait', message: 'must be a whole number of seconds from 0 to 25' }] } },
+    });
     expect(notNumber.body.error.details).toEqual([{ path: 'wait', message: 'must be a whole number of seconds from 0 to 25' }]);
     expect(badRefresh.body.error.details.map((issue: { path: string }) => issue.path)).toEqual(['refresh', 'wait']);
     expect(ice.calls()).toEqual([]);
@@ -228,7 +256,10 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
 
   it('includes the job’s lifecycle in GET /jobs/by-object', async () => {
     // Arrange: the upload function submits and writes the job record; later the job record says where the job is
-    await createOssHandler({ env: env(ice, { APP_ROUTES: '{"uploads/female/":"female"}' }), sink: logs.sink })(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+    await createOssHandler({ env: env(ice, { APP_ROUTES: '{"uploads/female/":"female"}' }), sink: logs.sink })(
+      asFcPayload(loadEvent('oss-trigger-put')),
+      fcContext(),
+    );
     const jobId = ice.jobs()[0]!.jobId;
     const upload = { bucket: BUCKET, key: 'uploads/female/portrait-001.jpg', eTag: '688A7BF4F233DC9C88A80BF985AB7329' };
     const record = await jobs.get(jobId);

@@ -118,7 +118,11 @@ describe('the job lifecycle: upload → job record → watcher → result object
           return;
         }
         const raw = Buffer.concat(chunks).toString('utf8');
-        deliveries.push({ body: JSON.parse(raw), signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])), deliveryHeader: req.headers['x-yike-delivery'] as string });
+        deliveries.push({
+          body: JSON.parse(raw),
+          signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])),
+          deliveryHeader: req.headers['x-yike-delivery'] as string,
+        });
         res.writeHead(204).end();
       });
     });
@@ -158,7 +162,14 @@ describe('the job lifecycle: upload → job record → watcher → result object
     await fc.idle();
 
     // Assert
-    expect(submitted).toMatchObject({ jobId, status: 'Submitted', entryPoint: 'upload', source: `oss://${BUCKET}/${key}`, upload: { bucket: BUCKET, key, eTag }, results: [] });
+    expect(submitted).toMatchObject({
+      jobId,
+      status: 'Submitted',
+      entryPoint: 'upload',
+      source: `oss://${BUCKET}/${key}`,
+      upload: { bucket: BUCKET, key, eTag },
+      results: [],
+    });
     expect(midway).toMatchObject({ inflight: 1, changed: 1, settled: 0, iceCalls: 1 });
     expect(executing).toMatchObject({ status: 'Executing', executionStartTime: expect.stringMatching(/\+08:00$/) });
     const record = await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
@@ -175,7 +186,12 @@ describe('the job lifecycle: upload → job record → watcher → result object
     });
     expect(summary).toMatchObject({ inflight: 1, settled: 1, delivered: 3, deliveryFailures: 0, stoppedEarly: false });
     const resultObject = await readJson<NotificationPayload>(`.yike-results/${key}.json`);
-    expect(resultObject).toEqual({ id: `${jobId}.finished`, type: 'yike.job.finished', time: record!.settledAt, job: expect.objectContaining({ jobId, status: 'Finished', results: [{ kind: 'video', mediaId: expect.any(String), outputUrl }] }) });
+    expect(resultObject).toEqual({
+      id: `${jobId}.finished`,
+      type: 'yike.job.finished',
+      time: record!.settledAt,
+      job: expect.objectContaining({ jobId, status: 'Finished', results: [{ kind: 'video', mediaId: expect.any(String), outputUrl }] }),
+    });
     expect(resultObject!.job).not.toHaveProperty('notifications');
     expect(deliveries).toEqual([{ body: resultObject, signatureValid: true, deliveryHeader: `${jobId}.finished` }]);
     expect(nextEvents.map((event) => JSON.parse(event.toString('utf8')))).toEqual([resultObject]);
@@ -197,7 +213,9 @@ describe('the job lifecycle: upload → job record → watcher → result object
     // Assert
     const record = await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
     expect(record).toMatchObject({ status: 'Failed', results: [], error: { code: 'JOB_FAILED' } });
-    expect(deliveries.map((delivery) => [delivery.body.type, delivery.body.id, delivery.signatureValid])).toEqual([['yike.job.failed', `${jobId}.failed`, true]]);
+    expect(deliveries.map((delivery) => [delivery.body.type, delivery.body.id, delivery.signatureValid])).toEqual([
+      ['yike.job.failed', `${jobId}.failed`, true],
+    ]);
     expect(await readJson(`.yike-results/uploads/female/will-fail.png.json`)).toMatchObject({ type: 'yike.job.failed', job: { jobId, status: 'Failed' } });
     expect(nextEvents).toHaveLength(1);
   });
@@ -214,7 +232,10 @@ describe('the job lifecycle: upload → job record → watcher → result object
     // Assert
     const record = await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
     expect(summary).toMatchObject({ timedOut: 1, settled: 1 });
-    expect(record).toMatchObject({ status: 'TimedOut', error: { code: 'JOB_TIMED_OUT', message: 'The job was still Executing 21600 s after it was submitted' } });
+    expect(record).toMatchObject({
+      status: 'TimedOut',
+      error: { code: 'JOB_TIMED_OUT', message: 'The job was still Executing 21600 s after it was submitted' },
+    });
     expect(deliveries.map((delivery) => delivery.body.type)).toEqual(['yike.job.timed-out']);
     expect(await readJson(inflightKey('.yike-jobs/', jobId))).toBeUndefined();
   });
@@ -248,7 +269,9 @@ describe('the job lifecycle: upload → job record → watcher → result object
     // Assert
     expect(deliveries.map((delivery) => delivery.body.id)).toEqual([`${jobId}.finished`]);
     expect(nextEvents).toHaveLength(1);
-    expect(oss.requests().filter((request) => request.method === 'PUT' && request.key === '.yike-results/uploads/female/twice.png.json' && request.status === 200)).toHaveLength(1);
+    expect(
+      oss.requests().filter((request) => request.method === 'PUT' && request.key === '.yike-results/uploads/female/twice.png.json' && request.status === 200),
+    ).toHaveLength(1);
     expect(summaries.map((summary) => summary.delivered).sort()).toEqual([0, 3]);
     expect(await readJson(claimKey('.yike-jobs/', jobId, 0))).toMatchObject({ claimedAt: expect.any(String) });
   });
@@ -287,7 +310,12 @@ describe('the job lifecycle: upload → job record → watcher → result object
     const later = await watcher()(timerEvent(), watcherContext());
 
     // Assert
-    expect(pending!.notifications!.webhook).toMatchObject({ status: 'pending', attempts: 1, lastError: expect.stringMatching(/^HTTP 503 from http:\/\/127\.0\.0\.1:\d+$/), nextAttemptAt: expect.any(String) });
+    expect(pending!.notifications!.webhook).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      lastError: expect.stringMatching(/^HTTP 503 from http:\/\/127\.0\.0\.1:\d+$/),
+      nextAttemptAt: expect.any(String),
+    });
     expect(pending!.notifications!['result-object']).toMatchObject({ status: 'delivered' });
     expect(tooSoon).toMatchObject({ delivered: 0, deliveryFailures: 0, settled: 0 });
     expect(later).toMatchObject({ delivered: 1, settled: 1 });
@@ -311,7 +339,9 @@ describe('the job lifecycle: upload → job record → watcher → result object
 
     // Assert
     expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ notifications: { webhook: { status: 'undelivered', attempts: 2 } } });
-    expect(logs.lines()).toContainEqual(expect.objectContaining({ level: 'error', message: 'notification undelivered after its last attempt', jobId, channel: 'webhook' }));
+    expect(logs.lines()).toContainEqual(
+      expect.objectContaining({ level: 'error', message: 'notification undelivered after its last attempt', jobId, channel: 'webhook' }),
+    );
     expect(await readJson(inflightKey('.yike-jobs/', jobId))).toBeUndefined();
   });
 
@@ -319,15 +349,23 @@ describe('the job lifecycle: upload → job record → watcher → result object
     // Arrange
     const { jobId } = await upload('uploads/female/refreshed.png');
     const record = (await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId)))!;
-    await client.put(jobRecordKey('.yike-jobs/', jobId), Buffer.from(JSON.stringify({ ...record, status: 'Finished', results: [{ kind: 'video', outputUrl: 'https://x/y.mp4' }] })));
+    await client.put(
+      jobRecordKey('.yike-jobs/', jobId),
+      Buffer.from(JSON.stringify({ ...record, status: 'Finished', results: [{ kind: 'video', outputUrl: 'https://x/y.mp4' }] })),
+    );
 
     // Act
     const summary = await watcher()(timerEvent(), watcherContext());
 
     // Assert
     expect(summary).toMatchObject({ iceCalls: 0, settled: 1, delivered: 3 });
-    expect(deliveries.map((delivery) => [delivery.body.type, delivery.body.job.results])).toEqual([['yike.job.finished', [{ kind: 'video', outputUrl: 'https://x/y.mp4' }]]]);
-    expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ settledAt: expect.any(String), notifications: { webhook: { status: 'delivered' } } });
+    expect(deliveries.map((delivery) => [delivery.body.type, delivery.body.job.results])).toEqual([
+      ['yike.job.finished', [{ kind: 'video', outputUrl: 'https://x/y.mp4' }]],
+    ]);
+    expect(await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({
+      settledAt: expect.any(String),
+      notifications: { webhook: { status: 'delivered' } },
+    });
   });
 
   it('fails with CONFIG_INVALID naming RECORDS_BUCKET when it has no bucket to watch', async () => {

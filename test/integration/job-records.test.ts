@@ -94,11 +94,20 @@ describe('job records written at submit time by every entry point', () => {
 
   it('a pipeline event records its job in RECORDS_BUCKET', async () => {
     // Act
-    const result = await createOssHandler({ env: env({ RECORDS_BUCKET: RECORDS }) })(asFcPayload({ image: { bucket: UPLOADS, key: 'uploads/male/p.jpg' }, app: 'male' }), fcContext());
+    const result = await createOssHandler({ env: env({ RECORDS_BUCKET: RECORDS }) })(
+      asFcPayload({ image: { bucket: UPLOADS, key: 'uploads/male/p.jpg' }, app: 'male' }),
+      fcContext(),
+    );
 
     // Assert
     const { jobId } = result.submitted[0]!;
-    expect(await readJson<JobRecord>(RECORDS, jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ jobId, appId: 'sys-ao-smith-2', entryPoint: 'pipeline', source: `oss://${UPLOADS}/uploads/male/p.jpg`, status: 'Submitted' });
+    expect(await readJson<JobRecord>(RECORDS, jobRecordKey('.yike-jobs/', jobId))).toMatchObject({
+      jobId,
+      appId: 'sys-ao-smith-2',
+      entryPoint: 'pipeline',
+      source: `oss://${UPLOADS}/uploads/male/p.jpg`,
+      status: 'Submitted',
+    });
     expect(await readJson(RECORDS, inflightKey('.yike-jobs/', jobId))).toMatchObject({ jobId });
   });
 
@@ -118,7 +127,12 @@ describe('job records written at submit time by every entry point', () => {
 
     // Assert
     const { jobId } = JSON.parse(stdout) as { jobId: string };
-    expect(await readJson<JobRecord>(RECORDS, jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ jobId, entryPoint: 'cli', source: IMAGE_URL, status: 'Submitted' });
+    expect(await readJson<JobRecord>(RECORDS, jobRecordKey('.yike-jobs/', jobId))).toMatchObject({
+      jobId,
+      entryPoint: 'cli',
+      source: IMAGE_URL,
+      status: 'Submitted',
+    });
   });
 
   it('still answers 202 and submits once when the job record cannot be written, and logs an error naming the job', async () => {
@@ -132,7 +146,12 @@ describe('job records written at submit time by every entry point', () => {
     expect(response.status).toBe(202);
     expect(ice.jobs()).toHaveLength(1);
     expect(logs.lines()).toContainEqual(
-      expect.objectContaining({ level: 'error', message: 'job submitted but its job record could not be written: the watcher will not follow it', jobId: response.body.jobId, bucket: 'no-such-bucket' }),
+      expect.objectContaining({
+        level: 'error',
+        message: 'job submitted but its job record could not be written: the watcher will not follow it',
+        jobId: response.body.jobId,
+        bucket: 'no-such-bucket',
+      }),
     );
   });
 });

@@ -94,10 +94,20 @@ describe('the job watcher at scale', () => {
       });
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false', JOB_TIMEOUT_SECONDS: '1', ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const config = parseConfig({
+      ...fixture.env,
+      JOB_RESULT_OBJECTS: 'false',
+      JOB_TIMEOUT_SECONDS: '1',
+      ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    });
     const credentials = () => ({ ...LOCAL_CREDENTIALS });
     const recordStore = () => createOssRecordStore(createOssClient(config.oss, credentials(), BUCKET));
-    const deps = { config, ice: createIceClient({ config: config.ice, credentials }), recordStore, logger: createLogger({ level: 'error', sink: () => undefined }) };
+    const deps = {
+      config,
+      ice: createIceClient({ config: config.ice, credentials }),
+      recordStore,
+      logger: createLogger({ level: 'error', sink: () => undefined }),
+    };
 
     // Act
     const summary = await runWatcher([BUCKET], { ...deps, remainingTimeMs: () => 60_000 });

@@ -26,7 +26,9 @@ describe('npm start (the main job on the local cloud)', () => {
 
     // Assert
     expect(stdout).toMatch(/^Local cloud is up/);
-    expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\); record yike-uploads\/\.yike-jobs\/objects\/yike-uploads\/uploads\/female\/demo-/);
+    expect(stdout).toMatch(
+      /Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\); record yike-uploads\/\.yike-jobs\/objects\/yike-uploads\/uploads\/female\/demo-/,
+    );
     const jobId = /Job submitted: JobId ([0-9a-f]{32})/.exec(stdout)![1];
     // The job watcher (fired like its timer trigger) saw the job finish; the demo ends with the video's URL.
     // The local ICE serves a real (tiny) MP4 for every finished job, so the page's <video> plays it.
@@ -43,7 +45,10 @@ describe('npm start (the main job on the local cloud)', () => {
     const data = tempDir('npm-start-');
 
     // Act
-    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' }, timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], {
+      env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' },
+      timeout: 30_000,
+    });
     data.remove();
 
     // Assert

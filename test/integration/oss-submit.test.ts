@@ -113,7 +113,10 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     // Assert: the function's writes, in the order OSS received them (the two after COMPLETED go out together)
     const jobId = ice.jobs()[0]!.jobId;
     const uploadRecord = objectRecordKey('.yike-jobs/', { bucket: BUCKET, key: FEMALE_KEY, eTag: FIXTURE_ETAG });
-    const writes = oss.requests().filter((request) => request.method === 'PUT').map((request) => request.key);
+    const writes = oss
+      .requests()
+      .filter((request) => request.method === 'PUT')
+      .map((request) => request.key);
     expect(writes.slice(0, 2)).toEqual([uploadRecord, uploadRecord]);
     expect(writes.slice(2).sort()).toEqual([`.yike-jobs/inflight/${jobId}`, `.yike-jobs/jobs/${jobId}.json`]);
   });
@@ -208,7 +211,12 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     await expect(run).rejects.toMatchObject({ code: 'MALFORMED_EVENT' });
     expect(ice.calls()).toHaveLength(0);
     expect(logs.lines()).toEqual([
-      expect.objectContaining({ level: 'error', message: 'event rejected', requestId: expect.any(String), error: expect.objectContaining({ code: 'MALFORMED_EVENT' }) }),
+      expect.objectContaining({
+        level: 'error',
+        message: 'event rejected',
+        requestId: expect.any(String),
+        error: expect.objectContaining({ code: 'MALFORMED_EVENT' }),
+      }),
     ]);
   });
 
@@ -244,7 +252,9 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     expect(ice.jobs()).toHaveLength(1);
     expect(results.flatMap((result) => result.submitted)).toHaveLength(1);
     expect(results.flatMap((result) => result.skipped.map((item) => item.reason)).every((reason) => reason === 'duplicate')).toBe(true);
-    expect(failures.flatMap((failure) => failure.result.failed.map((item) => [item.code, item.retryable]))).toEqual(failures.map(() => ['SUBMISSION_IN_PROGRESS', true]));
+    expect(failures.flatMap((failure) => failure.result.failed.map((item) => [item.code, item.retryable]))).toEqual(
+      failures.map(() => ['SUBMISSION_IN_PROGRESS', true]),
+    );
   });
 
   it('fails the invocation when ICE keeps throttling, then one job and a COMPLETED record on FC’s retry', async () => {
@@ -330,7 +340,11 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     const run = handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
 
     // Assert
-    await expect(run).rejects.toMatchObject({ code: 'PARTIAL_FAILURE', retryable: true, result: { failed: [expect.objectContaining({ source: `oss://${BUCKET}/${FEMALE_KEY}`, code: 'SUBMISSION_IN_PROGRESS' })] } });
+    await expect(run).rejects.toMatchObject({
+      code: 'PARTIAL_FAILURE',
+      retryable: true,
+      result: { failed: [expect.objectContaining({ source: `oss://${BUCKET}/${FEMALE_KEY}`, code: 'SUBMISSION_IN_PROGRESS' })] },
+    });
     expect(ice.calls()).toHaveLength(0);
   });
 
@@ -348,7 +362,10 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     expect(ice.jobs()).toHaveLength(2);
     expect(caught).toMatchObject({ name: 'PartialFailureError', code: 'PARTIAL_FAILURE', retryable: false });
     expect(caught.message).toMatch(/^1 of 3 items failed: event\.events\[1\] \(INVALID_EVENT: event\.events\[1\] is invalid: events\[1\]\.oss\.object: /);
-    expect(caught.result.submitted.map((item: { source: string }) => item.source).sort()).toEqual(['oss://yike-uploads/uploads/female/a.jpg', 'oss://yike-uploads/uploads/male/b.jpg']);
+    expect(caught.result.submitted.map((item: { source: string }) => item.source).sort()).toEqual([
+      'oss://yike-uploads/uploads/female/a.jpg',
+      'oss://yike-uploads/uploads/male/b.jpg',
+    ]);
     expect(caught.result.failed).toEqual([expect.objectContaining({ source: 'event.events[1]', code: 'INVALID_EVENT', retryable: false })]);
   });
 
@@ -425,7 +442,10 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
     const eTag = String(put.res.headers['etag' as keyof typeof put.res.headers]).replace(/"/g, '');
     const [job] = ice.jobs();
     expect(notifications.map((n) => n.key)).toEqual([key]);
-    expect(job).toMatchObject({ appId: 'sys-ao-smith-2', appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/male/selfie%2001.png' } });
+    expect(job).toMatchObject({
+      appId: 'sys-ao-smith-2',
+      appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/male/selfie%2001.png' },
+    });
     expect(invoker.records()).toEqual([expect.objectContaining({ status: 'succeeded', attempts: 1 })]);
     expect(await readRecord(key, eTag)).toMatchObject({ status: 'COMPLETED', result: { jobId: job!.jobId } });
   });

@@ -16,9 +16,19 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
   const gateways: LocalFcGateway[] = [];
   let logs: ReturnType<typeof logCapture>;
 
-  async function gateway(env: Record<string, string> = {}, credentials: typeof LOCAL_CREDENTIALS & { expiration?: string } = LOCAL_CREDENTIALS): Promise<LocalFcGateway> {
+  async function gateway(
+    env: Record<string, string> = {},
+    credentials: typeof LOCAL_CREDENTIALS & { expiration?: string } = LOCAL_CREDENTIALS,
+  ): Promise<LocalFcGateway> {
     const handler = createHttpHandler({
-      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT, ALLOWED_BUCKETS: BUCKET, AUTH_TOKENS: TOKEN, APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}', ...env },
+      env: {
+        ICE_ENDPOINT: ice.url,
+        OSS_ENDPOINT,
+        ALLOWED_BUCKETS: BUCKET,
+        AUTH_TOKENS: TOKEN,
+        APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+        ...env,
+      },
       sink: logs.sink,
     });
     const started = await startFcGateway({ handler, credentials });
@@ -29,7 +39,11 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
   async function call(target: LocalFcGateway, path: string, init: { method?: string; body?: unknown; token?: string | null } = {}) {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (init.token !== null) headers.authorization = `Bearer ${init.token ?? TOKEN}`;
-    const response = await fetch(`${target.url}${path}`, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+    const response = await fetch(`${target.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+    });
     return { status: response.status, headers: response.headers, body: (await response.json()) as any };
   }
 
@@ -155,7 +169,17 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
       expect(body.key).toMatch(/^uploads\/male\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.png$/);
       expect(body.key.slice('uploads/male/'.length, 'uploads/male/'.length + 10)).toBe(new Date().toISOString().slice(0, 10));
       expect(body).toMatchObject({ bucket: BUCKET, app: { name: 'male', appId: 'sys-ao-smith-2' }, url: `${OSS_ENDPOINT}/${BUCKET}`, maxBytes: 5000000 });
-      expect(Object.keys(body.fields)).toEqual(['key', 'Content-Type', 'x-oss-content-type', 'x-oss-forbid-overwrite', 'success_action_status', 'OSSAccessKeyId', 'policy', 'Signature', 'x-oss-security-token']);
+      expect(Object.keys(body.fields)).toEqual([
+        'key',
+        'Content-Type',
+        'x-oss-content-type',
+        'x-oss-forbid-overwrite',
+        'success_action_status',
+        'OSSAccessKeyId',
+        'policy',
+        'Signature',
+        'x-oss-security-token',
+      ]);
       expect(body.fields).toMatchObject({
         key: body.key,
         'Content-Type': 'image/png',
@@ -200,11 +224,35 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
     });
 
     it.each([
-      ['a text file', 415, 'NOT_AN_IMAGE', { ...UPLOAD, fileName: 'notes.txt', contentType: 'text/plain' }, 'fileName: must end in one of .jpg, .jpeg, .png, .webp'],
-      ['an image name with a non-image type', 415, 'NOT_AN_IMAGE', { ...UPLOAD, contentType: 'application/pdf' }, 'contentType: is "application/pdf", not image/*'],
-      ['a .png name with an SVG type (a script-capable document on the bucket domain)', 415, 'NOT_AN_IMAGE', { ...UPLOAD, contentType: 'image/svg+xml' }, 'contentType: is "image/svg+xml", which a .png file is not (expected image/png)'],
+      [
+        'a text file',
+        415,
+        'NOT_AN_IMAGE',
+        { ...UPLOAD, fileName: 'notes.txt', contentType: 'text/plain' },
+        'fileName: must end in one of .jpg, .jpeg, .png, .webp',
+      ],
+      [
+        'an image name with a non-image type',
+        415,
+        'NOT_AN_IMAGE',
+        { ...UPLOAD, contentType: 'application/pdf' },
+        'contentType: is "application/pdf", not image/*',
+      ],
+      [
+        'a .png name with an SVG type (a script-capable document on the bucket domain)',
+        415,
+        'NOT_AN_IMAGE',
+        { ...UPLOAD, contentType: 'image/svg+xml' },
+        'contentType: is "image/svg+xml", which a .png file is not (expected image/png)',
+      ],
       ['an empty file', 415, 'NOT_AN_IMAGE', { ...UPLOAD, size: 0 }, 'size: the file is empty'],
-      ['a file over MAX_IMAGE_BYTES', 413, 'IMAGE_TOO_LARGE', { ...UPLOAD, size: 20 * 1024 * 1024 + 1 }, 'size: 20971521 bytes; the limit is 20971520 (MAX_IMAGE_BYTES)'],
+      [
+        'a file over MAX_IMAGE_BYTES',
+        413,
+        'IMAGE_TOO_LARGE',
+        { ...UPLOAD, size: 20 * 1024 * 1024 + 1 },
+        'size: 20971521 bytes; the limit is 20971520 (MAX_IMAGE_BYTES)',
+      ],
       ['an unknown app', 400, 'UNKNOWN_APP', { ...UPLOAD, app: 'sys-unknown' }, expect.stringContaining('app: unknown app "sys-unknown"')],
       ['a body without size', 400, 'INVALID_REQUEST', { app: 'male', fileName: 'a.png', contentType: 'image/png' }, expect.stringContaining('size:')],
       ['a body with an extra field', 400, 'INVALID_REQUEST', { ...UPLOAD, bucket: 'other-bucket' }, expect.stringContaining('bucket')],

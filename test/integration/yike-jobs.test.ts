@@ -31,13 +31,25 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
   let uploads = 0;
 
   function functionEnv(): NodeJS.ProcessEnv {
-    return { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, DEFAULT_APP: 'female', ICE_READ_TIMEOUT_MS: String(READ_TIMEOUT_MS), ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2', LOG_LEVEL: 'error' };
+    return {
+      ICE_ENDPOINT: ice.url,
+      OSS_ENDPOINT: oss.localhostUrl,
+      DEFAULT_APP: 'female',
+      ICE_READ_TIMEOUT_MS: String(READ_TIMEOUT_MS),
+      ICE_RETRY_BASE_MS: '1',
+      ICE_RETRY_MAX_MS: '2',
+      LOG_LEVEL: 'error',
+    };
   }
 
   const cli = (args: string[]) => runCli(BIN, [...args, '--bucket', BUCKET], { ...functionEnv(), FC_ENDPOINT: fc.url, FC_ACCOUNT_ID: ACCOUNT_ID });
 
-
-  const lines = (stdout: string) => stdout.trimEnd().split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const lines = (stdout: string) =>
+    stdout
+      .trimEnd()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
 
   /**
    * An upload whose submit got no clear answer from ICE, made the real way: the OSS function runs on the upload's
@@ -48,7 +60,11 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     const key = `uploads/female/unsettled-${++uploads}.png`;
     const put = await client.put(key, TINY_PNG);
     const eTag = stripETagQuotes((put.res.headers as Record<string, string>).etag!);
-    const event = ossTriggerEventFor(BUCKET, { name: key, size: TINY_PNG.length, etag: eTag, lastModified: new Date().toISOString() }, testConfig({ FC_ACCOUNT_ID: ACCOUNT_ID }));
+    const event = ossTriggerEventFor(
+      BUCKET,
+      { name: key, size: TINY_PNG.length, etag: eTag, lastModified: new Date().toISOString() },
+      testConfig({ FC_ACCOUNT_ID: ACCOUNT_ID }),
+    );
     ice.faults.delayNext(1, 0); // ICE's precheck answers at once; the fault hits the submit
     if (fault === 'delay') ice.faults.delayNext(1, READ_TIMEOUT_MS * 3);
     else ice.faults.dropNext(1);
@@ -102,9 +118,23 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
       error: { code: 'ICE_TIMEOUT', message: expect.any(String) },
     });
     expect(resolved).toMatchObject({ code: 0, stderr: '' });
-    expect(lines(resolved.stdout)).toEqual([{ recordKey: unsettled.recordKey, resolved: 'job-id', status: 'COMPLETED', jobId: created.jobId, jobStatus: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/), jobRecordCreated: true }]);
+    expect(lines(resolved.stdout)).toEqual([
+      {
+        recordKey: unsettled.recordKey,
+        resolved: 'job-id',
+        status: 'COMPLETED',
+        jobId: created.jobId,
+        jobStatus: expect.stringMatching(/^(Created|Queuing|Executing|Finished)$/),
+        jobRecordCreated: true,
+      },
+    ]);
     expect(await store.get(unsettled.recordKey)).toMatchObject({ status: 'COMPLETED', result: { jobId: created.jobId, appId: 'sys-ao-smith-1' } });
-    expect(await jobs.get(created.jobId)).toMatchObject({ jobId: created.jobId, entryPoint: 'upload', source: `oss://${BUCKET}/${unsettled.key}`, upload: { bucket: BUCKET, key: unsettled.key, eTag: unsettled.eTag } });
+    expect(await jobs.get(created.jobId)).toMatchObject({
+      jobId: created.jobId,
+      entryPoint: 'upload',
+      source: `oss://${BUCKET}/${unsettled.key}`,
+      upload: { bucket: BUCKET, key: unsettled.key, eTag: unsettled.eTag },
+    });
     // Marked in flight whatever its status: the watcher still owes its notifications (result object, webhook...).
     expect(await jobs.listInflight()).toContain(created.jobId);
     expect(retry.skipped).toEqual([{ source: `oss://${BUCKET}/${unsettled.key}`, reason: 'duplicate', jobId: created.jobId }]);
@@ -119,7 +149,11 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     const result = await cli(['resolve', unsettled.recordKey, '--job-id', '0123456789abcdef0123456789abcdef']);
 
     // Assert
-    expect(result).toEqual({ code: 1, stdout: '', stderr: 'yike-jobs: JOB_NOT_FOUND: ICE does not know job 0123456789abcdef0123456789abcdef; the record is left as it was\n' });
+    expect(result).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'yike-jobs: JOB_NOT_FOUND: ICE does not know job 0123456789abcdef0123456789abcdef; the record is left as it was\n',
+    });
     expect(await store.get(unsettled.recordKey)).toMatchObject({ status: 'OUTCOME_UNKNOWN' });
   });
 
@@ -155,13 +189,33 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     const newJobs = ice.jobs().slice(jobsBefore);
     expect(newJobs).toHaveLength(1);
     expect(lines(result.stdout)).toEqual([expect.objectContaining({ resolved: 'resubmitted', jobId: newJobs[0]!.jobId, via: 'local' })]);
-    expect(again).toEqual({ code: 1, stdout: '', stderr: `yike-jobs: NOT_OUTCOME_UNKNOWN: ${unsettled.recordKey} is COMPLETED; only OUTCOME_UNKNOWN records need settling\n` });
+    expect(again).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: `yike-jobs: NOT_OUTCOME_UNKNOWN: ${unsettled.recordKey} is COMPLETED; only OUTCOME_UNKNOWN records need settling\n`,
+    });
   });
 
   it('lists job records by status and time and shows one', async () => {
     // Arrange
-    const old = newJobRecord({ jobId: 'list-old', appId: 'sys-ao-smith-1', source: 'oss://yike-uploads/uploads/female/old.jpg', entryPoint: 'upload', now: new Date('2026-01-01T00:00:00Z') });
-    const failed = { ...newJobRecord({ jobId: 'list-failed', appId: 'sys-ao-smith-2', source: 'https://img.example/a.jpg', entryPoint: 'http', now: new Date('2026-11-01T00:00:00Z') }), status: 'Failed', error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' } };
+    const old = newJobRecord({
+      jobId: 'list-old',
+      appId: 'sys-ao-smith-1',
+      source: 'oss://yike-uploads/uploads/female/old.jpg',
+      entryPoint: 'upload',
+      now: new Date('2026-01-01T00:00:00Z'),
+    });
+    const failed = {
+      ...newJobRecord({
+        jobId: 'list-failed',
+        appId: 'sys-ao-smith-2',
+        source: 'https://img.example/a.jpg',
+        entryPoint: 'http',
+        now: new Date('2026-11-01T00:00:00Z'),
+      }),
+      status: 'Failed',
+      error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' },
+    };
     await jobs.create(old);
     await jobs.create(failed);
 
@@ -174,7 +228,16 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
 
     // Assert
     expect(lines(byStatus.stdout)).toEqual([
-      { jobId: 'list-failed', status: 'Failed', appId: 'sys-ao-smith-2', source: 'https://img.example/a.jpg', submittedAt: '2026-11-01T00:00:00.000Z', updatedAt: '2026-11-01T00:00:00.000Z', outputUrls: [], error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' } },
+      {
+        jobId: 'list-failed',
+        status: 'Failed',
+        appId: 'sys-ao-smith-2',
+        source: 'https://img.example/a.jpg',
+        submittedAt: '2026-11-01T00:00:00.000Z',
+        updatedAt: '2026-11-01T00:00:00.000Z',
+        outputUrls: [],
+        error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' },
+      },
     ]);
     expect(lines(bySince.stdout).map((line) => line.jobId)).toContain('list-failed');
     expect(lines(bySince.stdout).map((line) => line.jobId)).not.toContain('list-old');

@@ -34,7 +34,6 @@ describe('npx yike-submit --wait follows the job to its end', () => {
 
   const cli = (ice: LocalIceServer, args: string[]) => runCli(BIN, args, { ICE_ENDPOINT: ice.url });
 
-
   it('prints each status change with the elapsed time, ends with the output URL and exits 0 for Finished', async () => {
     // Act
     const result = await cli(fastIce, ['--image', IMAGE, '--wait', '--interval', '0.1']);
@@ -81,7 +80,11 @@ describe('npx yike-submit --wait follows the job to its end', () => {
     const [job] = slowIce.jobs();
     expect(result.code).toBe(4);
     expect(result.stdout).toBe(`${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n`);
-    expect(result.stderr).toMatch(new RegExp(`^\\+0\\.0s Submitted ${job!.jobId}\\n\\+0\\.\\ds Created\\nyike-submit: TIMED_OUT: job ${job!.jobId} is still Created after 1s \\(--timeout\\); it keeps running at ICE\\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^\\+0\\.0s Submitted ${job!.jobId}\\n\\+0\\.\\ds Created\\nyike-submit: TIMED_OUT: job ${job!.jobId} is still Created after 1s \\(--timeout\\); it keeps running at ICE\\n$`,
+      ),
+    );
   });
 
   it('exits 1 for --timeout without --wait and for a bad --interval, submitting nothing', async () => {
@@ -91,7 +94,11 @@ describe('npx yike-submit --wait follows the job to its end', () => {
 
     // Assert
     expect(stray).toEqual({ code: 1, stdout: '', stderr: 'yike-submit: INVALID_ARGUMENTS: --timeout only applies with --wait\n' });
-    expect(badInterval).toEqual({ code: 1, stdout: '', stderr: 'yike-submit: INVALID_ARGUMENTS: --interval: expected seconds from 0.1 to 3600, got "often"\n' });
+    expect(badInterval).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'yike-submit: INVALID_ARGUMENTS: --interval: expected seconds from 0.1 to 3600, got "often"\n',
+    });
     expect(slowIce.jobs()).toEqual([]);
   });
 });

@@ -221,7 +221,9 @@ describe('the local FC HTTP trigger gateway', () => {
     const fc = await gateway();
 
     // Act
-    const event = await echoedEvent(await fetch(`${fc.url}/note`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '你好, FC' }));
+    const event = await echoedEvent(
+      await fetch(`${fc.url}/note`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=utf-8' }, body: '你好, FC' }),
+    );
 
     // Assert
     expect(event).toMatchObject({ body: '你好, FC', isBase64Encoded: false });
@@ -352,7 +354,16 @@ describe('toFcHttpEvent', () => {
       method: 'POST',
       url: '/jobs',
       headers: { 'content-type': 'application/json' },
-      rawHeaders: ['Host', 'yike-submit-abcdefghij.cn-shanghai.fcapp.run', 'content-type', 'application/json', 'authorization', 'Bearer example-token', 'user-agent', 'curl/8.5.0'],
+      rawHeaders: [
+        'Host',
+        'yike-submit-abcdefghij.cn-shanghai.fcapp.run',
+        'content-type',
+        'application/json',
+        'authorization',
+        'Bearer example-token',
+        'user-agent',
+        'curl/8.5.0',
+      ],
       body: Buffer.from(sample.body),
       remoteAddress: '11.11.11.11',
       requestId: sample.requestContext.requestId,
@@ -412,7 +423,12 @@ describe('toFcHttpEvent', () => {
 describe('fromFcHttpResult', () => {
   it('maps the response struct and decodes a Base64 body', () => {
     // Act
-    const answer = fromFcHttpResult({ statusCode: 202, headers: { 'Content-Type': 'image/png', 'X-Count': 3 }, isBase64Encoded: true, body: PNG_BYTES.toString('base64') });
+    const answer = fromFcHttpResult({
+      statusCode: 202,
+      headers: { 'Content-Type': 'image/png', 'X-Count': 3 },
+      isBase64Encoded: true,
+      body: PNG_BYTES.toString('base64'),
+    });
 
     // Assert
     expect(answer).toEqual({ statusCode: 202, headers: { 'Content-Type': 'image/png', 'X-Count': '3' }, body: PNG_BYTES });
@@ -424,7 +440,10 @@ describe('fromFcHttpResult', () => {
 
   it('keeps multi-value headers and drops framing headers that would contradict the body', () => {
     // Act
-    const answer = fromFcHttpResult({ statusCode: 200, headers: { 'Set-Cookie': ['a=1', 'b=2'], 'Content-Length': '999', 'Transfer-Encoding': 'chunked', Skip: undefined } });
+    const answer = fromFcHttpResult({
+      statusCode: 200,
+      headers: { 'Set-Cookie': ['a=1', 'b=2'], 'Content-Length': '999', 'Transfer-Encoding': 'chunked', Skip: undefined },
+    });
 
     // Assert
     expect(answer.headers).toEqual({ 'Set-Cookie': ['a=1', 'b=2'] });

@@ -30,7 +30,11 @@ describe('the local FC timer trigger', () => {
 
     // Assert
     expect(Buffer.isBuffer(events[0])).toBe(true);
-    expect(parseTimerEvent(events[0])).toEqual({ triggerTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), triggerName: 'job-watcher-timer', payload: '' });
+    expect(parseTimerEvent(events[0])).toEqual({
+      triggerTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+      triggerName: 'job-watcher-timer',
+      payload: '',
+    });
     expect(contexts[0]).toMatchObject({ credentials: LOCAL_CREDENTIALS, function: { name: 'yike-job-watcher', timeout: 60 } });
     expect(maxRunning).toBe(1);
     expect(result).toBe(events.length);

@@ -57,9 +57,7 @@ function clientFor(
   credential: { accessKeyId: string; accessKeySecret: string; securityToken?: string } = STS,
   readTimeout = READ_TIMEOUT_MS,
 ): OpenApiClient {
-  return new OpenApiClient(
-    new Config({ ...credential, endpoint, protocol: 'http', readTimeout, connectTimeout: CONNECT_TIMEOUT_MS }),
-  );
+  return new OpenApiClient(new Config({ ...credential, endpoint, protocol: 'http', readTimeout, connectTimeout: CONNECT_TIMEOUT_MS }));
 }
 
 /** The parameters the official ice-20201109 SDK uses for these actions [reference README]. */
@@ -182,9 +180,7 @@ describe('the local ICE endpoint driven by the real @alicloud/openapi-client', (
         receivedAt: expect.any(String),
       },
     ]);
-    expect(server.calls()).toEqual([
-      { action: 'SubmitYikeAIAppJob', version: '2020-11-09', method: 'POST', fields, status: 200, requestId: answer.RequestId },
-    ]);
+    expect(server.calls()).toEqual([{ action: 'SubmitYikeAIAppJob', version: '2020-11-09', method: 'POST', fields, status: 200, requestId: answer.RequestId }]);
   });
 
   it('accepts the same fields in the query string, as RPC endpoints do', async () => {
@@ -329,7 +325,9 @@ describe('the local ICE endpoint driven by the real @alicloud/openapi-client', (
     const server = await ice();
 
     // Act
-    const error = await rejectionOf(callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: { AppParams: JSON.stringify({ [IMAGE_KEY]: IMAGE_URL }) } }));
+    const error = await rejectionOf(
+      callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: { AppParams: JSON.stringify({ [IMAGE_KEY]: IMAGE_URL }) } }),
+    );
 
     // Assert
     expectIceErrorBody(error, 'MissingParameter', 400);
@@ -389,9 +387,7 @@ describe('the local ICE endpoint driven by the real @alicloud/openapi-client', (
     const server = await ice();
 
     // Act
-    const error = await rejectionOf(
-      callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: submitFields(), query: { AppId: 'sys-ao-smith-2' } }),
-    );
+    const error = await rejectionOf(callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: submitFields(), query: { AppId: 'sys-ao-smith-2' } }));
 
     // Assert
     expectIceErrorBody(error, 'InvalidParameter', 400);
@@ -503,7 +499,10 @@ describe('injected faults as the real client sees them', () => {
   it('takes faults from POST /__local/faults as well', async () => {
     // Arrange
     const server = await ice();
-    const response = await fetch(`${server.url}/__local/faults`, { method: 'POST', body: JSON.stringify({ throttle: 1, fail: { count: 1, status: 503, code: 'ServiceUnavailable' } }) });
+    const response = await fetch(`${server.url}/__local/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ throttle: 1, fail: { count: 1, status: 503, code: 'ServiceUnavailable' } }),
+    });
 
     // Act
     const first = await rejectionOf(callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: submitFields() }));
@@ -519,7 +518,10 @@ describe('injected faults as the real client sees them', () => {
     const server = await ice();
 
     // Act
-    const response = await fetch(`${server.url}/__local/faults`, { method: 'POST', body: JSON.stringify({ throttle: 1, fail: { count: 1, status: 200, code: 'Fine' } }) });
+    const response = await fetch(`${server.url}/__local/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ throttle: 1, fail: { count: 1, status: 200, code: 'Fine' } }),
+    });
     const answer = await callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: submitFields() });
 
     // Assert
@@ -548,7 +550,14 @@ describe('job status through GetYikeAIAppJob and BatchGetYikeAIAppJob', () => {
     const finished = await callIce(client, 'GetYikeAIAppJob', { query: { JobId } });
 
     // Assert
-    expect(created).toEqual({ RequestId: expect.stringMatching(REQUEST_ID_PATTERN), JobId, AppId: 'sys-ao-smith-1', AppParams: fields.AppParams, ProductionId: 'pd_0617169475', Status: 'Created' });
+    expect(created).toEqual({
+      RequestId: expect.stringMatching(REQUEST_ID_PATTERN),
+      JobId,
+      AppId: 'sys-ao-smith-1',
+      AppParams: fields.AppParams,
+      ProductionId: 'pd_0617169475',
+      Status: 'Created',
+    });
     expect(queuing).toMatchObject({ Status: 'Queuing' });
     expect(queuing).not.toHaveProperty('ExecutionStartTime');
     expect(executing).toMatchObject({ Status: 'Executing', ExecutionStartTime: '2026-11-30T18:00:20.000+08:00' });
@@ -590,7 +599,9 @@ describe('job status through GetYikeAIAppJob and BatchGetYikeAIAppJob', () => {
     const answer = await callIce(clientFor(server.endpoint), 'BatchGetYikeAIAppJob', { query: { JobIds: 'a'.repeat(32) } });
 
     // Assert
-    expect(answer.JobList).toEqual([expect.objectContaining({ JobId: 'a'.repeat(32), Status: 'Finished', AppInputConfig: JSON.stringify({ [IMAGE_KEY]: IMAGE_URL }) })]);
+    expect(answer.JobList).toEqual([
+      expect.objectContaining({ JobId: 'a'.repeat(32), Status: 'Finished', AppInputConfig: JSON.stringify({ [IMAGE_KEY]: IMAGE_URL }) }),
+    ]);
   });
 
   it('answers ResourceNotFound with status 404 for a JobId it never issued', async () => {

@@ -35,7 +35,11 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
 
   it('registers a Yike asset from the query fields and reports its audit in BizData', async () => {
     // Act
-    const registered = (await client.invoke('RegisterYikeAssetMediaInfo', { query: { InputURL: url('uploads/real.png'), MediaType: 'image', ProductionId: 'prod-1', FolderId: 'fd-1' } }, true)) as Record<string, string>;
+    const registered = (await client.invoke(
+      'RegisterYikeAssetMediaInfo',
+      { query: { InputURL: url('uploads/real.png'), MediaType: 'image', ProductionId: 'prod-1', FolderId: 'fd-1' } },
+      true,
+    )) as Record<string, string>;
     const fetched = (await client.invoke('GetYikeAssetMediaInfo', { query: { MediaId: registered.MediaId! } }, true)) as any;
 
     // Assert
@@ -50,7 +54,11 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
 
   it('gives an asset whose key contains "blocked" a blocked audit label', async () => {
     // Act
-    const { MediaId } = (await client.invoke('RegisterYikeAssetMediaInfo', { query: { InputURL: url('uploads/blocked-1.png'), MediaType: 'image' } }, true)) as Record<string, string>;
+    const { MediaId } = (await client.invoke(
+      'RegisterYikeAssetMediaInfo',
+      { query: { InputURL: url('uploads/blocked-1.png'), MediaType: 'image' } },
+      true,
+    )) as Record<string, string>;
     const fetched = (await client.invoke('GetYikeAssetMediaInfo', { query: { MediaId: MediaId! } }, true)) as any;
 
     // Assert
@@ -69,7 +77,10 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
   });
 
   it('answers ResourceNotFound for an asset it never registered', async () => {
-    await expect(client.invoke('GetYikeAssetMediaInfo', { query: { MediaId: 'f'.repeat(32) } }, true)).rejects.toMatchObject({ code: 'ResourceNotFound', statusCode: 404 });
+    await expect(client.invoke('GetYikeAssetMediaInfo', { query: { MediaId: 'f'.repeat(32) } }, true)).rejects.toMatchObject({
+      code: 'ResourceNotFound',
+      statusCode: 404,
+    });
   });
 
   it.each([
@@ -93,7 +104,11 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
 
   it('prechecks a registered Yike asset by reading its InputURL', async () => {
     // Arrange
-    const { MediaId } = (await client.invoke('RegisterYikeAssetMediaInfo', { query: { InputURL: url('uploads/real.png'), MediaType: 'image' } }, true)) as Record<string, string>;
+    const { MediaId } = (await client.invoke(
+      'RegisterYikeAssetMediaInfo',
+      { query: { InputURL: url('uploads/real.png'), MediaType: 'image' } },
+      true,
+    )) as Record<string, string>;
 
     // Act
     const answer = await client.invoke('PrecheckYikeAIAppJob', { query: { AppId: 'sys-ao-smith-2', AppParams: params(MediaId!) } }, true);
@@ -103,13 +118,19 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
   });
 
   it('refuses a precheck for an unknown app or without AppParams, like a submit', async () => {
-    await expect(client.invoke('PrecheckYikeAIAppJob', { query: { AppId: 'sys-nope', AppParams: params('x') } }, true)).rejects.toMatchObject({ code: 'InvalidParameter' });
+    await expect(client.invoke('PrecheckYikeAIAppJob', { query: { AppId: 'sys-nope', AppParams: params('x') } }, true)).rejects.toMatchObject({
+      code: 'InvalidParameter',
+    });
     await expect(client.invoke('PrecheckYikeAIAppJob', { query: { AppId: 'sys-ao-smith-1' } }, true)).rejects.toMatchObject({ code: 'MissingParameter' });
   });
 
   it('refuses a submit naming a media id registered in neither media library, and accepts a registered Yike asset', async () => {
     // Arrange
-    const { MediaId } = (await client.invoke('RegisterYikeAssetMediaInfo', { query: { InputURL: url('uploads/real.png'), MediaType: 'image' } }, true)) as Record<string, string>;
+    const { MediaId } = (await client.invoke(
+      'RegisterYikeAssetMediaInfo',
+      { query: { InputURL: url('uploads/real.png'), MediaType: 'image' } },
+      true,
+    )) as Record<string, string>;
 
     // Act
     const unknown = await client.submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: params('0'.repeat(32)) }).catch((error: unknown) => error);
@@ -122,7 +143,11 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
 
   it('verifies the signature of the new actions as of every other', async () => {
     // Act
-    const forged = iceClient('wrong-secret').invoke('PrecheckYikeAIAppJob', { query: { AppId: 'sys-ao-smith-1', AppParams: params(url('uploads/real.png')) } }, true);
+    const forged = iceClient('wrong-secret').invoke(
+      'PrecheckYikeAIAppJob',
+      { query: { AppId: 'sys-ao-smith-1', AppParams: params(url('uploads/real.png')) } },
+      true,
+    );
 
     // Assert
     await expect(forged).rejects.toMatchObject({ code: 'SignatureDoesNotMatch' });

@@ -132,7 +132,10 @@ describe('PostObject accepted', () => {
     expect(notification.eventName).toBe('ObjectCreated:PostObject');
     expect(matchesOssTrigger(notification, UPLOAD_TRIGGER)).toBe(true);
     const event = JSON.parse(notification.payload.toString('utf8'));
-    expect(event.events[0]).toMatchObject({ eventName: 'ObjectCreated:PostObject', oss: { bucket: { name: BUCKET }, object: { key: KEY, size: TINY_PNG.length, eTag: md5Hex(TINY_PNG) } } });
+    expect(event.events[0]).toMatchObject({
+      eventName: 'ObjectCreated:PostObject',
+      oss: { bucket: { name: BUCKET }, object: { key: KEY, size: TINY_PNG.length, eTag: md5Hex(TINY_PNG) } },
+    });
     expect(server.requests()[0]).toEqual({ method: 'POST', bucket: BUCKET, key: undefined, status: 204, code: undefined, auth: 'form' });
   });
 
@@ -178,7 +181,13 @@ describe('PostObject accepted', () => {
     // Act
     const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
       const req = request(
-        { host: '127.0.0.1', port: server.port, method: 'POST', path: '/', headers: { Host: host, 'Content-Type': encoded.headers.get('content-type') as string, 'Content-Length': body.length } },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: '/',
+          headers: { Host: host, 'Content-Type': encoded.headers.get('content-type') as string, 'Content-Length': body.length },
+        },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -197,7 +206,12 @@ describe('PostObject accepted', () => {
 
   it('reads field names case-insensitively and replaces ${filename} in the key with the file name', async () => {
     // Arrange
-    const policy = uploadPolicy({ conditions: [['starts-with', '$KEY', 'uploads/'], ['in', '$Content-Type', ['image/png', 'image/jpeg']]] });
+    const policy = uploadPolicy({
+      conditions: [
+        ['starts-with', '$KEY', 'uploads/'],
+        ['in', '$Content-Type', ['image/png', 'image/jpeg']],
+      ],
+    });
     const { OSSAccessKeyId, Signature, policy: encoded } = client().calculatePostSignature(policy);
     const fields: Field[] = [
       ['KEY', 'uploads/${filename}'],
@@ -345,7 +359,11 @@ describe('PostObject refused', () => {
     ['a policy that is not JSON', 'this is not json', /^Invalid Policy: Invalid JSON/],
     ['a policy without conditions', JSON.stringify({ expiration: '2030-01-01T00:00:00.000Z' }), /Simple-Conditions must have exactly one property/],
     ['conditions that are not a list', JSON.stringify({ expiration: '2030-01-01T00:00:00.000Z', conditions: 123 }), /Conditions must be a list/],
-    ['a content-length-range that is not two integers', JSON.stringify({ expiration: '2030-01-01T00:00:00.000Z', conditions: [['content-length-range', [1], 'test']] }), /content-length-range/],
+    [
+      'a content-length-range that is not two integers',
+      JSON.stringify({ expiration: '2030-01-01T00:00:00.000Z', conditions: [['content-length-range', [1], 'test']] }),
+      /content-length-range/,
+    ],
     ['an expiration that is not ISO 8601 UTC', JSON.stringify({ expiration: 'tomorrow', conditions: [] }), /Invalid expiration/],
   ])('refuses %s with InvalidPolicyDocument', async (_case, document, message) => {
     // Arrange: signed correctly, so only the document itself is wrong.

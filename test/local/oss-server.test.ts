@@ -175,7 +175,14 @@ describe('OSS V1 signature functions', () => {
     const headers = { 'x-oss-date': date, 'x-oss-security-token': CREDENTIAL.securityToken };
     const signature = signV1(
       CREDENTIAL.accessKeySecret,
-      stringToSignV1({ method: 'GET', contentMd5: '', contentType: '', date, canonicalizedOssHeaders: canonicalizedOssHeaders(headers), canonicalizedResource: `/${BUCKET}/k` }),
+      stringToSignV1({
+        method: 'GET',
+        contentMd5: '',
+        contentType: '',
+        date,
+        canonicalizedOssHeaders: canonicalizedOssHeaders(headers),
+        canonicalizedResource: `/${BUCKET}/k`,
+      }),
     );
     const request = {
       method: 'GET',
@@ -337,7 +344,12 @@ describe('local OSS server driven by ali-oss', () => {
     expect(xmlElement(expiredXml, 'Message')).toBe('Request has expired.');
     expect(tampered.status).toBe(403);
     expect(xmlElement(await tampered.text(), 'Code')).toBe('SignatureDoesNotMatch');
-    expect(server.requests().map((request) => request.auth).slice(-3)).toEqual(['url', 'url', 'url']);
+    expect(
+      server
+        .requests()
+        .map((request) => request.auth)
+        .slice(-3),
+    ).toEqual(['url', 'url', 'url']);
   });
 
   it('accepts a PUT through a signed URL only with the Content-Type it was signed for', async () => {
@@ -560,7 +572,9 @@ describe('local OSS server driven by ali-oss', () => {
   it('never writes secrets, tokens or signatures to its log', async () => {
     // Arrange
     await client().put('uploads/logged.jpg', Buffer.from('x'));
-    await client({ accessKeySecret: 'wrong-secret' }).get('uploads/logged.jpg').catch(() => undefined);
+    await client({ accessKeySecret: 'wrong-secret' })
+      .get('uploads/logged.jpg')
+      .catch(() => undefined);
 
     // Act
     const logged = JSON.stringify(logLines);

@@ -51,7 +51,13 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     const handlerEnv: NodeJS.ProcessEnv = { ...env };
     // FC runs at most reservedConcurrency (s.yaml: 10; 16 here) instances of the function at once; queued events wait.
     const handler = limitConcurrency(16, createHandler({ env: handlerEnv, sink: () => undefined }));
-    const invoker = createAsyncInvoker({ handler, functionName: 'yike-oss-submit', credentials: LOCAL_CREDENTIALS, maxAsyncRetryAttempts: 3, retryDelayMs: 30 });
+    const invoker = createAsyncInvoker({
+      handler,
+      functionName: 'yike-oss-submit',
+      credentials: LOCAL_CREDENTIALS,
+      maxAsyncRetryAttempts: 3,
+      retryDelayMs: 30,
+    });
     const keyOfInvocation = new Map<string, string>();
     const redeliveries: Promise<void>[] = [];
     oss = await startOssServer({
@@ -62,7 +68,11 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
         keyOfInvocation.set(invoker.invoke(notification.payload).requestId, notification.key);
         if (random() < REDELIVERY_RATE) {
           const later = 20 + Math.floor(random() * 200);
-          redeliveries.push(new Promise((resolve) => setTimeout(() => resolve(keyOfInvocation.set(invoker.invoke(notification.payload).requestId, notification.key) && undefined), later)));
+          redeliveries.push(
+            new Promise((resolve) =>
+              setTimeout(() => resolve(keyOfInvocation.set(invoker.invoke(notification.payload).requestId, notification.key) && undefined), later),
+            ),
+          );
         }
       },
     });
@@ -141,14 +151,23 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       const record = (await store.get<IdempotencyRecord<{ jobId: string }>>(recordKey))!;
       records.set(String(record.context?.key), record);
     }
-    const jobIdsByKey = new Map(ice.jobs().map((job) => [decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1)), job.jobId]));
+    const jobIdsByKey = new Map(
+      ice.jobs().map((job) => [decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1)), job.jobId]),
+    );
     const inconsistent = [...records].filter(([key, record]) => record.status === 'COMPLETED' && record.result?.jobId !== jobIdsByKey.get(key));
     // Job records are written after ICE accepted a submit: each must name one of ICE's jobs, for the same image.
-    const jobKeyById = new Map(ice.jobs().map((job) => [job.jobId, decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1))]));
+    const jobKeyById = new Map(
+      ice.jobs().map((job) => [job.jobId, decodeURIComponent(new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1))]),
+    );
     const jobRecordKeys = oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}jobs/`));
     const jobRecords = await Promise.all(jobRecordKeys.map((key) => store.get<{ jobId: string; upload?: { key: string } }>(key)));
     const strayJobRecords = jobRecords.filter((record) => !record || jobKeyById.get(record.jobId) !== record.upload?.key);
-    const inflightMarkers = new Set(oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}inflight/`)).map((key) => key.slice(`${RECORDS_PREFIX}inflight/`.length)));
+    const inflightMarkers = new Set(
+      oss
+        .listKeys(BUCKET)
+        .filter((key) => key.startsWith(`${RECORDS_PREFIX}inflight/`))
+        .map((key) => key.slice(`${RECORDS_PREFIX}inflight/`.length)),
+    );
     // What `yike-jobs list --status OUTCOME_UNKNOWN` / `--status IN_PROGRESS` shows an operator.
     const unknown = await listSubmitRecords(store, RECORDS_PREFIX, { status: 'OUTCOME_UNKNOWN' });
     const stuck = await listSubmitRecords(store, RECORDS_PREFIX, { status: 'IN_PROGRESS' });
@@ -194,7 +213,10 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     for (const count of [...Object.values(iceFaults), ...Object.values(iceFaultsByAction), ...Object.values(ossFaults)]) expect(count).toBeGreaterThan(0);
     // Every unknown outcome is listed for the operator, and reached onFailure (never silently retried into a second job).
     expect(unknown.map((record) => keyOf(record)).sort()).toEqual(
-      [...records].filter(([, record]) => record.status === 'OUTCOME_UNKNOWN').map(([key]) => key).sort(),
+      [...records]
+        .filter(([, record]) => record.status === 'OUTCOME_UNKNOWN')
+        .map(([key]) => key)
+        .sort(),
     );
     for (const record of unknown) expect(surfaced.has(keyOf(record))).toBe(true);
   }, 180_000);

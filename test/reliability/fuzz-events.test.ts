@@ -17,7 +17,19 @@ const cloudEvent = loadEvent('eventbridge-oss-put');
 
 /** A documented sample with one field replaced by anything: the near-misses a parser must still handle. */
 function mutated(sample: Record<string, any>): fc.Arbitrary<unknown> {
-  const paths = [[], ['oss'], ['oss', 'object'], ['oss', 'object', 'key'], ['oss', 'object', 'size'], ['oss', 'bucket'], ['eventName'], ['data'], ['data', 'oss', 'object', 'key'], ['specversion'], ['source']];
+  const paths = [
+    [],
+    ['oss'],
+    ['oss', 'object'],
+    ['oss', 'object', 'key'],
+    ['oss', 'object', 'size'],
+    ['oss', 'bucket'],
+    ['eventName'],
+    ['data'],
+    ['data', 'oss', 'object', 'key'],
+    ['specversion'],
+    ['source'],
+  ];
   return fc.tuple(fc.constantFrom(...paths), fc.anything()).map(([path, value]) => {
     const copy = structuredClone(sample);
     if (path.length === 0) return value;
@@ -44,7 +56,11 @@ const payload = fc.oneof(
 const forbiddenKey = fc.oneof(
   fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom('', '.jpg', '.png', '.txt', '.json')).map(([body, suffix]) => `.yike-jobs/${body}${suffix}`),
   fc
-    .tuple(fc.constantFrom('uploads/female/', 'uploads/', '', 'a/'), fc.string({ maxLength: 20 }), fc.constantFrom('', '.txt', '.json', '.gif', '.mp4', '.jpg.txt', '.jpg ', '.pngx', '/', '.jpg/'))
+    .tuple(
+      fc.constantFrom('uploads/female/', 'uploads/', '', 'a/'),
+      fc.string({ maxLength: 20 }),
+      fc.constantFrom('', '.txt', '.json', '.gif', '.mp4', '.jpg.txt', '.jpg ', '.pngx', '/', '.jpg/'),
+    )
     .map(([prefix, body, suffix]) => `${prefix}${body}${suffix}`)
     .filter((key) => key.length > 0 && !key.startsWith('/') && !IMAGE_SUFFIXES.some((suffix) => key.toLowerCase().endsWith(suffix))),
 );
@@ -94,17 +110,24 @@ describe('the event parser and the upload function under property-based fuzzing 
 
       // Act + Assert
       await fc.assert(
-        fc.asyncProperty(forbiddenKey, fc.boolean(), fc.constantFrom('ObjectCreated:PutObject', 'ObjectCreated:PostObject', 'ObjectCreated:CopyObject'), async (key, viaEventBridge, eventName) => {
-          const record = { ...structuredClone(ossRecord), eventName };
-          record.oss.object.key = key;
-          const event = viaEventBridge ? { ...structuredClone(cloudEvent), data: { ...structuredClone(cloudEvent.data), oss: record.oss } } : { events: [record] };
-          const result = await handler(asFcPayload(event), fcContext());
-          expect(result.submitted).toEqual([]);
-          for (const skipped of result.skipped) {
-            expect(['not-an-image', 'records-prefix']).toContain(skipped.reason);
-            reasons[skipped.reason] = (reasons[skipped.reason] ?? 0) + 1;
-          }
-        }),
+        fc.asyncProperty(
+          forbiddenKey,
+          fc.boolean(),
+          fc.constantFrom('ObjectCreated:PutObject', 'ObjectCreated:PostObject', 'ObjectCreated:CopyObject'),
+          async (key, viaEventBridge, eventName) => {
+            const record = { ...structuredClone(ossRecord), eventName };
+            record.oss.object.key = key;
+            const event = viaEventBridge
+              ? { ...structuredClone(cloudEvent), data: { ...structuredClone(cloudEvent.data), oss: record.oss } }
+              : { events: [record] };
+            const result = await handler(asFcPayload(event), fcContext());
+            expect(result.submitted).toEqual([]);
+            for (const skipped of result.skipped) {
+              expect(['not-an-image', 'records-prefix']).toContain(skipped.reason);
+              reasons[skipped.reason] = (reasons[skipped.reason] ?? 0) + 1;
+            }
+          },
+        ),
         { numRuns: RUNS, seed: SEED },
       );
 

@@ -25,7 +25,17 @@ const imageUrl = fc
     mostly(HOST, HOST.toUpperCase(), 'evil.com', `${HOST}.evil.com`, `${HOST}.`, '127.0.0.1', '[::1]'),
     mostly('', ':443', ':8443', ':', ':0'),
     fc.oneof(
-      fc.constantFrom('', '/', '/uploads/a.jpg', '/.yike-jobs/x.jpg', '/.yike-results/r.jpg', '/uploads/%2e%2e/.yike-jobs/x', '/%2Eyike-jobs/x', '/a%ZZ.jpg', '//a.jpg'),
+      fc.constantFrom(
+        '',
+        '/',
+        '/uploads/a.jpg',
+        '/.yike-jobs/x.jpg',
+        '/.yike-results/r.jpg',
+        '/uploads/%2e%2e/.yike-jobs/x',
+        '/%2Eyike-jobs/x',
+        '/a%ZZ.jpg',
+        '//a.jpg',
+      ),
       fc.webPath(),
       fc.string({ maxLength: 30 }).map((s) => `/${s}`),
     ),
@@ -35,9 +45,15 @@ const imageUrl = fc
   )
   .map((parts) => parts.join(''));
 
-const imageKey = fc.oneof(fc.constantFrom('uploads/female/a.jpg', '.yike-jobs/http/x.json', '.yike-results/a.jpg', '/abs.jpg', ''), fc.string({ maxLength: 20 }));
+const imageKey = fc.oneof(
+  fc.constantFrom('uploads/female/a.jpg', '.yike-jobs/http/x.json', '.yike-results/a.jpg', '/abs.jpg', ''),
+  fc.string({ maxLength: 20 }),
+);
 const jobBody = fc.oneof(
-  fc.record({ app: mostly('female', 'male', 'sys-ao-smith-1', 'robot', ''), image: fc.record({ bucket: mostly(BUCKET, 'other-bucket', 'Bad_Bucket'), key: imageKey }) }, { requiredKeys: ['image'] }),
+  fc.record(
+    { app: mostly('female', 'male', 'sys-ao-smith-1', 'robot', ''), image: fc.record({ bucket: mostly(BUCKET, 'other-bucket', 'Bad_Bucket'), key: imageKey }) },
+    { requiredKeys: ['image'] },
+  ),
   fc.record({ app: mostly('female', 'male', 'robot'), imageUrl, productionId: fc.string({ maxLength: 8 }) }, { requiredKeys: ['imageUrl'] }),
   fc.record(
     {
@@ -54,18 +70,19 @@ const jobBody = fc.oneof(
 );
 
 /** POST /uploads: what the page sends, with hostile names, types and sizes. */
-const uploadBody = fc.record(
-  {
-    app: mostly('female', 'male', 'sys-ao-smith-2', 'robot', ''),
-    fileName: mostly('photo.png', 'a.txt', '.png', 'x.PNG', '../../.yike-jobs/x.png', 'a\u0000.png', ''),
-    contentType: mostly('image/png', 'text/plain', 'image/', 'IMAGE/PNG', 'image/png; x=1', ''),
-    size: mostly(1024, 0, -1, 1.5, 20 * 1024 * 1024 + 1, Number.MAX_SAFE_INTEGER),
-    bucket: fc.string({ maxLength: 6 }),
-  },
-  // `bucket` is not a field: present, it is refused (strict body); rarely, so forms are often signed.
-  { requiredKeys: ['app', 'fileName', 'contentType', 'size'] },
-).chain((value) => fc.nat(9).map((n) => (n === 0 ? value : { ...value, bucket: undefined }))
-);
+const uploadBody = fc
+  .record(
+    {
+      app: mostly('female', 'male', 'sys-ao-smith-2', 'robot', ''),
+      fileName: mostly('photo.png', 'a.txt', '.png', 'x.PNG', '../../.yike-jobs/x.png', 'a\u0000.png', ''),
+      contentType: mostly('image/png', 'text/plain', 'image/', 'IMAGE/PNG', 'image/png; x=1', ''),
+      size: mostly(1024, 0, -1, 1.5, 20 * 1024 * 1024 + 1, Number.MAX_SAFE_INTEGER),
+      bucket: fc.string({ maxLength: 6 }),
+    },
+    // `bucket` is not a field: present, it is refused (strict body); rarely, so forms are often signed.
+    { requiredKeys: ['app', 'fileName', 'contentType', 'size'] },
+  )
+  .chain((value) => fc.nat(9).map((n) => (n === 0 ? value : { ...value, bucket: undefined })));
 
 const body = fc.oneof(
   { weight: 6, arbitrary: jobBody.map((value) => JSON.stringify(value)) },
@@ -80,7 +97,21 @@ const request = fc.record({
   path: fc.oneof(
     { weight: 12, arbitrary: fc.constant('/jobs') },
     { weight: 6, arbitrary: fc.constant('/uploads') },
-    { weight: 3, arbitrary: fc.constantFrom('/jobs/', '/healthz', '/apps', '/index.html', '/jobs/by-object', '/jobs/0123456789abcdef0123456789abcdef', '/jobs/a b', '/jobs/..%2f', '/', '/JOBS') },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(
+        '/jobs/',
+        '/healthz',
+        '/apps',
+        '/index.html',
+        '/jobs/by-object',
+        '/jobs/0123456789abcdef0123456789abcdef',
+        '/jobs/a b',
+        '/jobs/..%2f',
+        '/',
+        '/JOBS',
+      ),
+    },
     { weight: 1, arbitrary: fc.webPath() },
     { weight: 1, arbitrary: fc.string({ maxLength: 20 }).map((s) => `/${s}`) },
   ),
@@ -89,11 +120,18 @@ const request = fc.record({
     { weight: 1, arbitrary: fc.constantFrom(undefined, '', 'Bearer', `bearer ${TOKEN}`, `Bearer ${TOKEN}x`, `Basic ${TOKEN}`, `Bearer  ${TOKEN} `) },
     { weight: 1, arbitrary: fc.string({ maxLength: 30 }) },
   ),
-  contentType: fc.oneof({ weight: 6, arbitrary: fc.constant('application/json') }, { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json; charset=utf-8', 'application/merge-patch+json', 'application/jsonx') }),
+  contentType: fc.oneof(
+    { weight: 6, arbitrary: fc.constant('application/json') },
+    { weight: 1, arbitrary: fc.constantFrom(undefined, 'text/plain', 'application/json; charset=utf-8', 'application/merge-patch+json', 'application/jsonx') },
+  ),
   idempotencyKey: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.string({ maxLength: 12 }) }),
   body,
   base64: fc.boolean(),
-  query: fc.dictionary(fc.constantFrom('bucket', 'key', 'x'), fc.oneof(fc.constantFrom(BUCKET, 'uploads/female/a.jpg', '.yike-jobs/x'), fc.string({ maxLength: 10 })), { maxKeys: 3 }),
+  query: fc.dictionary(
+    fc.constantFrom('bucket', 'key', 'x'),
+    fc.oneof(fc.constantFrom(BUCKET, 'uploads/female/a.jpg', '.yike-jobs/x'), fc.string({ maxLength: 10 })),
+    { maxKeys: 3 },
+  ),
 });
 
 type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never;
@@ -121,7 +159,9 @@ function acceptableImage(value: string): boolean {
   if (value.startsWith(`https://${HOST}/`) === false) return false;
   const url = new URL(value);
   const key = decodeURIComponent(url.pathname.slice(1));
-  return url.href === value && url.search === '' && !value.includes('#') && !value.includes('\\') && key !== '' && !RESERVED.some((prefix) => key.startsWith(prefix));
+  return (
+    url.href === value && url.search === '' && !value.includes('#') && !value.includes('\\') && key !== '' && !RESERVED.some((prefix) => key.startsWith(prefix))
+  );
 }
 
 const SECRETS = [LOCAL_CREDENTIALS.accessKeySecret, LOCAL_CREDENTIALS.securityToken, TOKEN];
@@ -150,7 +190,15 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
     // Arrange
     const logs = logCapture();
     const handler = createHandler({
-      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, AUTH_TOKENS: TOKEN, DEFAULT_APP: 'female', ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2' },
+      env: {
+        ICE_ENDPOINT: ice.url,
+        OSS_ENDPOINT: oss.localhostUrl,
+        ALLOWED_BUCKETS: BUCKET,
+        AUTH_TOKENS: TOKEN,
+        DEFAULT_APP: 'female',
+        ICE_RETRY_BASE_MS: '1',
+        ICE_RETRY_MAX_MS: '2',
+      },
       sink: logs.sink,
     });
     const statuses: Record<number, number> = {};
@@ -159,7 +207,11 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
     await fc.assert(
       fc.asyncProperty(request, async (input) => {
         const before = ice.jobs().length;
-        const response = (await handler(toFcEvent(input), fcContext({ credentials: { ...LOCAL_CREDENTIALS } }))) as { statusCode: number; headers: Record<string, string>; body: string };
+        const response = (await handler(toFcEvent(input), fcContext({ credentials: { ...LOCAL_CREDENTIALS } }))) as {
+          statusCode: number;
+          headers: Record<string, string>;
+          body: string;
+        };
         const submitted = ice.jobs().slice(before);
         statuses[response.statusCode] = (statuses[response.statusCode] ?? 0) + 1;
 
@@ -206,16 +258,26 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
 
   it(`answers 400, never throws, for any payload that is not an FC HTTP event (${RUNS} runs)`, async () => {
     // Arrange
-    const handler = createHandler({ env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, AUTH_TOKENS: TOKEN }, sink: () => undefined });
+    const handler = createHandler({
+      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, AUTH_TOKENS: TOKEN },
+      sink: () => undefined,
+    });
     const before = ice.calls().length;
 
     // Act + Assert
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.anything(), fc.string().map((s) => Buffer.from(s)), fc.json().map((s) => Buffer.from(s))), async (payload) => {
-        const response = (await handler(payload, fcContext())) as { statusCode: number; body: string };
-        expect([200, 201, 202, 400, 401, 404, 405, 413, 415]).toContain(response.statusCode);
-        expect(response.body).not.toMatch(STACK);
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.anything(),
+          fc.string().map((s) => Buffer.from(s)),
+          fc.json().map((s) => Buffer.from(s)),
+        ),
+        async (payload) => {
+          const response = (await handler(payload, fcContext())) as { statusCode: number; body: string };
+          expect([200, 201, 202, 400, 401, 404, 405, 413, 415]).toContain(response.statusCode);
+          expect(response.body).not.toMatch(STACK);
+        },
+      ),
       { numRuns: RUNS, seed: SEED },
     );
     expect(ice.calls().length).toBe(before);

@@ -58,13 +58,21 @@ describe('http-submit under load', () => {
     // timeout elapses even after the answer: heap then grows with rate x timeout and falls back. A short timeout
     // and a pause past it before each measurement measure what stays (see RELIABILITY.md).
     const timeoutMs = 1_000;
-    const handler = createHandler({ env: { ...env(), ICE_READ_TIMEOUT_MS: String(timeoutMs), ICE_CONNECT_TIMEOUT_MS: String(timeoutMs) }, sink: () => undefined });
+    const handler = createHandler({
+      env: { ...env(), ICE_READ_TIMEOUT_MS: String(timeoutMs), ICE_CONNECT_TIMEOUT_MS: String(timeoutMs) },
+      sink: () => undefined,
+    });
     const event = (i: number) => {
       // 1 in 10 a full submit (HEAD, precheck, submit, job record: the costly path), then refusals and health checks.
       const kind = i % 10;
       const health = kind >= 8;
       const path = health ? '/healthz' : '/jobs';
-      const body = kind === 0 ? { app: 'female', image: { bucket: BUCKET, key: IMAGES[i % IMAGES.length] } } : kind <= 2 ? { app: 'robot', imageUrl: 'https://evil.com/a.jpg' } : { app: 'female' };
+      const body =
+        kind === 0
+          ? { app: 'female', image: { bucket: BUCKET, key: IMAGES[i % IMAGES.length] } }
+          : kind <= 2
+            ? { app: 'robot', imageUrl: 'https://evil.com/a.jpg' }
+            : { app: 'female' };
       return Buffer.from(
         JSON.stringify({
           version: 'v1',
@@ -157,7 +165,10 @@ describe('http-submit under load', () => {
     // Assert
     const statuses: Record<number, number> = {};
     for (const response of responses) statuses[response.status] = (statuses[response.status] ?? 0) + 1;
-    const answeredJobIds = responses.filter((response) => response.status === 202).map((response) => response.body.jobId).sort();
+    const answeredJobIds = responses
+      .filter((response) => response.status === 202)
+      .map((response) => response.body.jobId)
+      .sort();
     const errors = [...new Set(responses.flatMap((response) => (response.error ? [response.error] : [])))];
     const calls = ice.calls().map((call) => call.action);
     const jobRecords = oss.listKeys(BUCKET).filter((key) => key.startsWith(`${RECORDS_PREFIX}jobs/`));
@@ -172,7 +183,12 @@ describe('http-submit under load', () => {
       perSecond: Math.round((CONCURRENT / elapsedMs) * 1000),
     });
     expect(statuses).toEqual({ 202: CONCURRENT });
-    expect(ice.jobs().map((job) => job.jobId).sort()).toEqual(answeredJobIds);
+    expect(
+      ice
+        .jobs()
+        .map((job) => job.jobId)
+        .sort(),
+    ).toEqual(answeredJobIds);
     // Each job: one precheck, then one submit; and one job record naming it.
     expect(calls.filter((action) => action === 'PrecheckYikeAIAppJob')).toHaveLength(CONCURRENT);
     expect(calls.filter((action) => action === 'SubmitYikeAIAppJob')).toHaveLength(CONCURRENT);

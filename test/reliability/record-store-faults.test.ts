@@ -20,9 +20,7 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   beforeAll(async () => {
     dir = tempDir('record-faults-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
-    store = createOssRecordStore(
-      localOssClient(oss.url, BUCKET, { timeout: 300 }),
-    );
+    store = createOssRecordStore(localOssClient(oss.url, BUCKET, { timeout: 300 }));
   });
   afterAll(async () => {
     await oss.close();
@@ -49,10 +47,15 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   it('still removes the claim after a failed submit when the store answers 503 twice, so a retry can run', async () => {
     // Arrange
     const recordKey = nextKey();
-    const failing = runIdempotent({ ...base, store, recordKey, execute: async () => {
-      oss.faults.failNext(2, 503, 'SlowDown');
-      throw new Error('rejected');
-    } });
+    const failing = runIdempotent({
+      ...base,
+      store,
+      recordKey,
+      execute: async () => {
+        oss.faults.failNext(2, 503, 'SlowDown');
+        throw new Error('rejected');
+      },
+    });
 
     // Act
     await expect(failing).rejects.toThrow('rejected');
@@ -65,26 +68,39 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   it('keeps and lists OUTCOME_UNKNOWN after an unanswered submit even when the store first answers 500', async () => {
     // Arrange
     const recordKey = nextKey();
-    const unanswered = runIdempotent({ ...base, store, recordKey, context: { key: 'uploads/a.jpg' }, execute: async () => {
-      oss.faults.failNext(1, 500, 'InternalError');
-      throw new Error('no answer');
-    } });
+    const unanswered = runIdempotent({
+      ...base,
+      store,
+      recordKey,
+      context: { key: 'uploads/a.jpg' },
+      execute: async () => {
+        oss.faults.failNext(1, 500, 'InternalError');
+        throw new Error('no answer');
+      },
+    });
 
     // Act
     await expect(unanswered).rejects.toThrow('no answer');
     const listed = await listSubmitRecords(store, '.yike-faults/', { status: 'OUTCOME_UNKNOWN' });
 
     // Assert
-    expect(listed).toContainEqual(expect.objectContaining({ recordKey, kind: 'upload', status: 'OUTCOME_UNKNOWN', error: { code: 'UNKNOWN', message: 'Error: no answer' } }));
+    expect(listed).toContainEqual(
+      expect.objectContaining({ recordKey, kind: 'upload', status: 'OUTCOME_UNKNOWN', error: { code: 'UNKNOWN', message: 'Error: no answer' } }),
+    );
   });
 
   it('lists a claim left IN_PROGRESS when the store stays down after a failure, for the operator', async () => {
     // Arrange
     const recordKey = nextKey();
-    const failing = runIdempotent({ ...base, store, recordKey, execute: async () => {
-      oss.faults.failNext(3, 503, 'SlowDown');
-      throw new Error('rejected');
-    } });
+    const failing = runIdempotent({
+      ...base,
+      store,
+      recordKey,
+      execute: async () => {
+        oss.faults.failNext(3, 503, 'SlowDown');
+        throw new Error('rejected');
+      },
+    });
 
     // Act
     await expect(failing).rejects.toThrow('rejected');
@@ -105,7 +121,13 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
       return { kind: 'fail', status: 503, code: 'SlowDown' };
     });
     const logs = logCapture();
-    const tracking = jobTracking({ recordStore: store, bucket: BUCKET, recordsPrefix: '.yike-faults/', entryPoint: 'http', logger: createLogger({ sink: logs.sink }) });
+    const tracking = jobTracking({
+      recordStore: store,
+      bucket: BUCKET,
+      recordsPrefix: '.yike-faults/',
+      entryPoint: 'http',
+      logger: createLogger({ sink: logs.sink }),
+    });
     const jobId = '5e1f0c2a9b8d4e7f6a5b4c3d2e1f0a9b';
 
     // Act
@@ -130,9 +152,14 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
       held = true;
       return { kind: 'delay', ms: 350 };
     });
-    const a = runIdempotent({ ...base, store, recordKey, execute: async () => {
-      throw new Error('rejected');
-    } });
+    const a = runIdempotent({
+      ...base,
+      store,
+      recordKey,
+      execute: async () => {
+        throw new Error('rejected');
+      },
+    });
     const settledA = a.catch((error: Error) => error.message);
     const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
     while ((await store.get(recordKey)) === undefined) await pause(); // A's claim
@@ -155,4 +182,3 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     expect(await b).toMatchObject({ status: 'executed', result: 'b' });
   });
 });
-

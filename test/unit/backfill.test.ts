@@ -182,7 +182,14 @@ describe('runBackfill', () => {
     expect(checkpointWhilePending).toBe('uploads/female/img-000.jpg');
     expect([...markersWhilePending].every((marker) => marker === undefined || marker === 'uploads/female/img-000.jpg')).toBe(true);
     expect(summary).toMatchObject({ interrupted: true, invoked: 5, marker: 'uploads/female/img-004.jpg' });
-    expect(readCheckpoint(checkpointPath)).toMatchObject({ version: 1, bucket: BUCKET, prefix: '', app: null, completed: false, marker: 'uploads/female/img-004.jpg' });
+    expect(readCheckpoint(checkpointPath)).toMatchObject({
+      version: 1,
+      bucket: BUCKET,
+      prefix: '',
+      app: null,
+      completed: false,
+      marker: 'uploads/female/img-004.jpg',
+    });
     expect(existsSync(`${checkpointPath}.${process.pid}.tmp`)).toBe(false);
   });
 
@@ -253,7 +260,16 @@ describe('runBackfill', () => {
     // Arrange
     const controller = new AbortController();
     const abortAtOnce = async () => controller.abort();
-    await runBackfill(options({ list: fakeBucket(images(4, 'uploads/male')).list, checkpointPath, prefix: 'uploads/male/', concurrency: 1, submit: abortAtOnce, signal: controller.signal }));
+    await runBackfill(
+      options({
+        list: fakeBucket(images(4, 'uploads/male')).list,
+        checkpointPath,
+        prefix: 'uploads/male/',
+        concurrency: 1,
+        submit: abortAtOnce,
+        signal: controller.signal,
+      }),
+    );
     const before = readFileSync(checkpointPath, 'utf8');
 
     // Act
@@ -306,7 +322,9 @@ describe('runBackfill', () => {
     const startedAt: number[] = [];
 
     // Act
-    await runBackfill(options({ list: fakeBucket(images(10)).list, clock, ratePerSecond: 8, concurrency: 10, submit: async () => void startedAt.push(clock.now()) }));
+    await runBackfill(
+      options({ list: fakeBucket(images(10)).list, clock, ratePerSecond: 8, concurrency: 10, submit: async () => void startedAt.push(clock.now()) }),
+    );
 
     // Assert: a burst of 2 (a quarter second at 8/s), then one every 125 ms.
     expect(startedAt).toEqual([0, 0, 125, 250, 375, 500, 625, 750, 875, 1000]);
@@ -377,7 +395,12 @@ describe('backfill events', () => {
     // Arrange
     const original = loadEvent('oss-trigger-put');
     const record = original.events[0];
-    const listed: ListedObject = { name: record.oss.object.key, size: record.oss.object.size, etag: `"${record.oss.object.eTag}"`, lastModified: record.eventTime };
+    const listed: ListedObject = {
+      name: record.oss.object.key,
+      size: record.oss.object.size,
+      etag: `"${record.oss.object.eTag}"`,
+      lastModified: record.eventTime,
+    };
 
     // Act
     const event = JSON.parse(ossTriggerEventFor(BUCKET, listed, CONFIG).toString('utf8'));
@@ -413,7 +436,11 @@ describe('backfill events', () => {
     expect(item).toEqual({
       kind: 'request',
       source: `oss://${BUCKET}/uploads/x.jpg`,
-      request: { image: { bucket: BUCKET, key: 'uploads/x.jpg' }, app: 'male', idempotencyKey: `backfill:${BUCKET}/uploads/x.jpg@688A7BF4F233DC9C88A80BF985AB7329:male` },
+      request: {
+        image: { bucket: BUCKET, key: 'uploads/x.jpg' },
+        app: 'male',
+        idempotencyKey: `backfill:${BUCKET}/uploads/x.jpg@688A7BF4F233DC9C88A80BF985AB7329:male`,
+      },
     });
   });
 

@@ -45,7 +45,13 @@ describe('followJob', () => {
     const transient: string[] = [];
 
     // Act
-    const finished = await followJob({ poll: answers(notYet, throttled, { status: 'Failed' }), timeoutMs: 60_000, intervalMs: 500, onTransientError: (error) => transient.push((error as IceError).code), ...clock });
+    const finished = await followJob({
+      poll: answers(notYet, throttled, { status: 'Failed' }),
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      onTransientError: (error) => transient.push((error as IceError).code),
+      ...clock,
+    });
     const refused = followJob({ poll: answers(denied), timeoutMs: 60_000, intervalMs: 500, ...fakeClock() });
 
     // Assert

@@ -8,7 +8,14 @@ import { skipReasonForObject } from '../../shared/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 
 const record = () => ({
-  ...newJobRecord({ jobId: 'job-1', appId: 'sys-ao-smith-1', source: 'oss://b/uploads/a.png', entryPoint: 'upload', upload: { bucket: 'b', key: 'uploads/a.png', eTag: 'E' }, now: new Date('2026-11-30T10:00:00Z') }),
+  ...newJobRecord({
+    jobId: 'job-1',
+    appId: 'sys-ao-smith-1',
+    source: 'oss://b/uploads/a.png',
+    entryPoint: 'upload',
+    upload: { bucket: 'b', key: 'uploads/a.png', eTag: 'E' },
+    now: new Date('2026-11-30T10:00:00Z'),
+  }),
   status: 'Finished',
   settledAt: '2026-11-30T10:05:00.000Z',
   notifications: { webhook: { status: 'pending' as const, attempts: 1 } },
@@ -21,11 +28,20 @@ describe('job lifecycle configuration', () => {
     const { lifecycle } = parseConfig({ ALLOWED_BUCKETS: 'a-bucket,b-bucket' });
 
     // Assert
-    expect(lifecycle).toEqual({ resultObjects: true, jobTimeoutSeconds: 21_600, webhook: undefined, nextFunction: undefined, watchBuckets: ['a-bucket', 'b-bucket'] });
+    expect(lifecycle).toEqual({
+      resultObjects: true,
+      jobTimeoutSeconds: 21_600,
+      webhook: undefined,
+      nextFunction: undefined,
+      watchBuckets: ['a-bucket', 'b-bucket'],
+    });
   });
 
   it('watches RECORDS_BUCKET and WATCH_BUCKETS instead of ALLOWED_BUCKETS when they are set', () => {
-    expect(parseConfig({ ALLOWED_BUCKETS: 'a-bucket', RECORDS_BUCKET: 'r-bucket', WATCH_BUCKETS: 'old-bucket,r-bucket' }).lifecycle.watchBuckets).toEqual(['r-bucket', 'old-bucket']);
+    expect(parseConfig({ ALLOWED_BUCKETS: 'a-bucket', RECORDS_BUCKET: 'r-bucket', WATCH_BUCKETS: 'old-bucket,r-bucket' }).lifecycle.watchBuckets).toEqual([
+      'r-bucket',
+      'old-bucket',
+    ]);
   });
 
   it.each([
@@ -37,9 +53,16 @@ describe('job lifecycle configuration', () => {
   });
 
   it('accepts http only on loopback and requires a secret of at least 16 characters with any webhook', () => {
-    expect(parseConfig({ JOB_WEBHOOK_URL: 'http://127.0.0.1:8080/h', JOB_WEBHOOK_SECRET: 'x'.repeat(16) }).lifecycle.webhook).toEqual({ url: 'http://127.0.0.1:8080/h', secret: 'x'.repeat(16), maxAttempts: 10, timeoutMs: 5_000 });
+    expect(parseConfig({ JOB_WEBHOOK_URL: 'http://127.0.0.1:8080/h', JOB_WEBHOOK_SECRET: 'x'.repeat(16) }).lifecycle.webhook).toEqual({
+      url: 'http://127.0.0.1:8080/h',
+      secret: 'x'.repeat(16),
+      maxAttempts: 10,
+      timeoutMs: 5_000,
+    });
     expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y' })).toThrow('JOB_WEBHOOK_SECRET: required when JOB_WEBHOOK_URL is set');
-    expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y', JOB_WEBHOOK_SECRET: 'short' })).toThrow('JOB_WEBHOOK_SECRET: must be at least 16 characters');
+    expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y', JOB_WEBHOOK_SECRET: 'short' })).toThrow(
+      'JOB_WEBHOOK_SECRET: must be at least 16 characters',
+    );
   });
 });
 
@@ -57,7 +80,15 @@ describe('the upload function never submits result objects', () => {
   it('skips keys under RESULTS_PREFIX like keys under RECORDS_PREFIX', () => {
     // Arrange
     const config = parseConfig({});
-    const object = { bucket: 'b', key: '.yike-results/uploads/female/a.png.json', eTag: 'E', size: 10, eventName: 'PutObject', region: 'cn-shanghai', eventTime: '' };
+    const object = {
+      bucket: 'b',
+      key: '.yike-results/uploads/female/a.png.json',
+      eTag: 'E',
+      size: 10,
+      eventName: 'PutObject',
+      region: 'cn-shanghai',
+      eventTime: '',
+    };
 
     // Act / Assert
     expect(skipReasonForObject(object, config)).toBe('results-prefix');
@@ -71,7 +102,12 @@ describe('notifications', () => {
     const payload = notificationFor(record());
 
     // Assert
-    expect(payload).toMatchObject({ id: 'job-1.finished', type: 'yike.job.finished', time: '2026-11-30T10:05:00.000Z', job: { jobId: 'job-1', status: 'Finished' } });
+    expect(payload).toMatchObject({
+      id: 'job-1.finished',
+      type: 'yike.job.finished',
+      time: '2026-11-30T10:05:00.000Z',
+      job: { jobId: 'job-1', status: 'Finished' },
+    });
     expect(payload.job).not.toHaveProperty('notifications');
     expect(payload.job).not.toHaveProperty('notifyRound');
     expect(notificationFor({ ...record(), status: 'TimedOut' }).type).toBe('yike.job.timed-out');
@@ -79,7 +115,10 @@ describe('notifications', () => {
 
   it('puts the result object beside the upload, or under jobs/ in the records bucket', () => {
     expect(resultObjectLocation(record(), '.yike-results/', 'records')).toEqual({ bucket: 'b', key: '.yike-results/uploads/a.png.json' });
-    expect(resultObjectLocation({ ...record(), upload: undefined }, '.yike-results/', 'records')).toEqual({ bucket: 'records', key: '.yike-results/jobs/job-1.json' });
+    expect(resultObjectLocation({ ...record(), upload: undefined }, '.yike-results/', 'records')).toEqual({
+      bucket: 'records',
+      key: '.yike-results/jobs/job-1.json',
+    });
   });
 
   it('backs off 1, 2, 4 … minutes between attempts, capped at an hour', () => {
@@ -104,7 +143,11 @@ describe('notifications', () => {
 
 describe('the FC timer trigger event', () => {
   it('parses the documented sample delivered as a Buffer', () => {
-    expect(parseTimerEvent(asFcPayload(loadEvent('fc3-timer')))).toEqual({ triggerTime: '2023-12-26T07:49:00Z', triggerName: 'timer-trigger', payload: 'awesome-fc' });
+    expect(parseTimerEvent(asFcPayload(loadEvent('fc3-timer')))).toEqual({
+      triggerTime: '2023-12-26T07:49:00Z',
+      triggerName: 'timer-trigger',
+      payload: 'awesome-fc',
+    });
   });
 
   it('refuses an event without triggerTime or triggerName, naming the fields', () => {

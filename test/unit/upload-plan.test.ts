@@ -20,7 +20,13 @@ describe('upload plans (POST /uploads)', () => {
     const plan = planUpload(REQUEST, config, apps, { now: NOW, newId: () => 'id-1' });
 
     // Assert
-    expect(plan).toMatchObject({ bucket: 'yike-uploads', key: 'uploads/male/2026-11-30/id-1.jpeg', appName: 'male', contentType: 'image/jpeg', maxBytes: 20971520 });
+    expect(plan).toMatchObject({
+      bucket: 'yike-uploads',
+      key: 'uploads/male/2026-11-30/id-1.jpeg',
+      appName: 'male',
+      contentType: 'image/jpeg',
+      maxBytes: 20971520,
+    });
     expect(plan.expiresAt.toISOString()).toBe('2026-11-30T10:10:00.000Z');
   });
 
