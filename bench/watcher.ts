@@ -8,9 +8,9 @@ import { createHandler as createWatcherHandler } from '../functions/job-watcher/
 import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 import { startIceServer, type LocalIceServer } from '../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../local/oss-server';
-import { parseConfig } from '../shared/config';
-import { inflightKey, jobRecordKey, newJobRecord } from '../shared/lifecycle/job-record';
-import type { WatcherSummary } from '../shared/lifecycle/watcher';
+import { parseConfig } from '../shared/runtime/config';
+import { inflightKey, jobRecordKey, newJobRecord } from '../shared/domain/lifecycle/job-record';
+import type { WatcherSummary } from '../shared/domain/lifecycle/watcher';
 
 /**
  * The job watcher at scale: N in-flight jobs that ICE reports Finished, settled by one watcher run (job record

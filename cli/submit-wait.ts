@@ -1,6 +1,6 @@
-import { describeError, InputError } from '../shared/errors';
-import type { IceClient, YikeAIAppJob } from '../shared/ice/client';
-import { followJob } from '../shared/lifecycle/follow';
+import { describeError, InputError } from '../shared/runtime/errors';
+import type { IceClient, YikeAIAppJob } from '../shared/adapters/ice/client';
+import { followJob } from '../shared/domain/lifecycle/follow';
 
 /** `yike-submit --wait`: follow the submitted job to its end and say how it went (CLI-only presentation). */
 export const EXIT_FINISHED = 0;

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { handler as ossSubmitHandler } from '../functions/oss-submit/index';
-import { createAppRegistry } from '../shared/apps';
-import { loadResumePoint, runBackfill, type BackfillProgress, type BackfillSummary, type ListedObject, type ListPage } from '../shared/backfill';
-import { loadConfig, type Config } from '../shared/config';
-import { resolveCredentials, type CredentialsProvider } from '../shared/credentials';
-import { describeError, InputError } from '../shared/errors';
-import { createFunctionInvoker } from '../shared/fc-invoke';
-import { createLogger } from '../shared/logger';
-import { OSS_BUCKET_NAME } from '../shared/events/schemas';
-import { createOssClient } from '../shared/oss/client';
+import { createAppRegistry } from '../shared/domain/jobs/apps';
+import { loadResumePoint, runBackfill, type BackfillProgress, type BackfillSummary, type ListedObject, type ListPage } from './backfill/backfill';
+import { loadConfig, type Config } from '../shared/runtime/config';
+import { resolveCredentials, type CredentialsProvider } from '../shared/adapters/openapi/credentials';
+import { describeError, InputError } from '../shared/runtime/errors';
+import { createFunctionInvoker } from '../shared/adapters/fc/invoke';
+import { createLogger } from '../shared/runtime/logger';
+import { OSS_BUCKET_NAME } from '../shared/triggers/events/schemas';
+import { createOssClient } from '../shared/adapters/oss/client';
 
 const TOOL = 'yike-backfill';
 const USAGE = `Usage: ${TOOL} --bucket BUCKET [--prefix PREFIX] [--app female|male|<AppId>] [--concurrency N] [--rate N]

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { handler as ossSubmitHandler } from '../functions/oss-submit/index';
-import { ossTriggerEventFor, stripETagQuotes } from '../shared/backfill';
-import { loadConfig, type Config } from '../shared/config';
-import { resolveCredentials, type CredentialsProvider } from '../shared/credentials';
-import { describeError, InputError, YikeError } from '../shared/errors';
-import { OSS_BUCKET_NAME } from '../shared/events/schemas';
-import { createFunctionInvoker } from '../shared/fc-invoke';
-import { createIceClient } from '../shared/ice/client';
-import { createOssRecordStore } from '../shared/idempotency/store';
-import { createJobRecordStore } from '../shared/lifecycle/job-record';
-import { refreshJobRecord } from '../shared/lifecycle/job-view';
+import { ossTriggerEventFor, stripETagQuotes } from './backfill/backfill';
+import { loadConfig, type Config } from '../shared/runtime/config';
+import { resolveCredentials, type CredentialsProvider } from '../shared/adapters/openapi/credentials';
+import { describeError, InputError, YikeError } from '../shared/runtime/errors';
+import { OSS_BUCKET_NAME } from '../shared/triggers/events/schemas';
+import { createFunctionInvoker } from '../shared/adapters/fc/invoke';
+import { createIceClient } from '../shared/adapters/ice/client';
+import { createOssRecordStore } from '../shared/adapters/oss/record-store';
+import { createJobRecordStore } from '../shared/domain/lifecycle/job-record';
+import { refreshJobRecord } from '../shared/domain/lifecycle/job-view';
 import {
   forgetUnsettledRecord,
   listJobRecords,
@@ -18,12 +18,12 @@ import {
   readUnsettledRecord,
   resolveWithJobId,
   SUBMIT_RECORD_STATUSES,
-} from '../shared/lifecycle/operator';
-import { JOB_STATUSES } from '../shared/lifecycle/job-record';
-import { createLogger } from '../shared/logger';
-import { createOssClient } from '../shared/oss/client';
-import type { SubmissionResult } from '../shared/submissions';
-import type { RecordStatus } from '../shared/idempotency/idempotent';
+} from '../shared/domain/lifecycle/operator';
+import { JOB_STATUSES } from '../shared/domain/lifecycle/job-record';
+import { createLogger } from '../shared/runtime/logger';
+import { createOssClient } from '../shared/adapters/oss/client';
+import type { SubmissionResult } from '../shared/domain/submissions/submissions';
+import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
 
 const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]

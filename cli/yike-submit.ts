@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
-import { describeError, InputError } from '../shared/errors';
-import type { ImageSource } from '../shared/image';
-import { allowedImage, createImagePolicy } from '../shared/image-policy';
-import { submitJob } from '../shared/jobs';
-import { jobTracking } from '../shared/lifecycle/record-submission';
-import { createServices, recordStoresFor } from '../shared/services';
+import { describeError, InputError } from '../shared/runtime/errors';
+import type { ImageSource } from '../shared/domain/images/image-reference';
+import { allowedImage, createImagePolicy } from '../shared/domain/images/image-policy';
+import { submitJob } from '../shared/domain/jobs/submit-job';
+import { jobTracking } from '../shared/domain/lifecycle/record-submission';
+import { createServices, recordStoresFor } from '../shared/composition/services';
 import { EXIT_ERROR, parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 
 const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]

@@ -6,7 +6,7 @@ import OSS from 'ali-oss';
 import { createHandler as createHttpHandler } from '../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
 import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
-import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/lifecycle/job-record';
+import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/domain/lifecycle/job-record';
 import { createAsyncInvoker } from './fc-async';
 import { startFcGateway } from './fc-gateway';
 import { startFcInvokeServer } from './fc-invoke-server';

@@ -76,7 +76,7 @@ const slimDependenciesPlugin = {
 
 /**
  * zod's classic API (`zod`, `zod/v4`, `zod/v3`) costs ~20 ms more of module load than `zod/mini`, which every schema
- * a function loads uses (shared/zod.ts): importing it into a function bundle is a build error. CLI tools may use it.
+ * a function loads uses (shared/runtime/zod.ts): importing it into a function bundle is a build error. CLI tools may use it.
  */
 const CLASSIC_ZOD = /^zod(\/v4|\/v3|\/v4\/classic)?(\/index(\.c?js)?)?$/;
 const CLASSIC_ZOD_FILES = /node_modules[\\/]zod[\\/](index\.c?js$|v3[\\/]|v4[\\/]classic[\\/]|v4[\\/]index\.c?js$)/;
@@ -86,7 +86,7 @@ const noClassicZodPlugin = {
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^zod(\/.*)?$/ }, (args) => {
       if (!CLASSIC_ZOD.test(args.path)) return undefined;
-      return { errors: [{ text: `${args.path}: zod's classic API is not allowed in a function bundle: import { z } from shared/zod.ts (zod/mini) instead` }] };
+      return { errors: [{ text: `${args.path}: zod's classic API is not allowed in a function bundle: import { z } from shared/runtime/zod.ts (zod/mini) instead` }] };
     });
   },
 };
@@ -94,7 +94,7 @@ const noClassicZodPlugin = {
 /** The same rule on what the bundle contains, whoever imported it (a dependency, a deep path). */
 function assertNoClassicZod(metafile, name) {
   const classic = Object.keys(metafile.inputs).filter((input) => CLASSIC_ZOD_FILES.test(input));
-  if (classic.length > 0) throw new Error(`dist/${name}/index.js contains zod's classic API (${classic.slice(0, 3).join(', ')}): use zod/mini (shared/zod.ts)`);
+  if (classic.length > 0) throw new Error(`dist/${name}/index.js contains zod's classic API (${classic.slice(0, 3).join(', ')}): use zod/mini (shared/runtime/zod.ts)`);
 }
 
 const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin] };

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
 import OSS from 'ali-oss';
-import { loadConfig } from '../shared/config';
-import { resolveCredentials } from '../shared/credentials';
-import { describeError, InputError } from '../shared/errors';
-import { createOssClient } from '../shared/oss/client';
-import { objectRecordKey } from '../shared/submissions';
+import { loadConfig } from '../shared/runtime/config';
+import { resolveCredentials } from '../shared/adapters/openapi/credentials';
+import { describeError, InputError } from '../shared/runtime/errors';
+import { createOssClient } from '../shared/adapters/oss/client';
+import { objectRecordKey } from '../shared/domain/submissions/submissions';
 import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 
 /**

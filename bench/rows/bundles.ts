@@ -7,7 +7,7 @@ const MAX_BUNDLE_KIB = 1024;
 const LAZY_PACKAGES = ['ali-oss', 'urllib', 'xml2js', 'debug'];
 /** Dead weight the build removes (scripts/build.mjs): none of it may reach any deployed file. */
 const REMOVED = [/node_modules\/iconv-lite\//, /node_modules\/@alicloud\/credentials\//, /node_modules\/zod\/v4\/locales\/(?!en\.js|index\.js)/];
-/** zod's classic API: the functions use zod/mini (shared/zod.ts); scripts/build.mjs refuses it too. */
+/** zod's classic API: the functions use zod/mini (shared/runtime/zod.ts); scripts/build.mjs refuses it too. */
 const CLASSIC_ZOD = /node_modules\/zod\/(index\.c?js$|v3\/|v4\/classic\/|v4\/index\.c?js$)/;
 
 interface Metafile {

@@ -1,10 +1,10 @@
-import { describeError } from '../../shared/errors';
-import { toApiRequest, toFcHttpResponse } from '../../shared/events/fc-http';
-import { handleApiRequest } from '../../shared/http/api';
-import { httpError } from '../../shared/http/errors';
-import { createImagePolicy } from '../../shared/image-policy';
-import type { LogSink } from '../../shared/logger';
-import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
+import { describeError } from '../../shared/runtime/errors';
+import { toApiRequest, toFcHttpResponse } from '../../shared/triggers/events/fc-http';
+import { handleApiRequest } from '../../shared/triggers/http/api';
+import { httpError } from '../../shared/triggers/http/errors';
+import { createImagePolicy } from '../../shared/domain/images/image-policy';
+import type { LogSink } from '../../shared/runtime/logger';
+import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/composition/services';
 
 /** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/http. */
 export const createHandler =

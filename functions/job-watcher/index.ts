@@ -1,13 +1,13 @@
-import { ConfigError, describeError } from '../../shared/errors';
-import { parseTimerEvent } from '../../shared/events/timer';
-import { createFunctionInvoker, type FunctionInvoker } from '../../shared/fc-invoke';
-import { runWatcher, type WatcherSummary } from '../../shared/lifecycle/watcher';
-import type { LogSink } from '../../shared/logger';
-import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext, type Services } from '../../shared/services';
+import { ConfigError, describeError } from '../../shared/runtime/errors';
+import { parseTimerEvent } from '../../shared/triggers/events/timer';
+import { createFunctionInvoker, type FunctionInvoker } from '../../shared/adapters/fc/invoke';
+import { runWatcher, type WatcherSummary } from '../../shared/domain/lifecycle/watcher';
+import type { LogSink } from '../../shared/runtime/logger';
+import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext, type Services } from '../../shared/composition/services';
 
 /**
  * FC 3.0 handler for the job watcher's timer trigger (every minute in s.yaml): follows in-flight jobs to their
- * outcome and notifies (shared/lifecycle/watcher.ts). The timer event itself carries nothing we need; it is
+ * outcome and notifies (shared/domain/lifecycle/watcher.ts). The timer event itself carries nothing we need; it is
  * still validated so a mis-wired trigger is reported. `now` is for tests and `npm start` only.
  */
 export const createHandler =

@@ -1,9 +1,9 @@
-import { describeError, YikeError } from '../../shared/errors';
-import { parseInvocation } from '../../shared/events/parse';
-import { createImagePolicy } from '../../shared/image-policy';
-import type { LogSink } from '../../shared/logger';
-import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/services';
-import { processWorkItems, type SubmissionResult } from '../../shared/submissions';
+import { describeError, YikeError } from '../../shared/runtime/errors';
+import { parseInvocation } from '../../shared/triggers/events/parse';
+import { createImagePolicy } from '../../shared/domain/images/image-policy';
+import type { LogSink } from '../../shared/runtime/logger';
+import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/composition/services';
+import { processWorkItems, type SubmissionResult } from '../../shared/domain/submissions/submissions';
 
 /**
  * FC 3.0 handler for OSS triggers, EventBridge OSS events (single or batch) and pipeline events.

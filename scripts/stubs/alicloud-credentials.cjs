@@ -1,5 +1,5 @@
 // Stands in for @alicloud/credentials in the function bundles (see scripts/build.mjs). The functions always give
-// @alicloud/openapi-client explicit STS keys (FC's context.credentials, shared/openapi.ts), and for those
+// @alicloud/openapi-client explicit STS keys (FC's context.credentials, shared/adapters/openapi/client.ts), and for those
 // openapi-client 0.4.x only builds `new Credential(new Config({ type: 'sts' | 'access_key', ... }))` and reads it back
 // (getCredential, getAccessKeyId, getAccessKeySecret, getSecurityToken, getBearerToken, getType). This file does
 // exactly what @alicloud/credentials 2.4.x does for those two types (providers static_sts / static_ak) and throws for
@@ -13,7 +13,7 @@ const SUPPORTED = { sts: 'static_sts', access_key: 'static_ak' };
 function unsupported(what) {
   return new Error(
     `@alicloud/credentials is not bundled with this function (scripts/stubs/alicloud-credentials.cjs): ${what}. ` +
-      'Give openapi-client explicit accessKeyId / accessKeySecret / securityToken (shared/openapi.ts).',
+      'Give openapi-client explicit accessKeyId / accessKeySecret / securityToken (shared/adapters/openapi/client.ts).',
   );
 }
 

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig, type Config } from '../../shared/config';
-import type { Credentials } from '../../shared/credentials';
+import { parseConfig, type Config } from '../../shared/runtime/config';
+import type { Credentials } from '../../shared/adapters/openapi/credentials';
 import { LOCAL_STS_CREDENTIALS } from '../../local/dev-fixtures';
 
 /** The STS triple the local stand-ins accept, as FC would put it in context.credentials. */

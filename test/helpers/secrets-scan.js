@@ -3,7 +3,7 @@
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
-/** What a leak looks like in a log line, whatever the value. `[REDACTED]` (shared/logger.ts) never matches. */
+/** What a leak looks like in a log line, whatever the value. `[REDACTED]` (shared/runtime/logger.ts) never matches. */
 const SECRET_PATTERNS = [
   { kind: 'bearer token', pattern: /\bBearer\s+(?!\[REDACTED\])[A-Za-z0-9._~+/=-]{6,}/ },
   {

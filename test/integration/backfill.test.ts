@@ -7,10 +7,10 @@ import { handler } from '../../functions/oss-submit/index';
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../local/fc-invoke-server';
 import { startIceServer, type AcceptedJob, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { checkpointSchema, runBackfill, type BackfillOptions, type BackfillSummary, type ListPage } from '../../shared/backfill';
-import { parseConfig, type Config } from '../../shared/config';
-import { createFunctionInvoker, type FunctionInvoker } from '../../shared/fc-invoke';
-import { createOssClient, publicObjectUrl } from '../../shared/oss/client';
+import { checkpointSchema, runBackfill, type BackfillOptions, type BackfillSummary, type ListPage } from '../../cli/backfill/backfill';
+import { parseConfig, type Config } from '../../shared/runtime/config';
+import { createFunctionInvoker, type FunctionInvoker } from '../../shared/adapters/fc/invoke';
+import { createOssClient, publicObjectUrl } from '../../shared/adapters/oss/client';
 import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
 
 const ROOT = join(__dirname, '..', '..');

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { envSchema, parseConfig } from '../../shared/config';
+import { envSchema, parseConfig } from '../../shared/runtime/config';
 import { UPLOAD_TRIGGER } from '../../local/oss-trigger';
 import { tempDir } from '../helpers/local-cloud';
 

@@ -4,9 +4,9 @@ import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { createOssRecordStore } from '../../shared/idempotency/store';
-import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
-import { createOssClient } from '../../shared/oss/client';
+import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
+import { inflightKey, jobRecordKey } from '../../shared/domain/lifecycle/job-record';
+import { createOssClient } from '../../shared/adapters/oss/client';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';

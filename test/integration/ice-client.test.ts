@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
-import type { CredentialsProvider } from '../../shared/credentials';
-import { IceError } from '../../shared/errors';
-import { createIceClient, type IceClient } from '../../shared/ice/client';
+import type { CredentialsProvider } from '../../shared/adapters/openapi/credentials';
+import { IceError } from '../../shared/runtime/errors';
+import { createIceClient, type IceClient } from '../../shared/adapters/ice/client';
 import { DEFAULT_LOCAL_CREDENTIALS, startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { LOCAL_CREDENTIALS, testConfig } from '../helpers/local-cloud';
 

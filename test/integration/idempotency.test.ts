@@ -1,5 +1,5 @@
-import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/idempotent';
-import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
+import { runIdempotent, type IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
+import { createOssRecordStore, type RecordStore } from '../../shared/adapters/oss/record-store';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { tempDir, localOssClient } from '../helpers/local-cloud';
 

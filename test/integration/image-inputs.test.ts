@@ -3,10 +3,10 @@ import { createHandler as createOssHandler } from '../../functions/oss-submit/in
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer, type ReceivedCall } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { createOssRecordStore } from '../../shared/idempotency/store';
-import { yikeAssetRecordKey } from '../../shared/inputs/yike-asset-reference';
-import { createOssClient } from '../../shared/oss/client';
-import { objectRecordKey } from '../../shared/submissions';
+import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
+import { yikeAssetRecordKey } from '../../shared/domain/images/yike-asset-reference';
+import { createOssClient } from '../../shared/adapters/oss/client';
+import { objectRecordKey } from '../../shared/domain/submissions/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 

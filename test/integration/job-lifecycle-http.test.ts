@@ -3,9 +3,9 @@ import { createHandler as createOssHandler } from '../../functions/oss-submit/in
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { createOssRecordStore } from '../../shared/idempotency/store';
-import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/lifecycle/job-record';
-import { createOssClient } from '../../shared/oss/client';
+import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
+import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/domain/lifecycle/job-record';
+import { createOssClient } from '../../shared/adapters/oss/client';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 

@@ -8,10 +8,10 @@ import { startFcInvokeServer, type LocalFcInvokeServer } from '../../local/fc-in
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
-import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/lifecycle/job-record';
-import type { NotificationPayload } from '../../shared/lifecycle/notify';
-import { claimKey } from '../../shared/lifecycle/watcher';
-import { objectRecordKey } from '../../shared/submissions';
+import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/domain/lifecycle/job-record';
+import type { NotificationPayload } from '../../shared/domain/lifecycle/notify';
+import { claimKey } from '../../shared/domain/lifecycle/watcher';
+import { objectRecordKey } from '../../shared/domain/submissions/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 

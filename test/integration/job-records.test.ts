@@ -7,7 +7,7 @@ import { createHandler as createOssHandler } from '../../functions/oss-submit/in
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/lifecycle/job-record';
+import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/domain/lifecycle/job-record';
 import { asFcPayload } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, localOssClient } from '../helpers/local-cloud';
 

@@ -1,13 +1,13 @@
 import { startWatcherFixture, type WatcherFixture } from '../../bench/watcher';
-import { parseConfig } from '../../shared/config';
-import { createIceClient } from '../../shared/ice/client';
-import { createOssRecordStore } from '../../shared/idempotency/store';
-import { createLogger } from '../../shared/logger';
-import { createOssClient } from '../../shared/oss/client';
-import { cursorKey, runWatcher } from '../../shared/lifecycle/watcher';
+import { parseConfig } from '../../shared/runtime/config';
+import { createIceClient } from '../../shared/adapters/ice/client';
+import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
+import { createLogger } from '../../shared/runtime/logger';
+import { createOssClient } from '../../shared/adapters/oss/client';
+import { cursorKey, runWatcher } from '../../shared/domain/lifecycle/watcher';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { jobRecordKey } from '../../shared/lifecycle/job-record';
+import { jobRecordKey } from '../../shared/domain/lifecycle/job-record';
 import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';

@@ -1,12 +1,12 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type ClientRequest, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { IceError } from '../../shared/errors';
-import { createIceClient } from '../../shared/ice/client';
+import { IceError } from '../../shared/runtime/errors';
+import { createIceClient } from '../../shared/adapters/ice/client';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { LOCAL_CREDENTIALS, testConfig } from '../helpers/local-cloud';
 
-/** The read timer httpx leaves running after openapi-client has read the answer (shared/openapi-read-timers.ts). */
+/** The read timer httpx leaves running after openapi-client has read the answer (shared/adapters/openapi/read-timers.ts). */
 function readTimerOf(request: ClientRequest): unknown {
   const socket = request.socket as unknown as Record<symbol, unknown> | null;
   const symbol = socket && Object.getOwnPropertySymbols(socket).find((candidate) => candidate.description === 'TIMER::READ_TIMER');

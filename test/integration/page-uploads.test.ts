@@ -2,8 +2,8 @@ import { createHash, createHmac } from 'node:crypto';
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { parseConfig } from '../../shared/config';
-import { pageContentSecurityPolicy } from '../../shared/http/page/page';
+import { parseConfig } from '../../shared/runtime/config';
+import { pageContentSecurityPolicy } from '../../shared/triggers/http/page/page';
 import { LOCAL_CREDENTIALS, logCapture } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';

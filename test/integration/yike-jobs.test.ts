@@ -3,12 +3,12 @@ import { createHandler as createOssHandler } from '../../functions/oss-submit/in
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../local/fc-invoke-server';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { ossTriggerEventFor, stripETagQuotes } from '../../shared/backfill';
-import type { IdempotencyRecord } from '../../shared/idempotency/idempotent';
-import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
-import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/lifecycle/job-record';
-import { createOssClient, type OssClient } from '../../shared/oss/client';
-import { objectRecordKey } from '../../shared/submissions';
+import { ossTriggerEventFor, stripETagQuotes } from '../../cli/backfill/backfill';
+import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
+import { createOssRecordStore, type RecordStore } from '../../shared/adapters/oss/record-store';
+import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/domain/lifecycle/job-record';
+import { createOssClient, type OssClient } from '../../shared/adapters/oss/client';
+import { objectRecordKey } from '../../shared/domain/submissions/submissions';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, runCli, tempDir, testConfig, TINY_PNG } from '../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-jobs.js');

@@ -1,5 +1,5 @@
 import { startFcTimer } from '../../local/fc-timer';
-import { parseTimerEvent } from '../../shared/events/timer';
+import { parseTimerEvent } from '../../shared/triggers/events/timer';
 import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
 
 describe('the local FC timer trigger', () => {

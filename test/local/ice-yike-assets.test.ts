@@ -1,7 +1,7 @@
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { looksLikeImage } from '../../local/ice-yike-assets';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { createIceClient, type IceClient } from '../../shared/ice/client';
+import { createIceClient, type IceClient } from '../../shared/adapters/ice/client';
 import { LOCAL_CREDENTIALS, putLocalObject, tempDir, testConfig, TINY_PNG } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';

@@ -4,11 +4,11 @@ import { startIceServer, type IceFault, type LocalIceServer } from '../../local/
 import type { OssFault } from '../../local/oss-faults';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
-import { parseConfig } from '../../shared/config';
-import type { IdempotencyRecord } from '../../shared/idempotency/idempotent';
-import { createOssRecordStore } from '../../shared/idempotency/store';
-import { createOssClient } from '../../shared/oss/client';
-import { listSubmitRecords } from '../../shared/lifecycle/operator';
+import { parseConfig } from '../../shared/runtime/config';
+import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
+import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
+import { createOssClient } from '../../shared/adapters/oss/client';
+import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
 import { LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
 

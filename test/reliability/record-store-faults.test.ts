@@ -1,10 +1,10 @@
-import { runIdempotent, type IdempotencyRecord } from '../../shared/idempotency/idempotent';
-import { createOssRecordStore, type RecordStore } from '../../shared/idempotency/store';
+import { runIdempotent, type IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
+import { createOssRecordStore, type RecordStore } from '../../shared/adapters/oss/record-store';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { listSubmitRecords } from '../../shared/lifecycle/operator';
-import { inflightKey, jobRecordKey } from '../../shared/lifecycle/job-record';
-import { jobTracking, recordSubmittedJob } from '../../shared/lifecycle/record-submission';
-import { createLogger } from '../../shared/logger';
+import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
+import { inflightKey, jobRecordKey } from '../../shared/domain/lifecycle/job-record';
+import { jobTracking, recordSubmittedJob } from '../../shared/domain/lifecycle/record-submission';
+import { createLogger } from '../../shared/runtime/logger';
 import { logCapture, tempDir, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'records-bucket';

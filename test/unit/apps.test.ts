@@ -1,5 +1,5 @@
-import { buildAppParams, createAppRegistry } from '../../shared/apps';
-import { InputError } from '../../shared/errors';
+import { buildAppParams, createAppRegistry } from '../../shared/domain/jobs/apps';
+import { InputError } from '../../shared/runtime/errors';
 
 describe('the Yike app registry', () => {
   it('resolves the friendly names to the AOSmith apps and their image parameter', () => {

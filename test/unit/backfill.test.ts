@@ -12,10 +12,10 @@ import {
   type Checkpoint,
   type ListedObject,
   type ListPage,
-} from '../../shared/backfill';
-import { YikeError } from '../../shared/errors';
-import { parseInvocation } from '../../shared/events/parse';
-import { objectRecordKey } from '../../shared/submissions';
+} from '../../cli/backfill/backfill';
+import { YikeError } from '../../shared/runtime/errors';
+import { parseInvocation } from '../../shared/triggers/events/parse';
+import { objectRecordKey } from '../../shared/domain/submissions/submissions';
 import { loadEvent } from '../helpers/fixtures';
 import { tempDir, testConfig } from '../helpers/local-cloud';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { envSchema, loadConfig, parseConfig } from '../../shared/config';
-import { ConfigError } from '../../shared/errors';
+import { envSchema, loadConfig, parseConfig } from '../../shared/runtime/config';
+import { ConfigError } from '../../shared/runtime/errors';
 
 /** The variables named in the first column of README.md's "Configuration (environment variables)" table. */
 function readmeConfigurationVariables(): string[] {

@@ -1,5 +1,5 @@
-import { InputError } from '../../shared/errors';
-import { parseInvocation } from '../../shared/events/parse';
+import { InputError } from '../../shared/runtime/errors';
+import { parseInvocation } from '../../shared/triggers/events/parse';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 
 const plain = { keyEncoding: 'plain' as const };

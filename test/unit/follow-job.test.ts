@@ -1,5 +1,5 @@
-import { IceError } from '../../shared/errors';
-import { followJob } from '../../shared/lifecycle/follow';
+import { IceError } from '../../shared/runtime/errors';
+import { followJob } from '../../shared/domain/lifecycle/follow';
 
 /** A clock that only moves when the follower sleeps, so the tests take no time. */
 function fakeClock() {

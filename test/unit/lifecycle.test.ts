@@ -1,10 +1,10 @@
 import { createHmac } from 'node:crypto';
-import { parseConfig } from '../../shared/config';
-import { parseTimerEvent } from '../../shared/events/timer';
-import { newJobRecord } from '../../shared/lifecycle/job-record';
-import { nextAttemptDelayMs, notificationFor, resultObjectLocation } from '../../shared/lifecycle/notify';
-import { signWebhook, verifyWebhookSignature } from '../../shared/lifecycle/webhook';
-import { skipReasonForObject } from '../../shared/submissions';
+import { parseConfig } from '../../shared/runtime/config';
+import { parseTimerEvent } from '../../shared/triggers/events/timer';
+import { newJobRecord } from '../../shared/domain/lifecycle/job-record';
+import { nextAttemptDelayMs, notificationFor, resultObjectLocation } from '../../shared/domain/lifecycle/notify';
+import { signWebhook, verifyWebhookSignature } from '../../shared/adapters/webhook/webhook';
+import { skipReasonForObject } from '../../shared/domain/submissions/submissions';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 
 const record = () => ({

@@ -1,6 +1,6 @@
-import { IceError } from '../../shared/errors';
-import { classifyIceError } from '../../shared/ice/classify';
-import { backoffDelayMs, withRetry } from '../../shared/ice/retry';
+import { IceError } from '../../shared/runtime/errors';
+import { classifyIceError } from '../../shared/adapters/ice/classify';
+import { backoffDelayMs, withRetry } from '../../shared/runtime/retry';
 
 /** Errors shaped exactly as @alicloud/openapi-client 0.4.15 throws them (see the reference README). */
 function iceAnswer(code: string, statusCode: number) {

@@ -1,6 +1,6 @@
-import { createAppRegistry } from '../../shared/apps';
-import { parseConfig } from '../../shared/config';
-import { planUpload, uploadableApps } from '../../shared/uploads/upload-plan';
+import { createAppRegistry } from '../../shared/domain/jobs/apps';
+import { parseConfig } from '../../shared/runtime/config';
+import { planUpload, uploadableApps } from '../../shared/domain/uploads/upload-plan';
 
 const ROUTES = '{"uploads/female/":"female","uploads/male/":"male"}';
 const NOW = new Date('2026-11-30T10:00:00.000Z');

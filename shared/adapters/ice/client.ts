@@ -1,0 +1,274 @@
+import { OpenApiRequest, Params } from '@alicloud/openapi-client';
+import { RuntimeOptions } from '@alicloud/tea-util';
+import type * as z from '../../runtime/zod';
+import type { Config } from '../../runtime/config';
+import type { CredentialsProvider } from '../openapi/credentials';
+import { ICE_ERROR_CODES, IceError } from '../../runtime/errors';
+import type { Logger } from '../../runtime/logger';
+import { NO_KEEP_ALIVE, openApiClientCache } from '../openapi/client';
+import { classifyIceError } from './classify';
+import { withRetry, type RetryHooks } from '../../runtime/retry';
+import {
+  batchGetJobsResponseSchema,
+  batchJobEntrySchema,
+  getJobResponseSchema,
+  getMediaResponseSchema,
+  registerMediaResponseSchema,
+  submitResponseSchema,
+  type GetJobResponse,
+} from './schemas';
+
+export interface SubmitYikeAIAppJobInput {
+  appId: string;
+  /** The AppParams JSON string (see buildAppParams) or an object that is serialised with JSON.stringify. */
+  appParams?: string | Record<string, unknown>;
+  productionId?: string;
+  folderId?: string;
+}
+
+export interface SubmitYikeAIAppJobResult {
+  requestId: string;
+  jobId: string;
+}
+
+export interface YikeAIAppJob {
+  requestId: string;
+  jobId: string;
+  appId?: string;
+  appParams?: string;
+  productionId?: string;
+  folderId?: string;
+  status: string;
+  executionStartTime?: string;
+  executionFinishTime?: string;
+  results: { kind: 'video' | 'image' | 'audio'; mediaId?: string; outputUrl?: string }[];
+}
+
+export interface IceClient {
+  submitYikeAIAppJob(input: SubmitYikeAIAppJobInput): Promise<SubmitYikeAIAppJobResult>;
+  getYikeAIAppJob(jobId: string): Promise<YikeAIAppJob>;
+  /**
+   * Several jobs in one BatchGetYikeAIAppJob call (at most BATCH_GET_MAX_JOB_IDS ids). Ids ICE does not know are
+   * absent from the answer. Each job's `requestId` is the batch call's. `unreadable` counts entries that did not
+   * parse: then an id missing from `jobs` may be one of them, not a job ICE forgot.
+   */
+  batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: YikeAIAppJob[]; unreadable: number }>;
+  /**
+   * The ICE media id of an image (OSS URL or oss://bucket/key): looked up with GetMediaInfo, else registered
+   * with RegisterMediaInfo (MediaType image). Registration refuses a URL that is already registered, so a
+   * resend cannot create a second asset; a refusal is followed by one more lookup (a concurrent register won).
+   */
+  resolveMediaId(inputUrl: string): Promise<string>;
+  /**
+   * Any other ICE action (shared/adapters/ice/yike-assets.ts builds on it): fields in the query or the form body, as the
+   * official SDK sends that action; same signing, retries and error classification as the calls above.
+   */
+  invoke(action: string, fields: { query?: Record<string, string>; body?: Record<string, string> }, idempotent: boolean): Promise<unknown>;
+}
+
+/**
+ * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
+ * our conservative choice, so 1,000 in-flight jobs cost 100 calls.
+ */
+export const BATCH_GET_MAX_JOB_IDS = 10;
+
+export interface IceClientOptions extends RetryHooks {
+  config: Config['ice'];
+  credentials: CredentialsProvider;
+  logger?: Logger;
+}
+
+/** The security token expired mid-flight: fetch credentials again and resend once. */
+const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
+
+function apiParams(action: string, version: string): Params {
+  // Same shape as the official ice-20201109 SDK: RPC, POST /, fields in a form body, JSON answer.
+  return new Params({
+    action,
+    version,
+    protocol: 'HTTPS',
+    pathname: '/',
+    method: 'POST',
+    authType: 'AK',
+    style: 'RPC',
+    reqBodyType: 'formData',
+    bodyType: 'json',
+  });
+}
+
+export function parseBody<T extends z.ZodMiniType>(schema: T, body: unknown, action: string): z.infer<T> {
+  const parsed = schema.safeParse(body);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
+    // The call reached ICE and may have acted: never retried.
+    throw new IceError(ICE_ERROR_CODES.badResponse, `${action} answered an unexpected body (fields: ${fields})`, 'unknown', {
+      requestId: typeof (body as { RequestId?: unknown })?.RequestId === 'string' ? (body as { RequestId: string }).RequestId : undefined,
+    });
+  }
+  return parsed.data;
+}
+
+export function createIceClient(options: IceClientOptions): IceClient {
+  const { config, logger } = options;
+  const clientFor = openApiClientCache(config);
+
+  async function call(action: string, request: OpenApiRequest, idempotent: boolean): Promise<unknown> {
+    const runtime = new RuntimeOptions({ autoretry: false, readTimeout: config.readTimeoutMs, connectTimeout: config.connectTimeoutMs });
+    let refreshedCredentials = false;
+    return withRetry(
+      async (attempt) => {
+        // Outside the try: missing credentials are a CredentialsError, not an ICE failure.
+        const client = clientFor(options.credentials());
+        const started = Date.now();
+        try {
+          const response = await client.callApi(apiParams(action, config.apiVersion), request, runtime);
+          logger?.debug('ice call succeeded', { action, attempt, latencyMs: Date.now() - started });
+          return (response as { body?: unknown }).body;
+        } catch (raw) {
+          const error = classifyIceError(raw, idempotent);
+          logger?.warn('ice call failed', {
+            action,
+            attempt,
+            code: error.code,
+            statusCode: error.statusCode,
+            iceRequestId: error.requestId,
+            outcome: error.outcome,
+            retryable: error.retryable,
+            latencyMs: Date.now() - started,
+          });
+          if (error.code === EXPIRED_TOKEN_CODE && !refreshedCredentials) {
+            refreshedCredentials = true;
+            // ICE rejected the request, so resending it with fresh credentials cannot duplicate a job.
+            throw new IceError(error.code, error.message, 'rejected', {
+              statusCode: error.statusCode,
+              requestId: error.requestId,
+              retryable: true,
+              cause: raw,
+            });
+          }
+          throw error;
+        }
+      },
+      config.retry,
+      {
+        sleep: options.sleep,
+        random: options.random,
+        onRetry: (info) => {
+          logger?.info('ice call retrying', { action, attempt: info.attempt, delayMs: info.delayMs, code: info.error.code });
+          options.onRetry?.(info);
+        },
+      },
+    );
+  }
+
+  return {
+    invoke(action, fields, idempotent) {
+      return call(action, new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, ...fields }), idempotent);
+    },
+
+    async submitYikeAIAppJob(input) {
+      const body: Record<string, string> = { AppId: input.appId };
+      if (input.appParams !== undefined) {
+        body.AppParams = typeof input.appParams === 'string' ? input.appParams : JSON.stringify(input.appParams);
+      }
+      if (input.productionId) body.ProductionId = input.productionId;
+      if (input.folderId) body.FolderId = input.folderId;
+      const response = parseBody(
+        submitResponseSchema,
+        await call('SubmitYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body }), false),
+        'SubmitYikeAIAppJob',
+      );
+      return { requestId: response.RequestId, jobId: response.JobId };
+    },
+
+    async resolveMediaId(inputUrl) {
+      const lookUp = async (): Promise<string | undefined> => {
+        try {
+          const body = await call('GetMediaInfo', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { InputURL: inputUrl } }), true);
+          return parseBody(getMediaResponseSchema, body, 'GetMediaInfo').MediaInfo.MediaId;
+        } catch (error) {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }
+      };
+      const known = await lookUp();
+      if (known) return known;
+      try {
+        const body = await call(
+          'RegisterMediaInfo',
+          new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body: { InputURL: inputUrl, MediaType: 'image' } }),
+          true,
+        );
+        return parseBody(registerMediaResponseSchema, body, 'RegisterMediaInfo').MediaId;
+      } catch (error) {
+        const registeredMeanwhile = error instanceof IceError && error.outcome === 'rejected' ? await lookUp() : undefined;
+        if (registeredMeanwhile) return registeredMeanwhile;
+        throw error;
+      }
+    },
+
+    async getYikeAIAppJob(jobId) {
+      const body = await call('GetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobId: jobId } }), true);
+      return toJob(parseBody(getJobResponseSchema, body, 'GetYikeAIAppJob'));
+    },
+
+    async batchGetYikeAIAppJobs(jobIds) {
+      if (jobIds.length === 0) return { requestId: '', jobs: [], unreadable: 0 };
+      if (jobIds.length > BATCH_GET_MAX_JOB_IDS)
+        throw new RangeError(`BatchGetYikeAIAppJob takes at most ${BATCH_GET_MAX_JOB_IDS} JobIds, got ${jobIds.length}`);
+      // JobIds travels in the query, as the SDKs send it (@Query NameInMap("JobIds")), comma-separated.
+      const body = await call('BatchGetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobIds: jobIds.join(',') } }), true);
+      const response = parseBody(batchGetJobsResponseSchema, body, 'BatchGetYikeAIAppJob');
+      const jobs: YikeAIAppJob[] = [];
+      let unreadable = 0;
+      for (const entry of response.JobList) {
+        const parsed = batchJobEntrySchema.safeParse(entry);
+        if (!parsed.success) {
+          unreadable++;
+          const jobId = (entry as { JobId?: unknown } | null)?.JobId;
+          logger?.warn('BatchGetYikeAIAppJob: a JobList entry is unreadable', {
+            requestId: response.RequestId,
+            jobId: typeof jobId === 'string' ? jobId : undefined,
+            fields: parsed.error.issues.map((issue) => issue.path.join('.') || '(entry)').join(', '),
+          });
+          continue;
+        }
+        const { AppInputConfig, ...job } = parsed.data;
+        jobs.push(toJob({ ...job, RequestId: response.RequestId, AppParams: AppInputConfig }));
+      }
+      return { requestId: response.RequestId, jobs, unreadable };
+    },
+  };
+}
+
+const NOT_FOUND_CODE = /NotFound|NotExist/i;
+const HTTP_NOT_FOUND = 404;
+
+/** ICE answered that the job or media does not exist. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof IceError && error.outcome === 'rejected' && (error.statusCode === HTTP_NOT_FOUND || NOT_FOUND_CODE.test(error.code));
+}
+
+function toJob(response: GetJobResponse): YikeAIAppJob {
+  const results: YikeAIAppJob['results'] = [];
+  const groups = [
+    ['video', response.Result?.VideoResult],
+    ['image', response.Result?.ImageResult],
+    ['audio', response.Result?.AudioResult],
+  ] as const;
+  for (const [kind, items] of groups) {
+    for (const item of items ?? []) results.push({ kind, mediaId: item.MediaId, outputUrl: item.OutputUrl });
+  }
+  return {
+    requestId: response.RequestId,
+    jobId: response.JobId,
+    appId: response.AppId,
+    appParams: response.AppParams,
+    productionId: response.ProductionId,
+    folderId: response.FolderId,
+    status: response.Status,
+    executionStartTime: response.ExecutionStartTime,
+    executionFinishTime: response.ExecutionFinishTime,
+    results,
+  };
+}

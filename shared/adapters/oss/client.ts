@@ -1,0 +1,47 @@
+import type OSS from 'ali-oss';
+import type { Config } from '../../runtime/config';
+import type { Credentials } from '../openapi/credentials';
+
+export type OssClient = OSS;
+
+const REFRESH_INTERVAL_MS = 300_000;
+
+/**
+ * ali-oss client for one bucket. ali-oss (and urllib under it) is large, so it is required lazily:
+ * functions that never touch OSS on a given path do not pay for loading it at cold start.
+ */
+export function createOssClient(config: Config['oss'], credentials: Credentials, bucket: string, timeoutMs = 10_000): OSS {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const OssConstructor = require('ali-oss') as typeof OSS;
+  const options: OSS.Options & { sldEnable?: boolean } = {
+    region: `oss-${config.region}`,
+    // Unset: ali-oss derives https://<bucket>.oss-<region>.aliyuncs.com.
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    secure: config.endpoint ? config.endpoint.startsWith('https://') : true,
+    bucket,
+    accessKeyId: credentials.accessKeyId,
+    accessKeySecret: credentials.accessKeySecret,
+    stsToken: credentials.securityToken,
+    timeout: timeoutMs,
+    // Credentials are per invocation (FC rotates them); this only silences ali-oss's refresh advice.
+    refreshSTSTokenInterval: REFRESH_INTERVAL_MS,
+  };
+  // A local endpoint at http://localhost:PORT is path-style (/<bucket>/<key>): ali-oss cannot sign URLs
+  // for an IP endpoint, and `<bucket>.localhost` does not resolve.
+  if (config.endpoint && new URL(config.endpoint).hostname === 'localhost') options.sldEnable = true;
+  return new OssConstructor(options);
+}
+
+/** Path of an object in a URL: each segment percent-encoded as UTF-8, "/" kept. */
+export function encodeObjectKey(key: string): string {
+  return key.split('/').map(encodeURIComponent).join('/');
+}
+
+/** https://<bucket>.oss-<region>.aliyuncs.com/<key>: the plain object URL ICE accepts in its own region. */
+export function publicObjectUrl(bucket: string, region: string, key: string): string {
+  return `https://${bucket}.oss-${region}.aliyuncs.com/${encodeObjectKey(key)}`;
+}
+
+export function ossDomain(bucket: string, region: string): string {
+  return `${bucket}.oss-${region}.aliyuncs.com`;
+}

@@ -1,0 +1,203 @@
+import type { YikeAIAppJob } from '../../adapters/ice/client';
+import type { RecordStore } from '../../adapters/oss/record-store';
+
+/**
+ * The job record: what we know about one submitted Yike AI app job, from the submit to its outcome.
+ * One JSON object per job at `<RECORDS_PREFIX>jobs/<jobId>.json` in the records bucket, written at submit time
+ * by every entry point, updated by the job watcher (and by `GET /jobs/{jobId}?refresh=1`). Unfinished jobs also
+ * have a small in-flight marker under `<RECORDS_PREFIX>inflight/` so the watcher finds them with one OSS list
+ * page per 1,000 jobs instead of scanning every record.
+ *
+ * Statuses: ICE's own (`Created | Queuing | Executing | Finished | Failed`, passed through as ICE spells them)
+ * or ours: `Submitted` (ICE accepted the submit, no status read yet) and `TimedOut` (still unfinished after
+ * JOB_TIMEOUT_SECONDS). Times are ISO-8601 strings; ICE's execution times are kept as ICE wrote them.
+ */
+export const ICE_JOB_STATUSES = ['Created', 'Queuing', 'Executing', 'Finished', 'Failed'] as const;
+export const JOB_STATUSES = ['Submitted', ...ICE_JOB_STATUSES, 'TimedOut'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses after which nothing changes any more: each is notified exactly once. */
+export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>(['Finished', 'Failed', 'TimedOut']);
+
+export function isTerminal(status: string): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** Which entry point submitted the job. */
+export type EntryPoint = 'upload' | 'http' | 'pipeline' | 'cli';
+
+export interface JobResult {
+  kind: 'video' | 'image' | 'audio';
+  mediaId?: string;
+  outputUrl?: string;
+}
+
+export interface JobRecord {
+  schemaVersion: 1;
+  jobId: string;
+  appId: string;
+  /** `oss://bucket/key` for OSS images, the image URL otherwise. */
+  source: string;
+  status: JobStatus | (string & {});
+  submittedAt: string;
+  updatedAt: string;
+  executionStartTime?: string;
+  executionFinishTime?: string;
+  results: JobResult[];
+  error?: { code: string; message: string };
+  entryPoint: EntryPoint;
+  /** The uploaded object, when the job came from an OSS upload (result objects are written beside it). */
+  upload?: { bucket: string; key: string; eTag?: string };
+  productionId?: string;
+  folderId?: string;
+  /** ICE's RequestId of the submit, for support tickets. */
+  iceRequestId?: string;
+  /** Delivery state per notification channel; owned by the watcher. */
+  notifications?: Record<string, NotificationState>;
+  /** When a terminal status was first recorded (the notification's `time`). */
+  settledAt?: string;
+  /** Notification rounds claimed so far (the watcher's create-only claim `<RECORDS_PREFIX>claims/<jobId>/<round>`). */
+  notifyRound?: number;
+}
+
+export interface NotificationState {
+  status: 'pending' | 'delivered' | 'undelivered';
+  attempts: number;
+  lastAttemptAt?: string;
+  nextAttemptAt?: string;
+  lastError?: string;
+  /** The delivery id receivers deduplicate by (webhooks). */
+  deliveryId?: string;
+}
+
+/** A job still unfinished JOB_TIMEOUT_SECONDS after its submit. */
+export function markTimedOut(record: JobRecord, timeoutSeconds: number, now = new Date()): JobRecord {
+  return {
+    ...record,
+    status: 'TimedOut',
+    updatedAt: now.toISOString(),
+    error: { code: 'JOB_TIMED_OUT', message: `The job was still ${record.status} ${timeoutSeconds} s after it was submitted` },
+  };
+}
+
+export function jobRecordKey(recordsPrefix: string, jobId: string): string {
+  return `${recordsPrefix}jobs/${jobId}.json`;
+}
+
+export function inflightPrefix(recordsPrefix: string): string {
+  return `${recordsPrefix}inflight/`;
+}
+
+/** The in-flight marker of a job: its key alone says which job (no read needed to list them). */
+export function inflightKey(recordsPrefix: string, jobId: string): string {
+  return `${inflightPrefix(recordsPrefix)}${jobId}`;
+}
+
+/** The jobId an in-flight marker key names. */
+export function jobIdFromInflightKey(recordsPrefix: string, key: string): string {
+  return key.slice(inflightPrefix(recordsPrefix).length);
+}
+
+export interface NewJobRecordInput {
+  jobId: string;
+  appId: string;
+  source: string;
+  entryPoint: EntryPoint;
+  iceRequestId?: string;
+  upload?: JobRecord['upload'];
+  productionId?: string;
+  folderId?: string;
+  now?: Date;
+}
+
+export function newJobRecord(input: NewJobRecordInput): JobRecord {
+  const at = (input.now ?? new Date()).toISOString();
+  return {
+    schemaVersion: 1,
+    jobId: input.jobId,
+    appId: input.appId,
+    source: input.source,
+    status: 'Submitted',
+    submittedAt: at,
+    updatedAt: at,
+    results: [],
+    entryPoint: input.entryPoint,
+    ...(input.upload ? { upload: input.upload } : {}),
+    ...(input.productionId ? { productionId: input.productionId } : {}),
+    ...(input.folderId ? { folderId: input.folderId } : {}),
+    ...(input.iceRequestId ? { iceRequestId: input.iceRequestId } : {}),
+  };
+}
+
+/**
+ * What ICE said about the job, merged into the record. `changed` is false when ICE said nothing new, so callers
+ * write only real changes. A terminal record never goes back (ICE answers are not reordered, but a stale read
+ * racing a newer one must not undo `Finished`).
+ */
+export function applyIceJob(
+  record: JobRecord,
+  job: Pick<YikeAIAppJob, 'status' | 'executionStartTime' | 'executionFinishTime' | 'results'>,
+  now = new Date(),
+): { record: JobRecord; changed: boolean } {
+  if (isTerminal(record.status)) return { record, changed: false };
+  const next: JobRecord = {
+    ...record,
+    status: job.status,
+    executionStartTime: job.executionStartTime ?? record.executionStartTime,
+    executionFinishTime: job.executionFinishTime ?? record.executionFinishTime,
+    results: job.results.length > 0 ? job.results.map((result) => ({ ...result })) : record.results,
+  };
+  if (job.status === 'Failed' && !next.error) next.error = { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' };
+  const changed =
+    next.status !== record.status ||
+    next.executionStartTime !== record.executionStartTime ||
+    next.executionFinishTime !== record.executionFinishTime ||
+    JSON.stringify(next.results) !== JSON.stringify(record.results);
+  return changed ? { record: { ...next, updatedAt: now.toISOString() }, changed } : { record, changed };
+}
+
+/** Job records and in-flight markers in one records bucket. */
+export interface JobRecordStore {
+  /** Writes a new record (create-only) and its in-flight marker. False when a record for the job exists already. */
+  create(record: JobRecord): Promise<boolean>;
+  /** create()'s two writes one at a time (so each can be retried alone): the in-flight marker of an unfinished job... */
+  markInflight(record: JobRecord): Promise<void>;
+  /** ...then the record itself (create-only; false when it exists already). */
+  createRecord(record: JobRecord): Promise<boolean>;
+  get(jobId: string): Promise<JobRecord | undefined>;
+  /** Overwrites the record. The in-flight marker stays until the watcher has notified a terminal status. */
+  save(record: JobRecord): Promise<void>;
+  /** Drops the in-flight marker (the watcher, once a terminal job is notified). */
+  removeInflight(jobId: string): Promise<void>;
+  /** JobIds of unfinished jobs, in key order. */
+  listInflight(): Promise<string[]>;
+  /** JobIds of every job record (a scan: operator tools only, never the watcher). */
+  listAll(): Promise<string[]>;
+}
+
+export function createJobRecordStore(store: RecordStore, recordsPrefix: string): JobRecordStore {
+  const jobsPrefix = `${recordsPrefix}jobs/`;
+  // Also for a job recorded as already terminal (yike-jobs resolve --job-id): its notifications are still owed,
+  // and the watcher only looks at marked jobs.
+  const markInflight = (record: JobRecord) => store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt });
+  const createRecord = (record: JobRecord) => store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record);
+  return {
+    async create(record) {
+      // Marker first: a job with a record but no marker would never be watched; the reverse is harmless
+      // (the watcher drops a marker whose record is missing after a grace period).
+      await markInflight(record);
+      return createRecord(record);
+    },
+    markInflight,
+    createRecord,
+    get: (jobId) => store.get<JobRecord>(jobRecordKey(recordsPrefix, jobId)),
+    save: (record) => store.put(jobRecordKey(recordsPrefix, record.jobId), record),
+    removeInflight: (jobId) => store.delete(inflightKey(recordsPrefix, jobId)),
+    async listInflight() {
+      return (await store.list(inflightPrefix(recordsPrefix))).map((key) => jobIdFromInflightKey(recordsPrefix, key));
+    },
+    async listAll() {
+      return (await store.list(jobsPrefix)).filter((key) => key.endsWith('.json')).map((key) => key.slice(jobsPrefix.length, -'.json'.length));
+    },
+  };
+}

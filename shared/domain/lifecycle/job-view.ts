@@ -1,0 +1,99 @@
+import type { Config } from '../../runtime/config';
+import type { IceClient, YikeAIAppJob } from '../../adapters/ice/client';
+import { applyIceJob, isTerminal, type JobRecord, type JobRecordStore } from './job-record';
+
+/**
+ * What users see of a job (HTTP API, yike-jobs): the record's lifecycle fields, without the watcher's
+ * bookkeeping (notification state) or the record's schema version.
+ */
+export interface JobView {
+  jobId: string;
+  appId: string;
+  source: string;
+  status: string;
+  /** True for Finished, Failed and TimedOut: nothing changes any more. */
+  terminal: boolean;
+  submittedAt?: string;
+  updatedAt?: string;
+  executionStartTime?: string;
+  executionFinishTime?: string;
+  results: JobRecord['results'];
+  error?: JobRecord['error'];
+  entryPoint?: JobRecord['entryPoint'];
+  upload?: JobRecord['upload'];
+  productionId?: string;
+  folderId?: string;
+}
+
+export function toJobView(record: JobRecord): JobView {
+  return dropUndefined({
+    jobId: record.jobId,
+    appId: record.appId,
+    source: record.source,
+    status: record.status,
+    terminal: isTerminal(record.status),
+    submittedAt: record.submittedAt,
+    updatedAt: record.updatedAt,
+    executionStartTime: record.executionStartTime,
+    executionFinishTime: record.executionFinishTime,
+    results: record.results,
+    error: record.error,
+    entryPoint: record.entryPoint,
+    upload: record.upload,
+    productionId: record.productionId,
+    folderId: record.folderId,
+  });
+}
+
+/** A job ICE knows but we hold no record of (submitted before records existed, or elsewhere): ICE's answer only. */
+export function iceJobView(job: YikeAIAppJob): JobView {
+  const image = imageOf(job.appParams);
+  return dropUndefined({
+    jobId: job.jobId,
+    appId: job.appId ?? '',
+    source: image ?? '',
+    status: job.status,
+    terminal: isTerminal(job.status),
+    executionStartTime: job.executionStartTime,
+    executionFinishTime: job.executionFinishTime,
+    results: job.results,
+    error: job.status === 'Failed' ? { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' } : undefined,
+    productionId: job.productionId,
+    folderId: job.folderId,
+  });
+}
+
+/** The image an AppParams JSON names (the first string value), for jobs we only know from ICE. */
+export function imageOf(appParams: string | undefined): string | undefined {
+  if (!appParams) return undefined;
+  try {
+    const params = JSON.parse(appParams) as Record<string, unknown>;
+    return Object.values(params).find((value): value is string => typeof value === 'string');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where job records are read by the HTTP API: RECORDS_BUCKET, else the first allowed bucket (as Idempotency-Key records). */
+export function jobRecordsBucket(config: Config): string | undefined {
+  return config.records.bucket ?? config.http.allowedBuckets[0];
+}
+
+/**
+ * Asks ICE about the job now and writes what changed into its record. No notification here: the watcher
+ * notifies terminal jobs from its in-flight list, and this leaves the in-flight marker in place for it.
+ */
+export async function refreshJobRecord(record: JobRecord, deps: { ice: IceClient; jobs: JobRecordStore; now?: () => Date }): Promise<JobRecord> {
+  if (isTerminal(record.status)) return record;
+  const job = await deps.ice.getYikeAIAppJob(record.jobId);
+  // Merged into the record as it is now, not the caller's copy (a ?wait=N holds one for seconds): the watcher may
+  // have written it meanwhile, and a terminal record carrying its notification state is never overwritten.
+  const latest = (await deps.jobs.get(record.jobId)) ?? record;
+  const { record: next, changed } = applyIceJob(latest, job, deps.now?.() ?? new Date());
+  if (changed) await deps.jobs.save(next);
+  return next;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}

@@ -1,0 +1,138 @@
+import { describeError } from '../../runtime/errors';
+import type { Config } from '../../runtime/config';
+import type { FunctionInvoker } from '../../adapters/fc/invoke';
+import type { RecordStore } from '../../adapters/oss/record-store';
+import type { JobRecord, NotificationState } from './job-record';
+import { deliverWebhook } from '../../adapters/webhook/webhook';
+
+/**
+ * Notifications of a job's outcome (Finished, Failed, TimedOut), one payload for every channel:
+ * `{"id", "type", "time", "job"}`. `id` is the same on every retry of the same notification, so receivers dedupe
+ * by it; `time` is when the outcome was first recorded; `job` is the job record without the watcher's own
+ * delivery bookkeeping (so the body never changes between retries).
+ */
+export type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.timed-out';
+
+export interface NotificationPayload {
+  id: string;
+  type: NotificationType;
+  time: string;
+  job: Omit<JobRecord, 'notifications' | 'notifyRound'>;
+}
+
+const TYPES: Record<string, NotificationType> = { Finished: 'yike.job.finished', Failed: 'yike.job.failed', TimedOut: 'yike.job.timed-out' };
+
+export function notificationFor(record: JobRecord): NotificationPayload {
+  const type = TYPES[record.status];
+  if (!type) throw new TypeError(`No notification for status ${record.status}`);
+  const { notifications: _notifications, notifyRound: _notifyRound, ...job } = record;
+  return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time: record.settledAt ?? record.updatedAt, job };
+}
+
+export type ChannelName = 'result-object' | 'webhook' | 'next-function';
+export type DeliveryOutcome = { ok: true; detail?: string } | { ok: false; error: string };
+
+export interface Channel {
+  name: ChannelName;
+  maxAttempts: number;
+  deliver(payload: NotificationPayload, body: string, record: JobRecord): Promise<DeliveryOutcome>;
+}
+
+export interface ChannelDependencies {
+  config: Config['lifecycle'];
+  /** RESULTS_PREFIX (config.records.resultsPrefix). */
+  resultsPrefix: string;
+  /** The bucket that holds this job's record (result objects of non-upload jobs go there). */
+  recordsBucket: string;
+  recordStore: (bucket: string) => RecordStore;
+  /** Required when JOB_NEXT_FUNCTION is set. */
+  invoker?: FunctionInvoker;
+}
+
+/** The enabled channels, in delivery order: the result object first (it is the cheapest and the most durable). */
+export function createChannels(deps: ChannelDependencies): Channel[] {
+  const { config } = deps;
+  const maxAttempts = config.webhook?.maxAttempts ?? 10;
+  const channels: Channel[] = [];
+  if (config.resultObjects) channels.push(resultObjectChannel(deps, maxAttempts));
+  if (config.webhook) {
+    const webhook = config.webhook;
+    channels.push({
+      name: 'webhook',
+      maxAttempts: webhook.maxAttempts,
+      async deliver(payload, body) {
+        const outcome = await deliverWebhook({ url: webhook.url, secret: webhook.secret, body, deliveryId: payload.id, timeoutMs: webhook.timeoutMs });
+        return outcome.ok ? { ok: true, detail: `HTTP ${outcome.status}` } : outcome;
+      },
+    });
+  }
+  if (config.nextFunction) {
+    const name = config.nextFunction;
+    const invoker = deps.invoker;
+    channels.push({
+      name: 'next-function',
+      maxAttempts,
+      async deliver(_payload, body) {
+        if (!invoker) return { ok: false, error: 'JOB_NEXT_FUNCTION is set but there is no FC endpoint (FC_ACCOUNT_ID / FC_ENDPOINT)' };
+        try {
+          const { requestId } = await invoker.invokeAsync(name, Buffer.from(body));
+          return { ok: true, detail: `FC request ${requestId}` };
+        } catch (error) {
+          const described = describeError(error);
+          return { ok: false, error: `${described.code}: ${described.message}` };
+        }
+      },
+    });
+  }
+  return channels;
+}
+
+/** Where a job's result object goes: beside the upload, else under the records bucket's results prefix. */
+export function resultObjectLocation(record: JobRecord, resultsPrefix: string, recordsBucket: string): { bucket: string; key: string } {
+  if (record.upload) return { bucket: record.upload.bucket, key: `${resultsPrefix}${record.upload.key}.json` };
+  return { bucket: recordsBucket, key: `${resultsPrefix}jobs/${record.jobId}.json` };
+}
+
+/**
+ * Create-only, so a second writer never makes a second OSS event. An object that is already there is ours from an
+ * earlier round (same job: delivered) or an older job's result for the same upload key (overwritten by the newer job).
+ */
+function resultObjectChannel(deps: ChannelDependencies, maxAttempts: number): Channel {
+  return {
+    name: 'result-object',
+    maxAttempts,
+    async deliver(payload, _body, record) {
+      const { bucket, key } = resultObjectLocation(record, deps.resultsPrefix, deps.recordsBucket);
+      const store = deps.recordStore(bucket);
+      try {
+        if (await store.createIfAbsent(key, payload)) return { ok: true, detail: `oss://${bucket}/${key}` };
+        const existing = await store.get<NotificationPayload>(key);
+        if (existing?.job?.jobId === record.jobId) return { ok: true, detail: `oss://${bucket}/${key} (already written)` };
+        if (existing && existing.job?.submittedAt > record.submittedAt) return { ok: true, detail: `oss://${bucket}/${key} (a newer job's result is there)` };
+        await store.put(key, payload);
+        return { ok: true, detail: `oss://${bucket}/${key} (replaced an older job's result)` };
+      } catch (error) {
+        const described = describeError(error);
+        return { ok: false, error: `${described.code}: ${described.message}` };
+      }
+    },
+  };
+}
+
+const RETRY_BASE_MS = 60_000;
+const RETRY_MAX_MS = 3_600_000;
+
+/** Later ticks retry with exponential backoff (1, 2, 4 … 60 min) and up to 20% jitter. */
+export function nextAttemptDelayMs(attempts: number, random: () => number = Math.random): number {
+  const base = Math.min(RETRY_MAX_MS, RETRY_BASE_MS * 2 ** Math.max(0, attempts - 1));
+  return Math.round(base * (1 + 0.2 * random()));
+}
+
+export function isSettled(state: NotificationState | undefined): boolean {
+  return state?.status === 'delivered' || state?.status === 'undelivered';
+}
+
+export function isDue(state: NotificationState | undefined, now: Date): boolean {
+  if (!state || isSettled(state)) return false;
+  return !state.nextAttemptAt || Date.parse(state.nextAttemptAt) <= now.getTime();
+}

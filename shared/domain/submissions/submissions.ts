@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { mapWithConcurrency } from '../../runtime/concurrency';
+import { isIceInputRefusal } from '../../adapters/ice/yike-assets';
+import { describeError, IceError, isYikeError, YikeError } from '../../runtime/errors';
+import type { ObjectCreated, WorkItem } from '../../triggers/events/parse';
+import type { JobRequestBody } from '../../triggers/events/schemas';
+import { runIdempotent } from '../idempotency/idempotent';
+import type { RecordStore } from '../../adapters/oss/record-store';
+import { allowedImage, type ImagePolicy } from '../images/image-policy';
+import type { ImageSource } from '../images/image-reference';
+import { assertImageSize, imageKeyRefusal, inspectImageObject } from '../images/image-object';
+import { jobTracking, type JobTracking } from '../lifecycle/record-submission';
+import { resolveApp, submitJobThenRecord, type JobRequest } from '../jobs/submit-job';
+import type { Services } from '../../composition/services';
+
+/** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
+export interface SubmissionResult {
+  submitted: { source: string; jobId: string; requestId: string; appId: string }[];
+  skipped: { source: string; reason: SkipReason; jobId?: string }[];
+  failed: { source: string; code: string; message: string; retryable: boolean }[];
+}
+
+export type SkipReason =
+  | 'event-not-handled'
+  | 'records-prefix'
+  | 'results-prefix'
+  | 'invalid-key'
+  | 'not-an-image'
+  | 'empty-object'
+  | 'no-app-route'
+  | 'duplicate'
+  | 'in-progress';
+
+export interface SubmissionDependencies {
+  services: Services;
+  /** Record store for a bucket (job records live in RECORDS_BUCKET, or beside the object). */
+  recordStore: (bucket: string) => RecordStore;
+  /** Enforced for pipeline events when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are configured. */
+  imagePolicy?: ImagePolicy;
+  /** Time left in this invocation: how long an IN_PROGRESS record holds others off. */
+  remainingTimeMs: () => number;
+  now?: () => Date;
+}
+
+/** Work items processed at once: ICE calls are I/O bound, but a burst should not trip its throttling. */
+const ITEM_CONCURRENCY = 4;
+/** OSS keys are at most 1023 bytes; longer record keys fall back to a hash of the object key. */
+const MAX_OSS_KEY_BYTES = 1023;
+
+export async function processWorkItems(items: WorkItem[], deps: SubmissionDependencies): Promise<SubmissionResult> {
+  const result: SubmissionResult = { submitted: [], skipped: [], failed: [] };
+  const outcomes = await mapWithConcurrency(items, ITEM_CONCURRENCY, (item) => processItem(item, deps));
+  for (const outcome of outcomes) {
+    if (outcome.type === 'submitted') result.submitted.push(outcome.entry);
+    else if (outcome.type === 'skipped') result.skipped.push(outcome.entry);
+    else result.failed.push(outcome.entry);
+  }
+  return result;
+}
+
+type ItemOutcome =
+  | { type: 'submitted'; entry: SubmissionResult['submitted'][number] }
+  | { type: 'skipped'; entry: SubmissionResult['skipped'][number] }
+  | { type: 'failed'; entry: SubmissionResult['failed'][number] };
+
+async function processItem(item: WorkItem, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const logger = deps.services.logger.child({ source: item.source });
+  try {
+    if (item.kind === 'invalid') throw item.error;
+    const outcome = item.kind === 'object' ? await processObject(item.object, item.source, deps) : await processRequest(item.request, item.source, deps);
+    if (outcome.type === 'submitted') {
+      // `requestId` in a log line is the FC request id; ICE's goes in iceRequestId.
+      logger.info('job submitted', { jobId: outcome.entry.jobId, appId: outcome.entry.appId, iceRequestId: outcome.entry.requestId });
+    } else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
+    return outcome;
+  } catch (error) {
+    const described = describeError(error);
+    logger.error('item failed', { error: described, details: isYikeError(error) ? error.details : undefined });
+    return { type: 'failed', entry: { source: item.source, code: described.code, message: described.message, retryable: described.retryable } };
+  }
+}
+
+/** Why an uploaded object is not submitted, or undefined when it should be. */
+export function skipReasonForObject(object: ObjectCreated, config: Services['config']): SkipReason | undefined {
+  if (!config.uploads.eventNames.includes(object.eventName)) return 'event-not-handled';
+  // Recursion guard: our own job records are written into buckets we may be listening to.
+  if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
+  // Result objects the job watcher writes beside uploads must never submit again.
+  if (object.key.startsWith(config.records.resultsPrefix)) return 'results-prefix';
+  if (imageKeyRefusal(object.key, config)?.code === 'IMAGE_KEY_INVALID') return 'invalid-key';
+  const lowerKey = object.key.toLowerCase();
+  if (!config.uploads.imageSuffixes.some((suffix) => lowerKey.endsWith(suffix))) return 'not-an-image';
+  if (object.size === 0) return 'empty-object';
+  return undefined;
+}
+
+/** The app for a key: the longest APP_ROUTES prefix that matches, else DEFAULT_APP. */
+export function appForKey(key: string, config: Pick<Services['config'], 'uploads' | 'defaults'>): string | undefined {
+  let best: { prefix: string; app: string } | undefined;
+  for (const [prefix, app] of Object.entries(config.uploads.appRoutes)) {
+    if (key.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, app };
+  }
+  return best?.app ?? config.defaults.app;
+}
+
+/** Where the job record of one upload (bucket + key + eTag) lives. */
+export function objectRecordKey(prefix: string, object: Pick<ObjectCreated, 'bucket' | 'key' | 'eTag'>): string {
+  const direct = `${prefix}objects/${object.bucket}/${object.key}@${object.eTag}.json`;
+  if (Buffer.byteLength(direct) <= MAX_OSS_KEY_BYTES) return direct;
+  return `${prefix}objects/${object.bucket}/sha256-${sha256(object.key)}@${object.eTag}.json`;
+}
+
+export function objectRecordPrefix(prefix: string, bucket: string, key: string): string {
+  const direct = `${prefix}objects/${bucket}/${key}@`;
+  return Buffer.byteLength(direct) + 64 <= MAX_OSS_KEY_BYTES ? direct : `${prefix}objects/${bucket}/sha256-${sha256(key)}@`;
+}
+
+async function processObject(object: ObjectCreated, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const { config } = deps.services;
+  const skip = skipReasonForObject(object, config);
+  if (skip) return { type: 'skipped', entry: { source, reason: skip } };
+  const app = appForKey(object.key, config);
+  if (!app) return { type: 'skipped', entry: { source, reason: 'no-app-route' } };
+  // An APP_ROUTES value naming an unknown app is a deployment error: fail (and so retry/dead-letter) loudly.
+  resolveApp({ app }, deps.services);
+  // The event carries the size: no HEAD for uploads.
+  assertImageSize(object.size, source, config.uploads.maxImageBytes);
+
+  const recordsBucket = config.records.bucket ?? object.bucket;
+  return submitOnce(
+    {
+      store: deps.recordStore(recordsBucket),
+      recordKey: objectRecordKey(config.records.prefix, object),
+      idempotencyKey: `${source}#${object.eTag}`,
+      context: { bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size, eventName: object.eventName, eventTime: object.eventTime },
+    },
+    { app, image: { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size } },
+    source,
+    deps,
+    jobTracking({
+      recordStore: deps.recordStore(recordsBucket),
+      bucket: recordsBucket,
+      recordsPrefix: config.records.prefix,
+      entryPoint: 'upload',
+      upload: { bucket: object.bucket, key: object.key, eTag: object.eTag },
+      logger: deps.services.logger.child({ source }),
+    }),
+  );
+}
+
+async function processRequest(body: JobRequestBody, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const { config } = deps.services;
+  const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
+  // URL and prefix rules always apply; the allowlist only when one is configured.
+  const enforceAllowlist = config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0;
+  const image = deps.imagePolicy ? allowedImage(requested, deps.imagePolicy, { enforceAllowlist }) : requested;
+  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
+  resolveApp(request, deps.services);
+  // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused.
+  const inspect = async (pending: JobRequest): Promise<JobRequest> =>
+    body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.services.credentials()) } : pending;
+  const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
+  const recordsBucket = config.records.bucket ?? body.image?.bucket;
+  if (!recordsBucket) {
+    throw new YikeError('RECORDS_BUCKET_REQUIRED', 'RECORDS_BUCKET must be set to keep idempotency records for imageUrl pipeline events');
+  }
+  return submitOnce(
+    {
+      store: deps.recordStore(recordsBucket),
+      recordKey: `${config.records.prefix}pipeline/${sha256(identity)}.json`,
+      idempotencyKey: identity,
+      completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
+      context: { source },
+    },
+    request,
+    source,
+    deps,
+    jobTracking({
+      recordStore: deps.recordStore(recordsBucket),
+      bucket: recordsBucket,
+      recordsPrefix: config.records.prefix,
+      entryPoint: 'pipeline',
+      logger: deps.services.logger.child({ source }),
+    }),
+    inspect,
+  );
+}
+
+async function submitOnce(
+  record: { store: RecordStore; recordKey: string; idempotencyKey: string; completedTtlMs?: number; context: Record<string, unknown> },
+  request: JobRequest,
+  source: string,
+  deps: SubmissionDependencies,
+  tracking: JobTracking,
+  prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
+): Promise<ItemOutcome> {
+  let recordJob: (() => Promise<void>) | undefined;
+  const outcome = await runIdempotent({
+    ...record,
+    inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
+    now: deps.now,
+    execute: async () => {
+      const submitted = await submitJobThenRecord(await prepare(request), deps.services, tracking);
+      recordJob = submitted.recordJob;
+      return submitted.job;
+    },
+    isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+    isRejected: isIceInputRefusal,
+    onRecordWriteFailed: (error, stage) =>
+      deps.services.logger.error(
+        stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated',
+        {
+          source,
+          recordKey: record.recordKey,
+          error: describeError(error),
+        },
+      ),
+  });
+  if (outcome.status === 'executed') {
+    // Only now that the submit is recorded as done (see submitJobThenRecord).
+    await recordJob?.();
+    return { type: 'submitted', entry: { source, ...outcome.result } };
+  }
+  if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
+  // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
+  // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).
+  throw new YikeError(
+    'SUBMISSION_IN_PROGRESS',
+    `Another invocation is submitting this item (record ${record.recordKey} IN_PROGRESS until ${outcome.record.inProgressExpiresAt ?? '?'}); retry later`,
+    { retryable: true },
+  );
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import { APP_ALIASES, type AppRegistry, type YikeApp } from '../jobs/apps';
+import type { Config } from '../../runtime/config';
+import { YikeError } from '../../runtime/errors';
+import { appForKey } from '../submissions/submissions';
+import * as z from '../../runtime/zod';
+
+/**
+ * Browser uploads (`POST /uploads`, the page): the caller says what it wants to upload, and gets a plan for one
+ * fresh object `uploads/<app>/<yyyy-mm-dd>/<uuid>.<ext>` in UPLOAD_BUCKET. The upload itself then goes straight
+ * from the browser to OSS (PostObject), and the OSS trigger submits the job as for any other upload, so nothing
+ * here calls ICE. Everything the OSS policy can enforce is enforced there too (key, Content-Type, size, expiry).
+ */
+export const UPLOAD_KEY_PREFIX = 'uploads/';
+/** How long the signed form works (the issue's 10 minutes; shorter when the role's STS token dies sooner). */
+export const UPLOAD_FORM_TTL_MS = 10 * 60 * 1000;
+const MIN_FORM_TTL_MS = 60 * 1000;
+
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/**
+ * The Content-Type each usual image suffix must come with: the stored object is served from the bucket's domain
+ * with this type, so `photo.png` may not be `image/svg+xml` (a script-capable document). Suffixes added through
+ * IMAGE_SUFFIXES and not listed here take any image type but SVG.
+ */
+const TYPE_OF_SUFFIX: Readonly<Record<string, readonly string[]>> = {
+  '.jpg': ['image/jpeg'],
+  '.jpeg': ['image/jpeg'],
+  '.png': ['image/png'],
+  '.webp': ['image/webp'],
+  '.gif': ['image/gif'],
+  '.bmp': ['image/bmp'],
+  '.heic': ['image/heic'],
+  '.avif': ['image/avif'],
+};
+/** `type/subtype` as browsers report File.type; only image types are taken. */
+const MEDIA_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]*\/[a-z0-9][a-z0-9!#$&^_.+-]*$/i;
+
+export const uploadRequestSchema = z.strictObject({
+  app: z.string().check(z.minLength(1), z.maxLength(128)),
+  fileName: z.string().check(
+    z.minLength(1),
+    z.maxLength(255),
+    z.refine((name: string) => !CONTROL_CHARACTER.test(name), 'must not contain control characters'),
+  ),
+  contentType: z.string().check(z.maxLength(128), z.regex(MEDIA_TYPE, 'must be a media type like image/png')),
+  size: z.number().check(z.int(), z.gte(0)),
+});
+
+export type UploadRequest = z.infer<typeof uploadRequestSchema>;
+
+export interface UploadPlan {
+  bucket: string;
+  key: string;
+  /** The name the key carries (`female`, `male`, or a YIKE_APPS AppId) and the app the trigger will submit. */
+  appName: string;
+  app: YikeApp;
+  contentType: string;
+  maxBytes: number;
+  expiresAt: Date;
+  /** The PostObject policy document (signed by the OSS adapter). */
+  policy: { expiration: string; conditions: unknown[] };
+}
+
+type UploadConfig = Pick<Config, 'uploads' | 'records'>;
+
+function refusal(code: string, statusCode: number, path: string, message: string): YikeError {
+  return new YikeError(code, `${path}: ${message}`, { statusCode, details: [{ path, message }] });
+}
+
+/**
+ * The names under which an app can be uploaded: `uploads/<name>/` must route (APP_ROUTES, else DEFAULT_APP) to
+ * that very app, or the trigger would submit the image to another one.
+ */
+export function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry, requested?: string): string | undefined {
+  const aliases = Object.entries(APP_ALIASES)
+    .filter(([, appId]) => appId === app.appId)
+    .map(([alias]) => alias);
+  const candidates = [...new Set([...(requested ? [requested] : []), ...aliases, app.appId])];
+  return candidates.find((name) => {
+    if (!/^[A-Za-z0-9._-]+$/.test(name)) return false;
+    const routed = appForKey(`${UPLOAD_KEY_PREFIX}${name}/x`, config);
+    if (routed === undefined) return false;
+    try {
+      return apps.resolve(routed).appId === app.appId;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The apps a browser can upload for, with the name each one's keys carry. */
+export function uploadableApps(config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry): { name: string; appId: string; description: string }[] {
+  return apps.list().flatMap((app) => {
+    const name = uploadNameFor(app, config, apps);
+    return name ? [{ name, appId: app.appId, description: app.description }] : [];
+  });
+}
+
+export interface PlanUploadOptions {
+  now?: Date;
+  /** When the role's STS token expires: the form never outlives it. */
+  credentialsExpireAt?: Date;
+  newId?: () => string;
+}
+
+export function planUpload(
+  request: UploadRequest,
+  config: UploadConfig & Pick<Config, 'defaults'>,
+  apps: AppRegistry,
+  options: PlanUploadOptions = {},
+): UploadPlan {
+  const bucket = config.uploads.bucket;
+  if (!bucket) {
+    throw new YikeError('UPLOADS_NOT_CONFIGURED', 'Browser uploads need UPLOAD_BUCKET (or ALLOWED_BUCKETS)', { statusCode: 503 });
+  }
+  const app = apps.resolve(request.app);
+  const appName = uploadNameFor(app, config, apps, request.app);
+  if (!appName) {
+    throw refusal(
+      'APP_NOT_UPLOADABLE',
+      400,
+      'app',
+      `uploads for "${request.app}" would not be submitted to ${app.appId}: add an APP_ROUTES entry "${UPLOAD_KEY_PREFIX}${request.app}/"`,
+    );
+  }
+  const extension = /\.[A-Za-z0-9]{1,10}$/.exec(request.fileName)?.[0]?.toLowerCase();
+  if (!extension || !config.uploads.imageSuffixes.includes(extension)) {
+    throw refusal('NOT_AN_IMAGE', 415, 'fileName', `must end in one of ${config.uploads.imageSuffixes.join(', ')}`);
+  }
+  const contentType = request.contentType.toLowerCase();
+  if (!contentType.startsWith('image/')) throw refusal('NOT_AN_IMAGE', 415, 'contentType', `is "${request.contentType}", not image/*`);
+  const expected = TYPE_OF_SUFFIX[extension];
+  if (expected ? !expected.includes(contentType) : contentType.startsWith('image/svg')) {
+    throw refusal(
+      'NOT_AN_IMAGE',
+      415,
+      'contentType',
+      `is "${request.contentType}", which a ${extension} file is not${expected ? ` (expected ${expected.join(' or ')})` : ''}`,
+    );
+  }
+  if (request.size === 0) throw refusal('NOT_AN_IMAGE', 415, 'size', 'the file is empty');
+  const maxBytes = config.uploads.maxImageBytes;
+  if (request.size > maxBytes) throw refusal('IMAGE_TOO_LARGE', 413, 'size', `${request.size} bytes; the limit is ${maxBytes} (MAX_IMAGE_BYTES)`);
+
+  const now = options.now ?? new Date();
+  const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${(options.newId ?? randomUUID)()}${extension}`;
+  // Never under our own prefixes (a misconfigured RECORDS_PREFIX of "uploads/" would make the image a record).
+  for (const prefix of [config.records.prefix, config.records.resultsPrefix]) {
+    if (key.startsWith(prefix)) throw new YikeError('UPLOADS_NOT_CONFIGURED', `Upload keys would fall under "${prefix}"`, { statusCode: 503 });
+  }
+  let expiresAtMs = now.getTime() + UPLOAD_FORM_TTL_MS;
+  if (options.credentialsExpireAt) expiresAtMs = Math.min(expiresAtMs, options.credentialsExpireAt.getTime());
+  if (expiresAtMs - now.getTime() < MIN_FORM_TTL_MS) {
+    throw new YikeError('CREDENTIALS_EXPIRING', "The function's STS credentials expire within a minute; try again", { statusCode: 503, retryable: true });
+  }
+  const expiresAt = new Date(expiresAtMs);
+  return {
+    bucket,
+    key,
+    appName,
+    app,
+    contentType,
+    maxBytes,
+    expiresAt,
+    policy: {
+      expiration: expiresAt.toISOString(),
+      // OSS stores x-oss-content-type over the file part's type over the Content-Type field: all three are pinned
+      // (the browser's file part carries the same type). x-oss-forbid-overwrite makes the form good for one upload:
+      // a leaked form cannot post again (each post would be a new eTag, so a new paid job).
+      conditions: [
+        { bucket },
+        ['eq', '$key', key],
+        ['eq', '$Content-Type', contentType],
+        ['eq', '$x-oss-content-type', contentType],
+        ['eq', '$x-oss-forbid-overwrite', 'true'],
+        ['content-length-range', 1, maxBytes],
+      ],
+    },
+  };
+}

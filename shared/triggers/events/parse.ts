@@ -1,0 +1,187 @@
+import type * as z from '../../runtime/zod';
+import { InputError, type InputIssue } from '../../runtime/errors';
+import { jobRequestBodySchema, ossCloudEventSchema, ossRecordSchema, ossTriggerEventSchema, type JobRequestBody, type OssRecord } from './schemas';
+
+/** An object that appeared in a bucket, however the news arrived (OSS trigger or EventBridge). */
+export interface ObjectCreated {
+  bucket: string;
+  key: string;
+  eTag: string;
+  size: number;
+  /** Without the "ObjectCreated:" prefix, e.g. "PutObject". */
+  eventName: string;
+  region: string;
+  eventTime: string;
+}
+
+export type WorkItem =
+  | { kind: 'object'; source: string; object: ObjectCreated }
+  | { kind: 'request'; source: string; request: JobRequestBody }
+  | { kind: 'invalid'; source: string; error: InputError };
+
+export type EventSourceKind = 'oss-trigger' | 'eventbridge' | 'pipeline' | 'batch';
+
+export interface ParseOptions {
+  /** OSS trigger keys as delivered: 'plain' (documented samples) or 'url' (S3-style, "+" for space). */
+  keyEncoding: 'plain' | 'url';
+}
+
+/**
+ * What parseInvocation throws for any event it cannot turn into work items: one stable code for
+ * callers (MALFORMED_EVENT), with the specific `reason` (NOT_JSON, EMPTY_BATCH, UNKNOWN_EVENT_SHAPE,
+ * INVALID_EVENT) kept for logs and tests. Batch elements that fail stay `invalid` items with the reason as code.
+ */
+export class MalformedEventError extends InputError {
+  readonly reason: string;
+  constructor(reason: string, message: string, issues: InputIssue[] = []) {
+    super('MALFORMED_EVENT', message, issues);
+    this.name = 'MalformedEventError';
+    this.reason = reason;
+  }
+}
+
+function malformed(error: InputError): MalformedEventError {
+  return new MalformedEventError(error.code, error.message, error.details);
+}
+
+/** FC delivers non-HTTP events as a Buffer of JSON; tests and other callers may pass a string or object. */
+export function decodePayload(payload: unknown): unknown {
+  if (Buffer.isBuffer(payload) || typeof payload === 'string') {
+    const text = Buffer.isBuffer(payload) ? payload.toString('utf8') : payload;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      throw new MalformedEventError('NOT_JSON', `The event is not valid JSON (${text.length} characters starting ${JSON.stringify(text.slice(0, 40))})`);
+    }
+  }
+  return payload;
+}
+
+/**
+ * Detects the source explicitly from its distinguishing fields and parses it with that source's schema.
+ * An unknown shape is an error, never a guess. In a batch, each element stands alone: a bad element
+ * becomes an `invalid` item (reported as failed) and the others are still processed.
+ */
+export function parseInvocation(payload: unknown, options: ParseOptions): { source: EventSourceKind; items: WorkItem[] } {
+  const event = decodePayload(payload);
+  if (Array.isArray(event)) {
+    if (event.length === 0) throw new MalformedEventError('EMPTY_BATCH', 'The batch is an empty array');
+    return { source: 'batch', items: event.flatMap((element, index) => parseElement(element, `[${index}]`, options, true)) };
+  }
+  const kind = detect(event);
+  if (!kind) throw malformed(unknownShape(event, ''));
+  return { source: kind, items: parseElement(event, '', options, false) };
+}
+
+function detect(event: unknown): Exclude<EventSourceKind, 'batch'> | undefined {
+  if (!event || typeof event !== 'object') return undefined;
+  if ('events' in event) return 'oss-trigger';
+  if ('specversion' in event) return 'eventbridge';
+  if ('image' in event || 'imageUrl' in event) return 'pipeline';
+  return undefined;
+}
+
+function parseElement(event: unknown, path: string, options: ParseOptions, inBatch: boolean): WorkItem[] {
+  const kind = detect(event);
+  const label = path === '' ? 'event' : `event${path}`;
+  switch (kind) {
+    case 'oss-trigger': {
+      const parsed = ossTriggerEventSchema.safeParse(event);
+      if (!parsed.success) return fail(label, parsed.error, path, inBatch);
+      return parsed.data.events.map((record, index) => parseOssRecord(record, `${path}${path ? '.' : ''}events[${index}]`, options));
+    }
+    case 'eventbridge': {
+      const parsed = ossCloudEventSchema.safeParse(event);
+      if (!parsed.success) return fail(label, parsed.error, path, inBatch);
+      return [toObjectItem(parsed.data.data, options, path)];
+    }
+    case 'pipeline': {
+      const parsed = jobRequestBodySchema.safeParse(event);
+      if (!parsed.success) return fail(label, parsed.error, path, inBatch);
+      const request = parsed.data;
+      const source = request.image ? `oss://${request.image.bucket}/${request.image.key}` : request.imageUrl!;
+      return [{ kind: 'request', source, request }];
+    }
+    default: {
+      const error = unknownShape(event, path);
+      if (!inBatch) throw malformed(error);
+      return [{ kind: 'invalid', source: label, error }];
+    }
+  }
+}
+
+function parseOssRecord(record: unknown, path: string, options: ParseOptions): WorkItem {
+  const parsed = ossRecordSchema.safeParse(record);
+  if (!parsed.success) {
+    return { kind: 'invalid', source: `event.${path}`, error: toInputError(`event.${path}`, parsed.error, path) };
+  }
+  return toObjectItem(parsed.data, options, path);
+}
+
+function toObjectItem(record: OssRecord, options: ParseOptions, path: string): WorkItem {
+  const bucket = record.oss.bucket.name;
+  let key = record.oss.object.key;
+  if (options.keyEncoding === 'url') {
+    try {
+      // S3-style notification encoding: "+" is a space, the rest percent-encoded (as middy decodes S3 keys).
+      key = decodeURIComponent(key.replace(/\+/g, ' '));
+    } catch {
+      const error = new InputError('INVALID_EVENT', `oss.object.key is not valid URL encoding (OSS_KEY_ENCODING=url)`, [
+        { path: joinPath(path, 'oss.object.key'), message: 'invalid URL encoding' },
+      ]);
+      return { kind: 'invalid', source: `oss://${bucket}/${record.oss.object.key}`, error };
+    }
+  }
+  return {
+    kind: 'object',
+    source: `oss://${bucket}/${key}`,
+    object: {
+      bucket,
+      key,
+      eTag: record.oss.object.eTag.replace(/"/g, ''),
+      size: record.oss.object.size,
+      eventName: record.eventName.replace(/^(oss:)?ObjectCreated:/, ''),
+      region: record.region,
+      eventTime: record.eventTime,
+    },
+  };
+}
+
+function joinPath(prefix: string, path: string): string {
+  return prefix ? `${prefix}.${path}` : path;
+}
+
+function issuesOf(error: z.core.$ZodError, prefix: string): InputIssue[] {
+  return error.issues.map((issue) => ({
+    path:
+      joinPath(
+        prefix,
+        issue.path
+          .map((part) => (typeof part === 'number' ? `[${part}]` : String(part)))
+          .join('.')
+          .replace(/\.\[/g, '['),
+      ) || '(root)',
+    message: issue.message,
+  }));
+}
+
+function toInputError(label: string, error: z.core.$ZodError, prefix: string): InputError {
+  const issues = issuesOf(error, prefix);
+  return new InputError('INVALID_EVENT', `${label} is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues);
+}
+
+function fail(label: string, error: z.core.$ZodError, path: string, inBatch: boolean): WorkItem[] {
+  const inputError = toInputError(label, error, path);
+  if (!inBatch) throw malformed(inputError);
+  return [{ kind: 'invalid', source: label, error: inputError }];
+}
+
+function unknownShape(event: unknown, path: string): InputError {
+  const keys = event && typeof event === 'object' && !Array.isArray(event) ? Object.keys(event).slice(0, 8).join(', ') : typeof event;
+  return new InputError(
+    'UNKNOWN_EVENT_SHAPE',
+    `event${path} is not an OSS trigger event ({"events":[...]}), an EventBridge OSS CloudEvent ({"specversion":...}) ` +
+      `or a pipeline event ({"image"|"imageUrl":...}); it has: ${keys || 'no fields'}`,
+    [{ path: path || '(root)', message: 'unknown event shape' }],
+  );
+}

@@ -1,0 +1,85 @@
+import * as z from '../../runtime/zod';
+
+/**
+ * One zod schema per event source, built from the documented payloads in ../shared/reference/events.
+ * Only what we use is required; the rest passes through untouched.
+ */
+
+/** An OSS object event record, as the OSS trigger (`events[]`) and EventBridge (`data`) carry it. */
+export const ossRecordSchema = z.looseObject({
+  eventName: z.string().check(z.minLength(1)),
+  eventSource: z.literal('acs:oss'),
+  eventTime: z.string().check(z.minLength(1)),
+  eventVersion: z.optional(z.string()),
+  region: z.string().check(z.minLength(1)),
+  oss: z.looseObject({
+    bucket: z.looseObject({ name: z.string().check(z.minLength(1)), arn: z.optional(z.string()), ownerIdentity: z.optional(z.string()) }),
+    object: z.looseObject({
+      key: z.string().check(z.minLength(1)),
+      size: z.number().check(z.int(), z.nonnegative()),
+      eTag: z.string().check(z.minLength(1)),
+      deltaSize: z.optional(z.number().check(z.int())),
+      objectMeta: z.optional(z.looseObject({ mimeType: z.optional(z.string()) })),
+    }),
+    ossSchemaVersion: z.optional(z.string()),
+    ruleId: z.optional(z.string()),
+  }),
+  requestParameters: z.optional(z.looseObject({ sourceIPAddress: z.optional(z.string()) })),
+  responseElements: z.optional(z.looseObject({ requestId: z.optional(z.string()) })),
+  userIdentity: z.optional(z.looseObject({ principalId: z.optional(z.string()) })),
+});
+export type OssRecord = z.infer<typeof ossRecordSchema>;
+
+/** FC OSS trigger payload: {"events": [record, ...]}. */
+export const ossTriggerEventSchema = z.looseObject({ events: z.array(z.unknown()).check(z.minLength(1)) });
+
+/** EventBridge CloudEvents 1.0 envelope around an OSS record (source acs.oss). */
+export const ossCloudEventSchema = z.looseObject({
+  specversion: z.literal('1.0'),
+  id: z.string().check(z.minLength(1)),
+  source: z.literal('acs.oss'),
+  type: z.string().check(z.startsWith('oss:')),
+  subject: z.optional(z.string()),
+  time: z.optional(z.string()),
+  aliyunregionid: z.optional(z.string()),
+  data: ossRecordSchema,
+});
+
+/** OSS bucket naming rule: 3-63 lower-case letters, digits and hyphens, no hyphen at either end. */
+export const OSS_BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const bucketName = z.string().check(z.regex(OSS_BUCKET_NAME, 'must be an OSS bucket name'));
+const objectKey = z.string().check(
+  z.minLength(1),
+  z.maxLength(1023),
+  z.refine((key: string) => !key.startsWith('/'), 'must not start with "/"'),
+);
+
+export const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
+
+/** What callers send: the HTTP body and pipeline events share it. */
+export const jobRequestBodySchema = z
+  .strictObject({
+    app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    image: z.optional(ossImageSchema),
+    // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/domain/images/image-url.ts).
+    imageUrl: z.optional(
+      z.pipe(
+        z.string().check(
+          z.maxLength(2048),
+          z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
+        ),
+        z.url({ protocol: /^https$/, message: 'must be an https URL' }),
+      ),
+    ),
+    productionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    /** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */
+    idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+  })
+  .check(
+    z.refine((body: { image?: unknown; imageUrl?: unknown }) => (body.image === undefined) !== (body.imageUrl === undefined), {
+      message: 'exactly one of "image" ({bucket, key}) or "imageUrl" is required',
+      path: ['image'],
+    }),
+  );
+export type JobRequestBody = z.infer<typeof jobRequestBodySchema>;

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../../../runtime/config';
+import type { ApiResponse } from '../../events/fc-http';
+import { uploadFormUrl } from '../../../adapters/oss/post-form';
+import { PAGE_SCRIPT as SCRIPT_SOURCE } from './page-script';
+
+/**
+ * `GET /`: one self-contained page (inline style and script, no framework, no CDN) to try the apps in a browser.
+ * The CSP allows exactly that script and style (by hash), calls to this origin and to the upload bucket, and
+ * videos over https (ICE's output URLs); on the local cloud, also loopback http.
+ */
+const PAGE_STYLE = `
+:root{color-scheme:light dark;font:16px/1.5 system-ui,sans-serif;--accent:#ff6a00;--muted:#6b7280;--ok:#15803d;--bad:#b91c1c}
+body{margin:0;padding:2rem 1rem}main{max-width:40rem;margin:auto}h1{font-size:1.5rem;margin:0 0 .25rem}
+.lead,.hint{color:var(--muted)}.hint{font-size:.875rem}section{margin:1.5rem 0}label{display:block;font-weight:600;margin:.75rem 0 .25rem}
+input[type=password],select{font:inherit;padding:.5rem;width:100%;box-sizing:border-box;border:1px solid #9ca3af;border-radius:.375rem}
+button{font:inherit;margin-top:.5rem;padding:.5rem 1rem;border:0;border-radius:.375rem;background:var(--accent);color:#fff;cursor:pointer}
+.drop{margin-top:1rem;padding:2rem;border:2px dashed #9ca3af;border-radius:.75rem;text-align:center}.drop.over{border-color:var(--accent);background:#ff6a0010}
+.drop input{display:none}.pick{display:inline;font-weight:400;color:var(--accent);text-decoration:underline;cursor:pointer;margin:0}
+#timeline{list-style:none;padding:0;margin:0}#timeline li{padding:.35rem 0 .35rem 1.75rem;position:relative;color:var(--muted)}
+#timeline li::before{content:"";position:absolute;left:.25rem;top:.7rem;width:.75rem;height:.75rem;border-radius:50%;border:2px solid currentColor;box-sizing:border-box}
+#timeline li.current{color:inherit;font-weight:600}#timeline li.current::before{border-color:var(--accent)}
+#timeline li.done{color:var(--ok)}#timeline li.done::before{background:var(--ok);border-color:var(--ok)}
+#timeline li.failed{color:var(--bad);font-weight:600}#timeline li.failed::before{background:var(--bad);border-color:var(--bad)}
+#timeline time{margin-left:.5rem;font-size:.875rem;font-weight:400;color:var(--muted)}
+.error{color:var(--bad);border-left:4px solid var(--bad);padding:.5rem .75rem;background:#b91c1c10}
+.notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#ff6a0010}
+video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var(--accent);word-break:break-all}
+`;
+
+/**
+ * The script as served: indentation and whole-line comments dropped (about a third of its bytes). Safe for this
+ * script only: it has no template literals or multi-line strings, and no line that starts inside a string.
+ */
+const PAGE_SCRIPT = SCRIPT_SOURCE.split('\n')
+  .map((line) => line.trim())
+  .filter((line) => line !== '' && !line.startsWith('//') && !(line.startsWith('/*') && line.endsWith('*/')))
+  .join('\n');
+
+const STEP_LABELS: [string, string][] = [
+  ['uploading', 'Uploading'],
+  ['submitted', 'Submitted'],
+  ['queued', 'Queued'],
+  ['executing', 'Executing'],
+  ['finished', 'Finished'],
+];
+
+const PAGE_HTML = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Yike AI: try it</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<main>
+<h1>Try a Yike AI app</h1>
+<p class="lead">Drop a photo: it goes to the bucket, the upload trigger submits the job, and the video plays here when ICE has made it.</p>
+<section id="auth">
+<label for="token">Access token</label>
+<input id="token" type="password" autocomplete="off" spellcheck="false" placeholder="one of the service's AUTH_TOKENS">
+<button id="connect" type="button">Connect</button>
+<p id="auth-status" class="hint" role="status"></p>
+</section>
+<section id="try" hidden>
+<label for="app">App</label>
+<select id="app"></select>
+<div id="drop" class="drop"><p>Drop an image here, or <label class="pick" for="file">choose a file</label></p>
+<input id="file" type="file" accept="image/*"><p id="limits" class="hint"></p></div>
+</section>
+<section id="job" hidden>
+<h2>Job</h2>
+<ol id="timeline">${STEP_LABELS.map(([step, label]) => `<li data-step="${step}">${label}<time></time></li>`).join('')}</ol>
+<p id="job-id" class="hint"></p>
+<p id="notice" class="notice" role="status" hidden></p>
+<p id="error" class="error" role="alert" hidden></p>
+<div id="result" hidden><video id="video" controls playsinline preload="metadata"></video>
+<p><a id="video-link" href="#" target="_blank" rel="noopener noreferrer">Open the video</a></p></div>
+</section>
+</main>
+<script>${PAGE_SCRIPT}</script>
+</body>
+</html>
+`;
+
+const hashOf = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+const SCRIPT_HASH = hashOf(PAGE_SCRIPT);
+const STYLE_HASH = hashOf(PAGE_STYLE);
+const LOOPBACK = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/** The Content-Security-Policy of the page for this deployment. */
+export function pageContentSecurityPolicy(config: Pick<Config, 'oss' | 'uploads' | 'ice'>): string {
+  const uploadOrigin = config.uploads.bucket ? new URL(uploadFormUrl(config, config.uploads.bucket)).origin : undefined;
+  // The local cloud serves over http on loopback (its ICE serves the finished videos); a deployment never does.
+  const local = [config.oss.endpoint, `${config.ice.protocol}://${config.ice.endpoint}`].some((url) => url !== undefined && LOOPBACK.test(new URL(url).origin));
+  const loopback = local ? ' http://127.0.0.1:* http://localhost:*' : '';
+  return [
+    "default-src 'none'",
+    `script-src ${SCRIPT_HASH}`,
+    `style-src ${STYLE_HASH}`,
+    `connect-src 'self'${uploadOrigin ? ` ${uploadOrigin}` : ''}`,
+    `media-src https:${loopback}`,
+    "img-src 'self' data:",
+    "form-action 'none'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export function pageResponse(config: Pick<Config, 'oss' | 'uploads' | 'ice'>): ApiResponse {
+  return {
+    statusCode: 200,
+    headers: {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': pageContentSecurityPolicy(config),
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-cache',
+    },
+    body: PAGE_HTML,
+  };
+}
+
+/** For tests and the bench: the page's size in bytes. */
+export const PAGE_BYTES = Buffer.byteLength(PAGE_HTML);

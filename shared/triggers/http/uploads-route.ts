@@ -1,0 +1,40 @@
+import { signPostObjectForm } from '../../adapters/oss/post-form';
+import type { Services } from '../../composition/services';
+import { planUpload, uploadableApps, uploadRequestSchema } from '../../domain/uploads/upload-plan';
+import { invalidBody, type RouteAnswer } from './errors';
+
+/**
+ * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in UPLOAD_BUCKET.
+ * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
+ * the job is submitted by the OSS trigger once the browser's upload lands.
+ */
+export function listUploadableApps(services: Services): RouteAnswer {
+  const { config, apps } = services;
+  return {
+    ok: true,
+    status: 200,
+    body: { apps: uploadableApps(config, apps), maxImageBytes: config.uploads.maxImageBytes, imageSuffixes: config.uploads.imageSuffixes },
+  };
+}
+
+export function createUploadForm(body: unknown, services: Services): RouteAnswer {
+  const parsed = uploadRequestSchema.safeParse(body);
+  if (!parsed.success) return { ok: false, error: invalidBody(parsed.error.issues) };
+  const { config, apps } = services;
+  const credentials = services.credentials();
+  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: credentials.expiresAt });
+  const form = signPostObjectForm({ config, credentials, bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy });
+  return {
+    ok: true,
+    status: 201,
+    body: {
+      bucket: plan.bucket,
+      key: plan.key,
+      app: { name: plan.appName, appId: plan.app.appId },
+      url: form.url,
+      fields: form.fields,
+      maxBytes: plan.maxBytes,
+      expiresAt: plan.expiresAt.toISOString(),
+    },
+  };
+}
