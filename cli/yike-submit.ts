@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { describeError, InputError } from '../shared/runtime/errors';
 import type { ImageSource } from '../shared/domain/images/image-reference';
-import { allowedImage, createImagePolicy } from '../shared/domain/images/image-policy';
+import { allowedImage } from '../shared/domain/images/image-policy';
 import { submitJob } from '../shared/domain/jobs/submit-job';
 import { jobTracking } from '../shared/domain/lifecycle/record-submission';
-import { createServices, recordStoresFor } from '../shared/composition/services';
+import { createServices } from '../shared/composition/services';
 import { EXIT_ERROR, parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 
 const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
   const { config } = services;
   // The URL rules every entry point applies (ICE gets only the normalized href; no userinfo, fragments, records
   // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events.
-  const image = allowedImage(parseImage(values.image), createImagePolicy(config), {
+  const image = allowedImage(parseImage(values.image), services.imagePolicy, {
     enforceAllowlist: config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0,
   });
   const recordsBucket = config.records.bucket;
@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     // With RECORDS_BUCKET the job gets a job record, so the job watcher follows it like any other.
     recordsBucket
       ? jobTracking({
-          recordStore: recordStoresFor(services)(recordsBucket),
+          recordStore: services.recordStore(recordsBucket),
           bucket: recordsBucket,
           recordsPrefix: services.config.records.prefix,
           entryPoint: 'cli',

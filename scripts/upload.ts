@@ -6,7 +6,7 @@ import { loadConfig } from '../shared/runtime/config';
 import { resolveCredentials } from '../shared/adapters/openapi/credentials';
 import { describeError, InputError } from '../shared/runtime/errors';
 import { createOssClient } from '../shared/adapters/oss/client';
-import { objectRecordKey } from '../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../shared/domain/submissions/record-keys';
 import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 
 /**

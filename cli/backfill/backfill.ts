@@ -4,7 +4,8 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Config } from '../../shared/runtime/config';
 import { describeError, YikeError } from '../../shared/runtime/errors';
-import { skipReasonForObject, sha256, type SkipReason } from '../../shared/domain/submissions/submissions';
+import { sha256 } from '../../shared/domain/submissions/record-keys';
+import { skipReasonForObject, type SkipReason } from '../../shared/domain/submissions/submissions';
 
 /**
  * Backfill: submit objects that were uploaded before the trigger existed (or while it was broken) through the same

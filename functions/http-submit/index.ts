@@ -1,19 +1,19 @@
+import { createHttpServicesOrReport } from '../../shared/composition/http';
 import { describeError } from '../../shared/runtime/errors';
+import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
+import type { LogSink } from '../../shared/runtime/logger';
 import { toApiRequest, toFcHttpResponse } from '../../shared/triggers/events/fc-http';
 import { handleApiRequest } from '../../shared/triggers/http/api';
 import { httpError } from '../../shared/triggers/http/errors';
-import { createImagePolicy } from '../../shared/domain/images/image-policy';
-import type { LogSink } from '../../shared/runtime/logger';
-import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/composition/services';
 
-/** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/http. */
+/** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http. */
 export const createHandler =
   (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
   async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
     let services;
     try {
-      services = createServicesOrReport({ context, env: options.env, sink: options.sink });
+      services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink });
     } catch {
       // Bad configuration: said in the log, never in the body.
       return errorResponse(500, 'INTERNAL', 'Internal error');
@@ -28,12 +28,7 @@ export const createHandler =
       return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
     }
 
-    const outcome = await handleApiRequest(request, {
-      services,
-      recordStore: recordStoresFor(services),
-      imagePolicy: createImagePolicy(services.config),
-      remainingTimeMs: remainingTimeFrom(context, startedAtMs),
-    });
+    const outcome = await handleApiRequest(request, { services, remainingTimeMs: remainingTimeFrom(context, startedAtMs) });
     const status = outcome.response.statusCode;
     logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {
       method: request.method,

@@ -1,9 +1,9 @@
-import { describeError, YikeError } from '../../shared/runtime/errors';
-import { parseInvocation } from '../../shared/triggers/events/parse';
-import { createImagePolicy } from '../../shared/domain/images/image-policy';
-import type { LogSink } from '../../shared/runtime/logger';
-import { createServicesOrReport, recordStoresFor, remainingTimeFrom, type InvocationContext } from '../../shared/composition/services';
+import { createServicesOrReport } from '../../shared/composition/services';
 import { processWorkItems, type SubmissionResult } from '../../shared/domain/submissions/submissions';
+import { describeError, YikeError } from '../../shared/runtime/errors';
+import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
+import type { LogSink } from '../../shared/runtime/logger';
+import { parseInvocation } from '../../shared/triggers/events/parse';
 
 /**
  * FC 3.0 handler for OSS triggers, EventBridge OSS events (single or batch) and pipeline events.
@@ -26,12 +26,7 @@ export const createHandler =
       throw error;
     }
 
-    const result = await processWorkItems(parsed.items, {
-      services,
-      recordStore: recordStoresFor(services),
-      imagePolicy: createImagePolicy(config),
-      remainingTimeMs: remainingTimeFrom(context, startedAtMs),
-    });
+    const result = await processWorkItems(parsed.items, { ...services, remainingTimeMs: remainingTimeFrom(context, startedAtMs) });
     logger.info('invocation finished', {
       eventSource: parsed.source,
       retryCount: context?.retryCount,

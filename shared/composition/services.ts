@@ -1,41 +1,52 @@
-import { createAppRegistry, type AppRegistry } from '../domain/jobs/apps';
-import { describeError } from '../runtime/errors';
-import { loadConfig, type Config } from '../runtime/config';
-import { resolveCredentials, type CredentialsProvider } from '../adapters/openapi/credentials';
 import { createIceClient, type IceClient } from '../adapters/ice/client';
-import { createImageReferenceBuilder, type ImageReferenceBuilder } from '../domain/images/image-reference';
-import type { JobDependencies } from '../domain/jobs/submit-job';
-import { createOssRecordStore, type RecordStore } from '../adapters/oss/record-store';
+import { resolveCredentials, type CredentialsProvider } from '../adapters/openapi/credentials';
 import { createOssClient } from '../adapters/oss/client';
-import { createLogger, type Logger, type LogLevel, type LogSink } from '../runtime/logger';
+import { createImageObjects } from '../adapters/oss/image-objects';
+import { createOssRecordStore } from '../adapters/oss/record-store';
+import { createImagePolicy, type ImagePolicy } from '../domain/images/image-policy';
+import { createImageReferenceBuilder } from '../domain/images/image-reference';
 import { resolveYikeAssetId } from '../domain/images/yike-asset-reference';
+import { createAppRegistry, type AppRegistry } from '../domain/jobs/apps';
+import type { JobDependencies } from '../domain/jobs/submit-job';
+import type { ImageObjects, RecordStore, RecordStoreFor } from '../domain/ports';
+import { loadConfig, type Config } from '../runtime/config';
+import { describeError } from '../runtime/errors';
+import type { InvocationContext } from '../runtime/invocation';
+import { createLogger, type Logger, type LogLevel, type LogSink } from '../runtime/logger';
 
-/** The FC 3.0 context fields we use (events/fc3-context.json). */
-export interface InvocationContext {
-  requestId?: string;
-  credentials?: unknown;
-  function?: { name?: string; timeout?: number };
-  region?: string;
-  accountId?: string;
-  retryCount?: number;
-}
-
+/**
+ * The composition root: the only module that knows both the domain and the adapters. It builds the adapters for
+ * one invocation and hands each domain module the ports it declares (shared/domain/ports.ts); TypeScript checks
+ * here that every adapter fits its port. Per-function extras live beside it (http.ts, watcher.ts), so a bundle
+ * carries only the adapters its function uses.
+ */
 export interface Services extends JobDependencies {
   config: Config;
   logger: Logger;
+  /** The role's credentials, read again on every call (FC rotates the STS token between invocations). */
   credentials: CredentialsProvider;
   ice: IceClient;
   apps: AppRegistry;
-  images: ImageReferenceBuilder;
+  /** The record store of a bucket (one client per bucket for this invocation). */
+  recordStore: RecordStoreFor;
+  imageObjects: ImageObjects;
+  /** ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS and the reserved prefixes. */
+  imagePolicy: ImagePolicy;
+}
+
+export interface ServicesOptions {
+  env?: NodeJS.ProcessEnv;
+  context?: InvocationContext;
+  sink?: LogSink;
+  fields?: Record<string, unknown>;
+  level?: LogLevel;
 }
 
 /**
  * Wires the domain for one invocation. Config is parsed once per instance (per env object); credentials
  * are read from this invocation's context, because FC rotates the role's STS token between invocations.
  */
-export function createServices(
-  options: { env?: NodeJS.ProcessEnv; context?: InvocationContext; sink?: LogSink; fields?: Record<string, unknown>; level?: LogLevel } = {},
-): Services {
+export function createServices(options: ServicesOptions = {}): Services {
   const env = options.env ?? process.env;
   const config = loadConfig(env);
   const logger = createLogger({
@@ -46,24 +57,28 @@ export function createServices(
   // Read on every call (cheap) so a refresh after InvalidSecurityToken.Expired sees new values.
   const credentials: CredentialsProvider = () => resolveCredentials({ context: options.context, env });
   const ice = createIceClient({ config: config.ice, credentials, logger });
+  const recordStore = recordStoresFor(config, credentials);
+  const imageObjects: ImageObjects = createImageObjects(config.oss, credentials);
   // Yike asset records (IMAGE_URL_MODE=yike-asset) live beside the job records.
-  const assetStore = (bucket: string) => createOssRecordStore(createOssClient(config.oss, credentials(), bucket));
   const resolveYikeAsset = (object: Parameters<typeof resolveYikeAssetId>[0]) =>
-    resolveYikeAssetId(object, { ice, recordStore: assetStore, recordsPrefix: config.records.prefix, recordsBucket: config.records.bucket, logger });
+    resolveYikeAssetId(object, { ice, recordStore, recordsPrefix: config.records.prefix, recordsBucket: config.records.bucket, logger });
   return {
     config,
     logger,
     credentials,
     ice,
     apps: createAppRegistry(config.apps),
-    images: createImageReferenceBuilder(config.oss, credentials, ice, resolveYikeAsset),
+    images: createImageReferenceBuilder({ config: config.oss, objects: imageObjects, ice, resolveYikeAsset }),
     defaults: config.defaults,
     precheck: config.ice.precheck,
+    recordStore,
+    imageObjects,
+    imagePolicy: createImagePolicy(config),
   };
 }
 
 /** createServices for a handler: a bad configuration is logged with the FC request id, then thrown. */
-export function createServicesOrReport(options: Parameters<typeof createServices>[0] & { context?: InvocationContext }): Services {
+export function createServicesOrReport(options: ServicesOptions): Services {
   try {
     return createServices(options);
   } catch (error) {
@@ -72,21 +87,13 @@ export function createServicesOrReport(options: Parameters<typeof createServices
   }
 }
 
-/** FC gives the timeout (seconds) but no remaining-time call: the deadline is start + timeout. */
-const DEFAULT_TIMEOUT_SECONDS = 60;
-
-export function remainingTimeFrom(context: InvocationContext | undefined, startedAtMs: number): () => number {
-  const deadlineMs = startedAtMs + (context?.function?.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-  return () => deadlineMs - Date.now();
-}
-
 /** Record stores per bucket for one invocation, signed with this invocation's credentials. */
-export function recordStoresFor(services: Services): (bucket: string) => RecordStore {
+function recordStoresFor(config: Config, credentials: CredentialsProvider): RecordStoreFor {
   const stores = new Map<string, RecordStore>();
   return (bucket) => {
     let store = stores.get(bucket);
     if (!store) {
-      store = createOssRecordStore(createOssClient(services.config.oss, services.credentials(), bucket, services.config.oss.timeoutMs));
+      store = createOssRecordStore(createOssClient(config.oss, credentials(), bucket, config.oss.timeoutMs));
       stores.set(bucket, store);
     }
     return store;

@@ -108,3 +108,11 @@ export function describeError(error: unknown): { code: string; message: string; 
   }
   return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
 }
+
+const NOT_FOUND_CODE = /NotFound|NotExist/i;
+const HTTP_NOT_FOUND = 404;
+
+/** ICE answered that the job, media or asset does not exist. */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof IceError && error.outcome === 'rejected' && (error.statusCode === HTTP_NOT_FOUND || NOT_FOUND_CODE.test(error.code));
+}

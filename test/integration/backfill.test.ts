@@ -10,7 +10,8 @@ import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { checkpointSchema, runBackfill, type BackfillOptions, type BackfillSummary, type ListPage } from '../../cli/backfill/backfill';
 import { parseConfig, type Config } from '../../shared/runtime/config';
 import { createFunctionInvoker, type FunctionInvoker } from '../../shared/adapters/fc/invoke';
-import { createOssClient, publicObjectUrl } from '../../shared/adapters/oss/client';
+import { createOssClient } from '../../shared/adapters/oss/client';
+import { publicObjectUrl } from '../../shared/domain/images/oss-urls';
 import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../helpers/local-cloud';
 
 const ROOT = join(__dirname, '..', '..');

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import OSS from 'ali-oss';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
-import { objectRecordKey } from '../../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 

@@ -6,7 +6,7 @@ import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import { yikeAssetRecordKey } from '../../shared/domain/images/yike-asset-reference';
 import { createOssClient } from '../../shared/adapters/oss/client';
-import { objectRecordKey } from '../../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, testConfig } from '../helpers/local-cloud';
 

@@ -11,7 +11,7 @@ import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
 import { inflightKey, jobRecordKey, type JobRecord } from '../../shared/domain/lifecycle/job-record';
 import type { NotificationPayload } from '../../shared/domain/lifecycle/notify';
 import { claimKey } from '../../shared/domain/lifecycle/watcher';
-import { objectRecordKey } from '../../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 

@@ -9,6 +9,7 @@ import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { jobRecordKey } from '../../shared/domain/lifecycle/job-record';
 import { LOCAL_CREDENTIALS } from '../helpers/local-cloud';
+import { deliverWebhook } from '../../shared/adapters/webhook/webhook';
 
 const BUCKET = 'yike-uploads';
 
@@ -45,6 +46,7 @@ describe('the job watcher at scale', () => {
       config,
       ice: createIceClient({ config: config.ice, credentials }),
       recordStore,
+      sendWebhook: deliverWebhook,
       logger: createLogger({ level: 'error', sink: () => undefined }),
       reserveMs: 1_000,
     };
@@ -106,6 +108,7 @@ describe('the job watcher at scale', () => {
       config,
       ice: createIceClient({ config: config.ice, credentials }),
       recordStore,
+      sendWebhook: deliverWebhook,
       logger: createLogger({ level: 'error', sink: () => undefined }),
     };
 

@@ -4,7 +4,7 @@ import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
 import { createAsyncInvoker } from '../../local/fc-async';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
-import { objectRecordKey } from '../../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 

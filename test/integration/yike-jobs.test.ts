@@ -5,10 +5,11 @@ import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
 import { ossTriggerEventFor, stripETagQuotes } from '../../cli/backfill/backfill';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
-import { createOssRecordStore, type RecordStore } from '../../shared/adapters/oss/record-store';
+import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
+import type { RecordStore } from '../../shared/domain/ports';
 import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../shared/domain/lifecycle/job-record';
 import { createOssClient, type OssClient } from '../../shared/adapters/oss/client';
-import { objectRecordKey } from '../../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, runCli, tempDir, testConfig, TINY_PNG } from '../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-jobs.js');

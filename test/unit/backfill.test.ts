@@ -15,7 +15,7 @@ import {
 } from '../../cli/backfill/backfill';
 import { YikeError } from '../../shared/runtime/errors';
 import { parseInvocation } from '../../shared/triggers/events/parse';
-import { objectRecordKey } from '../../shared/domain/submissions/submissions';
+import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { loadEvent } from '../helpers/fixtures';
 import { tempDir, testConfig } from '../helpers/local-cloud';
 

@@ -1,12 +1,13 @@
 import { OpenApiRequest, Params } from '@alicloud/openapi-client';
 import { RuntimeOptions } from '@alicloud/tea-util';
-import type * as z from '../../runtime/zod';
 import type { Config } from '../../runtime/config';
 import type { CredentialsProvider } from '../openapi/credentials';
-import { ICE_ERROR_CODES, IceError } from '../../runtime/errors';
+import { IceError, isNotFound } from '../../runtime/errors';
 import type { Logger } from '../../runtime/logger';
 import { NO_KEEP_ALIVE, openApiClientCache } from '../openapi/client';
+import { parseBody } from './answers';
 import { classifyIceError } from './classify';
+import { getYikeAssetAudit, precheckYikeAIAppJob, registerYikeAsset } from './yike-assets';
 import { withRetry, type RetryHooks } from '../../runtime/retry';
 import {
   batchGetJobsResponseSchema,
@@ -59,6 +60,10 @@ export interface IceClient {
    * resend cannot create a second asset; a refusal is followed by one more lookup (a concurrent register won).
    */
   resolveMediaId(inputUrl: string): Promise<string>;
+  /** PrecheckYikeAIAppJob: Status Success|Failed and each refused key's ErrorCode (shared/adapters/ice/yike-assets.ts). */
+  precheckYikeAIAppJob(input: { appId: string; appParams: string }): ReturnType<typeof precheckYikeAIAppJob>;
+  registerYikeAsset(input: { inputUrl: string; productionId?: string; folderId?: string }): ReturnType<typeof registerYikeAsset>;
+  getYikeAssetAudit(mediaId: string): ReturnType<typeof getYikeAssetAudit>;
   /**
    * Any other ICE action (shared/adapters/ice/yike-assets.ts builds on it): fields in the query or the form body, as the
    * official SDK sends that action; same signing, retries and error classification as the calls above.
@@ -68,7 +73,7 @@ export interface IceClient {
 
 /**
  * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
- * our conservative choice, so 1,000 in-flight jobs cost 100 calls.
+ * our conservative choice (the domain's JOB_IDS_PER_BATCH_GET), so 1,000 in-flight jobs cost 100 calls.
  */
 export const BATCH_GET_MAX_JOB_IDS = 10;
 
@@ -94,18 +99,6 @@ function apiParams(action: string, version: string): Params {
     reqBodyType: 'formData',
     bodyType: 'json',
   });
-}
-
-export function parseBody<T extends z.ZodMiniType>(schema: T, body: unknown, action: string): z.infer<T> {
-  const parsed = schema.safeParse(body);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-    // The call reached ICE and may have acted: never retried.
-    throw new IceError(ICE_ERROR_CODES.badResponse, `${action} answered an unexpected body (fields: ${fields})`, 'unknown', {
-      requestId: typeof (body as { RequestId?: unknown })?.RequestId === 'string' ? (body as { RequestId: string }).RequestId : undefined,
-    });
-  }
-  return parsed.data;
 }
 
 export function createIceClient(options: IceClientOptions): IceClient {
@@ -161,10 +154,14 @@ export function createIceClient(options: IceClientOptions): IceClient {
     );
   }
 
+  const invoke: IceClient['invoke'] = (action, fields, idempotent) =>
+    call(action, new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, ...fields }), idempotent);
+
   return {
-    invoke(action, fields, idempotent) {
-      return call(action, new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, ...fields }), idempotent);
-    },
+    invoke,
+    precheckYikeAIAppJob: (input) => precheckYikeAIAppJob(invoke, input),
+    registerYikeAsset: (input) => registerYikeAsset(invoke, input),
+    getYikeAssetAudit: (mediaId) => getYikeAssetAudit(invoke, mediaId),
 
     async submitYikeAIAppJob(input) {
       const body: Record<string, string> = { AppId: input.appId };
@@ -239,14 +236,6 @@ export function createIceClient(options: IceClientOptions): IceClient {
       return { requestId: response.RequestId, jobs, unreadable };
     },
   };
-}
-
-const NOT_FOUND_CODE = /NotFound|NotExist/i;
-const HTTP_NOT_FOUND = 404;
-
-/** ICE answered that the job or media does not exist. */
-export function isNotFound(error: unknown): boolean {
-  return error instanceof IceError && error.outcome === 'rejected' && (error.statusCode === HTTP_NOT_FOUND || NOT_FOUND_CODE.test(error.code));
 }
 
 function toJob(response: GetJobResponse): YikeAIAppJob {

@@ -1,12 +1,12 @@
 import * as z from '../../runtime/zod';
-import { YikeError } from '../../runtime/errors';
-import { parseBody, type IceClient } from './client';
+import { parseBody } from './answers';
 
 /**
  * ICE 2020-11-09 Yike asset and precheck actions. Request shapes follow the official ice-20201109 TypeScript SDK
  * (aliyun/alibabacloud-typescript-sdk, ice-20201109/src/client.ts): RegisterYikeAssetMediaInfo sends FolderId,
  * InputURL, MediaType, ProductionId as query fields; GetYikeAssetMediaInfo (MediaId) and PrecheckYikeAIAppJob
  * (AppId, AppParams) follow the same query-field pattern (confirmed in the Yike 2026-03-19 SDK's copies of them).
+ * These answer what ICE said; what the answer means for a job (blocked, refused) is the domain's call.
  */
 export const YIKE_ASSET_ACTIONS = {
   register: 'RegisterYikeAssetMediaInfo',
@@ -34,70 +34,37 @@ const precheckResponseSchema = z.object({
   Result: z.optional(z.array(z.looseObject({ Key: z.optional(z.string()), ErrorCode: z.optional(z.string()) }))),
 });
 
-export interface YikeAssetAudit {
-  mediaId: string;
-  /** Passed through as ICE reports it; its values are undocumented (see README, IMAGE_URL_MODE=yike-asset). */
-  auditStatus?: string;
-  /** Non-empty when the content audit blocked the asset. */
-  auditBlockedLabel?: string;
-}
-
-export interface PrecheckIssue {
-  key: string;
-  errorCode: string;
-}
-
-type Invoker = Pick<IceClient, 'invoke'>;
+/** One signed ICE call (the client's `invoke`): fields in the query or the form body; `idempotent` allows resends. */
+type IceInvoke = (action: string, fields: { query?: Record<string, string>; body?: Record<string, string> }, idempotent: boolean) => Promise<unknown>;
 
 export async function registerYikeAsset(
-  ice: Invoker,
+  invoke: IceInvoke,
   input: { inputUrl: string; productionId?: string; folderId?: string },
 ): Promise<{ mediaId: string; requestId: string }> {
   const query: Record<string, string> = { InputURL: input.inputUrl, MediaType: 'image' };
   if (input.productionId) query.ProductionId = input.productionId;
   if (input.folderId) query.FolderId = input.folderId;
   // Retried like a read: a resend after a lost answer can at worst register a second (free) asset, never a job.
-  const body = parseBody(registerResponseSchema, await ice.invoke(YIKE_ASSET_ACTIONS.register, { query }, true), YIKE_ASSET_ACTIONS.register);
+  const body = parseBody(registerResponseSchema, await invoke(YIKE_ASSET_ACTIONS.register, { query }, true), YIKE_ASSET_ACTIONS.register);
   return { mediaId: body.MediaId, requestId: body.RequestId };
 }
 
-export async function getYikeAssetAudit(ice: Invoker, mediaId: string): Promise<YikeAssetAudit> {
-  const body = parseBody(getResponseSchema, await ice.invoke(YIKE_ASSET_ACTIONS.get, { query: { MediaId: mediaId } }, true), YIKE_ASSET_ACTIONS.get);
+export async function getYikeAssetAudit(invoke: IceInvoke, mediaId: string): Promise<{ mediaId: string; auditStatus?: string; auditBlockedLabel?: string }> {
+  const body = parseBody(getResponseSchema, await invoke(YIKE_ASSET_ACTIONS.get, { query: { MediaId: mediaId } }, true), YIKE_ASSET_ACTIONS.get);
   const bizData = body.MediaInfo.BizData;
   return { mediaId, auditStatus: bizData?.AuditStatus || undefined, auditBlockedLabel: bizData?.AuditBlockedLabel?.trim() || undefined };
 }
 
-/** IMAGE_BLOCKED (422, not retryable) when the asset's content audit blocked it. */
-export function assertNotBlocked(audit: YikeAssetAudit, source: string): void {
-  if (!audit.auditBlockedLabel) return;
-  throw new YikeError('IMAGE_BLOCKED', `${source}: ICE's content audit blocked Yike asset ${audit.mediaId} (label "${audit.auditBlockedLabel}")`, {
-    statusCode: 422,
-    details: { mediaId: audit.mediaId, auditStatus: audit.auditStatus, auditBlockedLabel: audit.auditBlockedLabel },
-  });
-}
-
-/**
- * PrecheckYikeAIAppJob with the exact AppId and AppParams the submit will send. Status Failed becomes
- * PRECHECK_FAILED (422, not retryable) listing each {key, errorCode}; any other status passes.
- */
-export async function precheckYikeAIAppJob(ice: Invoker, input: { appId: string; appParams: string }): Promise<void> {
+/** PrecheckYikeAIAppJob with the exact AppId and AppParams the submit will send (free: no job is started). */
+export async function precheckYikeAIAppJob(
+  invoke: IceInvoke,
+  input: { appId: string; appParams: string },
+): Promise<{ requestId: string; status: string; issues: { key: string; errorCode: string }[] }> {
   const body = parseBody(
     precheckResponseSchema,
-    await ice.invoke(YIKE_ASSET_ACTIONS.precheck, { query: { AppId: input.appId, AppParams: input.appParams } }, true),
+    await invoke(YIKE_ASSET_ACTIONS.precheck, { query: { AppId: input.appId, AppParams: input.appParams } }, true),
     YIKE_ASSET_ACTIONS.precheck,
   );
-  if (body.Status !== 'Failed') return;
-  const issues: PrecheckIssue[] = (body.Result ?? []).map((item) => ({ key: item.Key ?? '(unnamed)', errorCode: item.ErrorCode ?? '(no code)' }));
-  const listed = issues.length > 0 ? issues.map((issue) => `${issue.key}: ${issue.errorCode}`).join(', ') : 'no reason given';
-  throw new YikeError('PRECHECK_FAILED', `ICE's precheck refused the job's inputs (${listed})`, {
-    statusCode: 422,
-    requestId: body.RequestId,
-    details: issues,
-  });
-}
-
-/** Refusals the same input always gets: job/idempotency records keep them (REJECTED) instead of retrying. */
-export function isIceInputRefusal(error: unknown): boolean {
-  const code = (error as { code?: unknown } | undefined)?.code;
-  return code === 'PRECHECK_FAILED' || code === 'IMAGE_BLOCKED';
+  const issues = (body.Result ?? []).map((item) => ({ key: item.Key ?? '(unnamed)', errorCode: item.ErrorCode ?? '(no code)' }));
+  return { requestId: body.RequestId, status: body.Status, issues };
 }

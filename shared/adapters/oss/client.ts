@@ -31,17 +31,3 @@ export function createOssClient(config: Config['oss'], credentials: Credentials,
   if (config.endpoint && new URL(config.endpoint).hostname === 'localhost') options.sldEnable = true;
   return new OssConstructor(options);
 }
-
-/** Path of an object in a URL: each segment percent-encoded as UTF-8, "/" kept. */
-export function encodeObjectKey(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
-}
-
-/** https://<bucket>.oss-<region>.aliyuncs.com/<key>: the plain object URL ICE accepts in its own region. */
-export function publicObjectUrl(bucket: string, region: string, key: string): string {
-  return `https://${bucket}.oss-${region}.aliyuncs.com/${encodeObjectKey(key)}`;
-}
-
-export function ossDomain(bucket: string, region: string): string {
-  return `${bucket}.oss-${region}.aliyuncs.com`;
-}

@@ -1,6 +1,6 @@
 import type { Config } from '../../runtime/config';
 import type { Credentials } from '../openapi/credentials';
-import { createOssClient, ossDomain } from './client';
+import { createOssClient } from './client';
 
 /**
  * An OSS PostObject form (signature V1) for one object: the browser posts these fields, then the file, to `url`.
@@ -13,20 +13,11 @@ export interface PostObjectForm {
   fields: Record<string, string>;
 }
 
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Where browsers post: UPLOAD_FORM_URL, else the bucket's public domain (path-style on a local OSS endpoint). */
-export function uploadFormUrl(config: Pick<Config, 'oss' | 'uploads'>, bucket: string): string {
-  if (config.uploads.formUrl) return config.uploads.formUrl;
-  const endpoint = config.oss.endpoint;
-  // The function's own endpoint may be an internal one browsers cannot reach; only a local one is reused.
-  if (endpoint && LOOPBACK_HOSTS.has(new URL(endpoint).hostname)) return `${endpoint}/${bucket}`;
-  return `https://${ossDomain(bucket, config.oss.region)}`;
-}
-
 export function signPostObjectForm(input: {
-  config: Pick<Config, 'oss' | 'uploads'>;
+  config: Pick<Config, 'oss'>;
   credentials: Credentials;
+  /** Where the browser posts (the domain's uploadFormUrl). */
+  url: string;
   bucket: string;
   key: string;
   contentType: string;
@@ -35,7 +26,7 @@ export function signPostObjectForm(input: {
   const client = createOssClient(input.config.oss, input.credentials, input.bucket);
   const signed = client.calculatePostSignature(input.policy) as { OSSAccessKeyId: string; Signature: string; policy: string };
   return {
-    url: uploadFormUrl(input.config, input.bucket),
+    url: input.url,
     fields: {
       key: input.key,
       'Content-Type': input.contentType,

@@ -2,19 +2,10 @@ import type { OssClient } from './client';
 import { YikeError } from '../../runtime/errors';
 
 /**
- * Where idempotency/job records live. One adapter: OSS itself (shared by every FC instance, no extra
- * service to run); `createIfAbsent` is a conditional write with `x-oss-forbid-overwrite: true`.
+ * The record store (the domain's RecordStore port) on OSS itself: shared by every FC instance, no extra service to
+ * run. `createIfAbsent` is a conditional write with `x-oss-forbid-overwrite: true`; a missing object reads as
+ * undefined; every other failure is RECORD_STORE_FAILED, retryable when OSS (not the request) was at fault.
  */
-export interface RecordStore {
-  /** Writes only if no object exists at `key`: true when written, false when one already exists. */
-  createIfAbsent(key: string, body: unknown): Promise<boolean>;
-  get<T>(key: string): Promise<T | undefined>;
-  put(key: string, body: unknown): Promise<void>;
-  delete(key: string): Promise<void>;
-  /** Keys under a prefix, in lexicographic order. */
-  list(prefix: string): Promise<string[]>;
-}
-
 const FILE_ALREADY_EXISTS = 'FileAlreadyExists';
 const NO_SUCH_KEY = 'NoSuchKey';
 const JSON_HEADERS = { 'Content-Type': 'application/json' };
@@ -39,9 +30,9 @@ function storeError(operation: string, key: string, raw: unknown): YikeError {
   });
 }
 
-export function createOssRecordStore(oss: OssClient): RecordStore {
+export function createOssRecordStore(oss: OssClient) {
   return {
-    async createIfAbsent(key, body) {
+    async createIfAbsent(key: string, body: unknown): Promise<boolean> {
       try {
         await oss.put(key, Buffer.from(JSON.stringify(body)), { headers: { ...JSON_HEADERS, 'x-oss-forbid-overwrite': 'true' } });
         return true;
@@ -50,7 +41,7 @@ export function createOssRecordStore(oss: OssClient): RecordStore {
         throw storeError('create', key, error);
       }
     },
-    async get<T>(key: string) {
+    async get<T>(key: string): Promise<T | undefined> {
       try {
         const result = await oss.get(key);
         return JSON.parse(Buffer.from(result.content as Buffer).toString('utf8')) as T;
@@ -59,21 +50,21 @@ export function createOssRecordStore(oss: OssClient): RecordStore {
         throw storeError('read', key, error);
       }
     },
-    async put(key, body) {
+    async put(key: string, body: unknown): Promise<void> {
       try {
         await oss.put(key, Buffer.from(JSON.stringify(body)), { headers: JSON_HEADERS });
       } catch (error) {
         throw storeError('write', key, error);
       }
     },
-    async delete(key) {
+    async delete(key: string): Promise<void> {
       try {
         await oss.delete(key);
       } catch (error) {
         throw storeError('delete', key, error);
       }
     },
-    async list(prefix) {
+    async list(prefix: string): Promise<string[]> {
       const keys: string[] = [];
       let marker: string | undefined;
       try {

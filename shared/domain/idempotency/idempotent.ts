@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { YikeError, isYikeError } from '../../runtime/errors';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { RecordStore } from '../ports';
 
 /**
  * Exactly-once execution around a record store, after Powertools' idempotency utility:

@@ -1,7 +1,6 @@
 import type { Config } from '../../runtime/config';
-import type { Credentials } from '../../adapters/openapi/credentials';
 import { YikeError } from '../../runtime/errors';
-import { createOssClient } from '../../adapters/oss/client';
+import type { ImageObjects } from '../ports';
 
 /**
  * No paid job for a bad {bucket, key}: everything here runs before any ICE call. The key must look like an
@@ -22,7 +21,6 @@ type InputsConfig = Pick<Config, 'records' | 'uploads'>;
 /** C0 controls and DEL: never part of a sane object key, and a log-injection risk. */
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const IMAGE_CONTENT_TYPE = /^image\//i;
-const ACCESS_DENIED = 'AccessDenied';
 
 function refusal(code: string, statusCode: number, message: string, path = 'image.key'): YikeError {
   return new YikeError(code, message, { statusCode, details: [{ path, message }] });
@@ -47,48 +45,23 @@ export function assertImageSize(size: number, source: string, maxImageBytes: num
   }
 }
 
-interface OssHeadError {
-  status?: number;
-  code?: string;
-  requestId?: string;
-}
-
 /** Key checks, then one HeadObject with the function's role: existence, Content-Type and size. */
 export async function inspectImageObject(
   image: { bucket: string; key: string },
-  config: InputsConfig & Pick<Config, 'oss'>,
-  credentials: Credentials,
+  config: InputsConfig,
+  objects: Pick<ImageObjects, 'head'>,
 ): Promise<InspectedImage> {
   const keyProblem = imageKeyRefusal(image.key, config);
   if (keyProblem) throw keyProblem;
   const source = `oss://${image.bucket}/${image.key}`;
-  let headers: Record<string, string>;
-  try {
-    const result = await createOssClient(config.oss, credentials, image.bucket).head(image.key);
-    headers = result.res.headers as Record<string, string>;
-  } catch (raw) {
-    const error = raw as OssHeadError;
-    if (error.status === 404) throw refusal('IMAGE_NOT_FOUND', 404, `${source} does not exist`, 'image');
-    if (error.status === 403 && (error.code === undefined || error.code === ACCESS_DENIED)) {
-      throw refusal('IMAGE_ACCESS_DENIED', 403, `${source} cannot be read with the function's role (AccessDenied)`, 'image');
-    }
-    if (error.status === 403) {
-      // A signature or token problem: the deployment's credentials, not the caller's image.
-      throw new YikeError('OSS_AUTH_FAILED', `HeadObject ${source} was refused: ${error.code}`, { requestId: error.requestId, cause: raw });
-    }
-    const status = typeof error.status === 'number' ? error.status : undefined;
-    throw new YikeError('OSS_UNAVAILABLE', `HeadObject ${source} failed: ${error.code ?? 'Error'}`, {
-      retryable: status === undefined || status >= 500 || status === 429,
-      requestId: error.requestId,
-      cause: raw,
-    });
-  }
-  const contentType = headers['content-type'] ?? '';
-  const size = Number(headers['content-length'] ?? 0);
+  const answer = await objects.head(image.bucket, image.key);
+  if (answer.status === 'missing') throw refusal('IMAGE_NOT_FOUND', 404, `${source} does not exist`, 'image');
+  if (answer.status === 'denied') throw refusal('IMAGE_ACCESS_DENIED', 403, `${source} cannot be read with the function's role (AccessDenied)`, 'image');
+  const { contentType, size, eTag } = answer.head;
   if (!IMAGE_CONTENT_TYPE.test(contentType)) {
     throw refusal('NOT_AN_IMAGE', 415, `${source} has Content-Type "${contentType}", not image/*`, 'image');
   }
   if (size === 0) throw refusal('NOT_AN_IMAGE', 415, `${source} is empty`, 'image');
   assertImageSize(size, source, config.uploads.maxImageBytes);
-  return { kind: 'oss', bucket: image.bucket, key: image.key, eTag: String(headers.etag ?? '').replace(/"/g, ''), size, contentType };
+  return { kind: 'oss', bucket: image.bucket, key: image.key, eTag, size, contentType };
 }

@@ -2,7 +2,7 @@ import type { Config } from '../../runtime/config';
 import { InputError } from '../../runtime/errors';
 import type { ImageSource } from './image-reference';
 import { normalizeImageUrl } from './image-url';
-import { ossDomain } from '../../adapters/oss/client';
+import { ossDomain } from './oss-urls';
 
 /**
  * Submitting a job spends money and makes ICE fetch the image, so callers may only name images in

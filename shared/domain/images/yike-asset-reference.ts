@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { RecordStore } from '../../adapters/oss/record-store';
-import { isNotFound, type IceClient } from '../../adapters/ice/client';
-import { assertNotBlocked, getYikeAssetAudit, registerYikeAsset } from '../../adapters/ice/yike-assets';
+import { isNotFound, YikeError } from '../../runtime/errors';
 import type { Logger } from '../../runtime/logger';
+import type { Ice, RecordStoreFor, YikeAssetAudit } from '../ports';
 
 /**
  * IMAGE_URL_MODE=yike-asset: each object version (bucket + key + eTag) is registered with
@@ -21,8 +20,8 @@ export interface YikeAssetRecord {
 }
 
 export interface YikeAssetReferenceDependencies {
-  ice: Pick<IceClient, 'invoke'>;
-  recordStore: (bucket: string) => RecordStore;
+  ice: Pick<Ice, 'registerYikeAsset' | 'getYikeAssetAudit'>;
+  recordStore: RecordStoreFor;
   recordsPrefix: string;
   recordsBucket?: string;
   logger?: Logger;
@@ -55,7 +54,7 @@ export async function resolveYikeAssetId(
       await store.delete(recordKey);
     }
   }
-  const registered = await registerYikeAsset(deps.ice, { inputUrl: object.inputUrl, productionId: object.productionId, folderId: object.folderId });
+  const registered = await deps.ice.registerYikeAsset({ inputUrl: object.inputUrl, productionId: object.productionId, folderId: object.folderId });
   const fresh: YikeAssetRecord = {
     schemaVersion: 1,
     mediaId: registered.mediaId,
@@ -73,8 +72,17 @@ export async function resolveYikeAssetId(
 }
 
 async function auditedMediaId(mediaId: string, object: { bucket: string; key: string }, deps: YikeAssetReferenceDependencies): Promise<string> {
-  const audit = await getYikeAssetAudit(deps.ice, mediaId);
+  const audit = await deps.ice.getYikeAssetAudit(mediaId);
   deps.logger?.debug('yike asset audit', { mediaId, auditStatus: audit.auditStatus, auditBlockedLabel: audit.auditBlockedLabel });
   assertNotBlocked(audit, `oss://${object.bucket}/${object.key}`);
   return mediaId;
+}
+
+/** IMAGE_BLOCKED (422, not retryable) when the asset's content audit blocked it. */
+export function assertNotBlocked(audit: YikeAssetAudit, source: string): void {
+  if (!audit.auditBlockedLabel) return;
+  throw new YikeError('IMAGE_BLOCKED', `${source}: ICE's content audit blocked Yike asset ${audit.mediaId} (label "${audit.auditBlockedLabel}")`, {
+    statusCode: 422,
+    details: { mediaId: audit.mediaId, auditStatus: audit.auditStatus, auditBlockedLabel: audit.auditBlockedLabel },
+  });
 }

@@ -1,8 +1,7 @@
 import { buildAppParams, type AppRegistry } from './apps';
-import type { IceClient } from '../../adapters/ice/client';
 import type { ImageReferenceBuilder, ImageSource } from '../images/image-reference';
-import { IceError, InputError } from '../../runtime/errors';
-import { precheckYikeAIAppJob } from '../../adapters/ice/yike-assets';
+import { IceError, InputError, YikeError } from '../../runtime/errors';
+import type { Ice, PrecheckAnswer } from '../ports';
 import { recordSubmittedJob, type JobTracking } from '../lifecycle/record-submission';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
@@ -21,7 +20,7 @@ export interface SubmittedJob {
 }
 
 export interface JobDependencies {
-  ice: IceClient;
+  ice: Pick<Ice, 'submitYikeAIAppJob' | 'precheckYikeAIAppJob'>;
   apps: AppRegistry;
   images: ImageReferenceBuilder;
   defaults: { app?: string; productionId?: string; folderId?: string };
@@ -66,7 +65,7 @@ export async function submitJobThenRecord(
   try {
     const imageReference = await deps.images.reference(request.image, undefined, { productionId, folderId });
     appParams = buildAppParams(app, imageReference);
-    if (deps.precheck) await precheckYikeAIAppJob(deps.ice, { appId: app.appId, appParams });
+    if (deps.precheck) assertPrecheckPassed(await deps.ice.precheckYikeAIAppJob({ appId: app.appId, appParams }));
   } catch (error) {
     throw beforeSubmit(error);
   }
@@ -92,4 +91,21 @@ function beforeSubmit(error: unknown): unknown {
     attempts: error.attempts,
     cause: error,
   });
+}
+
+/** A precheck that says Failed is PRECHECK_FAILED (422, not retryable), listing each {key, errorCode}; any other status passes. */
+export function assertPrecheckPassed(answer: PrecheckAnswer): void {
+  if (answer.status !== 'Failed') return;
+  const listed = answer.issues.length > 0 ? answer.issues.map((issue) => `${issue.key}: ${issue.errorCode}`).join(', ') : 'no reason given';
+  throw new YikeError('PRECHECK_FAILED', `ICE's precheck refused the job's inputs (${listed})`, {
+    statusCode: 422,
+    requestId: answer.requestId,
+    details: answer.issues,
+  });
+}
+
+/** Refusals the same input always gets: job/idempotency records keep them (REJECTED) instead of retrying. */
+export function isIceInputRefusal(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'PRECHECK_FAILED' || code === 'IMAGE_BLOCKED';
 }

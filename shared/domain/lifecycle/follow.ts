@@ -1,5 +1,4 @@
-import { isYikeError } from '../../runtime/errors';
-import { isNotFound } from '../../adapters/ice/client';
+import { isNotFound, isYikeError } from '../../runtime/errors';
 import { isTerminal } from './job-record';
 
 /**

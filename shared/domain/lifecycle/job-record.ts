@@ -1,5 +1,4 @@
-import type { YikeAIAppJob } from '../../adapters/ice/client';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { IceJob, JobOutput, RecordStore } from '../ports';
 
 /**
  * The job record: what we know about one submitted Yike AI app job, from the submit to its outcome.
@@ -26,11 +25,8 @@ export function isTerminal(status: string): boolean {
 /** Which entry point submitted the job. */
 export type EntryPoint = 'upload' | 'http' | 'pipeline' | 'cli';
 
-export interface JobResult {
-  kind: 'video' | 'image' | 'audio';
-  mediaId?: string;
-  outputUrl?: string;
-}
+/** One output of the job (ICE's VideoResult / ImageResult / AudioResult entries). */
+export type JobResult = JobOutput;
 
 export interface JobRecord {
   schemaVersion: 1;
@@ -136,7 +132,7 @@ export function newJobRecord(input: NewJobRecordInput): JobRecord {
  */
 export function applyIceJob(
   record: JobRecord,
-  job: Pick<YikeAIAppJob, 'status' | 'executionStartTime' | 'executionFinishTime' | 'results'>,
+  job: Pick<IceJob, 'status' | 'executionStartTime' | 'executionFinishTime' | 'results'>,
   now = new Date(),
 ): { record: JobRecord; changed: boolean } {
   if (isTerminal(record.status)) return { record, changed: false };

@@ -1,5 +1,5 @@
 import type { Config } from '../../runtime/config';
-import type { IceClient, YikeAIAppJob } from '../../adapters/ice/client';
+import type { Ice, IceJob } from '../ports';
 import { applyIceJob, isTerminal, type JobRecord, type JobRecordStore } from './job-record';
 
 /**
@@ -46,7 +46,7 @@ export function toJobView(record: JobRecord): JobView {
 }
 
 /** A job ICE knows but we hold no record of (submitted before records existed, or elsewhere): ICE's answer only. */
-export function iceJobView(job: YikeAIAppJob): JobView {
+export function iceJobView(job: IceJob): JobView {
   const image = imageOf(job.appParams);
   return dropUndefined({
     jobId: job.jobId,
@@ -83,7 +83,10 @@ export function jobRecordsBucket(config: Config): string | undefined {
  * Asks ICE about the job now and writes what changed into its record. No notification here: the watcher
  * notifies terminal jobs from its in-flight list, and this leaves the in-flight marker in place for it.
  */
-export async function refreshJobRecord(record: JobRecord, deps: { ice: IceClient; jobs: JobRecordStore; now?: () => Date }): Promise<JobRecord> {
+export async function refreshJobRecord(
+  record: JobRecord,
+  deps: { ice: Pick<Ice, 'getYikeAIAppJob'>; jobs: JobRecordStore; now?: () => Date },
+): Promise<JobRecord> {
   if (isTerminal(record.status)) return record;
   const job = await deps.ice.getYikeAIAppJob(record.jobId);
   // Merged into the record as it is now, not the caller's copy (a ?wait=N holds one for seconds): the watcher may

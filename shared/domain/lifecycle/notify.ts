@@ -1,9 +1,7 @@
 import { describeError } from '../../runtime/errors';
 import type { Config } from '../../runtime/config';
-import type { FunctionInvoker } from '../../adapters/fc/invoke';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { FunctionInvoker, RecordStore, WebhookSender } from '../ports';
 import type { JobRecord, NotificationState } from './job-record';
-import { deliverWebhook } from '../../adapters/webhook/webhook';
 
 /**
  * Notifications of a job's outcome (Finished, Failed, TimedOut), one payload for every channel:
@@ -47,6 +45,8 @@ export interface ChannelDependencies {
   recordStore: (bucket: string) => RecordStore;
   /** Required when JOB_NEXT_FUNCTION is set. */
   invoker?: FunctionInvoker;
+  /** Required when JOB_WEBHOOK_URL is set. */
+  sendWebhook?: WebhookSender;
 }
 
 /** The enabled channels, in delivery order: the result object first (it is the cheapest and the most durable). */
@@ -57,11 +57,13 @@ export function createChannels(deps: ChannelDependencies): Channel[] {
   if (config.resultObjects) channels.push(resultObjectChannel(deps, maxAttempts));
   if (config.webhook) {
     const webhook = config.webhook;
+    const sendWebhook = deps.sendWebhook;
     channels.push({
       name: 'webhook',
       maxAttempts: webhook.maxAttempts,
       async deliver(payload, body) {
-        const outcome = await deliverWebhook({ url: webhook.url, secret: webhook.secret, body, deliveryId: payload.id, timeoutMs: webhook.timeoutMs });
+        if (!sendWebhook) return { ok: false, error: 'JOB_WEBHOOK_URL is set but no webhook sender was wired' };
+        const outcome = await sendWebhook({ url: webhook.url, secret: webhook.secret, body, deliveryId: payload.id, timeoutMs: webhook.timeoutMs });
         return outcome.ok ? { ok: true, detail: `HTTP ${outcome.status}` } : outcome;
       },
     });

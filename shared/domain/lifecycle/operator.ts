@@ -1,8 +1,7 @@
-import { YikeError } from '../../runtime/errors';
+import { isNotFound, YikeError } from '../../runtime/errors';
 import { mapWithConcurrency } from '../../runtime/concurrency';
-import { isNotFound, type IceClient } from '../../adapters/ice/client';
 import type { IdempotencyRecord, RecordStatus } from '../idempotency/idempotent';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { Ice, RecordStore } from '../ports';
 import type { SubmittedJob } from '../jobs/submit-job';
 import { applyIceJob, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
 import { imageOf } from './job-view';
@@ -116,7 +115,7 @@ export async function readUnsettledRecord(
 export interface ResolveWithJobIdOptions {
   store: RecordStore;
   jobs: JobRecordStore;
-  ice: Pick<IceClient, 'getYikeAIAppJob'>;
+  ice: Pick<Ice, 'getYikeAIAppJob'>;
   recordsPrefix: string;
   recordKey: string;
   jobId: string;

@@ -1,5 +1,5 @@
 import { describeError } from '../../runtime/errors';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { RecordStore } from '../ports';
 import type { ImageSource } from '../images/image-reference';
 import type { Logger } from '../../runtime/logger';
 import { createJobRecordStore, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';

@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mapWithConcurrency } from '../../runtime/concurrency';
 import type { Config } from '../../runtime/config';
 import { describeError } from '../../runtime/errors';
-import type { FunctionInvoker } from '../../adapters/fc/invoke';
-import { BATCH_GET_MAX_JOB_IDS, type IceClient, type YikeAIAppJob } from '../../adapters/ice/client';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import { JOB_IDS_PER_BATCH_GET, type FunctionInvoker, type Ice, type IceJob, type RecordStore, type WebhookSender } from '../ports';
 import type { Logger } from '../../runtime/logger';
 import {
   applyIceJob,
@@ -21,7 +19,7 @@ import { createChannels, isDue, isSettled, nextAttemptDelayMs, notificationFor, 
 /**
  * The job watcher's run (one timer tick): for each watched records bucket, list the in-flight markers (one OSS list
  * page per 1,000 jobs), read their job records, ask ICE about the unfinished ones with BatchGetYikeAIAppJob
- * (BATCH_GET_MAX_JOB_IDS a call), write every change into the record, and for a terminal status notify, then drop
+ * (JOB_IDS_PER_BATCH_GET a call), write every change into the record, and for a terminal status notify, then drop
  * the marker. It stops while `reserveMs` of the invocation is left and the next tick starts where it stopped
  * (a cursor object), so a backlog larger than one run is still worked through in turn.
  *
@@ -32,10 +30,12 @@ import { createChannels, isDue, isSettled, nextAttemptDelayMs, notificationFor, 
  */
 export interface WatcherDependencies {
   config: Pick<Config, 'records' | 'lifecycle'>;
-  ice: Pick<IceClient, 'batchGetYikeAIAppJobs'>;
+  ice: Pick<Ice, 'batchGetYikeAIAppJobs'>;
   recordStore: (bucket: string) => RecordStore;
   /** FC InvokeFunction client for JOB_NEXT_FUNCTION. */
   invoker?: FunctionInvoker;
+  /** Delivers JOB_WEBHOOK_URL notifications (required when a webhook is configured). */
+  sendWebhook?: WebhookSender;
   logger: Logger;
   /** Milliseconds left in this invocation. */
   remainingTimeMs: () => number;
@@ -136,6 +136,7 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
     recordsBucket: bucket,
     recordStore: deps.recordStore,
     invoker: deps.invoker,
+    sendWebhook: deps.sendWebhook,
   });
   const reserveMs = deps.reserveMs ?? defaultReserveMs(config.lifecycle);
   const outOfTime = () => deps.remainingTimeMs() < reserveMs;
@@ -145,7 +146,7 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
   const cursor = await store.get<{ after: string }>(cursorKey(prefix));
   const ids = rotateAfter(listed, cursor?.after);
   const chunks: string[][] = [];
-  for (let index = 0; index < ids.length; index += BATCH_GET_MAX_JOB_IDS) chunks.push(ids.slice(index, index + BATCH_GET_MAX_JOB_IDS));
+  for (let index = 0; index < ids.length; index += JOB_IDS_PER_BATCH_GET) chunks.push(ids.slice(index, index + JOB_IDS_PER_BATCH_GET));
 
   let firstSkipped: number | undefined;
   await mapWithConcurrency(chunks, ICE_CONCURRENCY, async (chunk, index) => {
@@ -162,7 +163,7 @@ async function watchBucket(bucket: string, deps: WatcherDependencies, summary: W
     if (after !== undefined) await store.put(cursorKey(prefix), { after, savedAt: (deps.now?.() ?? new Date()).toISOString() });
     logger.warn('watcher stopped before its timeout; the next tick continues', {
       bucket,
-      remaining: (chunks.length - firstSkipped) * BATCH_GET_MAX_JOB_IDS,
+      remaining: (chunks.length - firstSkipped) * JOB_IDS_PER_BATCH_GET,
       after,
     });
     return false;
@@ -196,7 +197,7 @@ async function watchChunk(chunk: string[], context: ChunkContext): Promise<void>
     }),
   );
   const unfinished = chunk.filter((_, index) => records[index] && !isTerminal(records[index]!.status));
-  let iceJobs: Map<string, YikeAIAppJob> | undefined;
+  let iceJobs: Map<string, IceJob> | undefined;
   // With an unreadable entry in the answer, a job missing from it may be that entry: it counts as not answered.
   let missingAnswered = true;
   if (unfinished.length > 0) {
@@ -230,7 +231,7 @@ async function watchChunk(chunk: string[], context: ChunkContext): Promise<void>
   );
 }
 
-async function watchJob(record: JobRecord, ice: { answered: boolean; job?: YikeAIAppJob }, context: ChunkContext): Promise<void> {
+async function watchJob(record: JobRecord, ice: { answered: boolean; job?: IceJob }, context: ChunkContext): Promise<void> {
   const { deps, summary } = context;
   const now = deps.now?.() ?? new Date();
   let next = record;

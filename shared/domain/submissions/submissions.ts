@@ -1,17 +1,16 @@
-import { createHash } from 'node:crypto';
+import type { Config } from '../../runtime/config';
 import { mapWithConcurrency } from '../../runtime/concurrency';
-import { isIceInputRefusal } from '../../adapters/ice/yike-assets';
 import { describeError, IceError, isYikeError, YikeError } from '../../runtime/errors';
-import type { ObjectCreated, WorkItem } from '../../triggers/events/parse';
-import type { JobRequestBody } from '../../triggers/events/schemas';
+import type { Logger } from '../../runtime/logger';
 import { runIdempotent } from '../idempotency/idempotent';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { ImageObjects, RecordStore, RecordStoreFor } from '../ports';
 import { allowedImage, type ImagePolicy } from '../images/image-policy';
 import type { ImageSource } from '../images/image-reference';
 import { assertImageSize, imageKeyRefusal, inspectImageObject } from '../images/image-object';
 import { jobTracking, type JobTracking } from '../lifecycle/record-submission';
-import { resolveApp, submitJobThenRecord, type JobRequest } from '../jobs/submit-job';
-import type { Services } from '../../composition/services';
+import { isIceInputRefusal, resolveApp, submitJobThenRecord, type JobDependencies, type JobRequest } from '../jobs/submit-job';
+import { objectRecordKey, sha256 } from './record-keys';
+import type { JobRequestInput, ObjectCreated, WorkItem } from './work-items';
 
 /** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
 export interface SubmissionResult {
@@ -31,10 +30,13 @@ export type SkipReason =
   | 'duplicate'
   | 'in-progress';
 
-export interface SubmissionDependencies {
-  services: Services;
+export interface SubmissionDependencies extends JobDependencies {
+  config: Pick<Config, 'uploads' | 'records' | 'http' | 'defaults'>;
+  logger: Logger;
   /** Record store for a bucket (job records live in RECORDS_BUCKET, or beside the object). */
-  recordStore: (bucket: string) => RecordStore;
+  recordStore: RecordStoreFor;
+  /** HEADs pipeline events' {bucket, key} images before any ICE call. */
+  imageObjects: Pick<ImageObjects, 'head'>;
   /** Enforced for pipeline events when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are configured. */
   imagePolicy?: ImagePolicy;
   /** Time left in this invocation: how long an IN_PROGRESS record holds others off. */
@@ -44,8 +46,6 @@ export interface SubmissionDependencies {
 
 /** Work items processed at once: ICE calls are I/O bound, but a burst should not trip its throttling. */
 const ITEM_CONCURRENCY = 4;
-/** OSS keys are at most 1023 bytes; longer record keys fall back to a hash of the object key. */
-const MAX_OSS_KEY_BYTES = 1023;
 
 export async function processWorkItems(items: WorkItem[], deps: SubmissionDependencies): Promise<SubmissionResult> {
   const result: SubmissionResult = { submitted: [], skipped: [], failed: [] };
@@ -64,7 +64,7 @@ type ItemOutcome =
   | { type: 'failed'; entry: SubmissionResult['failed'][number] };
 
 async function processItem(item: WorkItem, deps: SubmissionDependencies): Promise<ItemOutcome> {
-  const logger = deps.services.logger.child({ source: item.source });
+  const logger = deps.logger.child({ source: item.source });
   try {
     if (item.kind === 'invalid') throw item.error;
     const outcome = item.kind === 'object' ? await processObject(item.object, item.source, deps) : await processRequest(item.request, item.source, deps);
@@ -81,7 +81,7 @@ async function processItem(item: WorkItem, deps: SubmissionDependencies): Promis
 }
 
 /** Why an uploaded object is not submitted, or undefined when it should be. */
-export function skipReasonForObject(object: ObjectCreated, config: Services['config']): SkipReason | undefined {
+export function skipReasonForObject(object: ObjectCreated, config: Pick<Config, 'uploads' | 'records'>): SkipReason | undefined {
   if (!config.uploads.eventNames.includes(object.eventName)) return 'event-not-handled';
   // Recursion guard: our own job records are written into buckets we may be listening to.
   if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
@@ -95,7 +95,7 @@ export function skipReasonForObject(object: ObjectCreated, config: Services['con
 }
 
 /** The app for a key: the longest APP_ROUTES prefix that matches, else DEFAULT_APP. */
-export function appForKey(key: string, config: Pick<Services['config'], 'uploads' | 'defaults'>): string | undefined {
+export function appForKey(key: string, config: Pick<Config, 'uploads' | 'defaults'>): string | undefined {
   let best: { prefix: string; app: string } | undefined;
   for (const [prefix, app] of Object.entries(config.uploads.appRoutes)) {
     if (key.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, app };
@@ -103,26 +103,14 @@ export function appForKey(key: string, config: Pick<Services['config'], 'uploads
   return best?.app ?? config.defaults.app;
 }
 
-/** Where the job record of one upload (bucket + key + eTag) lives. */
-export function objectRecordKey(prefix: string, object: Pick<ObjectCreated, 'bucket' | 'key' | 'eTag'>): string {
-  const direct = `${prefix}objects/${object.bucket}/${object.key}@${object.eTag}.json`;
-  if (Buffer.byteLength(direct) <= MAX_OSS_KEY_BYTES) return direct;
-  return `${prefix}objects/${object.bucket}/sha256-${sha256(object.key)}@${object.eTag}.json`;
-}
-
-export function objectRecordPrefix(prefix: string, bucket: string, key: string): string {
-  const direct = `${prefix}objects/${bucket}/${key}@`;
-  return Buffer.byteLength(direct) + 64 <= MAX_OSS_KEY_BYTES ? direct : `${prefix}objects/${bucket}/sha256-${sha256(key)}@`;
-}
-
 async function processObject(object: ObjectCreated, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
-  const { config } = deps.services;
+  const { config } = deps;
   const skip = skipReasonForObject(object, config);
   if (skip) return { type: 'skipped', entry: { source, reason: skip } };
   const app = appForKey(object.key, config);
   if (!app) return { type: 'skipped', entry: { source, reason: 'no-app-route' } };
   // An APP_ROUTES value naming an unknown app is a deployment error: fail (and so retry/dead-letter) loudly.
-  resolveApp({ app }, deps.services);
+  resolveApp({ app }, deps);
   // The event carries the size: no HEAD for uploads.
   assertImageSize(object.size, source, config.uploads.maxImageBytes);
 
@@ -143,22 +131,22 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
       recordsPrefix: config.records.prefix,
       entryPoint: 'upload',
       upload: { bucket: object.bucket, key: object.key, eTag: object.eTag },
-      logger: deps.services.logger.child({ source }),
+      logger: deps.logger.child({ source }),
     }),
   );
 }
 
-async function processRequest(body: JobRequestBody, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
-  const { config } = deps.services;
+async function processRequest(body: JobRequestInput, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const { config } = deps;
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
   // URL and prefix rules always apply; the allowlist only when one is configured.
   const enforceAllowlist = config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0;
   const image = deps.imagePolicy ? allowedImage(requested, deps.imagePolicy, { enforceAllowlist }) : requested;
   const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
-  resolveApp(request, deps.services);
+  resolveApp(request, deps);
   // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused.
   const inspect = async (pending: JobRequest): Promise<JobRequest> =>
-    body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.services.credentials()) } : pending;
+    body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.imageObjects) } : pending;
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
   const recordsBucket = config.records.bucket ?? body.image?.bucket;
   if (!recordsBucket) {
@@ -180,7 +168,7 @@ async function processRequest(body: JobRequestBody, source: string, deps: Submis
       bucket: recordsBucket,
       recordsPrefix: config.records.prefix,
       entryPoint: 'pipeline',
-      logger: deps.services.logger.child({ source }),
+      logger: deps.logger.child({ source }),
     }),
     inspect,
   );
@@ -200,21 +188,18 @@ async function submitOnce(
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
     execute: async () => {
-      const submitted = await submitJobThenRecord(await prepare(request), deps.services, tracking);
+      const submitted = await submitJobThenRecord(await prepare(request), deps, tracking);
       recordJob = submitted.recordJob;
       return submitted.job;
     },
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
     onRecordWriteFailed: (error, stage) =>
-      deps.services.logger.error(
-        stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated',
-        {
-          source,
-          recordKey: record.recordKey,
-          error: describeError(error),
-        },
-      ),
+      deps.logger.error(stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated', {
+        source,
+        recordKey: record.recordKey,
+        error: describeError(error),
+      }),
   });
   if (outcome.status === 'executed') {
     // Only now that the submit is recorded as done (see submitJobThenRecord).
@@ -229,8 +214,4 @@ async function submitOnce(
     `Another invocation is submitting this item (record ${record.recordKey} IN_PROGRESS until ${outcome.record.inProgressExpiresAt ?? '?'}); retry later`,
     { retryable: true },
   );
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }

@@ -1,23 +1,7 @@
 import type * as z from '../../runtime/zod';
 import { InputError, type InputIssue } from '../../runtime/errors';
-import { jobRequestBodySchema, ossCloudEventSchema, ossRecordSchema, ossTriggerEventSchema, type JobRequestBody, type OssRecord } from './schemas';
-
-/** An object that appeared in a bucket, however the news arrived (OSS trigger or EventBridge). */
-export interface ObjectCreated {
-  bucket: string;
-  key: string;
-  eTag: string;
-  size: number;
-  /** Without the "ObjectCreated:" prefix, e.g. "PutObject". */
-  eventName: string;
-  region: string;
-  eventTime: string;
-}
-
-export type WorkItem =
-  | { kind: 'object'; source: string; object: ObjectCreated }
-  | { kind: 'request'; source: string; request: JobRequestBody }
-  | { kind: 'invalid'; source: string; error: InputError };
+import type { WorkItem } from '../../domain/submissions/work-items';
+import { jobRequestBodySchema, ossCloudEventSchema, ossRecordSchema, ossTriggerEventSchema, type OssRecord } from './schemas';
 
 export type EventSourceKind = 'oss-trigger' | 'eventbridge' | 'pipeline' | 'batch';
 

@@ -1,16 +1,14 @@
-import { isIceInputRefusal } from '../../adapters/ice/yike-assets';
 import { describeError, IceError, InputError } from '../../runtime/errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
 import { runIdempotent, type IdempotencyRecord } from '../../domain/idempotency/idempotent';
-import type { RecordStore } from '../../adapters/oss/record-store';
-import { allowedImage, assertImageAllowed, type ImagePolicy } from '../../domain/images/image-policy';
+import { allowedImage, assertImageAllowed } from '../../domain/images/image-policy';
 import type { ImageSource } from '../../domain/images/image-reference';
 import { inspectImageObject } from '../../domain/images/image-object';
 import { jobTracking } from '../../domain/lifecycle/record-submission';
-import { resolveApp, submitJobThenRecord, type SubmittedJob } from '../../domain/jobs/submit-job';
-import type { Services } from '../../composition/services';
-import { objectRecordPrefix, sha256 } from '../../domain/submissions/submissions';
+import { isIceInputRefusal, resolveApp, submitJobThenRecord, type SubmittedJob } from '../../domain/jobs/submit-job';
+import type { HttpServices } from '../../composition/http';
+import { objectRecordPrefix, sha256 } from '../../domain/submissions/record-keys';
 import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
 import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
@@ -18,9 +16,7 @@ import { pageResponse } from './page/page';
 import { createUploadForm, listUploadableApps } from './uploads-route';
 
 export interface ApiDependencies {
-  services: Services;
-  recordStore: (bucket: string) => RecordStore;
-  imagePolicy: ImagePolicy;
+  services: HttpServices;
   remainingTimeMs: () => number;
 }
 
@@ -139,17 +135,23 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   }
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
   // Checked before anything is stored or sent: an off-list image never reaches ICE, and only its normalized form does.
-  const allowed = allowedImage(requested, deps.imagePolicy);
+  const allowed = allowedImage(requested, deps.services.imagePolicy);
   resolveApp(body, deps.services);
   // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
   const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
   if (!recordsBucket) logger.warn('no RECORDS_BUCKET or ALLOWED_BUCKETS: the job gets no job record and is not watched');
   const tracking = recordsBucket
-    ? jobTracking({ recordStore: deps.recordStore(recordsBucket), bucket: recordsBucket, recordsPrefix: config.records.prefix, entryPoint: 'http', logger })
+    ? jobTracking({
+        recordStore: deps.services.recordStore(recordsBucket),
+        bucket: recordsBucket,
+        recordsPrefix: config.records.prefix,
+        entryPoint: 'http',
+        logger,
+      })
     : undefined;
   const submit = async () => {
     // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
-    const image = body.image ? await inspectImageObject(body.image, config, deps.services.credentials()) : allowed;
+    const image = body.image ? await inspectImageObject(body.image, config, deps.services.imageObjects) : allowed;
     return submitJobThenRecord({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
   };
 
@@ -167,7 +169,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   const scope = sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);
   let recordJob: (() => Promise<void>) | undefined;
   const outcome = await runIdempotent<SubmittedJob>({
-    store: deps.recordStore(recordsBucket),
+    store: deps.services.recordStore(recordsBucket),
     recordKey: `${config.records.prefix}http/${scope}.json`,
     idempotencyKey: scope,
     payloadHash: sha256(request.body.toString('utf8')),
@@ -213,9 +215,9 @@ async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promi
     const details = [!bucket && { path: 'bucket', message: 'required' }, !key && { path: 'key', message: 'required' }].filter(Boolean);
     return result(route, httpError(400, 'INVALID_REQUEST', 'Query parameters bucket and key are required', details));
   }
-  assertImageAllowed({ kind: 'oss', bucket, key }, deps.imagePolicy);
+  assertImageAllowed({ kind: 'oss', bucket, key }, deps.services.imagePolicy);
   const { config } = deps.services;
-  const store = deps.recordStore(config.records.bucket ?? bucket);
+  const store = deps.services.recordStore(config.records.bucket ?? bucket);
   const prefix = objectRecordPrefix(config.records.prefix, bucket, key);
   const candidates = (await store.list(prefix)).filter((name) => name.endsWith('.json') && !name.slice(prefix.length).includes('/'));
   const records = (await Promise.all(candidates.map((name) => store.get<IdempotencyRecord<SubmittedJob>>(name)))).filter(

@@ -1,5 +1,4 @@
-import { IceError, isYikeError } from '../../runtime/errors';
-import { isNotFound } from '../../adapters/ice/client';
+import { IceError, isNotFound, isYikeError } from '../../runtime/errors';
 
 export interface HttpErrorBody {
   error: { code: string; message: string; details?: unknown };

@@ -1,7 +1,6 @@
-import { describeError, YikeError } from '../../runtime/errors';
+import { describeError, isNotFound, YikeError } from '../../runtime/errors';
 import type { ApiRequest } from '../events/fc-http';
-import { isNotFound } from '../../adapters/ice/client';
-import type { RecordStore } from '../../adapters/oss/record-store';
+import type { RecordStore } from '../../domain/ports';
 import { followJob } from '../../domain/lifecycle/follow';
 import { createJobRecordStore, isTerminal, type JobRecord, type JobRecordStore } from '../../domain/lifecycle/job-record';
 import { iceJobView, jobRecordsBucket, refreshJobRecord, toJobView, type JobView } from '../../domain/lifecycle/job-view';
@@ -26,7 +25,6 @@ const FLAG_VALUES: Record<string, boolean> = { '1': true, true: true, '0': false
 
 export interface JobRoutesDependencies {
   services: Services;
-  recordStore: (bucket: string) => RecordStore;
   remainingTimeMs: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -62,7 +60,7 @@ export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: 
   const { config, ice } = deps.services;
   const bucket = jobRecordsBucket(config);
   if (!bucket) throw new YikeError('RECORDS_BUCKET_REQUIRED', 'GET /jobs/{jobId} needs RECORDS_BUCKET or ALLOWED_BUCKETS to find job records');
-  const jobs = createJobRecordStore(deps.recordStore(bucket), config.records.prefix);
+  const jobs = createJobRecordStore(deps.services.recordStore(bucket), config.records.prefix);
 
   let record = await jobs.get(jobId);
   if (!record) {

@@ -1,5 +1,4 @@
-import { signPostObjectForm } from '../../adapters/oss/post-form';
-import type { Services } from '../../composition/services';
+import type { HttpServices } from '../../composition/http';
 import { planUpload, uploadableApps, uploadRequestSchema } from '../../domain/uploads/upload-plan';
 import { invalidBody, type RouteAnswer } from './errors';
 
@@ -8,7 +7,7 @@ import { invalidBody, type RouteAnswer } from './errors';
  * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
  * the job is submitted by the OSS trigger once the browser's upload lands.
  */
-export function listUploadableApps(services: Services): RouteAnswer {
+export function listUploadableApps(services: HttpServices): RouteAnswer {
   const { config, apps } = services;
   return {
     ok: true,
@@ -17,13 +16,12 @@ export function listUploadableApps(services: Services): RouteAnswer {
   };
 }
 
-export function createUploadForm(body: unknown, services: Services): RouteAnswer {
+export function createUploadForm(body: unknown, services: HttpServices): RouteAnswer {
   const parsed = uploadRequestSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: invalidBody(parsed.error.issues) };
   const { config, apps } = services;
-  const credentials = services.credentials();
-  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: credentials.expiresAt });
-  const form = signPostObjectForm({ config, credentials, bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy });
+  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: services.uploadForms.credentialsExpireAt() });
+  const form = services.uploadForms.sign({ bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy });
   return {
     ok: true,
     status: 201,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../../runtime/config';
 import type { ApiResponse } from '../../events/fc-http';
-import { uploadFormUrl } from '../../../adapters/oss/post-form';
+import { uploadFormUrl } from '../../../domain/uploads/upload-plan';
 import { PAGE_SCRIPT as SCRIPT_SOURCE } from './page-script';
 
 /**

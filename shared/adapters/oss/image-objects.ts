@@ -1,0 +1,68 @@
+import type { Config } from '../../runtime/config';
+import { YikeError } from '../../runtime/errors';
+import type { CredentialsProvider } from '../openapi/credentials';
+import { createOssClient } from './client';
+
+/**
+ * The image objects, read with the function's role: one HeadObject, and GET URLs signed with the role's STS
+ * credentials (IMAGE_URL_MODE=signed). A 404 and a 403 AccessDenied are answers about the image; any other failure
+ * is the deployment's (OSS_AUTH_FAILED) or OSS's (OSS_UNAVAILABLE, retryable).
+ */
+interface OssHeadError {
+  status?: number;
+  code?: string;
+  requestId?: string;
+}
+
+type HeadAnswer = { status: 'found'; head: { eTag: string; size: number; contentType: string } } | { status: 'missing' } | { status: 'denied' };
+
+const ACCESS_DENIED = 'AccessDenied';
+/** Margin kept between a signed URL's expiry and the STS token's, for clock skew. */
+const TOKEN_EXPIRY_MARGIN_SECONDS = 60;
+
+export function createImageObjects(config: Config['oss'], credentials: CredentialsProvider) {
+  return {
+    async head(bucket: string, key: string): Promise<HeadAnswer> {
+      const source = `oss://${bucket}/${key}`;
+      let headers: Record<string, string>;
+      try {
+        headers = (await createOssClient(config, credentials(), bucket).head(key)).res.headers as Record<string, string>;
+      } catch (raw) {
+        const error = raw as OssHeadError;
+        if (error.status === 404) return { status: 'missing' };
+        if (error.status === 403 && (error.code === undefined || error.code === ACCESS_DENIED)) return { status: 'denied' };
+        if (error.status === 403) {
+          // A signature or token problem: the deployment's credentials, not the caller's image.
+          throw new YikeError('OSS_AUTH_FAILED', `HeadObject ${source} was refused: ${error.code}`, { requestId: error.requestId, cause: raw });
+        }
+        const status = typeof error.status === 'number' ? error.status : undefined;
+        throw new YikeError('OSS_UNAVAILABLE', `HeadObject ${source} failed: ${error.code ?? 'Error'}`, {
+          retryable: status === undefined || status >= 500 || status === 429,
+          requestId: error.requestId,
+          cause: raw,
+        });
+      }
+      return {
+        status: 'found',
+        head: {
+          eTag: String(headers.etag ?? '').replace(/"/g, ''),
+          size: Number(headers['content-length'] ?? 0),
+          contentType: headers['content-type'] ?? '',
+        },
+      };
+    },
+
+    signedUrl(bucket: string, key: string, expiresSeconds: number, now: Date): string {
+      const creds = credentials();
+      const expires = signedUrlLifetimeSeconds(expiresSeconds, creds.expiresAt, now);
+      return createOssClient(config, creds, bucket).signatureUrl(key, { expires, method: 'GET' });
+    },
+  };
+}
+
+/** A signed URL made with STS credentials dies with the token: never ask for a longer life than it has. */
+export function signedUrlLifetimeSeconds(configured: number, tokenExpiresAt: Date | undefined, now: Date): number {
+  if (!tokenExpiresAt) return configured;
+  const tokenLeft = Math.floor((tokenExpiresAt.getTime() - now.getTime()) / 1000) - TOKEN_EXPIRY_MARGIN_SECONDS;
+  return Math.max(1, Math.min(configured, tokenLeft));
+}

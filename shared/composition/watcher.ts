@@ -1,0 +1,44 @@
+import { createFunctionInvoker } from '../adapters/fc/invoke';
+import { deliverWebhook } from '../adapters/webhook/webhook';
+import type { WatcherDependencies } from '../domain/lifecycle/watcher';
+import type { FunctionInvoker, WebhookSender } from '../domain/ports';
+import type { InvocationContext } from '../runtime/invocation';
+import type { Services } from './services';
+
+/** The job watcher's ports: the shared services plus the notification channels' adapters (webhook, FC InvokeFunction). */
+export function watcherDependencies(
+  services: Services,
+  context: InvocationContext | undefined,
+  run: Pick<WatcherDependencies, 'remainingTimeMs' | 'reserveMs' | 'now'>,
+): WatcherDependencies {
+  const { config } = services;
+  const sendWebhook: WebhookSender = deliverWebhook;
+  return {
+    config,
+    ice: services.ice,
+    recordStore: services.recordStore,
+    invoker: config.lifecycle.nextFunction ? nextFunctionInvoker(services, context) : undefined,
+    sendWebhook,
+    logger: services.logger,
+    ...run,
+  };
+}
+
+/** FC_ENDPOINT / FC_ACCOUNT_ID, else the account FC names in the context: the function's own account and region. */
+function nextFunctionInvoker(services: Services, context: InvocationContext | undefined): FunctionInvoker | undefined {
+  const fc = services.config.fc;
+  const endpoint = fc.endpoint ?? (context?.accountId ? `${context.accountId}.${fc.region}.fc.aliyuncs.com` : undefined);
+  if (!endpoint) {
+    services.logger.error('JOB_NEXT_FUNCTION is set but there is no FC endpoint: set FC_ACCOUNT_ID or FC_ENDPOINT');
+    return undefined;
+  }
+  // Short, so one delivery fits the watcher's reserve (NEXT_FUNCTION_BUDGET_MS); a failure is retried next tick.
+  return createFunctionInvoker({
+    config: { ...fc, endpoint },
+    credentials: services.credentials,
+    logger: services.logger,
+    readTimeoutMs: 5_000,
+    connectTimeoutMs: 2_000,
+    retry: { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 1_000 },
+  });
+}

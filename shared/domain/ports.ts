@@ -1,0 +1,128 @@
+/**
+ * What the domain needs from the outside world, and nothing more. The composition root (shared/composition/)
+ * hands these in; the adapters (shared/adapters/) satisfy them without importing this file: TypeScript checks
+ * each adapter against its port where the composition root wires it. A port names the product's need ("read a
+ * job's status"), an adapter says how (BatchGetYikeAIAppJob over ACS3-signed HTTPS).
+ */
+
+/**
+ * Where idempotency, job and asset records live: OSS itself in production (shared by every FC instance, no extra
+ * service to run). `createIfAbsent` is a conditional write (x-oss-forbid-overwrite: true).
+ */
+export interface RecordStore {
+  /** Writes only if no object exists at `key`: true when written, false when one already exists. */
+  createIfAbsent(key: string, body: unknown): Promise<boolean>;
+  get<T>(key: string): Promise<T | undefined>;
+  put(key: string, body: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix, in lexicographic order. */
+  list(prefix: string): Promise<string[]>;
+}
+
+/** The record store of one bucket (records live in RECORDS_BUCKET, or beside the object). */
+export type RecordStoreFor = (bucket: string) => RecordStore;
+
+/** One output of a Yike AI app job, as ICE lists it under Result.{VideoResult,ImageResult,AudioResult}. */
+export interface JobOutput {
+  kind: 'video' | 'image' | 'audio';
+  mediaId?: string;
+  outputUrl?: string;
+}
+
+/** ICE's view of one job (GetYikeAIAppJob, or an entry of BatchGetYikeAIAppJob's JobList). */
+export interface IceJob {
+  requestId: string;
+  jobId: string;
+  appId?: string;
+  appParams?: string;
+  productionId?: string;
+  folderId?: string;
+  status: string;
+  executionStartTime?: string;
+  executionFinishTime?: string;
+  results: JobOutput[];
+}
+
+/** PrecheckYikeAIAppJob's answer: Status Success|Failed and, when failed, each input key's error code. */
+export interface PrecheckAnswer {
+  requestId: string;
+  status: string;
+  issues: { key: string; errorCode: string }[];
+}
+
+/** A Yike asset's content audit (GetYikeAssetMediaInfo's BizData). */
+export interface YikeAssetAudit {
+  mediaId: string;
+  /** Passed through as ICE reports it; its values are undocumented. */
+  auditStatus?: string;
+  /** Non-empty when the content audit blocked the asset. */
+  auditBlockedLabel?: string;
+}
+
+/**
+ * ICE, as the product uses it. Errors are IceError (shared/runtime/errors.ts) with the call's outcome: a submit
+ * whose answer was lost is `unknown` and never resent.
+ */
+export interface Ice {
+  submitYikeAIAppJob(input: { appId: string; appParams?: string; productionId?: string; folderId?: string }): Promise<{ requestId: string; jobId: string }>;
+  /** Free: checks the inputs without starting a job. */
+  precheckYikeAIAppJob(input: { appId: string; appParams: string }): Promise<PrecheckAnswer>;
+  getYikeAIAppJob(jobId: string): Promise<IceJob>;
+  /**
+   * At most JOB_IDS_PER_BATCH_GET ids. Ids ICE does not know are absent; `unreadable` counts entries that did not
+   * parse (then a missing id may be one of them, not a job ICE forgot).
+   */
+  batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: IceJob[]; unreadable: number }>;
+  /** The ICE media-library id of an image URL (looked up, else registered). */
+  resolveMediaId(inputUrl: string): Promise<string>;
+  /** RegisterYikeAssetMediaInfo: a free asset; a resend can at worst register a second one, never a job. */
+  registerYikeAsset(input: { inputUrl: string; productionId?: string; folderId?: string }): Promise<{ mediaId: string; requestId: string }>;
+  getYikeAssetAudit(mediaId: string): Promise<YikeAssetAudit>;
+}
+
+/**
+ * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
+ * our conservative choice, so 1,000 in-flight jobs cost 100 calls. The ICE adapter refuses more.
+ */
+export const JOB_IDS_PER_BATCH_GET = 10;
+
+/** What a HEAD of an image object says. */
+export interface ObjectHead {
+  eTag: string;
+  size: number;
+  contentType: string;
+}
+
+/**
+ * The images' bucket objects, read with the function's role. `head` answers `missing` (404) or `denied`
+ * (403 AccessDenied) as outcomes; an unusable role or an unavailable OSS is thrown (OSS_AUTH_FAILED, OSS_UNAVAILABLE).
+ */
+export interface ImageObjects {
+  head(bucket: string, key: string): Promise<{ status: 'found'; head: ObjectHead } | { status: 'missing' } | { status: 'denied' }>;
+  /** A GET URL signed with the role's credentials, valid at most `expiresSeconds` (and never past the STS token). */
+  signedUrl(bucket: string, key: string, expiresSeconds: number, now: Date): string;
+}
+
+/** A signed OSS PostObject form for one key (browser uploads). */
+export interface UploadFormSigner {
+  /** When the credentials that sign the form expire: the form never outlives them. */
+  credentialsExpireAt(): Date | undefined;
+  sign(input: { bucket: string; key: string; contentType: string; policy: { expiration: string; conditions: unknown[] } }): {
+    url: string;
+    fields: Record<string, string>;
+  };
+}
+
+/** FC's async InvokeFunction (the next pipeline step): FC queues the event and retries it. */
+export interface FunctionInvoker {
+  invokeAsync(functionName: string, payload: Buffer): Promise<{ requestId: string }>;
+}
+
+/** One signed webhook delivery attempt; never throws (a failure is an outcome the watcher retries later). */
+export type WebhookSender = (delivery: {
+  url: string;
+  secret: string;
+  body: string;
+  deliveryId: string;
+  timeoutMs: number;
+}) => Promise<{ ok: true; status: number } | { ok: false; error: string }>;

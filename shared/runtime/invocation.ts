@@ -1,0 +1,17 @@
+/** The FC 3.0 context fields we use (../shared/reference/events/fc3-context.json). */
+export interface InvocationContext {
+  requestId?: string;
+  credentials?: unknown;
+  function?: { name?: string; timeout?: number };
+  region?: string;
+  accountId?: string;
+  retryCount?: number;
+}
+
+/** FC gives the timeout (seconds) but no remaining-time call: the deadline is start + timeout. */
+const DEFAULT_TIMEOUT_SECONDS = 60;
+
+export function remainingTimeFrom(context: InvocationContext | undefined, startedAtMs: number): () => number {
+  const deadlineMs = startedAtMs + (context?.function?.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
+  return () => deadlineMs - Date.now();
+}
