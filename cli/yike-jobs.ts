@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { handler as ossSubmitHandler } from '../functions/oss-submit/index';
-import { ossTriggerEventFor, stripETagQuotes } from './backfill/backfill';
+import { ossTriggerEventFor, stripETagQuotes } from './backfill/events';
 import { loadConfig, type Config } from '../shared/runtime/config';
 import { resolveCredentials, type CredentialsProvider } from '../shared/adapters/openapi/credentials';
 import { describeError, InputError, YikeError } from '../shared/runtime/errors';

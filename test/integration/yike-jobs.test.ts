@@ -3,7 +3,7 @@ import { createHandler as createOssHandler } from '../../functions/oss-submit/in
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../local/fc-invoke-server';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { ossTriggerEventFor, stripETagQuotes } from '../../cli/backfill/backfill';
+import { ossTriggerEventFor, stripETagQuotes } from '../../cli/backfill/events';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import type { RecordStore } from '../../shared/domain/ports';
