@@ -20,7 +20,8 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
   // Optional native/peer modules that ali-oss and urllib probe for at run time; not needed on FC.
-  external: ['proxy-agent', 'electron'],
+  // typescript: the docs generator (scripts/config-docs.ts) reads the schema's source with it, from node_modules.
+  external: ['proxy-agent', 'electron', 'typescript'],
 };
 
 /**
@@ -86,7 +87,9 @@ const noClassicZodPlugin = {
   setup(pluginBuild) {
     pluginBuild.onResolve({ filter: /^zod(\/.*)?$/ }, (args) => {
       if (!CLASSIC_ZOD.test(args.path)) return undefined;
-      return { errors: [{ text: `${args.path}: zod's classic API is not allowed in a function bundle: import { z } from shared/runtime/zod.ts (zod/mini) instead` }] };
+      return {
+        errors: [{ text: `${args.path}: zod's classic API is not allowed in a function bundle: import { z } from shared/runtime/zod.ts (zod/mini) instead` }],
+      };
     });
   },
 };
@@ -94,7 +97,8 @@ const noClassicZodPlugin = {
 /** The same rule on what the bundle contains, whoever imported it (a dependency, a deep path). */
 function assertNoClassicZod(metafile, name) {
   const classic = Object.keys(metafile.inputs).filter((input) => CLASSIC_ZOD_FILES.test(input));
-  if (classic.length > 0) throw new Error(`dist/${name}/index.js contains zod's classic API (${classic.slice(0, 3).join(', ')}): use zod/mini (shared/runtime/zod.ts)`);
+  if (classic.length > 0)
+    throw new Error(`dist/${name}/index.js contains zod's classic API (${classic.slice(0, 3).join(', ')}): use zod/mini (shared/runtime/zod.ts)`);
 }
 
 const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin] };
@@ -135,6 +139,7 @@ const toolEntries = [
   ['cli', 'yike-jobs'],
   ['local', 'start'],
   ['scripts', 'upload'],
+  ['scripts', 'config-docs'],
   ['bench', 'run'],
   ['bench', 'child'],
 ].filter(([folder, name]) => existsSync(join(root, folder, `${name}.ts`)));

@@ -3,7 +3,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { envSchema, parseConfig } from '../../shared/runtime/config';
+import { parseConfig } from '../../shared/runtime/config';
+import { envSchema } from '../../shared/runtime/env';
 import { UPLOAD_TRIGGER } from '../../local/oss-trigger';
 import { tempDir } from '../helpers/local-cloud';
 
