@@ -23,7 +23,12 @@ const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error',
 module.exports = {
   forbidden: [
     { name: 'no-circular', comment: 'A circle of imports (type-only ones too) has no layer order.', severity: 'error', from: {}, to: { circular: true } },
-    forbid('runtime-is-the-floor', 'runtime/ imports no other layer.', LAYERS.runtime, `${LAYERS.adapters}|${LAYERS.domain}|${LAYERS.composition}|${LAYERS.triggers}|${LAYERS.entry}`),
+    forbid(
+      'runtime-is-the-floor',
+      'runtime/ imports no other layer.',
+      LAYERS.runtime,
+      `${LAYERS.adapters}|${LAYERS.domain}|${LAYERS.composition}|${LAYERS.triggers}|${LAYERS.entry}`,
+    ),
     forbid(
       'adapters-know-no-domain',
       'Adapters satisfy the domain ports structurally; they never import the domain or anything above it.',
@@ -36,7 +41,12 @@ module.exports = {
       LAYERS.domain,
       `${LAYERS.adapters}|${LAYERS.composition}|${LAYERS.triggers}|${LAYERS.entry}`,
     ),
-    forbid('composition-below-triggers', 'The composition root wires the domain and the adapters; triggers call it, not the reverse.', LAYERS.composition, `${LAYERS.triggers}|${LAYERS.entry}`),
+    forbid(
+      'composition-below-triggers',
+      'The composition root wires the domain and the adapters; triggers call it, not the reverse.',
+      LAYERS.composition,
+      `${LAYERS.triggers}|${LAYERS.entry}`,
+    ),
     forbid('triggers-through-composition', 'Triggers reach adapters only through the composition root.', LAYERS.triggers, `${LAYERS.adapters}|${LAYERS.entry}`),
     forbid('handlers-through-composition', 'A handler translates its event: adapters come from the composition root.', '^functions/', LAYERS.adapters),
     forbid('product-code-ignores-tooling', 'Shipped code never imports the local cloud, the bench, scripts or tests.', '^(shared|functions|cli)/', TOOLING),

@@ -71,22 +71,26 @@ function invalid(message: string, path: string): InputError {
   return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
 }
 
+const FLAGS = {
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  status: { type: 'string' },
+  since: { type: 'string' },
+  refresh: { type: 'boolean' },
+  'job-id': { type: 'string' },
+  resubmit: { type: 'boolean' },
+  local: { type: 'boolean' },
+  function: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 function parseFlags(argv: string[], config: Config): Flags | 'help' {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof FLAGS; strict: true; allowPositionals: true }>>;
   try {
     parsed = parseArgs({
       args: argv,
       options: {
-        bucket: { type: 'string' },
-        prefix: { type: 'string' },
-        status: { type: 'string' },
-        since: { type: 'string' },
-        refresh: { type: 'boolean' },
-        'job-id': { type: 'string' },
-        resubmit: { type: 'boolean' },
-        local: { type: 'boolean' },
-        function: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
+        ...FLAGS,
       },
       strict: true,
       allowPositionals: true,

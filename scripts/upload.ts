@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { parseArgs } from 'node:util';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { loadConfig } from '../shared/runtime/config';
 import { resolveCredentials } from '../shared/adapters/openapi/credentials';
 import { describeError, InputError } from '../shared/runtime/errors';

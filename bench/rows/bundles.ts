@@ -24,7 +24,7 @@ function inputsOf(dist: string, name: string, file: string): string[] {
 /** Bundle sizes, what loads on first use, and what the build leaves out. */
 export const bundles: BenchModule = {
   name: 'bundles',
-  async run({ dist, functions }) {
+  run({ dist, functions }) {
     const rows: BenchRow[] = [];
     for (const name of functions) {
       const files = readdirSync(join(dist, name)).filter((file) => file.endsWith('.js'));
@@ -62,6 +62,6 @@ export const bundles: BenchModule = {
         ok: removed.length === 0,
       });
     }
-    return rows;
+    return Promise.resolve(rows);
   },
 };

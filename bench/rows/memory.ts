@@ -113,7 +113,7 @@ export const memory: BenchModule = {
       rows.push(
         info(
           `${name}: mean warm duration (child; memorySize ${memoryMb ?? '?'} MB)`,
-          `${durationMs.toFixed(1)} ms = ${memoryMb ? ((durationMs / 1000) * (memoryMb / 1024) * 1000).toFixed(3) + ' GB-s / 1,000' : '?'}`,
+          `${durationMs.toFixed(1)} ms = ${memoryMb ? `${((durationMs / 1000) * (memoryMb / 1024) * 1000).toFixed(3)} GB-s / 1,000` : '?'}`,
           durationMs,
           'ms',
         ),

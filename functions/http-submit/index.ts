@@ -1,8 +1,8 @@
-import { createHttpServicesOrReport } from '../../shared/composition/http';
+import { createHttpServicesOrReport, type HttpServices } from '../../shared/composition/http';
 import { describeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
-import { toApiRequest, toFcHttpResponse } from '../../shared/triggers/events/fc-http';
+import { toApiRequest, toFcHttpResponse, type ApiRequest } from '../../shared/triggers/events/fc-http';
 import { handleApiRequest } from '../../shared/triggers/http/api';
 import { httpError } from '../../shared/triggers/http/errors';
 
@@ -11,7 +11,7 @@ export const createHandler =
   (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
   async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
-    let services;
+    let services: HttpServices;
     try {
       services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink });
     } catch {
@@ -20,7 +20,7 @@ export const createHandler =
     }
     const { logger } = services;
 
-    let request;
+    let request: ApiRequest;
     try {
       request = toApiRequest(event);
     } catch (error) {

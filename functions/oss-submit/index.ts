@@ -17,7 +17,7 @@ export const createHandler =
     const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
     const { logger, config } = services;
 
-    let parsed;
+    let parsed: ReturnType<typeof parseInvocation>;
     try {
       parsed = parseInvocation(event, { keyEncoding: config.oss.keyEncoding });
     } catch (error) {

@@ -49,14 +49,17 @@ class Credential {
     this.securityToken = config.type === 'sts' ? config.securityToken : undefined;
   }
 
+  // biome-ignore lint/suspicious/useAwait: the package's Credential answers these with promises
   async getAccessKeyId() {
     return this.accessKeyId;
   }
 
+  // biome-ignore lint/suspicious/useAwait: the package's Credential answers these with promises
   async getAccessKeySecret() {
     return this.accessKeySecret;
   }
 
+  // biome-ignore lint/suspicious/useAwait: the package's Credential answers these with promises
   async getSecurityToken() {
     return this.securityToken;
   }
@@ -69,6 +72,7 @@ class Credential {
     return this.type;
   }
 
+  // biome-ignore lint/suspicious/useAwait: the package's Credential answers these with promises
   async getCredential() {
     return new CredentialModel({
       accessKeyId: this.accessKeyId,

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
 import { objectRecordKey } from '../../shared/domain/submissions/record-keys';

@@ -151,6 +151,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
           required: undefined,
           properties: undefined,
           if: undefined,
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, dropped from the copy
           then: undefined,
           else: undefined,
           type: undefined,

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { createHandler as createWatcherHandler } from '../../functions/job-watcher/index';
 import { createHandler as createSubmitHandler } from '../../functions/oss-submit/index';
 import { startFcInvokeServer, type LocalFcInvokeServer } from '../../local/fc-invoke-server';

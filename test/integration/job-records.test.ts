@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../../functions/oss-submit/index';
 import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';

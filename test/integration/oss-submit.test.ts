@@ -1,4 +1,4 @@
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { createHandler, type PartialFailureError } from '../../functions/oss-submit/index';
 import { startIceServer, type LocalIceServer } from '../../local/ice-server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';

@@ -70,7 +70,7 @@ describe('the event parser and the upload function under property-based fuzzing 
     const outcomes = { items: 0, malformed: 0 };
     fc.assert(
       fc.property(payload, (input) => {
-        let parsed;
+        let parsed: ReturnType<typeof parseInvocation>;
         try {
           parsed = parseInvocation(input, { keyEncoding: 'plain' });
         } catch (error) {

@@ -4,7 +4,13 @@ import { followJob } from '../../shared/domain/lifecycle/follow';
 /** A clock that only moves when the follower sleeps, so the tests take no time. */
 function fakeClock() {
   let now = 0;
-  return { now: () => now, sleep: async (ms: number) => void (now += ms), slept: () => now };
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      now += ms;
+    },
+    slept: () => now,
+  };
 }
 
 function answers(...steps: ({ status: string } | Error)[]) {

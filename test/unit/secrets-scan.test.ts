@@ -7,7 +7,7 @@ describe('the secrets check that runs over every log line of the suite', () => {
     ['a signed-URL signature', '{"url":"http://localhost/b/k.jpg?OSSAccessKeyId=STS.x&Expires=1&Signature=abcd%2Bef"}', 'signed-URL signature'],
     [
       'an ACS3 signature',
-      '{"authorization":"ACS3-HMAC-SHA256 Credential=STS.x,SignedHeaders=host,Signature=' + 'a'.repeat(64) + '"}',
+      `{"authorization":"ACS3-HMAC-SHA256 Credential=STS.x,SignedHeaders=host,Signature=${'a'.repeat(64)}"}`,
       'ACS3 authorization signature',
     ],
     ['an AccessKeySecret field', '{"credentials":{"accessKeySecret":"real-looking-secret"}}', 'secret-named field with a value'],

@@ -175,7 +175,7 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
 
   async function invoke(functionName: string, payload: Buffer, invocationType: 'Async' | 'Sync', invokeOptions: InvokeOptions): Promise<SyncInvocationResult> {
     const runtime = new RuntimeOptions({ autoretry: false, readTimeout, connectTimeout });
-    return withRetry(
+    return await withRetry(
       async (attempt) => {
         const started = Date.now();
         try {

@@ -108,7 +108,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
   async function call(action: string, request: OpenApiRequest, idempotent: boolean): Promise<unknown> {
     const runtime = new RuntimeOptions({ autoretry: false, readTimeout: config.readTimeoutMs, connectTimeout: config.connectTimeoutMs });
     let refreshedCredentials = false;
-    return withRetry(
+    return await withRetry(
       async (attempt) => {
         // Outside the try: missing credentials are a CredentialsError, not an ICE failure.
         const client = clientFor(options.credentials());

@@ -1,6 +1,6 @@
 import OpenApiClient, { Config as OpenApiConfig } from '@alicloud/openapi-client';
 import type { Credentials } from './credentials';
-import { RemoteCallError, type CallOutcome, type YikeErrorOptions } from '../../runtime/errors';
+import type { RemoteCallError, CallOutcome, YikeErrorOptions } from '../../runtime/errors';
 import { releaseReadTimersOnClose } from './read-timers';
 
 releaseReadTimersOnClose();

@@ -19,6 +19,7 @@ export interface InspectedImage {
 type InputsConfig = Pick<Config, 'records' | 'uploads'>;
 
 /** C0 controls and DEL: never part of a sane object key, and a log-injection risk. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 const IMAGE_CONTENT_TYPE = /^image\//i;
 

@@ -16,6 +16,7 @@ export interface ImageUrlRules {
 
 const MAX_URL_LENGTH = 2048;
 /** C0 controls, DEL, C1 controls, and every Unicode space (incl. NBSP, line/paragraph separators, BOM). */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]/;
 
 export function normalizeImageUrl(input: string, rules: ImageUrlRules, path = 'imageUrl'): string {

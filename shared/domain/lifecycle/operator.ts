@@ -1,7 +1,7 @@
 import { isNotFound, YikeError } from '../../runtime/errors';
 import { mapWithConcurrency } from '../../runtime/concurrency';
 import type { IdempotencyRecord, RecordStatus } from '../idempotency/idempotent';
-import type { Ice, RecordStore } from '../ports';
+import type { Ice, IceJob, RecordStore } from '../ports';
 import type { SubmittedJob } from '../jobs/submit-job';
 import { applyIceJob, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
 import { imageOf } from './job-view';
@@ -135,7 +135,7 @@ export async function resolveWithJobId(
 ): Promise<{ record: IdempotencyRecord<SubmittedJob>; job: JobRecord; jobRecordCreated: boolean }> {
   const now = options.now ?? (() => new Date());
   const { kind, record } = await readUnsettledRecord(options.store, options.recordsPrefix, options.recordKey);
-  let iceJob;
+  let iceJob: IceJob;
   try {
     iceJob = await options.ice.getYikeAIAppJob(options.jobId);
   } catch (error) {

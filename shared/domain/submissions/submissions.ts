@@ -115,7 +115,7 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
   assertImageSize(object.size, source, config.uploads.maxImageBytes);
 
   const recordsBucket = config.records.bucket ?? object.bucket;
-  return submitOnce(
+  return await submitOnce(
     {
       store: deps.recordStore(recordsBucket),
       recordKey: objectRecordKey(config.records.prefix, object),
@@ -152,7 +152,7 @@ async function processRequest(body: JobRequestInput, source: string, deps: Submi
   if (!recordsBucket) {
     throw new YikeError('RECORDS_BUCKET_REQUIRED', 'RECORDS_BUCKET must be set to keep idempotency records for imageUrl pipeline events');
   }
-  return submitOnce(
+  return await submitOnce(
     {
       store: deps.recordStore(recordsBucket),
       recordKey: `${config.records.prefix}pipeline/${sha256(identity)}.json`,

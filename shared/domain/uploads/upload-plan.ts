@@ -17,6 +17,7 @@ export const UPLOAD_KEY_PREFIX = 'uploads/';
 export const UPLOAD_FORM_TTL_MS = 10 * 60 * 1000;
 const MIN_FORM_TTL_MS = 60 * 1000;
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
 /**
  * The Content-Type each usual image suffix must come with: the stored object is served from the bucket's domain

@@ -66,6 +66,7 @@ export const jobRequestBodySchema = z
       z.pipe(
         z.string().check(
           z.maxLength(2048),
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
           z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
         ),
         z.url({ protocol: /^https$/, message: 'must be an https URL' }),
