@@ -3,10 +3,10 @@ import type { IceClient, YikeAIAppJob } from '../shared/adapters/ice/client';
 import { followJob } from '../shared/domain/lifecycle/follow';
 
 /** `yike-submit --wait`: follow the submitted job to its end and say how it went (CLI-only presentation). */
-export const EXIT_FINISHED = 0;
+const EXIT_FINISHED = 0;
 export const EXIT_ERROR = 1;
-export const EXIT_FAILED = 3;
-export const EXIT_TIMED_OUT = 4;
+const EXIT_FAILED = 3;
+const EXIT_TIMED_OUT = 4;
 
 const DEFAULT_TIMEOUT_SECONDS = 3600;
 const DEFAULT_INTERVAL_SECONDS = 5;

@@ -31,7 +31,7 @@ function context(requestId: string): Record<string, unknown> {
 }
 
 /** The same body POST /jobs gets: a female-app job for an object in the allowed bucket. */
-export function postJobsBody(key: string): string {
+function postJobsBody(key: string): string {
   return JSON.stringify({ app: 'female', image: { bucket: BENCH_BUCKET, key } });
 }
 

@@ -13,4 +13,3 @@ export function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
-export const MIB = 1024 * 1024;

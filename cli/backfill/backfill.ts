@@ -12,7 +12,7 @@ import { realClock, type BackfillCounts, type BackfillFailure, type BackfillOpti
  */
 
 /** Often enough that an interrupted run repeats little, rarely enough that the writes cost nothing. */
-export const CHECKPOINT_EVERY_ITEMS = 20;
+const CHECKPOINT_EVERY_ITEMS = 20;
 /** Finished keys the frontier keeps before dropping them. */
 const FRONTIER_COMPACT_AFTER = 1024;
 /** Failures kept in the checkpoint file, so it stays small for a bucket where everything fails. */

@@ -87,7 +87,7 @@ export interface Ice {
 export const JOB_IDS_PER_BATCH_GET = 10;
 
 /** What a HEAD of an image object says. */
-export interface ObjectHead {
+interface ObjectHead {
   eTag: string;
   size: number;
   contentType: string;

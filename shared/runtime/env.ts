@@ -52,7 +52,7 @@ const endpointUrl = z.optional(z.string().check(z.trim(), z.regex(/^(https?:\/\/
 
 const imageKeyName = z.string().check(z.minLength(1), z.maxLength(128));
 
-export const IMAGE_URL_MODES = ['public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
+const IMAGE_URL_MODES = ['public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
 export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
 /** No image size limit for Yike AI app inputs was found in ICE's docs: 20 MiB is our assumption. */
 const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
@@ -248,5 +248,3 @@ export const envSchema = z.object({
   /** `debug`, `info`, `warn` or `error`. @readBy all */
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),
 });
-
-export type Env = z.infer<typeof envSchema>;

@@ -20,11 +20,11 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(SIGNED_URL_PARAMS, `$1${REDACTED}`);
 }
 
-export function redact(value: unknown, depth = 0): unknown {
+function redact(value: unknown, depth = 0): unknown {
   if (typeof value === 'string') return redactUrl(value);
   if (value === null || typeof value !== 'object' || depth > 6) return value;
   if (value instanceof Error) return { name: value.name, message: redactUrl(value.message), code: (value as { code?: unknown }).code };
@@ -58,10 +58,4 @@ export function createLogger(options: { level?: LogLevel; sink?: LogSink; fields
     error: (message, fields) => write('error', message, fields),
     child: (fields) => createLogger({ level: options.level, sink, fields: { ...base, ...fields } }),
   };
-}
-
-/** Collects lines in memory; used by tests and by the local tools that print summaries. */
-export function memorySink(): { sink: LogSink; lines: () => Record<string, unknown>[] } {
-  const lines: string[] = [];
-  return { sink: (line) => lines.push(line), lines: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }

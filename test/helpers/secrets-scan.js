@@ -52,4 +52,4 @@ function mask(line, secret) {
   return `${line.slice(start, at)}${secret.slice(0, 4)}…(masked)${line.slice(at + secret.length, at + secret.length + 40)}`;
 }
 
-module.exports = { SECRET_PATTERNS, knownSecrets, scanLogText };
+module.exports = { scanLogText };

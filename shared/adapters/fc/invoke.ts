@@ -23,13 +23,13 @@ import { classifyOpenApiError, NO_KEEP_ALIVE, openApiClientCache, type ServicePr
  * addresses functions by service, which FC 3.0 functions do not have, so it is not used.
  */
 
-export const FC_API_VERSION = '2023-03-30';
+const FC_API_VERSION = '2023-03-30';
 const INVOKE_ACTION = 'InvokeFunction';
 const INVOCATION_TYPE_HEADER = 'x-fc-invocation-type';
 const REQUEST_ID_HEADER = 'x-fc-request-id';
 const ERROR_TYPE_HEADER = 'x-fc-error-type';
 
-export const FC_ERROR_CODES = {
+const FC_ERROR_CODES = {
   /** Neither FC_ENDPOINT nor FC_ACCOUNT_ID is set: there is no endpoint to call. */
   configMissing: 'FC_CONFIG_MISSING',
   /** No answer within the read timeout: FC may have queued the invocation. */
@@ -43,12 +43,12 @@ export const FC_ERROR_CODES = {
 } as const;
 
 /** Defaults for a script run: a few attempts, backing off long enough for FC's throttling to clear. */
-export const DEFAULT_FC_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
+const DEFAULT_FC_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
 /** openapi-client's own default is 3000 ms for both (reference README, "Facts found late"). */
 const DEFAULT_READ_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** A failed InvokeFunction call; `code` is FC's own error code when FC answered, otherwise an FC_* code. */
-export class FcInvokeError extends RemoteCallError {
+class FcInvokeError extends RemoteCallError {
   constructor(code: string, message: string, outcome: CallOutcome, options: YikeErrorOptions = {}) {
     super(code, message, outcome, options);
     this.name = 'FcInvokeError';
@@ -65,12 +65,12 @@ export interface FunctionInvokerOptions extends RetryHooks {
   connectTimeoutMs?: number;
 }
 
-export interface InvokeOptions {
+interface InvokeOptions {
   /** A version or alias; FC takes it in the query string. */
   qualifier?: string;
 }
 
-export interface SyncInvocationResult {
+interface SyncInvocationResult {
   requestId: string;
   statusCode: number;
   body: Buffer;
@@ -109,7 +109,7 @@ const FC_PROFILE: ServiceProfile<FcInvokeError> = {
  * harmless, because the function is idempotent (one job per upload through its job records). Timeouts and broken
  * connections are not retried blindly; the caller reports them and a re-run of the backfill covers them.
  */
-export function classifyFcError(raw: unknown): FcInvokeError {
+function classifyFcError(raw: unknown): FcInvokeError {
   if (raw instanceof FcInvokeError) return raw;
   return classifyOpenApiError(raw, false, FC_PROFILE);
 }

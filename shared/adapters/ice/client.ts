@@ -19,7 +19,7 @@ import {
   type GetJobResponse,
 } from './schemas';
 
-export interface SubmitYikeAIAppJobInput {
+interface SubmitYikeAIAppJobInput {
   appId: string;
   /** The AppParams JSON string (see buildAppParams) or an object that is serialised with JSON.stringify. */
   appParams?: string | Record<string, unknown>;
@@ -27,7 +27,7 @@ export interface SubmitYikeAIAppJobInput {
   folderId?: string;
 }
 
-export interface SubmitYikeAIAppJobResult {
+interface SubmitYikeAIAppJobResult {
   requestId: string;
   jobId: string;
 }
@@ -75,7 +75,7 @@ export interface IceClient {
  * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
  * our conservative choice (the domain's JOB_IDS_PER_BATCH_GET), so 1,000 in-flight jobs cost 100 calls.
  */
-export const BATCH_GET_MAX_JOB_IDS = 10;
+const BATCH_GET_MAX_JOB_IDS = 10;
 
 export interface IceClientOptions extends RetryHooks {
   config: Config['ice'];

@@ -8,8 +8,6 @@ export const submitResponseSchema = z.object({
 
 const mediaResult = z.looseObject({ MediaId: z.optional(z.string()), OutputUrl: z.optional(z.string()) });
 
-export const JOB_STATUSES = ['Created', 'Queuing', 'Executing', 'Finished', 'Failed'] as const;
-
 /** GetYikeAIAppJob answer: job fields at the top level (ice-20201109 GetYikeAIAppJobResponseBody). */
 export const getJobResponseSchema = z.object({
   RequestId: z.string().check(z.minLength(1)),
@@ -46,7 +44,6 @@ export const batchGetJobsResponseSchema = z.object({
 /** One entry of JobList. */
 export const batchJobEntrySchema = z.extend(z.omit(getJobResponseSchema, { RequestId: true, AppParams: true }), { AppInputConfig: z.optional(z.string()) });
 
-export type BatchGetJobsResponse = z.infer<typeof batchGetJobsResponseSchema>;
 
 /** RegisterMediaInfo answer: {"RequestId", "MediaId"}. */
 export const registerMediaResponseSchema = z.object({ RequestId: z.string().check(z.minLength(1)), MediaId: z.string().check(z.minLength(1)) });

@@ -8,7 +8,7 @@ import { parseBody } from './answers';
  * (AppId, AppParams) follow the same query-field pattern (confirmed in the Yike 2026-03-19 SDK's copies of them).
  * These answer what ICE said; what the answer means for a job (blocked, refused) is the domain's call.
  */
-export const YIKE_ASSET_ACTIONS = {
+const YIKE_ASSET_ACTIONS = {
   register: 'RegisterYikeAssetMediaInfo',
   get: 'GetYikeAssetMediaInfo',
   precheck: 'PrecheckYikeAIAppJob',

@@ -61,7 +61,7 @@ export function createImageObjects(config: Config['oss'], credentials: Credentia
 }
 
 /** A signed URL made with STS credentials dies with the token: never ask for a longer life than it has. */
-export function signedUrlLifetimeSeconds(configured: number, tokenExpiresAt: Date | undefined, now: Date): number {
+function signedUrlLifetimeSeconds(configured: number, tokenExpiresAt: Date | undefined, now: Date): number {
   if (!tokenExpiresAt) return configured;
   const tokenLeft = Math.floor((tokenExpiresAt.getTime() - now.getTime()) / 1000) - TOKEN_EXPIRY_MARGIN_SECONDS;
   return Math.max(1, Math.min(configured, tokenLeft));

@@ -5,8 +5,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * `X-Yike-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, after Stripe's scheme:
  * the timestamp inside the signed text lets receivers refuse replays of old deliveries.
  */
-export const SIGNATURE_HEADER = 'X-Yike-Signature';
-export const DELIVERY_HEADER = 'X-Yike-Delivery';
+const SIGNATURE_HEADER = 'X-Yike-Signature';
+const DELIVERY_HEADER = 'X-Yike-Delivery';
 
 export function signWebhook(secret: string, body: string, unixSeconds: number): string {
   const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');

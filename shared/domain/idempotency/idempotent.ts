@@ -213,7 +213,7 @@ async function withStoreRetries(write: (attempt: number) => Promise<void>): Prom
   }
 }
 
-export function isExpired(record: IdempotencyRecord, at: Date): boolean {
+function isExpired(record: IdempotencyRecord, at: Date): boolean {
   const deadline = record.status === 'IN_PROGRESS' ? record.inProgressExpiresAt : record.expiresAt;
   return deadline !== undefined && Date.parse(deadline) <= at.getTime();
 }

@@ -10,7 +10,7 @@ import { encodeObjectKey, publicObjectUrl } from './oss-urls';
 export type ImageSource = { kind: 'oss'; bucket: string; key: string; eTag?: string; size?: number } | { kind: 'url'; url: string };
 
 /** Registers an object version as a Yike asset (yike-asset-reference.ts) and answers its MediaId. */
-export type YikeAssetResolver = (object: {
+type YikeAssetResolver = (object: {
   bucket: string;
   key: string;
   eTag: string;
@@ -18,10 +18,6 @@ export type YikeAssetResolver = (object: {
   productionId?: string;
   folderId?: string;
 }) => Promise<string>;
-
-export function describeImageSource(source: ImageSource): string {
-  return source.kind === 'oss' ? `oss://${source.bucket}/${source.key}` : source.url;
-}
 
 /**
  * The one seam that turns an image source into the value put in AppParams. Modes: the plain OSS URL

@@ -8,7 +8,7 @@ import type { Ice, RecordStoreFor, YikeAssetAudit } from '../ports';
  * RegisterYikeAssetMediaInfo once; its MediaId is kept in an OSS record and reused. The audit is read with
  * GetYikeAssetMediaInfo on every use (it may finish after the registration), and a blocked asset is refused.
  */
-export interface YikeAssetRecord {
+interface YikeAssetRecord {
   schemaVersion: 1;
   mediaId: string;
   inputUrl: string;
@@ -79,7 +79,7 @@ async function auditedMediaId(mediaId: string, object: { bucket: string; key: st
 }
 
 /** IMAGE_BLOCKED (422, not retryable) when the asset's content audit blocked it. */
-export function assertNotBlocked(audit: YikeAssetAudit, source: string): void {
+function assertNotBlocked(audit: YikeAssetAudit, source: string): void {
   if (!audit.auditBlockedLabel) return;
   throw new YikeError('IMAGE_BLOCKED', `${source}: ICE's content audit blocked Yike asset ${audit.mediaId} (label "${audit.auditBlockedLabel}")`, {
     statusCode: 422,

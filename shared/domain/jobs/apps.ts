@@ -9,7 +9,7 @@ export interface YikeApp {
 
 const AOSMITH_IMAGE_KEY = 'LoadImage.1.TargetImage';
 
-export const BUILT_IN_APPS: readonly YikeApp[] = [
+const BUILT_IN_APPS: readonly YikeApp[] = [
   { appId: 'sys-ao-smith-1', imageParamKey: AOSMITH_IMAGE_KEY, description: 'AOSmith character replacement (female)' },
   { appId: 'sys-ao-smith-2', imageParamKey: AOSMITH_IMAGE_KEY, description: 'AOSmith character replacement (male)' },
 ];

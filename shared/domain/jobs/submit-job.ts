@@ -94,7 +94,7 @@ function beforeSubmit(error: unknown): unknown {
 }
 
 /** A precheck that says Failed is PRECHECK_FAILED (422, not retryable), listing each {key, errorCode}; any other status passes. */
-export function assertPrecheckPassed(answer: PrecheckAnswer): void {
+function assertPrecheckPassed(answer: PrecheckAnswer): void {
   if (answer.status !== 'Failed') return;
   const listed = answer.issues.length > 0 ? answer.issues.map((issue) => `${issue.key}: ${issue.errorCode}`).join(', ') : 'no reason given';
   throw new YikeError('PRECHECK_FAILED', `ICE's precheck refused the job's inputs (${listed})`, {

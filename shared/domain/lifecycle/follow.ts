@@ -31,7 +31,7 @@ export type FollowOutcome<J> =
   /** The deadline came first; `job` is the last answer (undefined if every poll failed transiently). */
   | { outcome: 'timeout'; job: J | undefined; elapsedMs: number; polls: number };
 
-export function isTransientFollowError(error: unknown): boolean {
+function isTransientFollowError(error: unknown): boolean {
   return isNotFound(error) || (isYikeError(error) && error.retryable);
 }
 

@@ -11,12 +11,12 @@ import type { IceJob, JobOutput, RecordStore } from '../ports';
  * or ours: `Submitted` (ICE accepted the submit, no status read yet) and `TimedOut` (still unfinished after
  * JOB_TIMEOUT_SECONDS). Times are ISO-8601 strings; ICE's execution times are kept as ICE wrote them.
  */
-export const ICE_JOB_STATUSES = ['Created', 'Queuing', 'Executing', 'Finished', 'Failed'] as const;
+const ICE_JOB_STATUSES = ['Created', 'Queuing', 'Executing', 'Finished', 'Failed'] as const;
 export const JOB_STATUSES = ['Submitted', ...ICE_JOB_STATUSES, 'TimedOut'] as const;
-export type JobStatus = (typeof JOB_STATUSES)[number];
+type JobStatus = (typeof JOB_STATUSES)[number];
 
 /** Statuses after which nothing changes any more: each is notified exactly once. */
-export const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>(['Finished', 'Failed', 'TimedOut']);
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set<JobStatus>(['Finished', 'Failed', 'TimedOut']);
 
 export function isTerminal(status: string): boolean {
   return TERMINAL_STATUSES.has(status);
@@ -26,7 +26,7 @@ export function isTerminal(status: string): boolean {
 export type EntryPoint = 'upload' | 'http' | 'pipeline' | 'cli';
 
 /** One output of the job (ICE's VideoResult / ImageResult / AudioResult entries). */
-export type JobResult = JobOutput;
+type JobResult = JobOutput;
 
 export interface JobRecord {
   schemaVersion: 1;
@@ -80,7 +80,7 @@ export function jobRecordKey(recordsPrefix: string, jobId: string): string {
   return `${recordsPrefix}jobs/${jobId}.json`;
 }
 
-export function inflightPrefix(recordsPrefix: string): string {
+function inflightPrefix(recordsPrefix: string): string {
   return `${recordsPrefix}inflight/`;
 }
 
@@ -90,7 +90,7 @@ export function inflightKey(recordsPrefix: string, jobId: string): string {
 }
 
 /** The jobId an in-flight marker key names. */
-export function jobIdFromInflightKey(recordsPrefix: string, key: string): string {
+function jobIdFromInflightKey(recordsPrefix: string, key: string): string {
   return key.slice(inflightPrefix(recordsPrefix).length);
 }
 

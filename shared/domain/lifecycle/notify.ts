@@ -9,7 +9,7 @@ import type { JobRecord, NotificationState } from './job-record';
  * by it; `time` is when the outcome was first recorded; `job` is the job record without the watcher's own
  * delivery bookkeeping (so the body never changes between retries).
  */
-export type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.timed-out';
+type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.timed-out';
 
 export interface NotificationPayload {
   id: string;
@@ -27,8 +27,8 @@ export function notificationFor(record: JobRecord): NotificationPayload {
   return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time: record.settledAt ?? record.updatedAt, job };
 }
 
-export type ChannelName = 'result-object' | 'webhook' | 'next-function';
-export type DeliveryOutcome = { ok: true; detail?: string } | { ok: false; error: string };
+type ChannelName = 'result-object' | 'webhook' | 'next-function';
+type DeliveryOutcome = { ok: true; detail?: string } | { ok: false; error: string };
 
 export interface Channel {
   name: ChannelName;

@@ -33,7 +33,7 @@ export interface SubmitRecordSummary {
   inProgressExpiresAt?: string;
 }
 
-export function submitRecordKind(recordsPrefix: string, recordKey: string): SubmitRecordKind | undefined {
+function submitRecordKind(recordsPrefix: string, recordKey: string): SubmitRecordKind | undefined {
   if (!recordKey.startsWith(recordsPrefix) || !recordKey.endsWith('.json')) return undefined;
   const rest = recordKey.slice(recordsPrefix.length);
   return (Object.keys(KIND_FOLDERS) as SubmitRecordKind[]).find((kind) => rest.startsWith(KIND_FOLDERS[kind]));

@@ -33,7 +33,7 @@ export function jobTracking(options: {
 }
 
 /** How a job record names its image: `oss://bucket/key`, or the URL the caller gave (never a signed URL we made). */
-export function sourceOf(image: ImageSource): string {
+function sourceOf(image: ImageSource): string {
   return image.kind === 'oss' ? `oss://${image.bucket}/${image.key}` : image.url;
 }
 

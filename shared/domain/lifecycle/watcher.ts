@@ -67,7 +67,7 @@ export interface WatcherSummary {
 /** BatchGetYikeAIAppJob calls in flight at once (ICE documents no QPS for it; its submit-side siblings allow 30). */
 const ICE_CONCURRENCY = 4;
 /** A claim younger than this belongs to a run still delivering (webhook ≤ 30 s, FC invoke retries, OSS writes). */
-export const CLAIM_LEASE_MS = 5 * 60_000;
+const CLAIM_LEASE_MS = 5 * 60_000;
 /**
  * Rounds skipped over stale claims in one run. Each stale claim is a run that died mid-delivery without saving its
  * round, so several can pile up; the bound only keeps one run's OSS calls finite (an error names the job past it).
@@ -82,7 +82,7 @@ function defaultReserveMs(lifecycle: Config['lifecycle']): number {
 }
 
 /** Two InvokeFunction attempts of at most 5 s each (see the job-watcher handler's invoker). */
-export const NEXT_FUNCTION_BUDGET_MS = 11_000;
+const NEXT_FUNCTION_BUDGET_MS = 11_000;
 
 export function claimKey(recordsPrefix: string, jobId: string, round: number): string {
   return `${recordsPrefix}claims/${jobId}/${round}`;

@@ -12,9 +12,9 @@ import { ossDomain } from '../images/oss-urls';
  * from the browser to OSS (PostObject), and the OSS trigger submits the job as for any other upload, so nothing
  * here calls ICE. Everything the OSS policy can enforce is enforced there too (key, Content-Type, size, expiry).
  */
-export const UPLOAD_KEY_PREFIX = 'uploads/';
+const UPLOAD_KEY_PREFIX = 'uploads/';
 /** How long the signed form works (the issue's 10 minutes; shorter when the role's STS token dies sooner). */
-export const UPLOAD_FORM_TTL_MS = 10 * 60 * 1000;
+const UPLOAD_FORM_TTL_MS = 10 * 60 * 1000;
 const MIN_FORM_TTL_MS = 60 * 1000;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
@@ -73,7 +73,7 @@ function refusal(code: string, statusCode: number, path: string, message: string
  * The names under which an app can be uploaded: `uploads/<name>/` must route (APP_ROUTES, else DEFAULT_APP) to
  * that very app, or the trigger would submit the image to another one.
  */
-export function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry, requested?: string): string | undefined {
+function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry, requested?: string): string | undefined {
   const aliases = Object.entries(APP_ALIASES)
     .filter(([, appId]) => appId === app.appId)
     .map(([alias]) => alias);

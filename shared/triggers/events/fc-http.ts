@@ -2,7 +2,7 @@ import * as z from '../../runtime/zod';
 import { decodePayload } from './parse';
 
 /** FC 3.0 HTTP trigger request struct (events/fc3-http-post-jobs.json); arrives as a Buffer of JSON. */
-export const fcHttpEventSchema = z.looseObject({
+const fcHttpEventSchema = z.looseObject({
   version: z.optional(z.string()),
   rawPath: z.string().check(z.minLength(1)),
   body: z._default(z.optional(z.string()), ''),

@@ -15,7 +15,7 @@ export interface ParseOptions {
  * callers (MALFORMED_EVENT), with the specific `reason` (NOT_JSON, EMPTY_BATCH, UNKNOWN_EVENT_SHAPE,
  * INVALID_EVENT) kept for logs and tests. Batch elements that fail stay `invalid` items with the reason as code.
  */
-export class MalformedEventError extends InputError {
+class MalformedEventError extends InputError {
   readonly reason: string;
   constructor(reason: string, message: string, issues: InputIssue[] = []) {
     super('MALFORMED_EVENT', message, issues);

@@ -54,7 +54,7 @@ const objectKey = z.string().check(
   z.refine((key: string) => !key.startsWith('/'), 'must not start with "/"'),
 );
 
-export const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
+const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
 
 /** What callers send: the HTTP body and pipeline events share it. */
 export const jobRequestBodySchema = z
@@ -83,4 +83,3 @@ export const jobRequestBodySchema = z
       path: ['image'],
     }),
   );
-export type JobRequestBody = z.infer<typeof jobRequestBodySchema>;

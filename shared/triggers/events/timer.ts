@@ -7,7 +7,7 @@ import { decodePayload } from './parse';
  * JSON: {"triggerTime":"2023-12-26T07:49:00Z","triggerName":"timer-trigger","payload":"awesome-fc"}. `payload` is
  * the trigger's configured message (may be empty).
  */
-export const timerEventSchema = z.looseObject({
+const timerEventSchema = z.looseObject({
   triggerTime: z.iso.datetime({ offset: true }),
   triggerName: z.string().check(z.minLength(1)),
   payload: z.optional(z.string()),

@@ -21,12 +21,12 @@ const digestsByConfig = new WeakMap<HttpAuthConfig, Buffer[]>();
 /** Configurations already warned about HTTP_AUTH=none: one warning per instance, not per request. */
 const warnedOpen = new WeakSet<HttpAuthConfig>();
 
-export function sha256Digest(value: string): Buffer {
+function sha256Digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
 }
 
 /** `sha256:<hex>` entries are digests already; plain entries are hashed here. */
-export function tokenDigests(config: HttpAuthConfig): Buffer[] {
+function tokenDigests(config: HttpAuthConfig): Buffer[] {
   let digests = digestsByConfig.get(config);
   if (!digests) {
     digests = config.authTokens.map((entry) => {

@@ -1,6 +1,6 @@
 import { IceError, isNotFound, isYikeError } from '../../runtime/errors';
 
-export interface HttpErrorBody {
+interface HttpErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 

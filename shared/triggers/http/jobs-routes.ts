@@ -13,7 +13,7 @@ import { httpError, type HttpError, type RouteAnswer } from './errors';
  * run out. Without a record: 404 JOB_NOT_FOUND, unless `refresh=1`, which answers ICE's view of the job
  * (`recorded: false`) and writes nothing (we do not know where it came from).
  */
-export const MAX_WAIT_SECONDS = 25;
+const MAX_WAIT_SECONDS = 25;
 /** Pauses between ICE polls while waiting: 1 s, 2 s, then every 3 s (at most ~10 ICE calls per 25 s wait). */
 const WAIT_POLL_MS = (pollCount: number) => Math.min(pollCount, 3) * 1000;
 /** Time kept back from the invocation for the poll in flight and the answer. */

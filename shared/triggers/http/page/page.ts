@@ -122,6 +122,3 @@ export function pageResponse(config: Pick<Config, 'oss' | 'uploads' | 'ice'>): A
     body: PAGE_HTML,
   };
 }
-
-/** For tests and the bench: the page's size in bytes. */
-export const PAGE_BYTES = Buffer.byteLength(PAGE_HTML);

@@ -6,7 +6,7 @@ import { testConfig } from '../../../helpers/local-cloud';
 /** Shared set-up of the backfill unit tests: a fake clock, a fake bucket listing, default options. */
 export const BUCKET = 'yike-uploads';
 export const CONFIG = testConfig({ APP_ROUTES: JSON.stringify({ 'uploads/female/': 'female' }), FC_ACCOUNT_ID: '1234567890123456' });
-export const ETAG = '"688A7BF4F233DC9C88A80BF985AB7329"';
+const ETAG = '"688A7BF4F233DC9C88A80BF985AB7329"';
 
 /** Time that only moves when somebody sleeps: rate limits are tested without waiting. */
 export function fakeClock(): BackfillClock & { sleeps: number[] } {
