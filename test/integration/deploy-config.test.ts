@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { envSchema, parseConfig } from '../../shared/runtime/config';
-import { UPLOAD_TRIGGER } from '../../local/oss-trigger';
+import { UPLOAD_TRIGGER } from '../../local/oss/trigger';
 import { tempDir } from '../helpers/local-cloud';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { runIdempotent, type IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore, type RecordStore } from '../../shared/adapters/oss/record-store';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { tempDir, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'records-bucket';

@@ -1,6 +1,6 @@
 import { runIdempotent, type IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore, type RecordStore } from '../../shared/adapters/oss/record-store';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
 import { inflightKey, jobRecordKey } from '../../shared/domain/lifecycle/job-record';
 import { jobTracking, recordSubmittedJob } from '../../shared/domain/lifecycle/record-submission';
