@@ -6,16 +6,7 @@
  * Sources:
  * - [COMMON]  Alibaba Cloud OpenAPI common error codes (help.aliyun.com document 53438): Throttling.User (400).
  */
-import type { LocalIceServer } from './server';
-
-/** One injected failure: what the server does instead of (or besides) answering normally. */
-export type IceFault =
-  | { kind: 'throttle'; code: string }
-  | { kind: 'fail'; status: number; code: string; nonJsonBody: boolean }
-  | { kind: 'delay'; ms: number }
-  | { kind: 'drop' };
-
-type IceFaults = LocalIceServer['faults'];
+import type { IceFault, IceFaultControls } from './types';
 
 const DEFAULT_THROTTLING_CODE = 'Throttling.User';
 const MIN_ERROR_STATUS = 400;
@@ -23,7 +14,7 @@ const MAX_ERROR_STATUS = 599;
 
 /** The public `faults` of the server, and what the server itself needs: the next fault, the count, a reset. */
 export function createIceFaults(): {
-  faults: IceFaults;
+  faults: IceFaultControls;
   /** The fault the next RPC request meets: the first queued one, else the picker's choice for `action`. */
   next(action: string): IceFault | undefined;
   pendingCount(): number;
@@ -36,7 +27,7 @@ export function createIceFaults(): {
     if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
     for (let i = 0; i < count; i += 1) pendingFaults.push(fault);
   };
-  const faults: IceFaults = {
+  const faults: IceFaultControls = {
     throttleNext: (count, code = DEFAULT_THROTTLING_CODE) => queue(count, { kind: 'throttle', code }),
     failNext: (count, status, code, opts) =>
       queue(count, { kind: 'fail', status: errorStatus(status, 'status'), code, nonJsonBody: opts?.nonJsonBody ?? false }),
@@ -61,7 +52,7 @@ export function createIceFaults(): {
  * The body of POST /__local/faults: {throttle?: n, fail?: {count,status,code,nonJsonBody?}, delay?: {count,ms}, drop?: n}.
  * Everything is validated before anything is queued, so a bad request changes nothing.
  */
-export function applyFaultRequest(faults: IceFaults, request: unknown): void {
+export function applyFaultRequest(faults: IceFaultControls, request: unknown): void {
   if (typeof request !== 'object' || request === null) throw new TypeError('expected a JSON object');
   const { throttle, fail, delay, drop } = request as Record<string, unknown>;
   const steps: Array<() => void> = [];

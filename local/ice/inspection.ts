@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendPlainJson } from './answers';
 import { applyFaultRequest } from './faults';
-import type { AcceptedJob, LocalIceServer, ReceivedCall } from './server';
+import type { AcceptedJob, IceFaultControls, ReceivedCall } from './types';
 import { readBody } from '../http';
 
 export const INSPECTION_PREFIX = '/__local/';
@@ -19,7 +19,7 @@ export interface InspectedServer {
   jobs(): AcceptedJob[];
   calls(): ReceivedCall[];
   reset(): void;
-  faults: LocalIceServer['faults'];
+  faults: IceFaultControls;
   pendingFaults(): number;
   /** Largest POST /__local/faults body read. */
   maxBodyBytes: number;

@@ -1,7 +1,7 @@
 /**
  * How the local ICE endpoint shows its records: a job as GetYikeAIAppJob / BatchGetYikeAIAppJob answer it (fields
- * at the top level [GETJOB], AppInputConfig in place of AppParams in a batch [BATCH]), a media asset as GetMediaInfo
- * answers it, and the defensive copies that jobs() and calls() hand out.
+ * at the top level [GETJOB], AppInputConfig in place of AppParams in a batch [BATCH]), and the defensive copies that
+ * jobs() and calls() hand out. A media asset as GetMediaInfo answers it is in media-library.ts.
  *
  * Sources:
  * - [GETJOB]  GetYikeAIAppJob API reference, https://help.aliyun.com/zh/ims/developer-reference/api-ice-2020-11-09-getyikeaiappjob,
@@ -9,7 +9,7 @@
  * - [BATCH]   BatchGetYikeAIAppJobResponseBody (ice20201109 SDKs): each item with AppInputConfig.
  */
 import type { JobPhase } from './job-clock';
-import type { AcceptedJob, ReceivedCall, RegisteredMedia } from './server';
+import type { AcceptedJob, ReceivedCall } from './types';
 
 /** [GETJOB] examples show times like 2026-02-06T18:53:34.001+08:00 (China Standard Time, milliseconds). */
 const ICE_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
@@ -28,21 +28,6 @@ export function jobView(job: AcceptedJob, phase: JobPhase, outputUrlPrefix: stri
     ExecutionStartTime: startedAtMs === undefined ? undefined : formatIceTime(startedAtMs),
     ExecutionFinishTime: finishedAtMs === undefined ? undefined : formatIceTime(finishedAtMs),
     Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${outputUrlPrefix}/${job.jobId}.mp4` }] } : undefined,
-  };
-}
-
-/** A media asset as GetMediaInfo's MediaInfo. */
-export function mediaView(asset: RegisteredMedia): Record<string, unknown> {
-  return {
-    MediaId: asset.mediaId,
-    MediaBasicInfo: {
-      MediaId: asset.mediaId,
-      InputURL: asset.inputUrl,
-      MediaType: asset.mediaType,
-      Source: 'oss',
-      Status: 'Normal',
-      CreateTime: asset.registeredAt,
-    },
   };
 }
 

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type OSS from 'ali-oss';
-import type { LocalCredential } from './server';
+import type { LocalCredential } from './types';
 import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
 
 export const YIKE_ASSET_ACTIONS = {
