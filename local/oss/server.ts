@@ -4,48 +4,42 @@
  * in post-object.ts, bucket CORS and preflights in cors.ts), verifies V1 signatures the way OSS does (see
  * signature.ts), stores objects on disk and reports created objects as FC OSS trigger events.
  *
- * This file routes requests, authenticates them and runs each operation; the concerns it uses live beside it:
- * request-target.ts (bucket and key from path or Host), object-store.ts (objects on disk),
- * object-headers.ts (request and response headers of objects), listing.ts (ListObjects V1/V2),
- * errors.ts and xml.ts (error and XML answers), trigger-event.ts (the FC OSS trigger event).
+ * This file routes requests, authenticates them, applies CORS and injected faults, records each request and sends
+ * the trigger notifications; the concerns it uses live beside it: object-operations.ts (each object operation),
+ * authentication.ts (header, signed-URL and anonymous access), request-target.ts (bucket and key from path or Host),
+ * object-store.ts (objects on disk), object-headers.ts (request and response headers of objects), listing.ts
+ * (ListObjects V1/V2), errors.ts and xml.ts (error and XML answers), trigger-event.ts (the FC OSS trigger event),
+ * faults.ts (injected failures) and types.ts (the notification and request records).
  *
  * Sources:
  * - [API]      OSS API reference pages PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects
  *              (GetBucket), ListObjectsV2 (GetBucketV2): headers and status codes.
  * - [EVENT]    FC "Trigger event format" for OSS, /work/shared/reference/events/oss-trigger-put.json.
  * - [POST]     OSS "PostObject" (https://www.alibabacloud.com/help/en/oss/developer-reference/postobject); the form
- *              itself is checked in post-object.ts.
+ *              itself is checked in post-object.ts, the upload stored in object-operations.ts.
  * Anything marked "unverified" is our best guess where no document was found.
  */
 import { randomBytes } from 'node:crypto';
-import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream/promises';
-import { SIGNED_SUBRESOURCES, verifyOssHeaderSignature, verifyOssSignedUrl, type LocalCredential, type QueryParams } from './signature';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
-import { createOssFaults, type OssFaults } from './faults';
+import { authModeOf, createAuthenticator, credentialMap } from './authentication';
 import { BucketCorsStore, type OssCorsConfiguration, type OssCorsRule } from './cors';
-import { isPostObjectRequest, readPostObject } from './post-object';
+import { hostIdOf, noSuchBucket, notImplemented, OssError, sendError } from './errors';
+import { createOssFaults, type OssFaults } from './faults';
+import { COPY_SOURCE_HEADER, headerText, RESPONSE_OVERRIDE_PARAMS } from './object-headers';
+import { createObjectOperations, encodeKeyForUrl } from './object-operations';
+import { ObjectStore, type StoredObject } from './object-store';
+import { isPostObjectRequest } from './post-object';
 import { OssRequestError } from './request-error';
-import { hostIdOf, invalidArgument, noSuchBucket, noSuchKey, notImplemented, OssError, sendError } from './errors';
-import { listObjectsXml } from './listing';
-import {
-  applyResponseOverrides,
-  checkContentMd5,
-  COPY_SOURCE_HEADER,
-  headerText,
-  objectHeaders,
-  parseCopySource,
-  quoted,
-  RESPONSE_OVERRIDE_PARAMS,
-  userMetaOf,
-} from './object-headers';
-import { ObjectStore, type StagedBody, type StoredObject } from './object-store';
 import { LOCALHOST, parseTarget, type Target } from './request-target';
+import { SIGNED_SUBRESOURCES, type LocalCredential } from './signature';
 import { ossTriggerEvent, type OssEventName } from './trigger-event';
-import { sendXml, xmlDocument, XML_CONTENT_TYPE } from './xml';
+import type { AuthMode, OssNotification, RecordedOssRequest } from './types';
 
 export type { LocalCredential } from './signature';
+export type { AuthMode, OssNotification, RecordedOssRequest } from './types';
+export { MAX_PUT_BODY_BYTES } from './object-operations';
 
 export interface OssServerOptions {
   /** Default 0: the OS picks a free port. */
@@ -70,25 +64,6 @@ export interface OssServerOptions {
   cors?: Record<string, OssCorsRule[] | OssCorsConfiguration>;
 }
 
-export interface OssNotification {
-  bucket: string;
-  key: string;
-  /** 'ObjectCreated:PutObject', 'ObjectCreated:PostObject' or 'ObjectCreated:CopyObject'. */
-  eventName: string;
-  /** The FC OSS trigger event, {"events":[...]}, as JSON bytes: what the function receives. */
-  payload: Buffer;
-}
-
-export interface RecordedOssRequest {
-  method: string;
-  bucket?: string;
-  key?: string;
-  status: number;
-  code?: string;
-  /** 'form': a PostObject whose form carried OSSAccessKeyId, policy and Signature. */
-  auth: 'header' | 'url' | 'form' | 'anonymous';
-}
-
 export interface LocalOssServer {
   /** http://127.0.0.1:PORT: pass as ali-oss `endpoint` (requests then name the bucket in the Host header). */
   readonly url: string;
@@ -110,32 +85,17 @@ export interface LocalOssServer {
 /** One STS triple, like the credentials FC hands a function with a role. */
 export const DEFAULT_OSS_CREDENTIALS: readonly LocalCredential[] = Object.freeze([LOCAL_STS_CREDENTIALS]);
 
-/** A local safety limit (OSS itself accepts up to 5 GB in one PutObject and answers EntityTooLarge above that). */
-export const MAX_PUT_BODY_BYTES = 50 * 1024 * 1024;
-
 const DEFAULT_REGION = 'cn-shanghai';
 const DEFAULT_ACCOUNT_ID = '1234567890123456';
 /** [API] bucket naming: 3-63 characters, lower-case letters, digits and hyphens, not starting or ending with a hyphen. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
-const FORBID_OVERWRITE_HEADER = 'x-oss-forbid-overwrite';
-const METADATA_DIRECTIVE_HEADER = 'x-oss-metadata-directive';
 const REQUEST_ID_HEADER = 'x-oss-request-id';
-/** Parameters that make a request URL-signed rather than anonymous (V1, and V4's marker). */
-const URL_AUTH_PARAMS = ['OSSAccessKeyId', 'Expires', 'Signature', 'x-oss-signature-version'];
 /** Sub-resources this server implements; any other signed sub-resource selects an operation it lacks. */
 const SUPPORTED_SUBRESOURCES = new Set(['cors', 'security-token', 'continuation-token', ...RESPONSE_OVERRIDE_PARAMS]);
 /** Request ids look like "58F9FF2D3DF792092E12044C" [EVENT]: epoch seconds in hex, then 8 random bytes, upper case. */
 const REQUEST_ID_SECONDS_HEX_DIGITS = 8;
 const REQUEST_ID_RANDOM_BYTES = 8;
 const MS_PER_SECOND = 1000;
-/** Node reports IPv4 clients of a dual-stack socket as IPv4-mapped IPv6 addresses. */
-const IPV4_MAPPED_PREFIX = '::ffff:';
-
-type AuthMode = RecordedOssRequest['auth'];
-
-const entityTooLarge = () =>
-  new OssError(400, 'EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size.', { MaxSizeAllowed: String(MAX_PUT_BODY_BYTES) });
 
 /** Starts the server on 127.0.0.1. */
 export async function startOssServer(options: OssServerOptions): Promise<LocalOssServer> {
@@ -172,162 +132,15 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     });
   };
 
-  const authenticate = (req: IncomingMessage, auth: AuthMode, target: Target & { bucket: string }): void => {
-    const method = req.method ?? 'GET';
-    if (auth === 'anonymous') {
-      if ((method === 'GET' || method === 'HEAD') && publicRead.has(target.bucket)) return;
-      // Unverified: OSS words this differently for buckets and objects; one message serves both here.
-      throw new OssError(403, 'AccessDenied', 'You have no right to access this object because of bucket acl.');
-    }
-    const request = {
-      method,
-      bucket: target.bucket,
-      key: target.key,
-      query: target.query,
-      headers: req.headers,
-      lookupSecret: (accessKeyId: string) => credentials.get(accessKeyId),
-    };
-    const result = auth === 'header' ? verifyOssHeaderSignature(request) : verifyOssSignedUrl(request);
-    if (!result.ok) throw OssError.from(result.failure);
-  };
-
-  const putObject = async (req: IncomingMessage, res: ServerResponse, bucket: string, key: string, requestId: string) => {
-    if (Number(req.headers['content-length']) > MAX_PUT_BODY_BYTES) throw entityTooLarge();
-    const staged = await store.stageUpload(bucket, req, MAX_PUT_BODY_BYTES);
-    if (staged === undefined) throw entityTooLarge();
-    const { stored, previous } = await commitStaged(bucket, key, staged, req.headers, () => {
-      checkContentMd5(req.headers, staged.md5);
-      return { contentType: req.headers['content-type'] ?? DEFAULT_CONTENT_TYPE, userMeta: userMetaOf(req.headers) };
-    });
-    res.writeHead(200, { ETag: quoted(stored.etag), 'Content-MD5': staged.md5.toString('base64'), 'Content-Length': 0 });
-    res.end();
-    notify('ObjectCreated:PutObject', bucket, stored, previous?.size ?? 0, requestId, clientIp(req));
-  };
-
-  const copyObject = async (req: IncomingMessage, res: ServerResponse, bucket: string, key: string, requestId: string) => {
-    const source = parseCopySource(headerText(req.headers[COPY_SOURCE_HEADER]));
-    if (!buckets.has(source.bucket)) throw noSuchBucket(source.bucket);
-    const directive = (headerText(req.headers[METADATA_DIRECTIVE_HEADER]) || 'COPY').toUpperCase();
-    if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument(`Invalid ${METADATA_DIRECTIVE_HEADER}: ${directive}`);
-    // A copy request has no body of its own; drain whatever came so the connection stays usable.
-    req.resume();
-    const copied = await store.stageCopy(source.bucket, source.key);
-    if (copied === undefined) throw noSuchKey(source.key);
-    const { stored, previous } = await commitStaged(bucket, key, copied.staged, req.headers, () =>
-      directive === 'REPLACE'
-        ? { contentType: req.headers['content-type'] ?? DEFAULT_CONTENT_TYPE, userMeta: userMetaOf(req.headers) }
-        : { contentType: copied.source.contentType, userMeta: copied.source.userMeta },
-    );
-    sendXml(
-      res,
-      xmlDocument([
-        'CopyObjectResult',
-        [
-          ['ETag', quoted(stored.etag)],
-          ['LastModified', stored.lastModified],
-        ],
-      ]),
-    );
-    notify('ObjectCreated:CopyObject', bucket, stored, previous?.size ?? 0, requestId, clientIp(req));
-  };
-
-  /** PostObject (local/oss/post-object.ts checks the form, its signature and policy); the form is its own authorization. */
-  const postObject = async (
-    req: IncomingMessage,
-    res: ServerResponse,
-    target: Target & { bucket: string },
-    requestId: string,
-    onAuth: (auth: AuthMode) => void,
-  ) => {
-    const { bucket } = target;
-    const upload = await readPostObject(req, {
-      bucket,
-      maxFileBytes: MAX_PUT_BODY_BYTES,
-      lookupSecret: (accessKeyId) => credentials.get(accessKeyId),
-      anonymousWrite: false,
-      onAuthMode: onAuth,
-    }).catch((error: unknown) => {
-      throw error instanceof OssRequestError ? OssError.from(error) : error;
-    });
-    const staged = await store.stageBytes(bucket, upload.data);
-    const { stored, previous } = await commitStaged(bucket, upload.key, staged, { [FORBID_OVERWRITE_HEADER]: String(upload.forbidOverwrite) }, () => ({
-      contentType: upload.contentType ?? DEFAULT_CONTENT_TYPE,
-      userMeta: upload.userMeta,
-    }));
-    const etag = quoted(stored.etag);
-    if (upload.successActionStatus === 201) {
-      // [POST]: Location is the object's URL on the host the form was posted to.
-      const host = headerText(req.headers.host);
-      const path = target.pathStyle ? `/${bucket}/${encodeKeyForUrl(stored.key)}` : `/${encodeKeyForUrl(stored.key)}`;
-      const xml = xmlDocument([
-        'PostResponse',
-        [
-          ['Bucket', bucket],
-          ['Location', `http://${host}${path}`],
-          ['Key', stored.key],
-          ['ETag', etag],
-        ],
-      ]);
-      res.writeHead(201, { ETag: etag, 'Content-Type': XML_CONTENT_TYPE, 'Content-Length': Buffer.byteLength(xml) });
-      res.end(xml);
-    } else {
-      res.writeHead(upload.successActionStatus, { ETag: etag, 'Content-Length': 0 });
-      res.end();
-    }
-    notify('ObjectCreated:PostObject', bucket, stored, previous?.size ?? 0, requestId, clientIp(req));
-  };
-
-  /** Validates with `attributes` (which may throw) and publishes the staged bytes; the temp file never outlives a failure. */
-  const commitStaged = async (
-    bucket: string,
-    key: string,
-    staged: StagedBody,
-    headers: IncomingHttpHeaders,
-    attributes: () => Pick<StoredObject, 'contentType' | 'userMeta'>,
-  ) => {
-    try {
-      const forbidOverwrite = headerText(headers[FORBID_OVERWRITE_HEADER]).toLowerCase() === 'true';
-      const committed = await store.commit(bucket, key, staged, attributes(), forbidOverwrite);
-      if (committed === undefined) {
-        throw new OssError(409, 'FileAlreadyExists', 'The object you specified already exists and can not be overwritten.', { Key: key });
-      }
-      return committed;
-    } finally {
-      await store.discard(staged);
-    }
-  };
-
-  const getObject = async (req: IncomingMessage, res: ServerResponse, bucket: string, key: string, query: QueryParams) => {
-    const opened = await store.openObject(bucket, key);
-    if (opened === undefined) throw noSuchKey(key);
-    const { stored, handle } = opened;
-    try {
-      const headers = objectHeaders(stored);
-      applyResponseOverrides(headers, query);
-      res.writeHead(200, headers);
-    } catch (error) {
-      await handle.close();
-      throw error;
-    }
-    if (req.method === 'HEAD') {
-      await handle.close();
-      res.end();
-      return;
-    }
-    // Range requests are not implemented: the whole object comes back with 200, which HTTP allows a server to do.
-    await pipeline(handle.createReadStream(), res);
-  };
-
-  const deleteObject = async (res: ServerResponse, bucket: string, key: string) => {
-    // [API]: deleting a key that does not exist succeeds too.
-    await store.delete(bucket, key);
-    res.writeHead(204);
-    res.end();
-  };
-
-  const listObjects = (res: ServerResponse, bucket: string, query: QueryParams) => {
-    sendXml(res, listObjectsXml(store, bucket, query, accountId));
-  };
+  const lookupSecret = (accessKeyId: string) => credentials.get(accessKeyId);
+  const authenticate = createAuthenticator({ publicRead, lookupSecret });
+  const { putObject, copyObject, postObject, getObject, deleteObject, listObjects } = createObjectOperations({
+    store,
+    buckets,
+    lookupSecret,
+    accountId,
+    notify,
+  });
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse, target: Target & { bucket: string }, requestId: string) => {
     const { bucket, key, query } = target;
@@ -435,15 +248,6 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     close,
   };
 }
-function authModeOf(headers: IncomingHttpHeaders, query: QueryParams): AuthMode {
-  if (headers.authorization !== undefined) return 'header';
-  return URL_AUTH_PARAMS.some((name) => name in query) ? 'url' : 'anonymous';
-}
-
-/** "uploads/女/a b.jpg" → "uploads/%E5%A5%B3/a%20b.jpg": each segment percent-encoded, as ali-oss and OSS URLs do. */
-function encodeKeyForUrl(key: string): string {
-  return key.split('/').map(encodeURIComponent).join('/');
-}
 
 /** An OSS-like request id for the given time [EVENT]. */
 function newOssRequestId(now: Date): string {
@@ -451,20 +255,6 @@ function newOssRequestId(now: Date): string {
     .toString(16)
     .padStart(REQUEST_ID_SECONDS_HEX_DIGITS, '0');
   return `${seconds}${randomBytes(REQUEST_ID_RANDOM_BYTES).toString('hex')}`.toUpperCase();
-}
-
-function clientIp(req: IncomingMessage): string {
-  const address = req.socket.remoteAddress ?? '';
-  return address.startsWith(IPV4_MAPPED_PREFIX) ? address.slice(IPV4_MAPPED_PREFIX.length) : address;
-}
-
-function credentialMap(credentials: readonly LocalCredential[]): Map<string, LocalCredential> {
-  const map = new Map<string, LocalCredential>();
-  for (const credential of credentials) {
-    if (map.has(credential.accessKeyId)) throw new TypeError(`Duplicate accessKeyId ${credential.accessKeyId}`);
-    map.set(credential.accessKeyId, credential);
-  }
-  return map;
 }
 
 function errorMessage(error: unknown): string {

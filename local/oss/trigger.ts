@@ -1,4 +1,4 @@
-import type { OssNotification } from './server';
+import type { OssNotification } from './types';
 
 /** An OSS trigger rule as s.yaml declares it (events with the `oss:` prefix, one key prefix and suffix). */
 export interface OssTriggerRule {
