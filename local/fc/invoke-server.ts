@@ -21,12 +21,12 @@
  * status of an accepted async invocation (202 here, as FC 2.0 and other clouds answer), the 404 status of
  * FunctionNotFound, and the async payload limit's error code.
  */
-import { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
 import { createAsyncInvoker, type AsyncHandler, type AsyncInvoker } from './async';
-import { newFcRequestId } from './gateway';
 import { DEFAULT_LOCAL_CREDENTIALS, type LocalCredential } from '../ice/server';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
+import { newFcRequestId } from './request-id';
 
 export type { AsyncHandler } from './async';
 
@@ -332,5 +332,3 @@ function queryRecord(params: URLSearchParams): Record<string, string | string[]>
   }
   return record;
 }
-
-/** The whole body, or undefined when it is larger than maxBytes (read to the end either way). */

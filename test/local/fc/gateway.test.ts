@@ -1,16 +1,7 @@
 import { connect } from 'node:net';
-import {
-  FC_SYNC_MAX_BODY_BYTES,
-  fromFcHttpResult,
-  newFcRequestId,
-  startFcGateway,
-  toFcHttpEvent,
-  type FcContext,
-  type FcGatewayOptions,
-  type FcHandler,
-  type FcHttpRequest,
-  type LocalFcGateway,
-} from '../../../local/fc/gateway';
+import { FC_SYNC_MAX_BODY_BYTES, startFcGateway, type FcContext, type FcGatewayOptions, type FcHandler, type LocalFcGateway } from '../../../local/fc/gateway';
+import { fromFcHttpResult, toFcHttpEvent, type FcHttpRequest } from '../../../local/fc/http-trigger-event';
+import { newFcRequestId } from '../../../local/fc/request-id';
 import { loadEvent } from '../../helpers/fixtures';
 
 const CREDENTIALS = { accessKeyId: 'STS.NTexampleAccessKeyId', accessKeySecret: 'exampleAccessKeySecret', securityToken: 'CAIS-example-security-token' };
