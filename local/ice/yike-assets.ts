@@ -50,7 +50,7 @@ export interface YikeAnswer {
   body: Record<string, unknown>;
 }
 
-/** The request fields as ice-server reads them (query and form body merged). */
+/** The request fields as server.ts reads them (query and form body merged). */
 export interface YikeFields {
   get(name: string): { value: string } | undefined;
 }
@@ -58,7 +58,7 @@ export interface YikeFields {
 export interface YikeAssetsOptions {
   images?: LocalImageSource;
   apps: Readonly<Record<string, { imageKey: string }>>;
-  /** ice-server's AppParams validation (the same rules as a submit). */
+  /** The server's AppParams validation (request-fields.ts: the same rules as a submit). */
   parseAppParams: (raw: string, imageKey: string) => Record<string, unknown>;
   /** InputURL of an asset in the other media library (RegisterMediaInfo), if the id names one. */
   mediaLibraryUrl: (mediaId: string) => string | undefined;
