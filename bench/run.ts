@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startIceServer } from '../local/ice-server';
-import { startOssServer } from '../local/oss-server';
+import { startIceServer } from '../local/ice/server';
+import { startOssServer } from '../local/oss/server';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from '../local/dev-fixtures';
 import { BENCH_BUCKET, BENCH_IMAGE_KEY } from './lib/samples';
 import type { BenchContext, BenchRow } from './lib/types';

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
 import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
-import { startIceServer, type LocalIceServer } from '../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../local/oss-server';
+import { startIceServer, type LocalIceServer } from '../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../local/oss/server';
 import { parseConfig } from '../shared/runtime/config';
 import { inflightKey, jobRecordKey, newJobRecord } from '../shared/domain/lifecycle/job-record';
 import type { WatcherSummary } from '../shared/domain/lifecycle/watcher';
@@ -28,7 +28,7 @@ const BUCKET = 'yike-uploads';
 const IMAGE_KEY = 'LoadImage.1.TargetImage';
 
 /**
- * Writes objects in the local OSS stand-in's on-disk layout (local/oss-server.ts, ObjectStore: <dir>/<bucket>/
+ * Writes objects in the local OSS stand-in's on-disk layout (local/oss/server.ts, ObjectStore: <dir>/<bucket>/
  * <sha256(key)>.data and .json), which it serves after a (re)start: thousands of records without thousands of PUTs.
  */
 function writeObjectsOnDisk(dataDir: string, bucket: string, objects: Array<{ key: string; body: unknown }>): void {

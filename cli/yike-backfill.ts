@@ -34,7 +34,7 @@ Re-running is safe: objects that already have a job are not submitted again.
   --function NAME     function to invoke (default SUBMIT_FUNCTION_NAME, yike-oss-submit)
   --checkpoint FILE   progress file; a run resumes after its marker (default .backfill-checkpoint.json)
 
-Endpoint: <FC_ACCOUNT_ID>.<FC_REGION>.fc.aliyuncs.com, or FC_ENDPOINT (e.g. http://127.0.0.1:PORT of local/fc-invoke-server.ts).
+Endpoint: <FC_ACCOUNT_ID>.<FC_REGION>.fc.aliyuncs.com, or FC_ENDPOINT (e.g. http://127.0.0.1:PORT of local/fc/invoke-server.ts).
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
 Prints the summary as JSON on stdout. Exit 0: done; 1: error; 2: some objects failed; 130: interrupted (resumable).`;
 

@@ -7,15 +7,15 @@ import { createHandler as createHttpHandler } from '../functions/http-submit/ind
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
 import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
 import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/domain/lifecycle/job-record';
-import { createAsyncInvoker } from './fc-async';
-import { startFcGateway } from './fc-gateway';
-import { startFcInvokeServer } from './fc-invoke-server';
-import { startFcTimer } from './fc-timer';
-import { jobDurationMsFromEnv } from './ice-job-clock';
-import { startIceServer } from './ice-server';
+import { createAsyncInvoker } from './fc/async';
+import { startFcGateway } from './fc/gateway';
+import { startFcInvokeServer } from './fc/invoke-server';
+import { startFcTimer } from './fc/timer';
+import { jobDurationMsFromEnv } from './ice/job-clock';
+import { startIceServer } from './ice/server';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
-import { startOssServer } from './oss-server';
-import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss-trigger';
+import { startOssServer } from './oss/server';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss/trigger';
 import { pageCorsRules } from './page-cors';
 
 /**

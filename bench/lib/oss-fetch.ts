@@ -1,4 +1,4 @@
-import { canonicalizedOssHeaders, canonicalizedResource, signV1, stringToSignV1 } from '../../local/oss-signature';
+import { canonicalizedOssHeaders, canonicalizedResource, signV1, stringToSignV1 } from '../../local/oss/signature';
 
 export interface RawOssCall {
   /** http://127.0.0.1:PORT of the OSS endpoint: path-style requests, /<bucket>/<key>. */

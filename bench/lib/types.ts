@@ -1,5 +1,5 @@
-import type { LocalIceServer } from '../../local/ice-server';
-import type { LocalOssServer } from '../../local/oss-server';
+import type { LocalIceServer } from '../../local/ice/server';
+import type { LocalOssServer } from '../../local/oss/server';
 
 /** One line of the bench table. `ok` undefined = a figure reported for information, with no target. */
 export interface BenchRow {

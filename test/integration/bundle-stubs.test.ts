@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { putLocalObject, runCli, tempDir } from '../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'yike-submit.js');

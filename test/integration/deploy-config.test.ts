@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseConfig } from '../../shared/runtime/config';
 import { envSchema } from '../../shared/runtime/env';
-import { UPLOAD_TRIGGER } from '../../local/oss-trigger';
+import { UPLOAD_TRIGGER } from '../../local/oss/trigger';
 import { tempDir } from '../helpers/local-cloud';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import { createHandler } from '../../functions/oss-submit/index';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, putLocalObject, tempDir } from '../helpers/local-cloud';
 

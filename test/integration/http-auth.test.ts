@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
-import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startFcGateway, type LocalFcGateway } from '../../local/fc/gateway';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';

@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import type { CredentialsProvider } from '../../shared/adapters/openapi/credentials';
 import { IceError } from '../../shared/runtime/errors';
 import { createIceClient, type IceClient } from '../../shared/adapters/ice/client';
-import { DEFAULT_LOCAL_CREDENTIALS, startIceServer, type LocalIceServer } from '../../local/ice-server';
+import { DEFAULT_LOCAL_CREDENTIALS, startIceServer, type LocalIceServer } from '../../local/ice/server';
 import { LOCAL_CREDENTIALS, testConfig } from '../helpers/local-cloud';
 
 const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';

@@ -1,7 +1,7 @@
 import { runIdempotent, type IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import type { RecordStore } from '../../shared/domain/ports';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { tempDir, localOssClient } from '../helpers/local-cloud';
 
 const BUCKET = 'records-bucket';

@@ -1,8 +1,8 @@
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../../functions/oss-submit/index';
-import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
-import { startIceServer, type LocalIceServer, type ReceivedCall } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startFcGateway, type LocalFcGateway } from '../../local/fc/gateway';
+import { startIceServer, type LocalIceServer, type ReceivedCall } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import { yikeAssetRecordKey } from '../../shared/domain/images/yike-asset-reference';
 import { createOssClient } from '../../shared/adapters/oss/client';

@@ -3,7 +3,7 @@ import { createServer, type ClientRequest, type ServerResponse } from 'node:http
 import type { AddressInfo } from 'node:net';
 import { IceError } from '../../shared/runtime/errors';
 import { createIceClient } from '../../shared/adapters/ice/client';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
 import { LOCAL_CREDENTIALS, testConfig } from '../helpers/local-cloud';
 
 /** The read timer httpx leaves running after openapi-client has read the answer (shared/adapters/openapi/read-timers.ts). */

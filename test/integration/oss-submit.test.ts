@@ -1,9 +1,9 @@
 import type OSS from 'ali-oss';
 import { createHandler, type PartialFailureError } from '../../functions/oss-submit/index';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
-import { createAsyncInvoker } from '../../local/fc-async';
-import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss/server';
+import { createAsyncInvoker } from '../../local/fc/async';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss/trigger';
 import { objectRecordKey } from '../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
-import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
+import { startFcGateway, type LocalFcGateway } from '../../local/fc/gateway';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
 import { parseConfig } from '../../shared/runtime/config';
 import { pageContentSecurityPolicy } from '../../shared/triggers/http/page/page';
 import { LOCAL_CREDENTIALS, logCapture } from '../helpers/local-cloud';

@@ -1,6 +1,6 @@
 import { createHandler as createHttpHandler } from '../../functions/http-submit/index';
-import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
-import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss-server';
+import { startFcGateway, type LocalFcGateway } from '../../local/fc/gateway';
+import { startOssServer, type LocalOssServer, type OssNotification } from '../../local/oss/server';
 import { LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 
 /**

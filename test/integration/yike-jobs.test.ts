@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { createHandler as createOssHandler } from '../../functions/oss-submit/index';
-import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../local/fc-invoke-server';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../local/fc/invoke-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { ossTriggerEventFor, stripETagQuotes } from '../../cli/backfill/events';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';

@@ -1,9 +1,9 @@
 import { createHandler } from '../../functions/oss-submit/index';
-import { createAsyncInvoker, type AsyncInvocationRecord } from '../../local/fc-async';
-import { startIceServer, type IceFault, type LocalIceServer } from '../../local/ice-server';
-import type { OssFault } from '../../local/oss-faults';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
-import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss-trigger';
+import { createAsyncInvoker, type AsyncInvocationRecord } from '../../local/fc/async';
+import { startIceServer, type IceFault, type LocalIceServer } from '../../local/ice/server';
+import type { OssFault } from '../../local/oss/faults';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss/trigger';
 import { parseConfig } from '../../shared/runtime/config';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHandler } from '../../functions/oss-submit/index';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { InputError } from '../../shared/runtime/errors';
 import { parseInvocation } from '../../shared/triggers/events/parse';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { createHandler } from '../../functions/http-submit/index';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
 import { reportFigures } from '../helpers/reliability';
 

@@ -1,9 +1,9 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createHandler } from '../../functions/http-submit/index';
-import { startFcGateway, type LocalFcGateway } from '../../local/fc-gateway';
-import { startIceServer, type LocalIceServer } from '../../local/ice-server';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startFcGateway, type LocalFcGateway } from '../../local/fc/gateway';
+import { startIceServer, type LocalIceServer } from '../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, localOssClient } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures } from '../helpers/reliability';
 

@@ -1,7 +1,7 @@
 import { runIdempotent, type IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import type { RecordStore } from '../../shared/domain/ports';
-import { startOssServer, type LocalOssServer } from '../../local/oss-server';
+import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
 import { inflightKey, jobRecordKey } from '../../shared/domain/lifecycle/job-record';
 import { jobTracking, recordSubmittedJob } from '../../shared/domain/lifecycle/record-submission';

@@ -1,0 +1,334 @@
+/**
+ * A local stand-in for the Function Compute 3.0 control endpoint's InvokeFunction API (2023-03-30), the call that
+ * scripts such as yike-backfill use to invoke a deployed function. A real HTTP server on 127.0.0.1 that checks the
+ * ACS3-HMAC-SHA256 signature the SDK sends (local/acs3.ts) and runs async invocations with FC's retry semantics
+ * (local/fc/async.ts).
+ *
+ * Sources:
+ * - [INVOKE]  InvokeFunction (FC 3.0, API 2023-03-30), https://alibabacloud.com/help/en/functioncompute/fc-3-0/developer-reference/api-fc-2023-03-30-invokefunction:
+ *             POST /2023-03-30/functions/{functionName}/invocations, query `qualifier`, headers x-fc-invocation-type
+ *             (Sync | Async, default Sync), x-fc-log-type, x-fc-async-task-id; body = the event bytes.
+ * - [SDK]     invokeFunctionWithOptions, aliyun/alibabacloud-typescript-sdk fc-20230330/src/client.ts: ROA, ACS3 signed,
+ *             the event sent as application/octet-stream.
+ * - [ERRMODEL] fc-20230330/src/models/Error.ts: FC 3.0 errors are {Code, Message, RequestId}, e.g. FunctionNotFound,
+ *             request ids like "1-64e70cf1-5cbef92ea8fc8c42899cf5d1".
+ * - [NODEERR] "Error handling" (Node.js, FC 3.0), https://www.alibabacloud.com/help/en/functioncompute/fc/error-handling-nodejs:
+ *             a function that throws is answered with a 2xx status, the header X-Fc-Error-Type: UnhandledInvocationError
+ *             and {errorMessage, errorType, stackTrace}.
+ * - [ASYNC]   "Asynchronous invocations" (FC 3.0), https://www.alibabacloud.com/help/en/functioncompute/result-callback:
+ *             FC returns at once after persisting the request and runs it in the background.
+ * Unverified (no FC 3.0 page found): the exact 2xx status of a sync invocation whose function threw (200 here), the
+ * status of an accepted async invocation (202 here, as FC 2.0 and other clouds answer), the 404 status of
+ * FunctionNotFound, and the async payload limit's error code.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
+import { createAsyncInvoker, type AsyncHandler, type AsyncInvoker } from './async';
+import { DEFAULT_LOCAL_CREDENTIALS, type LocalCredential } from '../ice/server';
+import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
+import { newFcRequestId } from './request-id';
+
+export type { AsyncHandler } from './async';
+
+export interface FcInvokeServerOptions {
+  /** Default 0: the OS picks a free port. */
+  port?: number;
+  /** The functions this account has, by name. */
+  functions: Record<string, AsyncHandler>;
+  /** Keys allowed to call InvokeFunction. Default: the STS triple of local/ice/server.ts DEFAULT_LOCAL_CREDENTIALS. */
+  credentials?: readonly LocalCredential[];
+  /** What the functions receive in context.credentials (their role's STS credentials). */
+  contextCredentials: { accessKeyId: string; accessKeySecret: string; securityToken?: string };
+  /** Async invocations run at once at most (FC bounds them by instances); the rest wait in the queue. Default 16. */
+  asyncConcurrency?: number;
+  /** FC's maxAsyncRetryAttempts. Default 3. */
+  maxAsyncRetryAttempts?: number;
+  /** Pause before an async retry. Default 50 ms (FC waits seconds). */
+  asyncRetryDelayMs?: number;
+  /** Default 'cn-shanghai'. */
+  region?: string;
+  /** Default '1234567890123456' (the made-up account of the reference samples). */
+  accountId?: string;
+  /** One structured line per request; never carries secrets, tokens or signatures. */
+  log?: (line: Record<string, unknown>) => void;
+}
+
+export interface InvocationRecord {
+  requestId: string;
+  functionName: string;
+  qualifier?: string;
+  invocationType: 'Sync' | 'Async';
+  /** The event bytes as received. */
+  event: Buffer;
+  /** The HTTP status answered. */
+  status: number;
+  accessKeyId: string;
+}
+
+export interface LocalFcInvokeServer {
+  /** http://127.0.0.1:PORT, usable as FC_ENDPOINT. */
+  readonly url: string;
+  /** 127.0.0.1:PORT, what openapi-client's Config.endpoint takes (with protocol 'http'). */
+  readonly endpoint: string;
+  readonly port: number;
+  /** Accepted invocations (signature valid, function known), in arrival order. */
+  invocations(): InvocationRecord[];
+  /** Resolves when every accepted async invocation has finished, FC's retries included. */
+  idle(): Promise<void>;
+  /** Outcome of each finished async invocation, by function. */
+  asyncResults(functionName: string): ReturnType<AsyncInvoker['records']>;
+  close(): Promise<void>;
+}
+
+const API_VERSION = '2023-03-30';
+/** /2023-03-30/functions/{functionName}/invocations, the name one percent-encoded path segment [INVOKE]. */
+const INVOKE_PATH = new RegExp(`^/${API_VERSION}/functions/([^/]+)/invocations$`);
+const INVOCATION_TYPE_HEADER = 'x-fc-invocation-type';
+const REQUEST_ID_HEADER = 'x-fc-request-id';
+const ERROR_TYPE_HEADER = 'x-fc-error-type';
+const UNHANDLED_INVOCATION_ERROR = 'UnhandledInvocationError';
+const JSON_CONTENT_TYPE = 'application/json';
+const HTTP_OK = 200;
+/** Unverified for FC 3.0 (see the header comment). */
+const HTTP_ACCEPTED = 202;
+const HTTP_BAD_REQUEST = 400;
+const HTTP_NOT_FOUND = 404;
+const HTTP_PAYLOAD_TOO_LARGE = 413;
+/** FC limits: 128 KB of event for an async invocation, 32 MB for a sync one (FC 3.0 limits page). */
+const MAX_ASYNC_PAYLOAD_BYTES = 128 * 1024;
+const MAX_SYNC_PAYLOAD_BYTES = 32 * 1024 * 1024;
+const DEFAULT_ASYNC_CONCURRENCY = 16;
+const DEFAULT_REGION = 'cn-shanghai';
+const DEFAULT_ACCOUNT_ID = '1234567890123456';
+const SYNC_TIMEOUT_SECONDS = 60;
+
+/** An FC API error, answered as {Code, Message, RequestId} [ERRMODEL]. */
+class FcApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Invocation {
+  functionName: string;
+  qualifier?: string;
+  invocationType: 'Sync' | 'Async';
+  accessKeyId: string;
+  body: Buffer;
+}
+
+export async function startFcInvokeServer(options: FcInvokeServerOptions): Promise<LocalFcInvokeServer> {
+  const credentials = new Map((options.credentials ?? DEFAULT_LOCAL_CREDENTIALS).map((credential) => [credential.accessKeyId, credential]));
+  const lookupSecret = (accessKeyId: string): Acs3Secret | undefined => credentials.get(accessKeyId);
+  const log = options.log ?? (() => undefined);
+  const seenNonces = new NonceCache();
+  const records: InvocationRecord[] = [];
+  const queue = createRunQueue(options.asyncConcurrency ?? DEFAULT_ASYNC_CONCURRENCY);
+  const invokers = new Map<string, AsyncInvoker>();
+
+  const invokerFor = (functionName: string, handler: AsyncHandler): AsyncInvoker => {
+    let invoker = invokers.get(functionName);
+    if (!invoker) {
+      invoker = createAsyncInvoker({
+        handler,
+        functionName,
+        credentials: options.contextCredentials,
+        maxAsyncRetryAttempts: options.maxAsyncRetryAttempts,
+        retryDelayMs: options.asyncRetryDelayMs,
+        region: options.region ?? DEFAULT_REGION,
+        accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
+        log,
+      });
+      invokers.set(functionName, invoker);
+    }
+    return invoker;
+  };
+
+  /** Signature, route, function: everything that must hold before FC accepts an invocation. */
+  const authorize = (req: IncomingMessage, url: URL, body: Buffer): Invocation => {
+    const match = req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
+    // FC 2.0's PathNotSupported; whether FC 3.0 words it the same is unverified.
+    if (!match) throw new FcApiError(HTTP_NOT_FOUND, 'PathNotSupported', `${req.method} ${url.pathname} is not supported`);
+    const verdict = verifyAcs3Request({
+      method: req.method ?? '',
+      path: rawPath(req.url ?? '/'),
+      query: queryRecord(url.searchParams),
+      headers: req.headers,
+      body,
+      lookupSecret,
+      seenNonces,
+    });
+    if (!verdict.ok) throw new FcApiError(verdict.status, verdict.code, verdict.message);
+    const functionName = decodeSegment(match[1]!);
+    if (!options.functions[functionName]) throw new FcApiError(HTTP_NOT_FOUND, 'FunctionNotFound', `function '${functionName}' does not exist`);
+    return {
+      functionName,
+      qualifier: url.searchParams.get('qualifier') ?? undefined,
+      invocationType: invocationTypeOf(req),
+      accessKeyId: verdict.accessKeyId,
+      body,
+    };
+  };
+
+  const runAsync = (invocation: Invocation, requestId: string): void => {
+    const invoker = invokerFor(invocation.functionName, options.functions[invocation.functionName]!);
+    // Queued like FC's async queue: accepted now, run when an instance is free.
+    queue.push(() => invoker.invoke(invocation.body).done);
+    log({ message: 'async invocation accepted', requestId, function: invocation.functionName });
+  };
+
+  const runSync = async (invocation: Invocation, requestId: string, res: ServerResponse): Promise<void> => {
+    const handler = options.functions[invocation.functionName]!;
+    const context = {
+      requestId,
+      credentials: { ...options.contextCredentials },
+      function: { name: invocation.functionName, handler: 'index.handler', memory: 512, timeout: SYNC_TIMEOUT_SECONDS },
+      region: options.region ?? DEFAULT_REGION,
+      accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
+      retryCount: 0,
+    };
+    try {
+      const result = await handler(invocation.body, context);
+      send(res, HTTP_OK, requestId, result === undefined ? '' : JSON.stringify(result));
+    } catch (error) {
+      // [NODEERR]: the function's error, not FC's, so still a 2xx with the error type header.
+      const thrown = error instanceof Error ? error : new Error(String(error));
+      send(res, HTTP_OK, requestId, JSON.stringify({ errorMessage: thrown.message, errorType: thrown.name, stackTrace: (thrown.stack ?? '').split('\n') }), {
+        [ERROR_TYPE_HEADER]: UNHANDLED_INVOCATION_ERROR,
+      });
+    }
+  };
+
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const requestId = newFcRequestId();
+    const url = new URL(req.url ?? '/', `http://${LOOPBACK_HOST}`);
+    const body = await readBody(req, MAX_SYNC_PAYLOAD_BYTES);
+    let invocation: Invocation;
+    try {
+      if (body === undefined) throw payloadTooLarge(MAX_SYNC_PAYLOAD_BYTES);
+      invocation = authorize(req, url, body);
+      if (invocation.invocationType === 'Async' && body.length > MAX_ASYNC_PAYLOAD_BYTES) throw payloadTooLarge(MAX_ASYNC_PAYLOAD_BYTES);
+    } catch (error) {
+      if (!(error instanceof FcApiError)) throw error;
+      log({ requestId, path: url.pathname, status: error.status, code: error.code });
+      send(res, error.status, requestId, JSON.stringify({ Code: error.code, Message: error.message, RequestId: requestId }));
+      return;
+    }
+    const status = invocation.invocationType === 'Async' ? HTTP_ACCEPTED : HTTP_OK;
+    records.push({ requestId, status, event: invocation.body, ...withoutBody(invocation) });
+    if (invocation.invocationType === 'Async') {
+      runAsync(invocation, requestId);
+      send(res, HTTP_ACCEPTED, requestId, '');
+      return;
+    }
+    await runSync(invocation, requestId, res);
+  };
+
+  const { port, close } = await listenOnLoopback(serve, {
+    port: options.port,
+    onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
+  });
+
+  return {
+    url: `http://${LOOPBACK_HOST}:${port}`,
+    endpoint: `${LOOPBACK_HOST}:${port}`,
+    port,
+    invocations: () => records.map((record) => ({ ...record })),
+    async idle() {
+      await queue.idle();
+      await Promise.all([...invokers.values()].map((invoker) => invoker.idle()));
+    },
+    asyncResults: (functionName) => invokers.get(functionName)?.records() ?? [],
+    close,
+  };
+}
+
+/** Runs at most `limit` tasks at once, in arrival order. */
+function createRunQueue(limit: number): { push(task: () => Promise<unknown>): void; idle(): Promise<void> } {
+  const waiting: Array<() => Promise<unknown>> = [];
+  let running = 0;
+  let drained: Array<() => void> = [];
+  const pump = (): void => {
+    while (running < limit && waiting.length > 0) {
+      const task = waiting.shift()!;
+      running += 1;
+      void task()
+        .catch(() => undefined)
+        .finally(() => {
+          running -= 1;
+          pump();
+        });
+    }
+    if (running === 0 && waiting.length === 0) {
+      for (const resolve of drained) resolve();
+      drained = [];
+    }
+  };
+  return {
+    push(task) {
+      waiting.push(task);
+      pump();
+    },
+    idle: () => (running === 0 && waiting.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => drained.push(resolve))),
+  };
+}
+
+/** [INVOKE] Sync unless the header says Async (case-insensitive: a local choice). */
+function invocationTypeOf(req: IncomingMessage): 'Sync' | 'Async' {
+  const value = req.headers[INVOCATION_TYPE_HEADER];
+  const type = (Array.isArray(value) ? value[0] : value)?.trim().toLowerCase();
+  if (type === undefined || type === '' || type === 'sync') return 'Sync';
+  if (type === 'async') return 'Async';
+  throw new FcApiError(HTTP_BAD_REQUEST, 'InvalidArgument', `${INVOCATION_TYPE_HEADER} must be Sync or Async, got "${type}"`);
+}
+
+function payloadTooLarge(maxBytes: number): FcApiError {
+  // FC 2.0 calls it EntityTooLarge ("payload size exceeds maximum allowed size"); FC 3.0's status is unverified.
+  return new FcApiError(HTTP_PAYLOAD_TOO_LARGE, 'EntityTooLarge', `payload size exceeds maximum allowed size (${maxBytes} bytes)`);
+}
+
+function withoutBody(invocation: Invocation): Omit<InvocationRecord, 'requestId' | 'status' | 'event'> {
+  return {
+    functionName: invocation.functionName,
+    ...(invocation.qualifier === undefined ? {} : { qualifier: invocation.qualifier }),
+    invocationType: invocation.invocationType,
+    accessKeyId: invocation.accessKeyId,
+  };
+}
+
+function send(res: ServerResponse, status: number, requestId: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'Content-Type': JSON_CONTENT_TYPE,
+    'Content-Length': Buffer.byteLength(body),
+    [REQUEST_ID_HEADER]: requestId,
+    ...headers,
+  });
+  res.end(body);
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new FcApiError(HTTP_BAD_REQUEST, 'InvalidArgument', `the function name "${segment}" is not valid percent-encoding`);
+  }
+}
+
+/** The path as sent, still percent-encoded: what the client signed. */
+function rawPath(target: string): string {
+  const queryStart = target.indexOf('?');
+  return (queryStart === -1 ? target : target.slice(0, queryStart)) || '/';
+}
+
+function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    record[name] = values.length === 1 ? values[0]! : values;
+  }
+  return record;
+}

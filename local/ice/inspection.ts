@@ -1,0 +1,49 @@
+/**
+ * The local ICE endpoint's inspection routes under /__local/: what a process that did not start the server (npm
+ * start's users, the browser tests, bench/) uses to read jobs and calls, reset the server and inject faults. They
+ * are plain JSON, unsigned, and never count as RPC requests (no fault applies to them).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendPlainJson } from './answers';
+import { applyFaultRequest } from './faults';
+import type { AcceptedJob, IceFaultControls, ReceivedCall } from './types';
+import { readBody } from '../http';
+
+export const INSPECTION_PREFIX = '/__local/';
+const HTTP_OK = 200;
+const HTTP_BAD_REQUEST = 400;
+const HTTP_NOT_FOUND = 404;
+
+export interface InspectedServer {
+  /** Copies of the accepted jobs and received calls. */
+  jobs(): AcceptedJob[];
+  calls(): ReceivedCall[];
+  reset(): void;
+  faults: IceFaultControls;
+  pendingFaults(): number;
+  /** Largest POST /__local/faults body read. */
+  maxBodyBytes: number;
+}
+
+/** GET jobs, GET calls, POST reset and POST faults (the body applyFaultRequest takes); anything else is a 404. */
+export function createInspectionRoutes(server: InspectedServer) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const route = `${req.method} ${url.pathname}`;
+    if (route === `GET ${INSPECTION_PREFIX}jobs`) return sendPlainJson(res, HTTP_OK, { jobs: server.jobs() });
+    if (route === `GET ${INSPECTION_PREFIX}calls`) return sendPlainJson(res, HTTP_OK, { calls: server.calls() });
+    if (route === `POST ${INSPECTION_PREFIX}reset`) {
+      server.reset();
+      return sendPlainJson(res, HTTP_OK, { ok: true });
+    }
+    if (route === `POST ${INSPECTION_PREFIX}faults`) {
+      const body = await readBody(req, server.maxBodyBytes);
+      try {
+        applyFaultRequest(server.faults, JSON.parse(body?.toString('utf8') || '{}'));
+      } catch (error) {
+        return sendPlainJson(res, HTTP_BAD_REQUEST, { error: error instanceof Error ? error.message : String(error) });
+      }
+      return sendPlainJson(res, HTTP_OK, { ok: true, pendingFaults: server.pendingFaults() });
+    }
+    return sendPlainJson(res, HTTP_NOT_FOUND, { error: `no inspection route ${route}` });
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Reading a request to the local ICE endpoint: its fields (query and form body merged, as RPC endpoints accept
+ * both [REF]), the checks on the fields several actions share (AppParams, optional ids), the redacted copy that
+ * calls() and the log keep, and the path and query exactly as the ACS3 signature covers them.
+ *
+ * Sources:
+ * - [REF]     /work/shared/reference/README.md (ICE API, how @alicloud/openapi-client 0.4.15 sends requests).
+ * - [IMSERR]  ICE/IMS error code table, https://help.aliyun.com/document_detail/197855.html: InvalidParameter (400).
+ * Anything marked "local assumption" is not documented anywhere we found.
+ */
+import type { IncomingMessage } from 'node:http';
+import { invalidParameter } from './answers';
+
+/** Local assumption: ICE documents no limit for ProductionId / FolderId; real ids are far shorter. */
+export const MAX_ID_FIELD_LENGTH = 128;
+export const RPC_PATH = '/';
+const FORM_MEDIA_TYPE = 'application/x-www-form-urlencoded';
+/** Field names whose values never go into calls() or the log. */
+const SECRET_FIELD_NAME = /secret|token|signature|password|authorization/i;
+const REDACTED = '[redacted]';
+
+/** A request field and where it was read from. */
+export interface Field {
+  value: string;
+  from: 'body' | 'query';
+}
+export type Fields = Map<string, Field>;
+
+/**
+ * Query and form-body fields merged [REF: RPC endpoints accept both]. A name given more than once with different
+ * values (in one place or across both) is refused: local choice, since which one ICE would use is unverified and
+ * either way the client is confused. An empty value counts as absent, as Alibaba gateways treat it.
+ */
+export function readFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Fields {
+  const fields: Fields = new Map();
+  const add = (params: URLSearchParams, from: Field['from']): void => {
+    for (const [name, value] of params) {
+      if (value === '') continue;
+      const existing = fields.get(name);
+      if (existing && existing.value !== value) throw invalidParameter(name, 'It was given more than once with different values.');
+      if (!existing) fields.set(name, { value, from });
+    }
+  };
+  add(formBody(body, contentType), 'body');
+  add(query, 'query');
+  return fields;
+}
+
+/** Only a form-urlencoded body carries fields; any other body is ignored, as an RPC gateway ignores it. */
+function formBody(body: Buffer, contentType: string | undefined): URLSearchParams {
+  const mediaType = (contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  return mediaType === FORM_MEDIA_TYPE ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
+}
+
+/** The fields for calls(): first value of each name, secrets redacted. */
+export function safeFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const params of [formBody(body, contentType), query]) {
+    for (const [name, value] of params) {
+      if (!(name in fields)) fields[name] = SECRET_FIELD_NAME.test(name) ? REDACTED : value;
+    }
+  }
+  return fields;
+}
+
+export function parseAppParams(raw: string, imageKey: string, maxLength: number): Record<string, unknown> {
+  const length = [...raw].length;
+  if (length > maxLength) throw invalidParameter('AppParams', `It is ${length} characters long; at most ${maxLength} are accepted.`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw invalidParameter('AppParams', 'It must be a JSON object serialised as a string.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw invalidParameter('AppParams', 'It must be a JSON object serialised as a string.');
+  }
+  const image = (parsed as Record<string, unknown>)[imageKey];
+  if (typeof image !== 'string' || image.trim() === '') {
+    throw invalidParameter('AppParams', `"${imageKey}" must hold the image (a media id or an OSS URL) as a non-empty string.`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export function optionalId(fields: Fields, name: string): string | undefined {
+  const value = fields.get(name)?.value;
+  if (value !== undefined && value.length > MAX_ID_FIELD_LENGTH) {
+    throw invalidParameter(name, `It is ${value.length} characters long; at most ${MAX_ID_FIELD_LENGTH} are accepted.`);
+  }
+  return value;
+}
+
+/** The request target's path, still percent-encoded, as the signature covers it. */
+export function rawPath(target: string): string {
+  const queryStart = target.indexOf('?');
+  return (queryStart === -1 ? target : target.slice(0, queryStart)) || RPC_PATH;
+}
+
+export function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    record[name] = values.length === 1 ? (values[0] as string) : values;
+  }
+  return record;
+}
+
+export function firstHeader(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

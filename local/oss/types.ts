@@ -1,0 +1,27 @@
+/**
+ * What the local OSS server reports, shared by its modules and its users: the notification of a created object
+ * (what an OSS trigger delivers, trigger.ts filters it) and the record of a request. Types only, importing nothing
+ * local.
+ */
+
+export interface OssNotification {
+  bucket: string;
+  key: string;
+  /** 'ObjectCreated:PutObject', 'ObjectCreated:PostObject' or 'ObjectCreated:CopyObject'. */
+  eventName: string;
+  /** The FC OSS trigger event, {"events":[...]}, as JSON bytes: what the function receives. */
+  payload: Buffer;
+}
+
+export interface RecordedOssRequest {
+  method: string;
+  bucket?: string;
+  key?: string;
+  status: number;
+  code?: string;
+  /** 'form': a PostObject whose form carried OSSAccessKeyId, policy and Signature. */
+  auth: AuthMode;
+}
+
+/** How a request authenticated itself: Authorization header, signed URL, PostObject form, or not at all. */
+export type AuthMode = 'header' | 'url' | 'form' | 'anonymous';
