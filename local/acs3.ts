@@ -15,7 +15,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export const ACS3_ALGORITHM = 'ACS3-HMAC-SHA256';
 /** [COMMON] InvalidTimeStamp.Expired: the request time and the server time are more than 15 minutes apart. */
-export const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
+const DEFAULT_MAX_SKEW_MS = 15 * 60 * 1000;
 
 /** What a local endpoint knows about one AccessKey. */
 export interface Acs3Secret {
@@ -27,7 +27,7 @@ export interface Acs3Secret {
 }
 
 /** Remembers signature nonces; a plain Set<string> will do, NonceCache also forgets old ones. */
-export interface NonceStore {
+interface NonceStore {
   has(key: string): boolean;
   add(key: string): unknown;
 }
@@ -56,7 +56,7 @@ export interface Acs3VerifyOptions extends Acs3Request {
 export type Acs3Verdict = { ok: true; accessKeyId: string } | { ok: false; status: number; code: string; message: string };
 
 /** The parts of an Authorization header. */
-export interface Acs3Authorization {
+interface Acs3Authorization {
   algorithm: string;
   accessKeyId: string;
   signedHeaders: string[];
@@ -64,7 +64,7 @@ export interface Acs3Authorization {
 }
 
 /** The error codes verifyAcs3Request answers with. */
-export const ACS3_ERRORS = {
+const ACS3_ERRORS = {
   /** Missing{ParameterName} [COMMON], for the Authorization header. */
   missingAuthorization: 'MissingAuthorization',
   /** [COMMON] "The request signature does not conform to Aliyun standards." Used for every malformed-signature case. */
@@ -130,7 +130,7 @@ export function canonicalQueryString(query: Record<string, string | string[]>): 
 }
 
 /** [V3SIG] CanonicalHeaders: `name:trimmed value\n` for each signed header, in the order given (which must be sorted). */
-export function canonicalHeaders(headers: Acs3Request['headers'], signedHeaders: readonly string[]): string {
+function canonicalHeaders(headers: Acs3Request['headers'], signedHeaders: readonly string[]): string {
   return signedHeaders.map((name) => `${name}:${headerValue(headers[name]) ?? ''}\n`).join('');
 }
 
@@ -165,7 +165,7 @@ export function sha256Hex(data: string | Buffer): string {
 }
 
 /** Parses "ACS3-HMAC-SHA256 Credential=<id>,SignedHeaders=<a;b>,Signature=<hex>"; undefined when malformed. */
-export function parseAuthorization(value: string): Acs3Authorization | undefined {
+function parseAuthorization(value: string): Acs3Authorization | undefined {
   const match = /^(\S+)\s+(.+)$/.exec(value.trim());
   if (!match) return undefined;
   const algorithm = match[1] as string;

@@ -12,4 +12,3 @@ export function percentile(values: readonly number[], p: number): number {
 export function mean(values: readonly number[]): number {
   return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
-

@@ -53,7 +53,7 @@ export interface FcInvokeServerOptions {
   log?: (line: Record<string, unknown>) => void;
 }
 
-export interface InvocationRecord {
+interface InvocationRecord {
   requestId: string;
   functionName: string;
   qualifier?: string;

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
  *   const watcher = startFcTimer({ handler: createWatcherHandler({ env, sink }), intervalMs: 3000, credentials, functionName: 'yike-job-watcher' });
  *   ...; await watcher.stop();
  */
-export type TimerHandler = (event: Buffer, context: Record<string, unknown>) => Promise<unknown>;
+type TimerHandler = (event: Buffer, context: Record<string, unknown>) => Promise<unknown>;
 
 export interface FcTimerOptions {
   handler: TimerHandler;

@@ -10,7 +10,7 @@
  *   (`https://<bucket>.oss-<region>.aliyuncs.com/<key>`, `oss://<bucket>/<key>`), or, for a media id, of the InputURL
  *   it was registered with.
  */
-export type LocalJobStatus = 'Created' | 'Queuing' | 'Executing' | 'Finished' | 'Failed';
+type LocalJobStatus = 'Created' | 'Queuing' | 'Executing' | 'Finished' | 'Failed';
 
 export interface JobPhase {
   status: LocalJobStatus;
@@ -46,7 +46,7 @@ export function createJobClock(options: { finishAfterMs: number; now?: () => num
 }
 
 /** The object key an image reference names: the URL path (decoded), or undefined for a media id. */
-export function imageKeyOf(image: string): string | undefined {
+function imageKeyOf(image: string): string | undefined {
   const oss = /^oss:\/\/[^/]+\/(.+)$/.exec(image);
   if (oss) return oss[1];
   try {

@@ -20,7 +20,7 @@ const SECRET_FIELD_NAME = /secret|token|signature|password|authorization/i;
 const REDACTED = '[redacted]';
 
 /** A request field and where it was read from. */
-export interface Field {
+interface Field {
   value: string;
   from: 'body' | 'query';
 }

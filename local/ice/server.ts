@@ -35,7 +35,7 @@ import { firstHeader, parseAppParams, queryRecord, rawPath, readFields, RPC_PATH
 import type { AcceptedJob, IceFaultControls, LocalCredential, ReceivedCall, RegisteredMedia } from './types';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './yike-assets';
 
-export type { AcceptedJob, IceFault, IceFaultControls, LocalCredential, ReceivedCall, RegisteredMedia } from './types';
+export type { AcceptedJob, IceFault, LocalCredential, ReceivedCall } from './types';
 export { MAX_ID_FIELD_LENGTH } from './request-fields';
 
 export interface IceServerOptions {
@@ -86,8 +86,8 @@ export interface LocalIceServer {
   close(): Promise<void>;
 }
 
-export const ICE_API_VERSION = '2020-11-09';
-export const ICE_ACTIONS = {
+const ICE_API_VERSION = '2020-11-09';
+const ICE_ACTIONS = {
   submit: 'SubmitYikeAIAppJob',
   get: 'GetYikeAIAppJob',
   batchGet: 'BatchGetYikeAIAppJob',
@@ -99,12 +99,12 @@ export const ICE_ACTIONS = {
 export const DEFAULT_LOCAL_CREDENTIALS: readonly LocalCredential[] = Object.freeze([LOCAL_STS_CREDENTIALS]);
 
 /** Both AOSmith apps take {"LoadImage.1.TargetImage": "<image>"} [REF]. */
-export const DEFAULT_LOCAL_APPS: Readonly<Record<string, { imageKey: string }>> = Object.freeze({
+const DEFAULT_LOCAL_APPS: Readonly<Record<string, { imageKey: string }>> = Object.freeze({
   'sys-ao-smith-1': { imageKey: 'LoadImage.1.TargetImage' },
   'sys-ao-smith-2': { imageKey: 'LoadImage.1.TargetImage' },
 });
 
-export const DEFAULT_FINISH_AFTER_MS = 3000;
+const DEFAULT_FINISH_AFTER_MS = 3000;
 /** Local assumption: ICE documents no limit for AppParams; 4096 characters is ample for one image reference. */
 export const DEFAULT_MAX_APP_PARAMS_LENGTH = 4096;
 /** Local assumption: larger request bodies are refused (the four fields fit in a few KiB). */

@@ -18,7 +18,7 @@ import type OSS from 'ali-oss';
 import type { LocalCredential } from './types';
 import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
 
-export const YIKE_ASSET_ACTIONS = {
+const YIKE_ASSET_ACTIONS = {
   register: 'RegisterYikeAssetMediaInfo',
   get: 'GetYikeAssetMediaInfo',
   precheck: 'PrecheckYikeAIAppJob',
@@ -45,13 +45,13 @@ export interface RegisteredYikeAsset {
   registeredAt: string;
 }
 
-export interface YikeAnswer {
+interface YikeAnswer {
   status: number;
   body: Record<string, unknown>;
 }
 
 /** The request fields as server.ts reads them (query and form body merged). */
-export interface YikeFields {
+interface YikeFields {
   get(name: string): { value: string } | undefined;
 }
 
@@ -184,9 +184,9 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
   return {
     handles: (action) => Object.values(YIKE_ASSET_ACTIONS).includes(action as never),
     async handle(action, fields, requestId, receivedAt) {
-      if (action === YIKE_ASSET_ACTIONS.register) return register(fields, requestId, receivedAt);
-      if (action === YIKE_ASSET_ACTIONS.get) return get(fields, requestId);
-      return precheck(fields, requestId);
+      if (action === YIKE_ASSET_ACTIONS.register) return await register(fields, requestId, receivedAt);
+      if (action === YIKE_ASSET_ACTIONS.get) return await get(fields, requestId);
+      return await precheck(fields, requestId);
     },
     has: (mediaId) => assets.has(mediaId),
     inputUrl: (mediaId) => assets.get(mediaId)?.inputUrl,
@@ -245,7 +245,10 @@ const ossClients = new WeakMap<LocalImageSource, Map<string, OSS>>();
 
 function ossClientFor(source: LocalImageSource, bucket: string): OSS {
   let clients = ossClients.get(source);
-  if (!clients) ossClients.set(source, (clients = new Map()));
+  if (!clients) {
+    clients = new Map();
+    ossClients.set(source, clients);
+  }
   let client = clients.get(bucket);
   if (client) return client;
   const credentials = source.credentials ?? LOCAL_STS_CREDENTIALS;

@@ -57,8 +57,8 @@ interface CorsConfiguration {
   responseVary: boolean;
 }
 
-export const MAX_CORS_RULES = 10;
-export const MAX_CORS_BODY_BYTES = 64 * 1024;
+const MAX_CORS_RULES = 10;
+const MAX_CORS_BODY_BYTES = 64 * 1024;
 const CORS_METHODS = new Set(['GET', 'PUT', 'DELETE', 'POST', 'HEAD']);
 const XML_CONTENT_TYPE = 'application/xml';
 const NOT_ALLOWED_MESSAGE =
@@ -233,7 +233,7 @@ function toList(value: string | string[] | undefined): string[] {
 }
 
 /** Reads the PutBucketCors body [PUTCORS]; the schema is flat enough that element scanning is exact. */
-export function parseCorsXml(xml: string): CorsConfiguration {
+function parseCorsXml(xml: string): CorsConfiguration {
   const root = /<CORSConfiguration(?:\s[^>]*)?>([\s\S]*)<\/CORSConfiguration>/.exec(xml);
   if (!root) throw malformedXml('The root element must be CORSConfiguration.');
   const content = root[1] as string;

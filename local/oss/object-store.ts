@@ -112,7 +112,7 @@ export class ObjectStore {
 
   /** Copies an object's bytes to a temporary file; undefined when the source does not exist. */
   async stageCopy(bucket: string, key: string): Promise<{ staged: StagedBody; source: StoredObject } | undefined> {
-    return this.locks.run(lockId(bucket, key), async () => {
+    return await this.locks.run(lockId(bucket, key), async () => {
       const source = this.get(bucket, key);
       if (source === undefined) return undefined;
       const tempPath = this.tempPath(bucket);
@@ -129,7 +129,7 @@ export class ObjectStore {
     attributes: Pick<StoredObject, 'contentType' | 'userMeta'>,
     forbidOverwrite: boolean,
   ): Promise<{ stored: StoredObject; previous: StoredObject | undefined } | undefined> {
-    return this.locks.run(lockId(bucket, key), async () => {
+    return await this.locks.run(lockId(bucket, key), async () => {
       const previous = this.get(bucket, key);
       if (previous !== undefined && forbidOverwrite) return undefined;
       const stored: StoredObject = {
@@ -157,7 +157,7 @@ export class ObjectStore {
 
   /** Opens an object for reading under the key's lock, so metadata and bytes belong to the same version. */
   async openObject(bucket: string, key: string): Promise<{ stored: StoredObject; handle: FileHandle } | undefined> {
-    return this.locks.run(lockId(bucket, key), async () => {
+    return await this.locks.run(lockId(bucket, key), async () => {
       const stored = this.get(bucket, key);
       if (stored === undefined) return undefined;
       return { stored, handle: await open(this.paths(bucket, key).data, 'r') };

@@ -28,6 +28,7 @@ import { checkCredential, type CredentialLookup } from './signature';
 
 /** The form's fields beyond the file are small; this much on top of the file limit is allowed for them. */
 const FORM_FIELDS_ALLOWANCE_BYTES = 1024 * 1024;
+// biome-ignore lint/suspicious/noTemplateCurlyInString: PostObject's own placeholder, replaced by the file's name
 const FILENAME_PLACEHOLDER = '${filename}';
 const USER_META_PREFIX = 'x-oss-meta-';
 const SUCCESS_STATUSES = new Set([200, 201, 204]);

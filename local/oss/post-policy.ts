@@ -21,7 +21,7 @@ import { OssRequestError } from './request-error';
 /** A form as OSS reads it: field names lower-cased, first value wins. */
 export type FormFields = ReadonlyMap<string, string>;
 
-export type PolicyCondition =
+type PolicyCondition =
   | { kind: 'eq' | 'starts-with'; field: string; value: string; source: string }
   | { kind: 'in' | 'not-in'; field: string; values: string[]; source: string }
   | { kind: 'content-length-range'; min: number; max: number; source: string };
@@ -96,7 +96,7 @@ function conditionHolds(condition: Exclude<PolicyCondition, { kind: 'content-len
     case 'eq':
       return actual === condition.value;
     case 'starts-with':
-      return actual !== undefined && actual.startsWith(condition.value);
+      return actual?.startsWith(condition.value) === true;
     case 'in':
       return actual !== undefined && condition.values.includes(actual);
     case 'not-in':

@@ -38,7 +38,7 @@ import { ossTriggerEvent, type OssEventName } from './trigger-event';
 import type { AuthMode, OssNotification, RecordedOssRequest } from './types';
 
 export type { LocalCredential } from './signature';
-export type { AuthMode, OssNotification, RecordedOssRequest } from './types';
+export type { OssNotification } from './types';
 export { MAX_PUT_BODY_BYTES } from './object-operations';
 
 export interface OssServerOptions {
@@ -147,23 +147,25 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     const method = req.method ?? 'GET';
     if (key === '') {
       if ('cors' in query) {
-        return cors
+        return await cors
           .handleApi(method, bucket, (limit) => readBody(req, limit), res)
           .catch((error: unknown) => {
             throw error instanceof OssRequestError ? OssError.from(error) : error;
           });
       }
-      if (method === 'GET') return listObjects(res, bucket, query);
+      if (method === 'GET') return await listObjects(res, bucket, query);
       throw notImplemented(`${method} on a bucket (only ListObjects)`);
     }
     switch (method) {
       case 'GET':
       case 'HEAD':
-        return getObject(req, res, bucket, key, query);
+        return await getObject(req, res, bucket, key, query);
       case 'PUT':
-        return req.headers[COPY_SOURCE_HEADER] === undefined ? putObject(req, res, bucket, key, requestId) : copyObject(req, res, bucket, key, requestId);
+        return (await req.headers[COPY_SOURCE_HEADER]) === undefined
+          ? putObject(req, res, bucket, key, requestId)
+          : copyObject(req, res, bucket, key, requestId);
       case 'DELETE':
-        return deleteObject(res, bucket, key);
+        return await deleteObject(res, bucket, key);
       case 'POST':
         throw notImplemented('POST (PostObject, AppendObject, multipart uploads)');
       default:

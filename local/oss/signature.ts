@@ -131,7 +131,7 @@ export const SIGNED_SUBRESOURCES: ReadonlySet<string> = new Set([
 ]);
 
 /** [ERR403]: a header-signed request more than 15 minutes away from the server clock is refused. */
-export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
+const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
 const OSS_HEADER_PREFIX = 'x-oss-';
 const SECURITY_TOKEN_HEADER = 'x-oss-security-token';

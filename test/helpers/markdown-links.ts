@@ -23,7 +23,7 @@ export interface BrokenLink {
 const FENCE = /^\s*(`{3,}|~{3,})/;
 
 /** The text with every fenced code block blanked out (line breaks kept, so offsets still give line numbers). */
-export function maskFencedCode(markdown: string): string {
+function maskFencedCode(markdown: string): string {
   const lines = markdown.split('\n');
   let open: string | undefined;
   return lines
@@ -42,7 +42,7 @@ export function maskFencedCode(markdown: string): string {
 }
 
 /** The text with inline code spans (`` `x` ``, ``` ``x`` ```) blanked out; an unmatched backtick run stays literal. */
-export function maskInlineCode(markdown: string): string {
+function maskInlineCode(markdown: string): string {
   let out = '';
   let index = 0;
   while (index < markdown.length) {
@@ -155,7 +155,7 @@ function renderedText(heading: string): string {
 }
 
 /** The headings' texts, in order (ATX `#` headings and setext `===` / `---` ones), outside fenced code blocks. */
-export function headings(markdown: string): string[] {
+function headings(markdown: string): string[] {
   const lines = maskFencedCode(markdown).split('\n');
   const found: string[] = [];
   lines.forEach((line, index) => {

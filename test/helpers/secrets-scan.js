@@ -1,5 +1,5 @@
 // The secrets check over every log line the suite produced (see log-tee.js and secrets-reporter.js).
-// CommonJS so the jest reporter can load it without a transform; test/unit/secrets-scan.test.ts proves it finds each kind.
+// CommonJS so the jest reporter can load it without a transform; test/unit/helpers/secrets-scan.test.ts proves it finds each kind.
 const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 

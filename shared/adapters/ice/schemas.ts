@@ -44,7 +44,6 @@ export const batchGetJobsResponseSchema = z.object({
 /** One entry of JobList. */
 export const batchJobEntrySchema = z.extend(z.omit(getJobResponseSchema, { RequestId: true, AppParams: true }), { AppInputConfig: z.optional(z.string()) });
 
-
 /** RegisterMediaInfo answer: {"RequestId", "MediaId"}. */
 export const registerMediaResponseSchema = z.object({ RequestId: z.string().check(z.minLength(1)), MediaId: z.string().check(z.minLength(1)) });
 

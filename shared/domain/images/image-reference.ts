@@ -10,14 +10,7 @@ import { encodeObjectKey, publicObjectUrl } from './oss-urls';
 export type ImageSource = { kind: 'oss'; bucket: string; key: string; eTag?: string; size?: number } | { kind: 'url'; url: string };
 
 /** Registers an object version as a Yike asset (yike-asset-reference.ts) and answers its MediaId. */
-type YikeAssetResolver = (object: {
-  bucket: string;
-  key: string;
-  eTag: string;
-  inputUrl: string;
-  productionId?: string;
-  folderId?: string;
-}) => Promise<string>;
+type YikeAssetResolver = (object: { bucket: string; key: string; eTag: string; inputUrl: string; productionId?: string; folderId?: string }) => Promise<string>;
 
 /**
  * The one seam that turns an image source into the value put in AppParams. Modes: the plain OSS URL

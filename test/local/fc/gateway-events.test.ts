@@ -46,7 +46,7 @@ describe('the local FC HTTP trigger gateway: the event and context the function 
     // Arrange
     const contexts: FcContext[] = [];
     const fc = await gateway({
-      handler: async (event, context) => {
+      handler: async (_event, context) => {
         contexts.push(context);
         return echoHandler(event, context);
       },
@@ -78,7 +78,7 @@ describe('the local FC HTTP trigger gateway: the event and context the function 
       accountId: '9999999999999999',
       timeoutSeconds: 30,
       log: (line) => lines.push(line),
-      handler: async (event, context) => {
+      handler: async (_event, context) => {
         contexts.push(context);
         context.logger.info('seen %s', 'job');
         return 'ok';

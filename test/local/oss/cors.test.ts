@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import OSS from 'ali-oss';
+import type OSS from 'ali-oss';
 import { TINY_PNG } from '../../../local/dev-fixtures';
 import type { OssCorsRule } from '../../../local/oss/cors';
 import { DEFAULT_OSS_CREDENTIALS, startOssServer, type LocalOssServer } from '../../../local/oss/server';

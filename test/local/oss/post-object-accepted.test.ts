@@ -113,6 +113,7 @@ describe('PostObject accepted', () => {
     expect(server.requests()[0]).toEqual({ method: 'POST', bucket: BUCKET, key: undefined, status: 201, code: undefined, auth: 'form' });
   });
 
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: PostObject's ${filename} placeholder, literally
   it('reads field names case-insensitively and replaces ${filename} in the key with the file name', async () => {
     // Arrange
     const policy = uploadPolicy({
@@ -123,6 +124,7 @@ describe('PostObject accepted', () => {
     });
     const { OSSAccessKeyId, Signature, policy: encoded } = client().calculatePostSignature(policy);
     const fields: Field[] = [
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: PostObject's ${filename} placeholder, literally
       ['KEY', 'uploads/${filename}'],
       ['Policy', encoded],
       ['ossaccesskeyid', OSSAccessKeyId],

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { startIceServer, type LocalIceServer } from '../../../local/ice/server';
+import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
+import { putLocalObject, runCli, tempDir } from '../../helpers/local-cloud';
+
+const BIN = join(__dirname, '..', '..', '..', 'bin', 'yike-submit.js');
+const BUCKET = 'yike-uploads';
+const IMAGE = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg`;
+/** The local ICE ends a job Failed when its image key contains "fail". */
+const FAILING_IMAGE = `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/uploads/will-fail.jpg`;
+
+describe('npx yike-submit --wait follows the job to its end', () => {
+  let fastIce: LocalIceServer;
+  let slowIce: LocalIceServer;
+  let oss: LocalOssServer;
+  const dir = tempDir('submit-wait-');
+
+  beforeAll(async () => {
+    // ICE's precheck (PRECHECK=on by default) reads the images from a local bucket.
+    oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
+    // Jobs run 1.5 s: Created for the first 150 ms (the first poll comes right after the submit), Queuing to 500 ms.
+    fastIce = await startIceServer({ finishAfterMs: 1500, images: { ossUrl: oss.url } });
+    slowIce = await startIceServer({ finishAfterMs: 600_000, images: { ossUrl: oss.url } });
+    for (const key of ['uploads/me.jpg', 'uploads/will-fail.jpg']) await putLocalObject(oss.url, BUCKET, key);
+  });
+  afterAll(async () => {
+    await Promise.all([fastIce.close(), slowIce.close(), oss.close()]);
+    dir.remove();
+  });
+  beforeEach(() => {
+    fastIce.reset();
+    slowIce.reset();
+  });
+
+  const cli = (ice: LocalIceServer, args: string[]) => runCli(BIN, args, { ICE_ENDPOINT: ice.url });
+
+  it('prints each status change with the elapsed time, ends with the output URL and exits 0 for Finished', async () => {
+    // Act
+    const result = await cli(fastIce, ['--image', IMAGE, '--wait', '--interval', '0.1']);
+
+    // Assert
+    const [job] = fastIce.jobs();
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n` +
+        `https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${job!.jobId}.mp4\n`,
+    );
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`+0.0s Submitted ${job!.jobId}`);
+    expect(lines.slice(1).map((line) => line.replace(/^\+\d+\.\ds /, ''))).toEqual(['Created', 'Queuing', 'Executing', 'Finished']);
+    const times = lines.map((line) => Number(/^\+(\d+\.\d)s/.exec(line)![1]));
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    expect(times[4]).toBeGreaterThanOrEqual(1.4);
+    expect(fastIce.calls().filter((call) => call.action === 'GetYikeAIAppJob').length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('exits 3 naming the job when ICE ends it Failed, and prints no output URL', async () => {
+    // Act
+    const result = await cli(fastIce, ['--image', FAILING_IMAGE, '--wait', '--interval', '0.1']);
+
+    // Assert
+    const [job] = fastIce.jobs();
+    expect(result.code).toBe(3);
+    expect(result.stdout).toBe(`${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n`);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toBe(`+0.0s Submitted ${job!.jobId}`);
+    expect(lines.slice(1, -1).map((line) => line.replace(/^\+\d+\.\ds /, ''))).toEqual(['Created', 'Queuing', 'Executing', 'Failed']);
+    expect(lines.at(-1)).toBe(`yike-submit: JOB_FAILED: ICE reports job ${job!.jobId} as Failed`);
+    const actions = fastIce.calls().map((call) => call.action);
+    expect(actions.slice(0, 2)).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
+    expect(new Set(actions.slice(2))).toEqual(new Set(['GetYikeAIAppJob']));
+    expect(fastIce.jobs()).toHaveLength(1);
+  });
+
+  it('exits 4 naming the last status when --timeout runs out first', async () => {
+    // Act
+    const result = await cli(slowIce, ['--image', IMAGE, '--wait', '--timeout', '1', '--interval', '0.2']);
+
+    // Assert
+    const [job] = slowIce.jobs();
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe(`${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n`);
+    expect(result.stderr).toMatch(
+      new RegExp(
+        `^\\+0\\.0s Submitted ${job!.jobId}\\n\\+0\\.\\ds Created\\nyike-submit: TIMED_OUT: job ${job!.jobId} is still Created after 1s \\(--timeout\\); it keeps running at ICE\\n$`,
+      ),
+    );
+  });
+
+  it('exits 1 for --timeout without --wait and for a bad --interval, submitting nothing', async () => {
+    // Act
+    const stray = await cli(slowIce, ['--image', IMAGE, '--timeout', '5']);
+    const badInterval = await cli(slowIce, ['--image', IMAGE, '--wait', '--interval', 'often']);
+
+    // Assert
+    expect(stray).toEqual({ code: 1, stdout: '', stderr: 'yike-submit: INVALID_ARGUMENTS: --timeout only applies with --wait\n' });
+    expect(badInterval).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'yike-submit: INVALID_ARGUMENTS: --interval: expected seconds from 0.1 to 3600, got "often"\n',
+    });
+    expect(slowIce.jobs()).toEqual([]);
+  });
+});

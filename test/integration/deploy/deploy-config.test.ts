@@ -1,0 +1,305 @@
+import Ajv from 'ajv';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseConfig } from '../../../shared/runtime/config';
+import { envSchema } from '../../../shared/runtime/env';
+import { UPLOAD_TRIGGER } from '../../../local/oss/trigger';
+import { tempDir } from '../../helpers/local-cloud';
+
+const run = promisify(execFile);
+const ROOT = join(__dirname, '..', '..', '..');
+
+interface Trigger {
+  triggerName: string;
+  triggerType: string;
+  invocationRole?: string;
+  sourceArn?: string;
+  triggerConfig: Record<string, any>;
+}
+const S_BIN = join(ROOT, 'node_modules', '@serverless-devs', 's', 'bin', 's');
+/** The fc3 component's own schema for a resource's props (test/fixtures/fc3/README.md says where it comes from). */
+const FC3_SCHEMA = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fc3', 'schema.json'), 'utf8'));
+/** Which definition each trigger type's triggerConfig must meet (the schema itself accepts any object there). */
+const TRIGGER_CONFIG_DEFINITIONS: Record<string, string> = {
+  http: 'IHttpTriggerConfig',
+  oss: 'IOssTriggerConfig',
+  timer: 'ITimerTriggerConfig',
+  eventbridge: 'IEventBridge',
+};
+
+/** `s preview -o json` of s.yaml, offline, with a HOME of its own (so `s config` is what the test says). */
+async function preview(
+  env: Record<string, string>,
+  home: string,
+): Promise<Record<string, { component: string; actions?: Record<string, unknown>; props: FunctionProps }>> {
+  const { stdout } = await run(process.execPath, [S_BIN, 'preview', '-o', 'json'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: home, YIKE_UPLOAD_BUCKET: 'yike-uploads', ...env },
+    timeout: 60_000,
+  });
+  return JSON.parse(stdout.slice(stdout.indexOf('{'))).resources;
+}
+
+interface FunctionProps {
+  functionName: string;
+  runtime: string;
+  code: string;
+  handler: string;
+  role: string;
+  environmentVariables: Record<string, string>;
+  asyncInvokeConfig?: { maxAsyncRetryAttempts: number; maxAsyncEventAgeInSeconds: number; destinationConfig: Record<string, { destination: string }> };
+  triggers: Trigger[];
+}
+
+describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
+  let resources: Awaited<ReturnType<typeof preview>>;
+  let home: ReturnType<typeof tempDir>;
+
+  beforeAll(async () => {
+    home = tempDir('s-home-');
+    resources = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: 'deploy-test-token' }, home.path);
+  }, 70_000);
+  afterAll(() => home.remove());
+
+  describe('http-submit auth (secure by default)', () => {
+    it('refuses to render without YIKE_AUTH_TOKENS, naming the variable', async () => {
+      // Act
+      const rendering = preview({ YIKE_ACCOUNT_ID: '123456789012' }, home.path);
+
+      // Assert
+      await expect(rendering).rejects.toMatchObject({ stdout: expect.stringContaining("env('YIKE_AUTH_TOKENS') not found") });
+    }, 70_000);
+
+    it('renders HTTP_AUTH=token with the tokens behind an anonymous trigger', () => {
+      const props = resources['http-submit']!.props;
+      expect(props.environmentVariables).toMatchObject({ HTTP_AUTH: 'token', AUTH_TOKENS: 'deploy-test-token' });
+      expect(props.triggers.find((t) => t.triggerType === 'http')!.triggerConfig.authType).toBe('anonymous');
+    });
+
+    it('with YIKE_HTTP_AUTH=none needs no tokens and switches the trigger to authType function', async () => {
+      // Act
+      const open = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_HTTP_AUTH: 'none' }, home.path);
+
+      // Assert
+      const props = open['http-submit']!.props;
+      expect(props.environmentVariables).toMatchObject({ HTTP_AUTH: 'none', AUTH_TOKENS: '' });
+      expect(props.triggers.find((t) => t.triggerType === 'http')!.triggerConfig.authType).toBe('function');
+      expect(() => parseConfig(props.environmentVariables)).not.toThrow();
+    }, 70_000);
+  });
+
+  it('deploys every function as a nodejs20 fc3 function from its bundle in dist/', () => {
+    for (const [name, { component, props }] of Object.entries(resources)) {
+      expect({ name, component, runtime: props.runtime, handler: props.handler }).toEqual({
+        name,
+        component: 'fc3',
+        runtime: 'nodejs20',
+        handler: 'index.handler',
+      });
+      expect(existsSync(join(ROOT, props.code, 'index.js'))).toBe(true);
+      expect(props.role).toBe('acs:ram::123456789012:role/yike-fc-role');
+    }
+    expect(
+      Object.values(resources)
+        .map((r) => r.props.code)
+        .sort(),
+    ).toEqual(['./dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
+  });
+
+  it('builds before each resource deploys, so `s deploy` works from a fresh clone', () => {
+    const scripts = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts;
+    expect(scripts.build).toBe('node scripts/build.mjs');
+    for (const { actions } of Object.values(resources)) expect(actions).toEqual({ 'pre-deploy': [{ run: 'npm run build', path: './' }] });
+  });
+
+  it('takes the account id from `s config` (AccountID) when YIKE_ACCOUNT_ID is not set', async () => {
+    // Arrange: an access configured the way `s config add` does it, in a HOME of its own
+    const configured = tempDir('s-config-');
+    try {
+      await run(
+        process.execPath,
+        [S_BIN, 'config', 'add', '--AccountID', '987654321098', '--AccessKeyID', 'LTAI-test', '--AccessKeySecret', 'test-secret', '-a', 'default', '-f'],
+        {
+          env: { PATH: process.env.PATH, HOME: configured.path },
+          timeout: 60_000,
+        },
+      );
+
+      // Act
+      const rendered = await preview({ YIKE_AUTH_TOKENS: 'deploy-test-token' }, configured.path);
+
+      // Assert
+      for (const { props } of Object.values(rendered)) expect(props.role).toBe('acs:ram::987654321098:role/yike-fc-role');
+      expect(rendered['oss-submit']!.props.triggers[0]!.sourceArn).toBe('acs:oss:cn-shanghai:987654321098:yike-uploads');
+    } finally {
+      configured.remove();
+    }
+  }, 70_000);
+
+  it("meets the fc3 component's own schema (src/schema.json), every trigger against its type's definition", () => {
+    // Arrange
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    const validateProps = ajv.compile(FC3_SCHEMA);
+    const triggerValidators = Object.fromEntries(
+      Object.entries(TRIGGER_CONFIG_DEFINITIONS).map(([type, definition]) => [
+        type,
+        ajv.compile({
+          ...FC3_SCHEMA,
+          $ref: `#/definitions/${definition}`,
+          required: undefined,
+          properties: undefined,
+          if: undefined,
+          // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then/else keyword, dropped from the copy
+          then: undefined,
+          else: undefined,
+          type: undefined,
+        }),
+      ]),
+    );
+
+    // Act
+    const problems: string[] = [];
+    for (const [name, { props }] of Object.entries(resources)) {
+      if (!validateProps(props)) problems.push(...validateProps.errors!.map((e) => `${name}${e.instancePath}: ${e.message}`));
+      for (const trigger of props.triggers) {
+        const validate = triggerValidators[trigger.triggerType];
+        if (!validate) problems.push(`${name}: no check for trigger type ${trigger.triggerType}`);
+        else if (!validate(trigger.triggerConfig))
+          problems.push(...validate.errors!.map((e) => `${name}/${trigger.triggerName}${e.instancePath}: ${e.message}`));
+      }
+    }
+
+    // Assert
+    expect(problems).toEqual([]);
+  });
+
+  it('fires the job watcher every minute with a timer trigger', () => {
+    // Arrange
+    const watcher = resources['job-watcher']!.props;
+
+    // Assert
+    expect(watcher).toMatchObject({ functionName: 'yike-job-watcher', code: './dist/job-watcher', handler: 'index.handler' });
+    expect(watcher.triggers).toEqual([
+      {
+        triggerName: 'every-minute',
+        triggerType: 'timer',
+        qualifier: 'LATEST',
+        triggerConfig: { cronExpression: '0 * * * * *', enable: true, payload: 'job-watcher-tick' },
+      },
+    ]);
+    expect(watcher.environmentVariables).toMatchObject({
+      RECORDS_PREFIX: '.yike-jobs/',
+      RECORDS_BUCKET: 'yike-uploads',
+      RESULTS_PREFIX: '.yike-results/',
+      JOB_TIMEOUT_SECONDS: '21600',
+      JOB_WEBHOOK_URL: '',
+      JOB_WEBHOOK_SECRET: '',
+      JOB_WEBHOOK_MAX_ATTEMPTS: '10',
+      JOB_NEXT_FUNCTION: '',
+    });
+    // Every function keeps its records in the bucket the watcher lists.
+    for (const { props } of Object.values(resources)) expect(props.environmentVariables.RECORDS_BUCKET).toBe('yike-uploads');
+    // The empty webhook and next-function settings mean "off", not an invalid value.
+    expect(parseConfig(watcher.environmentVariables).lifecycle).toEqual({
+      resultObjects: true,
+      jobTimeoutSeconds: 21_600,
+      webhook: undefined,
+      nextFunction: undefined,
+      watchBuckets: ['yike-uploads'],
+    });
+  });
+
+  it('sets only environment variables the functions know, with values that parse', () => {
+    const known = new Set(Object.keys(envSchema.shape));
+    for (const { props } of Object.values(resources)) {
+      expect(Object.keys(props.environmentVariables).filter((name) => !known.has(name))).toEqual([]);
+      expect(() => parseConfig(props.environmentVariables)).not.toThrow();
+    }
+  });
+
+  it('gives the submit functions the public image mode and the precheck by default (YIKE_IMAGE_URL_MODE, YIKE_PRECHECK change them)', () => {
+    for (const name of ['http-submit', 'oss-submit', 'oss-submit-eventbridge']) {
+      expect({ name, ...parseConfig(resources[name]!.props.environmentVariables).oss }).toMatchObject({ name, imageUrlMode: 'public' });
+      expect({ name, precheck: resources[name]!.props.environmentVariables.PRECHECK }).toEqual({ name, precheck: 'on' });
+    }
+  });
+
+  it('gives the OSS trigger the same rule the local OSS endpoint applies, outside the records prefix', () => {
+    // Arrange
+    const trigger = resources['oss-submit']!.props.triggers.find((t) => t.triggerType === 'oss')!;
+    const recordsPrefix = resources['oss-submit']!.props.environmentVariables.RECORDS_PREFIX!;
+
+    // Assert
+    expect(trigger.triggerConfig.events).toEqual(UPLOAD_TRIGGER.events);
+    expect(trigger.triggerConfig.filter.key.prefix).toBe(UPLOAD_TRIGGER.prefix);
+    expect(recordsPrefix.startsWith(UPLOAD_TRIGGER.prefix!)).toBe(false);
+    expect(trigger.sourceArn).toBe('acs:oss:cn-shanghai:123456789012:yike-uploads');
+    expect(trigger.invocationRole).toBe('acs:ram::123456789012:role/aliyunosseventnotificationrole');
+  });
+
+  it('keeps async invocation settings within FC’s documented ranges, with both destinations', () => {
+    for (const name of ['oss-submit', 'oss-submit-eventbridge']) {
+      const config = resources[name]!.props.asyncInvokeConfig!;
+      expect(config.maxAsyncRetryAttempts).toBeGreaterThanOrEqual(0);
+      expect(config.maxAsyncRetryAttempts).toBeLessThanOrEqual(8);
+      expect(config.maxAsyncEventAgeInSeconds).toBeGreaterThanOrEqual(1);
+      expect(config.maxAsyncEventAgeInSeconds).toBeLessThanOrEqual(2_592_000);
+      expect(Object.keys(config.destinationConfig).sort()).toEqual(['onFailure', 'onSuccess']);
+      for (const { destination } of Object.values(config.destinationConfig)) expect(destination).toMatch(/^acs:(mns|fc):cn-shanghai::/);
+    }
+  });
+
+  it('uses an HTTP trigger authType the fc3 schema accepts', () => {
+    const trigger = resources['http-submit']!.props.triggers.find((t) => t.triggerType === 'http')!;
+    expect(['anonymous', 'function']).toContain(trigger.triggerConfig.authType);
+    expect(trigger.triggerConfig.methods).toEqual(['GET', 'POST']);
+  });
+
+  it('routes only OSS object-created events under the EventBridge prefix to the EventBridge function', () => {
+    // Arrange
+    const trigger = resources['oss-submit-eventbridge']!.props.triggers.find((t) => t.triggerType === 'eventbridge')!;
+
+    // Act
+    const pattern = JSON.parse(trigger.triggerConfig.eventRuleFilterPattern);
+
+    // Assert
+    expect(pattern).toEqual({
+      source: ['acs.oss'],
+      type: [{ prefix: 'oss:ObjectCreated:' }],
+      subject: [{ prefix: 'acs:oss:cn-shanghai:123456789012:yike-uploads/eventbridge-uploads/' }],
+    });
+  });
+
+  it('ships a least-privilege RAM policy for the role', () => {
+    // Act
+    const policy = JSON.parse(readFileSync(join(ROOT, 'deploy', 'ram-policy.json'), 'utf8'));
+    const actions = policy.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action);
+
+    // Assert
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'ice:SubmitYikeAIAppJob',
+        'ice:GetYikeAIAppJob',
+        'ice:BatchGetYikeAIAppJob',
+        'oss:GetObject',
+        'oss:PutObject',
+        'oss:DeleteObject',
+        'oss:ListObjects',
+        'fc:InvokeFunction',
+      ]),
+    );
+    // PRECHECK=on and IMAGE_URL_MODE=yike-asset call these; HeadObject (the image checks) is authorised by oss:GetObject.
+    expect(actions).toEqual(expect.arrayContaining(['ice:PrecheckYikeAIAppJob', 'ice:RegisterYikeAssetMediaInfo', 'ice:GetYikeAssetMediaInfo']));
+    expect(actions.some((action: string) => action.endsWith('*'))).toBe(false);
+    const bySid = (sid: string) => policy.Statement.find((statement: { Sid: string }) => statement.Sid === sid);
+    expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
+    expect(bySid('ListJobRecords')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-jobs/*' } } });
+    expect(bySid('WriteJobResults')).toMatchObject({ Action: 'oss:PutObject', Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*' });
+    // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
+    expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
+    // The role may invoke the one next-step function, nothing else in FC.
+    expect(bySid('InvokeNextFunction')).toMatchObject({ Action: 'fc:InvokeFunction', Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-next-step' });
+  });
+});

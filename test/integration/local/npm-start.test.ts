@@ -1,0 +1,88 @@
+import { execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from '../../helpers/local-cloud';
+
+const run = promisify(execFile);
+const START = join(__dirname, '..', '..', '..', 'dist', 'local', 'start.js');
+/** Free ports and a fresh data folder, as on a new machine. */
+const freshMachineEnv = (dataDir: string) => ({
+  PATH: process.env.PATH,
+  LOCAL_FC_PORT: '0',
+  LOCAL_ICE_PORT: '0',
+  LOCAL_OSS_PORT: '0',
+  LOCAL_FC_API_PORT: '0',
+  LOCAL_DATA_DIR: dataDir,
+});
+
+describe('npm start (the main job on the local cloud)', () => {
+  it('uploads the demo image, prints its JobId, follows it to the finished video URL, prints the commands to try, and exits 0 with --once', async () => {
+    // Arrange
+    const data = tempDir('npm-start-');
+
+    // Act
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: freshMachineEnv(data.path), timeout: 30_000 });
+    data.remove();
+
+    // Assert
+    expect(stdout).toMatch(/^Local cloud is up/);
+    expect(stdout).toMatch(
+      /Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\); record yike-uploads\/\.yike-jobs\/objects\/yike-uploads\/uploads\/female\/demo-/,
+    );
+    const jobId = /Job submitted: JobId ([0-9a-f]{32})/.exec(stdout)![1];
+    // The job watcher (fired like its timer trigger) saw the job finish; the demo ends with the video's URL.
+    // The local ICE serves a real (tiny) MP4 for every finished job, so the page's <video> plays it.
+    const videoUrl = new RegExp(`Job ${jobId} Finished: (http://127\\.0\\.0\\.1:\\d+/__local/outputs/${jobId}\\.mp4)\n`).exec(stdout)?.[1];
+    expect(videoUrl).toBeDefined();
+    expect(stdout).toMatch(/\(\d+\.\d s from npm start to the video URL; result object yike-uploads\/\.yike-results\/uploads\/female\/demo-[^ ]+\.png\.json\)/);
+    expect(stdout).toContain('npx yike-jobs list');
+    expect(stdout).toContain('npx yike-submit --image');
+    expect(stdout).toContain('npx yike-backfill --bucket yike-uploads --prefix uploads/');
+  });
+
+  it.each(['signed', 'cdn', 'media-id', 'yike-asset'])('yields a job with IMAGE_URL_MODE=%s (precheck on) and exits 0 with --once', async (mode) => {
+    // Arrange
+    const data = tempDir('npm-start-');
+
+    // Act
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], {
+      env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' },
+      timeout: 30_000,
+    });
+    data.remove();
+
+    // Assert
+    expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\)/);
+    expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: http:\/\/127\.0\.0\.1:\d+\/__local\/outputs\/[0-9a-f]{32}\.mp4/);
+  });
+
+  it('keeps running, and the curl it prints returns 202 with a JobId', async () => {
+    // Arrange
+    const data = tempDir('npm-start-');
+    const child = spawn(process.execPath, [START, '--quiet'], { env: freshMachineEnv(data.path), stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          stdout += chunk.toString();
+          if (stdout.includes('Press Ctrl-C to stop.')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`npm start exited ${code}: ${stdout}`)));
+      });
+      const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -H 'Authorization: (Bearer local-[0-9a-f]{32})' -d '([^']+)'/.exec(stdout)!;
+
+      // Act: what the printed curl sends, and the same without its token
+      const response = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: curl[2]! }, body: curl[3] });
+      const anonymous = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: curl[3] });
+
+      // Assert
+      expect(response.status).toBe(202);
+      expect(await response.json()).toEqual({ jobId: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: expect.any(String), appId: 'sys-ao-smith-1' });
+      expect(anonymous.status).toBe(401);
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((resolve) => child.once('exit', resolve));
+      data.remove();
+    }
+  });
+});

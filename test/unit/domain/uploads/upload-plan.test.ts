@@ -1,0 +1,101 @@
+import { createAppRegistry } from '../../../../shared/domain/jobs/apps';
+import { parseConfig } from '../../../../shared/runtime/config';
+import { planUpload, uploadableApps } from '../../../../shared/domain/uploads/upload-plan';
+
+const ROUTES = '{"uploads/female/":"female","uploads/male/":"male"}';
+const NOW = new Date('2026-11-30T10:00:00.000Z');
+const REQUEST = { app: 'male', fileName: 'me.JPEG', contentType: 'image/JPEG', size: 1000 };
+
+function setup(env: Record<string, string> = {}) {
+  const config = parseConfig({ ALLOWED_BUCKETS: 'yike-uploads', APP_ROUTES: ROUTES, ...env });
+  return { config, apps: createAppRegistry(config.apps) };
+}
+
+describe('upload plans (POST /uploads)', () => {
+  it('names the key after the app route, the UTC day and a fresh id, with the suffix lower-cased', () => {
+    // Arrange
+    const { config, apps } = setup();
+
+    // Act
+    const plan = planUpload(REQUEST, config, apps, { now: NOW, newId: () => 'id-1' });
+
+    // Assert
+    expect(plan).toMatchObject({
+      bucket: 'yike-uploads',
+      key: 'uploads/male/2026-11-30/id-1.jpeg',
+      appName: 'male',
+      contentType: 'image/jpeg',
+      maxBytes: 20971520,
+    });
+    expect(plan.expiresAt.toISOString()).toBe('2026-11-30T10:10:00.000Z');
+  });
+
+  it('finds the routed name when the caller names the app by its AppId', () => {
+    // Arrange
+    const { config, apps } = setup();
+
+    // Act
+    const plan = planUpload({ ...REQUEST, app: 'sys-ao-smith-2' }, config, apps, { now: NOW, newId: () => 'id-2' });
+
+    // Assert
+    expect(plan.key).toBe('uploads/male/2026-11-30/id-2.jpeg');
+    expect(plan.app.appId).toBe('sys-ao-smith-2');
+  });
+
+  it('refuses to sign when the role credentials expire within a minute (a form that dies before the upload)', () => {
+    // Arrange
+    const { config, apps } = setup();
+
+    // Act
+    const plan = () => planUpload(REQUEST, config, apps, { now: NOW, credentialsExpireAt: new Date(NOW.getTime() + 30_000) });
+
+    // Assert
+    expect(plan).toThrow(expect.objectContaining({ code: 'CREDENTIALS_EXPIRING', statusCode: 503, retryable: true }));
+  });
+
+  it('lists no app when no uploads/<name>/ prefix routes anywhere and there is no DEFAULT_APP', () => {
+    // Arrange
+    const { config, apps } = setup({ APP_ROUTES: '{}' });
+
+    // Act
+    const listed = uploadableApps(config, apps);
+
+    // Assert
+    expect(listed).toEqual([]);
+  });
+
+  it('lists only the DEFAULT_APP when every uploads/ key falls to it', () => {
+    // Arrange
+    const { config, apps } = setup({ APP_ROUTES: '{}', DEFAULT_APP: 'male' });
+
+    // Act
+    const listed = uploadableApps(config, apps);
+
+    // Assert
+    expect(listed).toEqual([{ name: 'male', appId: 'sys-ao-smith-2', description: 'AOSmith character replacement (male)' }]);
+  });
+
+  it('refuses an UPLOAD_BUCKET outside ALLOWED_BUCKETS at configuration time (the page could not follow its uploads)', () => {
+    // Act
+    const parse = () => parseConfig({ ALLOWED_BUCKETS: 'yike-uploads', UPLOAD_BUCKET: 'elsewhere' });
+
+    // Assert
+    expect(parse).toThrow('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS');
+  });
+
+  it('refuses an UPLOAD_BUCKET when ALLOWED_BUCKETS is empty too (uploads the page could never follow)', () => {
+    // Act
+    const parse = () => parseConfig({ UPLOAD_BUCKET: 'yike-uploads' });
+
+    // Assert
+    expect(parse).toThrow('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS');
+  });
+
+  it('refuses an http UPLOAD_FORM_URL outside loopback (the form carries the STS token and the image)', () => {
+    // Act
+    const parse = () => parseConfig({ ALLOWED_BUCKETS: 'yike-uploads', UPLOAD_FORM_URL: 'http://uploads.example.com' });
+
+    // Assert
+    expect(parse).toThrow('UPLOAD_FORM_URL: must be https (http only for 127.0.0.1, ::1 or localhost)');
+  });
+});
