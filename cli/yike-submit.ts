@@ -4,7 +4,7 @@ import type { ImageSource } from '../shared/domain/images/image-reference';
 import { allowedImage } from '../shared/domain/images/image-policy';
 import { submitJob } from '../shared/domain/jobs/submit-job';
 import { jobTracking } from '../shared/domain/lifecycle/record-submission';
-import { createServices } from '../shared/composition/services';
+import { createSubmissionServices } from '../shared/composition/submissions';
 import { EXIT_ERROR, parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 
 const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
@@ -48,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
   if (!values.image) throw new InputError('IMAGE_REQUIRED', '--image is required (see --help)', [{ path: 'image', message: 'required' }]);
   // Logs go to stderr (stdout stays one JSON document), and only when LOG_LEVEL asks for them,
   // so a failure prints exactly one line.
-  const services = createServices({
+  const services = createSubmissionServices({
     sink: (line) => process.stderr.write(`${line}\n`),
     fields: { tool: 'yike-submit' },
     level: process.env.LOG_LEVEL ? undefined : 'error',

@@ -1,4 +1,4 @@
-import { createServicesOrReport } from '../../shared/composition/services';
+import { createSubmissionServicesOrReport } from '../../shared/composition/submissions';
 import { processWorkItems, type SubmissionResult } from '../../shared/domain/submissions/submissions';
 import { describeError, YikeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
@@ -14,7 +14,7 @@ export const createHandler =
   (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
   async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
     const startedAtMs = Date.now();
-    const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
+    const services = createSubmissionServicesOrReport({ context, env: options.env, sink: options.sink });
     const { logger, config } = services;
 
     let parsed: ReturnType<typeof parseInvocation>;

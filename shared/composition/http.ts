@@ -1,15 +1,16 @@
 import { signPostObjectForm } from '../adapters/oss/post-form';
 import type { UploadFormSigner } from '../domain/ports';
 import { uploadFormUrl } from '../domain/uploads/upload-plan';
-import { createServicesOrReport, type Services, type ServicesOptions } from './services';
+import { reportingConfiguration, type ServicesOptions } from './services';
+import { createSubmissionServices, type SubmissionServices } from './submissions';
 
-/** What the HTTP API (http-submit) needs beyond the shared services: browser upload forms. */
-export interface HttpServices extends Services {
+/** What the HTTP API (http-submit) needs beyond submitting: browser upload forms. */
+export interface HttpServices extends SubmissionServices {
   uploadForms: UploadFormSigner;
 }
 
-export function createHttpServicesOrReport(options: ServicesOptions): HttpServices {
-  const services = createServicesOrReport(options);
+function createHttpServices(options: ServicesOptions): HttpServices {
+  const services = createSubmissionServices(options);
   const { config, credentials } = services;
   return {
     ...services,
@@ -18,4 +19,8 @@ export function createHttpServicesOrReport(options: ServicesOptions): HttpServic
       sign: (form) => signPostObjectForm({ config, credentials: credentials(), url: uploadFormUrl(config, form.bucket), ...form }),
     },
   };
+}
+
+export function createHttpServicesOrReport(options: ServicesOptions): HttpServices {
+  return reportingConfiguration(options, createHttpServices);
 }
