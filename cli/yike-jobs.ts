@@ -47,7 +47,7 @@ Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET
                   body: they are deleted and the caller's next retry submits once.
 
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
-Endpoints: OSS_ENDPOINT, ICE_ENDPOINT, FC_ENDPOINT or FC_ACCOUNT_ID (see README). Exit 0: done; 1: error.`;
+Endpoints: OSS_ENDPOINT, ICE_ENDPOINT, FC_ENDPOINT or FC_ACCOUNT_ID (see docs/configuration.md). Exit 0: done; 1: error.`;
 
 /** What FC would give the function; bounds how long the IN_PROGRESS record of a --local resubmit holds others off. */
 const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;

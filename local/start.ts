@@ -101,7 +101,7 @@ async function main(): Promise<void> {
     credentials: CREDENTIALS,
     functionName: 'yike-job-watcher',
   });
-  // The CORS rule README "Browser uploads" tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
+  // The CORS rule docs/page.md ("What the deployment needs") tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
   const client = new OSS({
     endpoint: oss.url,
     bucket: BUCKET,

@@ -57,7 +57,7 @@ const lazyModulesPlugin = {
   },
 };
 
-/** Dependencies' dead weight in the function bundles (measured: see README, Performance). */
+/** Dependencies' dead weight in the function bundles (measured: see docs/performance.md). */
 const slimDependenciesPlugin = {
   name: 'slim-dependencies',
   setup(pluginBuild) {

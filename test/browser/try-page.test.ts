@@ -102,7 +102,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
             element.addEventListener('error', () => resolve(false), { once: true });
           });
     });
-    // docs/try-page.png (README) is refreshed on demand only (npm run screenshot), so test runs leave the tree clean.
+    // docs/try-page.png (README.md) is refreshed on demand only (npm run screenshot), so test runs leave the tree clean.
     const screenshot = process.env.UPDATE_SCREENSHOT === '1' || !existsSync(SCREENSHOT) ? SCREENSHOT : join(tmpdir(), 'yike-try-page.png');
     mkdirSync(join(screenshot, '..'), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
@@ -196,7 +196,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
 
     // Assert
     expect(notice).toBe(
-      "The browser blocked the bucket's answer: the bucket has no CORS rule for this page. Add the CORS rule from the README to the bucket. Looking for the job anyway... (CORS_BLOCKED)",
+      "The browser blocked the bucket's answer: the bucket has no CORS rule for this page. Add the CORS rule from docs/page.md to the bucket. Looking for the job anyway... (CORS_BLOCKED)",
     );
     expect(await page.getAttribute('#video', 'src')).toMatch(/\/__local\/outputs\/[0-9a-f]{32}\.mp4$/);
     expect(await page.isHidden('#error')).toBe(true);

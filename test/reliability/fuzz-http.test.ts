@@ -165,7 +165,7 @@ function acceptableImage(value: string): boolean {
 }
 
 const SECRETS = [LOCAL_CREDENTIALS.accessKeySecret, LOCAL_CREDENTIALS.securityToken, TOKEN];
-/** A PostObject form (201 from POST /uploads) carries the STS token by design (README "The page"); never the secret. */
+/** A PostObject form (201 from POST /uploads) carries the STS token by design (docs/page.md); never the secret. */
 const FORM_SECRETS = [LOCAL_CREDENTIALS.accessKeySecret, TOKEN];
 const STACK = /\n\s+at\s|\.ts:\d+|node_modules|Error: /;
 

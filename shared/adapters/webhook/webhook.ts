@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * The webhook contract (README "Webhook"): POST of the notification JSON with
+ * The webhook contract (docs/lifecycle.md, "Notifications"): POST of the notification JSON with
  * `X-Yike-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`, after Stripe's scheme:
  * the timestamp inside the signed text lets receivers refuse replays of old deliveries.
  */

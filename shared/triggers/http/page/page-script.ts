@@ -196,7 +196,7 @@ export const PAGE_SCRIPT = String.raw`
       response = await fetch(upload.url, { method: 'POST', body: form, mode: 'cors', credentials: 'omit' });
     } catch (e) {
       // Without a CORS rule the upload itself may have worked: the browser only hides OSS's answer. Follow it anyway.
-      return fail('CORS_BLOCKED', 'Add the CORS rule from the README to the bucket. Looking for the job anyway...');
+      return fail('CORS_BLOCKED', 'Add the CORS rule from docs/page.md to the bucket. Looking for the job anyway...');
     }
     if (!response.ok) {
       var text = await response.text();

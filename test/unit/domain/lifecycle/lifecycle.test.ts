@@ -126,7 +126,7 @@ describe('notifications', () => {
     expect(nextAttemptDelayMs(1, () => 1)).toBe(72_000);
   });
 
-  it('signs t.body with HMAC-SHA256 as the README documents, and the verifier refuses a changed body or an old timestamp', () => {
+  it('signs t.body with HMAC-SHA256 as docs/lifecycle.md documents, and the verifier refuses a changed body or an old timestamp', () => {
     // Arrange
     const body = '{"id":"job-1.finished"}';
 
