@@ -22,6 +22,8 @@ import {
 import { JOB_STATUSES } from '../shared/domain/lifecycle/job-record';
 import { createLogger } from '../shared/runtime/logger';
 import { createOssClient } from '../shared/adapters/oss/client';
+import { createAppRegistry } from '../shared/domain/jobs/apps';
+import { imageModeCommand } from './image-mode';
 import type { SubmissionResult } from '../shared/domain/submissions/submissions';
 import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
 
@@ -29,6 +31,7 @@ const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
        ${TOOL} show <jobId> [--refresh]
        ${TOOL} resolve <recordKey> (--job-id JOBID | --resubmit [--local] [--function NAME])
+       ${TOOL} image-mode [--app female|male|<AppId>] [--reset]
 Common: [--bucket RECORDS_BUCKET] [--prefix RECORDS_PREFIX]
 
 Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET, RECORDS_PREFIX or .yike-jobs/).
@@ -45,6 +48,8 @@ Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET
                   one-job path (the deployed oss-submit function, invoked synchronously with the upload's OSS
                   event; --local runs that handler in this process). HTTP and pipeline records keep no request
                   body: they are deleted and the caller's next retry submits once.
+  image-mode  the form IMAGE_URL_MODE=auto found for each app (<prefix>settings/image-modes/<appId>.json), one
+              JSON line each; --reset deletes it (all apps, or --app's), so the next job finds the form again.
 
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
 Endpoints: OSS_ENDPOINT, ICE_ENDPOINT, FC_ENDPOINT or FC_ACCOUNT_ID (see docs/configuration.md). Exit 0: done; 1: error.`;
@@ -54,7 +59,7 @@ const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;
 const LOCAL_FUNCTION_MEMORY_MB = 512;
 
 interface Flags {
-  command: 'list' | 'show' | 'resolve';
+  command: 'list' | 'show' | 'resolve' | 'image-mode';
   target?: string;
   bucket: string;
   prefix: string;
@@ -65,6 +70,8 @@ interface Flags {
   resubmit: boolean;
   local: boolean;
   functionName?: string;
+  app?: string;
+  reset: boolean;
 }
 
 function invalid(message: string, path: string): InputError {
@@ -81,6 +88,8 @@ const FLAGS = {
   resubmit: { type: 'boolean' },
   local: { type: 'boolean' },
   function: { type: 'string' },
+  app: { type: 'string' },
+  reset: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -101,9 +110,11 @@ function parseFlags(argv: string[], config: Config): Flags | 'help' {
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return 'help';
   const [command, target, ...extra] = positionals;
-  if (command !== 'list' && command !== 'show' && command !== 'resolve') throw invalid(`unknown command "${command}"`, 'command');
-  if (extra.length > 0 || (command === 'list' && target !== undefined)) throw invalid(`unexpected argument "${extra[0] ?? target}"`, 'arguments');
-  if (command !== 'list' && !target) throw invalid(`${command} needs ${command === 'show' ? 'a jobId' : 'a record key'}`, 'target');
+  if (command !== 'list' && command !== 'show' && command !== 'resolve' && command !== 'image-mode') throw invalid(`unknown command "${command}"`, 'command');
+  const takesTarget = command === 'show' || command === 'resolve';
+  if (extra.length > 0 || (!takesTarget && target !== undefined)) throw invalid(`unexpected argument "${extra[0] ?? target}"`, 'arguments');
+  if ((values.app !== undefined || values.reset) && command !== 'image-mode') throw invalid('--app and --reset only apply to image-mode', 'image-mode');
+  if (takesTarget && !target) throw invalid(`${command} needs ${command === 'show' ? 'a jobId' : 'a record key'}`, 'target');
 
   const bucket = values.bucket ?? config.records.bucket;
   if (!bucket || !OSS_BUCKET_NAME.test(bucket)) throw invalid('--bucket: an OSS bucket name is required (or set RECORDS_BUCKET)', 'bucket');
@@ -131,6 +142,8 @@ function parseFlags(argv: string[], config: Config): Flags | 'help' {
     resubmit: values.resubmit ?? false,
     local: values.local ?? false,
     functionName: values.function,
+    app: values.app,
+    reset: values.reset ?? false,
   };
 }
 
@@ -243,6 +256,10 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const store = createOssRecordStore(createOssClient(config.oss, credentials(), flags.bucket));
+  if (flags.command === 'image-mode') {
+    await imageModeCommand(flags, { store, bucket: flags.bucket, prefix: flags.prefix, apps: createAppRegistry(config.apps) }, printLine);
+    return 0;
+  }
   const jobs = createJobRecordStore(store, flags.prefix);
   if (flags.command === 'show') {
     let record = await jobs.get(flags.target!);

@@ -12,6 +12,7 @@ import { startFcGateway } from './fc/gateway';
 import { startFcInvokeServer } from './fc/invoke-server';
 import { startFcTimer } from './fc/timer';
 import { jobDurationMsFromEnv } from './ice/job-clock';
+import { parseAcceptedForm, parseActionList } from './ice/acceptance';
 import { startIceServer } from './ice/server';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { startOssServer } from './oss/server';
@@ -81,6 +82,9 @@ async function main(): Promise<void> {
     // Finished jobs point at a real MP4 this ICE serves, so the page's <video> plays.
     serveOutputs: true,
     images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
+    // The form the apps take: yike-asset unless LOCAL_ICE_ACCEPTS says otherwise, so IMAGE_URL_MODE=auto discovers it.
+    accepts: parseAcceptedForm(process.env.LOCAL_ICE_ACCEPTS),
+    forbiddenActions: parseActionList(process.env.LOCAL_ICE_FORBIDDEN_ACTIONS),
   });
   env.ICE_ENDPOINT = ice.url;
   const ossSubmit = createOssHandler({ env, sink: functionLog('oss-submit') });

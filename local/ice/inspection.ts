@@ -4,6 +4,7 @@
  * are plain JSON, unsigned, and never count as RPC requests (no fault applies to them).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parseAcceptedForm, type IceAcceptance } from './acceptance';
 import { sendPlainJson } from './answers';
 import { applyFaultRequest } from './faults';
 import type { AcceptedJob, IceFaultControls, ReceivedCall } from './types';
@@ -21,11 +22,16 @@ export interface InspectedServer {
   reset(): void;
   faults: IceFaultControls;
   pendingFaults(): number;
+  /** The accepted image form and the forbidden actions (acceptance.ts), read and changed by /__local/settings. */
+  acceptance: IceAcceptance;
   /** Largest POST /__local/faults body read. */
   maxBodyBytes: number;
 }
 
-/** GET jobs, GET calls, POST reset and POST faults (the body applyFaultRequest takes); anything else is a 404. */
+/**
+ * GET jobs, GET calls, POST reset, POST faults (the body applyFaultRequest takes), GET settings and POST settings
+ * ({"accepts"?: "yike-asset"|"media-id"|"url"|"any", "forbiddenActions"?: ["GetYikeAIAppJob", ...]}); anything else is a 404.
+ */
 export function createInspectionRoutes(server: InspectedServer) {
   return async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const route = `${req.method} ${url.pathname}`;
@@ -44,6 +50,29 @@ export function createInspectionRoutes(server: InspectedServer) {
       }
       return sendPlainJson(res, HTTP_OK, { ok: true, pendingFaults: server.pendingFaults() });
     }
+    const settings = () => ({ accepts: server.acceptance.accepted(), forbiddenActions: server.acceptance.forbiddenActions() });
+    if (route === `GET ${INSPECTION_PREFIX}settings`) return sendPlainJson(res, HTTP_OK, settings());
+    if (route === `POST ${INSPECTION_PREFIX}settings`) {
+      const body = await readBody(req, server.maxBodyBytes);
+      try {
+        applySettings(server.acceptance, JSON.parse(body?.toString('utf8') || '{}'));
+      } catch (error) {
+        return sendPlainJson(res, HTTP_BAD_REQUEST, { error: error instanceof Error ? error.message : String(error) });
+      }
+      return sendPlainJson(res, HTTP_OK, settings());
+    }
     return sendPlainJson(res, HTTP_NOT_FOUND, { error: `no inspection route ${route}` });
   };
+}
+
+/** Validated whole before anything changes, so a bad request changes nothing. */
+function applySettings(acceptance: IceAcceptance, request: unknown): void {
+  if (typeof request !== 'object' || request === null) throw new TypeError('expected a JSON object');
+  const { accepts, forbiddenActions } = request as Record<string, unknown>;
+  const form = accepts === undefined ? undefined : parseAcceptedForm(typeof accepts === 'string' ? accepts : String(accepts), 'accepts');
+  if (forbiddenActions !== undefined && (!Array.isArray(forbiddenActions) || forbiddenActions.some((action) => typeof action !== 'string' || action === ''))) {
+    throw new TypeError('forbiddenActions must be an array of action names');
+  }
+  if (form) acceptance.setAccepts(form);
+  if (forbiddenActions) acceptance.setForbiddenActions(forbiddenActions as string[]);
 }

@@ -32,6 +32,8 @@ export interface IceJobsOptions {
   mediaInputUrl(mediaId: string): string | undefined;
   /** Where a finished job's video lives: `<prefix>/<jobId>.mp4`. Read at every Get (it changes once the server listens). */
   outputUrlPrefix(): string;
+  /** Why the app does not take this image reference (its form: acceptance.ts), or undefined. */
+  refusalOf(image: string, imageKey: string): Error | undefined;
 }
 
 /** A job added as if submitted (at `submittedAtMs` on the job clock, default now), without a signed call. */
@@ -89,6 +91,8 @@ export function createIceJobs(options: IceJobsOptions): IceJobs {
       if (typeof image === 'string' && !image.includes('://') && !options.isRegisteredMedia(image)) {
         throw invalidParameter('AppParams', `"${app.imageKey}" names media "${image}", which is not registered.`);
       }
+      const refusal = typeof image === 'string' ? options.refusalOf(image, app.imageKey) : undefined;
+      if (refusal) throw refusal;
       const productionId = optionalId(fields, 'ProductionId');
       const folderId = optionalId(fields, 'FolderId');
       const job: AcceptedJob = {

@@ -23,6 +23,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
 import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
+import { createIceAcceptance, referenceForm, type AcceptedForm } from './acceptance';
 import { apiNotFound, errorAnswer, IceApiError, invalidParameter, missingParameter, sendHtml, sendJson, type Answer } from './answers';
 import { createIceFaults } from './faults';
 import { createInspectionRoutes, INSPECTION_PREFIX } from './inspection';
@@ -63,6 +64,13 @@ export interface IceServerOptions {
    * of a made-up OSS URL. npm start turns it on so the page's <video> plays.
    */
   serveOutputs?: boolean;
+  /**
+   * The image form the apps take (acceptance.ts). Default 'any'; the local cloud passes LOCAL_ICE_ACCEPTS, whose default
+   * is 'yike-asset', as ICE's documented examples.
+   */
+  accepts?: AcceptedForm;
+  /** Actions the caller's role may not call: answered 403 Forbidden.RAM (LOCAL_ICE_FORBIDDEN_ACTIONS). Default none. */
+  forbiddenActions?: readonly string[];
 }
 
 export interface LocalIceServer {
@@ -81,7 +89,11 @@ export interface LocalIceServer {
   yikeAssets(): RegisteredYikeAsset[];
   /** Injected failures for the next RPC requests (types.ts). */
   faults: IceFaultControls;
-  /** Forgets jobs, calls, pending faults and seen nonces. */
+  /** Changes, while running, which image form the apps take (also POST /__local/settings {"accepts": ...}). */
+  setAccepts(form: AcceptedForm): void;
+  /** Changes, while running, which actions are answered Forbidden.RAM (also POST /__local/settings {"forbiddenActions": [...]}). */
+  setForbiddenActions(actions: readonly string[]): void;
+  /** Forgets jobs, calls, pending faults and seen nonces; the accepted form and forbidden actions go back to the options'. */
   reset(): void;
   close(): Promise<void>;
 }
@@ -134,11 +146,14 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const calls: ReceivedCall[] = [];
   let outputUrlPrefix = OUTPUT_URL_PREFIX;
   const media = createMediaLibrary();
+  const acceptance = createIceAcceptance({ accepts: options.accepts, forbiddenActions: options.forbiddenActions });
+  const formOf = (reference: string) => referenceForm(reference, { isYikeAsset: (id) => yike.has(id), isMediaLibraryId: (id) => media.has(id) });
   const yike = createLocalYikeAssets({
     images: options.images,
     apps,
     parseAppParams: (raw, imageKey) => parseAppParams(raw, imageKey, maxAppParamsLength),
     mediaLibraryUrl: (mediaId) => media.inputUrl(mediaId),
+    takesReference: (reference) => acceptance.takes(formOf(reference)),
     errors: {
       missingParameter,
       invalidParameter,
@@ -152,6 +167,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     isRegisteredMedia: (mediaId) => media.has(mediaId) || yike.has(mediaId),
     mediaInputUrl: (mediaId) => media.inputUrl(mediaId) ?? yike.inputUrl(mediaId),
     outputUrlPrefix: () => outputUrlPrefix,
+    refusalOf: (image, imageKey) => (acceptance.takes(formOf(image)) ? undefined : acceptance.submitRefusal(imageKey, formOf(image))),
   });
   const injected = createIceFaults();
   const faults = injected.faults;
@@ -166,6 +182,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     yike.reset();
     injected.clear();
     seenNonces.clear();
+    acceptance.reset();
   };
 
   /** Signature, version, action, then the action itself. Throws IceApiError for every rejection. */
@@ -193,6 +210,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     const action = firstHeader(req, 'x-acs-action');
     if (!action) throw new IceApiError(HTTP_BAD_REQUEST, 'MissingAction', 'Action is mandatory for this action.');
 
+    acceptance.authorize(action);
     const fields = readFields(url.searchParams, body, firstHeader(req, 'content-type'));
     if (yike.handles(action)) return yike.handle(action, fields, requestId, receivedAt);
     switch (action) {
@@ -276,6 +294,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     reset,
     faults,
     pendingFaults: injected.pendingCount,
+    acceptance,
     maxBodyBytes: MAX_BODY_BYTES,
   });
 
@@ -302,6 +321,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     yikeAssets: () => yike.assets(),
     calls: () => calls.map(copyCall),
     faults,
+    setAccepts: (form) => acceptance.setAccepts(form),
+    setForbiddenActions: (actions) => acceptance.setForbiddenActions(actions),
     reset,
     close,
   };

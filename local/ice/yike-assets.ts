@@ -11,7 +11,8 @@
  * - [REF]   /work/shared/reference/README.md, "Facts found in the second round" (ImageCheckFailed).
  * Local assumptions (undocumented): AuditStatus values "Normal" / "Blocked"; a key containing "blocked" is what the
  * audit blocks (label "local-audit-blocked"); registration neither fetches nor dedupes (ICE registers asynchronously);
- * precheck fetches the image and checks its magic number, and an unknown media id fails the image check.
+ * precheck fetches the image and checks its magic number, and an unknown media id or a reference in a form the app
+ * does not take (acceptance.ts) fails the image check.
  */
 import { randomBytes } from 'node:crypto';
 import type OSS from 'ali-oss';
@@ -62,6 +63,8 @@ export interface YikeAssetsOptions {
   parseAppParams: (raw: string, imageKey: string) => Record<string, unknown>;
   /** InputURL of an asset in the other media library (RegisterMediaInfo), if the id names one. */
   mediaLibraryUrl: (mediaId: string) => string | undefined;
+  /** Whether the app takes a reference in this form (acceptance.ts: LOCAL_ICE_ACCEPTS); one it does not fails the image check. */
+  takesReference: (reference: string) => boolean;
   errors: {
     missingParameter: (name: string) => Error;
     invalidParameter: (name: string, reason: string) => Error;
@@ -168,7 +171,8 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
     const raw = fields.get('AppParams')?.value;
     if (!raw) throw errors.missingParameter('AppParams');
     const appParams = options.parseAppParams(raw, app.imageKey);
-    const url = imageUrlOf(String(appParams[app.imageKey]));
+    const reference = String(appParams[app.imageKey]);
+    const url = options.takesReference(reference) ? imageUrlOf(reference) : undefined;
     const bytes = url === undefined ? undefined : await readImage(url, options.images);
     const failed = bytes === undefined || !looksLikeImage(bytes);
     return {

@@ -1,6 +1,8 @@
 import { createImageObjects } from '../adapters/oss/image-objects';
+import { imageModeFindings } from '../domain/images/image-modes/findings';
+import { candidateForms, createImageInputs } from '../domain/images/image-modes/image-inputs';
 import { createImagePolicy, type ImagePolicy } from '../domain/images/image-policy';
-import { createImageReferenceBuilder } from '../domain/images/image-reference';
+import { createImageReferenceBuilder, type ImageReferenceBuilder } from '../domain/images/image-reference';
 import { resolveYikeAssetId } from '../domain/images/yike-asset-reference';
 import { createAppRegistry, type AppRegistry } from '../domain/jobs/apps';
 import type { JobDependencies } from '../domain/jobs/submit-job';
@@ -11,6 +13,8 @@ import { createServices, reportingConfiguration, type Services, type ServicesOpt
 export interface SubmissionServices extends Services, Omit<JobDependencies, 'ice'> {
   apps: AppRegistry;
   imageObjects: ImageObjects;
+  /** The image reference in one form (the doctor probes forms with it too). */
+  images: ImageReferenceBuilder;
   /** ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS and the reserved prefixes. */
   imagePolicy: ImagePolicy;
 }
@@ -19,15 +23,30 @@ export function createSubmissionServices(options: ServicesOptions = {}): Submiss
   const services = createServices(options);
   const { config, credentials, ice, recordStore, logger } = services;
   const imageObjects: ImageObjects = createImageObjects(config.oss, credentials);
-  // Yike asset records (IMAGE_URL_MODE=yike-asset) live beside the job records.
+  // Yike asset records (the yike-asset form) and the image mode findings (IMAGE_URL_MODE=auto) live beside the job records.
   const resolveYikeAsset = (object: Parameters<typeof resolveYikeAssetId>[0]) =>
     resolveYikeAssetId(object, { ice, recordStore, recordsPrefix: config.records.prefix, recordsBucket: config.records.bucket, logger });
+  const images = createImageReferenceBuilder({ config: config.oss, objects: imageObjects, ice, resolveYikeAsset });
   return {
     ...services,
     apps: createAppRegistry(config.apps),
-    images: createImageReferenceBuilder({ config: config.oss, objects: imageObjects, ice, resolveYikeAsset }),
+    images,
+    imageInputs: createImageInputs({
+      mode: config.oss.imageUrlMode,
+      precheck: config.ice.precheck,
+      region: config.ice.region,
+      candidates: candidateForms(config.oss.cdnBaseUrl !== undefined),
+      images,
+      ice,
+      findings: (imageBucket) =>
+        imageModeFindings({
+          store: recordStore(config.records.bucket ?? imageBucket),
+          bucket: config.records.bucket ?? imageBucket,
+          recordsPrefix: config.records.prefix,
+        }),
+      logger,
+    }),
     defaults: config.defaults,
-    precheck: config.ice.precheck,
     imageObjects,
     imagePolicy: createImagePolicy(config),
   };

@@ -52,8 +52,10 @@ const endpointUrl = z.optional(z.string().check(z.trim(), z.regex(/^(https?:\/\/
 
 const imageKeyName = z.string().check(z.minLength(1), z.maxLength(128));
 
-const IMAGE_URL_MODES = ['public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
+const IMAGE_URL_MODES = ['auto', 'public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
 export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
+/** A form ICE receives the image in: every mode but `auto`, which finds one of these. */
+export type ImageForm = Exclude<ImageUrlMode, 'auto'>;
 /** No image size limit for Yike AI app inputs was found in ICE's docs: 20 MiB is our assumption. */
 const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
@@ -100,10 +102,12 @@ export const envSchema = z.object({
   /** Override, e.g. `http://localhost:9200` for the local OSS (`localhost` selects path-style addressing, which ali-oss needs to sign URLs). @readBy all */
   OSS_ENDPOINT: endpointUrl,
   /**
-   * What goes into `LoadImage.1.TargetImage` for `{bucket, key}` images: `public`, `signed`, `cdn`, `media-id` or
-   * `yike-asset` (see [Image inputs](image-inputs.md)). @readBy oss-submit, http-submit, yike-submit
+   * What goes into `LoadImage.1.TargetImage` for `{bucket, key}` images: `auto` finds, once per app, the first form
+   * ICE's free precheck accepts (`yike-asset`, `media-id`, `public`, `signed`, then `cdn` when `CDN_BASE_URL` is set)
+   * and keeps it in `<RECORDS_PREFIX>settings/image-modes/<appId>.json`; or one fixed form: `public`, `signed`, `cdn`,
+   * `media-id` or `yike-asset` (see [Image inputs](image-inputs.md)). @readBy oss-submit, http-submit, yike-submit
    */
-  IMAGE_URL_MODE: z._default(z.enum(IMAGE_URL_MODES), 'public'),
+  IMAGE_URL_MODE: z._default(z.enum(IMAGE_URL_MODES), 'auto'),
   /** https base URL for `IMAGE_URL_MODE=cdn` (ICE documents only OSS URLs: test first). @readBy oss-submit, http-submit, yike-submit */
   CDN_BASE_URL: z.pipe(optionalString, z.optional(z.url({ protocol: /^https$/ }))),
   /** Life of a signed image URL (capped by the STS token's expiry). @readBy oss-submit, http-submit, yike-submit */
@@ -112,8 +116,9 @@ export const envSchema = z.object({
   OSS_TIMEOUT_MS: positiveInt(10_000, 120_000),
 
   /**
-   * Where job and idempotency records (and Yike asset records, `<RECORDS_PREFIX>yike-assets/`) are written; never
-   * submitted as an image, and image URLs may not point under it. @readBy all
+   * Where job and idempotency records (and Yike asset records, `<RECORDS_PREFIX>yike-assets/`, and the image mode
+   * findings, `<RECORDS_PREFIX>settings/image-modes/`) are written; never submitted as an image, and image URLs may not
+   * point under it. @readBy all
    */
   RECORDS_PREFIX: prefixSetting('.yike-jobs/'),
   /**
@@ -125,7 +130,8 @@ export const envSchema = z.object({
   RESULTS_PREFIX: prefixSetting('.yike-results/'),
   /**
    * `on`: `PrecheckYikeAIAppJob(AppId, AppParams)` right before each submit (one extra, free ICE call);
-   * `Status=Failed` → `PRECHECK_FAILED`, nothing submitted. `off`: submit directly. @readBy oss-submit, http-submit, yike-submit
+   * `Status=Failed` → `PRECHECK_FAILED`, nothing submitted. `off`: submit directly (with `IMAGE_URL_MODE=auto`, only
+   * once the app's image mode is found: the discovery itself prechecks). @readBy oss-submit, http-submit, yike-submit
    */
   PRECHECK: z._default(z.enum(['on', 'off']), 'on'),
   /**

@@ -80,6 +80,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     // PRECHECK=on (the default): ICE reads each uploaded image from the local OSS before the submit.
     ice = await startIceServer({ images: { ossUrl: oss.url } });
     handlerEnv.ICE_ENDPOINT = ice.url;
+    handlerEnv.IMAGE_URL_MODE = 'public';
 
     const iceFaults: Record<string, number> = { throttle: 0, fail: 0, drop: 0, delay: 0 };
     const iceFaultsByAction: Record<string, number> = { PrecheckYikeAIAppJob: 0, SubmitYikeAIAppJob: 0 };

@@ -192,6 +192,7 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
     const handler = createHandler({
       env: {
         ICE_ENDPOINT: ice.url,
+        IMAGE_URL_MODE: 'public',
         OSS_ENDPOINT: oss.localhostUrl,
         ALLOWED_BUCKETS: BUCKET,
         AUTH_TOKENS: TOKEN,
@@ -259,7 +260,7 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
   it(`answers 400, never throws, for any payload that is not an FC HTTP event (${RUNS} runs)`, async () => {
     // Arrange
     const handler = createHandler({
-      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, AUTH_TOKENS: TOKEN },
+      env: { ICE_ENDPOINT: ice.url, IMAGE_URL_MODE: 'public', OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, AUTH_TOKENS: TOKEN },
       sink: () => undefined,
     });
     const before = ice.calls().length;

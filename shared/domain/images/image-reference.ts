@@ -1,4 +1,5 @@
 import type { Config } from '../../runtime/config';
+import type { ImageForm } from '../../runtime/env';
 import { YikeError } from '../../runtime/errors';
 import type { Ice, ImageObjects } from '../ports';
 import { encodeObjectKey, publicObjectUrl } from './oss-urls';
@@ -13,13 +14,13 @@ export type ImageSource = { kind: 'oss'; bucket: string; key: string; eTag?: str
 type YikeAssetResolver = (object: { bucket: string; key: string; eTag: string; inputUrl: string; productionId?: string; folderId?: string }) => Promise<string>;
 
 /**
- * The one seam that turns an image source into the value put in AppParams. Modes: the plain OSS URL
- * (default; what ICE documents for same-region objects), a CDN URL, a URL signed with the role's
- * credentials, or an ICE media id (the object registered with RegisterMediaInfo first: every documented
- * example of LoadImage.1.TargetImage holds a media id).
+ * The one seam that turns an image source into the value put in AppParams, in one form: the plain OSS URL (what ICE
+ * documents for same-region objects), a CDN URL, a URL signed with the role's credentials, an ICE media-library id
+ * (RegisterMediaInfo) or a Yike asset id (RegisterYikeAssetMediaInfo). Which form a job uses is decided by
+ * IMAGE_URL_MODE (image-modes/image-inputs.ts: a fixed one, or the one `auto` found). A URL source is used as is.
  */
 export interface ImageReferenceBuilder {
-  reference(source: ImageSource, now?: Date, target?: { productionId?: string; folderId?: string }): Promise<string>;
+  reference(source: ImageSource, form: ImageForm, target?: { productionId?: string; folderId?: string }, now?: Date): Promise<string>;
 }
 
 export interface ImageReferenceDependencies {
@@ -31,9 +32,9 @@ export interface ImageReferenceDependencies {
 
 export function createImageReferenceBuilder({ config, objects, ice, resolveYikeAsset }: ImageReferenceDependencies): ImageReferenceBuilder {
   return {
-    async reference(source, now = new Date(), target = {}) {
+    async reference(source, form, target = {}, now = new Date()) {
       if (source.kind === 'url') return source.url;
-      switch (config.imageUrlMode) {
+      switch (form) {
         case 'public':
           return publicObjectUrl(source.bucket, config.region, source.key);
         case 'cdn':
@@ -41,7 +42,7 @@ export function createImageReferenceBuilder({ config, objects, ice, resolveYikeA
         case 'media-id':
           return ice.resolveMediaId(publicObjectUrl(source.bucket, config.region, source.key));
         case 'yike-asset': {
-          if (!resolveYikeAsset) throw new Error('IMAGE_URL_MODE=yike-asset needs a Yike asset resolver');
+          if (!resolveYikeAsset) throw new Error('the yike-asset form needs a Yike asset resolver');
           // The object version names the asset; without an eTag (CLI) one HEAD finds it.
           const eTag = source.eTag ?? (await headETag(objects, source.bucket, source.key));
           const inputUrl = publicObjectUrl(source.bucket, config.region, source.key);

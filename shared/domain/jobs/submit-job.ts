@@ -1,7 +1,8 @@
-import { buildAppParams, type AppRegistry } from './apps';
-import type { ImageReferenceBuilder, ImageSource } from '../images/image-reference';
-import { IceError, InputError, YikeError } from '../../runtime/errors';
-import type { Ice, PrecheckAnswer } from '../ports';
+import type { AppRegistry } from './apps';
+import type { ImageSource } from '../images/image-reference';
+import type { ImageInputs } from '../images/image-modes/image-inputs';
+import { IceError, InputError } from '../../runtime/errors';
+import type { Ice } from '../ports';
 import { recordSubmittedJob, type JobTracking } from '../lifecycle/record-submission';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
@@ -20,12 +21,11 @@ export interface SubmittedJob {
 }
 
 export interface JobDependencies {
-  ice: Pick<Ice, 'submitYikeAIAppJob' | 'precheckYikeAIAppJob'>;
+  ice: Pick<Ice, 'submitYikeAIAppJob'>;
   apps: AppRegistry;
-  images: ImageReferenceBuilder;
+  /** The image in the form ICE takes (IMAGE_URL_MODE), prechecked with the exact AppId and AppParams the submit sends. */
+  imageInputs: ImageInputs;
   defaults: { app?: string; productionId?: string; folderId?: string };
-  /** PRECHECK=on: PrecheckYikeAIAppJob with the exact AppId and AppParams right before the submit. */
-  precheck?: boolean;
 }
 
 /** Resolves the app first so a bad app name fails before anything is signed or sent. */
@@ -63,9 +63,7 @@ export async function submitJobThenRecord(
   const folderId = request.folderId ?? deps.defaults.folderId;
   let appParams: string;
   try {
-    const imageReference = await deps.images.reference(request.image, undefined, { productionId, folderId });
-    appParams = buildAppParams(app, imageReference);
-    if (deps.precheck) assertPrecheckPassed(await deps.ice.precheckYikeAIAppJob({ appId: app.appId, appParams }));
+    appParams = await deps.imageInputs.appParamsFor(app, request.image, { productionId, folderId });
   } catch (error) {
     throw beforeSubmit(error);
   }
@@ -90,17 +88,6 @@ function beforeSubmit(error: unknown): unknown {
     details: error.details,
     attempts: error.attempts,
     cause: error,
-  });
-}
-
-/** A precheck that says Failed is PRECHECK_FAILED (422, not retryable), listing each {key, errorCode}; any other status passes. */
-function assertPrecheckPassed(answer: PrecheckAnswer): void {
-  if (answer.status !== 'Failed') return;
-  const listed = answer.issues.length > 0 ? answer.issues.map((issue) => `${issue.key}: ${issue.errorCode}`).join(', ') : 'no reason given';
-  throw new YikeError('PRECHECK_FAILED', `ICE's precheck refused the job's inputs (${listed})`, {
-    statusCode: 422,
-    requestId: answer.requestId,
-    details: answer.issues,
   });
 }
 

@@ -212,6 +212,7 @@ describe('a bundled function signs its ICE calls through the stand-in', () => {
       PATH: process.env.PATH,
       LOG_LEVEL: 'error',
       ICE_ENDPOINT: proxy.url,
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       ALLOWED_BUCKETS: BUCKET,
       DEFAULT_APP: 'female',

@@ -152,6 +152,7 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
     return {
       PATH: process.env.PATH,
       ICE_ENDPOINT: ice.url,
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       APP_ROUTES,
       ICE_RETRY_BASE_MS: '1',
@@ -183,6 +184,7 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
     // loadConfig caches per env object: everything the handler reads is set before its first invocation.
     setEnv({
       ICE_ENDPOINT: ice.url,
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       APP_ROUTES,
       DEFAULT_APP: 'female',

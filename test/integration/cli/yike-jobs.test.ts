@@ -34,6 +34,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
   function functionEnv(): NodeJS.ProcessEnv {
     return {
       ICE_ENDPOINT: ice.url,
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       DEFAULT_APP: 'female',
       ICE_READ_TIMEOUT_MS: String(READ_TIMEOUT_MS),

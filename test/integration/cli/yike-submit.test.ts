@@ -68,9 +68,9 @@ describe('npx yike-submit against the local ICE endpoint', () => {
     expect(ice.jobs()[0]).toMatchObject({ appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/me.jpg' } });
   });
 
-  it('turns oss://bucket/key into the plain OSS URL of the ICE region', async () => {
+  it('turns oss://bucket/key into the plain OSS URL of the ICE region (IMAGE_URL_MODE=public)', async () => {
     // Act
-    const result = await cli(['--image', 'oss://yike-uploads/uploads/女 1.jpg'], { ICE_REGION: 'cn-hangzhou' });
+    const result = await cli(['--image', 'oss://yike-uploads/uploads/女 1.jpg'], { ICE_REGION: 'cn-hangzhou', IMAGE_URL_MODE: 'public' });
 
     // Assert
     expect(result.code).toBe(0);

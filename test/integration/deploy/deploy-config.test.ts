@@ -219,9 +219,9 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     }
   });
 
-  it('gives the submit functions the public image mode and the precheck by default (YIKE_IMAGE_URL_MODE, YIKE_PRECHECK change them)', () => {
+  it('gives the submit functions the auto image mode and the precheck by default (YIKE_IMAGE_URL_MODE, YIKE_PRECHECK change them)', () => {
     for (const name of ['http-submit', 'oss-submit', 'oss-submit-eventbridge']) {
-      expect({ name, ...parseConfig(resources[name]!.props.environmentVariables).oss }).toMatchObject({ name, imageUrlMode: 'public' });
+      expect({ name, ...parseConfig(resources[name]!.props.environmentVariables).oss }).toMatchObject({ name, imageUrlMode: 'auto' });
       expect({ name, precheck: resources[name]!.props.environmentVariables.PRECHECK }).toEqual({ name, precheck: 'on' });
     }
   });

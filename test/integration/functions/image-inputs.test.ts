@@ -33,6 +33,8 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
   function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ICE_ENDPOINT: ice.url,
+      // Each fixed form on its own (auto, which picks among them, has its own tests: image-modes/).
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       ALLOWED_BUCKETS: BUCKET,
       APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',

@@ -40,13 +40,18 @@ describe('npm start (the main job on the local cloud)', () => {
     expect(stdout).toContain('npx yike-backfill --bucket yike-uploads --prefix uploads/');
   });
 
-  it.each(['signed', 'cdn', 'media-id', 'yike-asset'])('yields a job with IMAGE_URL_MODE=%s (precheck on) and exits 0 with --once', async (mode) => {
+  it.each([
+    ['signed', 'url'],
+    ['cdn', 'url'],
+    ['media-id', 'media-id'],
+    ['yike-asset', 'yike-asset'],
+  ])('yields a job with IMAGE_URL_MODE=%s (precheck on) from an ICE that takes %s, and exits 0 with --once', async (mode, accepts) => {
     // Arrange
     const data = tempDir('npm-start-');
 
     // Act
     const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], {
-      env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' },
+      env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_ACCEPTS: accepts, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' },
       timeout: 30_000,
     });
     data.remove();

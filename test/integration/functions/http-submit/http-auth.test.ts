@@ -19,7 +19,15 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
 
   async function gateway(env: Record<string, string>): Promise<LocalFcGateway> {
     const handler = createHttpHandler({
-      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2', ...env },
+      env: {
+        ICE_ENDPOINT: ice.url,
+        IMAGE_URL_MODE: 'public',
+        OSS_ENDPOINT: oss.localhostUrl,
+        ALLOWED_BUCKETS: BUCKET,
+        ICE_RETRY_BASE_MS: '1',
+        ICE_RETRY_MAX_MS: '2',
+        ...env,
+      },
       sink: logs.sink,
     });
     const started = await startFcGateway({ handler, credentials: LOCAL_CREDENTIALS });
@@ -218,7 +226,14 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
     // Arrange
     const { createHandler } = await import('../../../../functions/oss-submit/index');
     const handler = createHandler({
-      env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, RECORDS_BUCKET: BUCKET, ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '2' },
+      env: {
+        ICE_ENDPOINT: ice.url,
+        IMAGE_URL_MODE: 'public',
+        OSS_ENDPOINT: oss.localhostUrl,
+        RECORDS_BUCKET: BUCKET,
+        ICE_RETRY_BASE_MS: '1',
+        ICE_RETRY_MAX_MS: '2',
+      },
       sink: logs.sink,
     });
     const events = [

@@ -24,6 +24,7 @@ describe('the HTTP function through the local FC gateway', () => {
   function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ICE_ENDPOINT: ice.url,
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       ALLOWED_BUCKETS: BUCKET,
       ICE_RETRY_BASE_MS: '1',

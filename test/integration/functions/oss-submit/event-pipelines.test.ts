@@ -16,6 +16,7 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
     createHandler({
       env: {
         ICE_ENDPOINT: ice.url,
+        IMAGE_URL_MODE: 'public',
         OSS_ENDPOINT: oss.localhostUrl,
         APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
         RECORDS_BUCKET: BUCKET,

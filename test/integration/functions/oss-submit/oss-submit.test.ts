@@ -22,6 +22,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
   function env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
       ICE_ENDPOINT: ice.url,
+      IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       PRODUCTION_ID: 'prod-123',
       FOLDER_ID: 'fd-cReaEcVqQK',
