@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { describeError, InputError } from '../shared/runtime/errors';
 import type { ImageSource } from '../shared/domain/images/image-reference';
+import { inspectImageObject } from '../shared/domain/images/image-object';
 import { allowedImage } from '../shared/domain/images/image-policy';
 import { submitJob } from '../shared/domain/jobs/submit-job';
 import { jobTracking } from '../shared/domain/lifecycle/record-submission';
@@ -56,9 +57,12 @@ async function main(argv: string[]): Promise<number> {
   const { config } = services;
   // The URL rules every entry point applies (ICE gets only the normalized href; no userinfo, fragments, records
   // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events.
-  const image = allowedImage(parseImage(values.image), services.imagePolicy, {
+  const allowed = allowedImage(parseImage(values.image), services.imagePolicy, {
     enforceAllowlist: config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0,
   });
+  // An oss:// image (or a URL on an allowed bucket's domain) is HEAD-read like every {bucket, key}: it must exist, be
+  // image/*, not empty, and not over MAX_IMAGE_BYTES, before anything is sent to ICE.
+  const image = allowed.kind === 'oss' ? await inspectImageObject(allowed, config, services.imageObjects) : allowed;
   const recordsBucket = config.records.bucket;
   const result = await submitJob(
     {

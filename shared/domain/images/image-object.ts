@@ -17,6 +17,8 @@ export interface InspectedImage {
 }
 
 type InputsConfig = Pick<Config, 'records' | 'uploads'>;
+/** What the key checks read: the reserved prefixes and the image suffixes. */
+export type KeyRules = { records: Pick<Config['records'], 'prefix' | 'resultsPrefix'>; uploads: Pick<Config['uploads'], 'imageSuffixes'> };
 
 /** C0 controls and DEL: never part of a sane object key, and a log-injection risk. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
@@ -27,15 +29,19 @@ function refusal(code: string, statusCode: number, message: string, path = 'imag
   return new YikeError(code, message, { statusCode, details: [{ path, message }] });
 }
 
-/** Why a key can never be submitted, or undefined. Shared by HTTP, pipeline events and uploads. */
-export function imageKeyRefusal(key: string, config: InputsConfig): YikeError | undefined {
-  if (CONTROL_CHARACTER.test(key)) return refusal('IMAGE_KEY_INVALID', 400, 'image.key contains control characters');
+/**
+ * Why a key can never be submitted, or undefined. Shared by HTTP, pipeline events, uploads and the object key an
+ * imageUrl names (`field` "imageUrl", the key percent-decoded).
+ */
+export function imageKeyRefusal(key: string, config: KeyRules, field = 'image.key'): YikeError | undefined {
+  const named = field === 'image.key' ? field : `${field} (its object key)`;
+  if (CONTROL_CHARACTER.test(key)) return refusal('IMAGE_KEY_INVALID', 400, `${named} contains control characters`, field);
   for (const prefix of [config.records.prefix, config.records.resultsPrefix]) {
-    if (key.startsWith(prefix)) return refusal('IMAGE_KEY_INVALID', 400, `image.key is under "${prefix}", which holds this service's own records`);
+    if (key.startsWith(prefix)) return refusal('IMAGE_KEY_INVALID', 400, `${named} is under "${prefix}", which holds this service's own records`, field);
   }
   const lowerKey = key.toLowerCase();
   if (!config.uploads.imageSuffixes.some((suffix) => lowerKey.endsWith(suffix))) {
-    return refusal('NOT_AN_IMAGE', 415, `image.key must end in one of ${config.uploads.imageSuffixes.join(', ')}`);
+    return refusal('NOT_AN_IMAGE', 415, `${named} must end in one of ${config.uploads.imageSuffixes.join(', ')}`, field);
   }
   return undefined;
 }

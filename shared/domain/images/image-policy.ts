@@ -1,13 +1,17 @@
 import type { Config } from '../../runtime/config';
 import { InputError } from '../../runtime/errors';
+import { imageKeyRefusal, type KeyRules } from './image-object';
 import type { ImageSource } from './image-reference';
-import { normalizeImageUrl } from './image-url';
+import { normalizeImageUrl, objectKeyOfUrl } from './image-url';
 import { ossDomain } from './oss-urls';
 
 /**
  * Submitting a job spends money and makes ICE fetch the image, so callers may only name images in
  * allowed buckets, or https URLs on allowed hosts (default: the allowed buckets' OSS domains), never
  * under our own records/results prefixes. URLs are normalized once (shared/domain/images/image-url.ts).
+ * An imageUrl gets the same key checks as {bucket, key}: on an allowed bucket's own OSS domain it IS that
+ * {bucket, key} (and so gets the HEAD too, inspectImageObject); on any other host its decoded path must still look
+ * like an image key (suffix, reserved prefixes, control characters).
  */
 export interface ImagePolicy {
   allowedBuckets: ReadonlySet<string>;
@@ -15,9 +19,13 @@ export interface ImagePolicy {
   /** RECORDS_PREFIX and RESULTS_PREFIX: an image may never point at what this service writes. */
   forbiddenKeyPrefixes: readonly string[];
   allowQuery: boolean;
+  /** <bucket>.oss-<OSS_REGION>.aliyuncs.com -> bucket, for each allowed bucket. */
+  bucketDomains: ReadonlyMap<string, string>;
+  /** The key checks an image URL's object key gets (IMAGE_SUFFIXES and the reserved prefixes). */
+  keyRules: KeyRules;
 }
 
-export function createImagePolicy(config: Pick<Config, 'http' | 'oss' | 'records'>): ImagePolicy {
+export function createImagePolicy(config: Pick<Config, 'http' | 'oss' | 'records' | 'uploads'>): ImagePolicy {
   const buckets = config.http.allowedBuckets;
   const hosts = config.http.allowedImageHosts.length > 0 ? config.http.allowedImageHosts : buckets.map((bucket) => ossDomain(bucket, config.oss.region));
   return {
@@ -25,12 +33,16 @@ export function createImagePolicy(config: Pick<Config, 'http' | 'oss' | 'records
     allowedHosts: new Set(hosts.map((host) => host.toLowerCase())),
     forbiddenKeyPrefixes: [config.records.prefix, config.records.resultsPrefix],
     allowQuery: config.http.allowImageUrlQuery,
+    bucketDomains: new Map(buckets.map((bucket) => [ossDomain(bucket, config.oss.region), bucket])),
+    keyRules: { records: config.records, uploads: config.uploads },
   };
 }
 
 /**
  * The image as it may be used: an allowed OSS object, or the normalized href of an allowed URL.
  * `enforceAllowlist: false` (pipeline events without ALLOWED_*) still applies every URL and prefix rule.
+ * A URL on an allowed bucket's OSS domain comes back as that {bucket, key} (unless it carries a query string, which
+ * ALLOW_IMAGE_URL_QUERY allows: then it is sent as given); the caller HEADs every {bucket, key} it gets.
  */
 export function allowedImage(source: ImageSource, policy: ImagePolicy, options: { enforceAllowlist?: boolean } = {}): ImageSource {
   const enforce = options.enforceAllowlist ?? true;
@@ -54,6 +66,12 @@ export function allowedImage(source: ImageSource, policy: ImagePolicy, options: 
     forbiddenKeyPrefixes: policy.forbiddenKeyPrefixes,
     allowQuery: policy.allowQuery,
   });
+  const parsed = new URL(url);
+  const key = objectKeyOfUrl(url);
+  const bucket = policy.bucketDomains.get(parsed.hostname);
+  if (bucket !== undefined && parsed.search === '') return allowedImage({ kind: 'oss', bucket, key }, policy, options);
+  const refusal = imageKeyRefusal(key, policy.keyRules, 'imageUrl');
+  if (refusal) throw refusal;
   return { kind: 'url', url };
 }
 

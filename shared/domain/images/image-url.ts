@@ -48,6 +48,11 @@ export function normalizeImageUrl(input: string, rules: ImageUrlRules, path = 'i
   return url.href;
 }
 
+/** The object key a normalized image URL (normalizeImageUrl's href) names: its path without the leading "/", decoded. */
+export function objectKeyOfUrl(href: string): string {
+  return objectKeyOf(new URL(href).pathname) ?? '';
+}
+
 /** The object key a path names: without the leading "/", percent-decoded (undefined when undecodable). */
 function objectKeyOf(pathname: string): string | undefined {
   try {

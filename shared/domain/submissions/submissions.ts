@@ -144,11 +144,12 @@ async function processRequest(body: JobRequestInput, source: string, deps: Submi
   const image = deps.imagePolicy ? allowedImage(requested, deps.imagePolicy, { enforceAllowlist }) : requested;
   const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
   resolveApp(request, deps);
-  // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused.
+  // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused, also when
+  // it was named by a URL on its bucket's OSS domain.
   const inspect = async (pending: JobRequest): Promise<JobRequest> =>
-    body.image ? { ...pending, image: await inspectImageObject(body.image, config, deps.imageObjects) } : pending;
+    image.kind === 'oss' ? { ...pending, image: await inspectImageObject(image, config, deps.imageObjects) } : pending;
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
-  const recordsBucket = config.records.bucket ?? body.image?.bucket;
+  const recordsBucket = config.records.bucket ?? (image.kind === 'oss' ? image.bucket : undefined);
   if (!recordsBucket) {
     throw new YikeError('RECORDS_BUCKET_REQUIRED', 'RECORDS_BUCKET must be set to keep idempotency records for imageUrl pipeline events');
   }

@@ -151,7 +151,8 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     : undefined;
   const submit = async () => {
     // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
-    const image = body.image ? await inspectImageObject(body.image, config, deps.services.imageObjects) : allowed;
+    // Every {bucket, key}, given as such or as a URL on its bucket's OSS domain, gets the HEAD.
+    const image = allowed.kind === 'oss' ? await inspectImageObject(allowed, config, deps.services.imageObjects) : allowed;
     return submitJobThenRecord({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
   };
 

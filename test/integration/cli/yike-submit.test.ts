@@ -70,7 +70,12 @@ describe('npx yike-submit against the local ICE endpoint', () => {
 
   it('turns oss://bucket/key into the plain OSS URL of the ICE region (IMAGE_URL_MODE=public)', async () => {
     // Act
-    const result = await cli(['--image', 'oss://yike-uploads/uploads/女 1.jpg'], { ICE_REGION: 'cn-hangzhou', IMAGE_URL_MODE: 'public' });
+    const result = await cli(['--image', 'oss://yike-uploads/uploads/女 1.jpg'], {
+      ICE_REGION: 'cn-hangzhou',
+      IMAGE_URL_MODE: 'public',
+      // The object is HEAD-read first; the bucket itself answers wherever it is.
+      OSS_ENDPOINT: oss.localhostUrl,
+    });
 
     // Assert
     expect(result.code).toBe(0);

@@ -26,6 +26,7 @@ describe('job records written at submit time by every entry point', () => {
 
   const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
     ICE_ENDPOINT: ice.url,
+    IMAGE_URL_MODE: 'public',
     OSS_ENDPOINT: oss.localhostUrl,
     ALLOWED_BUCKETS: UPLOADS,
     // The gateway has no tokens to send: in-function auth off, as behind authType function.
@@ -80,7 +81,8 @@ describe('job records written at submit time by every entry point', () => {
       schemaVersion: 1,
       jobId,
       appId: 'sys-ao-smith-1',
-      source: IMAGE_URL,
+      // An imageUrl on an allowed bucket's own domain is that object.
+      source: `oss://${UPLOADS}/uploads/female/portrait-001.jpg`,
       status: 'Submitted',
       submittedAt: expect.any(String),
       updatedAt: expect.any(String),

@@ -107,7 +107,7 @@ export function createImageInputs(deps: ImageInputsDependencies): ImageInputs {
     const findings = deps.findings(image.bucket);
     const source = describe(image);
     const base = { appId: app.appId, image: source, configured: deps.mode };
-    const existing = await findings.get(app.appId);
+    const existing = await readFinding(findings, app);
     const held = existing && existing.region === deps.region && deps.candidates.includes(existing.mode) ? existing : undefined;
     const tried: ImageModeTrial[] = [];
 
@@ -160,6 +160,16 @@ export function createImageInputs(deps: ImageInputsDependencies): ImageInputs {
     image,
     tried: [...tried],
   });
+
+  /** A finding that cannot be read is logged and the discovery runs (free calls): the job is not held up by it. */
+  const readFinding = async (findings: ImageModeFindings, app: YikeApp): Promise<ImageModeFinding | undefined> => {
+    try {
+      return await findings.get(app.appId);
+    } catch (error) {
+      deps.logger?.error('image mode finding could not be read; finding the form again', { appId: app.appId, error: (error as Error).message });
+      return undefined;
+    }
+  };
 
   /** The job has a form that passed: a finding that cannot be written is logged, and only costs a discovery later. */
   const keepFinding = async <T>(write: () => Promise<T>, app: YikeApp): Promise<T | undefined> => {

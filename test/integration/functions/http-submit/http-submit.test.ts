@@ -284,16 +284,16 @@ describe('the HTTP function through the local FC gateway', () => {
       expect(logs.raw()).not.toContain('rotated-away');
     });
 
-    it('answers 502 UPSTREAM_AUTH_FAILED when ICE rejects the role credentials for an imageUrl (no OSS call first)', async () => {
+    it('answers 502 UPSTREAM_AUTH_FAILED when ICE rejects the role credentials for an imageUrl on another allowed host (no OSS call first)', async () => {
       // Arrange
       const target = await startFcGateway({
-        handler: createHttpHandler({ env: env(), sink: logs.sink }),
+        handler: createHttpHandler({ env: env({ ALLOWED_IMAGE_HOSTS: 'images.yike.example' }), sink: logs.sink }),
         credentials: { ...LOCAL_CREDENTIALS, accessKeySecret: 'rotated-away' },
       });
       gateways.push(target);
 
       // Act
-      const response = await post(target, { app: 'female', imageUrl: IMAGE_URL });
+      const response = await post(target, { app: 'female', imageUrl: 'https://images.yike.example/uploads/female/portrait-001.jpg' });
 
       // Assert
       expect(response).toMatchObject({ status: 502, body: { error: { code: 'UPSTREAM_AUTH_FAILED', message: "ICE rejected the function's credentials" } } });
