@@ -41,9 +41,22 @@ const ON_FIRST_USE = {
   debug: join(root, 'scripts', 'stubs', 'debug-on-first-use.cjs'),
 };
 
+/**
+ * Our own code that only a rare request needs, built the same way: the doctor (`require('../../composition/doctor')`
+ * in shared/triggers/events/doctor.ts) becomes dist/<name>/doctor.js, parsed only when a doctor request comes.
+ */
+const LAZY_LOCAL = { doctor: { pattern: /[\\/]composition[\\/]doctor$/, source: join(root, 'shared', 'composition', 'doctor.ts'), file: 'doctor.js' } };
+
 const lazyModulesPlugin = {
   name: 'lazy-modules',
   setup(pluginBuild) {
+    for (const { pattern, file } of Object.values(LAZY_LOCAL)) {
+      pluginBuild.onResolve({ filter: pattern }, (args) => {
+        if (args.kind !== 'require-call')
+          return { errors: [{ text: `${args.path} is loaded on first use: require() it where it is needed (it becomes ./${file})` }] };
+        return { path: `./${file}`, external: true };
+      });
+    }
     const filter = new RegExp(`^(${Object.keys(LAZY_MODULES).join('|')})$`);
     pluginBuild.onResolve({ filter }, (args) => {
       const onFirstUse = ON_FIRST_USE[args.path];
@@ -103,9 +116,8 @@ function assertNoClassicZod(metafile, name) {
 
 const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin] };
 
-/** The lazy files a function bundle requires (its metafile lists them as external imports). */
-function lazyFilesOf(metafile, outfile) {
-  const lazyFiles = new Set(Object.values(LAZY_MODULES));
+/** The lazy files a bundle requires (its metafile lists them as external imports). */
+function lazyFilesOf(metafile, outfile, lazyFiles = new Set(Object.values(LAZY_MODULES))) {
   return [
     ...new Set(metafile.outputs[outfile].imports.filter((entry) => entry.external && lazyFiles.has(entry.path.slice(2))).map((entry) => entry.path.slice(2))),
   ];
@@ -121,7 +133,21 @@ async function buildFunction(name) {
   });
   assertNoClassicZod(result.metafile, name);
   const built = [{ name: `dist/${name}/index.js`, result }];
-  for (const file of lazyFilesOf(result.metafile, `dist/${name}/index.js`)) {
+  const lazyLocal = new Set(Object.values(LAZY_LOCAL).map(({ file }) => file));
+  const packageFiles = new Set(lazyFilesOf(result.metafile, `dist/${name}/index.js`));
+  for (const file of lazyFilesOf(result.metafile, `dist/${name}/index.js`, lazyLocal)) {
+    const { source } = Object.values(LAZY_LOCAL).find((entry) => entry.file === file);
+    const chunk = await build({
+      ...functionBuild,
+      stdin: { contents: `module.exports = require(${JSON.stringify(source)});`, resolveDir: root, sourcefile: `lazy-${file}` },
+      outfile: join(root, 'dist', name, file),
+      plugins: [lazyModulesPlugin, noClassicZodPlugin, ...functionBuild.plugins],
+    });
+    assertNoClassicZod(chunk.metafile, `${name}/${file}`);
+    built.push({ name: `dist/${name}/${file}`, result: chunk });
+    for (const needed of lazyFilesOf(chunk.metafile, `dist/${name}/${file}`)) packageFiles.add(needed);
+  }
+  for (const file of packageFiles) {
     const moduleName = Object.keys(LAZY_MODULES).find((key) => LAZY_MODULES[key] === file);
     const chunk = await build({
       ...functionBuild,
@@ -137,6 +163,7 @@ const toolEntries = [
   ['cli', 'yike-submit'],
   ['cli', 'yike-backfill'],
   ['cli', 'yike-jobs'],
+  ['cli', 'yike-doctor'],
   ['local', 'start'],
   ['scripts', 'upload'],
   ['scripts', 'config-docs'],

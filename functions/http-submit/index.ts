@@ -2,14 +2,17 @@ import { createHttpServicesOrReport, type HttpServices } from '../../shared/comp
 import { describeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
+import { answerDoctor, withDoctor } from '../../shared/triggers/events/doctor';
 import { toApiRequest, toFcHttpResponse, type ApiRequest } from '../../shared/triggers/events/fc-http';
 import { handleApiRequest } from '../../shared/triggers/http/api';
 import { httpError } from '../../shared/triggers/http/errors';
 
-/** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http. */
-export const createHandler =
-  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
-  async (event: unknown, context: InvocationContext) => {
+/**
+ * FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http.
+ * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor, never the HTTP trigger) gets the doctor's report.
+ */
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+  withDoctor('http-submit', options, async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
     let services: HttpServices;
     try {
@@ -28,7 +31,11 @@ export const createHandler =
       return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
     }
 
-    const outcome = await handleApiRequest(request, { services, remainingTimeMs: remainingTimeFrom(context, startedAtMs) });
+    const outcome = await handleApiRequest(request, {
+      services,
+      remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+      doctor: (doctorRequest) => answerDoctor('http-submit', { env: options.env, sink: options.sink, context }, doctorRequest),
+    });
     const status = outcome.response.statusCode;
     logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {
       method: request.method,
@@ -40,7 +47,7 @@ export const createHandler =
       ...(outcome.error ? { error: describeError(outcome.error) } : {}),
     });
     return toFcHttpResponse(outcome.response);
-  };
+  });
 
 export const handler = createHandler();
 

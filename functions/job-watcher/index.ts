@@ -4,16 +4,17 @@ import { runWatcher, type WatcherSummary } from '../../shared/domain/lifecycle/w
 import { ConfigError, describeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
+import { withDoctor } from '../../shared/triggers/events/doctor';
 import { parseTimerEvent } from '../../shared/triggers/events/timer';
 
 /**
  * FC 3.0 handler for the job watcher's timer trigger (every minute in s.yaml): follows in-flight jobs to their
  * outcome and notifies (shared/domain/lifecycle/watcher.ts). The timer event itself carries nothing we need; it is
- * still validated so a mis-wired trigger is reported. `now` is for tests and `npm start` only.
+ * still validated so a mis-wired trigger is reported. `now` is for tests and `npm start` only. {"yike":"doctor"} (a
+ * synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
-export const createHandler =
-  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date; reserveMs?: number } = {}) =>
-  async (event: unknown, context: InvocationContext): Promise<WatcherSummary> => {
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date; reserveMs?: number } = {}) =>
+  withDoctor('job-watcher', options, async (event: unknown, context: InvocationContext): Promise<WatcherSummary> => {
     const startedAtMs = Date.now();
     const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
     const { logger, config } = services;
@@ -39,6 +40,6 @@ export const createHandler =
     );
     logger[summary.bucketErrors > 0 ? 'error' : summary.jobErrors > 0 || summary.iceErrors > 0 ? 'warn' : 'info']('watcher run finished', { ...summary });
     return summary;
-  };
+  });
 
 export const handler = createHandler();

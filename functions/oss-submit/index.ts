@@ -3,16 +3,17 @@ import { processWorkItems, type SubmissionResult } from '../../shared/domain/sub
 import { describeError, YikeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
+import { withDoctor } from '../../shared/triggers/events/doctor';
 import { parseInvocation } from '../../shared/triggers/events/parse';
 
 /**
  * FC 3.0 handler for OSS triggers, EventBridge OSS events (single or batch) and pipeline events.
  * Every item is processed; the invocation then fails if any item failed, so FC retries it or sends it to
  * the onFailure destination. Retries are safe: each upload has a job record that makes it run once.
+ * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
-export const createHandler =
-  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
-  async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+  withDoctor('oss-submit', options, async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
     const startedAtMs = Date.now();
     const services = createSubmissionServicesOrReport({ context, env: options.env, sink: options.sink });
     const { logger, config } = services;
@@ -37,7 +38,7 @@ export const createHandler =
     });
     if (result.failed.length > 0) throw new PartialFailureError(result);
     return result;
-  };
+  });
 
 export const handler = createHandler();
 

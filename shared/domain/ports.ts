@@ -126,3 +126,44 @@ export type WebhookSender = (delivery: {
   deliveryId: string;
   timeoutMs: number;
 }) => Promise<{ ok: true; status: number } | { ok: false; error: string }>;
+
+/** What the doctor asks OSS about a bucket (GetBucketLocation, one ListObjects page). */
+export interface BucketInspector {
+  /** The bucket's region as ICE names regions, e.g. cn-shanghai (GetBucketLocation answers oss-cn-shanghai). */
+  region(bucket: string): Promise<string>;
+  /** The objects of the first page (1,000 keys) listed under a prefix, most recently modified first. */
+  recent(bucket: string, prefix: string): Promise<{ key: string; lastModified: string }[]>;
+}
+
+/**
+ * One ICE action asked with made-up inputs (a job or media id nobody has), to learn whether the role may call it:
+ * resolves with ICE's answer, throws IceError when ICE refused (Forbidden.RAM names a missing permission).
+ */
+export type IceActionProbe = (action: string, query: Record<string, string>) => Promise<unknown>;
+
+/** A deployed FC 3.0 function as its control API shows it (GetFunction, 2023-03-30). */
+export interface DeployedFunction {
+  functionName: string;
+  runtime?: string;
+  handler?: string;
+  state?: string;
+  lastUpdateStatus?: string;
+  environmentVariables: Record<string, string>;
+}
+
+/** A function's trigger as ListTriggers shows it; `triggerConfig` is parsed from the JSON string FC returns. */
+export interface DeployedTrigger {
+  triggerName: string;
+  triggerType: string;
+  sourceArn?: string;
+  triggerConfig: Record<string, unknown>;
+  /** The HTTP trigger's public address (httpTrigger.urlInternet). */
+  urlInternet?: string;
+}
+
+/** FC 3.0's control API, read only (the doctor never changes a deployment). */
+export interface FunctionDirectory {
+  /** undefined when FC answers FunctionNotFound. */
+  getFunction(name: string): Promise<DeployedFunction | undefined>;
+  listTriggers(name: string): Promise<DeployedTrigger[]>;
+}

@@ -18,6 +18,8 @@ import { createUploadForm, listUploadableApps } from './uploads-route';
 export interface ApiDependencies {
   services: HttpServices;
   remainingTimeMs: () => number;
+  /** GET /doctor: the doctor's report for this function (shared/triggers/events/doctor.ts answerDoctor). */
+  doctor?: (request: { image?: string }) => Promise<unknown>;
 }
 
 export interface ApiResult {
@@ -41,6 +43,7 @@ const ROUTES = [
   { name: 'POST /jobs', pattern: /^\/jobs\/?$/, methods: ['POST'] },
   { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/, methods: ['GET'] },
   { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/, methods: ['GET'] },
+  { name: 'GET /doctor', pattern: /^\/doctor$/, methods: ['GET'] },
 ] as const;
 
 export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
@@ -74,6 +77,8 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
         return await getJob(matched.pattern.exec(request.path)![1]!, request, deps);
+      case 'GET /doctor':
+        return await getDoctor(request, deps);
     }
   } catch (error) {
     return result(matched.name, toHttpError(error), error);
@@ -201,6 +206,17 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
   const replayed = outcome.status === 'duplicate';
   if (replayed) logger.info('idempotent replay', { jobId: outcome.result.jobId });
   return { route, jobId: outcome.result.jobId, replayed, response: json(202, outcome.result, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
+}
+
+/** The doctor's report (the same as for {"yike":"doctor"}); `?image=oss://bucket/key` picks the image it checks. */
+async function getDoctor(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
+  const route = 'GET /doctor';
+  const { image } = request.query;
+  if (image !== undefined && !/^oss:\/\/[^/]+\/.+$/.test(image)) {
+    return result(route, httpError(400, 'INVALID_REQUEST', 'image: must be oss://bucket/key', [{ path: 'image', message: 'must be oss://bucket/key' }]));
+  }
+  if (!deps.doctor) return result(route, httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
+  return { route, response: json(200, await deps.doctor({ image }), { 'Cache-Control': 'no-store' }) };
 }
 
 /** The job's lifecycle from its job record (see jobs-routes.ts for refresh and wait). */

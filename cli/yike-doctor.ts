@@ -1,0 +1,156 @@
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createFunctionDirectory } from '../shared/adapters/fc/control';
+import { createFunctionInvoker } from '../shared/adapters/fc/invoke';
+import { resolveCredentials, type CredentialsProvider } from '../shared/adapters/openapi/credentials';
+import { createBucketInspector } from '../shared/adapters/oss/buckets';
+import { checkDeployment } from '../shared/domain/doctor/deployment-checks';
+import type { FunctionDoctorReport } from '../shared/domain/doctor/report';
+import { loadConfig, parseConfig, type Config } from '../shared/runtime/config';
+import { describeError, InputError, YikeError } from '../shared/runtime/errors';
+import { renderTemplate } from './doctor/s-yaml';
+import { renderTable } from './doctor/table';
+
+const TOOL = 'yike-doctor';
+const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher'];
+/** npm start's local cloud (docs/local-cloud.md): its FC API and OSS endpoint. */
+const LOCAL_FC_ENDPOINT = 'http://127.0.0.1:9300';
+const LOCAL_OSS_ENDPOINT = 'http://localhost:9200';
+/** A function's doctor runs the discovery (a few free ICE calls) before it answers. */
+const DOCTOR_READ_TIMEOUT_MS = 60_000;
+
+const USAGE = `Usage: ${TOOL} [--functions NAME,NAME,...] [--image oss://bucket/key] [--page-origin https://...]
+                   [--s-yaml PATH | --s-yaml off] [--local] [--json]
+
+Checks a deployment without spending anything: each function (default ${DEFAULT_FUNCTIONS.join(', ')}) exists and
+answers {"yike":"doctor"} (a synchronous FC InvokeFunction: it checks itself with its own role: credentials, ICE
+endpoint and permissions, OSS, the image form ICE takes, webhook, next function, its configuration), and its triggers
+are right (the upload trigger's prefix and suffix against APP_ROUTES and IMAGE_SUFFIXES, the watcher's timer enabled);
+the upload bucket lets the page's origin POST (CORS); s.yaml, rendered with \`s preview\`, says what FC runs.
+SubmitYikeAIAppJob is never called: "submit: not tried, it is paid".
+
+  --functions    the deployed functions to check (FC 3.0 names)
+  --image        the image the submit functions check (default: the newest under each upload prefix)
+  --page-origin  the page's origin when it is served from a custom domain (default: the HTTP trigger's address)
+  --s-yaml       the s.yaml to compare with (default ./s.yaml; off: no comparison)
+  --local        npm start's local cloud: FC_ENDPOINT ${LOCAL_FC_ENDPOINT}, OSS_ENDPOINT ${LOCAL_OSS_ENDPOINT}, no s.yaml
+  --json         the checks as JSON instead of the table
+
+Credentials: your access (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET [/ _SECURITY_TOKEN]) with fc:GetFunction,
+fc:ListTriggers, fc:InvokeFunction on the functions and oss:GetBucketCors on the upload bucket (docs/first-deploy.md).
+Endpoint: FC_ACCOUNT_ID (+ FC_REGION, default ICE_REGION) or FC_ENDPOINT. Exit 0: ready; 1: a check failed or an error.`;
+
+interface Flags {
+  functions: string[];
+  image?: string;
+  pageOrigin?: string;
+  sYaml?: string;
+  local: boolean;
+  json: boolean;
+}
+
+function invalid(message: string, path: string): InputError {
+  return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
+}
+
+function parseFlags(argv: string[]): Flags | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        functions: { type: 'string' },
+        image: { type: 'string' },
+        'page-origin': { type: 'string' },
+        's-yaml': { type: 'string' },
+        local: { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (error) {
+    throw invalid((error as Error).message, '(arguments)');
+  }
+  if (values.help) return 'help';
+  const functions =
+    typeof values.functions === 'string'
+      ? values.functions
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean)
+      : DEFAULT_FUNCTIONS;
+  if (functions.length === 0 || functions.some((name) => !/^[A-Za-z_][\w-]{0,127}$/.test(name)))
+    throw invalid('--functions: FC function names, comma-separated', 'functions');
+  const image = values.image as string | undefined;
+  if (image !== undefined && !/^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+$/.test(image)) throw invalid('--image: oss://bucket/key', 'image');
+  const pageOrigin = values['page-origin'] as string | undefined;
+  if (pageOrigin !== undefined && !/^https?:\/\/[^/]+$/.test(pageOrigin))
+    throw invalid('--page-origin: an origin such as https://yike.example.com', 'page-origin');
+  const local = values.local === true;
+  const given = values['s-yaml'] as string | undefined;
+  const sYaml = given === 'off' ? undefined : (given ?? (!local && existsSync('s.yaml') ? 's.yaml' : undefined));
+  return { functions, image, pageOrigin, sYaml, local, json: values.json === true };
+}
+
+/** --local points the endpoints at npm start's stand-ins unless they are set. */
+function configFor(flags: Flags): Config {
+  if (!flags.local) return loadConfig(process.env);
+  return parseConfig({
+    ...process.env,
+    FC_ENDPOINT: process.env.FC_ENDPOINT || LOCAL_FC_ENDPOINT,
+    OSS_ENDPOINT: process.env.OSS_ENDPOINT || LOCAL_OSS_ENDPOINT,
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const flags = parseFlags(argv);
+  if (flags === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const config = configFor(flags);
+  const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
+  credentials();
+  const directory = createFunctionDirectory({ config: config.fc, credentials });
+  const invoker = createFunctionInvoker({
+    config: config.fc,
+    credentials,
+    readTimeoutMs: DOCTOR_READ_TIMEOUT_MS,
+    retry: { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 1_000 },
+  });
+  const buckets = createBucketInspector(config.oss, credentials);
+  if (!flags.json)
+    process.stderr.write(`${TOOL}: checking ${flags.functions.join(', ')} (${config.fc.protocol}://${config.fc.endpoint}); nothing is submitted\n`);
+  const report = await checkDeployment({
+    functionNames: flags.functions,
+    functions: directory,
+    invokeDoctor: async (name, request) => {
+      const answer = await invoker.invokeSync(name, Buffer.from(JSON.stringify({ yike: 'doctor', ...(request.image ? { image: request.image } : {}) })));
+      const body = answer.body.toString('utf8');
+      if (answer.errorType)
+        throw new YikeError('DOCTOR_FAILED', `${answer.errorType}: ${(JSON.parse(body) as { errorMessage?: string }).errorMessage ?? body}`);
+      return JSON.parse(body) as FunctionDoctorReport;
+    },
+    corsRules: (bucket) => buckets.corsRules(bucket),
+    template:
+      flags.local && flags.sYaml === undefined
+        ? { skipped: 'not compared: the local cloud runs its own environment (--s-yaml PATH to compare anyway)' }
+        : await renderTemplate(flags.sYaml),
+    image: flags.image,
+    pageOrigin: flags.pageOrigin,
+  });
+  process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report.checks));
+  return report.ready ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    const { code, message } = describeError(error);
+    process.stderr.write(`${TOOL}: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,74 @@
+import { createFunctionDirectory } from '../adapters/fc/control';
+import { createIceClient } from '../adapters/ice/client';
+import { resolveCredentials } from '../adapters/openapi/credentials';
+import { createBucketInspector } from '../adapters/oss/buckets';
+import { deliverWebhook } from '../adapters/webhook/webhook';
+import { runFunctionDoctor, type DoctorPorts } from '../domain/doctor/function-doctor';
+import type { FunctionDoctorReport, FunctionKind } from '../domain/doctor/report';
+import { createAppRegistry } from '../domain/jobs/apps';
+import { loadConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
+import type { InvocationContext } from '../runtime/invocation';
+import { createServices, type ServicesOptions } from './services';
+import { createSubmissionServices } from './submissions';
+
+/**
+ * A function's answer to the doctor (shared/domain/doctor/function-doctor.ts), with its own role and configuration.
+ * Loaded on first use: the handlers require this file only for a doctor request, and the build makes it a file of its
+ * own (dist/<function>/doctor.js), so a normal invocation never parses it.
+ */
+const PROBE_ATTEMPTS = 2;
+
+export async function runDoctor(kind: FunctionKind, options: ServicesOptions, request: { image?: string }): Promise<FunctionDoctorReport> {
+  const env = options.env ?? process.env;
+  const context = options.context;
+  const functionName = context?.function?.name;
+  let ports: DoctorPorts | { invalid: string };
+  try {
+    loadConfig(env);
+    ports = doctorPorts(kind, options, context);
+  } catch (error) {
+    ports = { invalid: (error as Error).message };
+  }
+  const report = await runFunctionDoctor({ kind, functionName, env, ports, image: request.image });
+  const logger = createLogger({ sink: options.sink, fields: { requestId: context?.requestId, function: functionName } });
+  const failed = report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
+  logger[failed.length > 0 ? 'warn' : 'info']('doctor run', { kind, checks: report.checks.length, failed });
+  return report;
+}
+
+function doctorPorts(kind: FunctionKind, options: ServicesOptions, context: InvocationContext | undefined): DoctorPorts {
+  const quiet = { ...options, level: 'error' as const };
+  const submission = kind === 'job-watcher' ? undefined : createSubmissionServices(quiet);
+  const services = submission ?? createServices(quiet);
+  const { config, credentials } = services;
+  // The probes are answers the doctor wants now: one retry at most, not the jobs' patience.
+  const probeIce = createIceClient({ config: { ...config.ice, retry: { ...config.ice.retry, maxAttempts: PROBE_ATTEMPTS } }, credentials });
+  const fcEndpoint = config.fc.endpoint ?? (context?.accountId ? `${context.accountId}.${config.fc.region}.fc.aliyuncs.com` : undefined);
+  return {
+    config,
+    credentials: () => {
+      const found = credentials();
+      const fromContext = (() => {
+        try {
+          return resolveCredentials({ context, env: {} }).accessKeyId === found.accessKeyId;
+        } catch {
+          return false;
+        }
+      })();
+      return { source: fromContext ? "context.credentials (the function's role)" : 'the ALIBABA_CLOUD_* variables', expiresAt: found.expiresAt };
+    },
+    probe: (action, query) => probeIce.invoke(action, { query }, true),
+    recordStore: services.recordStore,
+    buckets: createBucketInspector(config.oss, credentials),
+    apps: submission?.apps ?? createAppRegistry(config.apps),
+    submission: submission ? { imageInputs: submission.imageInputs, imageObjects: submission.imageObjects } : undefined,
+    watcher:
+      kind === 'job-watcher'
+        ? {
+            sendWebhook: deliverWebhook,
+            functions: fcEndpoint ? createFunctionDirectory({ config: { ...config.fc, endpoint: fcEndpoint }, credentials, readTimeoutMs: 5_000 }) : undefined,
+          }
+        : undefined,
+  };
+}

@@ -1,0 +1,250 @@
+import { parseConfig, type Config } from '../../runtime/config';
+import type { DeployedFunction, DeployedTrigger, FunctionDirectory } from '../ports';
+import { isSecretVariable } from './configuration';
+import { fail, isReady, pass, skip, SUBMIT_NOT_TRIED, type DoctorCheck, type FunctionDoctorReport } from './report';
+
+/**
+ * What only the outside sees of a deployment (`npx yike-doctor`, with the operator's credentials): each function
+ * exists and is active (GetFunction), answers the doctor (a synchronous InvokeFunction of {"yike":"doctor"}: its own
+ * checks, run with its role), and has the triggers it needs (ListTriggers: the upload trigger's prefix, suffix and
+ * events against APP_ROUTES, IMAGE_SUFFIXES and EVENT_NAMES; the watcher's timer enabled; the HTTP trigger, whose
+ * address is the page's origin); the upload bucket lets that origin POST (CORS); and s.yaml, rendered, says what FC runs.
+ */
+export interface DeploymentCheck extends DoctorCheck {
+  /** The function the line is about; none for the deployment as a whole. */
+  functionName?: string;
+}
+
+export interface DeploymentDependencies {
+  functionNames: readonly string[];
+  functions: FunctionDirectory;
+  /** A synchronous InvokeFunction of {"yike":"doctor"(, image)}: the function's own report. */
+  invokeDoctor(functionName: string, request: { image?: string }): Promise<FunctionDoctorReport>;
+  /** GetBucketCors of a bucket: its rules (none when it has no CORS configuration). */
+  corsRules(bucket: string): Promise<{ allowedOrigin: string[]; allowedMethod: string[] }[]>;
+  /** s.yaml as `s preview` renders it: each functionName's environmentVariables; or why it was not rendered. */
+  template: { environments: Record<string, Record<string, string>> } | { skipped: string };
+  image?: string;
+  /** The page's origin when it is served from a custom domain (else the HTTP trigger's address). */
+  pageOrigin?: string;
+}
+
+export interface DeploymentReport {
+  ready: boolean;
+  checks: DeploymentCheck[];
+}
+
+const at = (functionName: string, checks: readonly DoctorCheck[]): DeploymentCheck[] => checks.map((check) => ({ ...check, functionName }));
+const errorCode = (error: unknown) => String((error as { code?: string }).code ?? (error as Error).name ?? 'Error');
+
+export async function checkDeployment(deps: DeploymentDependencies): Promise<DeploymentReport> {
+  const checks: DeploymentCheck[] = [];
+  let page: { origin: string; bucket?: string } | undefined;
+  for (const name of deps.functionNames) {
+    let deployed: DeployedFunction | undefined;
+    try {
+      deployed = await deps.functions.getFunction(name);
+    } catch (error) {
+      checks.push(
+        ...at(name, [
+          fail(
+            'deploy.function',
+            'the function is deployed',
+            `GetFunction failed (${errorCode(error)})`,
+            'give your access fc:GetFunction, fc:ListTriggers and fc:InvokeFunction on the functions (docs/first-deploy.md)',
+          ),
+        ]),
+      );
+      continue;
+    }
+    if (!deployed) {
+      checks.push(
+        ...at(name, [
+          fail('deploy.function', 'the function is deployed', `${name} does not exist`, `npx s deploy (or npx s <resource> deploy), with the same YIKE_REGION`),
+        ]),
+      );
+      continue;
+    }
+    checks.push(...at(name, [functionCheck(deployed)]));
+    const report = await deps.invokeDoctor(name, { image: deps.image }).catch((error: unknown) => error as Error);
+    if (report instanceof Error || report?.yike !== 'doctor') {
+      const why = report instanceof Error ? `${errorCode(report)}: ${report.message}` : 'it answered something else';
+      checks.push(
+        ...at(name, [
+          fail(
+            'doctor',
+            'the function answers the doctor',
+            `${name} did not answer {"yike":"doctor"} (${why})`,
+            'deploy this version of the code (npx s deploy)',
+          ),
+        ]),
+      );
+      continue;
+    }
+    checks.push(
+      ...at(
+        name,
+        report.checks.filter((check) => check.id !== SUBMIT_NOT_TRIED.id),
+      ),
+    );
+    const config = configOf(deployed);
+    const triggers = await deps.functions.listTriggers(name).catch((error: unknown) => error as Error);
+    if (triggers instanceof Error) {
+      checks.push(
+        ...at(name, [
+          fail(
+            'deploy.triggers',
+            'the triggers are deployed',
+            `ListTriggers failed (${errorCode(triggers)})`,
+            'give your access fc:ListTriggers on the functions',
+          ),
+        ]),
+      );
+    } else if (report.kind === 'oss-submit') {
+      checks.push(...at(name, [uploadTriggerCheck(triggers, config)]));
+    } else if (report.kind === 'job-watcher') {
+      checks.push(...at(name, [timerCheck(triggers)]));
+    } else {
+      const http = triggers.find((trigger) => trigger.triggerType === 'http');
+      checks.push(
+        ...at(name, [
+          http
+            ? pass('deploy.http-trigger', 'the HTTP trigger is deployed', `${http.triggerName}: ${http.urlInternet ?? 'no public address'}`)
+            : fail('deploy.http-trigger', 'the HTTP trigger is deployed', 'no HTTP trigger', `npx s http-submit deploy`),
+        ]),
+      );
+      const origin = deps.pageOrigin ?? (http?.urlInternet ? new URL(http.urlInternet).origin : undefined);
+      if (origin) page = { origin, bucket: config ? (config.uploads.bucket ?? config.http.allowedBuckets[0]) : undefined };
+    }
+    checks.push(...at(name, [templateCheck(name, deployed, deps.template)]));
+  }
+  checks.push(await corsCheck(page, deps));
+  checks.push(SUBMIT_NOT_TRIED);
+  return { ready: isReady(checks), checks };
+}
+
+function configOf(deployed: DeployedFunction): Config | undefined {
+  try {
+    return parseConfig(deployed.environmentVariables);
+  } catch {
+    return undefined;
+  }
+}
+
+function functionCheck(deployed: DeployedFunction): DoctorCheck {
+  const title = 'the function is deployed';
+  const detail = `${deployed.state ?? 'state unknown'}, ${deployed.runtime ?? '?'}, ${deployed.handler ?? '?'}, last update ${deployed.lastUpdateStatus ?? '?'}`;
+  if ((deployed.state && deployed.state !== 'Active') || (deployed.lastUpdateStatus && deployed.lastUpdateStatus === 'Failed')) {
+    return fail('deploy.function', title, detail, 'see the function in the FC console (its state reason), then npx s deploy again');
+  }
+  return pass('deploy.function', title, detail);
+}
+
+function uploadTriggerCheck(triggers: readonly DeployedTrigger[], config: Config | undefined): DoctorCheck {
+  const id = 'deploy.oss-trigger';
+  const title = 'the upload trigger matches APP_ROUTES and IMAGE_SUFFIXES';
+  const oss = triggers.find((trigger) => trigger.triggerType === 'oss');
+  if (!oss) {
+    if (triggers.some((trigger) => trigger.triggerType === 'eventbridge'))
+      return skip(id, title, 'EventBridge trigger (its rule is checked in the EventBridge console, not here)');
+    return fail(
+      id,
+      title,
+      'no OSS trigger: uploads never reach the function',
+      'npx s oss-submit deploy (it creates the trigger; the OSS service role must exist first: docs/deploy.md)',
+    );
+  }
+  if (!config) return skip(id, title, 'the function configuration does not parse (see its configuration line)');
+  const filter = (oss.triggerConfig.filter as { key?: { prefix?: string; suffix?: string } } | undefined)?.key ?? {};
+  const prefix = filter.prefix ?? '';
+  const suffix = (filter.suffix ?? '').toLowerCase();
+  const events = ((oss.triggerConfig.events as unknown[] | undefined) ?? []).map(String);
+  const problems: string[] = [];
+  const routes = Object.keys(config.uploads.appRoutes);
+  const outside = routes.filter((route) => !route.startsWith(prefix));
+  if (outside.length > 0) problems.push(`APP_ROUTES ${outside.join(', ')} lie outside the trigger's prefix "${prefix}" (those uploads never trigger)`);
+  if (routes.length === 0 && prefix !== '') problems.push(`no APP_ROUTES: uploads under "${prefix}" go to DEFAULT_APP`);
+  const missed = config.uploads.imageSuffixes.filter((image) => suffix !== '' && !image.endsWith(suffix));
+  if (missed.length > 0) problems.push(`suffix "${filter.suffix}" lets no ${missed.join(', ')} upload through (IMAGE_SUFFIXES)`);
+  const covered = (name: string) => events.some((event) => event === `oss:ObjectCreated:${name}` || event === 'oss:ObjectCreated:*');
+  const uncovered = config.uploads.eventNames.filter((name) => !covered(name));
+  if (uncovered.length > 0) problems.push(`events ${uncovered.join(', ')} (EVENT_NAMES) are not subscribed`);
+  const detail = `${oss.triggerName} on ${oss.sourceArn ?? '?'}: prefix "${prefix}", suffix "${filter.suffix ?? ''}", ${events.length} events`;
+  if (problems.length > 0)
+    return fail(
+      id,
+      title,
+      `${detail}: ${problems.join('; ')}`,
+      'make the trigger\u2019s filter.key prefix cover every APP_ROUTES prefix and its suffix empty (s.yaml oss-upload), then npx s oss-submit deploy',
+    );
+  return pass(id, title, `${detail}; covers ${routes.join(', ') || 'every key'} and ${config.uploads.imageSuffixes.join(', ')}`);
+}
+
+function timerCheck(triggers: readonly DeployedTrigger[]): DoctorCheck {
+  const id = 'deploy.timer';
+  const title = "the watcher's timer is enabled";
+  const timer = triggers.find((trigger) => trigger.triggerType === 'timer');
+  if (!timer) return fail(id, title, 'no timer trigger: no job is followed to its end', 'npx s job-watcher deploy (s.yaml every-minute)');
+  const { cronExpression, enable } = timer.triggerConfig as { cronExpression?: string; enable?: boolean };
+  if (enable !== true)
+    return fail(id, title, `${timer.triggerName} (${cronExpression ?? '?'}) is disabled`, 'enable it (s.yaml enable: true) and npx s job-watcher deploy');
+  return pass(id, title, `${timer.triggerName}: ${cronExpression ?? '?'}, enabled`);
+}
+
+function templateCheck(name: string, deployed: DeployedFunction, template: DeploymentDependencies['template']): DoctorCheck {
+  const id = 'deploy.s-yaml';
+  const title = "s.yaml's rendered variables are what FC runs";
+  if ('skipped' in template) return skip(id, title, template.skipped);
+  const rendered = template.environments[name];
+  if (!rendered) return skip(id, title, `s.yaml renders no function named ${name}`);
+  const running = deployed.environmentVariables;
+  const names = [...new Set([...Object.keys(rendered), ...Object.keys(running)])].sort();
+  const differences = names.flatMap((variable) => {
+    const want = rendered[variable] ?? '';
+    const have = running[variable] ?? '';
+    if (want === have) return [];
+    if (isSecretVariable(variable))
+      return [`${variable} (secret: ${want ? 'set' : 'unset'} in s.yaml, ${have ? 'set' : 'unset'} in FC${want && have ? ', different' : ''})`];
+    return [`${variable} (s.yaml "${want}", FC "${have}")`];
+  });
+  if (differences.length > 0) {
+    return fail(
+      id,
+      title,
+      `differs: ${differences.join(', ')}`,
+      'deploy again (npx s deploy) with the YIKE_* you mean exported, or export the ones you deployed with before running the doctor',
+    );
+  }
+  return pass(id, title, `${Object.keys(rendered).length} variables, all as s.yaml renders them`);
+}
+
+async function corsCheck(page: { origin: string; bucket?: string } | undefined, deps: DeploymentDependencies): Promise<DeploymentCheck> {
+  const id = 'deploy.cors';
+  const title = "the upload bucket lets the page's origin POST (CORS)";
+  if (!page) return skip(id, title, 'no page origin (no HTTP trigger address; pass --page-origin for a custom domain)');
+  if (!page.bucket) return skip(id, title, 'no upload bucket (UPLOAD_BUCKET / ALLOWED_BUCKETS of http-submit)');
+  let rules: { allowedOrigin: string[]; allowedMethod: string[] }[];
+  try {
+    rules = await deps.corsRules(page.bucket);
+  } catch (error) {
+    return fail(id, title, `GetBucketCors of ${page.bucket} failed (${errorCode(error)})`, `give your access oss:GetBucketCors on acs:oss:*:*:${page.bucket}`);
+  }
+  const allows = rules.some(
+    (rule) =>
+      rule.allowedMethod.map((method) => method.toUpperCase()).includes('POST') && rule.allowedOrigin.some((origin) => originMatches(origin, page.origin)),
+  );
+  if (allows) return pass(id, title, `${page.bucket} allows POST from ${page.origin}`);
+  return fail(
+    id,
+    title,
+    `${page.bucket} has ${rules.length} CORS rule${rules.length === 1 ? '' : 's'}, none allowing POST from ${page.origin}`,
+    `add a CORS rule to ${page.bucket}: AllowedOrigin ${page.origin}, AllowedMethod POST, AllowedHeader * (docs/page.md, "What the deployment needs")`,
+  );
+}
+
+/** OSS CORS origins: exact, or with one "*" wildcard. */
+function originMatches(pattern: string, origin: string): boolean {
+  if (pattern === '*' || pattern === origin) return true;
+  const star = pattern.indexOf('*');
+  return star !== -1 && origin.startsWith(pattern.slice(0, star)) && origin.endsWith(pattern.slice(star + 1)) && origin.length >= pattern.length - 1;
+}
