@@ -1,30 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import OSS from 'ali-oss';
-import { createHandler as createHttpHandler } from '../functions/http-submit/index';
-import { createHandler as createOssHandler } from '../functions/oss-submit/index';
-import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
+import type OSS from 'ali-oss';
 import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/domain/lifecycle/job-record';
-import { createAsyncInvoker } from './fc/async';
-import { startFcGateway } from './fc/gateway';
-import { startFcInvokeServer } from './fc/invoke-server';
-import { startFcTimer } from './fc/timer';
+import { BUCKET, startLocalCloud } from './cloud';
+import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { jobDurationMsFromEnv } from './ice/job-clock';
 import { parseAcceptedForm, parseActionList } from './ice/acceptance';
-import { startIceServer } from './ice/server';
-import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
-import { startOssServer } from './oss/server';
-import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss/trigger';
-import { pageCorsRules } from './page-cors';
 
 /**
- * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway, the FC API, the
- * job watcher's timer) and the main job once: an image dropped into the bucket becomes a submitted job, the watcher
- * follows it, and the demo ends by printing the finished video's URL.
+ * `npm start`: the local cloud on 127.0.0.1 (local/cloud.ts: ICE, OSS with its upload trigger, the FC HTTP gateway, the
+ * FC API, the job watcher's timer) and the main job once: an image dropped into the bucket becomes a submitted job, the
+ * watcher follows it, and the demo ends by printing the finished video's URL.
  */
-const BUCKET = 'yike-uploads';
 const PORTS = {
   fc: Number(process.env.LOCAL_FC_PORT ?? 9000),
   ice: Number(process.env.LOCAL_ICE_PORT ?? 9100),
@@ -39,92 +27,37 @@ const DEMO_JOB_MS = 4_000;
 const WATCHER_INTERVAL_MS = Number(process.env.LOCAL_WATCHER_SECONDS ?? 2) * 1000;
 /** The demo gives up on the job this long after ICE's own job time. */
 const OUTCOME_GRACE_MS = 30_000;
-const LOCAL_CDN_BASE_URL = 'https://yike-cdn.local.example';
 
 async function main(): Promise<void> {
   const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
   mkdirSync(dataDir, { recursive: true });
-
-  const functionLog = (name: string) => (line: string) => {
-    if (!values.quiet) process.stdout.write(`  [${name}] ${line}\n`);
-  };
-
-  const ossHolder: { invoke?: (payload: Buffer) => void } = {};
-  const oss = await startOssServer({
-    port: PORTS.oss,
-    dataDir,
-    buckets: [BUCKET],
-    onObjectCreated: (notification) => {
-      if (matchesOssTrigger(notification, UPLOAD_TRIGGER)) ossHolder.invoke?.(notification.payload);
-    },
-  });
-
-  // http-submit refuses every call without a token (HTTP_AUTH=token): a fresh local one per run, unless you set yours.
-  const localToken = process.env.AUTH_TOKENS || process.env.HTTP_AUTH === 'none' ? undefined : `local-${randomBytes(16).toString('hex')}`;
-  // What s.yaml sets in the cloud, pointed at the stand-ins. Other variables pass through from your shell.
-  const env: NodeJS.ProcessEnv = {
-    DEFAULT_APP: 'female',
-    APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
-    ALLOWED_BUCKETS: BUCKET,
-    // Only used with IMAGE_URL_MODE=cdn: the local ICE reads this made-up CDN from the local bucket.
-    CDN_BASE_URL: LOCAL_CDN_BASE_URL,
-    ...(localToken ? { AUTH_TOKENS: localToken } : {}),
-    ...process.env,
-    OSS_ENDPOINT: oss.localhostUrl,
-  };
-  // ICE reads images (PrecheckYikeAIAppJob) from the local OSS, and the CDN base from the same bucket.
   const jobMs = jobDurationMsFromEnv() ?? DEMO_JOB_MS;
-  const ice = await startIceServer({
-    port: PORTS.ice,
-    finishAfterMs: jobMs,
-    // Finished jobs point at a real MP4 this ICE serves, so the page's <video> plays.
-    serveOutputs: true,
-    images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
+
+  const cloud = await startLocalCloud({
+    dataDir,
+    ports: PORTS,
+    // What s.yaml sets in the cloud, pointed at the stand-ins; other variables pass through from your shell.
+    env: process.env,
+    functionLog: (name) => (line) => {
+      if (!values.quiet) process.stdout.write(`  [${name}] ${line}\n`);
+    },
+    jobMs,
+    watcherIntervalMs: WATCHER_INTERVAL_MS,
     // The form the apps take: yike-asset unless LOCAL_ICE_ACCEPTS says otherwise, so IMAGE_URL_MODE=auto discovers it.
     accepts: parseAcceptedForm(process.env.LOCAL_ICE_ACCEPTS),
     forbiddenActions: parseActionList(process.env.LOCAL_ICE_FORBIDDEN_ACTIONS),
+    // The CORS rule docs/page.md tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
+    cors: process.env.LOCAL_OSS_CORS !== 'off',
   });
-  env.ICE_ENDPOINT = ice.url;
-  const ossSubmit = createOssHandler({ env, sink: functionLog('oss-submit') });
-  const invoker = createAsyncInvoker({ handler: ossSubmit, functionName: 'yike-oss-submit', credentials: CREDENTIALS });
-  ossHolder.invoke = (payload) => void invoker.invoke(payload);
-  const gateway = await startFcGateway({
-    port: PORTS.fc,
-    handler: createHttpHandler({ env, sink: functionLog('http-submit') }),
-    functionName: 'yike-http-submit',
-    credentials: CREDENTIALS,
-  });
-  // The FC API (InvokeFunction, 2023-03-30) that yike-backfill calls, hosting the same oss-submit function.
-  const fcApi = await startFcInvokeServer({ port: PORTS.fcApi, functions: { 'yike-oss-submit': ossSubmit }, contextCredentials: CREDENTIALS });
-  // The job watcher, fired like its timer trigger (s.yaml: every minute), watching the same bucket.
-  const watcher = startFcTimer({
-    handler: createWatcherHandler({ env, sink: functionLog('job-watcher') }),
-    intervalMs: WATCHER_INTERVAL_MS,
-    credentials: CREDENTIALS,
-    functionName: 'yike-job-watcher',
-  });
-  // The CORS rule docs/page.md ("What the deployment needs") tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
-  const client = new OSS({
-    endpoint: oss.url,
-    bucket: BUCKET,
-    region: 'oss-cn-shanghai',
-    ...CREDENTIALS,
-    stsToken: CREDENTIALS.securityToken,
-    refreshSTSTokenInterval: 300_000,
-  } as OSS.Options);
-  if (process.env.LOCAL_OSS_CORS !== 'off') await client.putBucketCORS(BUCKET, pageCorsRules(gateway.url));
-  const closeAll = async () => {
-    await watcher.stop();
-    await Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
-  };
+  const { oss, ice, gateway, fcApi, client, token: localToken } = cloud;
 
   print(`Local cloud is up (data in ${dataDir}):
   FC HTTP gateway (http-submit)  ${gateway.url}
   ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
   OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
-  FC API (InvokeFunction)        ${fcApi.url}   (function yike-oss-submit, for yike-backfill)
+  FC API (InvokeFunction)        ${fcApi.url}   (yike-oss-submit, yike-http-submit, yike-job-watcher, for yike-backfill and yike-doctor)
   job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)
 `);
 
@@ -132,7 +65,7 @@ async function main(): Promise<void> {
   const key = `uploads/female/demo-${new Date().toISOString().replace(/[:.]/g, '-')}.png`;
   print(`Uploading ${BUCKET}/${key} ...`);
   await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
-  await invoker.idle();
+  await cloud.uploads.idle();
   const record = await waitForRecord(client, key);
   print(
     record?.status === 'COMPLETED'
@@ -166,19 +99,20 @@ Try it:
   curl -s '${gateway.url}/jobs/<jobId>?wait=25'${authHeader}
   npm run upload -- ./photo.jpg --app male
   export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
+  npx yike-doctor --local   (checks this local cloud as it would a deployment, spending nothing)
   ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key} --app female --wait
   OSS_ENDPOINT=${oss.localhostUrl} RECORDS_BUCKET=${BUCKET} npx yike-jobs list
   OSS_ENDPOINT=${oss.localhostUrl} FC_ENDPOINT=${fcApi.url} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
 `);
 
   if (values.once || outcome?.status !== 'Finished') {
-    await closeAll();
+    await cloud.close();
     process.exitCode = outcome?.status === 'Finished' ? 0 : 1;
     return;
   }
   print('Press Ctrl-C to stop.');
   process.once('SIGINT', () => {
-    void closeAll().then(() => process.exit(0));
+    void cloud.close().then(() => process.exit(0));
   });
 }
 

@@ -20,10 +20,13 @@
  * Unverified (no FC 3.0 page found): the exact 2xx status of a sync invocation whose function threw (200 here), the
  * status of an accepted async invocation (202 here, as FC 2.0 and other clouds answer), the 404 status of
  * FunctionNotFound, and the async payload limit's error code.
+ * It also answers the control API's reads that `npx yike-doctor` makes, GetFunction and ListTriggers, from each
+ * function's definition (local/fc/control-api.ts cites their sources).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
 import { createAsyncInvoker, type AsyncHandler, type AsyncInvoker } from './async';
+import { ControlApiError, functionView, triggersPage, type LocalFunctionDefinition } from './control-api';
 import { DEFAULT_LOCAL_CREDENTIALS, type LocalCredential } from '../ice/server';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
 import { newFcRequestId } from './request-id';
@@ -35,6 +38,8 @@ export interface FcInvokeServerOptions {
   port?: number;
   /** The functions this account has, by name. */
   functions: Record<string, AsyncHandler>;
+  /** What GetFunction and ListTriggers show of each (runtime, environment, triggers); a function without one shows defaults. */
+  definitions?: Record<string, LocalFunctionDefinition>;
   /** Keys allowed to call InvokeFunction. Default: the STS triple of local/ice/server.ts DEFAULT_LOCAL_CREDENTIALS. */
   credentials?: readonly LocalCredential[];
   /** What the functions receive in context.credentials (their role's STS credentials). */
@@ -83,6 +88,8 @@ export interface LocalFcInvokeServer {
 const API_VERSION = '2023-03-30';
 /** /2023-03-30/functions/{functionName}/invocations, the name one percent-encoded path segment [INVOKE]. */
 const INVOKE_PATH = new RegExp(`^/${API_VERSION}/functions/([^/]+)/invocations$`);
+/** GetFunction and ListTriggers (control-api.ts). */
+const FUNCTION_PATH = new RegExp(`^/${API_VERSION}/functions/([^/]+)(/triggers)?$`);
 const INVOCATION_TYPE_HEADER = 'x-fc-invocation-type';
 const REQUEST_ID_HEADER = 'x-fc-request-id';
 const ERROR_TYPE_HEADER = 'x-fc-error-type';
@@ -203,10 +210,49 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     }
   };
 
+  const createdAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const where = { region: options.region ?? DEFAULT_REGION, accountId: options.accountId ?? DEFAULT_ACCOUNT_ID, createdAt };
+
+  /** GetFunction / ListTriggers: signed like every call; an unknown function is FunctionNotFound. */
+  const answerControl = (req: IncomingMessage, url: URL, body: Buffer, match: RegExpExecArray): string => {
+    const verdict = verifyAcs3Request({
+      method: 'GET',
+      path: rawPath(req.url ?? '/'),
+      query: queryRecord(url.searchParams),
+      headers: req.headers,
+      body,
+      lookupSecret,
+      seenNonces,
+    });
+    if (!verdict.ok) throw new FcApiError(verdict.status, verdict.code, verdict.message);
+    const functionName = decodeSegment(match[1]!);
+    if (!options.functions[functionName]) throw new FcApiError(HTTP_NOT_FOUND, 'FunctionNotFound', `function '${functionName}' does not exist`);
+    const definition = options.definitions?.[functionName] ?? {};
+    try {
+      return JSON.stringify(match[2] ? triggersPage(functionName, definition, url.searchParams, where) : functionView(functionName, definition, where));
+    } catch (error) {
+      if (error instanceof ControlApiError) throw new FcApiError(error.status, error.code, error.message);
+      throw error;
+    }
+  };
+
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const requestId = newFcRequestId();
     const url = new URL(req.url ?? '/', `http://${LOOPBACK_HOST}`);
     const body = await readBody(req, MAX_SYNC_PAYLOAD_BYTES);
+    const control = req.method === 'GET' ? FUNCTION_PATH.exec(url.pathname) : null;
+    if (control && body !== undefined) {
+      try {
+        const answer = answerControl(req, url, body, control);
+        log({ requestId, path: url.pathname, status: HTTP_OK });
+        send(res, HTTP_OK, requestId, answer);
+      } catch (error) {
+        if (!(error instanceof FcApiError)) throw error;
+        log({ requestId, path: url.pathname, status: error.status, code: error.code });
+        send(res, error.status, requestId, JSON.stringify({ Code: error.code, Message: error.message, RequestId: requestId }));
+      }
+      return;
+    }
     let invocation: Invocation;
     try {
       if (body === undefined) throw payloadTooLarge(MAX_SYNC_PAYLOAD_BYTES);

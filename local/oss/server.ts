@@ -1,7 +1,7 @@
 /**
  * A local stand-in for Alibaba Cloud OSS: a real HTTP server on 127.0.0.1 that speaks the REST subset this project
  * uses (PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects V1 and V2, PostObject browser forms
- * in post-object.ts, bucket CORS and preflights in cors.ts), verifies V1 signatures the way OSS does (see
+ * in post-object.ts, bucket CORS and preflights in cors.ts, GetBucketLocation), verifies V1 signatures the way OSS does (see
  * signature.ts), stores objects on disk and reports created objects as FC OSS trigger events.
  *
  * This file routes requests, authenticates them, applies CORS and injected faults, records each request and sends
@@ -15,6 +15,7 @@
  * - [API]      OSS API reference pages PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects
  *              (GetBucket), ListObjectsV2 (GetBucketV2): headers and status codes.
  * - [EVENT]    FC "Trigger event format" for OSS, /work/shared/reference/events/oss-trigger-put.json.
+ * - [LOCATION] OSS "GetBucketLocation": GET /?location answers <LocationConstraint>oss-cn-hangzhou</LocationConstraint>.
  * - [POST]     OSS "PostObject" (https://www.alibabacloud.com/help/en/oss/developer-reference/postobject); the form
  *              itself is checked in post-object.ts, the upload stored in object-operations.ts.
  * Anything marked "unverified" is our best guess where no document was found.
@@ -26,6 +27,7 @@ import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
 import { authModeOf, createAuthenticator, credentialMap } from './authentication';
 import { BucketCorsStore, type OssCorsConfiguration, type OssCorsRule } from './cors';
 import { hostIdOf, noSuchBucket, notImplemented, OssError, sendError } from './errors';
+import { sendXml, xmlDocument } from './xml';
 import { createOssFaults, type OssFaults } from './faults';
 import { COPY_SOURCE_HEADER, headerText, RESPONSE_OVERRIDE_PARAMS } from './object-headers';
 import { createObjectOperations, encodeKeyForUrl } from './object-operations';
@@ -54,6 +56,8 @@ export interface OssServerOptions {
   publicReadBuckets?: string[];
   /** Default 'cn-shanghai'; used in event ARNs and error HostIds. */
   region?: string;
+  /** Buckets in another region than `region` (GetBucketLocation answers it): the doctor's "bucket in another region". */
+  bucketRegions?: Record<string, string>;
   /** Default '1234567890123456' (the made-up account of the reference samples); bucket owner and event principal. */
   accountId?: string;
   /** Called after an object is stored, asynchronously, like an OSS event notification: it never blocks or fails the PUT. */
@@ -91,7 +95,7 @@ const DEFAULT_ACCOUNT_ID = '1234567890123456';
 const BUCKET_NAME = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const REQUEST_ID_HEADER = 'x-oss-request-id';
 /** Sub-resources this server implements; any other signed sub-resource selects an operation it lacks. */
-const SUPPORTED_SUBRESOURCES = new Set(['cors', 'security-token', 'continuation-token', ...RESPONSE_OVERRIDE_PARAMS]);
+const SUPPORTED_SUBRESOURCES = new Set(['cors', 'location', 'security-token', 'continuation-token', ...RESPONSE_OVERRIDE_PARAMS]);
 /** Request ids look like "58F9FF2D3DF792092E12044C" [EVENT]: epoch seconds in hex, then 8 random bytes, upper case. */
 const REQUEST_ID_SECONDS_HEX_DIGITS = 8;
 const REQUEST_ID_RANDOM_BYTES = 8;
@@ -153,8 +157,9 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
             throw error instanceof OssRequestError ? OssError.from(error) : error;
           });
       }
+      if ('location' in query && method === 'GET') return sendXml(res, xmlDocument(['LocationConstraint', `oss-${options.bucketRegions?.[bucket] ?? region}`]));
       if (method === 'GET') return await listObjects(res, bucket, query);
-      throw notImplemented(`${method} on a bucket (only ListObjects)`);
+      throw notImplemented(`${method} on a bucket (only ListObjects, ?cors and ?location)`);
     }
     switch (method) {
       case 'GET':
