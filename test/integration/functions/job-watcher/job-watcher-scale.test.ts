@@ -21,7 +21,7 @@ describe('the job watcher at scale', () => {
   });
 
   it('settles 2,500 in-flight jobs in one run inside a 60 s function with at most 250 BatchGetYikeAIAppJob calls', async () => {
-    // Arrange: the webhook channel only (result objects are covered in job-lifecycle.test.ts), to keep this fast.
+    // Arrange: the webhook channel only (result objects are covered in job-lifecycle-notifications.test.ts), to keep this fast.
     fixture = await startWatcherFixture(2_500, { JOB_RESULT_OBJECTS: 'false' });
 
     // Act
