@@ -46,7 +46,7 @@ describe('the local FC HTTP trigger gateway: the event and context the function 
     // Arrange
     const contexts: FcContext[] = [];
     const fc = await gateway({
-      handler: async (_event, context) => {
+      handler: async (event, context) => {
         contexts.push(context);
         return echoHandler(event, context);
       },
