@@ -26,7 +26,7 @@ const NEXT_FUNCTION = 'yike-next-step';
 export const JOB_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 
-/** The receiver's side of the contract, written from the README, not from our signing code. */
+/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
 function verifySignature(secret: string, rawBody: string, header: string): boolean {
   const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
   if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
