@@ -78,6 +78,7 @@ export async function releaseDeferred(services: SubmissionServices, run: RunOpti
   const deps = { ...services, remainingTimeMs: run.remainingTimeMs, now: run.now };
   return await renewDeferred({
     store: budgetStore(services),
+    recordStore: services.recordStore,
     recordsPrefix: config.records.prefix,
     // Over the budget, nothing limits the line but --limit.
     settings: run.overBudget ? { ...config.budget, perDay: undefined } : config.budget,

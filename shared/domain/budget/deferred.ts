@@ -13,8 +13,9 @@ export type DeferredItem = { kind: 'object'; object: ObjectCreated } | { kind: '
 
 export interface DeferredEntry {
   schemaVersion: 1;
-  /** The item's submit (idempotency) record, which says DEFERRED. */
+  /** The item's submit (idempotency) record, which says DEFERRED, and its bucket. */
   recordKey: string;
+  recordsBucket: string;
   source: string;
   deferredAt: string;
   /** The budget day that refused it. */

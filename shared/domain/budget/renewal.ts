@@ -1,6 +1,6 @@
 import { describeError } from '../../runtime/errors';
 import type { Logger } from '../../runtime/logger';
-import type { RecordStore } from '../ports';
+import type { RecordStore, RecordStoreFor } from '../ports';
 import type { ItemOutcome } from '../submissions/submissions';
 import { countUsed } from './counter';
 import { budgetDay } from './day';
@@ -17,6 +17,8 @@ import { budgetPrefix, renewalDoneKey, tokenCounterPrefix, type BudgetSettings }
 export interface RenewalDependencies {
   /** The records bucket's store, where the line and the counters are. */
   store: RecordStore;
+  /** Where the items' submit records are (the records bucket, or the upload's). */
+  recordStore: RecordStoreFor;
   recordsPrefix: string;
   settings: BudgetSettings;
   /** Submits one deferred item again (submissions.ts, resubmitDeferred). */
@@ -60,10 +62,10 @@ export async function renewDeferred(deps: RenewalDependencies): Promise<RenewalS
   let budgetSpent = remaining <= 0;
   let started = 0;
 
-  for (let pass = 0; pass < MAX_PASSES && !budgetSpent && !summary.stoppedEarly; pass++) {
+  for (let pass = 0; pass < MAX_PASSES && !summary.stoppedEarly; pass++) {
     const keys = (await listDeferred(store, recordsPrefix)).filter((key) => !seen.has(key));
     if (pass === 0) summary.waiting = keys.length;
-    if (keys.length === 0) break;
+    if (keys.length === 0 || budgetSpent) break;
     // One item at a time: the line's order is the order ICE receives the jobs in (about 8 round trips an item: the
     // entry, the takeover, HEAD, precheck, slot, submit, records). A long line goes on over the next ticks.
     for (const key of keys) {
@@ -114,16 +116,26 @@ export async function renewDeferred(deps: RenewalDependencies): Promise<RenewalS
         summary.kept++;
         if (outcome.entry.code === 'QUOTA_EXHAUSTED' && entry.token !== undefined) tokensLeft.set(entry.token, 0);
         return outcome.entry.code === 'BUDGET_EXHAUSTED' ? 'budget-spent' : 'kept';
-      case 'failed':
-        if (outcome.entry.retryable) {
+      case 'failed': {
+        // It leaves the line only once its record says how it ended (REJECTED, OUTCOME_UNKNOWN: listed by yike-jobs);
+        // a record still DEFERRED (a failure before the claim, an outage) keeps its place and is tried again next run.
+        const status = await deps
+          .recordStore(entry.recordsBucket)
+          .get<{ status?: string }>(entry.recordKey)
+          .then((record) => record?.status)
+          .catch(() => 'unreadable');
+        if (outcome.entry.retryable || status === undefined || ['DEFERRED', 'IN_PROGRESS', 'unreadable'].includes(status)) {
           summary.kept++;
-          logger.warn('deferred item failed; tried again next run', { ...log, error: outcome.entry });
+          logger[outcome.entry.retryable ? 'warn' : 'error']('deferred item failed; it stays in the line and is tried again next run', {
+            ...log,
+            error: outcome.entry,
+          });
           return 'kept';
         }
-        // Refused for good (its record says REJECTED or OUTCOME_UNKNOWN, listed by yike-jobs): it leaves the line.
         summary.failed++;
-        logger.error('deferred item failed for good; its submit record says why', { ...log, error: outcome.entry });
+        logger.error('deferred item failed for good; its submit record says why', { ...log, status, error: outcome.entry });
         return await removed(key);
+      }
     }
   }
 

@@ -147,7 +147,7 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
       payer: { token: uploadTokenOf(object.key), source },
     },
     source,
-    { deps, renewal, item: { kind: 'object', object } },
+    { deps, renewal, item: { kind: 'object', object }, recordsBucket },
     jobTracking({
       recordStore: deps.recordStore(recordsBucket),
       bucket: recordsBucket,
@@ -201,7 +201,7 @@ async function processRequest(body: JobRequestInput, source: string, deps: Submi
     },
     request,
     source,
-    { deps, renewal, item: { kind: 'request', request: body } },
+    { deps, renewal, item: { kind: 'request', request: body }, recordsBucket },
     jobTracking({
       recordStore: deps.recordStore(recordsBucket),
       bucket: recordsBucket,
@@ -219,13 +219,15 @@ interface Spending {
   renewal?: Payer;
   /** What the deferred line keeps of the item, to submit it again later. */
   item: DeferredItem;
+  /** Where the item's submit record is. */
+  recordsBucket: string;
 }
 
 async function submitOnce(
   record: { store: RecordStore; recordKey: string; idempotencyKey: string; completedTtlMs?: number; context: Record<string, unknown> },
   request: JobRequest,
   source: string,
-  { deps, renewal, item }: Spending,
+  { deps, renewal, item, recordsBucket }: Spending,
   tracking: JobTracking,
   prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
 ): Promise<ItemOutcome> {
@@ -245,7 +247,7 @@ async function submitOnce(
         // If the line cannot be written, the record goes and the item fails retryably instead: never deferred unseen.
         if (isSpendingRefusal(error) && !renewal && deps.budget) {
           const details = error.details as { day?: string; token?: string } | undefined;
-          await deps.budget.defer({ recordKey: record.recordKey, source, day: details?.day ?? '', code: error.code, token: payer.token, item });
+          await deps.budget.defer({ recordKey: record.recordKey, recordsBucket, source, day: details?.day ?? '', code: error.code, token: payer.token, item });
         }
         throw error;
       }
