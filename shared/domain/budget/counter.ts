@@ -14,7 +14,8 @@ import type { RecordStore } from '../ports';
  * unique, markers are never removed and each marks one real claim, so at any time the claims that still count are
  * at most `limit`. Nothing is ever deleted or reused, so a retried write can never take someone else's slot.
  * A write whose answer was lost is read back (the owner id is ours alone); if that fails too, the number is given
- * up: it still counts (a few jobs fewer that day, never one more).
+ * up, and looked at once more when the job is settled (reclaimAbandoned): if it is ours after all, it is released;
+ * if its write is still on its way, it stays counted (a job fewer that day, never one more).
  */
 export interface Counter {
   /** `<RECORDS_PREFIX>budget/<day>/` or `<RECORDS_PREFIX>budget/<day>/tokens/<name>/`. */
@@ -55,21 +56,38 @@ export interface CounterOptions {
   random?: () => number;
 }
 
-/** Claims a free slot, or answers undefined when the counter is full (every number up to its cap taken). */
-export async function claimSlot(store: SlotStore, counter: Counter, claimFor: string, options: CounterOptions = {}): Promise<ClaimedSlot | undefined> {
+/**
+ * Claims a free slot (`slot`, undefined when the counter is full: every number up to its cap taken). `abandoned`: the
+ * numbers whose claim got no clear answer and were given up; give them to reclaimAbandoned once the job is settled.
+ */
+export async function claimSlot(
+  store: SlotStore,
+  counter: Counter,
+  claimFor: string,
+  options: CounterOptions = {},
+): Promise<{ slot?: ClaimedSlot; abandoned: ClaimedSlot[] }> {
   const nowMs = options.nowMs ?? Date.now;
   const memo = options.memo?.get(counter.prefix) ?? {};
   options.memo?.set(counter.prefix, memo);
-  if (memo.fullUntilMs !== undefined && memo.fullUntilMs > nowMs()) return undefined;
+  const abandoned: ClaimedSlot[] = [];
+  if (memo.fullUntilMs !== undefined && memo.fullUntilMs > nowMs()) return { abandoned };
   const owner = randomUUID();
   const body = { owner, for: claimFor, claimedAt: new Date(nowMs()).toISOString() };
-  let unclear = 0;
   const attempt = async (n: number): Promise<boolean> => {
     const outcome = await tryCreate(store, slotKey(counter, n), body);
-    if (outcome === 'unclear' && ++unclear >= MAX_UNCLEAR_CLAIMS) {
-      throw new YikeError('RECORD_STORE_FAILED', `The budget's slot store gave no clear answer ${unclear} times (${counter.prefix}); try again`, {
-        retryable: true,
-      });
+    if (outcome === 'unclear') {
+      abandoned.push({ number: n, key: slotKey(counter, n), owner });
+      if (abandoned.length >= MAX_UNCLEAR_CLAIMS) {
+        const error = new YikeError(
+          'RECORD_STORE_FAILED',
+          `The budget's slot store gave no clear answer ${abandoned.length} times (${counter.prefix}); try again`,
+          {
+            retryable: true,
+            details: { abandoned },
+          },
+        );
+        throw error;
+      }
     }
     return outcome === 'claimed';
   };
@@ -82,7 +100,7 @@ export async function claimSlot(store: SlotStore, counter: Counter, claimFor: st
     if (await attempt(n)) {
       memo.next = n + 1;
       if (probes > 1 || n % HINT_EVERY === 0) await store.put(`${counter.prefix}hint.json`, { next: n + 1 }).catch(() => undefined);
-      return { number: n, key: slotKey(counter, n), owner };
+      return { slot: { number: n, key: slotKey(counter, n), owner }, abandoned };
     }
   }
 
@@ -95,11 +113,11 @@ export async function claimSlot(store: SlotStore, counter: Counter, claimFor: st
     memo.next = cap + 1;
     if (free.length === 0) {
       memo.fullUntilMs = nowMs() + FULL_RECHECK_MS;
-      return undefined;
+      return { abandoned };
     }
     // In random order, so instances that listed at the same moment do not all race for the same number.
     for (const candidate of shuffle(free, options.random ?? Math.random)) {
-      if (await attempt(candidate)) return { number: candidate, key: slotKey(counter, candidate), owner };
+      if (await attempt(candidate)) return { slot: { number: candidate, key: slotKey(counter, candidate), owner }, abandoned };
     }
   }
   throw new YikeError('BUDGET_CONTENDED', `Every free slot of ${counter.prefix} was taken while this submit tried them; try again`, { retryable: true });
@@ -119,6 +137,19 @@ export async function releaseSlot(store: SlotStore, slot: ClaimedSlot, at: Date)
     }
   }
   return false;
+}
+
+/**
+ * Slots whose claim got no clear answer, looked at again once the job is settled: one that turns out to be ours (its
+ * write landed after all) was never used, so it is released. One still missing may yet land: it stays counted.
+ */
+export async function reclaimAbandoned(store: SlotStore, abandoned: readonly ClaimedSlot[], at: Date): Promise<number> {
+  let reclaimed = 0;
+  for (const slot of abandoned) {
+    const written = await store.get<{ owner?: string }>(slot.key).catch(() => undefined);
+    if (written?.owner === slot.owner && (await releaseSlot(store, slot, at))) reclaimed++;
+  }
+  return reclaimed;
 }
 
 /** A job an operator submitted over the budget: it counts, under its own name. */

@@ -1,7 +1,7 @@
 import { IceError, YikeError } from '../../runtime/errors';
 import type { Logger } from '../../runtime/logger';
 import type { RecordStore } from '../ports';
-import { claimSlot, recordOverride, releaseSlot, type ClaimedSlot, type Counter, type CounterMemo } from './counter';
+import { claimSlot, reclaimAbandoned, recordOverride, releaseSlot, type ClaimedSlot, type Counter, type CounterMemo } from './counter';
 import { budgetDay, dayStartAt, nextResetAt, secondsUntilReset } from './day';
 import { writeDeferredEntry, type NewDeferredEntry } from './deferred';
 
@@ -78,8 +78,16 @@ export function createSpendingLimit(options: SpendingLimitOptions): SpendingLimi
   const memo = options.memo ?? { counters: new Map(), opened: new Set<string>() };
   const counterOptions = { memo: memo.counters, nowMs: () => now().getTime() };
 
-  async function claim(counter: Counter, payer: Payer | undefined): Promise<ClaimedSlot | undefined> {
-    return await claimSlot(store, counter, payer?.source ?? 'job', counterOptions);
+  /** Slots given up on (no clear answer) during this submit's claims: looked at again once it is settled. */
+  async function claim(counter: Counter, payer: Payer | undefined, abandoned: ClaimedSlot[]): Promise<ClaimedSlot | undefined> {
+    try {
+      const claimed = await claimSlot(store, counter, payer?.source ?? 'job', counterOptions);
+      abandoned.push(...claimed.abandoned);
+      return claimed.slot;
+    } catch (error) {
+      abandoned.push(...(((error as YikeError).details as { abandoned?: ClaimedSlot[] } | undefined)?.abandoned ?? []));
+      throw error;
+    }
   }
 
   async function release(slots: ClaimedSlot[]): Promise<void> {
@@ -95,32 +103,37 @@ export function createSpendingLimit(options: SpendingLimitOptions): SpendingLimi
       if (payer?.overBudget) return await submitOverBudget(day, payer, submit);
       if (settings.perDay !== undefined && !payer?.renewal) await assertOpenToNewWork(day, at);
       const claimed: ClaimedSlot[] = [];
-      const quota = payer?.token === undefined ? undefined : settings.tokenQuotas[payer.token];
-      if (quota !== undefined) {
-        const slot = await claim({ prefix: tokenCounterPrefix(recordsPrefix, day, payer!.token!), limit: quota }, payer);
-        if (!slot) throw quotaExhausted(payer!.token!, quota, day, at, settings.timeZone);
-        claimed.push(slot);
-      }
-      if (settings.perDay !== undefined) {
-        let slot: ClaimedSlot | undefined;
+      const abandoned: ClaimedSlot[] = [];
+      try {
+        const quota = payer?.token === undefined ? undefined : settings.tokenQuotas[payer.token];
+        if (quota !== undefined) {
+          const slot = await claim({ prefix: tokenCounterPrefix(recordsPrefix, day, payer!.token!), limit: quota }, payer, abandoned);
+          if (!slot) throw quotaExhausted(payer!.token!, quota, day, at, settings.timeZone);
+          claimed.push(slot);
+        }
+        if (settings.perDay !== undefined) {
+          let slot: ClaimedSlot | undefined;
+          try {
+            slot = await claim({ prefix: budgetPrefix(recordsPrefix, day), limit: settings.perDay }, payer, abandoned);
+          } catch (error) {
+            await release(claimed);
+            throw error;
+          }
+          if (!slot) {
+            await release(claimed);
+            throw budgetExhausted(settings.perDay, day, at, settings.timeZone, 'budget');
+          }
+          claimed.push(slot);
+        }
         try {
-          slot = await claim({ prefix: budgetPrefix(recordsPrefix, day), limit: settings.perDay }, payer);
+          return await submit();
         } catch (error) {
-          await release(claimed);
+          // ICE answered no (or never got the request): no job exists, so the slots go back. An unknown outcome keeps them.
+          if (error instanceof IceError && error.outcome !== 'unknown') await release(claimed);
           throw error;
         }
-        if (!slot) {
-          await release(claimed);
-          throw budgetExhausted(settings.perDay, day, at, settings.timeZone, 'budget');
-        }
-        claimed.push(slot);
-      }
-      try {
-        return await submit();
-      } catch (error) {
-        // ICE answered no (or never got the request): no job exists, so the slots go back. An unknown outcome keeps them.
-        if (error instanceof IceError && error.outcome !== 'unknown') await release(claimed);
-        throw error;
+      } finally {
+        if (abandoned.length > 0) await reclaimAbandoned(store, abandoned, now()).catch(() => undefined);
       }
     },
     async defer(entry) {

@@ -1,6 +1,6 @@
 import { createOssClient } from '../../../shared/adapters/oss/client';
 import { createOssRecordStore } from '../../../shared/adapters/oss/record-store';
-import { claimSlot, countUsed, releaseSlot, slotKey, type CounterMemo } from '../../../shared/domain/budget/counter';
+import { claimSlot, countUsed, reclaimAbandoned, releaseSlot, slotKey, type CounterMemo } from '../../../shared/domain/budget/counter';
 import type { RecordStore } from '../../../shared/domain/ports';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
 import { LOCAL_CREDENTIALS, tempDir, testConfig } from '../../helpers/local-cloud';
@@ -36,7 +36,7 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
 
     // Act
     const claimed: (number | undefined)[] = [];
-    for (let i = 0; i < 6; i++) claimed.push((await claimSlot(store, counter, `item-${i}`, { memo }))?.number);
+    for (let i = 0; i < 6; i++) claimed.push((await claimSlot(store, counter, `item-${i}`, { memo })).slot?.number);
     const requests = oss.requests().slice(before);
 
     // Assert
@@ -62,7 +62,7 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
     const claims = await Promise.all(Array.from({ length: 40 }, (_, i) => claimSlot(store, counter, `item-${i}`)));
 
     // Assert
-    const numbers = claims.filter((claim) => claim !== undefined).map((claim) => claim.number);
+    const numbers = claims.flatMap((claim) => (claim.slot ? [claim.slot.number] : []));
     expect(numbers.sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(await countUsed(store, counter)).toBe(10);
   });
@@ -70,13 +70,13 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
   it('counts a released slot no more and lets the next claimant take the number past the limit, never reusing it', async () => {
     // Arrange
     const counter = nextCounter(2);
-    const first = (await claimSlot(store, counter, 'a'))!;
+    const first = (await claimSlot(store, counter, 'a')).slot!;
     await claimSlot(store, counter, 'b');
 
     // Act
     const released = await releaseSlot(store, first, new Date());
-    const third = await claimSlot(store, counter, 'c');
-    const fourth = await claimSlot(store, counter, 'd');
+    const third = (await claimSlot(store, counter, 'c')).slot;
+    const fourth = (await claimSlot(store, counter, 'd')).slot;
 
     // Assert
     expect(released).toBe(true);
@@ -92,15 +92,16 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
     oss.faults.pickWith((request) => (request.method === 'PUT' && request.key === slotKey(counter, 1) ? { kind: 'reset' } : undefined));
 
     // Act
-    const claim = await claimSlot(store, counter, 'reset-after-store');
+    const { slot: claim, abandoned } = await claimSlot(store, counter, 'reset-after-store');
 
     // Assert
     expect(claim?.number).toBe(1);
+    expect(abandoned).toEqual([]);
     expect(await store.get(slotKey(counter, 1))).toMatchObject({ owner: claim!.owner });
     expect(await countUsed(store, counter)).toBe(1);
   });
 
-  it('gives up a number whose claim answered too late, so a late write can only leave a day short, never over', async () => {
+  it('gives up a number whose claim answered too late, and releases it once its write has landed as ours: the day is never over, nor short', async () => {
     // Arrange: the first claim is held past the client's 250 ms timeout, then stored anyway
     const counter = nextCounter(2);
     let held = false;
@@ -113,11 +114,16 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
     // Act
     const claim = await claimSlot(store, counter, 'slow');
     await new Promise((resolve) => setTimeout(resolve, 400));
-    const after = await Promise.all([claimSlot(store, counter, 'x'), claimSlot(store, counter, 'y')]);
+    const whileLeaked = (await claimSlot(store, counter, 'x')).slot;
+    const reclaimed = await reclaimAbandoned(store, claim.abandoned, new Date());
+    const afterwards = await Promise.all([claimSlot(store, counter, 'y'), claimSlot(store, counter, 'z')]);
 
-    // Assert
-    expect(claim?.number).toBe(2);
-    expect(after).toEqual([undefined, undefined]);
+    // Assert: number 1 was ours after all (never used): released, so number 3 goes to one more job, and no further
+    expect(claim.slot?.number).toBe(2);
+    expect(claim.abandoned.map((slot) => slot.number)).toEqual([1]);
+    expect(whileLeaked).toBeUndefined();
+    expect(reclaimed).toBe(1);
+    expect(afterwards.map((result) => result.slot?.number).sort()).toEqual([3, undefined]);
     expect(await countUsed(store, counter)).toBe(2);
   });
 
