@@ -76,8 +76,7 @@ export type ItemOutcome =
 
 /** A deferred item submitted again (budget renewal, `yike-jobs deferred release`): its image checked again, through the one-job path. */
 export async function resubmitDeferred(entry: DeferredEntry, deps: SubmissionDependencies, payer: Pick<Payer, 'overBudget'> = {}): Promise<ItemOutcome> {
-  const item: WorkItem = entry.item.kind === 'object' ? { ...entry.item, source: entry.source } : { ...entry.item, source: entry.source };
-  return await processItem(item, deps, { ...payer, renewal: true });
+  return await processItem({ ...entry.item, source: entry.source } as WorkItem, deps, { ...payer, renewal: true });
 }
 
 async function processItem(item: WorkItem, deps: SubmissionDependencies, renewal?: Payer): Promise<ItemOutcome> {
