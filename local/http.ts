@@ -49,8 +49,26 @@ export async function listenOnLoopback(
   };
 }
 
+/**
+ * A held request (oss/faults.ts `delay`) is received in full first and processed afterwards, as a server that got
+ * the whole request acts on it even when its client has stopped waiting: the body is read at once and handed to
+ * whoever reads it later (readBody, the OSS object store), since a closed connection's request can no longer be read.
+ */
+const heldBodies = new WeakMap<IncomingMessage, Promise<Buffer>>();
+
+export function holdBody(req: IncomingMessage): void {
+  if (!heldBodies.has(req)) heldBodies.set(req, readBody(req, Number.POSITIVE_INFINITY) as Promise<Buffer>);
+}
+
+/** The body holdBody received, if it did. */
+export function heldBody(req: IncomingMessage): Promise<Buffer> | undefined {
+  return heldBodies.get(req);
+}
+
 /** The whole request body, or undefined when it is larger than maxBytes (the rest is drained, not kept). */
 export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  const held = heldBodies.get(req);
+  if (held) return held.then((body) => (body.length > maxBytes ? undefined : body));
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;

@@ -6,6 +6,7 @@ import OSS from 'ali-oss';
 import { createHandler as createHttpHandler } from '../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
 import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
+import { createHandler as createRenewalHandler } from '../functions/budget-renewal/index';
 import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/domain/lifecycle/job-record';
 import { createAsyncInvoker } from './fc/async';
 import { startFcGateway } from './fc/gateway';
@@ -101,6 +102,17 @@ async function main(): Promise<void> {
     credentials: CREDENTIALS,
     functionName: 'yike-job-watcher',
   });
+  // The budget's renewal, fired like its timer (s.yaml: every minute), when JOB_BUDGET_PER_DAY or a quota is set.
+  const budgeted = Boolean(env.JOB_BUDGET_PER_DAY) || /"jobsPerDay"/.test(env.AUTH_TOKENS ?? '');
+  const renewal = budgeted
+    ? startFcTimer({
+        handler: createRenewalHandler({ env, sink: functionLog('budget-renewal') }),
+        intervalMs: WATCHER_INTERVAL_MS,
+        credentials: CREDENTIALS,
+        functionName: 'yike-budget-renewal',
+        triggerName: 'budget-renewal-timer',
+      })
+    : undefined;
   // The CORS rule docs/page.md ("What the deployment needs") tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
   const client = new OSS({
     endpoint: oss.url,
@@ -112,7 +124,7 @@ async function main(): Promise<void> {
   } as OSS.Options);
   if (process.env.LOCAL_OSS_CORS !== 'off') await client.putBucketCORS(BUCKET, pageCorsRules(gateway.url));
   const closeAll = async () => {
-    await watcher.stop();
+    await Promise.all([watcher.stop(), renewal?.stop()]);
     await Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
   };
 
@@ -121,7 +133,11 @@ async function main(): Promise<void> {
   ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
   OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
   FC API (InvokeFunction)        ${fcApi.url}   (function yike-oss-submit, for yike-backfill)
-  job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)
+  job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)${
+    renewal
+      ? `\n  budget-renewal                 every ${WATCHER_INTERVAL_MS / 1000} s   (JOB_BUDGET_PER_DAY ${env.JOB_BUDGET_PER_DAY ?? 'unset'}; docs/budget.md)`
+      : ''
+  }
 `);
 
   // The main job: drop an image into the bucket, as a user's upload would.

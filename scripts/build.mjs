@@ -138,6 +138,7 @@ const toolEntries = [
   ['cli', 'yike-backfill'],
   ['cli', 'yike-jobs'],
   ['local', 'start'],
+  ['local/fc', 'instance'],
   ['scripts', 'upload'],
   ['scripts', 'config-docs'],
   ['bench', 'run'],

@@ -8,12 +8,13 @@ import { httpError } from '../../shared/triggers/http/errors';
 
 /** FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http. */
 export const createHandler =
-  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+  (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date } = {}) =>
   async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
     let services: HttpServices;
     try {
-      services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink });
+      // `now` (tests, the local cloud): the clock the budget's day is read from.
+      services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink, now: options.now });
     } catch {
       // Bad configuration: said in the log, never in the body.
       return errorResponse(500, 'INTERNAL', 'Internal error');
@@ -28,7 +29,7 @@ export const createHandler =
       return errorResponse(400, 'BAD_REQUEST', 'The request could not be read');
     }
 
-    const outcome = await handleApiRequest(request, { services, remainingTimeMs: remainingTimeFrom(context, startedAtMs) });
+    const outcome = await handleApiRequest(request, { services, remainingTimeMs: remainingTimeFrom(context, startedAtMs), now: options.now });
     const status = outcome.response.statusCode;
     logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {
       method: request.method,

@@ -30,6 +30,8 @@ export interface ServicesOptions {
   sink?: LogSink;
   fields?: Record<string, unknown>;
   level?: LogLevel;
+  /** The clock the budget's day is read from (tests and npm start only). */
+  now?: () => Date;
 }
 
 /**

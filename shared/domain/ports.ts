@@ -15,8 +15,8 @@ export interface RecordStore {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, body: unknown): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Keys under a prefix, in lexicographic order. */
-  list(prefix: string): Promise<string[]>;
+  /** Keys under a prefix, in lexicographic order (the first `limit` of them when given). */
+  list(prefix: string, options?: { limit?: number }): Promise<string[]>;
 }
 
 /** The record store of one bucket (records live in RECORDS_BUCKET, or beside the object). */

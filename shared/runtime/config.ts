@@ -43,7 +43,10 @@ export interface Config {
   };
   http: {
     authMode: 'token' | 'none';
+    /** Every AUTH_TOKENS entry's token (plain or `sha256:<hex>`), in order. */
     authTokens: string[];
+    /** The name of each entry of authTokens (JSON form only; undefined for the plain list). */
+    tokenNames: (string | undefined)[];
     allowImageUrlQuery: boolean;
     allowedBuckets: string[];
     allowedImageHosts: string[];
@@ -66,6 +69,16 @@ export interface Config {
     nextFunction?: string;
     /** Buckets the watcher reads records from: RECORDS_BUCKET + WATCH_BUCKETS, else ALLOWED_BUCKETS. */
     watchBuckets: string[];
+  };
+  /** The spending limit (shared/domain/budget/, docs/budget.md). */
+  budget: {
+    /** JOB_BUDGET_PER_DAY; undefined: no daily limit. */
+    perDay?: number;
+    timeZone: string;
+    warnPercent: number;
+    /** Daily quotas by token name (AUTH_TOKENS entries with jobsPerDay). */
+    tokenQuotas: Record<string, number>;
+    price?: { perJob: number; currency: string };
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -108,6 +121,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       { variable: 'UPLOAD_BUCKET', message: 'must be one of ALLOWED_BUCKETS' },
     ]);
   }
+  const tokens = e.AUTH_TOKENS.map((entry) => (typeof entry === 'string' ? { token: entry } : entry));
+  const tokenQuotas: Record<string, number> = {};
+  for (const entry of tokens) if ('name' in entry && entry.jobsPerDay !== undefined) tokenQuotas[entry.name] = entry.jobsPerDay;
   const watchBuckets = [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.WATCH_BUCKETS])];
   const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
   const fcRegion = e.FC_REGION ?? e.ICE_REGION;
@@ -144,7 +160,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     http: {
       authMode: e.HTTP_AUTH,
-      authTokens: e.AUTH_TOKENS,
+      authTokens: tokens.map((entry) => entry.token),
+      tokenNames: tokens.map((entry) => ('name' in entry ? entry.name : undefined)),
       allowImageUrlQuery: e.ALLOW_IMAGE_URL_QUERY,
       allowedBuckets: e.ALLOWED_BUCKETS,
       allowedImageHosts: e.ALLOWED_IMAGE_HOSTS,
@@ -166,6 +183,13 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         : undefined,
       nextFunction: e.JOB_NEXT_FUNCTION,
       watchBuckets: watchBuckets.length > 0 ? watchBuckets : e.ALLOWED_BUCKETS,
+    },
+    budget: {
+      perDay: e.JOB_BUDGET_PER_DAY,
+      timeZone: e.BUDGET_TIMEZONE,
+      warnPercent: e.BUDGET_WARN_PERCENT,
+      tokenQuotas,
+      price: e.JOB_PRICE === undefined ? undefined : { perJob: e.JOB_PRICE, currency: e.JOB_PRICE_CURRENCY },
     },
     logLevel: e.LOG_LEVEL,
   };

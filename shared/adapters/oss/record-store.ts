@@ -64,14 +64,15 @@ export function createOssRecordStore(oss: OssClient) {
         throw storeError('delete', key, error);
       }
     },
-    async list(prefix: string): Promise<string[]> {
+    async list(prefix: string, options: { limit?: number } = {}): Promise<string[]> {
       const keys: string[] = [];
+      const limit = options.limit ?? Number.POSITIVE_INFINITY;
       let marker: string | undefined;
       try {
         do {
-          const page = await oss.list({ prefix, marker, 'max-keys': 1000 }, {});
+          const page = await oss.list({ prefix, marker, 'max-keys': Math.min(1000, limit - keys.length) }, {});
           for (const object of page.objects ?? []) keys.push(object.name);
-          marker = page.isTruncated ? page.nextMarker : undefined;
+          marker = page.isTruncated && keys.length < limit ? page.nextMarker : undefined;
         } while (marker);
       } catch (error) {
         throw storeError('list', prefix, error);

@@ -15,7 +15,7 @@ import { imageOf } from './job-view';
 /** The three kinds of submit (idempotency) records, by the folder under RECORDS_PREFIX that holds them. */
 export type SubmitRecordKind = 'upload' | 'http' | 'pipeline';
 const KIND_FOLDERS: Record<SubmitRecordKind, string> = { upload: 'objects/', http: 'http/', pipeline: 'pipeline/' };
-export const SUBMIT_RECORD_STATUSES: readonly RecordStatus[] = ['IN_PROGRESS', 'COMPLETED', 'OUTCOME_UNKNOWN', 'REJECTED'];
+export const SUBMIT_RECORD_STATUSES: readonly RecordStatus[] = ['IN_PROGRESS', 'COMPLETED', 'OUTCOME_UNKNOWN', 'REJECTED', 'DEFERRED', 'SKIPPED'];
 
 /** Records read at once while listing. */
 const READ_CONCURRENCY = 8;

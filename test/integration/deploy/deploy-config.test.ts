@@ -105,7 +105,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       Object.values(resources)
         .map((r) => r.props.code)
         .sort(),
-    ).toEqual(['./dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
+    ).toEqual(['./dist/budget-renewal', './dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
   });
 
   it('builds before each resource deploys, so `s deploy` works from a fresh clone', () => {
@@ -210,6 +210,36 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       watchBuckets: ['yike-uploads'],
     });
   });
+
+  it('gives every function that spends the budget and the quotas (YIKE_JOB_BUDGET_PER_DAY, YIKE_AUTH_TOKENS), and fires budget-renewal every minute', async () => {
+    // Arrange: a budget, and a token in the JSON form with a quota (as its sha256 digest)
+    const tokens = JSON.stringify([{ name: 'campaign', token: `sha256:${'c'.repeat(64)}`, jobsPerDay: 10 }]);
+
+    // Act
+    const rendered = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: tokens, YIKE_JOB_BUDGET_PER_DAY: '50' }, home.path);
+
+    // Assert
+    for (const name of ['http-submit', 'oss-submit', 'oss-submit-eventbridge', 'budget-renewal']) {
+      const config = parseConfig(rendered[name]!.props.environmentVariables);
+      expect({ name, ...config.budget }).toMatchObject({ name, perDay: 50, timeZone: 'Asia/Shanghai', tokenQuotas: { campaign: 10 } });
+    }
+    const renewal = rendered['budget-renewal']!.props;
+    expect(renewal).toMatchObject({ functionName: 'yike-budget-renewal', code: './dist/budget-renewal', concurrencyConfig: { reservedConcurrency: 1 } });
+    expect(renewal.triggers).toEqual([
+      {
+        triggerName: 'every-minute',
+        triggerType: 'timer',
+        qualifier: 'LATEST',
+        triggerConfig: { cronExpression: '30 * * * * *', enable: true, payload: 'budget-renewal-tick' },
+      },
+    ]);
+    // It submits through the upload path: oss-submit's settings, plus the webhook for the alerts.
+    const ossEnv = rendered['oss-submit']!.props.environmentVariables;
+    for (const variable of ['APP_ROUTES', 'DEFAULT_APP', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'RECORDS_PREFIX', 'IMAGE_SUFFIXES']) {
+      expect({ variable, value: renewal.environmentVariables[variable] }).toEqual({ variable, value: ossEnv[variable] });
+    }
+    expect(Object.keys(renewal.environmentVariables)).toEqual(expect.arrayContaining(['JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET', 'BUDGET_WARN_PERCENT']));
+  }, 70_000);
 
   it('sets only environment variables the functions know, with values that parse', () => {
     const known = new Set(Object.keys(envSchema.shape));

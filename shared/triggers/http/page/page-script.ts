@@ -36,6 +36,8 @@ export const PAGE_SCRIPT = String.raw`
       JOB_FAILED: 'ICE could not make the video.',
       JOB_TIMED_OUT: 'The job did not finish in time.',
       UPLOAD_REFUSED: 'The bucket refused the upload.',
+      BUDGET_EXHAUSTED: 'Today\'s budget of jobs is spent.',
+      QUOTA_EXHAUSTED: 'This access token has no jobs left today.',
       CORS_BLOCKED: 'The browser blocked the bucket\'s answer: the bucket has no CORS rule for this page.',
       NETWORK: 'The service could not be reached.'
     }[code];
@@ -113,6 +115,29 @@ export const PAGE_SCRIPT = String.raw`
     document.body.dataset.state = 'working';
   }
 
+  /** "N jobs left today", or plainly that the day's budget (or this token's quota) is spent; hidden without limits. */
+  function showUsage(usage) {
+    var left = usage.limit === null ? null : usage.remaining;
+    var what = 'budget';
+    (usage.tokens || []).forEach(function (token) {
+      var tokenLeft = Math.max(0, token.limit - token.used);
+      if (left === null || tokenLeft < left) { left = tokenLeft; what = 'quota'; }
+    });
+    var box = $('usage');
+    if (left === null) { box.hidden = true; delete document.body.dataset.budget; return; }
+    var renews = clock(usage.resetsAt);
+    if (left > 0) box.textContent = left + (left === 1 ? ' job' : ' jobs') + ' left today.';
+    else if (what === 'quota') box.textContent = 'This access token has used all its jobs for today. It gets new ones at ' + renews + '.';
+    else box.textContent = 'Today\'s budget is spent: a photo dropped now waits, and is submitted first when the budget renews at ' + renews + '.';
+    box.hidden = false;
+    document.body.dataset.budget = left > 0 ? 'left' : 'spent';
+  }
+
+  /** GET /usage; a deployment without it (or without limits) shows nothing. */
+  async function refreshUsage() {
+    try { showUsage(await api('GET', 'usage')); } catch (error) { $('usage').hidden = true; }
+  }
+
   async function connect() {
     state.token = $('token').value.trim();
     $('auth-status').textContent = '';
@@ -133,6 +158,7 @@ export const PAGE_SCRIPT = String.raw`
       $('limits').textContent = 'One image: ' + data.imageSuffixes.join(', ') + ', at most ' + megabytes(data.maxImageBytes) + '.';
       $('auth-status').textContent = 'Connected.';
       $('try').hidden = false;
+      await refreshUsage();
       if (data.apps.length === 0) $('auth-status').textContent = 'Connected, but no app is set up for uploads (APP_ROUTES).';
     } catch (error) {
       $('try').hidden = true;
@@ -147,7 +173,7 @@ export const PAGE_SCRIPT = String.raw`
     while (Date.now() < deadline) {
       try {
         var record = await api('GET', query);
-        if (record.status === 'COMPLETED' && record.jobId) return record;
+        if ((record.status === 'COMPLETED' && record.jobId) || record.status === 'DEFERRED') return record;
         if (record.status !== 'IN_PROGRESS') throw fail((record.error && record.error.code) || record.status, (record.error && record.error.message) || '');
       } catch (error) {
         if (error.code !== 'JOB_NOT_FOUND' && error.code !== 'NETWORK' && !(error.status >= 500)) throw error;
@@ -219,6 +245,15 @@ export const PAGE_SCRIPT = String.raw`
       if (warning) showNotice(warning);
       setStep('submitted', undefined, false, true);
       var record = await findJob(upload);
+      if (record.status === 'DEFERRED') {
+        // Kept, not lost: the budget's renewal submits it, oldest first, when the day's budget renews.
+        var resetsAt = record.error && record.error.details && record.error.details.resetsAt;
+        var renews = resetsAt ? clock(resetsAt) : '';
+        $('notice').textContent = 'Waiting for the budget: the image is kept and is submitted when the budget renews' + (renews ? ' at ' + renews : '') + '. Nothing is charged until then.';
+        $('notice').hidden = false;
+        document.body.dataset.state = 'deferred';
+        return;
+      }
       setStep('submitted', record.startedAt);
       $('job-id').textContent = 'JobId ' + record.jobId + ' (' + record.appId + ')';
       var view = await followJob(record.jobId);
@@ -234,6 +269,7 @@ export const PAGE_SCRIPT = String.raw`
     } finally {
       state.busy = false;
       $('file').value = '';
+      refreshUsage();
     }
   }
 
