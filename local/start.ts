@@ -17,6 +17,7 @@ import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { startOssServer } from './oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss/trigger';
 import { pageCorsRules } from './page-cors';
+import { trustLocalCa } from './tls';
 
 /**
  * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway, the FC API, the
@@ -41,6 +42,8 @@ const OUTCOME_GRACE_MS = 30_000;
 const LOCAL_CDN_BASE_URL = 'https://yike-cdn.local.example';
 
 async function main(): Promise<void> {
+  // The watcher copies ICE's outputs over https from the local ICE (local/tls.ts): this process must trust its CA.
+  if (!trustLocalCa()) return;
   const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
@@ -78,8 +81,6 @@ async function main(): Promise<void> {
   const ice = await startIceServer({
     port: PORTS.ice,
     finishAfterMs: jobMs,
-    // Finished jobs point at a real MP4 this ICE serves, so the page's <video> plays.
-    serveOutputs: true,
     images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
   });
   env.ICE_ENDPOINT = ice.url;

@@ -140,6 +140,7 @@ const toolEntries = [
   ['local', 'start'],
   ['scripts', 'upload'],
   ['scripts', 'config-docs'],
+  ['scripts', 'local-tls'],
   ['bench', 'run'],
   ['bench', 'child'],
 ].filter(([folder, name]) => existsSync(join(root, folder, `${name}.ts`)));

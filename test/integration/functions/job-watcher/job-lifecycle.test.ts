@@ -173,7 +173,7 @@ describe('the job lifecycle: upload → job record → watcher → result object
     expect(midway).toMatchObject({ inflight: 1, changed: 1, settled: 0, iceCalls: 1 });
     expect(executing).toMatchObject({ status: 'Executing', executionStartTime: expect.stringMatching(/\+08:00$/) });
     const record = await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
-    const outputUrl = `https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${jobId}.mp4`;
+    const outputUrl = `${ice.httpsUrl}/__local/outputs/${jobId}.mp4`;
     expect(record).toMatchObject({
       status: 'Finished',
       results: [{ kind: 'video', outputUrl }],
