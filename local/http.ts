@@ -38,7 +38,7 @@ export async function listenOnLoopback(
   const counts = { total: 0, tls: 0 };
   let listener: Server | NetServer = server;
   let secure: Server | undefined;
-  const sniffing = new Set<Socket>();
+  const sockets = new Set<Socket>();
   if (options.tls) {
     // One port for both: http://127.0.0.1:PORT and https://127.0.0.1:PORT (the local CA, local/tls.ts), told apart by
     // the connection's first byte, so an http:// URL upgraded to https:// reaches the same stand-in.
@@ -48,15 +48,14 @@ export async function listenOnLoopback(
     const tlsServer = secure;
     listener = createNetServer((socket: Socket) => {
       counts.total++;
-      sniffing.add(socket);
-      socket.once('close', () => sniffing.delete(socket));
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
       const sniff = () => {
         const first = socket.read(1) as Buffer | null;
         if (first === null) {
           socket.once('readable', sniff);
           return;
         }
-        sniffing.delete(socket);
         socket.unshift(first);
         (first[0] === TLS_HANDSHAKE_RECORD ? tlsServer : server).emit('connection', socket);
       };
@@ -86,7 +85,8 @@ export async function listenOnLoopback(
         // Keep-alive connections (the SDKs and fetch keep them) would otherwise hold close() open.
         server.closeAllConnections();
         secure?.closeAllConnections();
-        for (const socket of sniffing) socket.destroy();
+        // Raw connections too: a TLS connection's socket outlives its TLSSocket's close by the keep-alive timeout.
+        for (const socket of sockets) socket.destroy();
       }),
   };
 }

@@ -15,6 +15,8 @@ export interface Config {
     apiVersion: string;
     readTimeoutMs: number;
     connectTimeoutMs: number;
+    /** KEEP_ALIVE=reads: read calls reuse pooled connections (writes never do). */
+    keepAliveReads: boolean;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     /** PRECHECK=on: PrecheckYikeAIAppJob before each submit. */
     precheck: boolean;
@@ -30,6 +32,8 @@ export interface Config {
     signedUrlExpiresSeconds: number;
     keyEncoding: 'plain' | 'url';
     timeoutMs: number;
+    /** KEEP_ALIVE=reads: OSS calls reuse pooled connections. */
+    keepAlive: boolean;
   };
   records: { prefix: string; bucket?: string; resultsPrefix: string };
   uploads: {
@@ -119,6 +123,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       apiVersion: e.ICE_API_VERSION,
       readTimeoutMs: e.ICE_READ_TIMEOUT_MS,
       connectTimeoutMs: e.ICE_CONNECT_TIMEOUT_MS,
+      keepAliveReads: e.KEEP_ALIVE === 'reads',
       retry: { maxAttempts: e.ICE_MAX_ATTEMPTS, baseDelayMs: e.ICE_RETRY_BASE_MS, maxDelayMs: e.ICE_RETRY_MAX_MS },
       precheck: e.PRECHECK === 'on',
     },
@@ -132,6 +137,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       signedUrlExpiresSeconds: e.SIGNED_URL_EXPIRES_SECONDS,
       keyEncoding: e.OSS_KEY_ENCODING,
       timeoutMs: e.OSS_TIMEOUT_MS,
+      keepAlive: e.KEEP_ALIVE === 'reads',
     },
     records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET, resultsPrefix: e.RESULTS_PREFIX },
     uploads: {

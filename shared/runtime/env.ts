@@ -85,6 +85,13 @@ export const envSchema = z.object({
   ICE_RETRY_BASE_MS: positiveInt(200, 10_000),
   /** Full-jitter exponential backoff: the largest delay. @readBy all */
   ICE_RETRY_MAX_MS: positiveInt(5_000, 60_000),
+  /**
+   * `reads`: ICE's reads (`GetYikeAIAppJob`, `BatchGetYikeAIAppJob`, `PrecheckYikeAIAppJob`, media and asset reads)
+   * and OSS calls reuse pooled connections, and a read on a pooled connection the server had closed is sent again;
+   * `SubmitYikeAIAppJob` and the registrations always open a connection of their own. `off`: every ICE call opens
+   * a fresh connection and OSS pools none (one TLS handshake per call). See [Performance](performance.md). @readBy all
+   */
+  KEEP_ALIVE: z._default(z.enum(['reads', 'off']), 'reads'),
 
   /** Where ICE saves results (`ProductionId`); requests may override. @readBy oss-submit, http-submit, yike-submit */
   PRODUCTION_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
