@@ -83,7 +83,8 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
       ];
     }),
   );
-  const ice = await startIceServer({ finishAfterMs: 1_000 });
+  // Outputs of 64 KiB: the copies (RESULT_COPY=on) are counted, not the disk they fill.
+  const ice = await startIceServer({ finishAfterMs: 1_000, outputBytes: 64 * 1024 });
   ice.seedJobs(
     jobIds.map((jobId, index) => ({
       jobId,

@@ -72,6 +72,8 @@ async function main(): Promise<void> {
     ALLOWED_BUCKETS: BUCKET,
     // Only used with IMAGE_URL_MODE=cdn: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
+    // One watcher run polls in rounds at the local timer's pace (the cloud: every 10 s, WATCH_ROUND_SECONDS).
+    WATCH_ROUND_SECONDS: String(Math.max(1, Math.round(WATCHER_INTERVAL_MS / 1000))),
     ...(localToken ? { AUTH_TOKENS: localToken } : {}),
     ...process.env,
     OSS_ENDPOINT: oss.localhostUrl,
@@ -139,7 +141,9 @@ async function main(): Promise<void> {
   const outcome = record?.status === 'COMPLETED' ? await followJob(client, record.result.jobId, jobMs + OUTCOME_GRACE_MS) : undefined;
   if (outcome?.status === 'Finished') {
     const urls = outcome.results.map((result) => result.outputUrl).filter(Boolean);
+    const copies = outcome.results.filter((result) => result.ownKey).map((result) => `${result.ownBucket}/${result.ownKey}`);
     print(`Job ${outcome.jobId} Finished: ${urls.join(' ')}`);
+    if (copies.length > 0) print(`  own copy: ${copies.join(' ')} (GET /jobs/${outcome.jobId} gives its signed playUrl)`);
     print(`  (${((Date.now() - startedAtMs) / 1000).toFixed(1)} s from npm start to the video URL; result object ${BUCKET}/.yike-results/${key}.json)\n`);
   } else if (outcome) {
     print(`Job ${outcome.jobId} ended ${outcome.status}${outcome.error ? ` (${outcome.error.code}: ${outcome.error.message})` : ''}\n`);

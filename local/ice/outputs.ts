@@ -28,8 +28,8 @@ const FIXTURE = 'local-output.mp4';
 const RANGE = /^bytes=(\d*)-(\d*)$/;
 const CHUNK_BYTES = 64 * 1024;
 const FREE_BOX_HEADER_BYTES = 8;
-export const DEFAULT_OUTPUT_BYTES = 3 * 1024 * 1024;
-export const DEFAULT_LARGE_OUTPUT_BYTES = 1024 * 1024 * 1024;
+const DEFAULT_OUTPUT_BYTES = 3 * 1024 * 1024;
+const DEFAULT_LARGE_OUTPUT_BYTES = 1024 * 1024 * 1024;
 /** OSS's own part size when its console uploads a large object (the ETag's "-N" count). */
 const PART_BYTES = 8 * 1024 * 1024;
 

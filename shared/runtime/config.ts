@@ -70,6 +70,14 @@ export interface Config {
     nextFunction?: string;
     /** Buckets the watcher reads records from: RECORDS_BUCKET + WATCH_BUCKETS, else ALLOWED_BUCKETS. */
     watchBuckets: string[];
+    /** WATCH_ROUND_SECONDS: the pace of one run's rounds. */
+    roundSeconds: number;
+    /** RECONCILE_MINUTES. */
+    reconcileMinutes: number;
+    /** RESULT_COPY=on: where and how outputs are copied; undefined when off. */
+    resultCopy?: { bucket?: string; maxBytes: number; maxWaitSeconds: number };
+    /** RESULT_URL_EXPIRES_SECONDS: life of a signed playUrl. */
+    resultUrlExpiresSeconds: number;
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -172,6 +180,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         : undefined,
       nextFunction: e.JOB_NEXT_FUNCTION,
       watchBuckets: watchBuckets.length > 0 ? watchBuckets : e.ALLOWED_BUCKETS,
+      roundSeconds: e.WATCH_ROUND_SECONDS,
+      reconcileMinutes: e.RECONCILE_MINUTES,
+      resultCopy:
+        e.RESULT_COPY === 'on' ? { bucket: e.RESULTS_BUCKET, maxBytes: e.RESULT_MAX_BYTES, maxWaitSeconds: e.RESULT_COPY_MAX_WAIT_SECONDS } : undefined,
+      resultUrlExpiresSeconds: e.RESULT_URL_EXPIRES_SECONDS,
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -63,6 +63,8 @@ describe('the job lifecycle: upload → job record → watcher → result object
       JOB_NEXT_FUNCTION: NEXT_FUNCTION,
       ICE_RETRY_BASE_MS: '1',
       ICE_RETRY_MAX_MS: '2',
+      // One round per run (a round at or above the function's timeout): these tests drive the ticks themselves.
+      WATCH_ROUND_SECONDS: '3600',
       LOG_LEVEL: 'error',
       ...overrides,
     };
@@ -174,9 +176,11 @@ describe('the job lifecycle: upload → job record → watcher → result object
     expect(executing).toMatchObject({ status: 'Executing', executionStartTime: expect.stringMatching(/\+08:00$/) });
     const record = await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
     const outputUrl = `${ice.httpsUrl}/__local/outputs/${jobId}.mp4`;
+    // RESULT_COPY=on (the default): the video was copied beside the upload, under the results prefix, before notifying.
+    const ownKey = `.yike-results/${key}/0.mp4`;
     expect(record).toMatchObject({
       status: 'Finished',
-      results: [{ kind: 'video', outputUrl }],
+      results: [{ kind: 'video', outputUrl, ownBucket: BUCKET, ownKey }],
       settledAt: new Date(watcherClock).toISOString(),
       notifications: {
         'result-object': { status: 'delivered', attempts: 1 },
@@ -184,13 +188,22 @@ describe('the job lifecycle: upload → job record → watcher → result object
         'next-function': { status: 'delivered', attempts: 1 },
       },
     });
-    expect(summary).toMatchObject({ inflight: 1, settled: 1, delivered: 3, deliveryFailures: 0, stoppedEarly: false });
+    expect(record).not.toHaveProperty('copy');
+    expect(summary).toMatchObject({ inflight: 1, settled: 1, delivered: 3, deliveryFailures: 0, copied: 1, stoppedEarly: false });
     const resultObject = await readJson<NotificationPayload>(`.yike-results/${key}.json`);
     expect(resultObject).toEqual({
       id: `${jobId}.finished`,
       type: 'yike.job.finished',
       time: record!.settledAt,
-      job: expect.objectContaining({ jobId, status: 'Finished', results: [{ kind: 'video', mediaId: expect.any(String), outputUrl }] }),
+      job: expect.objectContaining({
+        jobId,
+        status: 'Finished',
+        results: [{ kind: 'video', mediaId: expect.any(String), outputUrl, ownBucket: BUCKET, ownKey }],
+        playUrl: expect.stringMatching(
+          new RegExp(`^${oss.localhostUrl}/${BUCKET}/\\.yike-results/uploads/female/portrait-lifecycle\\.png/0\\.mp4\\?OSSAccessKeyId=`),
+        ),
+        playUrlExpiresAt: expect.any(String),
+      }),
     });
     expect(resultObject!.job).not.toHaveProperty('notifications');
     expect(deliveries).toEqual([{ body: resultObject, signatureValid: true, deliveryHeader: `${jobId}.finished` }]);
@@ -346,7 +359,7 @@ describe('the job lifecycle: upload → job record → watcher → result object
   });
 
   it('notifies a job whose record another reader already marked Finished (GET /jobs/{jobId}?refresh=1) before the watcher saw it', async () => {
-    // Arrange
+    // Arrange (its made-up output URL cannot be copied: RESULT_COPY off)
     const { jobId } = await upload('uploads/female/refreshed.png');
     const record = (await readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId)))!;
     await client.put(
@@ -355,7 +368,7 @@ describe('the job lifecycle: upload → job record → watcher → result object
     );
 
     // Act
-    const summary = await watcher()(timerEvent(), watcherContext());
+    const summary = await watcher({ RESULT_COPY: 'off' })(timerEvent(), watcherContext());
 
     // Assert
     expect(summary).toMatchObject({ iceCalls: 0, settled: 1, delivered: 3 });
