@@ -32,8 +32,6 @@ export interface Config {
     signedUrlExpiresSeconds: number;
     keyEncoding: 'plain' | 'url';
     timeoutMs: number;
-    /** KEEP_ALIVE=reads: OSS calls reuse pooled connections. */
-    keepAlive: boolean;
   };
   records: { prefix: string; bucket?: string; resultsPrefix: string };
   uploads: {
@@ -145,7 +143,6 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       signedUrlExpiresSeconds: e.SIGNED_URL_EXPIRES_SECONDS,
       keyEncoding: e.OSS_KEY_ENCODING,
       timeoutMs: e.OSS_TIMEOUT_MS,
-      keepAlive: e.KEEP_ALIVE === 'reads',
     },
     records: { prefix: e.RECORDS_PREFIX, bucket: e.RECORDS_BUCKET, resultsPrefix: e.RESULTS_PREFIX },
     uploads: {

@@ -89,9 +89,10 @@ export const envSchema = z.object({
   ICE_RETRY_MAX_MS: positiveInt(5_000, 60_000),
   /**
    * `reads`: ICE's reads (`GetYikeAIAppJob`, `BatchGetYikeAIAppJob`, `PrecheckYikeAIAppJob`, media and asset reads)
-   * and OSS calls reuse pooled connections, and a read on a pooled connection the server had closed is sent again;
-   * `SubmitYikeAIAppJob` and the registrations always open a connection of their own. `off`: every ICE call opens
-   * a fresh connection and OSS pools none (one TLS handshake per call). See [Performance](performance.md). @readBy all
+   * reuse pooled connections, and a read on a pooled connection the server had closed is sent again;
+   * `SubmitYikeAIAppJob` and the registrations always open a connection of their own. `off`: every ICE call opens a
+   * fresh connection (one TLS handshake each), as before. OSS calls reuse connections either way (ali-oss's pool). See
+   * [Performance](performance.md#connections-and-tls). @readBy all
    */
   KEEP_ALIVE: z._default(z.enum(['reads', 'off']), 'reads'),
 

@@ -1,18 +1,10 @@
 import type OSS from 'ali-oss';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import type { Config } from '../../runtime/config';
 import type { Credentials } from '../openapi/credentials';
 
 export type OssClient = OSS;
 
 const REFRESH_INTERVAL_MS = 300_000;
-
-/**
- * KEEP_ALIVE=off: agents that pool nothing (one connection, and over https one handshake, per call). Otherwise ali-oss
- * keeps its own process-wide keep-alive agents (agentkeepalive: idle sockets closed after 15 s).
- */
-let freshConnections: { agent: HttpAgent; httpsAgent: HttpsAgent } | undefined;
 
 /**
  * ali-oss client for one bucket. ali-oss (and urllib under it) is large, so it is required lazily:
@@ -34,10 +26,6 @@ export function createOssClient(config: Config['oss'], credentials: Credentials,
     // Credentials are per invocation (FC rotates them); this only silences ali-oss's refresh advice.
     refreshSTSTokenInterval: REFRESH_INTERVAL_MS,
   };
-  if (!config.keepAlive) {
-    freshConnections ??= { agent: new HttpAgent({ keepAlive: false }), httpsAgent: new HttpsAgent({ keepAlive: false }) };
-    Object.assign(options, freshConnections);
-  }
   // A local endpoint at http://localhost:PORT is path-style (/<bucket>/<key>): ali-oss cannot sign URLs
   // for an IP endpoint, and `<bucket>.localhost` does not resolve.
   if (config.endpoint && new URL(config.endpoint).hostname === 'localhost') options.sldEnable = true;

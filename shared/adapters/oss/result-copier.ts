@@ -92,9 +92,11 @@ function mismatch(bytes: number, expected: number): YikeError {
   return new YikeError('RESULT_SIZE_MISMATCH', `The output sent ${bytes} bytes of the ${expected} its Content-Length announced`, { retryable: true });
 }
 
+/** Outputs of one run often sit in one ICE bucket: a download is a read, its connection is reused (by later invocations too). */
+let downloads: Agent | undefined;
+
 export function createResultCopier(config: Config['oss'], credentials: CredentialsProvider) {
-  // Outputs of one run often sit in one ICE bucket: reuse the connection unless KEEP_ALIVE=off.
-  const agent = new Agent({ keepAlive: config.keepAlive });
+  const agent = (downloads ??= new Agent({ keepAlive: true }));
   return {
     async copy(input: { sourceUrl: string; bucket: string; keyStem: string; maxBytes: number; timeoutMs: number }) {
       const url = downloadUrl(input.sourceUrl);

@@ -86,7 +86,7 @@ describe('ICE connections over TLS: reads reuse one, a submit always opens its o
     ]);
   });
 
-  it('opens a connection for every call with KEEP_ALIVE=off', async () => {
+  it('opens a connection for every call with KEEP_ALIVE=off (as before keep-alive on reads)', async () => {
     // Arrange
     const ice20201109 = client({ KEEP_ALIVE: 'off' });
 

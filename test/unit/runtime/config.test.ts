@@ -35,7 +35,7 @@ describe('configuration from environment variables', () => {
     expect(config.uploads.maxImageBytes).toBe(20 * 1024 * 1024);
     expect(config.uploads.imageSuffixes).toEqual(['.jpg', '.jpeg', '.png', '.webp']);
     expect(config.uploads.eventNames).toEqual(['PutObject', 'PostObject', 'CompleteMultipartUpload', 'CopyObject']);
-    expect(config.oss).toMatchObject({ region: 'cn-shanghai', endpoint: undefined, imageUrlMode: 'public', keyEncoding: 'plain', keepAlive: true });
+    expect(config.oss).toMatchObject({ region: 'cn-shanghai', endpoint: undefined, imageUrlMode: 'public', keyEncoding: 'plain' });
     expect(config.http).toMatchObject({ authTokens: [], allowedBuckets: [], maxBodyBytes: 16_384, idempotencyTtlSeconds: 86_400 });
   });
 
