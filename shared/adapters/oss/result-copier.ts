@@ -93,10 +93,10 @@ function mismatch(bytes: number, expected: number): YikeError {
 }
 
 /** Outputs of one run often sit in one ICE bucket: a download is a read, its connection is reused (by later invocations too). */
-let downloads: Agent | undefined;
+const downloads = new Agent({ keepAlive: true });
 
 export function createResultCopier(config: Config['oss'], credentials: CredentialsProvider) {
-  const agent = (downloads ??= new Agent({ keepAlive: true }));
+  const agent = downloads;
   return {
     async copy(input: { sourceUrl: string; bucket: string; keyStem: string; maxBytes: number; timeoutMs: number }) {
       const url = downloadUrl(input.sourceUrl);
