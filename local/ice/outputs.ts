@@ -47,7 +47,9 @@ export interface LocalOutputs {
   /** The outputs of a job whose image key is `imageKey` (undefined for a media id whose URL is unknown). */
   forJob(jobId: string, imageKey: string | undefined): LocalOutput[];
   serve(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void>;
-  /** Forgets which jobs produced what and which flaky outputs already failed once. */
+  /** Every request for an output so far: the file, the method, the status answered, and whether it came over TLS. */
+  requests(): { file: string; method: string; status: number; tls: boolean }[];
+  /** Forgets which jobs produced what, which flaky outputs already failed once, and the requests. */
   reset(): void;
 }
 
@@ -66,6 +68,7 @@ export function createLocalOutputs(options: { baseUrl: () => { http: string; htt
   const largeBytes = options.largeOutputBytes ?? DEFAULT_LARGE_OUTPUT_BYTES;
   const variants = new Map<string, OutputVariant>();
   const failedOnce = new Set<string>();
+  const served: { file: string; method: string; status: number; tls: boolean }[] = [];
   const lastModified = new Date(Math.floor(Date.now() / 1000) * 1000).toUTCString();
   const video = paddedVideo(outputBytes);
   const large = largeVideo(largeBytes);
@@ -83,6 +86,14 @@ export function createLocalOutputs(options: { baseUrl: () => { http: string; htt
     },
 
     async serve(req, res, pathname) {
+      res.once('finish', () =>
+        served.push({
+          file: pathname.slice(OUTPUTS_PATH.length),
+          method: req.method ?? '',
+          status: res.statusCode,
+          tls: Boolean((req.socket as { encrypted?: boolean }).encrypted),
+        }),
+      );
       res.setHeader('Server', 'AliyunOSS');
       res.setHeader('x-oss-request-id', createHash('md5').update(`${Date.now()}${Math.random()}`).digest('hex').slice(0, 24).toUpperCase());
       if (req.method !== 'GET' && req.method !== 'HEAD')
@@ -126,9 +137,12 @@ export function createLocalOutputs(options: { baseUrl: () => { http: string; htt
       await pipeline(body.stream(start, end), res);
     },
 
+    requests: () => served.map((entry) => ({ ...entry })),
+
     reset() {
       variants.clear();
       failedOnce.clear();
+      served.length = 0;
     },
   };
 }

@@ -74,6 +74,8 @@ export interface LocalIceServer {
   readonly httpsUrl: string;
   /** TCP connections accepted so far, and how many were TLS handshakes. */
   connections(): { total: number; tls: number };
+  /** The requests for finished jobs' outputs (outputs.ts), and whether each came over TLS. */
+  outputRequests(): { file: string; method: string; status: number; tls: boolean }[];
   /** 127.0.0.1:PORT, what openapi-client's Config.endpoint takes (with protocol 'http'). */
   readonly endpoint: string;
   readonly port: number;
@@ -315,6 +317,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     url: origin.http,
     httpsUrl: origin.https,
     connections,
+    outputRequests: outputs.requests,
     endpoint: `${LOOPBACK_HOST}:${port}`,
     port,
     jobs: jobs.jobs,

@@ -43,6 +43,8 @@ export interface WatcherWorld {
   watch(overrides?: Record<string, string>, timeoutSeconds?: number): Promise<WatcherSummary>;
   /** GET /jobs/{jobId} through http-submit behind the local FC gateway. */
   getJob(jobId: string): Promise<{ statusCode: number; body: any }>;
+  /** POST /jobs through http-submit: a job without an upload. */
+  postJob(body: Record<string, unknown>): Promise<{ statusCode: number; body: any }>;
   readJson<T>(key: string): Promise<T | undefined>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -124,6 +126,10 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     },
     async getJob(jobId) {
       const response = await fetch(`${gateway.url}/jobs/${jobId}`);
+      return { statusCode: response.status, body: await response.json() };
+    },
+    async postJob(body) {
+      const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { statusCode: response.status, body: await response.json() };
     },
     async readJson<T>(key: string) {

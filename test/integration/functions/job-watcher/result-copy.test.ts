@@ -131,7 +131,6 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
     const key = 'uploads/female/http-output.png';
     const { jobId } = await world.upload(key);
     world.clock.advance(JOB_MS);
-    const tlsBefore = world.ice.connections().tls;
 
     // Act
     await world.watch();
@@ -139,7 +138,7 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
     // Assert: ICE's own URL is kept as ICE gave it; the copy was fetched over TLS
     const record = (await world.readJson<JobRecord>(jobRecordKey(PREFIX, jobId)))!;
     expect(record.results[0]).toMatchObject({ outputUrl: `${world.ice.url}/__local/outputs/${jobId}.mp4`, ownKey: `.yike-results/${key}/0.mp4` });
-    expect(world.ice.connections().tls).toBeGreaterThan(tlsBefore);
+    expect(world.ice.outputRequests()).toEqual([{ file: `${jobId}.mp4`, method: 'GET', status: 200, tls: true }]);
     const copy = await world.client.get(`.yike-results/${key}/0.mp4`);
     expect(copy.content.length).toBe(3 * MIB);
   });
@@ -182,6 +181,25 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
       ['video', 'yike-results', `.yike-results/${key}/0.mp4`],
       ['image', 'yike-results', `.yike-results/${key}/1.png`],
     ]);
+  });
+
+  it('copies the output of a job without an upload (POST /jobs) under jobs/<jobId>/ in the records bucket', async () => {
+    // Arrange: the image exists in the bucket, but no upload trigger submitted it
+    await world.client.put('uploads/female/by-url.png', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+    const submitted = await world.postJob({ app: 'female', imageUrl: 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/by-url.png' });
+    world.clock.advance(JOB_MS);
+
+    // Act
+    await world.watch();
+
+    // Assert
+    const { jobId } = submitted.body as { jobId: string };
+    expect(submitted.statusCode).toBe(202);
+    expect((await world.readJson<JobRecord>(jobRecordKey(PREFIX, jobId)))!.results[0]).toMatchObject({
+      ownBucket: BUCKET,
+      ownKey: `.yike-results/jobs/${jobId}/0.mp4`,
+    });
+    expect((await world.client.get(`.yike-results/jobs/${jobId}/0.mp4`)).content.length).toBe(3 * MIB);
   });
 
   it('says copy "pending" in GET /jobs/{jobId} while a Finished job waits for the watcher, then gives its playUrl', async () => {
