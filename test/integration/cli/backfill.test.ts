@@ -1,109 +1,43 @@
-import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type OSS from 'ali-oss';
 import { handler } from '../../../functions/oss-submit/index';
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../../local/fc/invoke-server';
-import { startIceServer, type AcceptedJob, type LocalIceServer } from '../../../local/ice/server';
+import { startIceServer, type LocalIceServer } from '../../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
 import { runBackfill } from '../../../cli/backfill/backfill';
 import { checkpointSchema } from '../../../cli/backfill/checkpoint';
-import type { BackfillOptions, BackfillSummary, ListPage } from '../../../cli/backfill/types';
+import type { BackfillOptions, BackfillSummary } from '../../../cli/backfill/types';
 import { parseConfig, type Config } from '../../../shared/runtime/config';
 import { createFunctionInvoker, type FunctionInvoker } from '../../../shared/adapters/fc/invoke';
 import { createOssClient } from '../../../shared/adapters/oss/client';
 import { publicObjectUrl } from '../../../shared/domain/images/oss-urls';
-import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../../helpers/local-cloud';
-
-const ROOT = join(__dirname, '..', '..', '..');
-const REGION = 'cn-shanghai';
-const ACCOUNT_ID = '1234567890123456';
-const FUNCTION_NAME = 'yike-oss-submit';
-const IMAGE_KEY = 'LoadImage.1.TargetImage';
-const APP_ROUTES = JSON.stringify({ 'uploads/female/': 'female', 'uploads/male/': 'male' });
-/** Two buckets of 1,000 objects (one for the straight runs, one for interrupt + resume) and a small one for the CLI. */
-const MAIN_BUCKET = 'yike-uploads';
-const RESUME_BUCKET = 'yike-resume';
-const CLI_BUCKET = 'yike-cli';
-const CLI_IMAGES_PER_FOLDER = 20;
-/** High enough that the 1,000-object runs take seconds, as they would with a raised limit against FC. */
-const FAST = { concurrency: 32, ratePerSecond: 2000 } as const;
-const UPLOAD_CONCURRENCY = 32;
-const SLOW_TEST_MS = 60_000;
-const INTERRUPT_AFTER_INVOCATIONS = 300;
-
-/** What goes into each 1,000-object bucket, and what of it is an image the function would submit. */
-interface Seed {
-  images: string[];
-  others: { key: string; body: Buffer; reason: 'not-an-image' | 'empty-object' | 'records-prefix' }[];
-}
-
-function thousandObjects(): Seed {
-  const images = [
-    ...Array.from({ length: 475 }, (_, i) => `uploads/female/portrait-${String(i).padStart(4, '0')}.jpg`),
-    ...Array.from({ length: 475 }, (_, i) => `uploads/male/portrait-${String(i).padStart(4, '0')}.png`),
-  ];
-  const others: Seed['others'] = [
-    ...Array.from({ length: 20 }, (_, i) => ({ key: `uploads/female/notes-${i}.txt`, body: Buffer.from(`note ${i}`), reason: 'not-an-image' as const })),
-    ...Array.from({ length: 15 }, (_, i) => ({ key: `uploads/male/empty-${i}.jpg`, body: Buffer.alloc(0), reason: 'empty-object' as const })),
-    ...Array.from({ length: 15 }, (_, i) => ({ key: `.yike-jobs/stale/old-${i}.jpg`, body: TINY_PNG, reason: 'records-prefix' as const })),
-  ];
-  return { images, others };
-}
-
-/** Distinct bytes per key, so every upload has its own eTag as real uploads do. */
-function imageBytes(key: string): Buffer {
-  return Buffer.concat([TINY_PNG, Buffer.from(key)]);
-}
-
-async function mapLimited<T>(items: T[], limit: number, worker: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await worker(items[next++]!);
-    }),
-  );
-}
-
-/** ListObjects V1 through ali-oss, as the CLI lists. */
-function lister(client: OSS, prefix = ''): (marker?: string) => Promise<ListPage> {
-  return async (marker) => {
-    const result = await client.list({ prefix, marker, 'max-keys': 1000 }, {});
-    const objects = (result.objects ?? []).map((o) => ({ name: o.name, size: Number(o.size), etag: o.etag, lastModified: o.lastModified }));
-    return { objects, nextMarker: result.isTruncated ? result.nextMarker : undefined };
-  };
-}
-
-function imageOf(job: AcceptedJob): string {
-  return String(job.appParams[IMAGE_KEY]);
-}
-
-function jobsFor(ice: LocalIceServer, bucket: string): AcceptedJob[] {
-  const base = `https://${bucket}.oss-${REGION}.aliyuncs.com/`;
-  return ice.jobs().filter((job) => imageOf(job).startsWith(base));
-}
-
-function keyOfEvent(event: Buffer): string {
-  const parsed = JSON.parse(event.toString('utf8'));
-  return parsed.events ? parsed.events[0].oss.object.key : parsed.image.key;
-}
-
-function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'yike-backfill.js'), ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { LOCAL_CREDENTIALS, tempDir } from '../../helpers/local-cloud';
+import {
+  ACCOUNT_ID,
+  APP_ROUTES,
+  CLI_BUCKET,
+  CLI_IMAGES_PER_FOLDER,
+  backfillCliEnv,
+  closedPort,
+  FAST,
+  FUNCTION_NAME,
+  imageBytes,
+  imageOf,
+  INTERRUPT_AFTER_INVOCATIONS,
+  jobsFor,
+  keyOfEvent,
+  lister,
+  MAIN_BUCKET,
+  mapLimited,
+  REGION,
+  RESUME_BUCKET,
+  runCli,
+  type Seed,
+  SLOW_TEST_MS,
+  thousandObjects,
+  UPLOAD_CONCURRENCY,
+} from './backfill-harness';
 
 describe('yike-backfill against local OSS, a local FC invoke endpoint and local ICE', () => {
   let ice: LocalIceServer;
@@ -148,20 +82,7 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
     });
   }
 
-  function cliEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return {
-      PATH: process.env.PATH,
-      ICE_ENDPOINT: ice.url,
-      OSS_ENDPOINT: oss.localhostUrl,
-      APP_ROUTES,
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '5',
-      ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-      ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
-      ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,
-      ...extra,
-    };
-  }
+  const cliEnv = (extra: Record<string, string> = {}) => backfillCliEnv(ice.url, oss.localhostUrl, extra);
 
   beforeAll(async () => {
     dir = tempDir('backfill-it-');

@@ -40,7 +40,7 @@ export interface WatcherWorld {
   /** A user's upload, and oss-submit invoked with the event OSS produced. */
   upload(key: string): Promise<{ jobId: string }>;
   /** One watcher run (one timer tick) of an FC function with `timeoutSeconds`, its rounds on the simulated clock. */
-  watch(overrides?: Record<string, string>, timeoutSeconds?: number): Promise<WatcherSummary>;
+  watch(overrides?: Record<string, string>, timeoutSeconds?: number, options?: { sink?: (line: string) => void; event?: Buffer }): Promise<WatcherSummary>;
   /** GET /jobs/{jobId} through http-submit behind the local FC gateway. */
   getJob(jobId: string): Promise<{ statusCode: number; body: any }>;
   /** POST /jobs through http-submit: a job without an upload. */
@@ -116,13 +116,14 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
       const result = await createSubmitHandler({ env: env() })(notification.payload, fcContext());
       return { jobId: result.submitted[0]!.jobId };
     },
-    watch(overrides = {}, timeoutSeconds = 65) {
+    watch(overrides = {}, timeoutSeconds = 65, options = {}) {
       const handler = createWatcherHandler({
         env: env(overrides),
         now: () => new Date(clock.now()),
         sleep: async (ms) => clock.advance(ms),
+        sink: options.sink,
       });
-      return handler(asFcPayload(loadEvent('fc3-timer')), watcherContext(timeoutSeconds));
+      return handler(options.event ?? asFcPayload(loadEvent('fc3-timer')), watcherContext(timeoutSeconds));
     },
     async getJob(jobId) {
       const response = await fetch(`${gateway.url}/jobs/${jobId}`);

@@ -2,11 +2,10 @@ import type OSS from 'ali-oss';
 import { createHandler, type PartialFailureError } from '../../../../functions/oss-submit/index';
 import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
-import { createAsyncInvoker } from '../../../../local/fc/async';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
 import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, TINY_PNG, localOssClient } from '../../../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, localOssClient } from '../../../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const FEMALE_KEY = 'uploads/female/portrait-001.jpg';
@@ -367,86 +366,5 @@ describe('the OSS upload function against the local ICE and OSS endpoints', () =
       'oss://yike-uploads/uploads/male/b.jpg',
     ]);
     expect(caught.result.failed).toEqual([expect.objectContaining({ source: 'event.events[1]', code: 'INVALID_EVENT', retryable: false })]);
-  });
-
-  it('signs the image URL with the role credentials when IMAGE_URL_MODE is signed, and OSS accepts the signature', async () => {
-    // Arrange
-    await client.put(FEMALE_KEY, TINY_PNG);
-    const handler = createHandler({ env: env({ IMAGE_URL_MODE: 'signed', SIGNED_URL_EXPIRES_SECONDS: '600' }) });
-    const expiresBy = Math.floor(Date.now() / 1000) + 600;
-
-    // Act
-    await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
-
-    // Assert
-    const url = new URL(String(ice.jobs()[0]!.appParams['LoadImage.1.TargetImage']));
-    expect(url.searchParams.get('OSSAccessKeyId')).toBe(LOCAL_CREDENTIALS.accessKeyId);
-    expect(url.searchParams.get('security-token')).toBe(LOCAL_CREDENTIALS.securityToken);
-    expect(Number(url.searchParams.get('Expires'))).toBeLessThanOrEqual(expiresBy + 1);
-    const image = await fetch(url);
-    expect(image.status).toBe(200);
-    expect(Buffer.from(await image.arrayBuffer())).toEqual(TINY_PNG);
-  });
-
-  it('never signs an image URL that outlives the STS token', async () => {
-    // Arrange
-    const handler = createHandler({ env: env({ IMAGE_URL_MODE: 'signed', SIGNED_URL_EXPIRES_SECONDS: '86400' }) });
-    const tokenExpiresAt = new Date(Date.now() + 30 * 60_000);
-
-    // Act
-    await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext({ credentials: { ...LOCAL_CREDENTIALS, expiration: tokenExpiresAt.toISOString() } }));
-
-    // Assert
-    const url = new URL(String(ice.jobs()[0]!.appParams['LoadImage.1.TargetImage']));
-    expect(Number(url.searchParams.get('Expires'))).toBeLessThanOrEqual(Math.floor(tokenExpiresAt.getTime() / 1000));
-  });
-
-  it('registers the image as an ICE media asset once and submits its MediaId when IMAGE_URL_MODE is media-id', async () => {
-    // Arrange: the same object uploaded twice (two eTags, two jobs), so the second finds the asset registered
-    const handler = createHandler({ env: env({ IMAGE_URL_MODE: 'media-id' }) });
-    const inputUrl = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
-
-    // Act
-    await handler(asFcPayload(ossEvent([{ key: FEMALE_KEY, eTag: 'E-FIRST' }])), fcContext());
-    await handler(asFcPayload(ossEvent([{ key: FEMALE_KEY, eTag: 'E-SECOND' }])), fcContext());
-
-    // Assert
-    const [asset] = ice.media();
-    expect(ice.media()).toEqual([{ mediaId: expect.any(String), inputUrl, mediaType: 'image', registeredAt: expect.any(String) }]);
-    expect(ice.jobs().map((job) => job.appParamsRaw)).toEqual([
-      JSON.stringify({ 'LoadImage.1.TargetImage': asset!.mediaId }),
-      JSON.stringify({ 'LoadImage.1.TargetImage': asset!.mediaId }),
-    ]);
-    expect(ice.calls().map((call) => [call.action, call.status])).toEqual([
-      ['GetMediaInfo', 404],
-      ['RegisterMediaInfo', 200],
-      ['PrecheckYikeAIAppJob', 200],
-      ['SubmitYikeAIAppJob', 200],
-      ['GetMediaInfo', 200],
-      ['PrecheckYikeAIAppJob', 200],
-      ['SubmitYikeAIAppJob', 200],
-    ]);
-  });
-
-  it('turns an upload through the local OSS endpoint into one job, as a new user would', async () => {
-    // Arrange: OSS notifications reach the function through FC's async invocation (with retries)
-    const invoker = createAsyncInvoker({ handler: createHandler({ env: env() }), functionName: 'yike-oss-submit', credentials: LOCAL_CREDENTIALS });
-    const key = 'uploads/male/selfie 01.png';
-
-    // Act
-    const put = await client.put(key, TINY_PNG);
-    for (const notification of notifications) invoker.invoke(notification.payload);
-    await invoker.idle();
-
-    // Assert
-    const eTag = String(put.res.headers['etag' as keyof typeof put.res.headers]).replace(/"/g, '');
-    const [job] = ice.jobs();
-    expect(notifications.map((n) => n.key)).toEqual([key]);
-    expect(job).toMatchObject({
-      appId: 'sys-ao-smith-2',
-      appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/male/selfie%2001.png' },
-    });
-    expect(invoker.records()).toEqual([expect.objectContaining({ status: 'succeeded', attempts: 1 })]);
-    expect(await readRecord(key, eTag)).toMatchObject({ status: 'COMPLETED', result: { jobId: job!.jobId } });
   });
 });
