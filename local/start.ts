@@ -18,6 +18,7 @@ import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { startOssServer } from './oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss/trigger';
 import { pageCorsRules } from './page-cors';
+import { trustLocalCa } from './tls';
 
 /**
  * `npm start`: the local cloud on 127.0.0.1 (ICE, OSS with its upload trigger, the FC HTTP gateway, the FC API, the
@@ -42,6 +43,8 @@ const OUTCOME_GRACE_MS = 30_000;
 const LOCAL_CDN_BASE_URL = 'https://yike-cdn.local.example';
 
 async function main(): Promise<void> {
+  // The watcher copies ICE's outputs over https from the local ICE (local/tls.ts): this process must trust its CA.
+  if (!trustLocalCa()) return;
   const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
@@ -70,6 +73,8 @@ async function main(): Promise<void> {
     ALLOWED_BUCKETS: BUCKET,
     // Only used with IMAGE_URL_MODE=cdn: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
+    // One watcher run polls in rounds at the local timer's pace (the cloud: every 10 s, WATCH_ROUND_SECONDS).
+    WATCH_ROUND_SECONDS: String(Math.max(1, Math.round(WATCHER_INTERVAL_MS / 1000))),
     ...(localToken ? { AUTH_TOKENS: localToken } : {}),
     ...process.env,
     OSS_ENDPOINT: oss.localhostUrl,
@@ -79,8 +84,6 @@ async function main(): Promise<void> {
   const ice = await startIceServer({
     port: PORTS.ice,
     finishAfterMs: jobMs,
-    // Finished jobs point at a real MP4 this ICE serves, so the page's <video> plays.
-    serveOutputs: true,
     images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
   });
   env.ICE_ENDPOINT = ice.url;
@@ -154,7 +157,9 @@ async function main(): Promise<void> {
   const outcome = record?.status === 'COMPLETED' ? await followJob(client, record.result.jobId, jobMs + OUTCOME_GRACE_MS) : undefined;
   if (outcome?.status === 'Finished') {
     const urls = outcome.results.map((result) => result.outputUrl).filter(Boolean);
+    const copies = outcome.results.filter((result) => result.ownKey).map((result) => `${result.ownBucket}/${result.ownKey}`);
     print(`Job ${outcome.jobId} Finished: ${urls.join(' ')}`);
+    if (copies.length > 0) print(`  own copy: ${copies.join(' ')} (GET /jobs/${outcome.jobId} gives its signed playUrl)`);
     print(`  (${((Date.now() - startedAtMs) / 1000).toFixed(1)} s from npm start to the video URL; result object ${BUCKET}/.yike-results/${key}.json)\n`);
   } else if (outcome) {
     print(`Job ${outcome.jobId} ended ${outcome.status}${outcome.error ? ` (${outcome.error.code}: ${outcome.error.message})` : ''}\n`);

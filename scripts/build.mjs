@@ -141,6 +141,7 @@ const toolEntries = [
   ['local/fc', 'instance'],
   ['scripts', 'upload'],
   ['scripts', 'config-docs'],
+  ['scripts', 'local-tls'],
   ['bench', 'run'],
   ['bench', 'child'],
 ].filter(([folder, name]) => existsSync(join(root, folder, `${name}.ts`)));

@@ -15,6 +15,8 @@ export interface Config {
     apiVersion: string;
     readTimeoutMs: number;
     connectTimeoutMs: number;
+    /** KEEP_ALIVE=reads: read calls reuse pooled connections (writes never do). */
+    keepAliveReads: boolean;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     /** PRECHECK=on: PrecheckYikeAIAppJob before each submit. */
     precheck: boolean;
@@ -69,6 +71,14 @@ export interface Config {
     nextFunction?: string;
     /** Buckets the watcher reads records from: RECORDS_BUCKET + WATCH_BUCKETS, else ALLOWED_BUCKETS. */
     watchBuckets: string[];
+    /** WATCH_ROUND_SECONDS: the pace of one run's rounds. */
+    roundSeconds: number;
+    /** RECONCILE_MINUTES. */
+    reconcileMinutes: number;
+    /** RESULT_COPY=on: where and how outputs are copied; undefined when off. */
+    resultCopy?: { bucket?: string; maxBytes: number; maxWaitSeconds: number };
+    /** RESULT_URL_EXPIRES_SECONDS: life of a signed playUrl. */
+    resultUrlExpiresSeconds: number;
   };
   /** The spending limit (shared/domain/budget/, docs/budget.md). */
   budget: {
@@ -135,6 +145,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       apiVersion: e.ICE_API_VERSION,
       readTimeoutMs: e.ICE_READ_TIMEOUT_MS,
       connectTimeoutMs: e.ICE_CONNECT_TIMEOUT_MS,
+      keepAliveReads: e.KEEP_ALIVE === 'reads',
       retry: { maxAttempts: e.ICE_MAX_ATTEMPTS, baseDelayMs: e.ICE_RETRY_BASE_MS, maxDelayMs: e.ICE_RETRY_MAX_MS },
       precheck: e.PRECHECK === 'on',
     },
@@ -183,6 +194,11 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         : undefined,
       nextFunction: e.JOB_NEXT_FUNCTION,
       watchBuckets: watchBuckets.length > 0 ? watchBuckets : e.ALLOWED_BUCKETS,
+      roundSeconds: e.WATCH_ROUND_SECONDS,
+      reconcileMinutes: e.RECONCILE_MINUTES,
+      resultCopy:
+        e.RESULT_COPY === 'on' ? { bucket: e.RESULTS_BUCKET, maxBytes: e.RESULT_MAX_BYTES, maxWaitSeconds: e.RESULT_COPY_MAX_WAIT_SECONDS } : undefined,
+      resultUrlExpiresSeconds: e.RESULT_URL_EXPIRES_SECONDS,
     },
     budget: {
       perDay: e.JOB_BUDGET_PER_DAY,

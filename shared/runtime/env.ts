@@ -54,6 +54,8 @@ const imageKeyName = z.string().check(z.minLength(1), z.maxLength(128));
 
 const IMAGE_URL_MODES = ['public', 'signed', 'cdn', 'media-id', 'yike-asset'] as const;
 export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
+/** The copy's default ceiling: 2 GiB (a Yike app's videos are short clips; OSS's PutObject takes up to 5 GB). */
+const DEFAULT_RESULT_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 /** No image size limit for Yike AI app inputs was found in ICE's docs: 20 MiB is our assumption. */
 const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
@@ -145,6 +147,14 @@ export const envSchema = z.object({
   ICE_RETRY_BASE_MS: positiveInt(200, 10_000),
   /** Full-jitter exponential backoff: the largest delay. @readBy all */
   ICE_RETRY_MAX_MS: positiveInt(5_000, 60_000),
+  /**
+   * `reads`: ICE's reads (`GetYikeAIAppJob`, `BatchGetYikeAIAppJob`, `PrecheckYikeAIAppJob`, media and asset reads)
+   * reuse pooled connections, and a read on a pooled connection the server had closed is sent again;
+   * `SubmitYikeAIAppJob` and the registrations always open a connection of their own. `off`: every ICE call opens a
+   * fresh connection (one TLS handshake each), as before. OSS calls reuse connections either way (ali-oss's pool). See
+   * [Performance](performance.md#connections-and-tls). @readBy all
+   */
+  KEEP_ALIVE: z._default(z.enum(['reads', 'off']), 'reads'),
 
   /** Where ICE saves results (`ProductionId`); requests may override. @readBy oss-submit, http-submit, yike-submit */
   PRODUCTION_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
@@ -302,6 +312,36 @@ export const envSchema = z.object({
   JOB_NEXT_FUNCTION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   /** More records buckets to watch (with `RECORDS_BUCKET`; `ALLOWED_BUCKETS` when both are unset). @readBy job-watcher */
   WATCH_BUCKETS: commaList,
+  /**
+   * While jobs are in flight one watcher run polls in rounds this far apart until shortly before its timeout (a
+   * value at or above the timeout gives one round per run); see [Job lifecycle](lifecycle.md#rounds). @readBy job-watcher
+   */
+  WATCH_ROUND_SECONDS: positiveInt(10, 3_600),
+  /**
+   * How often the watcher looks for jobs whose job record or in-flight marker could not be written at submit (COMPLETED
+   * submit records without them); see [Job lifecycle](lifecycle.md#reconcile). @readBy job-watcher
+   */
+  RECONCILE_MINUTES: positiveInt(10, 24 * 60),
+  /**
+   * `on`: the watcher copies each output of a Finished job (`VideoResult`, `ImageResult`, `AudioResult`) into the
+   * results bucket and notifies with the copy (see [Job lifecycle](lifecycle.md#result-copies)); `off`: ICE's
+   * `OutputUrl` only. @readBy job-watcher, http-submit
+   */
+  RESULT_COPY: z._default(z.enum(['on', 'off']), 'on'),
+  /** Where the copies go. @default the upload's bucket (jobs without an upload: the records bucket) @readBy job-watcher */
+  RESULTS_BUCKET: optionalString,
+  /** Largest output copied; a larger one is not copied (`copy: "failed"`, `RESULT_TOO_LARGE`). @readBy job-watcher */
+  RESULT_MAX_BYTES: positiveInt(DEFAULT_RESULT_MAX_BYTES, 5 * 1024 * 1024 * 1024),
+  /**
+   * How long a Finished job's notification waits for its copy; then it goes with ICE's URL and `copy: "pending"` or
+   * `"failed"`, and a later copy sends `yike.job.result-copied`. @readBy job-watcher
+   */
+  RESULT_COPY_MAX_WAIT_SECONDS: positiveInt(300, 24 * 3_600),
+  /**
+   * Life of the signed `playUrl` of an own copy (GET /jobs/{jobId}, the webhook, the result object); never past the
+   * STS token that signs it. @readBy job-watcher, http-submit
+   */
+  RESULT_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
 
   /**
    * The most paid jobs per calendar day (`BUDGET_TIMEZONE`): every accepted `SubmitYikeAIAppJob`, from every entry point

@@ -198,7 +198,13 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       JOB_WEBHOOK_SECRET: '',
       JOB_WEBHOOK_MAX_ATTEMPTS: '10',
       JOB_NEXT_FUNCTION: '',
+      WATCH_ROUND_SECONDS: '10',
+      RECONCILE_MINUTES: '10',
+      RESULT_COPY: 'on',
+      RESULTS_BUCKET: '',
     });
+    // A run of rounds ends before the next tick's first round: the timer every 60 s, rounds every 10 s, the 10 s reserve.
+    expect(watcher).toMatchObject({ timeout: 65 });
     // Every function keeps its records in the bucket the watcher lists.
     for (const { props } of Object.values(resources)) expect(props.environmentVariables.RECORDS_BUCKET).toBe('yike-uploads');
     // The empty webhook and next-function settings mean "off", not an invalid value.
@@ -208,6 +214,10 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       webhook: undefined,
       nextFunction: undefined,
       watchBuckets: ['yike-uploads'],
+      roundSeconds: 10,
+      reconcileMinutes: 10,
+      resultCopy: { bucket: undefined, maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
+      resultUrlExpiresSeconds: 3_600,
     });
   });
 
@@ -327,6 +337,15 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
     expect(bySid('ListJobRecords')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-jobs/*' } } });
     expect(bySid('WriteJobResults')).toMatchObject({ Action: 'oss:PutObject', Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*' });
+    // RESULT_COPY: the copies (PutObject) on the results prefix only, and GetObject there, which the signed playUrl
+    // acts with (OSS authorizes a signed URL as the role that signed it). Nothing else widens.
+    expect(bySid('CopyJobResults')).toEqual({
+      Sid: 'CopyJobResults',
+      Effect: 'Allow',
+      Action: ['oss:PutObject', 'oss:GetObject'],
+      Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*',
+    });
+    expect(policy.Statement).toHaveLength(8);
     // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
     expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
     // The role may invoke the one next-step function, nothing else in FC.

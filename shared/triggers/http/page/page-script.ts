@@ -10,6 +10,8 @@ export const PAGE_SCRIPT = String.raw`
   var STEPS = ['uploading', 'submitted', 'queued', 'executing', 'finished'];
   var STEP_OF_STATUS = { Submitted: 'submitted', Created: 'submitted', Queuing: 'queued', Executing: 'executing', Finished: 'finished' };
   var FIND_JOB_MS = 120000;
+  /** A Finished job's own copy (RESULT_COPY) is usually there within seconds; after this the page plays ICE's URL. */
+  var COPY_WAIT_MS = 60000;
   var $ = function (id) { return document.getElementById(id); };
   var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', busy: false, limits: null };
 
@@ -202,12 +204,23 @@ export const PAGE_SCRIPT = String.raw`
     }
   }
 
+  /** While the watcher copies the output into the bucket, GET /jobs/{id} says copy: "pending"; then it has a playUrl. */
+  async function withCopy(view) {
+    var deadline = Date.now() + COPY_WAIT_MS;
+    while (!view.playUrl && view.copy === 'pending' && Date.now() < deadline) {
+      await sleep(1000);
+      try { view = await api('GET', 'jobs/' + encodeURIComponent(view.jobId)); } catch (error) { if (!(error.code === 'NETWORK' || error.status >= 500)) throw error; }
+    }
+    return view;
+  }
+
   function showVideo(view) {
     var result = (view.results || []).filter(function (r) { return r.outputUrl && /^https?:\/\//.test(r.outputUrl); })[0];
-    if (!result) { showError(fail('JOB_FAILED', 'The job finished without an output URL.')); return; }
-    $('video').src = result.outputUrl;
-    $('video-link').href = result.outputUrl;
-    $('video-link').textContent = result.outputUrl;
+    var url = view.playUrl || (result && result.outputUrl);
+    if (!url) { showError(fail('JOB_FAILED', 'The job finished without an output URL.')); return; }
+    $('video').src = url;
+    $('video-link').href = url;
+    $('video-link').textContent = view.playUrl ? 'your copy' + (view.playUrlExpiresAt ? ' (link valid until ' + new Date(view.playUrlExpiresAt).toLocaleTimeString() + ')' : '') : url;
     $('result').hidden = false;
     document.body.dataset.state = 'finished';
   }
@@ -257,7 +270,7 @@ export const PAGE_SCRIPT = String.raw`
       setStep('submitted', record.startedAt);
       $('job-id').textContent = 'JobId ' + record.jobId + ' (' + record.appId + ')';
       var view = await followJob(record.jobId);
-      if (view.status === 'Finished') { setStep('finished', view.executionFinishTime); showVideo(view); }
+      if (view.status === 'Finished') { setStep('finished', view.executionFinishTime); showVideo(await withCopy(view)); }
       else {
         setStep(STEP_OF_STATUS[view.status] || 'finished', view.updatedAt, true);
         throw fail((view.error && view.error.code) || (view.status === 'TimedOut' ? 'JOB_TIMED_OUT' : 'JOB_FAILED'), (view.error && view.error.message) || '');

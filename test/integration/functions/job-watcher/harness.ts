@@ -142,6 +142,8 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
       JOB_NEXT_FUNCTION: NEXT_FUNCTION,
       ICE_RETRY_BASE_MS: '1',
       ICE_RETRY_MAX_MS: '2',
+      // One round per run (a round at or above the function's timeout): these tests drive the ticks themselves.
+      WATCH_ROUND_SECONDS: '3600',
       LOG_LEVEL: 'error',
       ...overrides,
     }),

@@ -38,10 +38,12 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
     expect(midway).toMatchObject({ inflight: 1, changed: 1, settled: 0, iceCalls: 1 });
     expect(executing).toMatchObject({ status: 'Executing', executionStartTime: expect.stringMatching(/\+08:00$/) });
     const record = await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
-    const outputUrl = `https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${jobId}.mp4`;
+    const outputUrl = `${cloud.ice.httpsUrl}/__local/outputs/${jobId}.mp4`;
+    // RESULT_COPY=on (the default): the video was copied beside the upload, under the results prefix, before notifying.
+    const ownKey = `.yike-results/${key}/0.mp4`;
     expect(record).toMatchObject({
       status: 'Finished',
-      results: [{ kind: 'video', outputUrl }],
+      results: [{ kind: 'video', outputUrl, ownBucket: BUCKET, ownKey }],
       settledAt: new Date(cloud.watcherClock).toISOString(),
       notifications: {
         'result-object': { status: 'delivered', attempts: 1 },
@@ -49,13 +51,22 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
         'next-function': { status: 'delivered', attempts: 1 },
       },
     });
-    expect(summary).toMatchObject({ inflight: 1, settled: 1, delivered: 3, deliveryFailures: 0, stoppedEarly: false });
+    expect(record).not.toHaveProperty('copy');
+    expect(summary).toMatchObject({ inflight: 1, settled: 1, delivered: 3, deliveryFailures: 0, copied: 1, stoppedEarly: false });
     const resultObject = await cloud.readJson<NotificationPayload>(`.yike-results/${key}.json`);
     expect(resultObject).toEqual({
       id: `${jobId}.finished`,
       type: 'yike.job.finished',
       time: record!.settledAt,
-      job: expect.objectContaining({ jobId, status: 'Finished', results: [{ kind: 'video', mediaId: expect.any(String), outputUrl }] }),
+      job: expect.objectContaining({
+        jobId,
+        status: 'Finished',
+        results: [{ kind: 'video', mediaId: expect.any(String), outputUrl, ownBucket: BUCKET, ownKey }],
+        playUrl: expect.stringMatching(
+          new RegExp(`^${cloud.oss.localhostUrl}/${BUCKET}/\\.yike-results/uploads/female/portrait-lifecycle\\.png/0\\.mp4\\?OSSAccessKeyId=`),
+        ),
+        playUrlExpiresAt: expect.any(String),
+      }),
     });
     expect(resultObject!.job).not.toHaveProperty('notifications');
     expect(cloud.deliveries).toEqual([{ body: resultObject, signatureValid: true, deliveryHeader: `${jobId}.finished` }]);
@@ -89,7 +100,7 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
   });
 
   it('notifies a job whose record another reader already marked Finished (GET /jobs/{jobId}?refresh=1) before the watcher saw it', async () => {
-    // Arrange
+    // Arrange (its made-up output URL cannot be copied: RESULT_COPY off)
     const { jobId } = await cloud.upload('uploads/female/refreshed.png');
     const record = (await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId)))!;
     await cloud.client.put(
@@ -98,7 +109,7 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
     );
 
     // Act
-    const summary = await cloud.watcher()(timerEvent(), watcherContext());
+    const summary = await cloud.watcher({ RESULT_COPY: 'off' })(timerEvent(), watcherContext());
 
     // Assert
     expect(summary).toMatchObject({ iceCalls: 0, settled: 1, delivered: 3 });

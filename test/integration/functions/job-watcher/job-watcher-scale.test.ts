@@ -39,7 +39,8 @@ describe('the job watcher at scale', () => {
   it('stops when its time is nearly up, saves where it stopped, and the next run starts there', async () => {
     // Arrange
     fixture = await startWatcherFixture(60);
-    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false' });
+    // One round per run, and no output copies: this is about the cursor.
+    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false', RESULT_COPY: 'off', WATCH_ROUND_SECONDS: '3600' });
     const credentials = () => ({ ...LOCAL_CREDENTIALS });
     const recordStore = () => createOssRecordStore(createOssClient(config.oss, credentials(), BUCKET));
     const deps = {
@@ -99,6 +100,8 @@ describe('the job watcher at scale', () => {
     const config = parseConfig({
       ...fixture.env,
       JOB_RESULT_OBJECTS: 'false',
+      RESULT_COPY: 'off',
+      WATCH_ROUND_SECONDS: '3600',
       JOB_TIMEOUT_SECONDS: '1',
       ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     });
