@@ -11,6 +11,10 @@ module.exports = {
   testTimeout: 20000,
   // Most tests wait on sockets and timers (fault injection, timeouts): two workers overlap those waits on CI's 2 cores.
   maxWorkers: 2,
+  // Always in workers, even for one test file: NODE_EXTRA_CA_CERTS (set by the global setup for the local CA, see
+  // local/tls.ts) is read when a process starts, so only workers started after the setup trust the local HTTPS.
+  // Jest runs tests in band unless a worker memory limit is set; this one is high enough never to restart a worker.
+  workerIdleMemoryLimit: '4GB',
   // Every JSON log line is also collected for the secrets check that runs when the run ends (a counted test).
   setupFiles: ['<rootDir>/test/helpers/log-tee.js'],
   // CI prints a plain totals line for the landing; see test/helpers/totals-reporter.js.

@@ -10,6 +10,8 @@ import { SAMPLES } from './lib/samples';
  *   child.js cold <entry> <function> <runId>                       load, invoke once (with an Idempotency-Key), exit
  *   node --expose-gc child.js warm <entry> <function> <runId> <n>   n invocations, memory every n/10
  *   node --expose-gc child.js raw <ICE fields JSON> - <runId> <n>      the floor: n raw signed ICE fetches, no function
+ *   child.js tick <entry> <function> <runId>                       one timer tick of the job watcher (a 65 s function):
+ *                                                                  its summary and the process's peak RSS
  */
 interface Checkpoint {
   invocations: number;
@@ -27,8 +29,18 @@ const MIB = 1024 * 1024;
 
 async function main(): Promise<void> {
   const [mode, entry, name, runId, countArg] = process.argv.slice(2);
-  if (!entry || !name || !runId || !['cold', 'warm', 'raw'].includes(mode ?? ''))
-    throw new Error('usage: child.js cold|warm|raw <entry> <function> <runId> [count]');
+  if (!entry || !name || !runId || !['cold', 'warm', 'raw', 'tick'].includes(mode ?? ''))
+    throw new Error('usage: child.js cold|warm|raw|tick <entry> <function> <runId> [count]');
+  if (mode === 'tick') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const watcher = (require(entry) as { handler: Handler }).handler;
+    const started = performance.now();
+    const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'every-minute', payload: 'job-watcher-tick' }));
+    const summary = await watcher(event, { requestId: runId, credentials: { ...LOCAL_STS_CREDENTIALS }, function: { name, timeout: 65 } });
+    const ms = performance.now() - started;
+    process.stdout.write(`${JSON.stringify({ summary, ms, maxRssMiB: process.resourceUsage().maxRSS / 1024, rssMiB: process.memoryUsage().rss / MIB })}\n`);
+    return;
+  }
   let handler: Handler;
   let sample = SAMPLES[name];
   if (mode === 'raw') {

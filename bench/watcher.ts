@@ -54,13 +54,23 @@ export interface WatcherFixture {
   oss: LocalOssServer;
   webhookDeliveries: () => number;
   env: NodeJS.ProcessEnv;
-  /** One watcher run with FC's context (timeout seconds) and the timer event. */
-  runWatcher(timeoutSeconds?: number): Promise<{ summary: WatcherSummary; iceCalls: number; ossCalls: number; ms: number }>;
+  /** One watcher run with FC's context (timeout seconds) and the timer event; `env` adds to the fixture's. */
+  runWatcher(
+    timeoutSeconds?: number,
+    env?: Record<string, string>,
+  ): Promise<{ summary: WatcherSummary; iceCalls: number; ossCalls: number; ms: number; handshakes: { ice: number; oss: number } }>;
   close(): Promise<void>;
 }
 
-/** N jobs already Finished at ICE, each with its job record and in-flight marker, written through the real OSS API. */
-export async function startWatcherFixture(jobs: number, envOverrides: Record<string, string> = {}): Promise<WatcherFixture> {
+/**
+ * N jobs at ICE (already Finished, or with `running` still Executing for an hour), each with its job record and
+ * in-flight marker, written in the OSS stand-in's layout; the watcher talks to ICE and OSS over TLS, as in the cloud.
+ */
+export async function startWatcherFixture(
+  jobs: number,
+  envOverrides: Record<string, string> = {},
+  options: { running?: boolean } = {},
+): Promise<WatcherFixture> {
   const dir = scratchDir();
   const config = parseConfig({});
   const submittedAtMs = Date.now() - 60_000;
@@ -83,7 +93,8 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
       ];
     }),
   );
-  const ice = await startIceServer({ finishAfterMs: 1_000 });
+  // Outputs of 64 KiB: the copies (RESULT_COPY=on) are counted, not the disk they fill.
+  const ice = await startIceServer({ finishAfterMs: options.running ? 3_600_000 : 1_000, outputBytes: 64 * 1024 });
   ice.seedJobs(
     jobIds.map((jobId, index) => ({
       jobId,
@@ -103,8 +114,8 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const env: NodeJS.ProcessEnv = {
-    ICE_ENDPOINT: ice.url,
-    OSS_ENDPOINT: oss.localhostUrl,
+    ICE_ENDPOINT: ice.httpsUrl,
+    OSS_ENDPOINT: oss.httpsLocalhostUrl,
     ALLOWED_BUCKETS: BUCKET,
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
     JOB_WEBHOOK_SECRET: 'bench-secret-0123456789',
@@ -117,17 +128,24 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
     oss,
     env,
     webhookDeliveries: () => deliveries,
-    async runWatcher(timeoutSeconds = 60) {
-      const handler = createWatcherHandler({ env });
+    async runWatcher(timeoutSeconds = 60, extra = {}) {
+      const handler = createWatcherHandler({ env: { ...env, ...extra } });
       const iceBefore = ice.calls().length;
       const ossBefore = oss.requests().length;
+      const [iceTls, ossTls] = [ice.connections().tls, oss.connections().tls];
       const started = performance.now();
       const summary = await handler(Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'job-watcher', payload: '' })), {
         requestId: 'bench-watcher',
         credentials: { ...LOCAL_STS_CREDENTIALS },
         function: { name: 'yike-job-watcher', timeout: timeoutSeconds },
       });
-      return { summary, ms: performance.now() - started, iceCalls: ice.calls().length - iceBefore, ossCalls: oss.requests().length - ossBefore };
+      return {
+        summary,
+        ms: performance.now() - started,
+        iceCalls: ice.calls().length - iceBefore,
+        ossCalls: oss.requests().length - ossBefore,
+        handshakes: { ice: ice.connections().tls - iceTls, oss: oss.connections().tls - ossTls },
+      };
     },
     async close() {
       await Promise.all([ice.close(), oss.close(), new Promise((resolve) => receiver.close(resolve))]);
@@ -136,27 +154,68 @@ export async function startWatcherFixture(jobs: number, envOverrides: Record<str
   };
 }
 
-/** Rows for `npm run bench`: the watcher's ICE calls, OSS calls and milliseconds per 1,000 in-flight jobs. */
+/**
+ * Rows for `npm run bench`: the watcher's ICE calls, OSS calls and milliseconds per 1,000 settled jobs (one run that
+ * settles them: records, output copies, result objects, webhooks), and the TLS handshakes of one round over 1,000
+ * jobs still in flight, without and with keep-alive on ICE reads.
+ */
 export async function watcherBench(options: { jobs?: number } = {}): Promise<BenchRow[]> {
   const jobs = options.jobs ?? 2_000;
+  const per1000 = (value: number, count: number) => Math.round((value * 1000) / count);
   const fixture = await startWatcherFixture(jobs);
+  let settling: Awaited<ReturnType<WatcherFixture['runWatcher']>>;
   try {
-    const { summary, iceCalls, ossCalls, ms } = await fixture.runWatcher();
-    if (summary.settled !== jobs) throw new Error(`watcher bench: settled ${summary.settled} of ${jobs} jobs`);
-    const per1000 = (value: number) => Math.round((value * 1000) / jobs);
-    return [
-      { figure: 'job-watcher ICE calls per 1,000 in-flight jobs (BatchGetYikeAIAppJob)', target: 100, measured: per1000(iceCalls), unit: 'calls' },
-      {
-        figure: 'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, result object, marker delete)',
-        target: 6_000,
-        measured: per1000(ossCalls),
-        unit: 'calls',
-      },
-      { figure: 'job-watcher time per 1,000 settled jobs (local stand-ins)', target: 10_000, measured: per1000(ms), unit: 'ms' },
-    ];
+    settling = await fixture.runWatcher();
+    if (settling.summary.settled !== jobs) throw new Error(`watcher bench: settled ${settling.summary.settled} of ${jobs} jobs`);
   } finally {
     await fixture.close();
   }
+  const inflight = 1_000;
+  const running = await startWatcherFixture(inflight, { WATCH_ROUND_SECONDS: '3600' }, { running: true });
+  let before: Awaited<ReturnType<WatcherFixture['runWatcher']>>;
+  let after: Awaited<ReturnType<WatcherFixture['runWatcher']>>;
+  try {
+    // The first run records Executing for every job; the two measured runs change nothing (the same calls each).
+    await running.runWatcher();
+    before = await running.runWatcher(60, { KEEP_ALIVE: 'off' });
+    after = await running.runWatcher(60, { KEEP_ALIVE: 'reads' });
+  } finally {
+    await running.close();
+  }
+  const handshakes = (run: typeof before) => per1000(run.handshakes.ice + run.handshakes.oss, inflight);
+  return [
+    {
+      figure: 'job-watcher ICE calls per 1,000 in-flight jobs per round (BatchGetYikeAIAppJob)',
+      target: 100,
+      measured: per1000(settling.iceCalls, jobs),
+      unit: 'calls',
+    },
+    {
+      figure: 'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, output copy, result object, marker delete; over TLS)',
+      target: 7_000,
+      measured: per1000(settling.ossCalls, jobs),
+      unit: 'calls',
+    },
+    {
+      figure: 'job-watcher time per 1,000 settled jobs (local stand-ins, TLS, 64 KiB outputs copied)',
+      target: 10_000,
+      measured: per1000(settling.ms, jobs),
+      unit: 'ms',
+    },
+    {
+      figure: `job-watcher TLS handshakes per round over 1,000 in-flight jobs, before keep-alive on reads (ICE ${per1000(before.handshakes.ice, inflight)}, OSS ${per1000(before.handshakes.oss, inflight)})`,
+      measured: handshakes(before),
+      unit: '',
+    },
+    {
+      figure: `job-watcher TLS handshakes per round over 1,000 in-flight jobs, keep-alive on reads (ICE ${per1000(after.handshakes.ice, inflight)}, OSS ${per1000(after.handshakes.oss, inflight)})`,
+      target: handshakes(before),
+      measured: handshakes(after),
+      unit: '',
+    },
+    { figure: 'job-watcher round over 1,000 in-flight jobs, before keep-alive on reads', measured: Math.round(before.ms), unit: 'ms' },
+    { figure: 'job-watcher round over 1,000 in-flight jobs, keep-alive on reads', measured: Math.round(after.ms), unit: 'ms' },
+  ];
 }
 
 // Run directly only: bundled into dist/bench/run.js, `require.main === module` holds there too, and this would run

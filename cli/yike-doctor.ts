@@ -12,7 +12,7 @@ import { renderTemplate } from './doctor/s-yaml';
 import { renderTable } from './doctor/table';
 
 const TOOL = 'yike-doctor';
-const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher'];
+const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher', 'yike-budget-renewal'];
 /** npm start's local cloud (docs/local-cloud.md): its FC API and OSS endpoint. */
 const LOCAL_FC_ENDPOINT = 'http://127.0.0.1:9300';
 const LOCAL_OSS_ENDPOINT = 'http://localhost:9200';

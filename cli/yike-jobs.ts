@@ -26,12 +26,15 @@ import { createAppRegistry } from '../shared/domain/jobs/apps';
 import { imageModeCommand } from './image-mode';
 import type { SubmissionResult } from '../shared/domain/submissions/submissions';
 import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
+import { listDeferredLine, operatorUsage, releaseDeferredLine } from './budget-commands';
 
 const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
        ${TOOL} show <jobId> [--refresh]
        ${TOOL} resolve <recordKey> (--job-id JOBID | --resubmit [--local] [--function NAME])
        ${TOOL} image-mode [--app female|male|<AppId>] [--reset]
+       ${TOOL} deferred list | deferred release [--limit N] [--over-budget]
+       ${TOOL} usage
 Common: [--bucket RECORDS_BUCKET] [--prefix RECORDS_PREFIX]
 
 Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET, RECORDS_PREFIX or .yike-jobs/).
@@ -50,6 +53,11 @@ Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET
                   body: they are deleted and the caller's next retry submits once.
   image-mode  the form IMAGE_URL_MODE=auto found for each app (<prefix>settings/image-modes/<appId>.json), one
               JSON line each; --reset deletes it (all apps, or --app's), so the next job finds the form again.
+  deferred list     the items waiting for the budget (oldest first): one JSON line each.
+  deferred release  submits the oldest deferred items now, in this process, each image checked again: within
+                    today's JOB_BUDGET_PER_DAY, or with --over-budget past it (counted, and logged as the
+                    operator's override). --limit N: at most N items.
+  usage       today's count against JOB_BUDGET_PER_DAY and every token quota, as GET /usage answers it.
 
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
 Endpoints: OSS_ENDPOINT, ICE_ENDPOINT, FC_ENDPOINT or FC_ACCOUNT_ID (see docs/configuration.md). Exit 0: done; 1: error.`;
@@ -59,7 +67,7 @@ const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;
 const LOCAL_FUNCTION_MEMORY_MB = 512;
 
 interface Flags {
-  command: 'list' | 'show' | 'resolve' | 'image-mode';
+  command: 'list' | 'show' | 'resolve' | 'image-mode' | 'deferred' | 'usage';
   target?: string;
   bucket: string;
   prefix: string;
@@ -72,6 +80,8 @@ interface Flags {
   functionName?: string;
   app?: string;
   reset: boolean;
+  limit?: number;
+  overBudget: boolean;
 }
 
 function invalid(message: string, path: string): InputError {
@@ -90,6 +100,8 @@ const FLAGS = {
   function: { type: 'string' },
   app: { type: 'string' },
   reset: { type: 'boolean' },
+  limit: { type: 'string' },
+  'over-budget': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -110,11 +122,15 @@ function parseFlags(argv: string[], config: Config): Flags | 'help' {
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return 'help';
   const [command, target, ...extra] = positionals;
-  if (command !== 'list' && command !== 'show' && command !== 'resolve' && command !== 'image-mode') throw invalid(`unknown command "${command}"`, 'command');
-  const takesTarget = command === 'show' || command === 'resolve';
-  if (extra.length > 0 || (!takesTarget && target !== undefined)) throw invalid(`unexpected argument "${extra[0] ?? target}"`, 'arguments');
+  if (command !== 'list' && command !== 'show' && command !== 'resolve' && command !== 'image-mode' && command !== 'deferred' && command !== 'usage')
+    throw invalid(`unknown command "${command}"`, 'command');
+  if (extra.length > 0 || ((command === 'list' || command === 'usage' || command === 'image-mode') && target !== undefined))
+    throw invalid(`unexpected argument "${extra[0] ?? target}"`, 'arguments');
   if ((values.app !== undefined || values.reset) && command !== 'image-mode') throw invalid('--app and --reset only apply to image-mode', 'image-mode');
-  if (takesTarget && !target) throw invalid(`${command} needs ${command === 'show' ? 'a jobId' : 'a record key'}`, 'target');
+  if (command === 'deferred' && target !== 'list' && target !== 'release') throw invalid('deferred needs "list" or "release"', 'target');
+  if ((command === 'show' || command === 'resolve') && !target) throw invalid(`${command} needs ${command === 'show' ? 'a jobId' : 'a record key'}`, 'target');
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw invalid('--limit: a whole number of items, 1 or more', 'limit');
 
   const bucket = values.bucket ?? config.records.bucket;
   if (!bucket || !OSS_BUCKET_NAME.test(bucket)) throw invalid('--bucket: an OSS bucket name is required (or set RECORDS_BUCKET)', 'bucket');
@@ -144,6 +160,8 @@ function parseFlags(argv: string[], config: Config): Flags | 'help' {
     functionName: values.function,
     app: values.app,
     reset: values.reset ?? false,
+    limit,
+    overBudget: values['over-budget'] ?? false,
   };
 }
 
@@ -258,6 +276,19 @@ async function main(argv: string[]): Promise<number> {
   const store = createOssRecordStore(createOssClient(config.oss, credentials(), flags.bucket));
   if (flags.command === 'image-mode') {
     await imageModeCommand(flags, { store, bucket: flags.bucket, prefix: flags.prefix, apps: createAppRegistry(config.apps) }, printLine);
+    return 0;
+  }
+  if (flags.command === 'usage') {
+    printLine(await operatorUsage(store, config, flags.prefix));
+    return 0;
+  }
+  if (flags.command === 'deferred' && flags.target === 'list') {
+    for (const line of await listDeferredLine(store, flags.prefix)) printLine(line);
+    return 0;
+  }
+  if (flags.command === 'deferred') {
+    const sink = (line: string) => process.stderr.write(`${line}\n`);
+    printLine(await releaseDeferredLine({ bucket: flags.bucket, prefix: flags.prefix, limit: flags.limit, overBudget: flags.overBudget, sink }));
     return 0;
   }
   const jobs = createJobRecordStore(store, flags.prefix);

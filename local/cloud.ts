@@ -3,6 +3,7 @@ import OSS from 'ali-oss';
 import { createHandler as createHttpHandler } from '../functions/http-submit/index';
 import { createHandler as createOssHandler } from '../functions/oss-submit/index';
 import { createHandler as createWatcherHandler } from '../functions/job-watcher/index';
+import { createHandler as createRenewalHandler } from '../functions/budget-renewal/index';
 import { createAsyncInvoker, type AsyncInvoker } from './fc/async';
 import type { LocalFunctionDefinition } from './fc/control-api';
 import { startFcGateway, type LocalFcGateway } from './fc/gateway';
@@ -19,11 +20,13 @@ import { envSchema } from '../shared/runtime/env';
 /**
  * The local cloud `npm start` runs (local/start.ts), as one call so tests can start it with a fault of their choice:
  * OSS with its upload trigger, ICE, the FC HTTP gateway (http-submit), the FC API (InvokeFunction, GetFunction and
- * ListTriggers for the three functions, each described as s.yaml deploys it) and the watcher's timer. The functions
- * run in this process with one environment: what s.yaml sets in the cloud, pointed at the stand-ins.
+ * ListTriggers for the four functions, each described as s.yaml deploys it), the watcher's timer and, when a budget is
+ * set (JOB_BUDGET_PER_DAY or a token quota), budget-renewal's timer (without one its ticks do nothing, so they are not
+ * fired; its trigger is still listed, as s.yaml deploys it). The functions run in this process with one environment:
+ * what s.yaml sets in the cloud, pointed at the stand-ins.
  */
 export const BUCKET = 'yike-uploads';
-const FUNCTION_NAMES = { http: 'yike-http-submit', oss: 'yike-oss-submit', watcher: 'yike-job-watcher' } as const;
+const FUNCTION_NAMES = { http: 'yike-http-submit', oss: 'yike-oss-submit', watcher: 'yike-job-watcher', renewal: 'yike-budget-renewal' } as const;
 const ACCOUNT_ID = '1234567890123456';
 const REGION = 'cn-shanghai';
 const LOCAL_CDN_BASE_URL = 'https://yike-cdn.local.example';
@@ -59,6 +62,8 @@ export interface LocalCloud {
   fcApi: LocalFcInvokeServer;
   /** oss-submit as the OSS trigger invokes it (async, with FC's retries). */
   uploads: AsyncInvoker;
+  /** budget-renewal's timer, when a budget is set. */
+  renewal?: FcTimer;
   /** ali-oss on the bucket, signing with the local STS credentials. */
   client: OSS;
   close(): Promise<void>;
@@ -86,6 +91,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ALLOWED_BUCKETS: BUCKET,
     // Only used with the cdn form: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
+    // One watcher run polls in rounds at the local timer's pace (the cloud: every 10 s, WATCH_ROUND_SECONDS).
+    WATCH_ROUND_SECONDS: String(Math.max(1, Math.round(options.watcherIntervalMs / 1000))),
     ...(token ? { AUTH_TOKENS: token } : {}),
     ...given,
     OSS_ENDPOINT: oss.localhostUrl,
@@ -93,8 +100,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const ice = await startIceServer({
     port: ports.ice,
     finishAfterMs: options.jobMs,
-    // Finished jobs point at a real MP4 this ICE serves, so the page's <video> plays.
-    serveOutputs: true,
     images: { ossUrl: oss.url, aliases: { [env.CDN_BASE_URL ?? LOCAL_CDN_BASE_URL]: BUCKET } },
     accepts: options.accepts,
     forbiddenActions: options.forbiddenActions,
@@ -107,6 +112,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   const httpSubmit = createHttpHandler({ env, sink: log('http-submit') });
   const gateway = await startFcGateway({ port: ports.fc, handler: httpSubmit, functionName: FUNCTION_NAMES.http, credentials });
   const watcherHandler = createWatcherHandler({ env, sink: log('job-watcher') });
+  const renewalHandler = createRenewalHandler({ env, sink: log('budget-renewal') });
   const timerTrigger = options.timerTrigger ?? true;
   const fcApi = await startFcInvokeServer({
     port: ports.fcApi,
@@ -114,6 +120,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       [FUNCTION_NAMES.oss]: ossSubmit,
       [FUNCTION_NAMES.http]: httpSubmit as AsyncHandler,
       [FUNCTION_NAMES.watcher]: watcherHandler as AsyncHandler,
+      [FUNCTION_NAMES.renewal]: renewalHandler as AsyncHandler,
     },
     definitions: definitions(env, gateway.url, timerTrigger),
     contextCredentials: credentials,
@@ -122,6 +129,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   });
   const watcher: FcTimer | undefined = timerTrigger
     ? startFcTimer({ handler: watcherHandler, intervalMs: options.watcherIntervalMs, credentials, functionName: FUNCTION_NAMES.watcher })
+    : undefined;
+  const budgeted = Boolean(env.JOB_BUDGET_PER_DAY) || /"jobsPerDay"/.test(env.AUTH_TOKENS ?? '');
+  const renewal: FcTimer | undefined = budgeted
+    ? startFcTimer({
+        handler: renewalHandler,
+        intervalMs: options.watcherIntervalMs,
+        credentials,
+        functionName: FUNCTION_NAMES.renewal,
+        triggerName: 'budget-renewal-timer',
+      })
     : undefined;
   const client = new OSS({
     endpoint: oss.url,
@@ -141,15 +158,16 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     gateway,
     fcApi,
     uploads,
+    renewal,
     client,
     async close() {
-      await watcher?.stop();
+      await Promise.all([watcher?.stop(), renewal?.stop()]);
       await Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
     },
   };
 }
 
-/** The three functions as s.yaml deploys them (sizes, handler, triggers), running this environment. */
+/** The four functions as s.yaml deploys them (sizes, handler, triggers), running this environment. */
 function definitions(env: NodeJS.ProcessEnv, pageUrl: string, timerTrigger: boolean): Record<string, LocalFunctionDefinition> {
   // What s.yaml could set: the functions' own variables (the shell's PATH, HOME or keys never show up as configuration).
   const known = new Set(Object.keys(envSchema.shape));
@@ -189,12 +207,21 @@ function definitions(env: NodeJS.ProcessEnv, pageUrl: string, timerTrigger: bool
     },
     [FUNCTION_NAMES.watcher]: {
       memorySize: 256,
-      timeout: 120,
+      timeout: 65,
       role,
       environmentVariables,
       triggers: timerTrigger
         ? [{ triggerName: 'every-minute', triggerType: 'timer', triggerConfig: { cronExpression: '0 * * * * *', enable: true, payload: 'job-watcher-tick' } }]
         : [],
+    },
+    [FUNCTION_NAMES.renewal]: {
+      memorySize: 192,
+      timeout: 120,
+      role,
+      environmentVariables,
+      triggers: [
+        { triggerName: 'every-minute', triggerType: 'timer', triggerConfig: { cronExpression: '30 * * * * *', enable: true, payload: 'budget-renewal-tick' } },
+      ],
     },
   };
 }

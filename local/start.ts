@@ -7,6 +7,7 @@ import { BUCKET, startLocalCloud } from './cloud';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { jobDurationMsFromEnv } from './ice/job-clock';
 import { parseAcceptedForm, parseActionList } from './ice/acceptance';
+import { trustLocalCa } from './tls';
 
 /**
  * `npm start`: the local cloud on 127.0.0.1 (local/cloud.ts: ICE, OSS with its upload trigger, the FC HTTP gateway, the
@@ -29,6 +30,8 @@ const WATCHER_INTERVAL_MS = Number(process.env.LOCAL_WATCHER_SECONDS ?? 2) * 100
 const OUTCOME_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
+  // The watcher copies ICE's outputs over https from the local ICE (local/tls.ts): this process must trust its CA.
+  if (!trustLocalCa()) return;
   const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
@@ -51,14 +54,18 @@ async function main(): Promise<void> {
     // The CORS rule docs/page.md tells you to put on the bucket, for the page's origin (LOCAL_OSS_CORS=off: none).
     cors: process.env.LOCAL_OSS_CORS !== 'off',
   });
-  const { oss, ice, gateway, fcApi, client, token: localToken } = cloud;
+  const { oss, ice, gateway, fcApi, client, token: localToken, renewal } = cloud;
 
   print(`Local cloud is up (data in ${dataDir}):
   FC HTTP gateway (http-submit)  ${gateway.url}
   ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
   OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
-  FC API (InvokeFunction)        ${fcApi.url}   (yike-oss-submit, yike-http-submit, yike-job-watcher, for yike-backfill and yike-doctor)
-  job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)
+  FC API (InvokeFunction)        ${fcApi.url}   (function yike-oss-submit, for yike-backfill; every function, for yike-doctor)
+  job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)${
+    renewal
+      ? `\n  budget-renewal                 every ${WATCHER_INTERVAL_MS / 1000} s   (JOB_BUDGET_PER_DAY ${cloud.env.JOB_BUDGET_PER_DAY ?? 'unset'}; docs/budget.md)`
+      : ''
+  }
 `);
 
   // The main job: drop an image into the bucket, as a user's upload would.
@@ -75,7 +82,9 @@ async function main(): Promise<void> {
   const outcome = record?.status === 'COMPLETED' ? await followJob(client, record.result.jobId, jobMs + OUTCOME_GRACE_MS) : undefined;
   if (outcome?.status === 'Finished') {
     const urls = outcome.results.map((result) => result.outputUrl).filter(Boolean);
+    const copies = outcome.results.filter((result) => result.ownKey).map((result) => `${result.ownBucket}/${result.ownKey}`);
     print(`Job ${outcome.jobId} Finished: ${urls.join(' ')}`);
+    if (copies.length > 0) print(`  own copy: ${copies.join(' ')} (GET /jobs/${outcome.jobId} gives its signed playUrl)`);
     print(`  (${((Date.now() - startedAtMs) / 1000).toFixed(1)} s from npm start to the video URL; result object ${BUCKET}/.yike-results/${key}.json)\n`);
   } else if (outcome) {
     print(`Job ${outcome.jobId} ended ${outcome.status}${outcome.error ? ` (${outcome.error.code}: ${outcome.error.message})` : ''}\n`);

@@ -165,8 +165,10 @@ const toolEntries = [
   ['cli', 'yike-jobs'],
   ['cli', 'yike-doctor'],
   ['local', 'start'],
+  ['local/fc', 'instance'],
   ['scripts', 'upload'],
   ['scripts', 'config-docs'],
+  ['scripts', 'local-tls'],
   ['bench', 'run'],
   ['bench', 'child'],
 ].filter(([folder, name]) => existsSync(join(root, folder, `${name}.ts`)));

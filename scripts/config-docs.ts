@@ -9,7 +9,7 @@ import { envSchema } from '../shared/runtime/env';
  * `${env('YIKE_…')}` it reads, its default, and what it sets). test/docs/configuration.test.ts fails when the page
  * is stale, so a variable added to the schema without regenerating the page is caught.
  */
-const READERS = ['oss-submit', 'http-submit', 'job-watcher', 'yike-submit', 'yike-backfill', 'yike-jobs'] as const;
+const READERS = ['oss-submit', 'http-submit', 'job-watcher', 'budget-renewal', 'yike-submit', 'yike-backfill', 'yike-jobs'] as const;
 type Reader = (typeof READERS)[number];
 
 export interface DocumentedVariable {
@@ -187,7 +187,7 @@ export function renderConfigurationPage(root: string): string {
     'Every environment variable the functions and the command-line tools read, and every `YIKE_*` variable `s.yaml` reads at deploy time. [← README](../README.md)',
     '',
     'An invalid value stops the function at its first invocation with `Invalid configuration: <VARIABLE>: <why>`; the log line carries the FC request id.',
-    '"all" means every function (`oss-submit`, `http-submit`, `job-watcher`) and every tool (`yike-submit`, `yike-backfill`, `yike-jobs`).',
+    '"all" means every function (`oss-submit`, `http-submit`, `job-watcher`, `budget-renewal`) and every tool (`yike-submit`, `yike-backfill`, `yike-jobs`). `budget-renewal` submits deferred items through the upload path, so it also reads every variable `oss-submit` reads.',
     '',
     '## Environment variables',
     '',

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -13,6 +13,8 @@ export interface MemoryLimit {
   /** The cgroup directory the child joins before exec. */
   dir: string;
   limitBytes: number;
+  /** The most memory the cgroup held (memory.peak / memory.max_usage_in_bytes), when the kernel reports it. */
+  peakBytes: () => number | undefined;
   remove: () => void;
 }
 
@@ -43,6 +45,13 @@ export function createMemoryLimit(name: string, memoryMb: number): MemoryLimit |
   return {
     dir,
     limitBytes,
+    peakBytes: () => {
+      try {
+        return Number(readFileSync(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'), 'utf8').trim());
+      } catch {
+        return undefined;
+      }
+    },
     remove: () => {
       try {
         rmdirSync(dir);

@@ -1,8 +1,9 @@
-import { loadHandler } from '../lib/handlers';
-import { BENCH_IMAGE_KEY, SAMPLES } from '../lib/samples';
+import { join } from 'node:path';
+import { CHILD_SCRIPT, runNode } from '../lib/processes';
+import { BENCH_IMAGE_KEY } from '../lib/samples';
 import { memorySizesMb } from '../lib/s-yaml';
 import { mean, percentile } from '../lib/stats';
-import { atMost, info, type BenchModule, type BenchRow } from '../lib/types';
+import { atMost, info, type BenchContext, type BenchModule, type BenchRow } from '../lib/types';
 
 /**
  * What one upload may cost: the issue's baseline (3 OSS + 1 ICE, issue 11) plus what later issues require, each
@@ -24,10 +25,10 @@ const MAX_ICE_PER_UPLOAD = BASE.ice + ADDED_BY_LATER_ISSUES.ice.length;
 const WARM_UP = 20;
 const RUNS = 200;
 
-function countBy<T>(items: readonly T[], key: (item: T) => string): string {
+function countBy<T>(items: readonly T[], runs: number, key: (item: T) => string): string {
   const counts = new Map<string, number>();
   for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
-  return [...counts].map(([name, count]) => `${name} ${count / RUNS}`).join(', ');
+  return [...counts].map(([name, count]) => `${name} ${count / runs}`).join(', ');
 }
 
 /** Which of the function's writes an OSS request is, by its key (see shared/domain/submissions/submissions.ts, lifecycle/job-record.ts). */
@@ -46,64 +47,99 @@ function ossCallName(request: { method: string; key?: string }, claimed: Set<str
 
 const targetText = (kind: 'oss' | 'ice') => `${BASE[kind]} + ${ADDED_BY_LATER_ISSUES[kind].map(([name, issue]) => `${name} (${issue})`).join(' + ')}`;
 
+interface UploadRun {
+  ossRequests: { method: string; key?: string }[];
+  iceCalls: { action?: string }[];
+  handshakes: { ice: number; oss: number };
+  durations: number[];
+}
+
 /**
- * Round trips of one upload (what the stand-ins recorded) and what 1,000 uploads cost in GB-seconds: the mean
- * warm duration times the memory size s.yaml gives oss-submit. Loopback durations are a floor: on FC each round
- * trip adds the network latency to OSS and ICE.
+ * `n` warm uploads through the oss-submit bundle in a child process of its own, over TLS (ICE and OSS at their https
+ * URLs, the local CA trusted through NODE_EXTRA_CA_CERTS, as the cloud is https), with KEEP_ALIVE as given: what the
+ * stand-ins recorded (requests, TLS handshakes) and each invocation's duration.
+ */
+async function uploadRun(context: BenchContext, keepAlive: 'off' | 'reads'): Promise<UploadRun> {
+  const { dist, ice, oss, env, runId } = context;
+  const [ossBefore, iceBefore, iceTls, ossTls] = [oss.requests().length, ice.calls().length, ice.connections().tls, oss.connections().tls];
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, ICE_ENDPOINT: ice.httpsUrl, OSS_ENDPOINT: oss.httpsLocalhostUrl, KEEP_ALIVE: keepAlive };
+  delete childEnv.NODE_OPTIONS;
+  const { stdout } = await runNode(
+    [CHILD_SCRIPT, 'warm', join(dist, 'oss-submit', 'index.js'), 'oss-submit', `${runId}-upload-${keepAlive}`, String(WARM_UP + RUNS)],
+    childEnv,
+  );
+  const { durationsMs } = JSON.parse(stdout) as { durationsMs: number[] };
+  return {
+    // The function never reads the image on an upload (the event carries its size); those GETs are the ICE
+    // stand-in's precheck fetching it, as ICE would from its side.
+    ossRequests: oss
+      .requests()
+      .slice(ossBefore)
+      .filter((request) => !(request.method === 'GET' && request.key === BENCH_IMAGE_KEY)),
+    iceCalls: ice.calls().slice(iceBefore),
+    handshakes: { ice: ice.connections().tls - iceTls, oss: oss.connections().tls - ossTls },
+    durations: durationsMs.slice(WARM_UP),
+  };
+}
+
+/**
+ * Round trips of one upload (what the stand-ins recorded) and what 1,000 uploads cost in GB-seconds: the mean warm
+ * duration times the memory size s.yaml gives oss-submit, over TLS; and the TLS handshakes one upload costs with
+ * keep-alive on ICE's reads (KEEP_ALIVE=reads, the default) and without (KEEP_ALIVE=off: every ICE call a connection
+ * of its own, as before). Loopback durations are a floor: on FC each round trip also waits for the network, and each
+ * handshake for one more round trip.
  */
 export const uploads: BenchModule = {
   name: 'uploads',
-  async run({ root, dist, ice, oss, runId, progress }) {
-    const handler = loadHandler(dist, 'oss-submit');
-    const sample = SAMPLES['oss-submit']!;
-    for (let i = 0; i < WARM_UP; i++) {
-      const invocation = sample(`${runId}-upload-warmup`, i);
-      invocation.check(await handler(invocation.event, invocation.context));
-    }
-    const ossBefore = oss.requests().length;
-    const iceBefore = ice.calls().length;
-    const durations: number[] = [];
-    progress(`uploads: ${RUNS} warm oss-submit invocations`);
-    for (let i = 0; i < RUNS; i++) {
-      const invocation = sample(`${runId}-upload`, i);
-      const started = performance.now();
-      const result = await handler(invocation.event, invocation.context);
-      durations.push(performance.now() - started);
-      invocation.check(result);
-    }
-    // The function never reads the image on an upload (the event carries its size); those GETs are the ICE
-    // stand-in's precheck fetching it, as ICE would from its side.
-    const ossRequests = oss
-      .requests()
-      .slice(ossBefore)
-      .filter((request) => !(request.method === 'GET' && request.key === BENCH_IMAGE_KEY));
-    const iceCalls = ice.calls().slice(iceBefore);
+  async run(context) {
+    const { root, progress } = context;
+    progress(`uploads: ${WARM_UP + RUNS} warm oss-submit invocations over TLS in a child process, without and with keep-alive on ICE reads`);
+    const before = await uploadRun(context, 'off');
+    const after = await uploadRun(context, 'reads');
+    const invocations = WARM_UP + RUNS;
     const memoryMb = memorySizesMb(root)['oss-submit'];
     if (!memoryMb) throw new Error('s.yaml gives oss-submit no memorySize');
-    const meanMs = mean(durations);
+    const meanMs = mean(after.durations);
     const gbSecondsPer1000 = (meanMs / 1000) * (memoryMb / 1024) * 1000;
     const claimed = new Set<string>();
     const ossRow: BenchRow = atMost(
-      `oss-submit: OSS round trips per upload (${countBy(ossRequests, (request) => ossCallName(request, claimed))})`,
-      ossRequests.length / RUNS,
+      `oss-submit: OSS round trips per upload (${countBy(after.ossRequests, invocations, (request) => ossCallName(request, claimed))})`,
+      after.ossRequests.length / invocations,
       MAX_OSS_PER_UPLOAD,
       '',
       2,
     );
     const iceRow: BenchRow = atMost(
-      `oss-submit: ICE round trips per upload (${countBy(iceCalls, (call) => call.action ?? '?')})`,
-      iceCalls.length / RUNS,
+      `oss-submit: ICE round trips per upload (${countBy(after.iceCalls, invocations, (call) => call.action ?? '?')})`,
+      after.iceCalls.length / invocations,
       MAX_ICE_PER_UPLOAD,
       '',
       2,
     );
     ossRow.target = `${ossRow.target} (${targetText('oss')})`;
     iceRow.target = `${iceRow.target} (${targetText('ice')})`;
+    const handshakes = (run: UploadRun) => (run.handshakes.ice + run.handshakes.oss) / invocations;
+    const handshakeText = (run: UploadRun) =>
+      `${handshakes(run).toFixed(2)} (ICE ${(run.handshakes.ice / invocations).toFixed(2)}, OSS ${(run.handshakes.oss / invocations).toFixed(2)})`;
     return [
       ossRow,
       iceRow,
-      info(`oss-submit: warm upload duration, mean (p95 ${percentile(durations, 95).toFixed(1)} ms; loopback)`, `${meanMs.toFixed(1)} ms`, meanMs, 'ms'),
-      info(`oss-submit: GB-seconds per 1,000 uploads at memorySize ${memoryMb} MB`, `${gbSecondsPer1000.toFixed(3)} GB-s`, gbSecondsPer1000, 'GB-s'),
+      info('oss-submit: TLS handshakes per upload, before keep-alive on reads (KEEP_ALIVE=off)', handshakeText(before), handshakes(before)),
+      atMost(`oss-submit: TLS handshakes per upload, keep-alive on reads`, handshakes(after), Number(handshakes(before).toFixed(2)), '', 2),
+      info(
+        'oss-submit: warm upload p95 over TLS, before keep-alive on reads',
+        `${percentile(before.durations, 95).toFixed(1)} ms`,
+        percentile(before.durations, 95),
+        'ms',
+      ),
+      info(
+        `oss-submit: warm upload p95 over TLS, keep-alive on reads (p50 ${percentile(after.durations, 50).toFixed(1)} ms; before ${percentile(before.durations, 50).toFixed(1)} ms)`,
+        `${percentile(after.durations, 95).toFixed(1)} ms`,
+        percentile(after.durations, 95),
+        'ms',
+      ),
+      info(`oss-submit: warm upload duration over TLS, mean (loopback)`, `${meanMs.toFixed(1)} ms`, meanMs, 'ms'),
+      info(`oss-submit: GB-seconds per 1,000 uploads at memorySize ${memoryMb} MB (TLS)`, `${gbSecondsPer1000.toFixed(3)} GB-s`, gbSecondsPer1000, 'GB-s'),
     ];
   },
 };

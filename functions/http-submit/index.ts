@@ -11,12 +11,13 @@ import { httpError } from '../../shared/triggers/http/errors';
  * FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http.
  * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor, never the HTTP trigger) gets the doctor's report.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date } = {}) =>
   withDoctor('http-submit', options, async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
     let services: HttpServices;
     try {
-      services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink });
+      // `now` (tests, the local cloud): the clock the budget's day is read from.
+      services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink, now: options.now });
     } catch {
       // Bad configuration: said in the log, never in the body.
       return errorResponse(500, 'INTERNAL', 'Internal error');
@@ -34,6 +35,7 @@ export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink
     const outcome = await handleApiRequest(request, {
       services,
       remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+      now: options.now,
       doctor: (doctorRequest) => answerDoctor('http-submit', { env: options.env, sink: options.sink, context }, doctorRequest),
     });
     const status = outcome.response.statusCode;

@@ -10,12 +10,16 @@ import { parseTimerEvent } from '../../shared/triggers/events/timer';
 /**
  * FC 3.0 handler for the job watcher's timer trigger (every minute in s.yaml): follows in-flight jobs to their
  * outcome and notifies (shared/domain/lifecycle/watcher.ts). The timer event itself carries nothing we need; it is
- * still validated so a mis-wired trigger is reported. `now` is for tests and `npm start` only. {"yike":"doctor"} (a
- * synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
+ * still validated so a mis-wired trigger is reported. `now` is for tests and `npm start` only; `sleep` with it runs
+ * the rounds on that clock (a simulated one: the tests and the bench). {"yike":"doctor"} (a synchronous InvokeFunction
+ * from npx yike-doctor) is answered with the doctor's report instead.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date; reserveMs?: number } = {}) =>
+export const createHandler = (
+  options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date; sleep?: (ms: number) => Promise<void>; reserveMs?: number } = {},
+) =>
   withDoctor('job-watcher', options, async (event: unknown, context: InvocationContext): Promise<WatcherSummary> => {
-    const startedAtMs = Date.now();
+    const clock = options.sleep && options.now ? { now: () => options.now!().getTime(), sleep: options.sleep } : undefined;
+    const startedAtMs = clock?.now() ?? Date.now();
     const services = createServicesOrReport({ context, env: options.env, sink: options.sink });
     const { logger, config } = services;
     try {
@@ -36,7 +40,12 @@ export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink
 
     const summary = await runWatcher(
       buckets,
-      watcherDependencies(services, context, { remainingTimeMs: remainingTimeFrom(context, startedAtMs), reserveMs: options.reserveMs, now: options.now }),
+      watcherDependencies(services, context, {
+        remainingTimeMs: remainingTimeFrom(context, startedAtMs, clock?.now),
+        reserveMs: options.reserveMs,
+        now: options.now,
+        clock,
+      }),
     );
     logger[summary.bucketErrors > 0 ? 'error' : summary.jobErrors > 0 || summary.iceErrors > 0 ? 'warn' : 'info']('watcher run finished', { ...summary });
     return summary;

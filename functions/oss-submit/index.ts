@@ -12,10 +12,11 @@ import { parseInvocation } from '../../shared/triggers/events/parse';
  * the onFailure destination. Retries are safe: each upload has a job record that makes it run once.
  * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink } = {}) =>
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date } = {}) =>
   withDoctor('oss-submit', options, async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
     const startedAtMs = Date.now();
-    const services = createSubmissionServicesOrReport({ context, env: options.env, sink: options.sink });
+    // `now` (tests, the local cloud): the clock the budget's day and the records' times are read from.
+    const services = createSubmissionServicesOrReport({ context, env: options.env, sink: options.sink, now: options.now });
     const { logger, config } = services;
 
     let parsed: ReturnType<typeof parseInvocation>;
@@ -27,12 +28,13 @@ export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink
       throw error;
     }
 
-    const result = await processWorkItems(parsed.items, { ...services, remainingTimeMs: remainingTimeFrom(context, startedAtMs) });
+    const result = await processWorkItems(parsed.items, { ...services, remainingTimeMs: remainingTimeFrom(context, startedAtMs), now: options.now });
     logger.info('invocation finished', {
       eventSource: parsed.source,
       retryCount: context?.retryCount,
       submitted: result.submitted.length,
       skipped: result.skipped.length,
+      ...(result.deferred ? { deferred: result.deferred.length } : {}),
       failed: result.failed.length,
       latencyMs: Date.now() - startedAtMs,
     });

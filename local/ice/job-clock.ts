@@ -62,9 +62,14 @@ function imageKeyOf(image: string): string | undefined {
  * (RegisterMediaInfo here; other registries, such as Yike assets, can be chained in).
  */
 export function imageFails(image: unknown, mediaInputUrl: (mediaId: string) => string | undefined): boolean {
-  if (typeof image !== 'string') return false;
-  const key = imageKeyOf(image) ?? imageKeyOf(mediaInputUrl(image) ?? '');
+  const key = imageKeyFor(image, mediaInputUrl);
   return key !== undefined && FAILING_KEY.test(key);
+}
+
+/** The object key an image names, directly or through the URL its media id was registered with. */
+export function imageKeyFor(image: unknown, mediaInputUrl: (mediaId: string) => string | undefined): string | undefined {
+  if (typeof image !== 'string') return undefined;
+  return imageKeyOf(image) ?? imageKeyOf(mediaInputUrl(image) ?? '');
 }
 
 /** LOCAL_ICE_JOB_SECONDS (npm start): how long a local job runs, in ms; undefined when unset. */

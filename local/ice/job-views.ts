@@ -9,14 +9,20 @@
  * - [BATCH]   BatchGetYikeAIAppJobResponseBody (ice20201109 SDKs): each item with AppInputConfig.
  */
 import type { JobPhase } from './job-clock';
+import type { LocalOutput } from './outputs';
 import type { AcceptedJob, ReceivedCall } from './types';
 
 /** [GETJOB] examples show times like 2026-02-06T18:53:34.001+08:00 (China Standard Time, milliseconds). */
 const ICE_TIME_OFFSET_MS = 8 * 60 * 60 * 1000;
 const ICE_TIME_OFFSET_SUFFIX = '+08:00';
 
-/** Status and result of a job in `phase` (from the job clock); a finished job's video is at `<outputUrlPrefix>/<jobId>.mp4`. */
-export function jobView(job: AcceptedJob, phase: JobPhase, outputUrlPrefix: string, inputFieldName: 'AppParams' | 'AppInputConfig'): Record<string, unknown> {
+/** Status and result of a job in `phase` (from the job clock); a finished job lists its outputs (outputs.ts) by group. */
+export function jobView(
+  job: AcceptedJob,
+  phase: JobPhase,
+  outputs: readonly LocalOutput[],
+  inputFieldName: 'AppParams' | 'AppInputConfig',
+): Record<string, unknown> {
   const { status, startedAtMs, finishedAtMs } = phase;
   return {
     JobId: job.jobId,
@@ -27,8 +33,19 @@ export function jobView(job: AcceptedJob, phase: JobPhase, outputUrlPrefix: stri
     Status: status,
     ExecutionStartTime: startedAtMs === undefined ? undefined : formatIceTime(startedAtMs),
     ExecutionFinishTime: finishedAtMs === undefined ? undefined : formatIceTime(finishedAtMs),
-    Result: status === 'Finished' ? { VideoResult: [{ MediaId: mediaIdFor(job.jobId), OutputUrl: `${outputUrlPrefix}/${job.jobId}.mp4` }] } : undefined,
+    Result: status === 'Finished' ? resultOf(job.jobId, outputs) : undefined,
   };
+}
+
+/** [GETJOB] Result.{VideoResult,ImageResult}[].{MediaId, OutputUrl}. */
+function resultOf(jobId: string, outputs: readonly LocalOutput[]): Record<string, unknown> {
+  const result: Record<string, { MediaId: string; OutputUrl: string }[]> = {};
+  outputs.forEach((output, index) => {
+    const group = result[output.group] ?? [];
+    group.push({ MediaId: index === 0 ? mediaIdFor(jobId) : mediaIdFor(`${jobId}${index}`).slice(0, 32), OutputUrl: output.url });
+    result[output.group] = group;
+  });
+  return result;
 }
 
 /** [GETJOB] time format: local time in China with milliseconds and offset, e.g. 2026-02-06T18:53:34.001+08:00. */

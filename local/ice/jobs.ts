@@ -15,8 +15,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { IceApiError, invalidParameter, missingParameter, type Answer } from './answers';
-import { imageFails, type JobClock } from './job-clock';
+import { imageFails, imageKeyFor, type JobClock } from './job-clock';
 import { copyJob, jobView } from './job-views';
+import type { LocalOutput } from './outputs';
 import { optionalId, parseAppParams, type Fields } from './request-fields';
 import type { AcceptedJob } from './types';
 
@@ -30,8 +31,8 @@ export interface IceJobsOptions {
   isRegisteredMedia(mediaId: string): boolean;
   /** The InputURL a media id was registered with (in any media library), to tell whether its job fails. */
   mediaInputUrl(mediaId: string): string | undefined;
-  /** Where a finished job's video lives: `<prefix>/<jobId>.mp4`. Read at every Get (it changes once the server listens). */
-  outputUrlPrefix(): string;
+  /** What a job on this image key produces (outputs.ts), decided when it is accepted. */
+  outputsFor(jobId: string, imageKey: string | undefined): LocalOutput[];
   /** Why the app does not take this image reference (its form: acceptance.ts), or undefined. */
   refusalOf(image: string, imageKey: string): Error | undefined;
 }
@@ -63,19 +64,20 @@ export function createIceJobs(options: IceJobsOptions): IceJobs {
   const { apps, clock, maxAppParamsLength } = options;
   const jobs: AcceptedJob[] = [];
   const jobsById = new Map<string, AcceptedJob>();
-  /** Per job: when it was submitted on the job clock, and whether it ends Failed. */
-  const jobClockEntries = new Map<string, { submittedAtMs: number; fails: boolean }>();
+  /** Per job: when it was submitted on the job clock, whether it ends Failed, and what it produces when it does not. */
+  const jobClockEntries = new Map<string, { submittedAtMs: number; fails: boolean; outputs: LocalOutput[] }>();
 
   const addJob = (job: AcceptedJob, submittedAtMs: number, image: unknown): void => {
     jobs.push(job);
     jobsById.set(job.jobId, job);
-    jobClockEntries.set(job.jobId, { submittedAtMs, fails: imageFails(image, options.mediaInputUrl) });
+    const outputs = options.outputsFor(job.jobId, imageKeyFor(image, options.mediaInputUrl));
+    jobClockEntries.set(job.jobId, { submittedAtMs, fails: imageFails(image, options.mediaInputUrl), outputs });
   };
 
   /** Status and result of a job at `now`, derived from the time since it was submitted. */
   const jobViewAt = (job: AcceptedJob, now: number, inputFieldName: 'AppParams' | 'AppInputConfig'): Record<string, unknown> => {
-    const entry = jobClockEntries.get(job.jobId) ?? { submittedAtMs: Date.parse(job.receivedAt), fails: false };
-    return jobView(job, clock.phaseAt(entry.submittedAtMs, entry.fails, now), options.outputUrlPrefix(), inputFieldName);
+    const entry = jobClockEntries.get(job.jobId) ?? { submittedAtMs: Date.parse(job.receivedAt), fails: false, outputs: [] };
+    return jobView(job, clock.phaseAt(entry.submittedAtMs, entry.fails, now), entry.outputs, inputFieldName);
   };
 
   return {

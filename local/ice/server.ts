@@ -31,7 +31,7 @@ import { createJobClock } from './job-clock';
 import { copyCall } from './job-views';
 import { createIceJobs, type SeededJob } from './jobs';
 import { createMediaLibrary } from './media-library';
-import { OUTPUTS_PATH, serveOutput } from './outputs';
+import { createLocalOutputs, OUTPUTS_PATH } from './outputs';
 import { firstHeader, parseAppParams, queryRecord, rawPath, readFields, RPC_PATH, safeFields } from './request-fields';
 import type { AcceptedJob, IceFaultControls, LocalCredential, ReceivedCall, RegisteredMedia } from './types';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './yike-assets';
@@ -60,10 +60,12 @@ export interface IceServerOptions {
    */
   images?: LocalImageSource;
   /**
-   * Output URLs point at this server (`/__local/outputs/<jobId>.mp4`, a real playable MP4: outputs.ts) instead
-   * of a made-up OSS URL. npm start turns it on so the page's <video> plays.
+   * Finished jobs' outputs are served by this server at `/__local/outputs/<jobId>.mp4` like OSS objects (outputs.ts:
+   * a playable MP4 of `outputBytes`, default 3 MiB; `largeOutputBytes`, default 1 GiB, for image keys with
+   * `large-output`), over https (this server answers http and https on one port, the local CA: local/tls.ts).
    */
-  serveOutputs?: boolean;
+  outputBytes?: number;
+  largeOutputBytes?: number;
   /**
    * The image form the apps take (acceptance.ts). Default 'any'; the local cloud passes LOCAL_ICE_ACCEPTS, whose default
    * is 'yike-asset', as ICE's documented examples.
@@ -76,6 +78,12 @@ export interface IceServerOptions {
 export interface LocalIceServer {
   /** http://127.0.0.1:PORT */
   readonly url: string;
+  /** https://127.0.0.1:PORT (the same port; clients trust the local CA through NODE_EXTRA_CA_CERTS, local/tls.ts) */
+  readonly httpsUrl: string;
+  /** TCP connections accepted so far, and how many were TLS handshakes. */
+  connections(): { total: number; tls: number };
+  /** The requests for finished jobs' outputs (outputs.ts), and whether each came over TLS. */
+  outputRequests(): { file: string; method: string; status: number; tls: boolean }[];
   /** 127.0.0.1:PORT, what openapi-client's Config.endpoint takes (with protocol 'http'). */
   readonly endpoint: string;
   readonly port: number;
@@ -132,8 +140,6 @@ const HTTP_PAYLOAD_TOO_LARGE = 413;
 const THROTTLING_STATUS = 400;
 /** Status for a dropped connection in calls(): no HTTP status was ever sent. */
 const NO_ANSWER_STATUS = 0;
-/** Where the made-up result video of a finished job lives. */
-const OUTPUT_URL_PREFIX = 'https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike';
 
 export async function startIceServer(options: IceServerOptions = {}): Promise<LocalIceServer> {
   const credentials = new Map((options.credentials ?? DEFAULT_LOCAL_CREDENTIALS).map((credential) => [credential.accessKeyId, credential]));
@@ -144,7 +150,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const clock = createJobClock({ finishAfterMs, now: options.now });
 
   const calls: ReceivedCall[] = [];
-  let outputUrlPrefix = OUTPUT_URL_PREFIX;
+  let origin = { http: `http://${LOOPBACK_HOST}`, https: `https://${LOOPBACK_HOST}` };
+  const outputs = createLocalOutputs({ baseUrl: () => origin, outputBytes: options.outputBytes, largeOutputBytes: options.largeOutputBytes });
   const media = createMediaLibrary();
   const acceptance = createIceAcceptance({ accepts: options.accepts, forbiddenActions: options.forbiddenActions });
   const formOf = (reference: string) => referenceForm(reference, { isYikeAsset: (id) => yike.has(id), isMediaLibraryId: (id) => media.has(id) });
@@ -166,17 +173,28 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     maxAppParamsLength,
     isRegisteredMedia: (mediaId) => media.has(mediaId) || yike.has(mediaId),
     mediaInputUrl: (mediaId) => media.inputUrl(mediaId) ?? yike.inputUrl(mediaId),
-    outputUrlPrefix: () => outputUrlPrefix,
+    outputsFor: outputs.forJob,
     refusalOf: (image, imageKey) => (acceptance.takes(formOf(image)) ? undefined : acceptance.submitRefusal(imageKey, formOf(image))),
   });
   const injected = createIceFaults();
   const faults = injected.faults;
   const seenNonces = new NonceCache();
+  const connectionIds = new WeakMap<object, number>();
+  let nextConnectionId = 1;
+  const connectionOf = (req: IncomingMessage): number => {
+    let id = connectionIds.get(req.socket);
+    if (id === undefined) {
+      id = nextConnectionId++;
+      connectionIds.set(req.socket, id);
+    }
+    return id;
+  };
   const delayedAnswers = new Set<NodeJS.Timeout>();
 
   const lookupSecret = (accessKeyId: string): Acs3Secret | undefined => credentials.get(accessKeyId);
   const reset = (): void => {
     jobs.reset();
+    outputs.reset();
     calls.length = 0;
     media.reset();
     yike.reset();
@@ -243,6 +261,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
         status,
         ...(code === undefined ? {} : { code }),
         requestId,
+        connection: connectionOf(req),
+        tls: Boolean((req.socket as { encrypted?: boolean }).encrypted),
       });
       log({ requestId, action: firstHeader(req, 'x-acs-action'), status, code, fault: fault?.kind, latencyMs: Date.now() - receivedAt.getTime() });
     };
@@ -298,21 +318,25 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
     maxBodyBytes: MAX_BODY_BYTES,
   });
 
-  const { port, close } = await listenOnLoopback(
+  const { port, close, connections } = await listenOnLoopback(
     (req, res) => {
       const url = new URL(req.url ?? RPC_PATH, `http://${LOOPBACK_HOST}`);
-      if (options.serveOutputs && url.pathname.startsWith(OUTPUTS_PATH)) return Promise.resolve(serveOutput(req, res, url.pathname));
+      if (url.pathname.startsWith(OUTPUTS_PATH)) return outputs.serve(req, res, url.pathname);
       return (url.pathname.startsWith(INSPECTION_PREFIX) ? serveInspection : serveRpc)(req, res, url);
     },
     {
       port: options.port,
+      tls: true,
       onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
     },
   );
 
-  if (options.serveOutputs) outputUrlPrefix = `http://${LOOPBACK_HOST}:${port}${OUTPUTS_PATH.slice(0, -1)}`;
+  origin = { http: `http://${LOOPBACK_HOST}:${port}`, https: `https://${LOOPBACK_HOST}:${port}` };
   return {
-    url: `http://${LOOPBACK_HOST}:${port}`,
+    url: origin.http,
+    httpsUrl: origin.https,
+    connections,
+    outputRequests: outputs.requests,
     endpoint: `${LOOPBACK_HOST}:${port}`,
     port,
     jobs: jobs.jobs,

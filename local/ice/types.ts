@@ -41,6 +41,10 @@ export interface ReceivedCall {
   status: number;
   code?: string;
   requestId: string;
+  /** Which connection it came on (1, 2, …, in the order this server first saw them): a reused connection repeats its number. */
+  connection: number;
+  /** Whether that connection was TLS. */
+  tls: boolean;
 }
 
 /** A media asset registered with RegisterMediaInfo. */

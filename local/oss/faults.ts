@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { holdBody } from '../http';
 
 /**
  * Injected failures for the local OSS endpoint, like the local ICE endpoint's `faults`: queued one-request
  * faults first, then an optional picker (seeded random faults for the reliability tests). Kinds:
  * - `fail`: answer `status` with an OSS error `code` and do nothing (503 SlowDown is OSS's throttling);
  * - `reset`: process the request (a PUT IS stored), then destroy the connection instead of answering;
- * - `delay`: hold the request `ms` before processing it, so a client with a shorter timeout gives up
- *   while the server still acts on it afterwards.
+ * - `delay`: receive the request, then hold it `ms` before processing it, so a client with a shorter timeout
+ *   gives up while the server still acts on it afterwards (a PUT IS stored, later).
  */
 export type OssFault = { kind: 'fail'; status: number; code: string } | { kind: 'reset' } | { kind: 'delay'; ms: number };
 
@@ -67,6 +68,8 @@ export function createOssFaults(): OssFaults & { apply(req: IncomingMessage, res
         case 'fail':
           return { error: { status: fault.status, code: fault.code, message: MESSAGES[fault.code] ?? 'Injected fault.' } };
         case 'delay':
+          // The body is read now: once the client gives up, a closed connection's request could not be read any more.
+          holdBody(req);
           await new Promise((resolve) => setTimeout(resolve, fault.ms));
           return {};
         case 'reset': {

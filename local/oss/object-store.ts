@@ -9,6 +9,7 @@ import { copyFile, mkdir, open, readFile, readdir, rename, rm, writeFile, type F
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { heldBody } from '../http';
 
 const MS_PER_SECOND = 1000;
 const TEMP_PREFIX = '.tmp-';
@@ -208,6 +209,17 @@ function wholeSecondsIso(date: Date): string {
  * events rather than iterating matters: leaving a for-await loop early destroys the request, and with it the socket.
  */
 function receiveBody(req: IncomingMessage, file: WriteStream, limit: number): Promise<{ size: number; md5: Buffer } | undefined> {
+  const held = heldBody(req);
+  if (held) {
+    return held.then((body) =>
+      body.length > limit
+        ? undefined
+        : new Promise((resolve, reject) => {
+            file.once('error', reject);
+            file.write(body, () => resolve({ size: body.length, md5: createHash('md5').update(body).digest() }));
+          }),
+    );
+  }
   return new Promise((resolve, reject) => {
     const hash = createHash('md5');
     let size = 0;

@@ -66,6 +66,8 @@ export interface OssServerOptions {
   log?: (line: Record<string, unknown>) => void;
   /** CORS rules per bucket from the start (local/oss/cors.ts); PutBucketCors through ali-oss is the usual way. */
   cors?: Record<string, OssCorsRule[] | OssCorsConfiguration>;
+  /** Largest PutObject body; default MAX_PUT_BODY_BYTES (OSS's own limit is 5 GB). */
+  maxPutBytes?: number;
 }
 
 export interface LocalOssServer {
@@ -73,6 +75,10 @@ export interface LocalOssServer {
   readonly url: string;
   /** http://localhost:PORT: pass as ali-oss `endpoint` together with `sldEnable: true` to use signatureUrl. */
   readonly localhostUrl: string;
+  /** https://localhost:PORT, the same port over TLS (the local CA, local/tls.ts; trusted through NODE_EXTRA_CA_CERTS). */
+  readonly httpsLocalhostUrl: string;
+  /** TCP connections accepted so far, and how many were TLS handshakes. */
+  connections(): { total: number; tls: number };
   readonly port: number;
   /** The plain path-style URL of an object on this server, the key percent-encoded per segment as OSS URLs encode it. */
   objectUrl(bucket: string, key: string): string;
@@ -144,6 +150,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     lookupSecret,
     accountId,
     notify,
+    maxPutBytes: options.maxPutBytes,
   });
 
   const dispatch = async (req: IncomingMessage, res: ServerResponse, target: Target & { bucket: string }, requestId: string) => {
@@ -232,8 +239,9 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
   };
 
-  const { port, close } = await listenOnLoopback(serve, {
+  const { port, close, connections } = await listenOnLoopback(serve, {
     port: options.port,
+    tls: true,
     onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
   });
   const url = `http://${LOOPBACK_HOST}:${port}`;
@@ -241,6 +249,8 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
   return {
     url,
     localhostUrl: `http://${LOCALHOST}:${port}`,
+    httpsLocalhostUrl: `https://${LOCALHOST}:${port}`,
+    connections,
     port,
     objectUrl: (bucket, key) => `${url}/${bucket}/${encodeKeyForUrl(key)}`,
     requests: () => recorded.map((entry) => ({ ...entry })),

@@ -39,7 +39,9 @@ export async function runDoctor(kind: FunctionKind, options: ServicesOptions, re
 
 function doctorPorts(kind: FunctionKind, options: ServicesOptions, context: InvocationContext | undefined): DoctorPorts {
   const quiet = { ...options, level: 'error' as const };
-  const submission = kind === 'job-watcher' ? undefined : createSubmissionServices(quiet);
+  // budget-renewal submits deferred items with the submit functions' image form: their doctor checks it, not this one.
+  const submitting = kind === 'oss-submit' || kind === 'http-submit';
+  const submission = submitting ? createSubmissionServices(quiet) : undefined;
   const services = submission ?? createServices(quiet);
   const { config, credentials } = services;
   // The probes are answers the doctor wants now: one retry at most, not the jobs' patience.
@@ -70,5 +72,6 @@ function doctorPorts(kind: FunctionKind, options: ServicesOptions, context: Invo
             functions: fcEndpoint ? createFunctionDirectory({ config: { ...config.fc, endpoint: fcEndpoint }, credentials, readTimeoutMs: 5_000 }) : undefined,
           }
         : undefined,
+    alerts: kind === 'budget-renewal' ? { sendWebhook: deliverWebhook } : undefined,
   };
 }

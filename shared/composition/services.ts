@@ -2,7 +2,8 @@ import { createIceClient, type IceClient } from '../adapters/ice/client';
 import { resolveCredentials, type CredentialsProvider } from '../adapters/openapi/credentials';
 import { createOssClient } from '../adapters/oss/client';
 import { createOssRecordStore } from '../adapters/oss/record-store';
-import type { RecordStore, RecordStoreFor } from '../domain/ports';
+import { createObjectUrlSigner } from '../adapters/oss/signed-urls';
+import type { ObjectUrlSigner, RecordStore, RecordStoreFor } from '../domain/ports';
 import { loadConfig, type Config } from '../runtime/config';
 import { describeError } from '../runtime/errors';
 import type { InvocationContext } from '../runtime/invocation';
@@ -22,6 +23,8 @@ export interface Services {
   ice: IceClient;
   /** The record store of a bucket (one client per bucket for this invocation). */
   recordStore: RecordStoreFor;
+  /** Signs GET URLs of objects with the role's credentials (the own copies' playUrl). */
+  signUrl: ObjectUrlSigner;
 }
 
 export interface ServicesOptions {
@@ -30,6 +33,8 @@ export interface ServicesOptions {
   sink?: LogSink;
   fields?: Record<string, unknown>;
   level?: LogLevel;
+  /** The clock the budget's day is read from (tests and npm start only). */
+  now?: () => Date;
 }
 
 /**
@@ -52,6 +57,7 @@ export function createServices(options: ServicesOptions = {}): Services {
     credentials,
     ice: createIceClient({ config: config.ice, credentials, logger }),
     recordStore: recordStoresFor(config, credentials),
+    signUrl: createObjectUrlSigner(config.oss, credentials),
   };
 }
 

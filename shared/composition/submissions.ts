@@ -7,6 +7,7 @@ import { resolveYikeAssetId } from '../domain/images/yike-asset-reference';
 import { createAppRegistry, type AppRegistry } from '../domain/jobs/apps';
 import type { JobDependencies } from '../domain/jobs/submit-job';
 import type { ImageObjects } from '../domain/ports';
+import { spendingLimitFor } from './budget';
 import { createServices, reportingConfiguration, type Services, type ServicesOptions } from './services';
 
 /** What submitting needs beyond the shared services (the upload and HTTP functions, yike-submit): apps and images. */
@@ -47,6 +48,7 @@ export function createSubmissionServices(options: ServicesOptions = {}): Submiss
       logger,
     }),
     defaults: config.defaults,
+    budget: spendingLimitFor(services, options.now),
     imageObjects,
     imagePolicy: createImagePolicy(config),
   };

@@ -1,24 +1,31 @@
 import { createFunctionInvoker } from '../adapters/fc/invoke';
+import { createResultCopier } from '../adapters/oss/result-copier';
 import { deliverWebhook } from '../adapters/webhook/webhook';
 import type { WatcherDependencies } from '../domain/lifecycle/watcher';
-import type { FunctionInvoker, WebhookSender } from '../domain/ports';
+import type { FunctionInvoker, ResultCopier, WebhookSender } from '../domain/ports';
 import type { InvocationContext } from '../runtime/invocation';
 import type { Services } from './services';
 
-/** The job watcher's ports: the shared services plus the notification channels' adapters (webhook, FC InvokeFunction). */
+/**
+ * The job watcher's ports: the shared services plus the notification channels' adapters (webhook, FC InvokeFunction)
+ * and, with RESULT_COPY=on, the output copier and the signer of the copies' playUrl.
+ */
 export function watcherDependencies(
   services: Services,
   context: InvocationContext | undefined,
-  run: Pick<WatcherDependencies, 'remainingTimeMs' | 'reserveMs' | 'now'>,
+  run: Pick<WatcherDependencies, 'remainingTimeMs' | 'reserveMs' | 'now' | 'clock'>,
 ): WatcherDependencies {
   const { config } = services;
   const sendWebhook: WebhookSender = deliverWebhook;
+  const copier: ResultCopier | undefined = config.lifecycle.resultCopy ? createResultCopier(config.oss, services.credentials) : undefined;
   return {
     config,
     ice: services.ice,
     recordStore: services.recordStore,
     invoker: config.lifecycle.nextFunction ? nextFunctionInvoker(services, context) : undefined,
     sendWebhook,
+    copier,
+    signUrl: services.signUrl,
     logger: services.logger,
     ...run,
   };

@@ -15,8 +15,10 @@ export interface RecordStore {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, body: unknown): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Keys under a prefix, in lexicographic order. */
-  list(prefix: string): Promise<string[]>;
+  /** Keys under a prefix, in lexicographic order (the first `limit` of them when given). */
+  list(prefix: string, options?: { limit?: number }): Promise<string[]>;
+  /** The same listing with each object's Last-Modified time (ISO-8601; OSS keeps whole seconds). */
+  listWithTimes(prefix: string): Promise<{ key: string; lastModified: string }[]>;
 }
 
 /** The record store of one bucket (records live in RECORDS_BUCKET, or beside the object). */
@@ -112,6 +114,25 @@ export interface UploadFormSigner {
     fields: Record<string, string>;
   };
 }
+
+/** What one copy stored: the full key (the key stem plus the output's extension), its size and Content-Type. */
+interface CopiedOutput {
+  key: string;
+  bytes: number;
+  contentType: string;
+}
+
+/**
+ * RESULT_COPY: streams one output URL into an OSS object (never holding it whole), keeping its Content-Type and
+ * checking its size. Errors are YikeError with a stable code and `retryable`: RESULT_URL_REFUSED (a URL it will not
+ * fetch), RESULT_TOO_LARGE, RESULT_SIZE_MISMATCH, RESULT_DOWNLOAD_FAILED, RESULT_UPLOAD_FAILED.
+ */
+export interface ResultCopier {
+  copy(input: { sourceUrl: string; bucket: string; keyStem: string; maxBytes: number; timeoutMs: number }): Promise<CopiedOutput>;
+}
+
+/** A GET URL of an object signed with the role's credentials: valid at most `expiresSeconds`, and never past the STS token. */
+export type ObjectUrlSigner = (bucket: string, key: string, expiresSeconds: number, now: Date) => { url: string; expiresAt: string };
 
 /** FC's async InvokeFunction (the next pipeline step): FC queues the event and retries it. */
 export interface FunctionInvoker {

@@ -15,6 +15,8 @@ export interface Config {
     apiVersion: string;
     readTimeoutMs: number;
     connectTimeoutMs: number;
+    /** KEEP_ALIVE=reads: read calls reuse pooled connections (writes never do). */
+    keepAliveReads: boolean;
     retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
     /** PRECHECK=on: PrecheckYikeAIAppJob before each submit. */
     precheck: boolean;
@@ -43,7 +45,10 @@ export interface Config {
   };
   http: {
     authMode: 'token' | 'none';
+    /** Every AUTH_TOKENS entry's token (plain or `sha256:<hex>`), in order. */
     authTokens: string[];
+    /** The name of each entry of authTokens (JSON form only; undefined for the plain list). */
+    tokenNames: (string | undefined)[];
     allowImageUrlQuery: boolean;
     allowedBuckets: string[];
     allowedImageHosts: string[];
@@ -66,6 +71,24 @@ export interface Config {
     nextFunction?: string;
     /** Buckets the watcher reads records from: RECORDS_BUCKET + WATCH_BUCKETS, else ALLOWED_BUCKETS. */
     watchBuckets: string[];
+    /** WATCH_ROUND_SECONDS: the pace of one run's rounds. */
+    roundSeconds: number;
+    /** RECONCILE_MINUTES. */
+    reconcileMinutes: number;
+    /** RESULT_COPY=on: where and how outputs are copied; undefined when off. */
+    resultCopy?: { bucket?: string; maxBytes: number; maxWaitSeconds: number };
+    /** RESULT_URL_EXPIRES_SECONDS: life of a signed playUrl. */
+    resultUrlExpiresSeconds: number;
+  };
+  /** The spending limit (shared/domain/budget/, docs/budget.md). */
+  budget: {
+    /** JOB_BUDGET_PER_DAY; undefined: no daily limit. */
+    perDay?: number;
+    timeZone: string;
+    warnPercent: number;
+    /** Daily quotas by token name (AUTH_TOKENS entries with jobsPerDay). */
+    tokenQuotas: Record<string, number>;
+    price?: { perJob: number; currency: string };
   };
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -108,6 +131,9 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       { variable: 'UPLOAD_BUCKET', message: 'must be one of ALLOWED_BUCKETS' },
     ]);
   }
+  const tokens = e.AUTH_TOKENS.map((entry) => (typeof entry === 'string' ? { token: entry } : entry));
+  const tokenQuotas: Record<string, number> = {};
+  for (const entry of tokens) if ('name' in entry && entry.jobsPerDay !== undefined) tokenQuotas[entry.name] = entry.jobsPerDay;
   const watchBuckets = [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.WATCH_BUCKETS])];
   const iceEndpoint = splitEndpoint(e.ICE_ENDPOINT, `ice.${e.ICE_REGION}.aliyuncs.com`);
   const fcRegion = e.FC_REGION ?? e.ICE_REGION;
@@ -119,6 +145,7 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
       apiVersion: e.ICE_API_VERSION,
       readTimeoutMs: e.ICE_READ_TIMEOUT_MS,
       connectTimeoutMs: e.ICE_CONNECT_TIMEOUT_MS,
+      keepAliveReads: e.KEEP_ALIVE === 'reads',
       retry: { maxAttempts: e.ICE_MAX_ATTEMPTS, baseDelayMs: e.ICE_RETRY_BASE_MS, maxDelayMs: e.ICE_RETRY_MAX_MS },
       precheck: e.PRECHECK === 'on',
     },
@@ -144,7 +171,8 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
     },
     http: {
       authMode: e.HTTP_AUTH,
-      authTokens: e.AUTH_TOKENS,
+      authTokens: tokens.map((entry) => entry.token),
+      tokenNames: tokens.map((entry) => ('name' in entry ? entry.name : undefined)),
       allowImageUrlQuery: e.ALLOW_IMAGE_URL_QUERY,
       allowedBuckets: e.ALLOWED_BUCKETS,
       allowedImageHosts: e.ALLOWED_IMAGE_HOSTS,
@@ -166,6 +194,18 @@ export function parseConfig(env: NodeJS.ProcessEnv): Config {
         : undefined,
       nextFunction: e.JOB_NEXT_FUNCTION,
       watchBuckets: watchBuckets.length > 0 ? watchBuckets : e.ALLOWED_BUCKETS,
+      roundSeconds: e.WATCH_ROUND_SECONDS,
+      reconcileMinutes: e.RECONCILE_MINUTES,
+      resultCopy:
+        e.RESULT_COPY === 'on' ? { bucket: e.RESULTS_BUCKET, maxBytes: e.RESULT_MAX_BYTES, maxWaitSeconds: e.RESULT_COPY_MAX_WAIT_SECONDS } : undefined,
+      resultUrlExpiresSeconds: e.RESULT_URL_EXPIRES_SECONDS,
+    },
+    budget: {
+      perDay: e.JOB_BUDGET_PER_DAY,
+      timeZone: e.BUDGET_TIMEZONE,
+      warnPercent: e.BUDGET_WARN_PERCENT,
+      tokenQuotas,
+      price: e.JOB_PRICE === undefined ? undefined : { perJob: e.JOB_PRICE, currency: e.JOB_PRICE_CURRENCY },
     },
     logLevel: e.LOG_LEVEL,
   };

@@ -56,6 +56,9 @@ const IMAGE_URL_MODES = ['auto', 'public', 'signed', 'cdn', 'media-id', 'yike-as
 export type ImageUrlMode = (typeof IMAGE_URL_MODES)[number];
 /** A form ICE receives the image in: every mode but `auto`, which finds one of these. */
 export type ImageForm = Exclude<ImageUrlMode, 'auto'>;
+
+/** The copy's default ceiling: 2 GiB (a Yike app's videos are short clips; OSS's PutObject takes up to 5 GB). */
+const DEFAULT_RESULT_MAX_BYTES = 2 * 1024 * 1024 * 1024;
 /** No image size limit for Yike AI app inputs was found in ICE's docs: 20 MiB is our assumption. */
 const DEFAULT_MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 
@@ -69,6 +72,66 @@ const LOOPBACK_URL = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d+)?(\/|$)/;
 const httpsOrLoopback = z
   .url({ protocol: /^https?$/ })
   .check(z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'));
+
+/** JOB_BUDGET_PER_DAY's bound: ten million paid jobs a day is past any campaign's budget. */
+const MAX_JOBS_PER_DAY = 10_000_000;
+
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return value.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** One AUTH_TOKENS entry in the JSON form. */
+export interface NamedToken {
+  name: string;
+  /** The token, or `sha256:<64 hex>`. */
+  token: string;
+  jobsPerDay?: number;
+}
+
+const SHA256_TOKEN = /^sha256:[0-9a-fA-F]{64}$/;
+const SHA256_MESSAGE = 'a sha256: entry must be 64 hex digits';
+const namedTokenSchema = z.strictObject({
+  name: z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, "-" or "_"')),
+  token: z.string().check(
+    z.minLength(1),
+    z.refine((token: string) => !token.startsWith('sha256:') || SHA256_TOKEN.test(token), SHA256_MESSAGE),
+  ),
+  jobsPerDay: z.optional(z.number().check(z.int(), z.gte(1), z.lte(MAX_JOBS_PER_DAY))),
+});
+
+/** The plain list (`a,b,sha256:…`) as strings; the JSON form (`[{"name","token","jobsPerDay"}]`) as NamedToken. */
+function parseAuthTokens(text: string, ctx: { issues: unknown[] }): string[] | NamedToken[] {
+  const issue = (message: string) => ctx.issues.push({ code: 'custom', message, input: text });
+  if (!text.trim().startsWith('[')) {
+    const list = text
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (list.some((token) => token.startsWith('sha256:') && !SHA256_TOKEN.test(token))) issue(SHA256_MESSAGE);
+    return list;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    issue('is not valid JSON');
+    return [];
+  }
+  const entries = z.array(namedTokenSchema).safeParse(parsed);
+  if (!entries.success) {
+    for (const problem of entries.error.issues) issue(`${problem.path.map(String).join('.')}: ${problem.message}`);
+    return [];
+  }
+  const names = entries.data.map((entry) => entry.name);
+  const repeated = names.find((name, index) => names.indexOf(name) !== index);
+  if (repeated !== undefined) issue(`the name "${repeated}" is used twice`);
+  return entries.data;
+}
 
 export const envSchema = z.object({
   /** ICE region; the endpoint is `ice.<region>.aliyuncs.com`. @readBy all */
@@ -87,6 +150,14 @@ export const envSchema = z.object({
   ICE_RETRY_BASE_MS: positiveInt(200, 10_000),
   /** Full-jitter exponential backoff: the largest delay. @readBy all */
   ICE_RETRY_MAX_MS: positiveInt(5_000, 60_000),
+  /**
+   * `reads`: ICE's reads (`GetYikeAIAppJob`, `BatchGetYikeAIAppJob`, `PrecheckYikeAIAppJob`, media and asset reads)
+   * reuse pooled connections, and a read on a pooled connection the server had closed is sent again;
+   * `SubmitYikeAIAppJob` and the registrations always open a connection of their own. `off`: every ICE call opens a
+   * fresh connection (one TLS handshake each), as before. OSS calls reuse connections either way (ali-oss's pool). See
+   * [Performance](performance.md#connections-and-tls). @readBy all
+   */
+  KEEP_ALIVE: z._default(z.enum(['reads', 'off']), 'reads'),
 
   /** Where ICE saves results (`ProductionId`); requests may override. @readBy oss-submit, http-submit, yike-submit */
   PRODUCTION_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
@@ -188,15 +259,13 @@ export const envSchema = z.object({
    * `none`: no in-function auth, for `authType: function` or a gateway (warned once per instance). @readBy http-submit
    */
   HTTP_AUTH: z._default(z.enum(['token', 'none']), 'token'),
-  /** Comma-separated bearer tokens, each plain or `sha256:<64 hex>` (the token's digest, so the configuration holds no usable token). @readBy http-submit */
-  AUTH_TOKENS: z.pipe(
-    commaList,
-    z.array(
-      z
-        .string()
-        .check(z.refine((token: string) => !token.startsWith('sha256:') || /^sha256:[0-9a-fA-F]{64}$/.test(token), 'a sha256: entry must be 64 hex digits')),
-    ),
-  ),
+  /**
+   * Bearer tokens: comma-separated, each plain or `sha256:<64 hex>` (the token's digest, so the configuration holds no
+   * usable token); or a JSON array of `{"name", "token" (plain or sha256:), "jobsPerDay"?}`, where `jobsPerDay` is the
+   * token's daily quota (see [The budget](budget.md#per-token-quotas)). The upload functions and budget-renewal read
+   * only the names and quotas. @readBy http-submit, oss-submit, budget-renewal, yike-jobs
+   */
+  AUTH_TOKENS: z.pipe(z._default(z.string(), ''), z.transform(parseAuthTokens)),
   /** `true` lets an `imageUrl` carry a query string (signed URLs, CDN parameters). @readBy http-submit, oss-submit, yike-submit */
   ALLOW_IMAGE_URL_QUERY: z.pipe(
     z._default(z.enum(['true', 'false']), 'false'),
@@ -230,7 +299,7 @@ export const envSchema = z.object({
   JOB_RESULT_OBJECTS: z._default(z.enum(['true', 'false']), 'true'),
   /** A job still unfinished this long after its submit becomes `TimedOut`. @readBy job-watcher */
   JOB_TIMEOUT_SECONDS: positiveInt(21_600, 30 * 24 * 3_600),
-  /** https URL to POST notifications to (http only for loopback). @readBy job-watcher */
+  /** https URL to POST notifications to (http only for loopback). @readBy job-watcher, budget-renewal */
   JOB_WEBHOOK_URL: z.pipe(
     optionalString,
     z.optional(
@@ -240,16 +309,73 @@ export const envSchema = z.object({
       ),
     ),
   ),
-  /** HMAC-SHA256 key of `X-Yike-Signature`. @default — (required with the URL, ≥ 16 characters) @readBy job-watcher */
+  /** HMAC-SHA256 key of `X-Yike-Signature`. @default — (required with the URL, ≥ 16 characters) @readBy job-watcher, budget-renewal */
   JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters')))),
-  /** Attempts per notification channel before it is recorded `undelivered`. @readBy job-watcher */
+  /** Attempts per notification channel before it is recorded `undelivered`. @readBy job-watcher, budget-renewal */
   JOB_WEBHOOK_MAX_ATTEMPTS: positiveInt(10, 100),
-  /** How long one webhook attempt may take. @readBy job-watcher */
+  /** How long one webhook attempt may take. @readBy job-watcher, budget-renewal */
   JOB_WEBHOOK_TIMEOUT_MS: positiveInt(5_000, 30_000),
   /** FC 3.0 function invoked asynchronously with each notification. @readBy job-watcher */
   JOB_NEXT_FUNCTION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   /** More records buckets to watch (with `RECORDS_BUCKET`; `ALLOWED_BUCKETS` when both are unset). @readBy job-watcher */
   WATCH_BUCKETS: commaList,
+  /**
+   * While jobs are in flight one watcher run polls in rounds this far apart until shortly before its timeout (a
+   * value at or above the timeout gives one round per run); see [Job lifecycle](lifecycle.md#rounds). @readBy job-watcher
+   */
+  WATCH_ROUND_SECONDS: positiveInt(10, 3_600),
+  /**
+   * How often the watcher looks for jobs whose job record or in-flight marker could not be written at submit (COMPLETED
+   * submit records without them); see [Job lifecycle](lifecycle.md#reconcile). @readBy job-watcher
+   */
+  RECONCILE_MINUTES: positiveInt(10, 24 * 60),
+  /**
+   * `on`: the watcher copies each output of a Finished job (`VideoResult`, `ImageResult`, `AudioResult`) into the
+   * results bucket and notifies with the copy (see [Job lifecycle](lifecycle.md#result-copies)); `off`: ICE's
+   * `OutputUrl` only. @readBy job-watcher, http-submit
+   */
+  RESULT_COPY: z._default(z.enum(['on', 'off']), 'on'),
+  /** Where the copies go. @default the upload's bucket (jobs without an upload: the records bucket) @readBy job-watcher */
+  RESULTS_BUCKET: optionalString,
+  /** Largest output copied; a larger one is not copied (`copy: "failed"`, `RESULT_TOO_LARGE`). @readBy job-watcher */
+  RESULT_MAX_BYTES: positiveInt(DEFAULT_RESULT_MAX_BYTES, 5 * 1024 * 1024 * 1024),
+  /**
+   * How long a Finished job's notification waits for its copy; then it goes with ICE's URL and `copy: "pending"` or
+   * `"failed"`, and a later copy sends `yike.job.result-copied`. @readBy job-watcher
+   */
+  RESULT_COPY_MAX_WAIT_SECONDS: positiveInt(300, 24 * 3_600),
+  /**
+   * Life of the signed `playUrl` of an own copy (GET /jobs/{jobId}, the webhook, the result object); never past the
+   * STS token that signs it. @readBy job-watcher, http-submit
+   */
+  RESULT_URL_EXPIRES_SECONDS: positiveInt(3_600, 7 * 24 * 3_600),
+
+  /**
+   * The most paid jobs per calendar day (`BUDGET_TIMEZONE`): every accepted `SubmitYikeAIAppJob`, from every entry point
+   * and instance, counted exactly in the records bucket. Over it, uploads and pipeline events are recorded `DEFERRED`
+   * and submitted when the budget renews; `POST /jobs` answers 429 `BUDGET_EXHAUSTED` (see [The budget](budget.md)).
+   * @default — (no limit) @readBy oss-submit, http-submit, budget-renewal, yike-submit, yike-jobs
+   */
+  JOB_BUDGET_PER_DAY: z.pipe(
+    optionalString,
+    z.optional(
+      z.pipe(
+        z.string().check(z.regex(/^\d{1,8}$/, 'must be a whole number of jobs')),
+        z.pipe(z.transform(Number), z.number().check(z.gte(1, 'must be at least 1'), z.lte(MAX_JOBS_PER_DAY))),
+      ),
+    ),
+  ),
+  /** The time zone whose calendar day the budget and the quotas count in (an IANA name). @readBy oss-submit, http-submit, budget-renewal, yike-submit, yike-jobs */
+  BUDGET_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'Asia/Shanghai'),
+  /** `yike.budget.warning` is sent once a day when this share of `JOB_BUDGET_PER_DAY` is used (`yike.budget.exhausted` at 100 %). @readBy budget-renewal */
+  BUDGET_WARN_PERCENT: positiveInt(80, 100),
+  /** What one job costs, a decimal such as `0.5`: `GET /usage` and `yike-jobs usage` then give `estimatedCost`. @readBy http-submit, yike-jobs */
+  JOB_PRICE: z.pipe(
+    optionalString,
+    z.optional(z.pipe(z.string().check(z.regex(/^\d{1,9}(\.\d{1,6})?$/, 'must be a decimal such as 0.5')), z.transform(Number))),
+  ),
+  /** The currency `JOB_PRICE` is in (ISO 4217). @readBy http-submit, yike-jobs */
+  JOB_PRICE_CURRENCY: z._default(z.string().check(z.regex(/^[A-Z]{3}$/, 'must be a three-letter currency code such as CNY')), 'CNY'),
 
   /** `debug`, `info`, `warn` or `error`. @readBy all */
   LOG_LEVEL: z._default(z.enum(['debug', 'info', 'warn', 'error']), 'info'),

@@ -11,7 +11,8 @@ export interface InvocationContext {
 /** FC gives the timeout (seconds) but no remaining-time call: the deadline is start + timeout. */
 const DEFAULT_TIMEOUT_SECONDS = 60;
 
-export function remainingTimeFrom(context: InvocationContext | undefined, startedAtMs: number): () => number {
+/** `nowMs`: the clock the invocation runs on (tests and the bench run the watcher on a simulated one). */
+export function remainingTimeFrom(context: InvocationContext | undefined, startedAtMs: number, nowMs: () => number = Date.now): () => number {
   const deadlineMs = startedAtMs + (context?.function?.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
-  return () => deadlineMs - Date.now();
+  return () => deadlineMs - nowMs();
 }

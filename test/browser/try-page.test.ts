@@ -107,7 +107,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     mkdirSync(join(screenshot, '..'), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
 
-    // Assert: exactly one new ICE job, for the uploaded object, whose output the page plays
+    // Assert: exactly one new ICE job, for the uploaded object, whose own copy (RESULT_COPY) the page plays
     const jobs = await iceJobs();
     expect(jobs).toHaveLength(jobsBefore + 1);
     const job = jobs[jobs.length - 1]!;
@@ -116,9 +116,16 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
       /^https:\/\/yike-uploads\.oss-cn-shanghai\.aliyuncs\.com\/uploads\/female\/\d{4}-\d{2}-\d{2}\/[0-9a-f-]{36}\.png$/,
     );
     const src = await page.getAttribute('#video', 'src');
-    expect(src).toBe(`${iceUrl}/__local/outputs/${job.jobId}.mp4`);
+    const uploadKey = /^https:\/\/[^/]+\/(.+)$/.exec(job.appParams['LoadImage.1.TargetImage']!)![1]!;
+    const ownCopy = `${ossUrl.replace('127.0.0.1', 'localhost')}/yike-uploads/.yike-results/${uploadKey}/0.mp4`;
+    expect(src!.startsWith(`${ownCopy}?OSSAccessKeyId=`)).toBe(true);
+    expect(new URL(src!).searchParams.get('Signature')).toMatch(/^[A-Za-z0-9+/=]{20,}$/);
     expect(await page.getAttribute('#video-link', 'href')).toBe(src);
+    expect(await page.textContent('#video-link')).toMatch(/^your copy \(link valid until /);
     expect(playable).toBe(true);
+    // The bytes it played are ICE's output, byte for byte.
+    const [copied, original] = await Promise.all([fetch(src!), fetch(`${iceUrl.replace('http:', 'https:')}/__local/outputs/${job.jobId}.mp4`)]);
+    expect(Buffer.from(await copied.arrayBuffer()).equals(Buffer.from(await original.arrayBuffer()))).toBe(true);
     expect(await page.textContent('#job-id')).toBe(`JobId ${job.jobId} (sys-ao-smith-1)`);
     const steps = await page.$$eval('#timeline li', (items) =>
       items.map((item: any) => ({ step: item.dataset.step, className: item.className, time: item.querySelector('time')!.textContent })),
@@ -198,7 +205,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     expect(notice).toBe(
       "The browser blocked the bucket's answer: the bucket has no CORS rule for this page. Add the CORS rule from docs/page.md to the bucket. Looking for the job anyway... (CORS_BLOCKED)",
     );
-    expect(await page.getAttribute('#video', 'src')).toMatch(/\/__local\/outputs\/[0-9a-f]{32}\.mp4$/);
+    expect(await page.getAttribute('#video', 'src')).toMatch(/\/yike-uploads\/\.yike-results\/uploads\/female\/.+\/0\.mp4\?OSSAccessKeyId=/);
     expect(await page.isHidden('#error')).toBe(true);
     await page.close();
   });

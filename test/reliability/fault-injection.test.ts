@@ -1,4 +1,7 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHandler } from '../../functions/oss-submit/index';
+import { createHandler as createWatcherHandler } from '../../functions/job-watcher/index';
 import { createAsyncInvoker, type AsyncInvocationRecord } from '../../local/fc/async';
 import { startIceServer, type IceFault, type LocalIceServer } from '../../local/ice/server';
 import type { OssFault } from '../../local/oss/faults';
@@ -9,7 +12,8 @@ import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempote
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import { createOssClient } from '../../shared/adapters/oss/client';
 import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
-import { LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
+import { fcContext, LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
+import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
 
 const BUCKET = 'yike-uploads';
@@ -27,6 +31,12 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
   let ice: LocalIceServer;
   let oss: LocalOssServer;
   let dir: ReturnType<typeof tempDir>;
+  /** What the first test leaves for the second: the functions' environment and the JobIds ICE returned to them. */
+  let handlerEnv: NodeJS.ProcessEnv;
+  let answeredJobIds: string[] = [];
+  /** JobIds that a COMPLETED upload record names. */
+  let completedJobIds = new Set<string>();
+  let reinjectFaults: () => void = () => undefined;
 
   beforeAll(() => {
     dir = tempDir('fault-injection-');
@@ -48,7 +58,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       ICE_RETRY_MAX_MS: '20',
       LOG_LEVEL: 'error',
     };
-    const handlerEnv: NodeJS.ProcessEnv = { ...env };
+    handlerEnv = { ...env };
     // FC runs at most reservedConcurrency (s.yaml: 10; 16 here) instances of the function at once; queued events wait.
     const handler = limitConcurrency(16, createHandler({ env: handlerEnv, sink: () => undefined }));
     const invoker = createAsyncInvoker({
@@ -78,7 +88,8 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     });
     handlerEnv.OSS_ENDPOINT = oss.localhostUrl;
     // PRECHECK=on (the default): ICE reads each uploaded image from the local OSS before the submit.
-    ice = await startIceServer({ images: { ossUrl: oss.url } });
+    // Outputs of 64 KiB: the watcher copies them all in the second test.
+    ice = await startIceServer({ images: { ossUrl: oss.url }, outputBytes: 64 * 1024 });
     handlerEnv.ICE_ENDPOINT = ice.url;
     handlerEnv.IMAGE_URL_MODE = 'public';
 
@@ -99,7 +110,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       iceFaultsByAction[action]! += 1;
       return fault;
     });
-    oss.faults.pickWith((request) => {
+    const ossFaultPlan = (request: { key: string }) => {
       // The function's own record requests fail; the users' uploads (the test's arrangement) do not.
       if (!request.key.startsWith(RECORDS_PREFIX) || random() >= FAULT_RATE) return undefined;
       const faults: OssFault[] = [
@@ -109,7 +120,9 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
         { kind: 'delay', ms: SLOWER_THAN_TIMEOUT_MS },
       ];
       return faults[Math.floor(random() * faults.length)];
-    });
+    };
+    oss.faults.pickWith(ossFaultPlan);
+    reinjectFaults = () => oss.faults.pickWith(ossFaultPlan);
     const uploader = localOssClient(oss.url, BUCKET);
     const keys = Array.from({ length: UPLOADS }, (_, i) => `uploads/${i % 2 ? 'male' : 'female'}/img-${String(i).padStart(4, '0')}.jpg`);
 
@@ -206,6 +219,16 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       elapsedMs,
     };
     reportFigures('fault-injection', figures);
+    completedJobIds = new Set([...records.values()].filter((record) => record.status === 'COMPLETED').map((record) => record.result!.jobId));
+    answeredJobIds = [
+      ...new Set(
+        invoker
+          .records()
+          .filter((record) => record.status === 'succeeded')
+          .flatMap((record) => (record.result as { submitted?: { jobId: string }[] }).submitted ?? [])
+          .map((submitted) => submitted.jobId),
+      ),
+    ];
     expect(duplicates).toEqual([]);
     expect(lost).toEqual([]);
     expect(inconsistent).toEqual([]);
@@ -221,4 +244,86 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     );
     for (const record of unknown) expect(surfaced.has(keyOf(record))).toBe(true);
   }, 180_000);
+
+  it('then follows every job whose JobId ICE returned to a job record and a notification, at the same OSS fault rate (reconcile)', async () => {
+    // Arrange: the job watcher (rounds, copies, reconcile every minute) under the same OSS faults, a webhook receiver,
+    // and a simulated clock moved one tick (a minute) per run; ICE's jobs finished meanwhile (3 s after their submit)
+    expect(answeredJobIds.length).toBeGreaterThan(100);
+    const store = createOssRecordStore(createOssClient(parseConfig({ ...handlerEnv }).oss, LOCAL_CREDENTIALS, BUCKET));
+    const recordedAtSubmit = (await Promise.all(answeredJobIds.map((jobId) => store.get(`${RECORDS_PREFIX}jobs/${jobId}.json`)))).filter(Boolean).length;
+    // And five instances stopped right after their COMPLETED write: those jobs have neither a record nor a marker.
+    const stopped = answeredJobIds.filter((jobId) => completedJobIds.has(jobId)).slice(0, 5);
+    for (const jobId of stopped) {
+      await store.delete(`${RECORDS_PREFIX}jobs/${jobId}.json`);
+      await store.delete(`${RECORDS_PREFIX}inflight/${jobId}`);
+    }
+    reinjectFaults();
+    const notified = new Map<string, number>();
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const { job, type } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { type: string; job: { jobId: string } };
+        if (type === 'yike.job.finished') notified.set(job.jobId, (notified.get(job.jobId) ?? 0) + 1);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    let nowMs = Date.now();
+    const watcher = createWatcherHandler({
+      env: {
+        ...handlerEnv,
+        ALLOWED_BUCKETS: BUCKET,
+        RECONCILE_MINUTES: '1',
+        JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
+        JOB_WEBHOOK_SECRET: 'fault-injection-secret',
+        JOB_WEBHOOK_TIMEOUT_MS: '1000',
+      },
+      now: () => new Date(nowMs),
+      sleep: async (ms) => {
+        nowMs += ms;
+      },
+      sink: () => undefined,
+    });
+
+    // Act: ticks until every answered job is notified (at most 30: half an hour of ticks)
+    let ticks = 0;
+    const summaries: Record<string, number>[] = [];
+    try {
+      while (ticks < 30 && answeredJobIds.some((jobId) => !notified.has(jobId))) {
+        ticks++;
+        const tickAt = nowMs;
+        const summary = await watcher(asFcPayload(loadEvent('fc3-timer')), fcContext({ function: { name: 'yike-job-watcher', timeout: 65 } }));
+        summaries.push(summary as unknown as Record<string, number>);
+        nowMs = Math.max(nowMs, tickAt + 60_000);
+      }
+    } finally {
+      oss.faults.pickWith(undefined);
+      await new Promise((resolve) => receiver.close(resolve));
+    }
+
+    // Assert
+    const withRecord = await Promise.all(answeredJobIds.map(async (jobId) => (await store.get(`${RECORDS_PREFIX}jobs/${jobId}.json`)) !== undefined));
+    const sum = (field: string) => summaries.reduce((total, summary) => total + (summary[field] ?? 0), 0);
+    const figures = {
+      jobsIceReturned: answeredJobIds.length,
+      jobsWithRecordAfterSubmit: recordedAtSubmit,
+      jobsWithNeitherRecordNorMarker: stopped.length,
+      ticks,
+      rebuiltFromMarker: sum('rebuilt'),
+      reconciledFromSubmitRecord: sum('reconciled'),
+      jobsWithRecordAtEnd: withRecord.filter(Boolean).length,
+      jobsNotified: answeredJobIds.filter((jobId) => notified.has(jobId)).length,
+      jobsNotifiedTwice: answeredJobIds.filter((jobId) => (notified.get(jobId) ?? 0) > 1).length,
+      outputsCopied: sum('copied'),
+      ossFaults: oss.faults.applied(),
+    };
+    reportFigures('fault-injection-watcher', figures);
+    // The stopped ones were found from their COMPLETED records (or, when reconcile's own record write failed after its
+    // marker went through, from that marker).
+    expect(figures.reconciledFromSubmitRecord).toBeGreaterThan(0);
+    expect(stopped.filter((jobId) => !notified.has(jobId))).toEqual([]);
+    expect(answeredJobIds.filter((_, index) => !withRecord[index])).toEqual([]);
+    expect(answeredJobIds.filter((jobId) => !notified.has(jobId))).toEqual([]);
+  }, 240_000);
 });

@@ -4,7 +4,7 @@ import type { Config } from '../../runtime/config';
 import type { CredentialsProvider } from '../openapi/credentials';
 import { IceError, isNotFound } from '../../runtime/errors';
 import type { Logger } from '../../runtime/logger';
-import { NO_KEEP_ALIVE, openApiClientCache } from '../openapi/client';
+import { connectionFor, openApiClientCache } from '../openapi/client';
 import { parseBody } from './answers';
 import { classifyIceError } from './classify';
 import { getYikeAssetAudit, precheckYikeAIAppJob, registerYikeAsset } from './yike-assets';
@@ -83,6 +83,13 @@ export interface IceClientOptions extends RetryHooks {
   logger?: Logger;
 }
 
+/**
+ * The calls that only read (nothing changes at ICE however often they are sent): they reuse pooled connections, and
+ * a pooled connection the server had already closed (ECONNRESET on a reused socket) is simply sent again. Every other
+ * call (SubmitYikeAIAppJob, the registrations) opens a connection of its own.
+ */
+const READ_ACTIONS: ReadonlySet<string> = new Set(['GetYikeAIAppJob', 'BatchGetYikeAIAppJob', 'PrecheckYikeAIAppJob', 'GetMediaInfo', 'GetYikeAssetMediaInfo']);
+
 /** The security token expired mid-flight: fetch credentials again and resend once. */
 const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
 
@@ -106,7 +113,15 @@ export function createIceClient(options: IceClientOptions): IceClient {
   const clientFor = openApiClientCache(config);
 
   async function call(action: string, request: OpenApiRequest, idempotent: boolean): Promise<unknown> {
-    const runtime = new RuntimeOptions({ autoretry: false, readTimeout: config.readTimeoutMs, connectTimeout: config.connectTimeoutMs });
+    // Reads reuse pooled connections; a submit (any write) gets a fresh one of its own (openapi/client.ts).
+    const connection = connectionFor(READ_ACTIONS.has(action) && config.keepAliveReads);
+    request.headers = { ...request.headers, ...connection.headers };
+    const runtime = new RuntimeOptions({
+      autoretry: false,
+      readTimeout: config.readTimeoutMs,
+      connectTimeout: config.connectTimeoutMs,
+      ...connection.runtime,
+    });
     let refreshedCredentials = false;
     return await withRetry(
       async (attempt) => {
@@ -154,8 +169,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
     );
   }
 
-  const invoke: IceClient['invoke'] = (action, fields, idempotent) =>
-    call(action, new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, ...fields }), idempotent);
+  const invoke: IceClient['invoke'] = (action, fields, idempotent) => call(action, new OpenApiRequest({ ...fields }), idempotent);
 
   return {
     invoke,
@@ -170,18 +184,14 @@ export function createIceClient(options: IceClientOptions): IceClient {
       }
       if (input.productionId) body.ProductionId = input.productionId;
       if (input.folderId) body.FolderId = input.folderId;
-      const response = parseBody(
-        submitResponseSchema,
-        await call('SubmitYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body }), false),
-        'SubmitYikeAIAppJob',
-      );
+      const response = parseBody(submitResponseSchema, await call('SubmitYikeAIAppJob', new OpenApiRequest({ body }), false), 'SubmitYikeAIAppJob');
       return { requestId: response.RequestId, jobId: response.JobId };
     },
 
     async resolveMediaId(inputUrl) {
       const lookUp = async (): Promise<string | undefined> => {
         try {
-          const body = await call('GetMediaInfo', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { InputURL: inputUrl } }), true);
+          const body = await call('GetMediaInfo', new OpenApiRequest({ query: { InputURL: inputUrl } }), true);
           return parseBody(getMediaResponseSchema, body, 'GetMediaInfo').MediaInfo.MediaId;
         } catch (error) {
           if (isNotFound(error)) return undefined;
@@ -191,11 +201,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
       const known = await lookUp();
       if (known) return known;
       try {
-        const body = await call(
-          'RegisterMediaInfo',
-          new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, body: { InputURL: inputUrl, MediaType: 'image' } }),
-          true,
-        );
+        const body = await call('RegisterMediaInfo', new OpenApiRequest({ body: { InputURL: inputUrl, MediaType: 'image' } }), true);
         return parseBody(registerMediaResponseSchema, body, 'RegisterMediaInfo').MediaId;
       } catch (error) {
         const registeredMeanwhile = error instanceof IceError && error.outcome === 'rejected' ? await lookUp() : undefined;
@@ -205,7 +211,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
     },
 
     async getYikeAIAppJob(jobId) {
-      const body = await call('GetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobId: jobId } }), true);
+      const body = await call('GetYikeAIAppJob', new OpenApiRequest({ query: { JobId: jobId } }), true);
       return toJob(parseBody(getJobResponseSchema, body, 'GetYikeAIAppJob'));
     },
 
@@ -214,7 +220,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
       if (jobIds.length > BATCH_GET_MAX_JOB_IDS)
         throw new RangeError(`BatchGetYikeAIAppJob takes at most ${BATCH_GET_MAX_JOB_IDS} JobIds, got ${jobIds.length}`);
       // JobIds travels in the query, as the SDKs send it (@Query NameInMap("JobIds")), comma-separated.
-      const body = await call('BatchGetYikeAIAppJob', new OpenApiRequest({ headers: { ...NO_KEEP_ALIVE }, query: { JobIds: jobIds.join(',') } }), true);
+      const body = await call('BatchGetYikeAIAppJob', new OpenApiRequest({ query: { JobIds: jobIds.join(',') } }), true);
       const response = parseBody(batchGetJobsResponseSchema, body, 'BatchGetYikeAIAppJob');
       const jobs: YikeAIAppJob[] = [];
       let unreadable = 0;

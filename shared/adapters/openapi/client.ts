@@ -52,6 +52,23 @@ export function openApiClientCache(target: OpenApiTarget): (credentials: Credent
  */
 export const NO_KEEP_ALIVE: Readonly<Record<string, string>> = { connection: 'close' };
 
+/**
+ * How one call uses connections. openapi-client sends every call through httpx's one keep-alive agent per protocol
+ * (module-level, `new https.Agent({ keepAlive: true })`), and a `Connection: close` header only closes the socket
+ * AFTER the call: the call itself may still be handed a pooled socket, a stale one included.
+ *
+ * - `reuse` (idempotent reads): no header; the agent reuses an idle connection. If the server closed it meanwhile
+ *   the call fails with ECONNRESET and, being a read, is retried (classifyOpenApiError: unknown but idempotent).
+ * - otherwise (a submit, any write): `Connection: close`, and `ignoreSSL: false`, which openapi-client passes on as
+ *   `rejectUnauthorized: true` (Node's default, so nothing about certificate checks changes). Node's https agent
+ *   names its pools by TLS options, rejectUnauthorized included (`Agent.prototype.getName`), so these calls get a
+ *   pool of their own that never holds an idle socket: every one connects afresh, as before. Over plain http (the
+ *   local cloud only) the agent's pool name has no such part, and a write may reuse a read's idle connection.
+ */
+export function connectionFor(reuse: boolean): { headers: Record<string, string>; runtime: { ignoreSSL?: boolean } } {
+  return reuse ? { headers: {}, runtime: {} } : { headers: { ...NO_KEEP_ALIVE }, runtime: { ignoreSSL: false } };
+}
+
 /** The client could not connect at all: the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 /** The connection broke after the request may have been written. */

@@ -6,9 +6,11 @@ import type { ClientRequest } from 'node:http';
  * only when httpx itself reads the body; openapi-client reads the body another way (tea-util), so the timer of
  * every finished call runs its whole ICE_READ_TIMEOUT_MS and keeps the request, its socket and the response
  * reachable until then. Measured (`npm run bench`, 10,000 warm POST /jobs): ~2,000 finished requests held at a
- * time, ~20 MiB of heap and ~20 MiB of RSS, growing with the request rate. Once the connection has closed (every
- * call sends `Connection: close`), no read can hang on it any more, so the timer is cleared then. Node's
- * `http.client.request.start` diagnostics channel sees every request without patching anything.
+ * time, ~20 MiB of heap and ~20 MiB of RSS, growing with the request rate. Once the request has closed (its
+ * connection closed: writes send `Connection: close`; or, for a kept-alive read, its answer ended and the socket went
+ * back to the pool: Node emits the request's `close` before the socket's `free`, so before it serves another call),
+ * no read can hang on it any more, so the timer is cleared then. Node's `http.client.request.start` diagnostics
+ * channel sees every request without patching anything.
  */
 const READ_TIMER = 'TIMER::READ_TIMER';
 /** Marks the (process-wide) channel once: a second copy of this module (another bundle, a test file) adds nothing. */

@@ -2,6 +2,7 @@ import type { Config } from '../../runtime/config';
 import { YikeError } from '../../runtime/errors';
 import type { CredentialsProvider } from '../openapi/credentials';
 import { createOssClient } from './client';
+import { signedUrlLifetimeSeconds } from './signed-urls';
 
 /**
  * The image objects, read with the function's role: one HeadObject, and GET URLs signed with the role's STS
@@ -17,8 +18,6 @@ interface OssHeadError {
 type HeadAnswer = { status: 'found'; head: { eTag: string; size: number; contentType: string } } | { status: 'missing' } | { status: 'denied' };
 
 const ACCESS_DENIED = 'AccessDenied';
-/** Margin kept between a signed URL's expiry and the STS token's, for clock skew. */
-const TOKEN_EXPIRY_MARGIN_SECONDS = 60;
 
 export function createImageObjects(config: Config['oss'], credentials: CredentialsProvider) {
   return {
@@ -58,11 +57,4 @@ export function createImageObjects(config: Config['oss'], credentials: Credentia
       return createOssClient(config, creds, bucket).signatureUrl(key, { expires, method: 'GET' });
     },
   };
-}
-
-/** A signed URL made with STS credentials dies with the token: never ask for a longer life than it has. */
-function signedUrlLifetimeSeconds(configured: number, tokenExpiresAt: Date | undefined, now: Date): number {
-  if (!tokenExpiresAt) return configured;
-  const tokenLeft = Math.floor((tokenExpiresAt.getTime() - now.getTime()) / 1000) - TOKEN_EXPIRY_MARGIN_SECONDS;
-  return Math.max(1, Math.min(configured, tokenLeft));
 }

@@ -30,6 +30,22 @@ function storeError(operation: string, key: string, raw: unknown): YikeError {
   });
 }
 
+/** Every object under a prefix, 1,000 a page (ListObjects), with its Last-Modified time as ISO-8601. */
+async function listObjects(oss: OssClient, prefix: string, limit = Number.POSITIVE_INFINITY): Promise<{ key: string; lastModified: string }[]> {
+  const objects: { key: string; lastModified: string }[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await oss.list({ prefix, marker, 'max-keys': Math.min(1000, limit - objects.length) }, {});
+      for (const object of page.objects ?? []) objects.push({ key: object.name, lastModified: new Date(object.lastModified).toISOString() });
+      marker = page.isTruncated && objects.length < limit ? page.nextMarker : undefined;
+    } while (marker);
+  } catch (error) {
+    throw storeError('list', prefix, error);
+  }
+  return objects;
+}
+
 export function createOssRecordStore(oss: OssClient) {
   return {
     async createIfAbsent(key: string, body: unknown): Promise<boolean> {
@@ -64,19 +80,9 @@ export function createOssRecordStore(oss: OssClient) {
         throw storeError('delete', key, error);
       }
     },
-    async list(prefix: string): Promise<string[]> {
-      const keys: string[] = [];
-      let marker: string | undefined;
-      try {
-        do {
-          const page = await oss.list({ prefix, marker, 'max-keys': 1000 }, {});
-          for (const object of page.objects ?? []) keys.push(object.name);
-          marker = page.isTruncated ? page.nextMarker : undefined;
-        } while (marker);
-      } catch (error) {
-        throw storeError('list', prefix, error);
-      }
-      return keys;
+    async list(prefix: string, options: { limit?: number } = {}): Promise<string[]> {
+      return (await listObjects(oss, prefix, options.limit)).map((object) => object.key);
     },
+    listWithTimes: (prefix: string) => listObjects(oss, prefix),
   };
 }

@@ -104,6 +104,8 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
       checks.push(...at(name, [uploadTriggerCheck(triggers, config)]));
     } else if (report.kind === 'job-watcher') {
       checks.push(...at(name, [timerCheck(triggers)]));
+    } else if (report.kind === 'budget-renewal') {
+      checks.push(...at(name, [renewalTimerCheck(triggers, config)]));
     } else {
       const http = triggers.find((trigger) => trigger.triggerType === 'http');
       checks.push(
@@ -189,6 +191,24 @@ function timerCheck(triggers: readonly DeployedTrigger[]): DoctorCheck {
   if (enable !== true)
     return fail(id, title, `${timer.triggerName} (${cronExpression ?? '?'}) is disabled`, 'enable it (s.yaml enable: true) and npx s job-watcher deploy');
   return pass(id, title, `${timer.triggerName}: ${cronExpression ?? '?'}, enabled`);
+}
+
+/** budget-renewal's timer matters only with a budget: without one its ticks do nothing. */
+function renewalTimerCheck(triggers: readonly DeployedTrigger[], config: Config | undefined): DoctorCheck {
+  const id = 'deploy.renewal-timer';
+  const title = "budget-renewal's timer is enabled";
+  const budgeted = config !== undefined && (config.budget.perDay !== undefined || Object.keys(config.budget.tokenQuotas).length > 0);
+  const timer = triggers.find((trigger) => trigger.triggerType === 'timer');
+  const { cronExpression, enable } = (timer?.triggerConfig ?? {}) as { cronExpression?: string; enable?: boolean };
+  if (timer && enable === true) return pass(id, title, `${timer.triggerName}: ${cronExpression ?? '?'}, enabled`);
+  const missing = timer ? `${timer.triggerName} (${cronExpression ?? '?'}) is disabled` : 'no timer trigger';
+  if (!budgeted) return skip(id, title, `${missing}; no JOB_BUDGET_PER_DAY or token quota, so there is nothing to renew`);
+  return fail(
+    id,
+    title,
+    `${missing}: deferred items wait for good once the day's budget is spent`,
+    'npx s budget-renewal deploy (s.yaml every-minute, enable: true)',
+  );
 }
 
 function templateCheck(name: string, deployed: DeployedFunction, template: DeploymentDependencies['template']): DoctorCheck {

@@ -12,8 +12,8 @@ import { fail, guarded, pass, skip, SUBMIT_NOT_TRIED, type DoctorCheck, type Fun
 /**
  * The checks a function runs on itself, with its own role, when it gets {"yike":"doctor"} (shared/triggers/events/doctor.ts)
  * or, for http-submit, GET /doctor: credentials, ICE (endpoint, permissions), OSS (records, regions, an image), the image
- * form ICE takes (submit functions), results, webhook and next function (the watcher), and the configuration it runs
- * with. Nothing here submits a job.
+ * form ICE takes (submit functions), results, webhook and next function (the watcher), the webhook of the budget's
+ * alerts (budget-renewal), and the configuration it runs with. Nothing here submits a job.
  */
 export interface FunctionDoctorDependencies {
   kind: FunctionKind;
@@ -36,6 +36,8 @@ export interface DoctorPorts {
   apps: AppRegistry;
   submission?: { imageInputs: ImageInputs; imageObjects: Pick<ImageObjects, 'head'> };
   watcher?: { sendWebhook: WebhookSender; functions?: FunctionDirectory };
+  /** budget-renewal: its budget alerts go through the job webhook. */
+  alerts?: { sendWebhook: WebhookSender };
 }
 
 export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promise<FunctionDoctorReport> {
@@ -97,6 +99,9 @@ export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promi
     );
     checks.push(...(await guarded('webhook', 'the webhook answers a signed test delivery', () => webhookCheck(config, watcher.sendWebhook, now))));
     checks.push(...(await guarded('next-function', 'the next function exists', () => nextFunctionCheck(config, watcher.functions))));
+  } else if (ports.alerts) {
+    const alerts = ports.alerts;
+    checks.push(...(await guarded('webhook', 'the webhook answers a signed test delivery', () => webhookCheck(config, alerts.sendWebhook, now))));
   }
   return report(checks);
 }

@@ -16,6 +16,8 @@ const ICE_ACTIONS_BY_KIND: Record<FunctionKind, readonly string[]> = {
   'oss-submit': ['PrecheckYikeAIAppJob', 'GetYikeAssetMediaInfo', 'GetMediaInfo'],
   'http-submit': ['PrecheckYikeAIAppJob', 'GetYikeAssetMediaInfo', 'GetMediaInfo', 'GetYikeAIAppJob'],
   'job-watcher': ['BatchGetYikeAIAppJob', 'GetYikeAIAppJob'],
+  // It submits the deferred items when the day's budget renews: the submit functions' reads.
+  'budget-renewal': ['PrecheckYikeAIAppJob', 'GetYikeAssetMediaInfo', 'GetMediaInfo'],
 };
 
 function probeFields(action: string, app: YikeApp): Record<string, string> {

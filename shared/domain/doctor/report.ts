@@ -19,7 +19,7 @@ export interface DoctorCheck {
 /** What a function answers to {"yike":"doctor"} (and http-submit to GET /doctor). */
 export interface FunctionDoctorReport {
   yike: 'doctor';
-  /** Which bundle answered: http-submit, oss-submit or job-watcher. */
+  /** Which bundle answered: http-submit, oss-submit, job-watcher or budget-renewal. */
   kind: FunctionKind;
   functionName?: string;
   checkedAt: string;
@@ -28,7 +28,7 @@ export interface FunctionDoctorReport {
   configuration: Record<string, string>;
 }
 
-export type FunctionKind = 'http-submit' | 'oss-submit' | 'job-watcher';
+export type FunctionKind = 'http-submit' | 'oss-submit' | 'job-watcher' | 'budget-renewal';
 
 export const pass = (id: string, title: string, detail: string): DoctorCheck => ({ id, title, status: 'pass', required: true, detail });
 export const fail = (id: string, title: string, detail: string, fix: string): DoctorCheck => ({ id, title, status: 'fail', required: true, detail, fix });

@@ -13,7 +13,7 @@ import type { RecordStore } from '../ports';
  *
  * All times are ISO-8601 strings; durations are milliseconds and say so in their names.
  */
-export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED' | 'OUTCOME_UNKNOWN' | 'REJECTED';
+export type RecordStatus = 'IN_PROGRESS' | 'COMPLETED' | 'OUTCOME_UNKNOWN' | 'REJECTED' | 'DEFERRED' | 'SKIPPED';
 
 export interface IdempotencyRecord<R = unknown> {
   schemaVersion: 1;
@@ -57,6 +57,14 @@ export interface IdempotentOptions<R> {
    * as REJECTED with the error, so it says why, and a redelivery gets the same error without calling ICE again.
    */
   isRejected?: (error: unknown) => boolean;
+  /**
+   * Failures after which the record is kept with their error instead of deleted: DEFERRED (over the budget: the
+   * renewal submits it later; a redelivery meanwhile gets the same refusal), SKIPPED (a deferred item whose image is
+   * gone: the record says why, and a new upload of the object may claim it again).
+   */
+  keepAs?: (error: unknown) => 'DEFERRED' | 'SKIPPED' | undefined;
+  /** The renewal of a deferred item: a DEFERRED record is taken over (by exactly one taker) instead of refused. */
+  resumeDeferred?: boolean;
   /** Called when the COMPLETED record could not be written after the work succeeded ('completed'), or the record
    * could not be updated after the work failed ('after-failure': it stays IN_PROGRESS until it expires). */
   onRecordWriteFailed?: (error: unknown, stage: 'completed' | 'after-failure') => void;
@@ -94,14 +102,17 @@ export async function runIdempotent<R>(options: IdempotentOptions<R>): Promise<I
         statusCode: 422,
       });
     }
-    if (!isExpired(existing, now())) {
+    // A DEFERRED record waits for its renewal; a SKIPPED one holds nothing back.
+    const replaceable = existing.status === 'SKIPPED' || (existing.status === 'DEFERRED' && options.resumeDeferred === true);
+    if (!replaceable && !isExpired(existing, now())) {
+      if (existing.status === 'DEFERRED') throw deferredError(recordKey, existing);
       if (existing.status === 'COMPLETED') return { status: 'duplicate', result: existing.result as R, record: existing };
       if (existing.status === 'IN_PROGRESS') return { status: 'in-progress', record: existing };
       if (existing.status === 'REJECTED') throw rejectedError(recordKey, existing);
       throw outcomeUnknownError(recordKey, existing);
     }
 
-    // Expired: exactly one taker may replace it, decided by a conditional create of a lock named after
+    // Expired (or replaceable): exactly one taker may replace it, decided by a conditional create of a lock named after
     // the record's owner (two takers of the same stale record race on the same lock name).
     const lockKey = `${recordKey}.takeover-${existing.owner}`;
     if (!(await store.createIfAbsent(lockKey, { takenAt: now().toISOString() }))) {
@@ -149,6 +160,11 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
         const rejected = closedRecord(claimed, 'REJECTED', now(), options.completedTtlMs);
         rejected.error = { code: error.code, message: error.message, details: error.details };
         await withStoreRetries(() => options.store.put(options.recordKey, rejected));
+      } else if (options.keepAs?.(error) && isYikeError(error)) {
+        // Kept until the renewal (DEFERRED) or a new upload (SKIPPED) replaces it: no expiry.
+        const kept = closedRecord(claimed, options.keepAs(error)!, now(), undefined);
+        kept.error = { code: error.code, message: error.message, details: error.details };
+        await withStoreRetries(() => options.store.put(options.recordKey, kept));
       } else {
         await withStoreRetries(async (attempt) => {
           // A failed attempt may still land later (its answer was lost) and free the key for another
@@ -168,7 +184,12 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
 }
 
 /** The claim turned into a final record (COMPLETED or REJECTED) that counts for `ttlMs` from `at` (forever without). */
-function closedRecord<R>(claimed: IdempotencyRecord<R>, status: 'COMPLETED' | 'REJECTED', at: Date, ttlMs: number | undefined): IdempotencyRecord<R> {
+function closedRecord<R>(
+  claimed: IdempotencyRecord<R>,
+  status: 'COMPLETED' | 'REJECTED' | 'DEFERRED' | 'SKIPPED',
+  at: Date,
+  ttlMs: number | undefined,
+): IdempotencyRecord<R> {
   return {
     ...claimed,
     status,
@@ -224,6 +245,14 @@ function rejectedError(recordKey: string, record: IdempotencyRecord): YikeError 
   return new YikeError(code, `${record.error?.message ?? 'Refused earlier'} (recorded in ${recordKey}; delete it to try again)`, {
     statusCode: 422,
     details: record.error?.details,
+  });
+}
+
+/** The item is already waiting for its renewal: the same refusal (its code), and nothing new is written. */
+function deferredError(recordKey: string, record: IdempotencyRecord): YikeError {
+  return new YikeError(record.error?.code ?? 'BUDGET_EXHAUSTED', `${record.error?.message ?? 'Over the budget'} (deferred earlier: ${recordKey})`, {
+    statusCode: 429,
+    details: { ...(record.error?.details as object | undefined), alreadyDeferred: true },
   });
 }
 

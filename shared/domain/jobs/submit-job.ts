@@ -4,6 +4,7 @@ import type { ImageInputs } from '../images/image-modes/image-inputs';
 import { IceError, InputError } from '../../runtime/errors';
 import type { Ice } from '../ports';
 import { recordSubmittedJob, type JobTracking } from '../lifecycle/record-submission';
+import type { Payer, SpendingLimit } from '../budget/spending';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
 export interface JobRequest {
@@ -12,6 +13,8 @@ export interface JobRequest {
   image: ImageSource;
   productionId?: string;
   folderId?: string;
+  /** Whose budget the job spends: the caller's token (its quota), a renewal, an operator's override. */
+  payer?: Payer;
 }
 
 export interface SubmittedJob {
@@ -26,6 +29,8 @@ export interface JobDependencies {
   /** The image in the form ICE takes (IMAGE_URL_MODE), prechecked with the exact AppId and AppParams the submit sends. */
   imageInputs: ImageInputs;
   defaults: { app?: string; productionId?: string; folderId?: string };
+  /** JOB_BUDGET_PER_DAY and the token quotas (shared/domain/budget/); absent: no limit, no extra call. */
+  budget?: SpendingLimit;
 }
 
 /** Resolves the app first so a bad app name fails before anything is signed or sent. */
@@ -67,7 +72,9 @@ export async function submitJobThenRecord(
   } catch (error) {
     throw beforeSubmit(error);
   }
-  const { jobId, requestId } = await deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
+  const submit = () => deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
+  // The spending limit claims its slot right before the paid call, and gives it back if ICE refuses it.
+  const { jobId, requestId } = await (deps.budget ? deps.budget.spend(request.payer, submit) : submit());
   const recordJob = async () => {
     if (tracking) await recordSubmittedJob({ jobId, requestId, appId: app.appId, image: request.image, productionId, folderId }, tracking);
   };

@@ -25,8 +25,11 @@ export function isTerminal(status: string): boolean {
 /** Which entry point submitted the job. */
 export type EntryPoint = 'upload' | 'http' | 'pipeline' | 'cli';
 
-/** One output of the job (ICE's VideoResult / ImageResult / AudioResult entries). */
-type JobResult = JobOutput;
+/**
+ * One output of the job (ICE's VideoResult / ImageResult / AudioResult entries) and, once RESULT_COPY copied it, where
+ * its own copy is: `oss://<ownBucket>/<ownKey>`.
+ */
+type JobResult = JobOutput & { ownBucket?: string; ownKey?: string };
 
 export interface JobRecord {
   schemaVersion: 1;
@@ -54,6 +57,23 @@ export interface JobRecord {
   settledAt?: string;
   /** Notification rounds claimed so far (the watcher's create-only claim `<RECORDS_PREFIX>claims/<jobId>/<round>`). */
   notifyRound?: number;
+  /**
+   * RESULT_COPY: `pending` while a Finished job's outputs are still being copied, `failed` once the copy was given up;
+   * absent once every output has its own copy (`results[].ownKey`), and for jobs with nothing to copy.
+   */
+  copy?: 'pending' | 'failed';
+  /** The watcher's copy bookkeeping; owned by the watcher, never in notifications. */
+  copying?: CopyState;
+  /** Delivery state of `yike.job.result-copied` (a copy that succeeded after the job was notified without it). */
+  copyNotifications?: Record<string, NotificationState>;
+}
+
+interface CopyState {
+  attempts: number;
+  nextAttemptAt?: string;
+  lastError?: string;
+  /** When every output had its copy: the `time` of yike.job.result-copied. */
+  copiedAt?: string;
 }
 
 export interface NotificationState {
@@ -167,15 +187,34 @@ export interface JobRecordStore {
   removeInflight(jobId: string): Promise<void>;
   /** JobIds of unfinished jobs, in key order. */
   listInflight(): Promise<string[]>;
+  /** A job's in-flight marker, if it has one. */
+  getMarker(jobId: string): Promise<InflightMarker | undefined>;
   /** JobIds of every job record (a scan: operator tools only, never the watcher). */
   listAll(): Promise<string[]>;
+}
+
+/**
+ * The body of an in-flight marker: the new job record's fields, so a job whose record write failed can be followed
+ * from its marker alone (the watcher writes the record from it). Older markers hold only `{jobId, submittedAt}`.
+ */
+export type InflightMarker = Pick<JobRecord, 'jobId' | 'submittedAt'> & Partial<Omit<NewJobRecordInput, 'now' | 'jobId'>>;
+
+function markerOf(record: JobRecord): InflightMarker {
+  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId } = record;
+  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId };
+}
+
+/** The job record a marker describes, or undefined for an old marker that carries no seed. */
+export function recordFromMarker(marker: InflightMarker): JobRecord | undefined {
+  if (!marker.appId || marker.source === undefined || !marker.entryPoint) return undefined;
+  return newJobRecord({ ...marker, appId: marker.appId, source: marker.source, entryPoint: marker.entryPoint, now: new Date(marker.submittedAt) });
 }
 
 export function createJobRecordStore(store: RecordStore, recordsPrefix: string): JobRecordStore {
   const jobsPrefix = `${recordsPrefix}jobs/`;
   // Also for a job recorded as already terminal (yike-jobs resolve --job-id): its notifications are still owed,
   // and the watcher only looks at marked jobs.
-  const markInflight = (record: JobRecord) => store.put(inflightKey(recordsPrefix, record.jobId), { jobId: record.jobId, submittedAt: record.submittedAt });
+  const markInflight = (record: JobRecord) => store.put(inflightKey(recordsPrefix, record.jobId), markerOf(record));
   const createRecord = (record: JobRecord) => store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record);
   return {
     async create(record) {
@@ -189,6 +228,7 @@ export function createJobRecordStore(store: RecordStore, recordsPrefix: string):
     get: (jobId) => store.get<JobRecord>(jobRecordKey(recordsPrefix, jobId)),
     save: (record) => store.put(jobRecordKey(recordsPrefix, record.jobId), record),
     removeInflight: (jobId) => store.delete(inflightKey(recordsPrefix, jobId)),
+    getMarker: (jobId) => store.get<InflightMarker>(inflightKey(recordsPrefix, jobId)),
     async listInflight() {
       return (await store.list(inflightPrefix(recordsPrefix))).map((key) => jobIdFromInflightKey(recordsPrefix, key));
     },

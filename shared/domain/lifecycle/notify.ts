@@ -7,24 +7,38 @@ import type { JobRecord, NotificationState } from './job-record';
  * Notifications of a job's outcome (Finished, Failed, TimedOut), one payload for every channel:
  * `{"id", "type", "time", "job"}`. `id` is the same on every retry of the same notification, so receivers dedupe
  * by it; `time` is when the outcome was first recorded; `job` is the job record without the watcher's own
- * delivery bookkeeping (so the body never changes between retries).
+ * bookkeeping, plus, once it has an own copy (RESULT_COPY), `playUrl`: that copy signed anew for each delivery
+ * (so a retry hours later still carries a working URL; everything else in the body stays the same).
+ *
+ * A copy that succeeds after the job was notified without it sends a second notification, `yike.job.result-copied`
+ * (`id` `<jobId>.result-copied`, `time` when the copy was done), with the same `job` now carrying the copies.
  */
-type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.timed-out';
+type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.timed-out' | 'yike.job.result-copied';
+
+/** Which notification of a job: its outcome, or the later news that its outputs were copied. */
+export type NotificationEvent = 'outcome' | 'result-copied';
+
+type PublicJob = Omit<JobRecord, 'notifications' | 'notifyRound' | 'copying' | 'copyNotifications'> & { playUrl?: string; playUrlExpiresAt?: string };
 
 export interface NotificationPayload {
   id: string;
   type: NotificationType;
   time: string;
-  job: Omit<JobRecord, 'notifications' | 'notifyRound'>;
+  job: PublicJob;
 }
 
 const TYPES: Record<string, NotificationType> = { Finished: 'yike.job.finished', Failed: 'yike.job.failed', TimedOut: 'yike.job.timed-out' };
 
-export function notificationFor(record: JobRecord): NotificationPayload {
-  const type = TYPES[record.status];
+export function notificationFor(
+  record: JobRecord,
+  event: NotificationEvent = 'outcome',
+  links: { playUrl?: string; playUrlExpiresAt?: string } = {},
+): NotificationPayload {
+  const type = event === 'result-copied' ? 'yike.job.result-copied' : TYPES[record.status];
   if (!type) throw new TypeError(`No notification for status ${record.status}`);
-  const { notifications: _notifications, notifyRound: _notifyRound, ...job } = record;
-  return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time: record.settledAt ?? record.updatedAt, job };
+  const { notifications: _notifications, notifyRound: _notifyRound, copying, copyNotifications: _copyNotifications, ...job } = record;
+  const time = event === 'result-copied' ? (copying?.copiedAt ?? record.updatedAt) : (record.settledAt ?? record.updatedAt);
+  return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time, job: { ...job, ...links } };
 }
 
 type ChannelName = 'result-object' | 'webhook' | 'next-function';
@@ -98,6 +112,7 @@ export function resultObjectLocation(record: JobRecord, resultsPrefix: string, r
 /**
  * Create-only, so a second writer never makes a second OSS event. An object that is already there is ours from an
  * earlier round (same job: delivered) or an older job's result for the same upload key (overwritten by the newer job).
+ * `yike.job.result-copied` replaces the job's own result object, so it names the copies too.
  */
 function resultObjectChannel(deps: ChannelDependencies, maxAttempts: number): Channel {
   return {
@@ -109,6 +124,10 @@ function resultObjectChannel(deps: ChannelDependencies, maxAttempts: number): Ch
       try {
         if (await store.createIfAbsent(key, payload)) return { ok: true, detail: `oss://${bucket}/${key}` };
         const existing = await store.get<NotificationPayload>(key);
+        if (existing?.job?.jobId === record.jobId && payload.type === 'yike.job.result-copied' && existing.type !== payload.type) {
+          await store.put(key, payload);
+          return { ok: true, detail: `oss://${bucket}/${key} (now with the copies)` };
+        }
         if (existing?.job?.jobId === record.jobId) return { ok: true, detail: `oss://${bucket}/${key} (already written)` };
         if (existing && existing.job?.submittedAt > record.submittedAt) return { ok: true, detail: `oss://${bucket}/${key} (a newer job's result is there)` };
         await store.put(key, payload);

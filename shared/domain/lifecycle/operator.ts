@@ -15,7 +15,9 @@ import { imageOf } from './job-view';
 /** The three kinds of submit (idempotency) records, by the folder under RECORDS_PREFIX that holds them. */
 export type SubmitRecordKind = 'upload' | 'http' | 'pipeline';
 const KIND_FOLDERS: Record<SubmitRecordKind, string> = { upload: 'objects/', http: 'http/', pipeline: 'pipeline/' };
-export const SUBMIT_RECORD_STATUSES: readonly RecordStatus[] = ['IN_PROGRESS', 'COMPLETED', 'OUTCOME_UNKNOWN', 'REJECTED'];
+/** The folders under RECORDS_PREFIX that hold submit records. */
+export const SUBMIT_RECORD_FOLDERS: readonly string[] = Object.values(KIND_FOLDERS);
+export const SUBMIT_RECORD_STATUSES: readonly RecordStatus[] = ['IN_PROGRESS', 'COMPLETED', 'OUTCOME_UNKNOWN', 'REJECTED', 'DEFERRED', 'SKIPPED'];
 
 /** Records read at once while listing. */
 const READ_CONCURRENCY = 8;
@@ -189,6 +191,29 @@ export async function forgetUnsettledRecord(
   const unsettled = await readUnsettledRecord(store, recordsPrefix, recordKey);
   await store.delete(recordKey);
   return unsettled;
+}
+
+/**
+ * The job record a COMPLETED submit record stands for (watcher's reconcile: a job whose record and marker were never
+ * written): what the submit record's context says of the image and the upload, submitted when the record completed.
+ */
+export function jobRecordFromSubmitRecord(recordsPrefix: string, recordKey: string, record: IdempotencyRecord<SubmittedJob>): JobRecord | undefined {
+  const kind = submitRecordKind(recordsPrefix, recordKey);
+  if (!kind || record.status !== 'COMPLETED' || !record.result?.jobId) return undefined;
+  const context = record.context ?? {};
+  const upload =
+    kind === 'upload' && typeof context.bucket === 'string' && typeof context.key === 'string'
+      ? { bucket: context.bucket, key: context.key, ...(typeof context.eTag === 'string' ? { eTag: context.eTag } : {}) }
+      : undefined;
+  return newJobRecord({
+    jobId: record.result.jobId,
+    appId: record.result.appId,
+    source: sourceOf(kind, record) ?? '',
+    entryPoint: ENTRY_POINTS[kind],
+    upload,
+    iceRequestId: record.result.requestId,
+    now: new Date(record.completedAt ?? record.startedAt),
+  });
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -1,4 +1,4 @@
-import { describeError } from '../../runtime/errors';
+import { describeError, isYikeError } from '../../runtime/errors';
 import type { RecordStore } from '../ports';
 import type { ImageSource } from '../images/image-reference';
 import type { Logger } from '../../runtime/logger';
@@ -38,13 +38,21 @@ function sourceOf(image: ImageSource): string {
 }
 
 const WRITE_ATTEMPTS = 3;
+/**
+ * The marker is what gets a job followed (it carries the record's fields: the watcher writes a missing record from
+ * it), so it is tried harder than the record: about 7 s in all, then reconcile (RECONCILE_MINUTES) is left to find it.
+ */
+const MARKER_ATTEMPTS = 7;
 const WRITE_PAUSE_MS = 100;
+const MAX_WRITE_PAUSE_MS = 2_000;
 
 /**
  * Writes the in-flight marker and the job record (in parallel) right after ICE accepted the submit. The job exists and is
  * paid for, so a failure here must never fail the submit (a retried invocation would submit a second job, as with
- * writeCompleted in idempotency/idempotent.ts): each write gets its own few attempts (retrying the pair would need
- * both to succeed in one round), then an error log naming the job, and on we go.
+ * writeCompleted in idempotency/idempotent.ts): each write gets its own attempts (retrying the pair would need
+ * both to succeed in one round), then an error log naming the job, and on we go. Neither loses the job: the watcher
+ * writes a missing record from the marker, and finds a job without either from its COMPLETED submit record
+ * (reconcile.ts, within RECONCILE_MINUTES).
  */
 export async function recordSubmittedJob(
   job: { jobId: string; requestId: string; appId: string; image: ImageSource; productionId?: string; folderId?: string },
@@ -63,32 +71,38 @@ export async function recordSubmittedJob(
   });
   // Both at once: one round trip less before the caller gets its answer.
   const [marker, written] = await Promise.all([
-    withAttempts(() => tracking.store.markInflight(record)),
-    withAttempts(() => tracking.store.createRecord(record)),
+    withAttempts(() => tracking.store.markInflight(record), MARKER_ATTEMPTS),
+    withAttempts(() => tracking.store.createRecord(record), WRITE_ATTEMPTS),
   ]);
-  if (!written.ok) {
-    tracking.logger.error('job submitted but its job record could not be written: the watcher will not follow it', {
+  if (!marker.ok) {
+    tracking.logger.error('job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (RECONCILE_MINUTES)', {
+      jobId: job.jobId,
+      bucket: tracking.bucket,
+      recordWritten: written.ok,
+      error: describeError(marker.error),
+    });
+  } else if (!written.ok) {
+    tracking.logger.warn('job submitted but its job record could not be written: the watcher writes it from the in-flight marker', {
       jobId: job.jobId,
       bucket: tracking.bucket,
       error: describeError(written.error),
     });
-  } else if (!marker.ok) {
-    tracking.logger.error('job submitted but its in-flight marker could not be written: the watcher will not follow it', {
-      jobId: job.jobId,
-      bucket: tracking.bucket,
-      error: describeError(marker.error),
-    });
   }
 }
 
-async function withAttempts(write: () => Promise<unknown>): Promise<{ ok: true } | { ok: false; error: unknown }> {
+/**
+ * Up to `attempts` tries, pausing 100, 200, 400 … ms (at most 2 s, with up to 20 % jitter) between them; a refusal
+ * that will not change (a missing bucket, no permission: not retryable) ends at once.
+ */
+async function withAttempts(write: () => Promise<unknown>, attempts: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
   for (let attempt = 1; ; attempt++) {
     try {
       await write();
       return { ok: true };
     } catch (error) {
-      if (attempt === WRITE_ATTEMPTS) return { ok: false, error };
-      await new Promise((resolve) => setTimeout(resolve, WRITE_PAUSE_MS * attempt));
+      if (attempt === attempts || (isYikeError(error) && !error.retryable)) return { ok: false, error };
+      const pause = Math.min(MAX_WRITE_PAUSE_MS, WRITE_PAUSE_MS * 2 ** (attempt - 1)) * (1 + 0.2 * Math.random());
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }

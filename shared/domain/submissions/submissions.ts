@@ -11,12 +11,20 @@ import { jobTracking, type JobTracking } from '../lifecycle/record-submission';
 import { isIceInputRefusal, resolveApp, submitJobThenRecord, type JobDependencies, type JobRequest } from '../jobs/submit-job';
 import { objectRecordKey, sha256 } from './record-keys';
 import type { JobRequestInput, ObjectCreated, WorkItem } from './work-items';
+import { isSpendingRefusal, type Payer } from '../budget/spending';
+import type { DeferredEntry, DeferredItem } from '../budget/deferred';
+import { uploadTokenOf } from '../budget/upload-token';
 
 /** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
 export interface SubmissionResult {
   submitted: { source: string; jobId: string; requestId: string; appId: string }[];
   skipped: { source: string; reason: SkipReason; jobId?: string }[];
   failed: { source: string; code: string; message: string; retryable: boolean }[];
+  /**
+   * Only when an item was over the day's budget or its token's quota: its record says DEFERRED and it waits under
+   * `<RECORDS_PREFIX>deferred/` for the renewal. Not a failure: the invocation succeeds (no retry storm).
+   */
+  deferred?: { source: string; code: string; resetsAt?: string }[];
 }
 
 export type SkipReason =
@@ -28,7 +36,8 @@ export type SkipReason =
   | 'empty-object'
   | 'no-app-route'
   | 'duplicate'
-  | 'in-progress';
+  | 'in-progress'
+  | 'image-gone';
 
 export interface SubmissionDependencies extends JobDependencies {
   config: Pick<Config, 'uploads' | 'records' | 'http' | 'defaults'>;
@@ -53,25 +62,34 @@ export async function processWorkItems(items: WorkItem[], deps: SubmissionDepend
   for (const outcome of outcomes) {
     if (outcome.type === 'submitted') result.submitted.push(outcome.entry);
     else if (outcome.type === 'skipped') result.skipped.push(outcome.entry);
+    else if (outcome.type === 'deferred') result.deferred = [...(result.deferred ?? []), outcome.entry];
     else result.failed.push(outcome.entry);
   }
   return result;
 }
 
-type ItemOutcome =
+export type ItemOutcome =
   | { type: 'submitted'; entry: SubmissionResult['submitted'][number] }
   | { type: 'skipped'; entry: SubmissionResult['skipped'][number] }
+  | { type: 'deferred'; entry: NonNullable<SubmissionResult['deferred']>[number] }
   | { type: 'failed'; entry: SubmissionResult['failed'][number] };
 
-async function processItem(item: WorkItem, deps: SubmissionDependencies): Promise<ItemOutcome> {
+/** A deferred item submitted again (budget renewal, `yike-jobs deferred release`): its image checked again, through the one-job path. */
+export async function resubmitDeferred(entry: DeferredEntry, deps: SubmissionDependencies, payer: Pick<Payer, 'overBudget'> = {}): Promise<ItemOutcome> {
+  return await processItem({ ...entry.item, source: entry.source } as WorkItem, deps, { ...payer, renewal: true });
+}
+
+async function processItem(item: WorkItem, deps: SubmissionDependencies, renewal?: Payer): Promise<ItemOutcome> {
   const logger = deps.logger.child({ source: item.source });
   try {
     if (item.kind === 'invalid') throw item.error;
-    const outcome = item.kind === 'object' ? await processObject(item.object, item.source, deps) : await processRequest(item.request, item.source, deps);
+    const outcome =
+      item.kind === 'object' ? await processObject(item.object, item.source, deps, renewal) : await processRequest(item.request, item.source, deps, renewal);
     if (outcome.type === 'submitted') {
       // `requestId` in a log line is the FC request id; ICE's goes in iceRequestId.
       logger.info('job submitted', { jobId: outcome.entry.jobId, appId: outcome.entry.appId, iceRequestId: outcome.entry.requestId });
     } else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
+    else if (outcome.type === 'deferred') logger.warn('item deferred: over the budget, it is submitted when the budget renews', { ...outcome.entry });
     return outcome;
   } catch (error) {
     const described = describeError(error);
@@ -103,7 +121,7 @@ export function appForKey(key: string, config: Pick<Config, 'uploads' | 'default
   return best?.app ?? config.defaults.app;
 }
 
-async function processObject(object: ObjectCreated, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+async function processObject(object: ObjectCreated, source: string, deps: SubmissionDependencies, renewal?: Payer): Promise<ItemOutcome> {
   const { config } = deps;
   const skip = skipReasonForObject(object, config);
   if (skip) return { type: 'skipped', entry: { source, reason: skip } };
@@ -122,9 +140,13 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
       idempotencyKey: `${source}#${object.eTag}`,
       context: { bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size, eventName: object.eventName, eventTime: object.eventTime },
     },
-    { app, image: { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size } },
+    {
+      app,
+      image: { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: object.size },
+      payer: { token: uploadTokenOf(object.key), source },
+    },
     source,
-    deps,
+    { deps, renewal, item: { kind: 'object', object }, recordsBucket },
     jobTracking({
       recordStore: deps.recordStore(recordsBucket),
       bucket: recordsBucket,
@@ -133,16 +155,32 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
       upload: { bucket: object.bucket, key: object.key, eTag: object.eTag },
       logger: deps.logger.child({ source }),
     }),
+    // A renewal checks the image again: the upload event carried its size, but a day has passed.
+    renewal ? async (pending) => ({ ...pending, image: await stillThere(object, deps) }) : undefined,
   );
 }
 
-async function processRequest(body: JobRequestInput, source: string, deps: SubmissionDependencies): Promise<ItemOutcome> {
+/** The deferred upload's object as it was: gone or replaced (another eTag has its own record) is IMAGE_GONE. */
+async function stillThere(object: ObjectCreated, deps: SubmissionDependencies): Promise<ImageSource> {
+  const answer = await deps.imageObjects.head(object.bucket, object.key);
+  if (answer.status === 'found' && answer.head.eTag.toUpperCase() === object.eTag.toUpperCase()) {
+    return { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: answer.head.size };
+  }
+  const why =
+    answer.status === 'found' ? `was replaced (eTag ${answer.head.eTag}, not ${object.eTag})` : answer.status === 'missing' ? 'was deleted' : 'cannot be read';
+  throw new YikeError('IMAGE_GONE', `oss://${object.bucket}/${object.key} ${why} while it waited for the budget`, { statusCode: 404 });
+}
+
+/** Why a deferred item is skipped at its renewal instead of submitted: its image is no longer there. */
+const isImageGone = (error: unknown) => ['IMAGE_GONE', 'IMAGE_NOT_FOUND'].includes((error as { code?: string } | undefined)?.code ?? '');
+
+async function processRequest(body: JobRequestInput, source: string, deps: SubmissionDependencies, renewal?: Payer): Promise<ItemOutcome> {
   const { config } = deps;
   const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
   // URL and prefix rules always apply; the allowlist only when one is configured.
   const enforceAllowlist = config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0;
   const image = deps.imagePolicy ? allowedImage(requested, deps.imagePolicy, { enforceAllowlist }) : requested;
-  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId };
+  const request: JobRequest = { app: body.app, image, productionId: body.productionId, folderId: body.folderId, payer: { source } };
   resolveApp(request, deps);
   // Before any ICE call (but after the duplicate check): a missing, non-image or oversized object is refused, also when
   // it was named by a URL on its bucket's OSS domain.
@@ -163,7 +201,7 @@ async function processRequest(body: JobRequestInput, source: string, deps: Submi
     },
     request,
     source,
-    deps,
+    { deps, renewal, item: { kind: 'request', request: body }, recordsBucket },
     jobTracking({
       recordStore: deps.recordStore(recordsBucket),
       bucket: recordsBucket,
@@ -175,33 +213,65 @@ async function processRequest(body: JobRequestInput, source: string, deps: Submi
   );
 }
 
+interface Spending {
+  deps: SubmissionDependencies;
+  /** Set when a deferred item is submitted again (the renewal, an operator's release). */
+  renewal?: Payer;
+  /** What the deferred line keeps of the item, to submit it again later. */
+  item: DeferredItem;
+  /** Where the item's submit record is. */
+  recordsBucket: string;
+}
+
 async function submitOnce(
   record: { store: RecordStore; recordKey: string; idempotencyKey: string; completedTtlMs?: number; context: Record<string, unknown> },
   request: JobRequest,
   source: string,
-  deps: SubmissionDependencies,
+  { deps, renewal, item, recordsBucket }: Spending,
   tracking: JobTracking,
   prepare: (request: JobRequest) => Promise<JobRequest> = async (pending) => pending,
 ): Promise<ItemOutcome> {
   let recordJob: (() => Promise<void>) | undefined;
+  const payer = { ...request.payer, ...renewal };
   const outcome = await runIdempotent({
     ...record,
     inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
     now: deps.now,
     execute: async () => {
-      const submitted = await submitJobThenRecord(await prepare(request), deps, tracking);
-      recordJob = submitted.recordJob;
-      return submitted.job;
+      try {
+        const submitted = await submitJobThenRecord({ ...(await prepare(request)), payer }, deps, tracking);
+        recordJob = submitted.recordJob;
+        return submitted.job;
+      } catch (error) {
+        // Over the budget: the item joins the line before its record says DEFERRED (a renewed item keeps its place).
+        // If the line cannot be written, the record goes and the item fails retryably instead: never deferred unseen.
+        if (isSpendingRefusal(error) && !renewal && deps.budget) {
+          const details = error.details as { day?: string; token?: string } | undefined;
+          await deps.budget.defer({ recordKey: record.recordKey, recordsBucket, source, day: details?.day ?? '', code: error.code, token: payer.token, item });
+        }
+        throw error;
+      }
     },
     isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
     isRejected: isIceInputRefusal,
+    keepAs: (error) => (isSpendingRefusal(error) ? 'DEFERRED' : renewal && isImageGone(error) ? 'SKIPPED' : undefined),
+    resumeDeferred: renewal !== undefined,
     onRecordWriteFailed: (error, stage) =>
       deps.logger.error(stage === 'completed' ? 'job submitted but its record could not be written' : 'submit failed and its record could not be updated', {
         source,
         recordKey: record.recordKey,
         error: describeError(error),
       }),
+  }).catch((error: unknown) => {
+    if (isSpendingRefusal(error)) {
+      const details = error.details as { resetsAt?: string } | undefined;
+      return { status: 'deferred' as const, code: error.code, resetsAt: details?.resetsAt };
+    }
+    if (renewal && isImageGone(error)) return { status: 'image-gone' as const };
+    throw error;
   });
+  if (outcome.status === 'deferred') return { type: 'deferred', entry: { source, code: outcome.code, resetsAt: outcome.resetsAt } };
+  if (outcome.status === 'image-gone') return { type: 'skipped', entry: { source, reason: 'image-gone' } };
   if (outcome.status === 'executed') {
     // Only now that the submit is recorded as done (see submitJobThenRecord).
     await recordJob?.();

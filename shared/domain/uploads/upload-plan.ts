@@ -5,6 +5,7 @@ import { YikeError } from '../../runtime/errors';
 import { appForKey } from '../submissions/submissions';
 import * as z from '../../runtime/zod';
 import { ossDomain } from '../images/oss-urls';
+import { uploadTokenFolder } from '../budget/upload-token';
 
 /**
  * Browser uploads (`POST /uploads`, the page): the caller says what it wants to upload, and gets a plan for one
@@ -103,6 +104,8 @@ export interface PlanUploadOptions {
   /** When the role's STS token expires: the form never outlives it. */
   credentialsExpireAt?: Date;
   newId?: () => string;
+  /** The name of the token (with a quota) that asked for the form: the key carries it, and the upload counts against it. */
+  tokenName?: string;
 }
 
 export function planUpload(
@@ -145,7 +148,8 @@ export function planUpload(
   if (request.size > maxBytes) throw refusal('IMAGE_TOO_LARGE', 413, 'size', `${request.size} bytes; the limit is ${maxBytes} (MAX_IMAGE_BYTES)`);
 
   const now = options.now ?? new Date();
-  const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${(options.newId ?? randomUUID)()}${extension}`;
+  const tokenFolder = options.tokenName === undefined ? '' : uploadTokenFolder(options.tokenName);
+  const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${tokenFolder}${(options.newId ?? randomUUID)()}${extension}`;
   // Never under our own prefixes (a misconfigured RECORDS_PREFIX of "uploads/" would make the image a record).
   for (const prefix of [config.records.prefix, config.records.resultsPrefix]) {
     if (key.startsWith(prefix)) throw new YikeError('UPLOADS_NOT_CONFIGURED', `Upload keys would fall under "${prefix}"`, { statusCode: 503 });

@@ -14,12 +14,15 @@ import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer }
 import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
 import { pageResponse } from './page/page';
 import { createUploadForm, listUploadableApps } from './uploads-route';
+import { getUsage, uploadQuotaRefusal } from './usage-route';
 
 export interface ApiDependencies {
   services: HttpServices;
   remainingTimeMs: () => number;
   /** GET /doctor: the doctor's report for this function (shared/triggers/events/doctor.ts answerDoctor). */
   doctor?: (request: { image?: string }) => Promise<unknown>;
+  /** The budget's clock (tests and npm start only). */
+  now?: () => Date;
 }
 
 export interface ApiResult {
@@ -39,6 +42,7 @@ const ROUTES = [
   { name: 'GET /', pattern: /^\/(?:index\.html)?$/, methods: ['GET'] },
   { name: 'GET /healthz', pattern: /^\/healthz$/, methods: ['GET'] },
   { name: 'GET /apps', pattern: /^\/apps$/, methods: ['GET'] },
+  { name: 'GET /usage', pattern: /^\/usage$/, methods: ['GET'] },
   { name: 'POST /uploads', pattern: /^\/uploads\/?$/, methods: ['POST'] },
   { name: 'POST /jobs', pattern: /^\/jobs\/?$/, methods: ['POST'] },
   { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/, methods: ['GET'] },
@@ -59,20 +63,25 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   // The page holds no secret and no data: it asks for the token, and every call it makes is authenticated.
   if (matched.name === 'GET /') return { route: matched.name, response: pageResponse(deps.services.config) };
 
-  const refused = authorize(request, deps.services.config.http, deps.services.logger);
-  if (refused) return result(matched.name, refused.error, refused.cause);
+  const auth = authorize(request, deps.services.config.http, deps.services.logger);
+  if ('error' in auth) return result(matched.name, auth.error, auth.cause);
+  const { caller } = auth;
 
   try {
     switch (matched.name) {
       case 'POST /jobs':
-        return await postJob(request, deps);
+        return await postJob(request, deps, caller);
+      case 'GET /usage':
+        return answered(matched.name, await getUsage(caller, deps.services, deps.now));
       case 'GET /jobs/by-object':
         return await getJobByObject(request, deps);
       case 'GET /apps':
         return answered(matched.name, listUploadableApps(deps.services));
       case 'POST /uploads': {
         const body = readJsonBody(request, deps.services.config.http.maxBodyBytes);
-        return 'error' in body ? result(matched.name, body.error) : answered(matched.name, createUploadForm(body.value, deps.services));
+        if ('error' in body) return result(matched.name, body.error);
+        const overQuota = await uploadQuotaRefusal(caller, deps.services, deps.now);
+        return overQuota ? result(matched.name, overQuota) : answered(matched.name, createUploadForm(body.value, deps.services, caller));
       }
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
@@ -122,7 +131,7 @@ function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
   }
 }
 
-async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
+async function postJob(request: ApiRequest, deps: ApiDependencies, caller: string | undefined): Promise<ApiResult> {
   const route = 'POST /jobs';
   const { config, logger } = deps.services;
   const raw = readJsonBody(request, config.http.maxBodyBytes);
@@ -158,7 +167,8 @@ async function postJob(request: ApiRequest, deps: ApiDependencies): Promise<ApiR
     // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
     // Every {bucket, key}, given as such or as a URL on its bucket's OSS domain, gets the HEAD.
     const image = allowed.kind === 'oss' ? await inspectImageObject(allowed, config, deps.services.imageObjects) : allowed;
-    return submitJobThenRecord({ app: body.app, image, productionId: body.productionId, folderId: body.folderId }, deps.services, tracking);
+    const payer = { token: caller, source: route };
+    return submitJobThenRecord({ app: body.app, image, productionId: body.productionId, folderId: body.folderId, payer }, deps.services, tracking);
   };
 
   const idempotencyKey = request.headers['idempotency-key'];

@@ -10,7 +10,10 @@ import { httpError, type HttpError } from './errors';
  * without any configured token every route but /healthz is refused (503) instead of being open.
  * HTTP_AUTH=none is the explicit opt-out for a trigger with authType function or a gateway in front.
  */
-export type HttpAuthConfig = Pick<Config['http'], 'authMode' | 'authTokens'>;
+export type HttpAuthConfig = Pick<Config['http'], 'authMode' | 'authTokens' | 'tokenNames'>;
+
+/** Refused (with the reason for the log), or let through with the caller's token name (AUTH_TOKENS' JSON form). */
+export type AuthOutcome = { error: HttpError; cause: YikeError } | { caller?: string };
 
 const SHA256_ENTRY = /^sha256:([0-9a-fA-F]{64})$/;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -38,14 +41,14 @@ function tokenDigests(config: HttpAuthConfig): Buffer[] {
   return digests;
 }
 
-/** Why a request is refused before any work, with the reason for the log; undefined when it may proceed. */
-export function authorize(request: ApiRequest, config: HttpAuthConfig, logger: Logger): { error: HttpError; cause: YikeError } | undefined {
+/** Why a request is refused before any work, with the reason for the log; else who called (a token name, if it has one). */
+export function authorize(request: ApiRequest, config: HttpAuthConfig, logger: Logger): AuthOutcome {
   if (config.authMode === 'none') {
     if (!warnedOpen.has(config)) {
       warnedOpen.add(config);
       logger.warn('HTTP_AUTH=none: http-submit does not check callers itself; the trigger (authType function) or a gateway must', { httpAuth: 'none' });
     }
-    return undefined;
+    return {};
   }
   const digests = tokenDigests(config);
   if (digests.length === 0) {
@@ -60,8 +63,10 @@ export function authorize(request: ApiRequest, config: HttpAuthConfig, logger: L
     };
   // Compared as SHA-256 digests in constant time, every entry checked, so neither length nor position leaks.
   const presented = sha256Digest(match[1]!);
-  let valid = false;
-  for (const digest of digests) valid = timingSafeEqual(presented, digest) || valid;
-  if (valid) return undefined;
+  let matched = -1;
+  digests.forEach((digest, index) => {
+    if (timingSafeEqual(presented, digest)) matched = index;
+  });
+  if (matched >= 0) return { caller: config.tokenNames[matched] };
   return { cause: new YikeError('UNAUTHORIZED', 'Invalid bearer token'), error: httpError(401, 'UNAUTHORIZED', 'Invalid bearer token', undefined, CHALLENGE) };
 }

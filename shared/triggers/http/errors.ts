@@ -54,6 +54,13 @@ export function toHttpError(error: unknown): HttpError {
         return httpError(503, error.code, error.message);
       case 'CREDENTIALS_EXPIRING':
         return httpError(503, error.code, error.message, undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
+      case 'BUDGET_EXHAUSTED':
+      case 'QUOTA_EXHAUSTED': {
+        // Nothing was submitted or stored; Retry-After says when the budget (or the token's quota) renews.
+        const details = error.details as { retryAfterSeconds?: number; alreadyDeferred?: boolean } | undefined;
+        const { alreadyDeferred: _internal, ...shown } = details ?? {};
+        return httpError(429, error.code, error.message, shown, { 'Retry-After': String(details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS) });
+      }
       case 'RECORD_STORE_FAILED':
       case 'IDEMPOTENCY_RACE':
         return httpError(503, 'SERVICE_UNAVAILABLE', 'The job record store is unavailable; try again', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });

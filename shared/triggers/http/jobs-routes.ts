@@ -3,12 +3,13 @@ import type { ApiRequest } from '../events/fc-http';
 import type { RecordStore } from '../../domain/ports';
 import { followJob } from '../../domain/lifecycle/follow';
 import { createJobRecordStore, isTerminal, type JobRecord, type JobRecordStore } from '../../domain/lifecycle/job-record';
-import { iceJobView, jobRecordsBucket, refreshJobRecord, toJobView, type JobView } from '../../domain/lifecycle/job-view';
+import { iceJobView, jobRecordsBucket, jobViewWithCopy, refreshJobRecord, toJobView, type JobView } from '../../domain/lifecycle/job-view';
 import type { Services } from '../../composition/services';
 import { httpError, type HttpError, type RouteAnswer } from './errors';
 
 /**
- * `GET /jobs/{jobId}`: the job's lifecycle from its job record (no ICE call); `?refresh=1` asks ICE first and
+ * `GET /jobs/{jobId}`: the job's lifecycle from its job record (no ICE call), with `playUrl` once the watcher copied
+ * its output (RESULT_COPY) and `copy: "pending" | "failed"` before that; `?refresh=1` asks ICE first and
  * saves what changed; `?wait=N` (0-25 s) keeps asking ICE until the job ends or N seconds (or the invocation)
  * run out. Without a record: 404 JOB_NOT_FOUND, unless `refresh=1`, which answers ICE's view of the job
  * (`recorded: false`) and writes nothing (we do not know where it came from).
@@ -75,7 +76,7 @@ export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: 
   // A wait starts with an ICE poll of its own, so refresh=1 adds nothing to it.
   if (query.waitSeconds > 0 && !isTerminal(record.status)) record = await waitForJob(record, query.waitSeconds, jobs, deps);
   else if (query.refresh) record = await refreshJobRecord(record, { ice, jobs });
-  return { ok: true, status: 200, body: { ...toJobView(record), recorded: true } };
+  return { ok: true, status: 200, body: { ...jobViewWithCopy(record, deps.services), recorded: true } };
 }
 
 /** Polls ICE (saving each change) until the job ends, the wait runs out, or the invocation nearly does. */

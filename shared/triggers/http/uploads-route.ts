@@ -16,11 +16,13 @@ export function listUploadableApps(services: HttpServices): RouteAnswer {
   };
 }
 
-export function createUploadForm(body: unknown, services: HttpServices): RouteAnswer {
+export function createUploadForm(body: unknown, services: HttpServices, caller?: string): RouteAnswer {
   const parsed = uploadRequestSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: invalidBody(parsed.error.issues) };
   const { config, apps } = services;
-  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: services.uploadForms.credentialsExpireAt() });
+  // A token with a quota: the key carries its name (never the token), so the upload counts against it.
+  const tokenName = caller !== undefined && config.budget.tokenQuotas[caller] !== undefined ? caller : undefined;
+  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: services.uploadForms.credentialsExpireAt(), tokenName });
   const form = services.uploadForms.sign({ bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy });
   return {
     ok: true,

@@ -10,7 +10,7 @@ import { asFcPayload, loadEvent } from '../../helpers/fixtures';
 import { fcContext, tempDir, TINY_PNG, localOssClient } from '../../helpers/local-cloud';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist');
-const FUNCTIONS = ['http-submit', 'oss-submit', 'job-watcher'];
+const FUNCTIONS = ['http-submit', 'oss-submit', 'job-watcher', 'budget-renewal'];
 
 describe('the deployable bundles (dist/<function>/index.js)', () => {
   it.each(FUNCTIONS)('builds %s as one file with a source map that exports handler', (name) => {

@@ -43,7 +43,7 @@ describe('npx yike-submit --wait follows the job to its end', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toBe(
       `${JSON.stringify({ jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' })}\n` +
-        `https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${job!.jobId}.mp4\n`,
+        `${fastIce.httpsUrl}/__local/outputs/${job!.jobId}.mp4\n`,
     );
     const lines = result.stderr.trimEnd().split('\n');
     expect(lines[0]).toBe(`+0.0s Submitted ${job!.jobId}`);

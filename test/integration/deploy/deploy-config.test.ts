@@ -105,7 +105,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       Object.values(resources)
         .map((r) => r.props.code)
         .sort(),
-    ).toEqual(['./dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
+    ).toEqual(['./dist/budget-renewal', './dist/http-submit', './dist/job-watcher', './dist/oss-submit', './dist/oss-submit']);
   });
 
   it('builds before each resource deploys, so `s deploy` works from a fresh clone', () => {
@@ -198,7 +198,13 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       JOB_WEBHOOK_SECRET: '',
       JOB_WEBHOOK_MAX_ATTEMPTS: '10',
       JOB_NEXT_FUNCTION: '',
+      WATCH_ROUND_SECONDS: '10',
+      RECONCILE_MINUTES: '10',
+      RESULT_COPY: 'on',
+      RESULTS_BUCKET: '',
     });
+    // A run of rounds ends before the next tick's first round: the timer every 60 s, rounds every 10 s, the 10 s reserve.
+    expect(watcher).toMatchObject({ timeout: 65 });
     // Every function keeps its records in the bucket the watcher lists.
     for (const { props } of Object.values(resources)) expect(props.environmentVariables.RECORDS_BUCKET).toBe('yike-uploads');
     // The empty webhook and next-function settings mean "off", not an invalid value.
@@ -208,8 +214,42 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       webhook: undefined,
       nextFunction: undefined,
       watchBuckets: ['yike-uploads'],
+      roundSeconds: 10,
+      reconcileMinutes: 10,
+      resultCopy: { bucket: undefined, maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
+      resultUrlExpiresSeconds: 3_600,
     });
   });
+
+  it('gives every function that spends the budget and the quotas (YIKE_JOB_BUDGET_PER_DAY, YIKE_AUTH_TOKENS), and fires budget-renewal every minute', async () => {
+    // Arrange: a budget, and a token in the JSON form with a quota (as its sha256 digest)
+    const tokens = JSON.stringify([{ name: 'campaign', token: `sha256:${'c'.repeat(64)}`, jobsPerDay: 10 }]);
+
+    // Act
+    const rendered = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: tokens, YIKE_JOB_BUDGET_PER_DAY: '50' }, home.path);
+
+    // Assert
+    for (const name of ['http-submit', 'oss-submit', 'oss-submit-eventbridge', 'budget-renewal']) {
+      const config = parseConfig(rendered[name]!.props.environmentVariables);
+      expect({ name, ...config.budget }).toMatchObject({ name, perDay: 50, timeZone: 'Asia/Shanghai', tokenQuotas: { campaign: 10 } });
+    }
+    const renewal = rendered['budget-renewal']!.props;
+    expect(renewal).toMatchObject({ functionName: 'yike-budget-renewal', code: './dist/budget-renewal', concurrencyConfig: { reservedConcurrency: 1 } });
+    expect(renewal.triggers).toEqual([
+      {
+        triggerName: 'every-minute',
+        triggerType: 'timer',
+        qualifier: 'LATEST',
+        triggerConfig: { cronExpression: '30 * * * * *', enable: true, payload: 'budget-renewal-tick' },
+      },
+    ]);
+    // It submits through the upload path: oss-submit's settings, plus the webhook for the alerts.
+    const ossEnv = rendered['oss-submit']!.props.environmentVariables;
+    for (const variable of ['APP_ROUTES', 'DEFAULT_APP', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'RECORDS_PREFIX', 'IMAGE_SUFFIXES']) {
+      expect({ variable, value: renewal.environmentVariables[variable] }).toEqual({ variable, value: ossEnv[variable] });
+    }
+    expect(Object.keys(renewal.environmentVariables)).toEqual(expect.arrayContaining(['JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET', 'BUDGET_WARN_PERCENT']));
+  }, 70_000);
 
   it('sets only environment variables the functions know, with values that parse', () => {
     const known = new Set(Object.keys(envSchema.shape));
@@ -297,6 +337,15 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
     expect(bySid('ListJobRecords')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-jobs/*' } } });
     expect(bySid('WriteJobResults')).toMatchObject({ Action: 'oss:PutObject', Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*' });
+    // RESULT_COPY: the copies (PutObject) on the results prefix only, and GetObject there, which the signed playUrl
+    // acts with (OSS authorizes a signed URL as the role that signed it). Nothing else widens.
+    expect(bySid('CopyJobResults')).toEqual({
+      Sid: 'CopyJobResults',
+      Effect: 'Allow',
+      Action: ['oss:PutObject', 'oss:GetObject'],
+      Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*',
+    });
+    expect(policy.Statement).toHaveLength(8);
     // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
     expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
     // The role may invoke the one next-step function, nothing else in FC.

@@ -91,7 +91,16 @@ describe('job records written at submit time by every entry point', () => {
       productionId: 'prod-1',
       iceRequestId: requestId,
     });
-    expect(await readJson(UPLOADS, inflightKey('.yike-jobs/', jobId))).toEqual({ jobId, submittedAt: expect.any(String) });
+    // The marker carries the record's fields, so the watcher can write the record from it if its write failed.
+    expect(await readJson(UPLOADS, inflightKey('.yike-jobs/', jobId))).toEqual({
+      jobId,
+      submittedAt: expect.any(String),
+      appId: 'sys-ao-smith-1',
+      source: `oss://${UPLOADS}/uploads/female/portrait-001.jpg`,
+      entryPoint: 'http',
+      productionId: 'prod-1',
+      iceRequestId: requestId,
+    });
   });
 
   it('a pipeline event records its job in RECORDS_BUCKET', async () => {
@@ -150,7 +159,7 @@ describe('job records written at submit time by every entry point', () => {
     expect(logs.lines()).toContainEqual(
       expect.objectContaining({
         level: 'error',
-        message: 'job submitted but its job record could not be written: the watcher will not follow it',
+        message: 'job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (RECONCILE_MINUTES)',
         jobId: response.body.jobId,
         bucket: 'no-such-bucket',
       }),

@@ -31,9 +31,12 @@ describe('npm start (the main job on the local cloud)', () => {
     );
     const jobId = /Job submitted: JobId ([0-9a-f]{32})/.exec(stdout)![1];
     // The job watcher (fired like its timer trigger) saw the job finish; the demo ends with the video's URL.
-    // The local ICE serves a real (tiny) MP4 for every finished job, so the page's <video> plays it.
-    const videoUrl = new RegExp(`Job ${jobId} Finished: (http://127\\.0\\.0\\.1:\\d+/__local/outputs/${jobId}\\.mp4)\n`).exec(stdout)?.[1];
+    // The local ICE serves a real MP4 for every finished job over https, and the watcher copied it into the bucket.
+    const videoUrl = new RegExp(`Job ${jobId} Finished: (https://127\\.0\\.0\\.1:\\d+/__local/outputs/${jobId}\\.mp4)\n`).exec(stdout)?.[1];
     expect(videoUrl).toBeDefined();
+    expect(stdout).toMatch(
+      new RegExp(`  own copy: yike-uploads/\\.yike-results/uploads/female/demo-[^ ]+\\.png/0\\.mp4 \\(GET /jobs/${jobId} gives its signed playUrl\\)\n`),
+    );
     expect(stdout).toMatch(/\(\d+\.\d s from npm start to the video URL; result object yike-uploads\/\.yike-results\/uploads\/female\/demo-[^ ]+\.png\.json\)/);
     expect(stdout).toContain('npx yike-jobs list');
     expect(stdout).toContain('npx yike-submit --image');
@@ -58,7 +61,7 @@ describe('npm start (the main job on the local cloud)', () => {
 
     // Assert
     expect(stdout).toMatch(/Job submitted: JobId [0-9a-f]{32} \(app sys-ao-smith-1\)/);
-    expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: http:\/\/127\.0\.0\.1:\d+\/__local\/outputs\/[0-9a-f]{32}\.mp4/);
+    expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: https:\/\/127\.0\.0\.1:\d+\/__local\/outputs\/[0-9a-f]{32}\.mp4/);
   });
 
   it('keeps running, and the curl it prints returns 202 with a JobId', async () => {

@@ -46,9 +46,9 @@ describe('the local FC HTTP trigger gateway: the event and context the function 
     // Arrange
     const contexts: FcContext[] = [];
     const fc = await gateway({
-      handler: async (event, context) => {
+      handler: async (received, context) => {
         contexts.push(context);
-        return echoHandler(event, context);
+        return echoHandler(received, context);
       },
     });
 

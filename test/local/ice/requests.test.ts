@@ -41,7 +41,9 @@ describe('the local ICE endpoint driven by the real @alicloud/openapi-client: re
         receivedAt: expect.any(String),
       },
     ]);
-    expect(server.calls()).toEqual([{ action: 'SubmitYikeAIAppJob', version: '2020-11-09', method: 'POST', fields, status: 200, requestId: answer.RequestId }]);
+    expect(server.calls()).toEqual([
+      { action: 'SubmitYikeAIAppJob', version: '2020-11-09', method: 'POST', fields, status: 200, requestId: answer.RequestId, connection: 1, tls: false },
+    ]);
   });
 
   it('accepts the same fields in the query string, as RPC endpoints do', async () => {

@@ -27,6 +27,7 @@ describe('configuration from environment variables', () => {
       apiVersion: '2020-11-09',
       readTimeoutMs: 10_000,
       connectTimeoutMs: 5_000,
+      keepAliveReads: true,
       retry: { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 },
       precheck: true,
     });

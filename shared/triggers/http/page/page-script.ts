@@ -10,6 +10,8 @@ export const PAGE_SCRIPT = String.raw`
   var STEPS = ['uploading', 'submitted', 'queued', 'executing', 'finished'];
   var STEP_OF_STATUS = { Submitted: 'submitted', Created: 'submitted', Queuing: 'queued', Executing: 'executing', Finished: 'finished' };
   var FIND_JOB_MS = 120000;
+  /** A Finished job's own copy (RESULT_COPY) is usually there within seconds; after this the page plays ICE's URL. */
+  var COPY_WAIT_MS = 60000;
   var $ = function (id) { return document.getElementById(id); };
   var state = { token: sessionStorage.getItem(TOKEN_KEY) || '', busy: false, limits: null };
 
@@ -36,6 +38,8 @@ export const PAGE_SCRIPT = String.raw`
       JOB_FAILED: 'ICE could not make the video.',
       JOB_TIMED_OUT: 'The job did not finish in time.',
       UPLOAD_REFUSED: 'The bucket refused the upload.',
+      BUDGET_EXHAUSTED: 'Today\'s budget of jobs is spent.',
+      QUOTA_EXHAUSTED: 'This access token has no jobs left today.',
       CORS_BLOCKED: 'The browser blocked the bucket\'s answer: the bucket has no CORS rule for this page.',
       NETWORK: 'The service could not be reached.'
     }[code];
@@ -113,6 +117,29 @@ export const PAGE_SCRIPT = String.raw`
     document.body.dataset.state = 'working';
   }
 
+  /** "N jobs left today", or plainly that the day's budget (or this token's quota) is spent; hidden without limits. */
+  function showUsage(usage) {
+    var left = usage.limit === null ? null : usage.remaining;
+    var what = 'budget';
+    (usage.tokens || []).forEach(function (token) {
+      var tokenLeft = Math.max(0, token.limit - token.used);
+      if (left === null || tokenLeft < left) { left = tokenLeft; what = 'quota'; }
+    });
+    var box = $('usage');
+    if (left === null) { box.hidden = true; delete document.body.dataset.budget; return; }
+    var renews = clock(usage.resetsAt);
+    if (left > 0) box.textContent = left + (left === 1 ? ' job' : ' jobs') + ' left today.';
+    else if (what === 'quota') box.textContent = 'This access token has used all its jobs for today. It gets new ones at ' + renews + '.';
+    else box.textContent = 'Today\'s budget is spent: a photo dropped now waits, and is submitted first when the budget renews at ' + renews + '.';
+    box.hidden = false;
+    document.body.dataset.budget = left > 0 ? 'left' : 'spent';
+  }
+
+  /** GET /usage; a deployment without it (or without limits) shows nothing. */
+  async function refreshUsage() {
+    try { showUsage(await api('GET', 'usage')); } catch (error) { $('usage').hidden = true; }
+  }
+
   async function connect() {
     state.token = $('token').value.trim();
     $('auth-status').textContent = '';
@@ -133,6 +160,7 @@ export const PAGE_SCRIPT = String.raw`
       $('limits').textContent = 'One image: ' + data.imageSuffixes.join(', ') + ', at most ' + megabytes(data.maxImageBytes) + '.';
       $('auth-status').textContent = 'Connected.';
       $('try').hidden = false;
+      await refreshUsage();
       if (data.apps.length === 0) $('auth-status').textContent = 'Connected, but no app is set up for uploads (APP_ROUTES).';
     } catch (error) {
       $('try').hidden = true;
@@ -147,7 +175,7 @@ export const PAGE_SCRIPT = String.raw`
     while (Date.now() < deadline) {
       try {
         var record = await api('GET', query);
-        if (record.status === 'COMPLETED' && record.jobId) return record;
+        if ((record.status === 'COMPLETED' && record.jobId) || record.status === 'DEFERRED') return record;
         if (record.status !== 'IN_PROGRESS') throw fail((record.error && record.error.code) || record.status, (record.error && record.error.message) || '');
       } catch (error) {
         if (error.code !== 'JOB_NOT_FOUND' && error.code !== 'NETWORK' && !(error.status >= 500)) throw error;
@@ -176,12 +204,23 @@ export const PAGE_SCRIPT = String.raw`
     }
   }
 
+  /** While the watcher copies the output into the bucket, GET /jobs/{id} says copy: "pending"; then it has a playUrl. */
+  async function withCopy(view) {
+    var deadline = Date.now() + COPY_WAIT_MS;
+    while (!view.playUrl && view.copy === 'pending' && Date.now() < deadline) {
+      await sleep(1000);
+      try { view = await api('GET', 'jobs/' + encodeURIComponent(view.jobId)); } catch (error) { if (!(error.code === 'NETWORK' || error.status >= 500)) throw error; }
+    }
+    return view;
+  }
+
   function showVideo(view) {
     var result = (view.results || []).filter(function (r) { return r.outputUrl && /^https?:\/\//.test(r.outputUrl); })[0];
-    if (!result) { showError(fail('JOB_FAILED', 'The job finished without an output URL.')); return; }
-    $('video').src = result.outputUrl;
-    $('video-link').href = result.outputUrl;
-    $('video-link').textContent = result.outputUrl;
+    var url = view.playUrl || (result && result.outputUrl);
+    if (!url) { showError(fail('JOB_FAILED', 'The job finished without an output URL.')); return; }
+    $('video').src = url;
+    $('video-link').href = url;
+    $('video-link').textContent = view.playUrl ? 'your copy' + (view.playUrlExpiresAt ? ' (link valid until ' + new Date(view.playUrlExpiresAt).toLocaleTimeString() + ')' : '') : url;
     $('result').hidden = false;
     document.body.dataset.state = 'finished';
   }
@@ -219,10 +258,19 @@ export const PAGE_SCRIPT = String.raw`
       if (warning) showNotice(warning);
       setStep('submitted', undefined, false, true);
       var record = await findJob(upload);
+      if (record.status === 'DEFERRED') {
+        // Kept, not lost: the budget's renewal submits it, oldest first, when the day's budget renews.
+        var resetsAt = record.error && record.error.details && record.error.details.resetsAt;
+        var renews = resetsAt ? clock(resetsAt) : '';
+        $('notice').textContent = 'Waiting for the budget: the image is kept and is submitted when the budget renews' + (renews ? ' at ' + renews : '') + '. Nothing is charged until then.';
+        $('notice').hidden = false;
+        document.body.dataset.state = 'deferred';
+        return;
+      }
       setStep('submitted', record.startedAt);
       $('job-id').textContent = 'JobId ' + record.jobId + ' (' + record.appId + ')';
       var view = await followJob(record.jobId);
-      if (view.status === 'Finished') { setStep('finished', view.executionFinishTime); showVideo(view); }
+      if (view.status === 'Finished') { setStep('finished', view.executionFinishTime); showVideo(await withCopy(view)); }
       else {
         setStep(STEP_OF_STATUS[view.status] || 'finished', view.updatedAt, true);
         throw fail((view.error && view.error.code) || (view.status === 'TimedOut' ? 'JOB_TIMED_OUT' : 'JOB_FAILED'), (view.error && view.error.message) || '');
@@ -234,6 +282,7 @@ export const PAGE_SCRIPT = String.raw`
     } finally {
       state.busy = false;
       $('file').value = '';
+      refreshUsage();
     }
   }
 

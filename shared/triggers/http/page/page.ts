@@ -25,6 +25,7 @@ button{font:inherit;margin-top:.5rem;padding:.5rem 1rem;border:0;border-radius:.
 #timeline time{margin-left:.5rem;font-size:.875rem;font-weight:400;color:var(--muted)}
 .error{color:var(--bad);border-left:4px solid var(--bad);padding:.5rem .75rem;background:#b91c1c10}
 .notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#ff6a0010}
+.usage{font-weight:600}body[data-budget=spent] .usage{color:var(--bad)}
 video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var(--accent);word-break:break-all}
 `;
 
@@ -69,6 +70,7 @@ const PAGE_HTML = `<!doctype html>
 <select id="app"></select>
 <div id="drop" class="drop"><p>Drop an image here, or <label class="pick" for="file">choose a file</label></p>
 <input id="file" type="file" accept="image/*"><p id="limits" class="hint"></p></div>
+<p id="usage" class="usage" role="status" hidden></p>
 </section>
 <section id="job" hidden>
 <h2>Job</h2>

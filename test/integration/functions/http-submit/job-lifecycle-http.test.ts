@@ -184,7 +184,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
       terminal: true,
       executionStartTime: expect.stringMatching(/\+08:00$/),
       executionFinishTime: expect.stringMatching(/\+08:00$/),
-      results: [{ kind: 'video', mediaId: expect.any(String), outputUrl: `https://local-ice-output.oss-cn-shanghai.aliyuncs.com/yike/${jobId}.mp4` }],
+      results: [{ kind: 'video', mediaId: expect.any(String), outputUrl: `${ice.httpsUrl}/__local/outputs/${jobId}.mp4` }],
     });
     expect((await jobs.get(jobId))!.status).toBe('Finished');
     expect(await jobs.listInflight()).toContain(jobId);

@@ -21,7 +21,7 @@ describe('the job watcher at scale', () => {
   });
 
   it('settles 2,500 in-flight jobs in one run inside a 60 s function with at most 250 BatchGetYikeAIAppJob calls', async () => {
-    // Arrange: the webhook channel only (result objects are covered in job-lifecycle.test.ts), to keep this fast.
+    // Arrange: the webhook channel only (result objects are covered in job-lifecycle-notifications.test.ts), to keep this fast.
     fixture = await startWatcherFixture(2_500, { JOB_RESULT_OBJECTS: 'false' });
 
     // Act
@@ -39,7 +39,8 @@ describe('the job watcher at scale', () => {
   it('stops when its time is nearly up, saves where it stopped, and the next run starts there', async () => {
     // Arrange
     fixture = await startWatcherFixture(60);
-    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false' });
+    // One round per run, and no output copies: this is about the cursor.
+    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false', RESULT_COPY: 'off', WATCH_ROUND_SECONDS: '3600' });
     const credentials = () => ({ ...LOCAL_CREDENTIALS });
     const recordStore = () => createOssRecordStore(createOssClient(config.oss, credentials(), BUCKET));
     const deps = {
@@ -99,6 +100,8 @@ describe('the job watcher at scale', () => {
     const config = parseConfig({
       ...fixture.env,
       JOB_RESULT_OBJECTS: 'false',
+      RESULT_COPY: 'off',
+      WATCH_ROUND_SECONDS: '3600',
       JOB_TIMEOUT_SECONDS: '1',
       ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
     });

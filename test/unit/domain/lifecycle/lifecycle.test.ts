@@ -23,7 +23,7 @@ const record = () => ({
 });
 
 describe('job lifecycle configuration', () => {
-  it('defaults to result objects under .yike-results/, a 6 h timeout and 10 webhook attempts, watching ALLOWED_BUCKETS', () => {
+  it('defaults to result objects under .yike-results/, a 6 h timeout, 10 webhook attempts, 10 s rounds, copies and a 1 h playUrl, watching ALLOWED_BUCKETS', () => {
     // Act
     const { lifecycle } = parseConfig({ ALLOWED_BUCKETS: 'a-bucket,b-bucket' });
 
@@ -34,6 +34,10 @@ describe('job lifecycle configuration', () => {
       webhook: undefined,
       nextFunction: undefined,
       watchBuckets: ['a-bucket', 'b-bucket'],
+      roundSeconds: 10,
+      reconcileMinutes: 10,
+      resultCopy: { bucket: undefined, maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
+      resultUrlExpiresSeconds: 3_600,
     });
   });
 

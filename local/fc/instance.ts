@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
+import { startFcGateway } from './gateway';
+
+/**
+ * One FC instance of a function bundle, in a process of its own. FC runs every instance of a function separately and
+ * hands each one request at a time, so a race between instances is a race between processes: the budget race
+ * (test/reliability/budget-race.test.ts) starts twenty of these. The function's environment is this process's.
+ *
+ *   node dist/local/fc/instance.js <dist/function folder> events [clock]   invocations over IPC, one at a time:
+ *                                                                           {id, event} in, {id, result | error} out
+ *   node dist/local/fc/instance.js <dist/function folder> http [clock]     an FC HTTP gateway in front of it: {url} out
+ *
+ * `clock` (ISO 8601): the instance's clock starts there and runs on (createHandler's `now`), so a test decides the
+ * budget's day instead of the wall clock.
+ */
+type Handler = (event: unknown, context: object) => Promise<unknown>;
+type CreateHandler = (options: { now?: () => Date }) => Handler;
+
+interface Invocation {
+  id: number;
+  event: string;
+}
+
+async function main(): Promise<void> {
+  const [folder, mode, clock] = process.argv.slice(2);
+  if (!folder || (mode !== 'events' && mode !== 'http') || !process.send) {
+    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [clock ISO 8601]');
+  }
+  const startedAtMs = Date.now();
+  const clockMs = clock === undefined ? undefined : Date.parse(clock);
+  const now = clockMs === undefined ? undefined : () => new Date(clockMs + (Date.now() - startedAtMs));
+  const functionName = `yike-${folder.split(/[\\/]/).filter(Boolean).at(-1)}`;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { createHandler } = require(join(resolve(folder), 'index.js')) as { createHandler: CreateHandler };
+  const handler = createHandler({ now });
+  const send = (message: unknown) => process.send!(message);
+
+  if (mode === 'http') {
+    const gateway = await startFcGateway({ handler, functionName, credentials: { ...LOCAL_STS_CREDENTIALS } });
+    send({ url: gateway.url });
+    process.on('disconnect', () => void gateway.close().then(() => process.exit(0)));
+    return;
+  }
+  // One request at a time, as FC gives an instance of a built-in runtime.
+  let queue = Promise.resolve();
+  process.on('message', (message: Invocation) => {
+    queue = queue.then(async () => {
+      const context = {
+        requestId: randomUUID(),
+        credentials: { ...LOCAL_STS_CREDENTIALS },
+        function: { name: functionName, handler: 'index.handler', memory: 512, timeout: 60 },
+        region: 'cn-shanghai',
+        accountId: '1234567890123456',
+        retryCount: 0,
+      };
+      try {
+        send({ id: message.id, result: await handler(Buffer.from(message.event), context) });
+      } catch (error) {
+        send({ id: message.id, error: { errorType: (error as Error).name, errorMessage: (error as Error).message } });
+      }
+    });
+  });
+  process.on('disconnect', () => process.exit(0));
+  send({ ready: true });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`instance failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import type { RecordStore } from '../ports';
+import type { JobRequestInput, ObjectCreated } from '../submissions/work-items';
+
+/**
+ * The line of deferred items: `<RECORDS_PREFIX>deferred/<deferred at, sortable>-<record hash>.json`, one per item
+ * an upload or pipeline event could not submit within the budget (its submit record says DEFERRED). OSS lists keys
+ * in lexicographic order, so a listing is the line, oldest first. The entry holds what the item needs to be
+ * submitted again through the one-job path (the object, or the pipeline request), and the renewal removes it once
+ * the item is submitted, skipped or failed for good.
+ */
+export type DeferredItem = { kind: 'object'; object: ObjectCreated } | { kind: 'request'; request: JobRequestInput };
+
+export interface DeferredEntry {
+  schemaVersion: 1;
+  /** The item's submit (idempotency) record, which says DEFERRED, and its bucket. */
+  recordKey: string;
+  recordsBucket: string;
+  source: string;
+  deferredAt: string;
+  /** The budget day that refused it. */
+  day: string;
+  code: string;
+  /** The AUTH_TOKENS name the item counts against, when it has a quota. */
+  token?: string;
+  item: DeferredItem;
+}
+
+export type NewDeferredEntry = Omit<DeferredEntry, 'schemaVersion' | 'deferredAt'>;
+
+const deferredPrefix = (recordsPrefix: string) => `${recordsPrefix}deferred/`;
+
+const WRITE_ATTEMPTS = 3;
+const WRITE_PAUSE_MS = 100;
+
+/** Writes the entry (create-only, retried); returns its key. A store that keeps failing throws (the item fails retryably). */
+export async function writeDeferredEntry(
+  store: Pick<RecordStore, 'createIfAbsent'>,
+  recordsPrefix: string,
+  entry: NewDeferredEntry,
+  at: Date,
+): Promise<string> {
+  const deferredAt = at.toISOString();
+  const hash = createHash('sha256').update(entry.recordKey).digest('hex').slice(0, 16);
+  const key = `${deferredPrefix(recordsPrefix)}${deferredAt.replace(/[-:.]/g, '')}-${hash}.json`;
+  const body: DeferredEntry = { schemaVersion: 1, ...entry, deferredAt };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      // false: this very entry was written by an attempt whose answer was lost.
+      await store.createIfAbsent(key, body);
+      return key;
+    } catch (error) {
+      if (attempt === WRITE_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, WRITE_PAUSE_MS * attempt));
+    }
+  }
+}
+
+/** The entries' keys, oldest first (at most `limit`). */
+export async function listDeferred(store: Pick<RecordStore, 'list'>, recordsPrefix: string, limit?: number): Promise<string[]> {
+  const keys = await store.list(deferredPrefix(recordsPrefix), limit === undefined ? undefined : { limit });
+  return keys.filter((key) => key.endsWith('.json'));
+}

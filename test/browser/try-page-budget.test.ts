@@ -1,0 +1,82 @@
+import { existsSync } from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { TINY_PNG } from '../../local/dev-fixtures';
+import { startNpmStart, type RunningLocalCloud } from '../helpers/npm-start';
+
+/**
+ * The page with a daily budget (npm start with JOB_BUDGET_PER_DAY=2; its demo job spends the first): it says how
+ * many jobs are left, says plainly when the budget is spent, and tells the user an upload over it waits.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveBrowser = existsSync(CHROMIUM);
+if (!haveBrowser && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`);
+const describeWithBrowser = haveBrowser ? describe : describe.skip;
+const BROWSER_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+describeWithBrowser('the page in a browser with a daily budget (headless Chromium against npm start)', () => {
+  jest.setTimeout(90_000);
+  let cloud: RunningLocalCloud;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [cloud, browser] = await Promise.all([
+      startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1', JOB_BUDGET_PER_DAY: '2' }),
+      chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS }),
+    ]);
+  });
+  afterAll(async () => {
+    await Promise.all([browser?.close(), cloud?.stop()]);
+  });
+
+  async function dropFile(page: Page, name: string): Promise<void> {
+    await page.evaluate(
+      ({ name, base64 }) => {
+        const data = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+        // Browser globals (this runs in the page); the project's TypeScript has no DOM types.
+        const browser = globalThis as any;
+        const transfer = new browser.DataTransfer();
+        transfer.items.add(new browser.File([data], name, { type: 'image/png' }));
+        browser.document.getElementById('drop').dispatchEvent(new browser.DragEvent('drop', { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      },
+      { name, base64: TINY_PNG.toString('base64') },
+    );
+  }
+
+  it('shows "1 job left today", then says the budget is spent, and that the next photo waits for it', async () => {
+    // Arrange
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(error.message));
+    await page.goto(cloud.pageUrl);
+    await page.fill('#token', cloud.token);
+    await page.click('#connect');
+    await page.waitForSelector('#usage:not([hidden])');
+    const before = await page.textContent('#usage');
+
+    // Act: the day's last job, then one more photo
+    await dropFile(page, 'last.png');
+    await page.waitForSelector('body[data-state="finished"]', { timeout: 60_000 });
+    await page.waitForSelector('body[data-budget="spent"]');
+    const spent = await page.textContent('#usage');
+    await dropFile(page, 'over.png');
+    await page.waitForSelector('body[data-state="deferred"]', { timeout: 30_000 });
+
+    // Assert
+    expect(before).toBe('1 job left today.');
+    expect(spent).toMatch(/^Today's budget is spent: a photo dropped now waits, and is submitted first when the budget renews at .+\.$/);
+    expect(await page.textContent('#notice')).toMatch(
+      /^Waiting for the budget: the image is kept and is submitted when the budget renews at .+\. Nothing is charged until then\.$/,
+    );
+    expect(await page.isHidden('#error')).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});

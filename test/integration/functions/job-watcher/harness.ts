@@ -1,0 +1,184 @@
+/**
+ * What the job lifecycle suites share (upload → job record → watcher → result object, webhook and next function):
+ * startLifecycleHarness(), called in each file's beforeAll, starts a local OSS (its upload notifications recorded), a
+ * local ICE finishing jobs after JOB_MS of its own clock, a local FC invoke endpoint running the next function, and a
+ * webhook receiver that checks each signature as the README tells receivers to. Tests move the two clocks and take
+ * the receiver down by setting iceClock, watcherClock and receiverMode; reset() puts them back and removes every
+ * record, marker and result before each test.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type OSS from 'ali-oss';
+import { createHandler as createWatcherHandler } from '../../../../functions/job-watcher/index';
+import { createHandler as createSubmitHandler } from '../../../../functions/oss-submit/index';
+import { startFcInvokeServer, type LocalFcInvokeServer } from '../../../../local/fc/invoke-server';
+import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
+import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
+import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
+import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+
+export const BUCKET = 'yike-uploads';
+export const SECRET = 'whsec-test-0123456789abcdef';
+const NEXT_FUNCTION = 'yike-next-step';
+export const JOB_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+
+/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
+function verifySignature(secret: string, rawBody: string, header: string): boolean {
+  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
+  if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
+}
+
+interface Delivery {
+  body: NotificationPayload;
+  signatureValid: boolean;
+  deliveryHeader?: string;
+}
+
+type WatcherHandler = ReturnType<typeof createWatcherHandler>;
+
+export interface LifecycleHarness {
+  ice: LocalIceServer;
+  oss: LocalOssServer;
+  /** Runs the next function (JOB_NEXT_FUNCTION). */
+  fc: LocalFcInvokeServer;
+  client: OSS;
+  /** What the local ICE takes for now (ms); a job finishes JOB_MS after it was submitted. */
+  iceClock: number;
+  /** What the watcher takes for now (ms). */
+  watcherClock: number;
+  /** 'down' makes the webhook receiver answer 503. */
+  receiverMode: 'up' | 'down';
+  /** Webhooks the receiver accepted since the test began. */
+  readonly deliveries: Delivery[];
+  /** Upload notifications (the upload trigger rule applied) since the test began. */
+  readonly triggered: OssNotification[];
+  /** Events the next function received since the test began. */
+  readonly nextEvents: Buffer[];
+  /** The functions' environment: the local endpoints, the webhook and the next function. */
+  env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
+  /** A job-watcher handler reading watcherClock. */
+  watcher(overrides?: Record<string, string>, sink?: (line: string) => void): WatcherHandler;
+  /** A user's upload, and the OSS trigger invoking oss-submit with the event OSS produced. */
+  upload(key: string): Promise<{ jobId: string; eTag: string }>;
+  /** An object of the bucket parsed as JSON, or undefined when there is none. */
+  readJson<T>(key: string): Promise<T | undefined>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const timerEvent = () => asFcPayload(loadEvent('fc3-timer'));
+export const watcherContext = () => fcContext({ function: { name: 'yike-job-watcher', handler: 'index.handler', memory: 512, timeout: 60 } });
+
+export async function startLifecycleHarness(): Promise<LifecycleHarness> {
+  const dir = tempDir('lifecycle-');
+  const triggered: OssNotification[] = [];
+  const deliveries: Delivery[] = [];
+  const nextEvents: Buffer[] = [];
+  // The servers read the clocks and the receiver mode from the harness, once it is returned.
+  let harness!: LifecycleHarness;
+  const oss = await startOssServer({
+    dataDir: dir.path,
+    buckets: [BUCKET],
+    onObjectCreated: (event) => matchesOssTrigger(event, UPLOAD_TRIGGER) && triggered.push(event),
+  });
+  // ICE's precheck (PRECHECK=on by default) reads the uploads from the local OSS.
+  const ice = await startIceServer({ finishAfterMs: JOB_MS, now: () => harness.iceClock, images: { ossUrl: oss.url } });
+  const fc = await startFcInvokeServer({
+    functions: {
+      [NEXT_FUNCTION]: async (event) => {
+        nextEvents.push(event);
+        return { ok: true };
+      },
+    },
+    contextCredentials: LOCAL_CREDENTIALS,
+  });
+  const receiver = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      if (harness.receiverMode === 'down') {
+        res.writeHead(503).end('maintenance');
+        return;
+      }
+      const raw = Buffer.concat(chunks).toString('utf8');
+      deliveries.push({
+        body: JSON.parse(raw),
+        signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])),
+        deliveryHeader: req.headers['x-yike-delivery'] as string,
+      });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/yike`;
+  const client = localOssClient(oss.url, BUCKET);
+
+  harness = {
+    ice,
+    oss,
+    fc,
+    client,
+    iceClock: Date.now(),
+    watcherClock: Date.now(),
+    receiverMode: 'up',
+    deliveries,
+    triggered,
+    nextEvents,
+    env: (overrides = {}) => ({
+      ICE_ENDPOINT: ice.url,
+      OSS_ENDPOINT: oss.localhostUrl,
+      FC_ENDPOINT: fc.url,
+      APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+      ALLOWED_BUCKETS: BUCKET,
+      JOB_WEBHOOK_URL: receiverUrl,
+      JOB_WEBHOOK_SECRET: SECRET,
+      JOB_WEBHOOK_TIMEOUT_MS: '2000',
+      JOB_NEXT_FUNCTION: NEXT_FUNCTION,
+      ICE_RETRY_BASE_MS: '1',
+      ICE_RETRY_MAX_MS: '2',
+      // One round per run (a round at or above the function's timeout): these tests drive the ticks themselves.
+      WATCH_ROUND_SECONDS: '3600',
+      LOG_LEVEL: 'error',
+      ...overrides,
+    }),
+    watcher: (overrides = {}, sink) => createWatcherHandler({ env: harness.env(overrides), now: () => new Date(harness.watcherClock), sink }),
+    upload: async (key) => {
+      await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+      const notification = triggered.find((event) => event.key === key)!;
+      const result = await createSubmitHandler({ env: harness.env() })(notification.payload, fcContext());
+      const eTag = JSON.parse(notification.payload.toString('utf8')).events[0].oss.object.eTag as string;
+      return { jobId: result.submitted[0]!.jobId, eTag };
+    },
+    readJson: async <T>(key: string) => {
+      try {
+        return JSON.parse((await client.get(key)).content.toString('utf8')) as T;
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return undefined;
+        throw error;
+      }
+    },
+    reset: async () => {
+      ice.reset();
+      triggered.length = 0;
+      deliveries.length = 0;
+      nextEvents.length = 0;
+      harness.receiverMode = 'up';
+      harness.iceClock = Date.now();
+      harness.watcherClock = Date.now();
+      // Each test starts with no records, markers or results.
+      const leftovers = oss.listKeys(BUCKET).filter((key) => key.startsWith('.yike-'));
+      await Promise.all(leftovers.map((key) => client.delete(key)));
+    },
+    close: async () => {
+      await Promise.all([ice.close(), oss.close(), fc.close(), new Promise((resolve) => receiver.close(resolve))]);
+      dir.remove();
+    },
+  };
+  return harness;
+}

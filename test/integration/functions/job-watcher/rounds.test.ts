@@ -1,0 +1,112 @@
+import { createHandler as createWatcherHandler } from '../../../../functions/job-watcher/index';
+import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { fcContext } from '../../../helpers/local-cloud';
+import { startWatcherWorld, type WatcherWorld } from './watcher-world';
+
+const JOB_MS = 45_000;
+
+describe('one watcher run polls in rounds while jobs are in flight', () => {
+  let world: WatcherWorld;
+
+  beforeAll(async () => {
+    world = await startWatcherWorld({ jobMs: JOB_MS });
+  });
+  afterAll(() => world.close());
+  beforeEach(() => world.reset());
+
+  it('ends at once when no job is in flight', async () => {
+    // Act
+    const summary = await world.watch();
+
+    // Assert
+    expect(summary).toMatchObject({ rounds: 1, inflight: 0, iceCalls: 0 });
+    expect(summary.durationMs).toBeLessThan(5_000);
+  });
+
+  it('follows a job to its end within one run, noticing ICE’s finish within one round, and ends its rounds with the job', async () => {
+    // Arrange: a job that finishes 45 s after its submit, the run starting 1 s after it
+    const startedAt = world.clock.now();
+    const { jobId } = await world.upload('uploads/female/rounds.png');
+    world.clock.advance(1_000);
+
+    // Act
+    const summary = await world.watch();
+
+    // Assert: asked every 10 s (rounds at 1, 11, 21, 31, 41, 51 s), notified in the round after it finished
+    expect(summary).toMatchObject({ settled: 1, delivered: 2, copied: 1, stoppedEarly: false });
+    expect(summary.rounds).toBe(6);
+    expect(world.ice.calls().filter((call) => call.action === 'BatchGetYikeAIAppJob')).toHaveLength(6);
+    const [delivery] = world.deliveries;
+    expect(delivery!.body.id).toBe(`${jobId}.finished`);
+    const lagMs = delivery!.atMs - (startedAt + JOB_MS);
+    expect(lagMs).toBeGreaterThanOrEqual(0);
+    expect(lagMs).toBeLessThanOrEqual(10_000);
+    // The run ended with the job, not at its timeout: 50 s of rounds, not 65.
+    expect(summary.durationMs).toBeLessThan(55_000);
+  });
+
+  it('starts no round that could not notify before the function’s timeout, leaving the job to the next tick', async () => {
+    // Arrange: a job that runs longer than one run
+    await world.upload('uploads/female/long.png');
+
+    // Act: a 30 s function with the default 10 s reserve (webhook timeout 2 s + 5 s... at least 7 s)
+    const summary = await world.watch({}, 30);
+
+    // Assert: rounds at 0, 10 and 20 s; one at 30 s would end past the timeout
+    expect(summary.rounds).toBe(3);
+    expect(summary.durationMs).toBeLessThan(30_000 - 7_000);
+    expect(summary).toMatchObject({ settled: 0, inflight: 1 });
+  });
+
+  it('asks a job that has run for over an hour every minute instead of every round', async () => {
+    // Arrange: a job submitted 61 minutes ago that is still running (a 2 h job)
+    const slow = await startWatcherWorld({ jobMs: 2 * 3_600_000 });
+    try {
+      await slow.upload('uploads/female/very-long.png');
+      slow.clock.advance(61 * 60_000);
+
+      // Act: one 65 s run
+      const summary = await slow.watch();
+
+      // Assert: asked in the first round only (the next ask is 60 s later, past the run), so the run ends at once
+      expect(summary).toMatchObject({ rounds: 1, iceCalls: 1 });
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('notifies each job once when two runs with rounds overlap on real time', async () => {
+    // Arrange: 1 s rounds; two 20 s runs (6 s kept in reserve, a copy needs 5 s more), the second 0.7 s after the first;
+    // three jobs of 2 s submitted 1.5 s apart while they run, so each finishes while both are polling
+    const real = await startWatcherWorld({ jobMs: 2_000, ice: { now: () => Date.now() } });
+    try {
+      const run = () =>
+        createWatcherHandler({ env: real.env({ WATCH_ROUND_SECONDS: '1', JOB_WEBHOOK_TIMEOUT_MS: '1000' }) })(
+          asFcPayload(loadEvent('fc3-timer')),
+          fcContext({ function: { name: 'yike-job-watcher', timeout: 20 } }),
+        );
+      const jobIds = [(await real.upload('uploads/female/overlap-a.png')).jobId];
+
+      // Act
+      const first = run();
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const second = run();
+      // b before a finishes, c before b does: a job is in flight from the first round to the last notification.
+      for (const [name, pauseMs] of [
+        ['b', 800],
+        ['c', 1_500],
+      ] as const) {
+        await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        jobIds.push((await real.upload(`uploads/female/overlap-${name}.png`)).jobId);
+      }
+      const summaries = await Promise.all([first, second]);
+
+      // Assert: both polled in rounds, every job was notified, none twice
+      expect(summaries.map((summary) => summary.rounds > 3)).toEqual([true, true]);
+      expect(real.deliveries.map((delivery) => delivery.body.id).sort()).toEqual(jobIds.map((jobId) => `${jobId}.finished`).sort());
+      expect(summaries[0]!.delivered + summaries[1]!.delivered).toBe(6);
+    } finally {
+      await real.close();
+    }
+  }, 40_000);
+});

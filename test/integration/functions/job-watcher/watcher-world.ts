@@ -1,0 +1,164 @@
+/**
+ * What the watcher suites with rounds, copies and reconcile share: the local ICE (on a clock the test moves), OSS with
+ * its upload trigger, a webhook receiver that checks signatures, the upload function, the job watcher's handler on a
+ * simulated clock (its sleeps between rounds move the clock instead of waiting) and http-submit for GET /jobs.
+ */
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type OSS from 'ali-oss';
+import { createHandler as createHttpHandler } from '../../../../functions/http-submit/index';
+import { createHandler as createWatcherHandler } from '../../../../functions/job-watcher/index';
+import { createHandler as createSubmitHandler } from '../../../../functions/oss-submit/index';
+import { startFcGateway } from '../../../../local/fc/gateway';
+import { startIceServer, type IceServerOptions, type LocalIceServer } from '../../../../local/ice/server';
+import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
+import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
+import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
+import type { WatcherSummary } from '../../../../shared/domain/lifecycle/watcher';
+import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+
+export const BUCKET = 'yike-uploads';
+const SECRET = 'whsec-test-0123456789abcdef';
+
+interface Delivery {
+  body: NotificationPayload;
+  signatureValid: boolean;
+  /** When it arrived, on the simulated clock. */
+  atMs: number;
+}
+
+export interface WatcherWorld {
+  ice: LocalIceServer;
+  oss: LocalOssServer;
+  client: OSS;
+  deliveries: Delivery[];
+  /** The simulated time (epoch ms): ICE's job clock and the watcher's; reset() sets it back to the real time. */
+  clock: { now: () => number; advance: (ms: number) => void };
+  env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
+  /** A user's upload, and oss-submit invoked with the event OSS produced. */
+  upload(key: string): Promise<{ jobId: string }>;
+  /** One watcher run (one timer tick) of an FC function with `timeoutSeconds`, its rounds on the simulated clock. */
+  watch(overrides?: Record<string, string>, timeoutSeconds?: number, options?: { sink?: (line: string) => void; event?: Buffer }): Promise<WatcherSummary>;
+  /** GET /jobs/{jobId} through http-submit behind the local FC gateway. */
+  getJob(jobId: string): Promise<{ statusCode: number; body: any }>;
+  /** POST /jobs through http-submit: a job without an upload. */
+  postJob(body: Record<string, unknown>): Promise<{ statusCode: number; body: any }>;
+  readJson<T>(key: string): Promise<T | undefined>;
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
+function verifySignature(secret: string, rawBody: string, header: string): boolean {
+  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
+  if (!t || !v1) return false;
+  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
+}
+
+export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs?: number } = {}): Promise<WatcherWorld> {
+  const dir = tempDir('watcher-world-');
+  let nowMs = Date.now();
+  const clock = {
+    now: () => nowMs,
+    advance: (ms: number) => {
+      nowMs += ms;
+    },
+  };
+  const triggered: OssNotification[] = [];
+  const oss = await startOssServer({
+    dataDir: dir.path,
+    buckets: [BUCKET, 'yike-results'],
+    onObjectCreated: (event) => matchesOssTrigger(event, UPLOAD_TRIGGER) && triggered.push(event),
+  });
+  const ice = await startIceServer({ finishAfterMs: options.jobMs ?? 60_000, now: clock.now, images: { ossUrl: oss.url }, ...options.ice });
+  const deliveries: Delivery[] = [];
+  const receiver: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      deliveries.push({ body: JSON.parse(raw), signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])), atMs: clock.now() });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const client = localOssClient(oss.url, BUCKET);
+  const env = (overrides: Record<string, string> = {}): NodeJS.ProcessEnv => ({
+    ICE_ENDPOINT: ice.url,
+    OSS_ENDPOINT: oss.localhostUrl,
+    APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+    ALLOWED_BUCKETS: BUCKET,
+    HTTP_AUTH: 'none',
+    JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/yike`,
+    JOB_WEBHOOK_SECRET: SECRET,
+    JOB_WEBHOOK_TIMEOUT_MS: '2000',
+    ICE_RETRY_BASE_MS: '1',
+    ICE_RETRY_MAX_MS: '2',
+    LOG_LEVEL: 'error',
+    ...overrides,
+  });
+  const gateway = await startFcGateway({ handler: createHttpHandler({ env: env() }), credentials: LOCAL_CREDENTIALS });
+  const watcherContext = (timeout: number) => fcContext({ function: { name: 'yike-job-watcher', handler: 'index.handler', memory: 256, timeout } });
+
+  return {
+    ice,
+    oss,
+    client,
+    deliveries,
+    clock,
+    env,
+    async upload(key) {
+      await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+      const notification = triggered.find((event) => event.key === key)!;
+      const result = await createSubmitHandler({ env: env() })(notification.payload, fcContext());
+      return { jobId: result.submitted[0]!.jobId };
+    },
+    watch(overrides = {}, timeoutSeconds = 65, options = {}) {
+      const handler = createWatcherHandler({
+        env: env(overrides),
+        now: () => new Date(clock.now()),
+        sleep: async (ms) => clock.advance(ms),
+        sink: options.sink,
+      });
+      return handler(options.event ?? asFcPayload(loadEvent('fc3-timer')), watcherContext(timeoutSeconds));
+    },
+    async getJob(jobId) {
+      const response = await fetch(`${gateway.url}/jobs/${jobId}`);
+      return { statusCode: response.status, body: await response.json() };
+    },
+    async postJob(body) {
+      const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { statusCode: response.status, body: await response.json() };
+    },
+    async readJson<T>(key: string) {
+      try {
+        return JSON.parse((await client.get(key)).content.toString('utf8')) as T;
+      } catch (error) {
+        if ((error as { status?: number }).status === 404) return undefined;
+        throw error;
+      }
+    },
+    async reset() {
+      // Back to the real time: OSS's Last-Modified (which reconcile reads) follows the real clock.
+      nowMs = Date.now();
+      ice.reset();
+      deliveries.length = 0;
+      triggered.length = 0;
+      for (const bucket of [BUCKET, 'yike-results']) {
+        const bucketClient = localOssClient(oss.url, bucket);
+        await Promise.all(oss.listKeys(bucket).map((key) => bucketClient.delete(key)));
+      }
+    },
+    async close() {
+      await Promise.all([ice.close(), oss.close(), gateway.close(), new Promise((resolve) => receiver.close(resolve))]);
+      dir.remove();
+    },
+  };
+}
+
+export function sha256(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

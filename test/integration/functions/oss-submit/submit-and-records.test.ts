@@ -1,0 +1,201 @@
+import { createHandler } from '../../../../functions/oss-submit/index';
+import { createAsyncInvoker } from '../../../../local/fc/async';
+import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
+import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { fcContext, LOCAL_CREDENTIALS, logCapture, TINY_PNG } from '../../../helpers/local-cloud';
+import { BUCKET, FEMALE_KEY, FIXTURE_ETAG, ossEvent, startUploadHarness, type UploadHarness } from './harness';
+
+describe('the OSS upload function against the local ICE and OSS endpoints: submitting and recording jobs', () => {
+  let cloud: UploadHarness;
+
+  beforeAll(async () => {
+    cloud = await startUploadHarness();
+  });
+  afterAll(async () => cloud.close());
+  beforeEach(async () => cloud.reset());
+
+  it('submits the documented OSS event as one job with the image URL, ProductionId and FolderId', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env() });
+
+    // Act
+    const result = await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+
+    // Assert
+    const [job] = cloud.ice.jobs();
+    expect(cloud.ice.jobs()).toHaveLength(1);
+    expect(job).toMatchObject({
+      appId: 'sys-ao-smith-1',
+      appParamsRaw: '{"LoadImage.1.TargetImage":"https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg"}',
+      productionId: 'prod-123',
+      folderId: 'fd-cReaEcVqQK',
+      accessKeyId: LOCAL_CREDENTIALS.accessKeyId,
+    });
+    expect(result).toEqual({
+      submitted: [{ source: `oss://${BUCKET}/${FEMALE_KEY}`, jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' }],
+      skipped: [],
+      failed: [],
+    });
+  });
+
+  it('writes the claim, then COMPLETED, and only then the job record and its marker, so a stop in between never resubmits', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env() });
+    cloud.oss.reset();
+
+    // Act
+    await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+
+    // Assert: the function's writes, in the order OSS received them (the two after COMPLETED go out together)
+    const jobId = cloud.ice.jobs()[0]!.jobId;
+    const uploadRecord = objectRecordKey('.yike-jobs/', { bucket: BUCKET, key: FEMALE_KEY, eTag: FIXTURE_ETAG });
+    const writes = cloud.oss
+      .requests()
+      .filter((request) => request.method === 'PUT')
+      .map((request) => request.key);
+    expect(writes.slice(0, 2)).toEqual([uploadRecord, uploadRecord]);
+    expect(writes.slice(2).sort()).toEqual([`.yike-jobs/inflight/${jobId}`, `.yike-jobs/jobs/${jobId}.json`]);
+  });
+
+  it('records the job as COMPLETED next to the upload, keyed by bucket, key and eTag', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env() });
+
+    // Act
+    await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+
+    // Assert
+    const record = await cloud.readRecord(FEMALE_KEY, FIXTURE_ETAG);
+    const [job] = cloud.ice.jobs();
+    expect(record).toMatchObject({
+      schemaVersion: 1,
+      status: 'COMPLETED',
+      idempotencyKey: `oss://${BUCKET}/${FEMALE_KEY}#${FIXTURE_ETAG}`,
+      result: { jobId: job!.jobId, requestId: job!.requestId, appId: 'sys-ao-smith-1' },
+      context: { bucket: BUCKET, key: FEMALE_KEY, eTag: FIXTURE_ETAG, size: 122539, eventName: 'PutObject' },
+    });
+    expect(Date.parse(record.completedAt)).toBeGreaterThanOrEqual(Date.parse(record.startedAt));
+    expect(record.inProgressExpiresAt).toBeUndefined();
+  });
+
+  it('sorts a multi-record event into submitted and skipped, each with its reason', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env() });
+    const event = ossEvent([
+      { key: 'uploads/female/a.jpg' },
+      { key: 'uploads/male/B.PNG' },
+      { key: 'uploads/female/notes.txt' },
+      { key: 'uploads/female/empty.jpg', size: 0 },
+      { key: '.yike-jobs/objects/yike-uploads/x.jpg' },
+      { key: 'uploads/female/appended.jpg', eventName: 'ObjectCreated:AppendObject' },
+      { key: 'elsewhere/c.webp' },
+    ]);
+
+    // Act
+    const result = await handler(asFcPayload(event), fcContext());
+
+    // Assert
+    const jobs = cloud.ice.jobs();
+    expect(jobs.map((job) => [job.appId, job.appParams['LoadImage.1.TargetImage']]).sort()).toEqual([
+      ['sys-ao-smith-1', 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/a.jpg'],
+      ['sys-ao-smith-2', 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/male/B.PNG'],
+    ]);
+    expect(result.submitted.map((item) => item.source).sort()).toEqual(['oss://yike-uploads/uploads/female/a.jpg', 'oss://yike-uploads/uploads/male/B.PNG']);
+    expect(result.skipped).toEqual([
+      { source: 'oss://yike-uploads/uploads/female/notes.txt', reason: 'not-an-image' },
+      { source: 'oss://yike-uploads/uploads/female/empty.jpg', reason: 'empty-object' },
+      { source: 'oss://yike-uploads/.yike-jobs/objects/yike-uploads/x.jpg', reason: 'records-prefix' },
+      { source: 'oss://yike-uploads/uploads/female/appended.jpg', reason: 'event-not-handled' },
+      { source: 'oss://yike-uploads/elsewhere/c.webp', reason: 'no-app-route' },
+    ]);
+    expect(result.failed).toEqual([]);
+  });
+
+  it('uses DEFAULT_APP for keys no route matches', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env({ DEFAULT_APP: 'male' }) });
+
+    // Act
+    const result = await handler(asFcPayload(ossEvent([{ key: 'elsewhere/c.webp' }])), fcContext());
+
+    // Assert
+    expect(result.submitted).toEqual([expect.objectContaining({ appId: 'sys-ao-smith-2' })]);
+  });
+
+  it('encodes keys with spaces, "+", "%" and CJK into the image URL exactly once', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env() });
+
+    // Act
+    await handler(asFcPayload(ossEvent([{ key: "uploads/female/照片 1+2%!'().JPEG" }])), fcContext());
+
+    // Assert
+    expect(cloud.ice.jobs()[0]!.appParams).toEqual({
+      'LoadImage.1.TargetImage': "https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/%E7%85%A7%E7%89%87%201%2B2%25!'().JPEG",
+    });
+  });
+
+  it('rejects malformed JSON with a clear error and submits nothing', async () => {
+    // Arrange
+    const logs = logCapture();
+    const handler = createHandler({ env: cloud.env(), sink: logs.sink });
+
+    // Act
+    const run = handler(Buffer.from('{"events": [ {"eventName": '), fcContext());
+
+    // Assert
+    await expect(run).rejects.toMatchObject({ code: 'MALFORMED_EVENT' });
+    expect(cloud.ice.calls()).toHaveLength(0);
+    expect(logs.lines()).toEqual([
+      expect.objectContaining({
+        level: 'error',
+        message: 'event rejected',
+        requestId: expect.any(String),
+        error: expect.objectContaining({ code: 'MALFORMED_EVENT' }),
+      }),
+    ]);
+  });
+
+  it('processes every record, then fails the invocation naming the one that failed', async () => {
+    // Arrange
+    const handler = createHandler({ env: cloud.env() });
+    const event = ossEvent([{ key: 'uploads/female/a.jpg' }, { key: 'uploads/male/b.jpg' }]);
+    event.events.splice(1, 0, { ...structuredClone(event.events[0]), oss: { bucket: { name: BUCKET } } });
+
+    // Act
+    let caught: any;
+    await handler(asFcPayload(event), fcContext()).catch((error) => (caught = error));
+
+    // Assert
+    expect(cloud.ice.jobs()).toHaveLength(2);
+    expect(caught).toMatchObject({ name: 'PartialFailureError', code: 'PARTIAL_FAILURE', retryable: false });
+    expect(caught.message).toMatch(/^1 of 3 items failed: event\.events\[1\] \(INVALID_EVENT: event\.events\[1\] is invalid: events\[1\]\.oss\.object: /);
+    expect(caught.result.submitted.map((item: { source: string }) => item.source).sort()).toEqual([
+      'oss://yike-uploads/uploads/female/a.jpg',
+      'oss://yike-uploads/uploads/male/b.jpg',
+    ]);
+    expect(caught.result.failed).toEqual([expect.objectContaining({ source: 'event.events[1]', code: 'INVALID_EVENT', retryable: false })]);
+  });
+
+  it('turns an upload through the local OSS endpoint into one job, as a new user would', async () => {
+    // Arrange: OSS notifications reach the function through FC's async invocation (with retries)
+    const invoker = createAsyncInvoker({ handler: createHandler({ env: cloud.env() }), functionName: 'yike-oss-submit', credentials: LOCAL_CREDENTIALS });
+    const key = 'uploads/male/selfie 01.png';
+
+    // Act
+    const put = await cloud.client.put(key, TINY_PNG);
+    for (const notification of cloud.notifications) invoker.invoke(notification.payload);
+    await invoker.idle();
+
+    // Assert
+    const eTag = String(put.res.headers['etag' as keyof typeof put.res.headers]).replace(/"/g, '');
+    const [job] = cloud.ice.jobs();
+    expect(cloud.notifications.map((n) => n.key)).toEqual([key]);
+    expect(job).toMatchObject({
+      appId: 'sys-ao-smith-2',
+      appParams: { 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/male/selfie%2001.png' },
+    });
+    expect(invoker.records()).toEqual([expect.objectContaining({ status: 'succeeded', attempts: 1 })]);
+    expect(await cloud.readRecord(key, eTag)).toMatchObject({ status: 'COMPLETED', result: { jobId: job!.jobId } });
+  });
+});
