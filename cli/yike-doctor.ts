@@ -8,6 +8,7 @@ import { checkDeployment } from '../shared/domain/doctor/deployment-checks';
 import type { FunctionDoctorReport } from '../shared/domain/doctor/report';
 import { loadConfig, parseConfig, type Config } from '../shared/runtime/config';
 import { describeError, InputError, YikeError } from '../shared/runtime/errors';
+import * as z from '../shared/runtime/zod';
 import { renderTemplate } from './doctor/s-yaml';
 import { renderTable } from './doctor/table';
 
@@ -126,11 +127,14 @@ async function main(argv: string[]): Promise<number> {
     functionNames: flags.functions,
     functions: directory,
     invokeDoctor: async (name, request) => {
-      const answer = await invoker.invokeSync(name, Buffer.from(JSON.stringify({ yike: 'doctor', ...(request.image ? { image: request.image } : {}) })));
+      // replyBy: how long this call waits; a function runs the doctor only before it (an async delivery runs nothing).
+      const replyBy = new Date(Date.now() + DOCTOR_READ_TIMEOUT_MS).toISOString();
+      const event = { yike: 'doctor', replyBy, ...(request.image ? { image: request.image } : {}) };
+      const answer = await invoker.invokeSync(name, Buffer.from(JSON.stringify(event)));
       const body = answer.body.toString('utf8');
       if (answer.errorType)
         throw new YikeError('DOCTOR_FAILED', `${answer.errorType}: ${(JSON.parse(body) as { errorMessage?: string }).errorMessage ?? body}`);
-      return JSON.parse(body) as FunctionDoctorReport;
+      return parseDoctorAnswer(name, body);
     },
     corsRules: (bucket) => buckets.corsRules(bucket),
     template:
@@ -142,6 +146,44 @@ async function main(argv: string[]): Promise<number> {
   });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report.checks));
   return report.ready ? 0 : 1;
+}
+
+const checkSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  status: z.enum(['pass', 'fail', 'skip']),
+  required: z.boolean(),
+  detail: z.string(),
+  fix: z.optional(z.string()),
+});
+const reportSchema = z.object({
+  yike: z.literal('doctor'),
+  kind: z.enum(['http-submit', 'oss-submit', 'job-watcher', 'budget-renewal']),
+  functionName: z.optional(z.string()),
+  checkedAt: z.string(),
+  checks: z.array(checkSchema),
+  configuration: z.record(z.string(), z.string()),
+});
+const notRunSchema = z.object({ yike: z.literal('doctor'), ran: z.literal(false), reason: z.string() });
+
+/** A function's answer, checked: its report, or a DOCTOR_FAILED error saying what came back instead. */
+function parseDoctorAnswer(name: string, body: string): FunctionDoctorReport {
+  let value: unknown;
+  try {
+    value = JSON.parse(body) as unknown;
+  } catch {
+    throw new YikeError('DOCTOR_FAILED', `${name} answered something that is not JSON`);
+  }
+  const notRun = notRunSchema.safeParse(value);
+  if (notRun.success) throw new YikeError('DOCTOR_NOT_RUN', notRun.data.reason);
+  const report = reportSchema.safeParse(value);
+  if (!report.success) {
+    throw new YikeError(
+      'DOCTOR_FAILED',
+      `${name} answered no doctor report (${report.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ')})`,
+    );
+  }
+  return report.data;
 }
 
 main(process.argv.slice(2)).then(

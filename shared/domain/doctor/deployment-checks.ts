@@ -32,6 +32,8 @@ export interface DeploymentDependencies {
 export interface DeploymentReport {
   ready: boolean;
   checks: DeploymentCheck[];
+  /** What each function that answered runs with (secrets only as "set" / "unset"), by function name. */
+  configurations: Record<string, Record<string, string>>;
 }
 
 const at = (functionName: string, checks: readonly DoctorCheck[]): DeploymentCheck[] => checks.map((check) => ({ ...check, functionName }));
@@ -39,6 +41,7 @@ const errorCode = (error: unknown) => String((error as { code?: string }).code ?
 
 export async function checkDeployment(deps: DeploymentDependencies): Promise<DeploymentReport> {
   const checks: DeploymentCheck[] = [];
+  const configurations: Record<string, Record<string, string>> = {};
   let page: { origin: string; bucket?: string } | undefined;
   for (const name of deps.functionNames) {
     let deployed: DeployedFunction | undefined;
@@ -81,6 +84,7 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
       );
       continue;
     }
+    configurations[name] = report.configuration;
     checks.push(
       ...at(
         name,
@@ -122,7 +126,7 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
   }
   checks.push(await corsCheck(page, deps));
   checks.push(SUBMIT_NOT_TRIED);
-  return { ready: isReady(checks), checks };
+  return { ready: isReady(checks), checks, configurations };
 }
 
 function configOf(deployed: DeployedFunction): Config | undefined {

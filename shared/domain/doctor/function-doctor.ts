@@ -112,7 +112,11 @@ function configurationCheck(kind: FunctionKind, config: Config): DoctorCheck {
   if (config.records.bucket) parts.push(`RECORDS_BUCKET=${config.records.bucket}`);
   if (kind === 'http-submit')
     parts.push(`HTTP_AUTH=${config.http.authMode} (${config.http.authTokens.length} token${config.http.authTokens.length === 1 ? '' : 's'})`);
-  return pass('configuration', 'the configuration parses', `${parts.join(', ')} (every variable, secrets as set/unset: the report's "configuration")`);
+  return pass(
+    'configuration',
+    'the configuration parses',
+    `${parts.join(', ')} (every variable it runs with, secrets only as set/unset: "configuration" in --json)`,
+  );
 }
 
 function credentialsCheck(ports: DoctorPorts): DoctorCheck {
