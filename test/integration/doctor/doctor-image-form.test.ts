@@ -1,0 +1,36 @@
+import { lineStatuses, startDoctorCloud, type DoctorCloud, type DoctorRow } from './harness';
+
+/**
+ * The image form's fault alone: ICE takes only media ids, after the demo upload's discovery found yike-asset. A file
+ * of its own, so the findings this process caches (per FC instance) start empty, as in a fresh instance.
+ */
+describe('npx yike-doctor when ICE stops taking the form the finding holds', () => {
+  let world: DoctorCloud;
+
+  beforeAll(async () => {
+    world = await startDoctorCloud();
+  });
+  afterAll(() => world.close());
+
+  it('flips only the image-form line when ICE takes only media ids after the finding said yike-asset, and replaces the finding', async () => {
+    // Arrange: the demo upload found yike-asset; the healthy cloud's lines; then ICE takes media ids only.
+    const healthy = lineStatuses((await world.doctor(['--json'])).report!.checks);
+    const flipped = (checks: readonly DoctorRow[]) => Object.fromEntries(Object.entries(lineStatuses(checks)).filter(([id, status]) => healthy[id] !== status));
+    world.cloud.ice.setAccepts('media-id');
+
+    // Act
+    const first = await world.doctor(['--json']);
+    const second = await world.doctor(['--json']);
+
+    // Assert
+    expect(first.code).toBe(1);
+    expect(flipped(first.report!.checks)).toEqual({ 'image-mode': 'fail' });
+    const [line] = first.report!.checks.filter((check) => check.id === 'image-mode' && check.status === 'fail');
+    expect(line!.detail).toMatch(
+      /^sys-ao-smith-1: the finding said yike-asset \(.+\), which ICE now refuses; media-id passes and is the finding now \(yike-asset Failed ImageCheckFailed, media-id Success\)/,
+    );
+    expect(line!.fix).toBe('nothing to do: auto replaced the finding (refused uploads meanwhile tried the other forms too); run the doctor again to see ✔');
+    expect(second.code).toBe(0);
+    expect(flipped(second.report!.checks)).toEqual({});
+  }, 60_000);
+});
