@@ -345,10 +345,25 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       Action: ['oss:PutObject', 'oss:GetObject'],
       Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*',
     });
-    expect(policy.Statement).toHaveLength(8);
+    // npx yike-doctor's in-function checks: the newest upload (a listing under the upload prefixes only) and each
+    // bucket's region; and whether the next function exists (GetFunction on that one function).
+    expect(bySid('DoctorFindsNewestUpload')).toMatchObject({
+      Action: 'oss:ListObjects',
+      Condition: { StringLike: { 'oss:Prefix': ['uploads/*', 'eventbridge-uploads/*'] } },
+    });
+    expect(bySid('DoctorReadsBucketRegion')).toEqual({
+      Sid: 'DoctorReadsBucketRegion',
+      Effect: 'Allow',
+      Action: 'oss:GetBucketLocation',
+      Resource: 'acs:oss:*:*:yike-uploads',
+    });
+    expect(policy.Statement).toHaveLength(10);
     // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
     expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
-    // The role may invoke the one next-step function, nothing else in FC.
-    expect(bySid('InvokeNextFunction')).toMatchObject({ Action: 'fc:InvokeFunction', Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-next-step' });
+    // The role may invoke (and read, for the doctor) the one next-step function, nothing else in FC.
+    expect(bySid('InvokeNextFunction')).toMatchObject({
+      Action: ['fc:InvokeFunction', 'fc:GetFunction'],
+      Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-next-step',
+    });
   });
 });
