@@ -42,10 +42,10 @@ const ON_FIRST_USE = {
 };
 
 /**
- * Our own code that only a rare request needs, built the same way: the doctor (`require('../../composition/doctor')`
- * in shared/triggers/events/doctor.ts) becomes dist/<name>/doctor.js, parsed only when a doctor request comes.
+ * Our own code that only a rare request needs, built the same way: the doctor (`require('./doctor-run')` in
+ * shared/triggers/events/doctor.ts) becomes dist/<name>/doctor.js, parsed only when a doctor request comes.
  */
-const LAZY_LOCAL = { doctor: { pattern: /[\\/]composition[\\/]doctor$/, source: join(root, 'shared', 'composition', 'doctor.ts'), file: 'doctor.js' } };
+const LAZY_LOCAL = { doctor: { pattern: /^\.\/doctor-run$/, source: join(root, 'shared', 'triggers', 'events', 'doctor-run.ts'), file: 'doctor.js' } };
 
 const lazyModulesPlugin = {
   name: 'lazy-modules',

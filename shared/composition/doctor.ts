@@ -7,15 +7,15 @@ import { runFunctionDoctor, type DoctorPorts } from '../domain/doctor/function-d
 import type { FunctionDoctorReport, FunctionKind } from '../domain/doctor/report';
 import { createAppRegistry } from '../domain/jobs/apps';
 import { loadConfig } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
+import { createLogger, type LogLevel } from '../runtime/logger';
 import type { InvocationContext } from '../runtime/invocation';
 import { createServices, type ServicesOptions } from './services';
 import { createSubmissionServices } from './submissions';
 
 /**
  * A function's answer to the doctor (shared/domain/doctor/function-doctor.ts), with its own role and configuration.
- * Loaded on first use: the handlers require this file only for a doctor request, and the build makes it a file of its
- * own (dist/<function>/doctor.js), so a normal invocation never parses it.
+ * Only shared/triggers/events/doctor-run.ts imports it, and that file is loaded on first use (the build makes it
+ * dist/<function>/doctor.js), so a normal invocation never parses any of this.
  */
 const PROBE_ATTEMPTS = 2;
 
@@ -24,14 +24,15 @@ export async function runDoctor(kind: FunctionKind, options: ServicesOptions, re
   const context = options.context;
   const functionName = context?.function?.name;
   let ports: DoctorPorts | { invalid: string };
+  let level: LogLevel | undefined;
   try {
-    loadConfig(env);
+    level = loadConfig(env).logLevel;
     ports = doctorPorts(kind, options, context);
   } catch (error) {
     ports = { invalid: (error as Error).message };
   }
   const report = await runFunctionDoctor({ kind, functionName, env, ports, image: request.image });
-  const logger = createLogger({ sink: options.sink, fields: { requestId: context?.requestId, function: functionName } });
+  const logger = createLogger({ level, sink: options.sink, fields: { requestId: context?.requestId, function: functionName } });
   const failed = report.checks.filter((check) => check.status === 'fail').map((check) => check.id);
   logger[failed.length > 0 ? 'warn' : 'info']('doctor run', { kind, checks: report.checks.length, failed });
   return report;

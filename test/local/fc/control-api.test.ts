@@ -12,6 +12,7 @@ describe('the local FC control API', () => {
   beforeAll(async () => {
     fc = await startFcInvokeServer({
       functions: { 'yike-job-watcher': async () => ({}), 'yike-oss-submit': async () => ({}) },
+      contextCredentials: { ...LOCAL_CREDENTIALS },
       definitions: {
         'yike-job-watcher': {
           memorySize: 256,
