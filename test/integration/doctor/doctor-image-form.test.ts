@@ -34,3 +34,26 @@ describe('npx yike-doctor when ICE stops taking the form the finding holds', () 
     expect(flipped(second.report!.checks)).toEqual({});
   }, 60_000);
 });
+
+describe('npx yike-doctor with a fixed IMAGE_URL_MODE that ICE refuses (the old default, public)', () => {
+  let world: DoctorCloud;
+
+  beforeAll(async () => {
+    world = await startDoctorCloud({ env: { IMAGE_URL_MODE: 'public' } });
+  });
+  afterAll(() => world.close());
+
+  it('fails the image-form line with ICE’s answer for the form, and says to set auto', async () => {
+    // Act
+    const { code, report } = await world.doctor(['--json', '--functions', 'yike-oss-submit']);
+
+    // Assert
+    expect(code).toBe(1);
+    const failed = report!.checks.filter((check) => check.status === 'fail');
+    expect(failed.map((check) => check.id)).toEqual(['image-mode']);
+    expect(failed[0]!.detail).toBe(
+      'sys-ao-smith-1: ICE refused oss://yike-uploads/uploads/female/demo.png in public (public Failed ImageCheckFailed); sys-ao-smith-2: ICE refused oss://yike-uploads/uploads/female/demo.png in public (public Failed ImageCheckFailed)',
+    );
+    expect(failed[0]!.fix).toBe('set YIKE_IMAGE_URL_MODE=auto (it finds the form ICE takes) or another form, and deploy');
+  }, 60_000);
+});
