@@ -119,7 +119,8 @@ describe(`${UPLOADS} uploads against JOB_BUDGET_PER_DAY=${BUDGET} with ${FAULT_R
       expect(state.deferredUnlisted).toEqual([]);
     }
     expect(Object.values(faultKinds).every((count) => count > 0)).toBe(true);
-    expect(Object.values(faultKinds).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(Math.floor(budgetRequests * FAULT_RATE));
+    // Each full deck of 10 held exactly 3 faults; the last, partly dealt deck may have held none yet.
+    expect(Object.values(faultKinds).reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(Math.floor(budgetRequests / 10) * FAULT_RATE * 10);
     expect(dayOne.figures.deferred).toBeGreaterThan(0);
 
     /** Each upload's state, from ICE's job list, the records, the line and FC's final invocation records. */
