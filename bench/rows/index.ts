@@ -1,5 +1,6 @@
 import type { BenchModule } from '../lib/types';
 import { bundles } from './bundles';
+import { imageModes } from './image-modes';
 import { memory } from './memory';
 import { moduleLoad } from './module-load';
 import { uploads } from './uploads';
@@ -7,4 +8,4 @@ import { warmHttp } from './warm-http';
 import { watcher } from './watcher';
 
 /** The bench's rows, in order. A new figure is a new module here (see bench/lib/types.ts). */
-export const BENCH_MODULES: BenchModule[] = [bundles, moduleLoad, warmHttp, uploads, memory, watcher];
+export const BENCH_MODULES: BenchModule[] = [bundles, moduleLoad, warmHttp, uploads, memory, watcher, imageModes];
