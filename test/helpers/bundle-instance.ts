@@ -24,15 +24,10 @@ process.on('message', ({ id, event, context }) => {
 process.send({ ready: true });
 `;
 
-export interface InvocationError extends Error {
-  /** What a PartialFailureError carries: the submission result with its failed items. */
-  result?: unknown;
-}
-
 export interface BundleInstance {
   /** The process's id: a new process is a new instance. */
   readonly pid: number;
-  /** Runs one invocation in the instance; rejects with the handler's error. */
+  /** Runs one invocation in the instance; rejects with the handler's error (its `result` kept: a partial failure's items). */
   invoke(event: Buffer, context: Record<string, unknown>): Promise<any>;
   /** The function's JSON log lines so far (its stdout). */
   logs(): Record<string, unknown>[];
