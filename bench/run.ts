@@ -31,7 +31,9 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'yike-bench-'));
   const oss = await startOssServer({ dataDir, buckets: [BENCH_BUCKET] });
   // PRECHECK=on (the default): ICE reads the image from the local OSS before each submit, as the real one would.
-  const ice = await startIceServer({ images: { ossUrl: oss.url } });
+  // The rows compare with the baselines earlier issues measured with an OSS URL as the image (and the raw fetches in
+  // warm-http send one): the form is pinned to public here; the image-modes row measures every form, auto included.
+  const ice = await startIceServer({ images: { ossUrl: oss.url }, accepts: 'url' });
   await putImage(oss.url, BENCH_IMAGE_KEY);
   const env = {
     ICE_ENDPOINT: ice.url,
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
     // The bearer token of the documented HTTP event (test/fixtures/events/fc3-http-post-jobs.json).
     AUTH_TOKENS: 'example-token',
+    IMAGE_URL_MODE: 'public',
     LOG_LEVEL: 'error',
   };
   // Bundles loaded in this process read process.env on their first invocation, as on FC.

@@ -7,18 +7,11 @@ import { parseConfig } from '../../../shared/runtime/config';
 import { envSchema } from '../../../shared/runtime/env';
 import { UPLOAD_TRIGGER } from '../../../local/oss/trigger';
 import { tempDir } from '../../helpers/local-cloud';
+import { preview, S_BIN } from '../../helpers/s-preview';
 
 const run = promisify(execFile);
 const ROOT = join(__dirname, '..', '..', '..');
 
-interface Trigger {
-  triggerName: string;
-  triggerType: string;
-  invocationRole?: string;
-  sourceArn?: string;
-  triggerConfig: Record<string, any>;
-}
-const S_BIN = join(ROOT, 'node_modules', '@serverless-devs', 's', 'bin', 's');
 /** The fc3 component's own schema for a resource's props (test/fixtures/fc3/README.md says where it comes from). */
 const FC3_SCHEMA = JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'fc3', 'schema.json'), 'utf8'));
 /** Which definition each trigger type's triggerConfig must meet (the schema itself accepts any object there). */
@@ -28,30 +21,6 @@ const TRIGGER_CONFIG_DEFINITIONS: Record<string, string> = {
   timer: 'ITimerTriggerConfig',
   eventbridge: 'IEventBridge',
 };
-
-/** `s preview -o json` of s.yaml, offline, with a HOME of its own (so `s config` is what the test says). */
-async function preview(
-  env: Record<string, string>,
-  home: string,
-): Promise<Record<string, { component: string; actions?: Record<string, unknown>; props: FunctionProps }>> {
-  const { stdout } = await run(process.execPath, [S_BIN, 'preview', '-o', 'json'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: home, YIKE_UPLOAD_BUCKET: 'yike-uploads', ...env },
-    timeout: 60_000,
-  });
-  return JSON.parse(stdout.slice(stdout.indexOf('{'))).resources;
-}
-
-interface FunctionProps {
-  functionName: string;
-  runtime: string;
-  code: string;
-  handler: string;
-  role: string;
-  environmentVariables: Record<string, string>;
-  asyncInvokeConfig?: { maxAsyncRetryAttempts: number; maxAsyncEventAgeInSeconds: number; destinationConfig: Record<string, { destination: string }> };
-  triggers: Trigger[];
-}
 
 describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
   let resources: Awaited<ReturnType<typeof preview>>;

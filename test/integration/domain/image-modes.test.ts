@@ -181,14 +181,18 @@ describe('IMAGE_URL_MODE=auto: the form ICE takes is found once per app, kept, a
     const results = await Promise.all(keys.map((key) => upload(key)));
 
     // Assert
-    expect(results.map((result) => result.submitted.length)).toEqual(keys.map(() => 1));
+    expect(results.map((result) => result.submitted.map((item) => item.source))).toEqual(keys.map((key) => [`oss://${BUCKET}/${key}`]));
     expect(await store().list(`${prefix}settings/image-modes/`)).toEqual([imageModeFindingKey(prefix, APP_ID)]);
+    // Create-only: exactly one write of the finding succeeded; every other discovery found it taken.
+    const findingPuts = oss.requests().filter((request) => request.method === 'PUT' && request.key === imageModeFindingKey(prefix, APP_ID));
+    expect(findingPuts.filter((put) => put.status === 200)).toHaveLength(1);
+    expect(findingPuts.filter((put) => put.status !== 200).map((put) => put.code)).toEqual(findingPuts.slice(1).map(() => 'FileAlreadyExists'));
     expect((await finding())?.mode).toBe('media-id');
     const jobs = ice.jobs();
-    expect(jobs).toHaveLength(20);
     expect(new Set(jobs.map((job) => job.jobId)).size).toBe(20);
-    expect(new Set(jobs.map((job) => job.appParamsRaw)).size).toBe(20);
-    expect(new Set(ice.media().map((media) => media.inputUrl)).size).toBe(20);
+    // One job per upload key: each job's media id resolves to its own upload, none twice.
+    const imageOf = (job: (typeof jobs)[number]) => ice.media().find((media) => media.mediaId === job.appParams['LoadImage.1.TargetImage'])?.inputUrl;
+    expect(jobs.map(imageOf).sort()).toEqual(keys.map((key) => `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key}`).sort());
   });
 
   it('an image that every form refuses is PRECHECK_FAILED with each form’s codes, nothing is submitted and no finding is kept', async () => {
@@ -208,6 +212,7 @@ describe('IMAGE_URL_MODE=auto: the form ICE takes is found once per app, kept, a
       },
     ]);
     expect(ice.calls().filter((call) => call.action === 'PrecheckYikeAIAppJob')).toHaveLength(4);
+    expect(ice.calls().filter((call) => call.action === 'SubmitYikeAIAppJob')).toEqual([]);
     expect(ice.jobs()).toEqual([]);
     expect(await finding()).toBeUndefined();
     const record = await store().list(`${prefix}objects/`);
@@ -246,7 +251,14 @@ describe('IMAGE_URL_MODE=auto: the form ICE takes is found once per app, kept, a
       'PrecheckYikeAIAppJob 200',
       'SubmitYikeAIAppJob 200',
     ]);
-    expect(await finding()).toMatchObject({ mode: 'media-id', image: `oss://${BUCKET}/uploads/female/after-switch.png` });
+    expect(await finding()).toMatchObject({
+      mode: 'media-id',
+      image: `oss://${BUCKET}/uploads/female/after-switch.png`,
+      tried: [
+        { mode: 'yike-asset', status: 'Failed', errorCodes: ['ImageCheckFailed'] },
+        { mode: 'media-id', status: 'Success', errorCodes: [] },
+      ],
+    });
     expect(
       logs.lines().find((line) => line.message === 'image mode finding replaced: ICE refused the image in the found form and accepts another'),
     ).toMatchObject({
