@@ -8,6 +8,7 @@ import { createOssClient } from '../shared/adapters/oss/client';
 import { createOssRecordStore } from '../shared/adapters/oss/record-store';
 import { createJobRecordStore, newJobRecord } from '../shared/domain/lifecycle/job-record';
 import { parseConfig } from '../shared/runtime/config';
+import { seededRandom } from '../test/helpers/reliability';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,17 +40,6 @@ const TICK_MS = 60_000;
 const FUNCTION_TIMEOUT_SECONDS = 65;
 const IMAGE_KEY = 'LoadImage.1.TargetImage';
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export async function simulateLag(options: {
   roundSeconds: number;
   jobs: number;
@@ -58,7 +48,7 @@ export async function simulateLag(options: {
   memoryMb: number;
   seed?: number;
 }): Promise<LagFigures> {
-  const random = seeded(options.seed ?? 20261202);
+  const random = seededRandom(options.seed ?? 20261202);
   const start = Math.ceil(Date.now() / TICK_MS) * TICK_MS;
   let now = start;
   const submits = Array.from({ length: options.jobs }, (_, index) => ({

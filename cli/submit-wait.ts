@@ -4,7 +4,7 @@ import { followJob } from '../shared/domain/lifecycle/follow';
 
 /** `yike-submit --wait`: follow the submitted job to its end and say how it went (CLI-only presentation). */
 const EXIT_FINISHED = 0;
-export const EXIT_ERROR = 1;
+// 1 is an error (runCli in cli/run-cli.ts).
 const EXIT_FAILED = 3;
 const EXIT_TIMED_OUT = 4;
 

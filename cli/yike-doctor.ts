@@ -7,10 +7,11 @@ import { createBucketInspector } from '../shared/adapters/oss/buckets';
 import { checkDeployment } from '../shared/domain/doctor/deployment-checks';
 import type { FunctionDoctorReport } from '../shared/domain/doctor/report';
 import { loadConfig, parseConfig, type Config } from '../shared/runtime/config';
-import { describeError, InputError, YikeError } from '../shared/runtime/errors';
+import { InputError, YikeError } from '../shared/runtime/errors';
 import * as z from '../shared/runtime/zod';
 import { renderTemplate } from './doctor/s-yaml';
 import { renderTable } from './doctor/table';
+import { runCli } from './run-cli';
 
 const TOOL = 'yike-doctor';
 const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher', 'yike-budget-renewal'];
@@ -186,13 +187,4 @@ function parseDoctorAnswer(name: string, body: string): FunctionDoctorReport {
   return report.data;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const { code, message } = describeError(error);
-    process.stderr.write(`${TOOL}: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    process.exitCode = 1;
-  },
-);
+runCli(TOOL, main);

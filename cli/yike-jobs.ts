@@ -4,7 +4,7 @@ import { handler as ossSubmitHandler } from '../functions/oss-submit/index';
 import { ossTriggerEventFor, stripETagQuotes } from './backfill/events';
 import { loadConfig, type Config } from '../shared/runtime/config';
 import { resolveCredentials, type CredentialsProvider } from '../shared/adapters/openapi/credentials';
-import { describeError, InputError, YikeError } from '../shared/runtime/errors';
+import { InputError, YikeError } from '../shared/runtime/errors';
 import { OSS_BUCKET_NAME } from '../shared/triggers/events/schemas';
 import { createFunctionInvoker } from '../shared/adapters/fc/invoke';
 import { createIceClient } from '../shared/adapters/ice/client';
@@ -27,6 +27,7 @@ import { imageModeCommand } from './image-mode';
 import type { SubmissionResult } from '../shared/domain/submissions/submissions';
 import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
 import { listDeferredLine, operatorUsage, releaseDeferredLine } from './budget-commands';
+import { runCli } from './run-cli';
 
 const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
@@ -318,13 +319,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const { code, message } = describeError(error);
-    process.stderr.write(`${TOOL}: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    process.exitCode = 1;
-  },
-);
+runCli(TOOL, main);

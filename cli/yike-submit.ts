@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { describeError, InputError } from '../shared/runtime/errors';
+import { InputError } from '../shared/runtime/errors';
 import type { ImageSource } from '../shared/domain/images/image-reference';
 import { inspectImageObject } from '../shared/domain/images/image-object';
 import { allowedImage } from '../shared/domain/images/image-policy';
 import { submitJob } from '../shared/domain/jobs/submit-job';
 import { jobTracking } from '../shared/domain/lifecycle/record-submission';
 import { createSubmissionServices } from '../shared/composition/submissions';
-import { EXIT_ERROR, parseWaitFlags, waitForSubmittedJob } from './submit-wait';
+import { parseWaitFlags, waitForSubmittedJob } from './submit-wait';
+import { runCli } from './run-cli';
 
 const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
                    [--wait [--timeout SECONDS] [--interval SECONDS]]
@@ -91,13 +92,4 @@ async function main(argv: string[]): Promise<number> {
   });
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    const { code, message } = describeError(error);
-    process.stderr.write(`yike-submit: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    process.exitCode = EXIT_ERROR;
-  },
-);
+runCli('yike-submit', main);

@@ -155,13 +155,10 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     return invoker;
   };
 
-  /** Signature, route, function: everything that must hold before FC accepts an invocation. */
-  const authorize = (req: IncomingMessage, url: URL, body: Buffer): Invocation => {
-    const match = req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
-    // FC 2.0's PathNotSupported; whether FC 3.0 words it the same is unverified.
-    if (!match) throw new FcApiError(HTTP_NOT_FOUND, 'PathNotSupported', `${req.method} ${url.pathname} is not supported`);
+  /** Every FC API call: its ACS3 signature checked as FC checks it, then the function it names, which must exist. */
+  const verifiedCall = (req: IncomingMessage, url: URL, body: Buffer, match: RegExpExecArray, method: string) => {
     const verdict = verifyAcs3Request({
-      method: req.method ?? '',
+      method,
       path: rawPath(req.url ?? '/'),
       query: queryRecord(url.searchParams),
       headers: req.headers,
@@ -172,11 +169,20 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     if (!verdict.ok) throw new FcApiError(verdict.status, verdict.code, verdict.message);
     const functionName = decodeSegment(match[1]!);
     if (!options.functions[functionName]) throw new FcApiError(HTTP_NOT_FOUND, 'FunctionNotFound', `function '${functionName}' does not exist`);
+    return { functionName, accessKeyId: verdict.accessKeyId };
+  };
+
+  /** Signature, route, function: everything that must hold before FC accepts an invocation. */
+  const authorize = (req: IncomingMessage, url: URL, body: Buffer): Invocation => {
+    const match = req.method === 'POST' ? INVOKE_PATH.exec(url.pathname) : null;
+    // FC 2.0's PathNotSupported; whether FC 3.0 words it the same is unverified.
+    if (!match) throw new FcApiError(HTTP_NOT_FOUND, 'PathNotSupported', `${req.method} ${url.pathname} is not supported`);
+    const { functionName, accessKeyId } = verifiedCall(req, url, body, match, req.method ?? '');
     return {
       functionName,
       qualifier: url.searchParams.get('qualifier') ?? undefined,
       invocationType: invocationTypeOf(req),
-      accessKeyId: verdict.accessKeyId,
+      accessKeyId,
       body,
     };
   };
@@ -215,18 +221,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
 
   /** GetFunction / ListTriggers: signed like every call; an unknown function is FunctionNotFound. */
   const answerControl = (req: IncomingMessage, url: URL, body: Buffer, match: RegExpExecArray): string => {
-    const verdict = verifyAcs3Request({
-      method: 'GET',
-      path: rawPath(req.url ?? '/'),
-      query: queryRecord(url.searchParams),
-      headers: req.headers,
-      body,
-      lookupSecret,
-      seenNonces,
-    });
-    if (!verdict.ok) throw new FcApiError(verdict.status, verdict.code, verdict.message);
-    const functionName = decodeSegment(match[1]!);
-    if (!options.functions[functionName]) throw new FcApiError(HTTP_NOT_FOUND, 'FunctionNotFound', `function '${functionName}' does not exist`);
+    const { functionName } = verifiedCall(req, url, body, match, 'GET');
     const definition = options.definitions?.[functionName] ?? {};
     try {
       return JSON.stringify(match[2] ? triggersPage(functionName, definition, url.searchParams, where) : functionView(functionName, definition, where));

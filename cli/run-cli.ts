@@ -1,0 +1,18 @@
+import { describeError } from '../shared/runtime/errors';
+
+/**
+ * Runs a CLI's main: its exit code becomes the process's; an error is one line on stderr (`<tool>: <CODE>: message`,
+ * never a stack trace) and exit code 1.
+ */
+export function runCli(tool: string, main: (args: string[]) => Promise<number>): void {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      const { code, message } = describeError(error);
+      process.stderr.write(`${tool}: ${code}: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
