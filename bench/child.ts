@@ -32,7 +32,6 @@ async function main(): Promise<void> {
   if (!entry || !name || !runId || !['cold', 'warm', 'raw', 'tick'].includes(mode ?? ''))
     throw new Error('usage: child.js cold|warm|raw|tick <entry> <function> <runId> [count]');
   if (mode === 'tick') {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const watcher = (require(entry) as { handler: Handler }).handler;
     const started = performance.now();
     const event = Buffer.from(JSON.stringify({ triggerTime: new Date().toISOString(), triggerName: 'every-minute', payload: 'job-watcher-tick' }));
@@ -51,7 +50,6 @@ async function main(): Promise<void> {
     sample = () => ({ event: Buffer.alloc(0), context: {}, check: () => undefined });
   } else {
     if (!sample) throw new Error(`no sample invocation for ${name} (bench/lib/samples.ts)`);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     handler = (require(entry) as { handler: Handler }).handler;
   }
 

@@ -86,7 +86,6 @@ async function main(): Promise<void> {
 }
 
 async function putImage(ossUrl: string, key: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OSS = require('ali-oss') as typeof import('ali-oss');
   const client = new OSS({
     endpoint: ossUrl,

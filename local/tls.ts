@@ -47,7 +47,6 @@ export function localTls(dir = process.env.LOCAL_TLS_DIR ?? join(tmpdir(), VERSI
 export function trustLocalCa(): boolean {
   const { caPath } = localTls();
   if (process.env.NODE_EXTRA_CA_CERTS === caPath) return true;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',

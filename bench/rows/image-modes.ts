@@ -156,7 +156,6 @@ async function measure(scenario: Scenario, options: { oss: LocalOssServer; env: 
 }
 
 function ossClient(ossUrl: string, bucket: string): OSS {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const Client = require('ali-oss') as typeof OSS;
   return new Client({
     endpoint: ossUrl,

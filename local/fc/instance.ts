@@ -32,7 +32,6 @@ async function main(): Promise<void> {
   const clockMs = clock === undefined ? undefined : Date.parse(clock);
   const now = clockMs === undefined ? undefined : () => new Date(clockMs + (Date.now() - startedAtMs));
   const functionName = `yike-${folder.split(/[\\/]/).filter(Boolean).at(-1)}`;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { createHandler } = require(join(resolve(folder), 'index.js')) as { createHandler: CreateHandler };
   const handler = createHandler({ now });
   const send = (message: unknown) => process.send!(message);

@@ -256,7 +256,6 @@ function ossClientFor(source: LocalImageSource, bucket: string): OSS {
   let client = clients.get(bucket);
   if (client) return client;
   const credentials = source.credentials ?? LOCAL_STS_CREDENTIALS;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OssConstructor = require('ali-oss') as typeof OSS;
   client = new OssConstructor({
     endpoint: source.ossUrl,

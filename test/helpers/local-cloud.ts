@@ -10,7 +10,6 @@ export const LOCAL_CREDENTIALS: Required<Omit<Credentials, 'expiresAt'>> = { ...
 
 /** ali-oss on a local OSS endpoint, signing with the local STS credentials (what a user's client would be). */
 export function localOssClient(ossUrl: string, bucket: string, options: { timeout?: number } = {}): import('ali-oss') {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OSS = require('ali-oss') as typeof import('ali-oss');
   return new OSS({
     endpoint: ossUrl,
@@ -80,7 +79,6 @@ export async function putLocalObject(
  * ALIBABA_CLOUD_* variables, and `env`. Never throws for a non-zero exit: the code is part of the answer.
  */
 export function runCli(bin: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { execFile } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve) => {
     execFile(

@@ -11,7 +11,6 @@ const REFRESH_INTERVAL_MS = 300_000;
  * functions that never touch OSS on a given path do not pay for loading it at cold start.
  */
 export function createOssClient(config: Config['oss'], credentials: Credentials, bucket: string, timeoutMs = 10_000): OSS {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const OssConstructor = require('ali-oss') as typeof OSS;
   const options: OSS.Options & { sldEnable?: boolean } = {
     region: `oss-${config.region}`,

@@ -28,9 +28,7 @@ function doctorEventOf(event: unknown): { yike: 'doctor' } | undefined {
 }
 
 /** The lazy file (scripts/build.mjs LAZY_LOCAL turns this require into ./doctor.js). */
-const doctorRun = (): typeof import('./doctor-run') =>
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  require('./doctor-run') as typeof import('./doctor-run');
+const doctorRun = (): typeof import('./doctor-run') => require('./doctor-run') as typeof import('./doctor-run');
 
 /** What a handler wrapped by withDoctor answers: the doctor's report for a doctor event, its own result otherwise. */
 export type WithDoctor<R> = {

@@ -20,9 +20,7 @@ const FUNCTIONS = ['http-submit', 'oss-submit', 'job-watcher'];
 const CLIENT_JS = join(ROOT, 'node_modules', '@alicloud', 'openapi-client', 'dist', 'client.js');
 const GATEWAY_SPI_JS = join(ROOT, 'node_modules', '@alicloud', 'gateway-spi', 'dist', 'client.js');
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const stub = require('../../../scripts/stubs/alicloud-credentials.cjs') as typeof import('@alicloud/credentials');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const real = require('@alicloud/credentials') as typeof import('@alicloud/credentials');
 
 type CredentialsModule = typeof import('@alicloud/credentials');
@@ -142,9 +140,7 @@ describe('the dependency stand-ins in the function bundles (scripts/stubs)', () 
 
   it('hands tea-xml the real xml2js classes on first use', () => {
     // Arrange
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const onFirstUse = require('../../../scripts/stubs/xml2js-on-first-use.cjs') as typeof import('xml2js');
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundled = require(join(DIST, 'http-submit', 'xml2js.js')) as typeof import('xml2js');
     let parsed: unknown;
 
@@ -155,7 +151,6 @@ describe('the dependency stand-ins in the function bundles (scripts/stubs)', () 
     });
 
     // Assert
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     expect(onFirstUse.Parser).toBe((require('xml2js') as typeof import('xml2js')).Parser);
     expect(parsed).toEqual({ Error: { Code: 'Throttling' } });
     expect(new bundled.Builder({ headless: true }).buildObject({ a: 'b' })).toBe('<a>b</a>');

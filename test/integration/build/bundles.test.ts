@@ -18,7 +18,6 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
     const file = join(DIST, name, 'index.js');
 
     // Act
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const bundle = require(file) as { handler?: unknown };
 
     // Assert
@@ -69,7 +68,6 @@ describe('the deployable bundles (dist/<function>/index.js)', () => {
 
     it('answers GET /healthz from the bundled http-submit handler with the FC response struct', async () => {
       // Arrange
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { handler } = require(join(DIST, 'http-submit', 'index.js')) as { handler: (event: Buffer, context: unknown) => Promise<unknown> };
       const event = loadEvent('fc3-http-post-jobs');
       event.rawPath = '/healthz';

@@ -1,4 +1,3 @@
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { scanLogText } = require('../../helpers/secrets-scan') as { scanLogText: (text: string) => { line: number; kind: string; excerpt: string }[] };
 
 describe('the secrets check that runs over every log line of the suite', () => {
