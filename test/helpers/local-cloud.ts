@@ -74,6 +74,15 @@ export async function putLocalObject(
   return { eTag: String((result.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '') };
 }
 
+/** A CLI's stdout of one JSON value per line (yike-jobs' output), parsed. */
+export function jsonLines(stdout: string): any[] {
+  return stdout
+    .trimEnd()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
 /**
  * Runs a CLI (`bin/*.js`) the way a user's shell would: only PATH, the local STS triple as the standard
  * ALIBABA_CLOUD_* variables, and `env`. Never throws for a non-zero exit: the code is part of the answer.

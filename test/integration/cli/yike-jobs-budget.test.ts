@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { createHandler } from '../../../functions/oss-submit/index';
 import { BUCKET, clockAt, DAY_ONE, startBudgetCloud, type BudgetCloud } from '../../helpers/budget-cloud';
-import { fcContext, runCli } from '../../helpers/local-cloud';
+import { fcContext, jsonLines, runCli } from '../../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'yike-jobs.js');
 
@@ -28,12 +28,6 @@ describe('npx yike-jobs deferred list | release, and usage', () => {
       LOG_LEVEL: 'info',
       ...env,
     });
-  const lines = (stdout: string) =>
-    stdout
-      .trimEnd()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
   const jobKeys = () => cloud.ice.jobs().map((job) => new URL(String(job.appParams['LoadImage.1.TargetImage'])).pathname.slice(1));
 
   it('lists what waits, oldest first, with its submit record status', async () => {
@@ -42,7 +36,7 @@ describe('npx yike-jobs deferred list | release, and usage', () => {
 
     // Assert
     expect(listed.code).toBe(0);
-    expect(lines(listed.stdout)).toEqual(
+    expect(jsonLines(listed.stdout)).toEqual(
       keys.slice(1).map((key) => ({
         entryKey: expect.stringMatching(/^\.yike-jobs\/deferred\/20261202T04000\d{4}Z-[0-9a-f]{16}\.json$/),
         deferredAt: expect.stringMatching(/^2026-12-02T04:00:0\d\.\d{3}Z$/),
@@ -62,10 +56,10 @@ describe('npx yike-jobs deferred list | release, and usage', () => {
 
     // Assert
     expect(first.code).toBe(0);
-    expect(lines(first.stdout)).toEqual([expect.objectContaining({ submitted: 1, kept: 0, stoppedEarly: true })]);
+    expect(jsonLines(first.stdout)).toEqual([expect.objectContaining({ submitted: 1, kept: 0, stoppedEarly: true })]);
     expect(jobKeys()).toEqual(keys.slice(0, 2));
-    expect(lines(second.stdout)).toEqual([expect.objectContaining({ submitted: 0, waiting: 2, remaining: 0 })]);
-    expect(lines(first.stderr).find((line) => line.message === 'operator release: deferred items submitted now, within the budget')).toMatchObject({
+    expect(jsonLines(second.stdout)).toEqual([expect.objectContaining({ submitted: 0, waiting: 2, remaining: 0 })]);
+    expect(jsonLines(first.stderr).find((line) => line.message === 'operator release: deferred items submitted now, within the budget')).toMatchObject({
       level: 'warn',
       tool: 'yike-jobs',
       limit: 1,
@@ -80,13 +74,13 @@ describe('npx yike-jobs deferred list | release, and usage', () => {
     const listed = await cli(['deferred', 'list']);
 
     // Assert
-    expect(lines(released.stdout)).toEqual([expect.objectContaining({ submitted: 2, waiting: 2 })]);
+    expect(jsonLines(released.stdout)).toEqual([expect.objectContaining({ submitted: 2, waiting: 2 })]);
     expect(jobKeys()).toEqual(keys);
-    expect(lines(released.stderr).find((line) => line.message === 'operator override: deferred items released over the budget')).toMatchObject({
+    expect(jsonLines(released.stderr).find((line) => line.message === 'operator override: deferred items released over the budget')).toMatchObject({
       level: 'warn',
       overBudget: true,
     });
-    expect(lines(usage.stdout)).toEqual([
+    expect(jsonLines(usage.stdout)).toEqual([
       {
         day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/),
         timezone: 'Asia/Shanghai',
@@ -98,7 +92,7 @@ describe('npx yike-jobs deferred list | release, and usage', () => {
         tokens: [],
       },
     ]);
-    expect(lines(listed.stdout)).toEqual([]);
+    expect(jsonLines(listed.stdout)).toEqual([]);
   });
 
   it.each([

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { startIceServer, type LocalIceServer } from '../../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
 import { asFcPayload, loadEvent } from '../../helpers/fixtures';
-import { fcContext, putLocalObject, runCli, tempDir } from '../../helpers/local-cloud';
+import { fcContext, jsonLines, putLocalObject, runCli, tempDir } from '../../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'yike-jobs.js');
 const BUCKET = 'yike-uploads';
@@ -16,12 +16,6 @@ describe('npx yike-jobs image-mode shows and resets the form IMAGE_URL_MODE=auto
 
   const env = () => ({ ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, RECORDS_BUCKET: BUCKET, LOG_LEVEL: 'error' });
   const cli = (args: string[]) => runCli(BIN, ['image-mode', ...args], env());
-  const lines = (stdout: string) =>
-    stdout
-      .trimEnd()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
 
   /** One upload through the upload function (on a new instance: nothing cached), for the app its folder routes to. */
   async function upload(app: 'female' | 'male') {
@@ -55,7 +49,7 @@ describe('npx yike-jobs image-mode shows and resets the form IMAGE_URL_MODE=auto
 
     // Assert
     expect(result.code).toBe(0);
-    expect(lines(result.stdout)).toEqual(
+    expect(jsonLines(result.stdout)).toEqual(
       ['sys-ao-smith-1', 'sys-ao-smith-2'].map((appId) => ({
         recordKey: FINDING_KEY(appId),
         schemaVersion: 1,
@@ -82,13 +76,13 @@ describe('npx yike-jobs image-mode shows and resets the form IMAGE_URL_MODE=auto
     const found = await cli(['--app', 'female']);
 
     // Assert
-    expect(lines(reset.stdout)).toEqual([{ appId: 'sys-ao-smith-1', recordKey: FINDING_KEY('sys-ao-smith-1'), reset: true, was: 'media-id' }]);
-    expect(lines(shown.stdout)).toEqual([
+    expect(jsonLines(reset.stdout)).toEqual([{ appId: 'sys-ao-smith-1', recordKey: FINDING_KEY('sys-ao-smith-1'), reset: true, was: 'media-id' }]);
+    expect(jsonLines(shown.stdout)).toEqual([
       { appId: 'sys-ao-smith-1', mode: null, recordKey: FINDING_KEY('sys-ao-smith-1'), note: 'no finding yet: the next job of this app finds its form' },
     ]);
-    expect(lines(remaining.stdout).map((line) => line.appId)).toEqual(['sys-ao-smith-2']);
+    expect(jsonLines(remaining.stdout).map((line) => line.appId)).toEqual(['sys-ao-smith-2']);
     expect(ice.calls().filter((call) => call.action === 'PrecheckYikeAIAppJob')).toHaveLength(2);
-    expect(lines(found.stdout)).toEqual([expect.objectContaining({ appId: 'sys-ao-smith-1', mode: 'media-id' })]);
+    expect(jsonLines(found.stdout)).toEqual([expect.objectContaining({ appId: 'sys-ao-smith-1', mode: 'media-id' })]);
   });
 
   it('refuses an unknown app and --reset outside image-mode, naming the flag', async () => {

@@ -10,7 +10,7 @@ import type { RecordStore } from '../../../shared/domain/ports';
 import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../../shared/domain/lifecycle/job-record';
 import { createOssClient, type OssClient } from '../../../shared/adapters/oss/client';
 import { objectRecordKey } from '../../../shared/domain/submissions/record-keys';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, runCli, tempDir, testConfig, TINY_PNG } from '../../helpers/local-cloud';
+import { fcContext, jsonLines, LOCAL_CREDENTIALS, logCapture, runCli, tempDir, testConfig, TINY_PNG } from '../../helpers/local-cloud';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'yike-jobs.js');
 const BUCKET = 'yike-uploads';
@@ -45,13 +45,6 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
   }
 
   const cli = (args: string[]) => runCli(BIN, [...args, '--bucket', BUCKET], { ...functionEnv(), FC_ENDPOINT: fc.url, FC_ACCOUNT_ID: ACCOUNT_ID });
-
-  const lines = (stdout: string) =>
-    stdout
-      .trimEnd()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line));
 
   /**
    * An upload whose submit got no clear answer from ICE, made the real way: the OSS function runs on the upload's
@@ -111,7 +104,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
 
     // Assert
     expect(listed.code).toBe(0);
-    expect(lines(listed.stdout)).toContainEqual({
+    expect(jsonLines(listed.stdout)).toContainEqual({
       recordKey: unsettled.recordKey,
       kind: 'upload',
       status: 'OUTCOME_UNKNOWN',
@@ -120,7 +113,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
       error: { code: 'ICE_TIMEOUT', message: expect.any(String) },
     });
     expect(resolved).toMatchObject({ code: 0, stderr: '' });
-    expect(lines(resolved.stdout)).toEqual([
+    expect(jsonLines(resolved.stdout)).toEqual([
       {
         recordKey: unsettled.recordKey,
         resolved: 'job-id',
@@ -169,7 +162,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
 
     // Assert
     expect(result.code).toBe(0);
-    const [answer] = lines(result.stdout);
+    const [answer] = jsonLines(result.stdout);
     const newJobs = ice.jobs().slice(jobsBefore);
     expect(newJobs).toHaveLength(1);
     expect(newJobs[0]!.appParams).toEqual({ 'LoadImage.1.TargetImage': `https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${unsettled.key}` });
@@ -190,7 +183,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     // Assert
     const newJobs = ice.jobs().slice(jobsBefore);
     expect(newJobs).toHaveLength(1);
-    expect(lines(result.stdout)).toEqual([expect.objectContaining({ resolved: 'resubmitted', jobId: newJobs[0]!.jobId, via: 'local' })]);
+    expect(jsonLines(result.stdout)).toEqual([expect.objectContaining({ resolved: 'resubmitted', jobId: newJobs[0]!.jobId, via: 'local' })]);
     expect(again).toEqual({
       code: 1,
       stdout: '',
@@ -229,7 +222,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     const badSince = await cli(['list', '--since', 'yesterday']);
 
     // Assert
-    expect(lines(byStatus.stdout)).toEqual([
+    expect(jsonLines(byStatus.stdout)).toEqual([
       {
         jobId: 'list-failed',
         status: 'Failed',
@@ -241,8 +234,8 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
         error: { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' },
       },
     ]);
-    expect(lines(bySince.stdout).map((line) => line.jobId)).toContain('list-failed');
-    expect(lines(bySince.stdout).map((line) => line.jobId)).not.toContain('list-old');
+    expect(jsonLines(bySince.stdout).map((line) => line.jobId)).toContain('list-failed');
+    expect(jsonLines(bySince.stdout).map((line) => line.jobId)).not.toContain('list-old');
     expect(JSON.parse(shown.stdout)).toEqual(failed);
     expect(missing).toEqual({ code: 1, stdout: '', stderr: `yike-jobs: JOB_NOT_FOUND: No job record for no-such-job in oss://${BUCKET}/${PREFIX}jobs/\n` });
     expect(badSince).toMatchObject({ code: 1, stderr: 'yike-jobs: INVALID_ARGUMENTS: --since: an ISO-8601 time such as 2026-11-30T00:00:00Z (see --help)\n' });
