@@ -109,7 +109,7 @@ Try it:
   npm run upload -- ./photo.jpg --app male
   export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
   npx yike-doctor --local   (checks this local cloud as it would a deployment, spending nothing)
-  ICE_ENDPOINT=${ice.url} npx yike-submit --image https://${BUCKET}.oss-cn-shanghai.aliyuncs.com/${key} --app female --wait
+  ICE_ENDPOINT=${ice.url} OSS_ENDPOINT=${oss.localhostUrl} npx yike-submit --image oss://${BUCKET}/${key} --app female --wait
   OSS_ENDPOINT=${oss.localhostUrl} RECORDS_BUCKET=${BUCKET} npx yike-jobs list
   OSS_ENDPOINT=${oss.localhostUrl} FC_ENDPOINT=${fcApi.url} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
 `);

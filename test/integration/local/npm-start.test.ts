@@ -1,10 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { tempDir } from '../../helpers/local-cloud';
+import { runCli, tempDir } from '../../helpers/local-cloud';
 
 const run = promisify(execFile);
 const START = join(__dirname, '..', '..', '..', 'dist', 'local', 'start.js');
+const YIKE_SUBMIT = join(__dirname, '..', '..', '..', 'bin', 'yike-submit.js');
 /** Free ports and a fresh data folder, as on a new machine. */
 const freshMachineEnv = (dataDir: string) => ({
   PATH: process.env.PATH,
@@ -64,7 +65,7 @@ describe('npm start (the main job on the local cloud)', () => {
     expect(stdout).toMatch(/Job [0-9a-f]{32} Finished: https:\/\/127\.0\.0\.1:\d+\/__local\/outputs\/[0-9a-f]{32}\.mp4/);
   });
 
-  it('keeps running, and the curl it prints returns 202 with a JobId', async () => {
+  it('keeps running; the curl it prints returns 202 with a JobId, and the yike-submit it prints follows a job to its video', async () => {
     // Arrange
     const data = tempDir('npm-start-');
     const child = spawn(process.execPath, [START, '--quiet'], { env: freshMachineEnv(data.path), stdio: ['ignore', 'pipe', 'inherit'] });
@@ -79,14 +80,24 @@ describe('npm start (the main job on the local cloud)', () => {
       });
       const curl = /curl -s -X POST (\S+) -H 'Content-Type: application\/json' -H 'Authorization: (Bearer local-[0-9a-f]{32})' -d '([^']+)'/.exec(stdout)!;
 
-      // Act: what the printed curl sends, and the same without its token
+      const submit = /^ {2}ICE_ENDPOINT=(\S+) OSS_ENDPOINT=(\S+) npx yike-submit (.+)$/m.exec(stdout)!;
+
+      // Act: what the printed curl sends, the same without its token, and the printed yike-submit (the printed export's
+      // credentials are the local STS triple runCli sets)
       const response = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: curl[2]! }, body: curl[3] });
       const anonymous = await fetch(curl[1]!, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: curl[3] });
+      const cli = await runCli(YIKE_SUBMIT, submit[3]!.split(' '), { ICE_ENDPOINT: submit[1]!, OSS_ENDPOINT: submit[2]! });
 
       // Assert
       expect(response.status).toBe(202);
       expect(await response.json()).toEqual({ jobId: expect.stringMatching(/^[0-9a-f]{32}$/), requestId: expect.any(String), appId: 'sys-ao-smith-1' });
       expect(anonymous.status).toBe(401);
+      expect(submit[3]).toMatch(/^--image oss:\/\/yike-uploads\/uploads\/female\/demo-\S+\.png --app female --wait$/);
+      const [submitted, videoUrl] = cli.stdout.trimEnd().split('\n');
+      expect(cli.code).toBe(0);
+      expect(cli.stderr).toMatch(/\+\d+\.\ds Finished\n$/);
+      const { jobId } = JSON.parse(submitted!) as { jobId: string };
+      expect(videoUrl).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:\\d+/__local/outputs/${jobId}\\.mp4$`));
     } finally {
       child.kill('SIGINT');
       await new Promise((resolve) => child.once('exit', resolve));
