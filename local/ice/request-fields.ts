@@ -1,10 +1,11 @@
 /**
  * Reading a request to the local ICE endpoint: its fields (query and form body merged, as RPC endpoints accept
- * both [REF]), the checks on the fields several actions share (AppParams, optional ids), the redacted copy that
+ * both [FACTS]), the checks on the fields several actions share (AppParams, optional ids), the redacted copy that
  * calls() and the log keep, and the path and query exactly as the ACS3 signature covers them.
  *
  * Sources:
- * - [REF]     /work/shared/reference/README.md (ICE API, how @alicloud/openapi-client 0.4.15 sends requests).
+ * - [FACTS]   docs/platform-facts.md, "Where each field travels" (query or form body, per the ice-20201109 SDK) and
+ *             "How @alicloud/openapi-client 0.4.15 sends and reads" (the form body's content type).
  * - [IMSERR]  ICE/IMS error code table, https://help.aliyun.com/document_detail/197855.html: InvalidParameter (400).
  * Anything marked "local assumption" is not documented anywhere we found.
  */
@@ -27,7 +28,7 @@ interface Field {
 export type Fields = Map<string, Field>;
 
 /**
- * Query and form-body fields merged [REF: RPC endpoints accept both]. A name given more than once with different
+ * Query and form-body fields merged [FACTS: RPC endpoints accept both]. A name given more than once with different
  * values (in one place or across both) is refused: local choice, since which one ICE would use is unverified and
  * either way the client is confused. An empty value counts as absent, as Alibaba gateways treat it.
  */

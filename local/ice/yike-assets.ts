@@ -8,7 +8,8 @@
  *           {RequestId, MediaId}; GetYikeAssetMediaInfoResponseBody MediaInfo{MediaId, MediaBasicInfo, FileInfoList,
  *           BizData{AuditStatus, AuditBlockedLabel, FolderId, ProductionId, MediaAssetType, ...}};
  *           PrecheckYikeAIAppJob (AppId, AppParams) -> {RequestId, Status: Success|Failed, Result[{Key, ErrorCode}]}.
- * - [REF]   /work/shared/reference/README.md, "Facts found in the second round" (ImageCheckFailed).
+ * - [PRECHECK] PrecheckYikeAIAppJob API reference, https://help.aliyun.com/zh/ims/developer-reference/api-ice-2020-11-09-precheckyikeaiappjob
+ *             (Status, Result[{Key, ErrorCode: ImageCheckFailed}]); docs/platform-facts.md, "ICE Yike AI app jobs".
  * Local assumptions (undocumented): AuditStatus values "Normal" / "Blocked"; a key containing "blocked" is what the
  * audit blocks (label "local-audit-blocked"); registration neither fetches nor dedupes (ICE registers asynchronously);
  * precheck fetches the image and checks its magic number, and an unknown media id or a reference in a form the app
