@@ -32,7 +32,7 @@ import { copyCall } from './job-views';
 import { createIceJobs, type SeededJob } from './jobs';
 import { createMediaLibrary } from './media-library';
 import { createLocalOutputs, OUTPUTS_PATH } from './outputs';
-import { firstHeader, parseAppParams, queryRecord, rawPath, readFields, RPC_PATH, safeFields } from './request-fields';
+import { firstHeader, queryRecord, rawPath, readFields, receivedFields, requiredAppParams, RPC_PATH } from './request-fields';
 import type { AcceptedJob, IceFaultControls, LocalCredential, ReceivedCall, RegisteredMedia } from './types';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './yike-assets';
 
@@ -158,7 +158,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const yike = createLocalYikeAssets({
     images: options.images,
     apps,
-    parseAppParams: (raw, imageKey) => parseAppParams(raw, imageKey, maxAppParamsLength),
+    imageOf: (fields, imageKey) => requiredAppParams(fields, imageKey, maxAppParamsLength).image,
     mediaLibraryUrl: (mediaId) => media.inputUrl(mediaId),
     takesReference: (reference) => acceptance.takes(formOf(reference)),
     errors: {
@@ -257,7 +257,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
         action: firstHeader(req, 'x-acs-action'),
         version: firstHeader(req, 'x-acs-version'),
         method: req.method ?? '',
-        fields: body === undefined ? {} : safeFields(url.searchParams, body, firstHeader(req, 'content-type')),
+        ...(body === undefined ? { fields: {}, placement: {} } : receivedFields(url.searchParams, body, firstHeader(req, 'content-type'))),
         status,
         ...(code === undefined ? {} : { code }),
         requestId,

@@ -60,8 +60,8 @@ interface YikeFields {
 export interface YikeAssetsOptions {
   images?: LocalImageSource;
   apps: Readonly<Record<string, { imageKey: string }>>;
-  /** The server's AppParams validation (request-fields.ts: the same rules as a submit). */
-  parseAppParams: (raw: string, imageKey: string) => Record<string, unknown>;
+  /** The image in the request's AppParams, or its refusal: the server's check, the one a submit makes (request-fields.ts). */
+  imageOf: (fields: YikeFields, imageKey: string) => string;
   /** InputURL of an asset in the other media library (RegisterMediaInfo), if the id names one. */
   mediaLibraryUrl: (mediaId: string) => string | undefined;
   /** Whether the app takes a reference in this form (acceptance.ts: LOCAL_ICE_ACCEPTS); one it does not fails the image check. */
@@ -169,10 +169,7 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
     if (!appId) throw errors.missingParameter('AppId');
     const app = options.apps[appId];
     if (!app) throw errors.invalidParameter('AppId', `No Yike AI app "${appId}" exists.`);
-    const raw = fields.get('AppParams')?.value;
-    if (!raw) throw errors.missingParameter('AppParams');
-    const appParams = options.parseAppParams(raw, app.imageKey);
-    const reference = String(appParams[app.imageKey]);
+    const reference = options.imageOf(fields, app.imageKey);
     const url = options.takesReference(reference) ? imageUrlOf(reference) : undefined;
     const bytes = url === undefined ? undefined : await readImage(url, options.images);
     const failed = bytes === undefined || !looksLikeImage(bytes);
