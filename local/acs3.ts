@@ -4,8 +4,9 @@
  *
  * Written from the public spec, NOT from @alicloud/openapi-util: its purpose is to catch mistakes in what a client
  * sends, so it must not share the client's code. Sources:
- * - [V3SIG]  "Request syntax and signature method V3" (Alibaba Cloud SDK docs), summarised in
- *            /work/shared/reference/README.md, section "ACS3-HMAC-SHA256".
+ * - [V3SIG]  "Request syntax and signature method V3" (Alibaba Cloud SDK docs,
+ *            https://www.alibabacloud.com/help/en/sdk/product-overview/v3-request-structure-and-signature), summarised
+ *            in docs/platform-facts.md, "ACS3-HMAC-SHA256".
  * - [COMMON] Alibaba Cloud OpenAPI common error codes (help.aliyun.com document 53438, and "管控OpenAPI的客户端公用错误码",
  *            developer.aliyun.com/ask/278265): codes, messages and statuses used below.
  * - [FAASCMD] Alibaba Cloud error table listing the InvalidSecurityToken.* codes with status 400 and their messages.

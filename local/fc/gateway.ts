@@ -44,7 +44,7 @@ export interface FcGatewayOptions {
   credentials: { accessKeyId: string; accessKeySecret: string; securityToken: string };
   /** Default 'cn-shanghai'. */
   region?: string;
-  /** Default '1234567890123456' (the made-up account of the reference samples). */
+  /** Default '1234567890123456' (the made-up account of the sample events in test/fixtures/events). */
   accountId?: string;
   /** Default 60 (as in events/fc3-context.json). Fractions are allowed so tests can time out quickly. */
   timeoutSeconds?: number;

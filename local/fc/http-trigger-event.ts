@@ -55,7 +55,7 @@ export interface FcHttpAnswer {
   body: Buffer;
 }
 
-/** Default '1234567890123456' (the made-up account of the reference samples). */
+/** Default '1234567890123456' (the made-up account of the sample events in test/fixtures/events). */
 const DEFAULT_ACCOUNT_ID = '1234567890123456';
 const DEFAULT_HTTP_VERSION = '1.1';
 const EVENT_VERSION = 'v1';

@@ -52,7 +52,7 @@ export interface FcInvokeServerOptions {
   asyncRetryDelayMs?: number;
   /** Default 'cn-shanghai'. */
   region?: string;
-  /** Default '1234567890123456' (the made-up account of the reference samples). */
+  /** Default '1234567890123456' (the made-up account of the sample events in test/fixtures/events). */
   accountId?: string;
   /** One structured line per request; never carries secrets, tokens or signatures. */
   log?: (line: Record<string, unknown>) => void;

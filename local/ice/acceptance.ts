@@ -4,9 +4,10 @@
  * Both can change while the server runs (setAccepts / setForbiddenActions, POST /__local/settings).
  *
  * Sources:
- * - [REF]     /work/shared/reference/README.md: every documented example of LoadImage.1.TargetImage is a media id, most
- *             likely a Yike asset id; which form ICE really takes is unknown until it is asked (PrecheckYikeAIAppJob).
- * - [RAM]     same page, "Facts found in the third round": a RAM denial is usually HTTP 403 `Forbidden.RAM`.
+ * - [FACTS]   docs/platform-facts.md, "ICE Yike AI app jobs": every documented example of LoadImage.1.TargetImage is a
+ *             media id (PrecheckYikeAIAppJob reference, ice-20201109 SDK models); which form ICE really takes is unknown
+ *             until it is asked (PrecheckYikeAIAppJob).
+ * - [RAM]     docs/platform-facts.md, "Errors": a RAM denial is usually HTTP 403 `Forbidden.RAM` (ICE's own code unverified).
  * Local assumptions: a refused form fails the precheck with ImageCheckFailed and a submit with InvalidParameter; the
  * denial's message is the common OpenAPI one.
  */

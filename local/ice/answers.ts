@@ -4,7 +4,7 @@
  * yike-assets.ts raises the same errors through the functions the server hands it.
  *
  * Sources:
- * - [REF]     /work/shared/reference/README.md (how @alicloud/openapi-client 0.4.15 reads answers).
+ * - [CLIENT]  docs/platform-facts.md, "How @alicloud/openapi-client 0.4.15 sends and reads" (its src/client.ts, doRequest).
  * - [IMSERR]  ICE/IMS error code table, https://help.aliyun.com/document_detail/197855.html: MissingParameter and
  *             InvalidParameter (400) with their messages, ResourceNotFound (404).
  * - [COMMON]  Alibaba Cloud OpenAPI common error codes (help.aliyun.com document 53438): InvalidApi.NotFound (404).
@@ -66,7 +66,7 @@ export function sendJson(res: ServerResponse, requestId: string, answer: Answer)
   res.end(JSON.stringify(answer.body));
 }
 
-/** What a proxy in front of a broken backend sends: the real client cannot parse it (SyntaxError, status lost [REF]). */
+/** What a proxy in front of a broken backend sends: the real client cannot parse it (SyntaxError, status lost [CLIENT]). */
 export function sendHtml(res: ServerResponse, requestId: string, status: number): void {
   res.writeHead(status, { 'Content-Type': HTML_CONTENT_TYPE, [REQUEST_ID_HEADER]: requestId });
   res.end(`<html><head><title>${status}</title></head><body><h1>${status}</h1><p>local ICE stand-in: injected failure</p></body></html>`);

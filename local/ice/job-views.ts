@@ -63,5 +63,5 @@ export function copyJob(job: AcceptedJob): AcceptedJob {
 }
 
 export function copyCall(call: ReceivedCall): ReceivedCall {
-  return { ...call, fields: { ...call.fields } };
+  return { ...call, fields: { ...call.fields }, placement: { ...call.placement } };
 }

@@ -18,7 +18,7 @@ import { IceApiError, invalidParameter, missingParameter, type Answer } from './
 import { imageFails, imageKeyFor, type JobClock } from './job-clock';
 import { copyJob, jobView } from './job-views';
 import type { LocalOutput } from './outputs';
-import { optionalId, parseAppParams, type Fields } from './request-fields';
+import { optionalId, requiredAppParams, type Fields } from './request-fields';
 import type { AcceptedJob } from './types';
 
 export interface IceJobsOptions {
@@ -86,14 +86,12 @@ export function createIceJobs(options: IceJobsOptions): IceJobs {
       if (!appId) throw missingParameter('AppId');
       const app = apps[appId.value];
       if (!app) throw invalidParameter('AppId', `No Yike AI app "${appId.value}" exists.`);
-      const appParamsRaw = fields.get('AppParams')?.value ?? '';
-      const appParams = appParamsRaw === '' ? {} : parseAppParams(appParamsRaw, app.imageKey, maxAppParamsLength);
-      const image = appParams[app.imageKey];
+      const { raw: appParamsRaw, parsed: appParams, image } = requiredAppParams(fields, app.imageKey, maxAppParamsLength);
       // A value that is not a URL is a media id, and must name a registered asset (a local assumption: ICE's own check is unverified).
-      if (typeof image === 'string' && !image.includes('://') && !options.isRegisteredMedia(image)) {
+      if (!image.includes('://') && !options.isRegisteredMedia(image)) {
         throw invalidParameter('AppParams', `"${app.imageKey}" names media "${image}", which is not registered.`);
       }
-      const refusal = typeof image === 'string' ? options.refusalOf(image, app.imageKey) : undefined;
+      const refusal = options.refusalOf(image, app.imageKey);
       if (refusal) throw refusal;
       const productionId = optionalId(fields, 'ProductionId');
       const folderId = optionalId(fields, 'FolderId');
@@ -124,7 +122,10 @@ export function createIceJobs(options: IceJobsOptions): IceJobs {
     },
 
     batchGet(fields, requestId) {
-      const wanted = (fields.get('JobIds')?.value ?? '')
+      // The SDK marks JobIds optional, but a batch get of no job is a client bug: refused like a GetYikeAIAppJob without JobId.
+      const jobIds = fields.get('JobIds');
+      if (!jobIds) throw missingParameter('JobIds');
+      const wanted = jobIds.value
         .split(JOB_ID_SEPARATOR)
         .map((id) => id.trim())
         .filter(Boolean);

@@ -1,15 +1,16 @@
 /**
  * Reading a request to the local ICE endpoint: its fields (query and form body merged, as RPC endpoints accept
- * both [REF]), the checks on the fields several actions share (AppParams, optional ids), the redacted copy that
+ * both [FACTS]), the checks on the fields several actions share (AppParams, optional ids), the redacted copy that
  * calls() and the log keep, and the path and query exactly as the ACS3 signature covers them.
  *
  * Sources:
- * - [REF]     /work/shared/reference/README.md (ICE API, how @alicloud/openapi-client 0.4.15 sends requests).
+ * - [FACTS]   docs/platform-facts.md, "Where each field travels" (query or form body, per the ice-20201109 SDK) and
+ *             "How @alicloud/openapi-client 0.4.15 sends and reads" (the form body's content type).
  * - [IMSERR]  ICE/IMS error code table, https://help.aliyun.com/document_detail/197855.html: InvalidParameter (400).
  * Anything marked "local assumption" is not documented anywhere we found.
  */
 import type { IncomingMessage } from 'node:http';
-import { invalidParameter } from './answers';
+import { invalidParameter, missingParameter } from './answers';
 
 /** Local assumption: ICE documents no limit for ProductionId / FolderId; real ids are far shorter. */
 export const MAX_ID_FIELD_LENGTH = 128;
@@ -25,9 +26,13 @@ interface Field {
   from: 'body' | 'query';
 }
 export type Fields = Map<string, Field>;
+/** What the checks below read: Fields, or anything else that looks a field up by name (yike-assets.ts). */
+export interface FieldLookup {
+  get(name: string): { value: string } | undefined;
+}
 
 /**
- * Query and form-body fields merged [REF: RPC endpoints accept both]. A name given more than once with different
+ * Query and form-body fields merged [FACTS: RPC endpoints accept both]. A name given more than once with different
  * values (in one place or across both) is refused: local choice, since which one ICE would use is unverified and
  * either way the client is confused. An empty value counts as absent, as Alibaba gateways treat it.
  */
@@ -52,18 +57,46 @@ function formBody(body: Buffer, contentType: string | undefined): URLSearchParam
   return mediaType === FORM_MEDIA_TYPE ? new URLSearchParams(body.toString('utf8')) : new URLSearchParams();
 }
 
-/** The fields for calls(): first value of each name, secrets redacted. */
-export function safeFields(query: URLSearchParams, body: Buffer, contentType: string | undefined): Record<string, string> {
+/**
+ * The fields for calls(): first value of each name, secrets redacted, and where each was read from (the form body is
+ * read first, as readFields does), so a test can pin which fields a client sends in the query.
+ */
+export function receivedFields(
+  query: URLSearchParams,
+  body: Buffer,
+  contentType: string | undefined,
+): { fields: Record<string, string>; placement: Record<string, Field['from']> } {
   const fields: Record<string, string> = {};
-  for (const params of [formBody(body, contentType), query]) {
+  const placement: Record<string, Field['from']> = {};
+  for (const [params, from] of [
+    [formBody(body, contentType), 'body'],
+    [query, 'query'],
+  ] as const) {
     for (const [name, value] of params) {
-      if (!(name in fields)) fields[name] = SECRET_FIELD_NAME.test(name) ? REDACTED : value;
+      if (name in fields) continue;
+      fields[name] = SECRET_FIELD_NAME.test(name) ? REDACTED : value;
+      placement[name] = from;
     }
   }
-  return fields;
+  return { fields, placement };
 }
 
-export function parseAppParams(raw: string, imageKey: string, maxLength: number): Record<string, unknown> {
+/** AppParams as received, parsed, and the image it holds under the app's key. */
+export interface AppParams {
+  raw: string;
+  parsed: Record<string, unknown>;
+  image: string;
+}
+
+/**
+ * AppParams as an app needs it, the one check SubmitYikeAIAppJob and PrecheckYikeAIAppJob share: MissingParameter
+ * when it is absent or empty, InvalidParameter when it is not a JSON object serialised as a string, is too long, or
+ * does not hold the image under the app's key. The SDK marks AppParams optional, but no AOSmith job can run without
+ * its image, and the precheck refuses the same request: a submit that dropped the image must not pass locally.
+ */
+export function requiredAppParams(fields: FieldLookup, imageKey: string, maxLength: number): AppParams {
+  const raw = fields.get('AppParams')?.value;
+  if (!raw) throw missingParameter('AppParams');
   const length = [...raw].length;
   if (length > maxLength) throw invalidParameter('AppParams', `It is ${length} characters long; at most ${maxLength} are accepted.`);
   let parsed: unknown;
@@ -79,7 +112,7 @@ export function parseAppParams(raw: string, imageKey: string, maxLength: number)
   if (typeof image !== 'string' || image.trim() === '') {
     throw invalidParameter('AppParams', `"${imageKey}" must hold the image (a media id or an OSS URL) as a non-empty string.`);
   }
-  return parsed as Record<string, unknown>;
+  return { raw, parsed: parsed as Record<string, unknown>, image };
 }
 
 export function optionalId(fields: Fields, name: string): string | undefined {

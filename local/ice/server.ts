@@ -11,7 +11,7 @@
  * records and controls they share).
  *
  * Sources:
- * - [REF]     /work/shared/reference/README.md (ICE API, how @alicloud/openapi-client 0.4.15 sends requests, error codes).
+ * - [FACTS]   docs/platform-facts.md: "ICE Yike AI app jobs", "Where each field travels", "Errors", "Function Compute 3.0".
  * - [COMMON]  Alibaba Cloud OpenAPI common error codes (help.aliyun.com document 53438; developer.aliyun.com/ask/278265):
  *             InvalidApi.NotFound (404), Invalid{ParameterName} / Missing{ParameterName} (400), Throttling.User (400),
  *             UnsupportedHTTPMethod.
@@ -32,7 +32,7 @@ import { copyCall } from './job-views';
 import { createIceJobs, type SeededJob } from './jobs';
 import { createMediaLibrary } from './media-library';
 import { createLocalOutputs, OUTPUTS_PATH } from './outputs';
-import { firstHeader, parseAppParams, queryRecord, rawPath, readFields, RPC_PATH, safeFields } from './request-fields';
+import { firstHeader, queryRecord, rawPath, readFields, receivedFields, requiredAppParams, RPC_PATH } from './request-fields';
 import type { AcceptedJob, IceFaultControls, LocalCredential, ReceivedCall, RegisteredMedia } from './types';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './yike-assets';
 
@@ -115,10 +115,10 @@ const ICE_ACTIONS = {
   getMedia: 'GetMediaInfo',
 } as const;
 
-/** One STS triple, the shape FC hands a function in context.credentials [REF]. Values are made up. */
+/** One STS triple, the shape FC hands a function in context.credentials [FACTS]. Values are made up. */
 export const DEFAULT_LOCAL_CREDENTIALS: readonly LocalCredential[] = Object.freeze([LOCAL_STS_CREDENTIALS]);
 
-/** Both AOSmith apps take {"LoadImage.1.TargetImage": "<image>"} [REF]. */
+/** Both AOSmith apps take {"LoadImage.1.TargetImage": "<image>"} [FACTS]. */
 const DEFAULT_LOCAL_APPS: Readonly<Record<string, { imageKey: string }>> = Object.freeze({
   'sys-ao-smith-1': { imageKey: 'LoadImage.1.TargetImage' },
   'sys-ao-smith-2': { imageKey: 'LoadImage.1.TargetImage' },
@@ -158,7 +158,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
   const yike = createLocalYikeAssets({
     images: options.images,
     apps,
-    parseAppParams: (raw, imageKey) => parseAppParams(raw, imageKey, maxAppParamsLength),
+    imageOf: (fields, imageKey) => requiredAppParams(fields, imageKey, maxAppParamsLength).image,
     mediaLibraryUrl: (mediaId) => media.inputUrl(mediaId),
     takesReference: (reference) => acceptance.takes(formOf(reference)),
     errors: {
@@ -257,7 +257,7 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
         action: firstHeader(req, 'x-acs-action'),
         version: firstHeader(req, 'x-acs-version'),
         method: req.method ?? '',
-        fields: body === undefined ? {} : safeFields(url.searchParams, body, firstHeader(req, 'content-type')),
+        ...(body === undefined ? { fields: {}, placement: {} } : receivedFields(url.searchParams, body, firstHeader(req, 'content-type'))),
         status,
         ...(code === undefined ? {} : { code }),
         requestId,

@@ -19,9 +19,9 @@ export interface AcceptedJob {
   jobId: string;
   requestId: string;
   appId: string;
-  /** AppParams parsed; {} when the request had none. */
+  /** AppParams parsed (a submit without it is refused; only a seeded job may have {}). */
   appParams: Record<string, unknown>;
-  /** AppParams exactly as received; '' when the request had none. */
+  /** AppParams exactly as received ('' only for a seeded job without one). */
   appParamsRaw: string;
   productionId?: string;
   folderId?: string;
@@ -37,6 +37,8 @@ export interface ReceivedCall {
   method: string;
   /** Query and form fields merged; values of secret-looking names are redacted. */
   fields: Record<string, string>;
+  /** Where each of `fields` was read from: the query string or the form body. */
+  placement: Record<string, 'body' | 'query'>;
   /** 0 when the connection was dropped without an answer (dropNext). */
   status: number;
   code?: string;

@@ -8,7 +8,8 @@
  *           {RequestId, MediaId}; GetYikeAssetMediaInfoResponseBody MediaInfo{MediaId, MediaBasicInfo, FileInfoList,
  *           BizData{AuditStatus, AuditBlockedLabel, FolderId, ProductionId, MediaAssetType, ...}};
  *           PrecheckYikeAIAppJob (AppId, AppParams) -> {RequestId, Status: Success|Failed, Result[{Key, ErrorCode}]}.
- * - [REF]   /work/shared/reference/README.md, "Facts found in the second round" (ImageCheckFailed).
+ * - [PRECHECK] PrecheckYikeAIAppJob API reference, https://help.aliyun.com/zh/ims/developer-reference/api-ice-2020-11-09-precheckyikeaiappjob
+ *             (Status, Result[{Key, ErrorCode: ImageCheckFailed}]); docs/platform-facts.md, "ICE Yike AI app jobs".
  * Local assumptions (undocumented): AuditStatus values "Normal" / "Blocked"; a key containing "blocked" is what the
  * audit blocks (label "local-audit-blocked"); registration neither fetches nor dedupes (ICE registers asynchronously);
  * precheck fetches the image and checks its magic number, and an unknown media id or a reference in a form the app
@@ -59,8 +60,8 @@ interface YikeFields {
 export interface YikeAssetsOptions {
   images?: LocalImageSource;
   apps: Readonly<Record<string, { imageKey: string }>>;
-  /** The server's AppParams validation (request-fields.ts: the same rules as a submit). */
-  parseAppParams: (raw: string, imageKey: string) => Record<string, unknown>;
+  /** The image in the request's AppParams, or its refusal: the server's check, the one a submit makes (request-fields.ts). */
+  imageOf: (fields: YikeFields, imageKey: string) => string;
   /** InputURL of an asset in the other media library (RegisterMediaInfo), if the id names one. */
   mediaLibraryUrl: (mediaId: string) => string | undefined;
   /** Whether the app takes a reference in this form (acceptance.ts: LOCAL_ICE_ACCEPTS); one it does not fails the image check. */
@@ -168,10 +169,7 @@ export function createLocalYikeAssets(options: YikeAssetsOptions): LocalYikeAsse
     if (!appId) throw errors.missingParameter('AppId');
     const app = options.apps[appId];
     if (!app) throw errors.invalidParameter('AppId', `No Yike AI app "${appId}" exists.`);
-    const raw = fields.get('AppParams')?.value;
-    if (!raw) throw errors.missingParameter('AppParams');
-    const appParams = options.parseAppParams(raw, app.imageKey);
-    const reference = String(appParams[app.imageKey]);
+    const reference = options.imageOf(fields, app.imageKey);
     const url = options.takesReference(reference) ? imageUrlOf(reference) : undefined;
     const bytes = url === undefined ? undefined : await readImage(url, options.images);
     const failed = bytes === undefined || !looksLikeImage(bytes);

@@ -14,7 +14,8 @@
  * Sources:
  * - [API]      OSS API reference pages PutObject, CopyObject, GetObject, HeadObject, DeleteObject, ListObjects
  *              (GetBucket), ListObjectsV2 (GetBucketV2): headers and status codes.
- * - [EVENT]    FC "Trigger event format" for OSS, /work/shared/reference/events/oss-trigger-put.json.
+ * - [EVENT]    FC "Trigger event format" for OSS, https://www.alibabacloud.com/help/en/functioncompute/fc/formats-of-event-for-different-triggers-1
+ *              (sample: test/fixtures/events/oss-trigger-put.json).
  * - [LOCATION] OSS "GetBucketLocation": GET /?location answers <LocationConstraint>oss-cn-hangzhou</LocationConstraint>.
  * - [POST]     OSS "PostObject" (https://www.alibabacloud.com/help/en/oss/developer-reference/postobject); the form
  *              itself is checked in post-object.ts, the upload stored in object-operations.ts.
@@ -58,7 +59,7 @@ export interface OssServerOptions {
   region?: string;
   /** Buckets in another region than `region` (GetBucketLocation answers it): the doctor's "bucket in another region". */
   bucketRegions?: Record<string, string>;
-  /** Default '1234567890123456' (the made-up account of the reference samples); bucket owner and event principal. */
+  /** Default '1234567890123456' (the made-up account of the sample events in test/fixtures/events); bucket owner and event principal. */
   accountId?: string;
   /** Called after an object is stored, asynchronously, like an OSS event notification: it never blocks or fails the PUT. */
   onObjectCreated?: (event: OssNotification) => void;

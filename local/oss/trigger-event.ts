@@ -1,10 +1,10 @@
 /**
  * The FC OSS trigger event the local OSS server sends for a created object, {"events":[...]}, field for field as the
- * reference sample (/work/shared/reference/events/oss-trigger-put.json), so functions are tested with what FC
+ * documented sample (test/fixtures/events/oss-trigger-put.json), so functions are tested with what FC
  * delivers. Which notifications reach a function is trigger.ts's concern.
  *
  * Sources:
- * - [EVENT]    FC "Trigger event format" for OSS, /work/shared/reference/events/oss-trigger-put.json.
+ * - [EVENT]    FC "Trigger event format" for OSS, https://www.alibabacloud.com/help/en/functioncompute/fc/formats-of-event-for-different-triggers-1.
  */
 import { createHash } from 'node:crypto';
 import type { StoredObject } from './object-store';
@@ -15,7 +15,7 @@ const EVENT_SOURCE = 'acs:oss';
 const EVENT_VERSION = '1.0';
 const OSS_SCHEMA_VERSION = '1.0';
 
-/** The FC OSS trigger event [EVENT]: the reference sample's fields, in its order. */
+/** The FC OSS trigger event [EVENT]: the documented sample's fields, in its order. */
 export function ossTriggerEvent(input: {
   eventName: OssEventName;
   bucket: string;

@@ -1,4 +1,4 @@
-/** The FC 3.0 context fields we use (../shared/reference/events/fc3-context.json). */
+/** The FC 3.0 context fields we use (docs/platform-facts.md, "Function Compute 3.0"; sample: test/fixtures/events/fc3-context.json). */
 export interface InvocationContext {
   requestId?: string;
   credentials?: unknown;

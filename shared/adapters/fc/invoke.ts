@@ -44,7 +44,7 @@ const FC_ERROR_CODES = {
 
 /** Defaults for a script run: a few attempts, backing off long enough for FC's throttling to clear. */
 const DEFAULT_FC_RETRY: RetryPolicy = { maxAttempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
-/** openapi-client's own default is 3000 ms for both (reference README, "Facts found late"). */
+/** openapi-client's own default is 3000 ms for both (docs/platform-facts.md, "How @alicloud/openapi-client 0.4.15 sends and reads"). */
 const DEFAULT_READ_TIMEOUT_MS = 10_000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 /** A failed InvokeFunction call; `code` is FC's own error code when FC answered, otherwise an FC_* code. */

@@ -94,7 +94,8 @@ const READ_ACTIONS: ReadonlySet<string> = new Set(['GetYikeAIAppJob', 'BatchGetY
 const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
 
 function apiParams(action: string, version: string): Params {
-  // Same shape as the official ice-20201109 SDK: RPC, POST /, fields in a form body, JSON answer.
+  // Same shape as the official ice-20201109 SDK (src/client.ts): RPC, POST /, a form body when there is one, JSON answer.
+  // Each call puts its fields where that SDK does: the form body for SubmitYikeAIAppJob, the query for every other.
   return new Params({
     action,
     version,
@@ -201,7 +202,8 @@ export function createIceClient(options: IceClientOptions): IceClient {
       const known = await lookUp();
       if (known) return known;
       try {
-        const body = await call('RegisterMediaInfo', new OpenApiRequest({ body: { InputURL: inputUrl, MediaType: 'image' } }), true);
+        // Query fields, as the official SDK sends them (ice-20201109/src/client.ts, registerMediaInfoWithOptions).
+        const body = await call('RegisterMediaInfo', new OpenApiRequest({ query: { InputURL: inputUrl, MediaType: 'image' } }), true);
         return parseBody(registerMediaResponseSchema, body, 'RegisterMediaInfo').MediaId;
       } catch (error) {
         const registeredMeanwhile = error instanceof IceError && error.outcome === 'rejected' ? await lookUp() : undefined;

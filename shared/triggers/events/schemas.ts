@@ -1,7 +1,8 @@
 import * as z from '../../runtime/zod';
 
 /**
- * One zod schema per event source, built from the documented payloads in ../shared/reference/events.
+ * One zod schema per event source, built from the documented payloads (docs/platform-facts.md, "Function Compute 3.0";
+ * samples in test/fixtures/events/).
  * Only what we use is required; the rest passes through untouched.
  */
 

@@ -18,7 +18,7 @@ describe('the local ICE endpoint takes one image form and can deny actions', () 
   /** The three references of one image: its URL, its Yike asset id and its media-library id. */
   async function references(): Promise<Record<'url' | 'yike-asset' | 'media-id', string>> {
     const asset = (await client.invoke('RegisterYikeAssetMediaInfo', { query: { InputURL: URL, MediaType: 'image' } }, true)) as { MediaId: string };
-    const media = (await client.invoke('RegisterMediaInfo', { body: { InputURL: URL, MediaType: 'image' } }, true)) as { MediaId: string };
+    const media = (await client.invoke('RegisterMediaInfo', { query: { InputURL: URL, MediaType: 'image' } }, true)) as { MediaId: string };
     return { url: URL, 'yike-asset': asset.MediaId, 'media-id': media.MediaId };
   }
   const precheck = async (image: string) => client.precheckYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: params(image) });

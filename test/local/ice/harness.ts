@@ -40,7 +40,7 @@ export function clientFor(
   return new OpenApiClient(new Config({ ...credential, endpoint, protocol: 'http', readTimeout, connectTimeout: CONNECT_TIMEOUT_MS }));
 }
 
-/** The parameters the official ice-20201109 SDK uses for these actions [reference README]. */
+/** The parameters the official ice-20201109 SDK uses for these actions (docs/platform-facts.md, "Where each field travels"). */
 function iceParams(action: string, version = '2020-11-09', method = 'POST'): Params {
   return new Params({
     action,

@@ -64,7 +64,9 @@ describe('job status through GetYikeAIAppJob and BatchGetYikeAIAppJob', () => {
     const byUrl = await callIce(client, 'SubmitYikeAIAppJob', {
       body: submitFields({ AppParams: JSON.stringify({ [IMAGE_KEY]: 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/will-fail.jpg' }) }),
     });
-    const { MediaId } = await callIce(client, 'RegisterMediaInfo', { body: { InputURL: 'oss://yike-uploads/uploads/female/fail-me.png', MediaType: 'image' } });
+    const { MediaId } = await callIce(client, 'RegisterMediaInfo', {
+      query: { InputURL: 'oss://yike-uploads/uploads/female/fail-me.png', MediaType: 'image' },
+    });
     const byMedia = await callIce(client, 'SubmitYikeAIAppJob', { body: submitFields({ AppParams: JSON.stringify({ [IMAGE_KEY]: MediaId }) }) });
     const fine = await callIce(client, 'SubmitYikeAIAppJob', { body: submitFields() });
 
@@ -100,6 +102,19 @@ describe('job status through GetYikeAIAppJob and BatchGetYikeAIAppJob', () => {
 
     // Assert
     expectIceErrorBody(error, 'ResourceNotFound', 404);
+  });
+
+  it('answers MissingParameter with status 400 for a BatchGetYikeAIAppJob without JobIds', async () => {
+    // Arrange
+    const server = await ice();
+
+    // Act
+    const error = await rejectionOf(callIce(clientFor(server.endpoint), 'BatchGetYikeAIAppJob', { query: {} }));
+
+    // Assert
+    expectIceErrorBody(error, 'MissingParameter', 400);
+    expect(error.data.Message).toBe('The input parameter "JobIds" that is mandatory for processing this request is not supplied.');
+    expect(server.calls()).toMatchObject([{ action: 'BatchGetYikeAIAppJob', status: 400, code: 'MissingParameter' }]);
   });
 
   it('lists known jobs for comma-separated JobIds, with AppInputConfig, and leaves unknown ids out', async () => {

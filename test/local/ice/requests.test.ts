@@ -42,7 +42,17 @@ describe('the local ICE endpoint driven by the real @alicloud/openapi-client: re
       },
     ]);
     expect(server.calls()).toEqual([
-      { action: 'SubmitYikeAIAppJob', version: '2020-11-09', method: 'POST', fields, status: 200, requestId: answer.RequestId, connection: 1, tls: false },
+      {
+        action: 'SubmitYikeAIAppJob',
+        version: '2020-11-09',
+        method: 'POST',
+        fields,
+        placement: { AppId: 'body', AppParams: 'body', ProductionId: 'body', FolderId: 'body' },
+        status: 200,
+        requestId: answer.RequestId,
+        connection: 1,
+        tls: false,
+      },
     ]);
   });
 
@@ -134,7 +144,25 @@ describe('the local ICE endpoint driven by the real @alicloud/openapi-client: re
   });
 
   it.each([
+    ['has no AppParams', {}],
+    ['has an empty AppParams', { AppParams: '' }],
+  ])('answers MissingParameter naming AppParams, and creates no job, when a SubmitYikeAIAppJob %s', async (_case, appParams) => {
+    // Arrange
+    const server = await ice();
+
+    // Act
+    const error = await rejectionOf(callIce(clientFor(server.endpoint), 'SubmitYikeAIAppJob', { body: { AppId: 'sys-ao-smith-1', ...appParams } }));
+
+    // Assert
+    expectIceErrorBody(error, 'MissingParameter', 400);
+    expect(error.data.Message).toBe('The input parameter "AppParams" that is mandatory for processing this request is not supplied.');
+    expect(server.jobs()).toEqual([]);
+    expect(server.calls()).toMatchObject([{ action: 'SubmitYikeAIAppJob', status: 400, code: 'MissingParameter' }]);
+  });
+
+  it.each([
     ['is not JSON', `{${IMAGE_KEY}: ${IMAGE_URL}}`],
+    ['is JSON null', 'null'],
     ['is a JSON array', JSON.stringify([IMAGE_URL])],
     ['is a JSON string', JSON.stringify(IMAGE_URL)],
     ['lacks the image key', JSON.stringify({ 'LoadImage.2.TargetImage': IMAGE_URL })],

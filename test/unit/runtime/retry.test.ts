@@ -2,7 +2,7 @@ import { IceError } from '../../../shared/runtime/errors';
 import { classifyIceError } from '../../../shared/adapters/ice/classify';
 import { backoffDelayMs, withRetry } from '../../../shared/runtime/retry';
 
-/** Errors shaped exactly as @alicloud/openapi-client 0.4.15 throws them (see the reference README). */
+/** Errors shaped exactly as @alicloud/openapi-client 0.4.15 throws them (docs/platform-facts.md, "How @alicloud/openapi-client 0.4.15 sends and reads"). */
 function iceAnswer(code: string, statusCode: number) {
   return Object.assign(new Error(`${code}: code: ${statusCode}`), {
     code,
