@@ -17,6 +17,9 @@ const LAYERS = {
   runtime: '^shared/runtime/',
 };
 const TOOLING = '^(local|bench|scripts|test)/';
+/** The page's script: browser code (DOM types, its own tsconfig) that the build bundles into a string for GET /. */
+const PAGE_BROWSER = '^shared/triggers/http/page/browser/';
+const PAGE_CONTRACT = '^shared/triggers/http/page/page-contract\\.ts$';
 
 const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
 
@@ -51,6 +54,20 @@ module.exports = {
     forbid('handlers-through-composition', 'A handler translates its event: adapters come from the composition root.', '^functions/', LAYERS.adapters),
     forbid('product-code-ignores-tooling', 'Shipped code never imports the local cloud, the bench, scripts or tests.', '^(shared|functions|cli)/', TOOLING),
     {
+      name: 'browser-code-stays-in-the-browser',
+      comment: "The page's script imports only its own modules and the page's contract: no Node module, package or server code.",
+      severity: 'error',
+      from: { path: PAGE_BROWSER },
+      to: { pathNot: `${PAGE_BROWSER}|${PAGE_CONTRACT}` },
+    },
+    {
+      name: 'browser-code-is-bundled-not-imported',
+      comment: "Server code gets the page's script as a string from the build (page/page-script.d.ts), never by importing it.",
+      severity: 'error',
+      from: { pathNot: PAGE_BROWSER },
+      to: { path: PAGE_BROWSER },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'Every import resolves (a typo or a deleted file).',
       severity: 'error',
@@ -63,6 +80,6 @@ module.exports = {
     exclude: { path: '^(node_modules|dist)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { extensions: ['.ts', '.js', '.cjs', '.mjs', '.json'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.d.ts', '.js', '.cjs', '.mjs', '.json'] },
   },
 };

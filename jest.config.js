@@ -8,6 +8,8 @@ module.exports = {
   },
   // Bundles under dist/ are rebuilt once per run so CLI and bundle tests never see stale code.
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
+  // The page's script is made by the build (shared/triggers/http/page/page-script.d.ts); from source, by this helper.
+  moduleNameMapper: { '^\\./page-script$': '<rootDir>/test/helpers/page-script.js' },
   testTimeout: 20000,
   // Most tests wait on sockets and timers (fault injection, timeouts): two workers overlap those waits on CI's 2 cores.
   maxWorkers: 2,

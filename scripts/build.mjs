@@ -5,6 +5,7 @@ import { build } from 'esbuild';
 import { readdirSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pageScript from './page-script.cjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const quiet = process.argv.includes('--quiet');
@@ -41,11 +42,34 @@ const ON_FIRST_USE = {
   debug: join(root, 'scripts', 'stubs', 'debug-on-first-use.cjs'),
 };
 
+const PAGE_MODULE = join(root, 'shared', 'triggers', 'http', 'page', 'page.ts');
 /**
- * Our own code that only a rare request needs, built the same way: the doctor (`require('./doctor-run')` in
- * shared/triggers/events/doctor.ts) becomes dist/<name>/doctor.js, parsed only when a doctor request comes.
+ * Our own code that only some requests need, built the same way: the doctor (`require('./doctor-run')` in
+ * shared/triggers/events/doctor.ts) becomes dist/<name>/doctor.js, parsed only when a doctor request comes; the page
+ * (`require('./page/page')` in shared/triggers/http/api.ts, its HTML and script) becomes page.js, parsed on a GET /.
  */
-const LAZY_LOCAL = { doctor: { pattern: /^\.\/doctor-run$/, source: join(root, 'shared', 'triggers', 'events', 'doctor-run.ts'), file: 'doctor.js' } };
+const LAZY_LOCAL = {
+  doctor: { pattern: /^\.\/doctor-run$/, source: join(root, 'shared', 'triggers', 'events', 'doctor-run.ts'), file: 'doctor.js' },
+  page: { pattern: /^\.\/page\/page$/, source: PAGE_MODULE, file: 'page.js' },
+};
+
+/**
+ * The page's script (shared/triggers/http/page/browser/, bundled for the browser by scripts/page-script.cjs), made
+ * once per build: page.ts's `./page-script` (declared in page-script.d.ts) becomes `export const PAGE_SCRIPT = "…"`.
+ */
+const pageScriptText = pageScript.buildPageScript();
+const pageScriptPlugin = {
+  name: 'page-script',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /^\.\/page-script$/ }, (args) =>
+      args.importer === PAGE_MODULE ? { path: 'page-script', namespace: 'page-script' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'page-script' }, async () => ({
+      contents: `export const PAGE_SCRIPT = ${JSON.stringify(await pageScriptText)};`,
+      loader: 'js',
+    }));
+  },
+};
 
 const lazyModulesPlugin = {
   name: 'lazy-modules',
@@ -114,7 +138,7 @@ function assertNoClassicZod(metafile, name) {
     throw new Error(`dist/${name}/index.js contains zod's classic API (${classic.slice(0, 3).join(', ')}): use zod/mini (shared/runtime/zod.ts)`);
 }
 
-const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin] };
+const functionBuild = { ...common, minify: true, metafile: true, plugins: [slimDependenciesPlugin, pageScriptPlugin] };
 
 /** The lazy files a bundle requires (its metafile lists them as external imports). */
 function lazyFilesOf(metafile, outfile, lazyFiles = new Set(Object.values(LAZY_MODULES))) {
@@ -182,6 +206,7 @@ const results = (
         ...common,
         entryPoints: [join(root, folder, `${name}.ts`)],
         outfile: join(root, 'dist', folder, `${name}.js`),
+        plugins: [pageScriptPlugin],
       }).then((result) => [{ name: `dist/${folder}/${name}.js`, result }]),
     ),
   ])

@@ -1,6 +1,6 @@
 import { signPostObjectForm } from '../adapters/oss/post-form';
 import type { UploadFormSigner } from '../domain/ports';
-import { uploadFormUrl } from '../domain/uploads/upload-plan';
+import { uploadFormUrl } from '../domain/uploads/upload-form-url';
 import { reportingConfiguration, type ServicesOptions } from './services';
 import { createSubmissionServices, type SubmissionServices } from './submissions';
 

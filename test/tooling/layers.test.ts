@@ -86,6 +86,27 @@ describe('the layer rule (imports go down only, no cycles), checked by dependenc
     expect(found).toEqual([{ rule: 'triggers-through-composition', from: 'shared/triggers/http/api.ts', to: 'shared/adapters/oss/client.ts' }]);
   }, 30_000);
 
+  it("refuses the page's browser code importing server code or a Node module, and server code importing it", async () => {
+    // Arrange
+    const cwd = tree({
+      'shared/runtime/logger.ts': 'export const logger = 1;\n',
+      'shared/triggers/http/page/page-contract.ts': 'export const STEPS = 1;\n',
+      'shared/triggers/http/page/browser/main.ts':
+        "import { STEPS } from '../page-contract';\nimport { logger } from '../../../../runtime/logger';\nimport { join } from 'node:path';\nexport const main = [STEPS, logger, join];\n",
+      'shared/triggers/http/page/page.ts': "import { main } from './browser/main';\nexport const page = main;\n",
+    });
+
+    // Act
+    const found = await violations(cwd, ['shared']);
+
+    // Assert
+    expect(found).toEqual([
+      { rule: 'browser-code-is-bundled-not-imported', from: 'shared/triggers/http/page/page.ts', to: 'shared/triggers/http/page/browser/main.ts' },
+      { rule: 'browser-code-stays-in-the-browser', from: 'shared/triggers/http/page/browser/main.ts', to: 'path' },
+      { rule: 'browser-code-stays-in-the-browser', from: 'shared/triggers/http/page/browser/main.ts', to: 'shared/runtime/logger.ts' },
+    ]);
+  }, 30_000);
+
   it('refuses a circle of type-only imports inside one layer', async () => {
     // Arrange
     const cwd = tree({

@@ -4,7 +4,6 @@ import type { Config } from '../../runtime/config';
 import { YikeError } from '../../runtime/errors';
 import { appForKey } from '../submissions/submissions';
 import * as z from '../../runtime/zod';
-import { ossDomain } from '../images/oss-urls';
 import { uploadTokenFolder } from '../budget/upload-token';
 
 /**
@@ -183,15 +182,4 @@ export function planUpload(
       ],
     },
   };
-}
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** Where browsers post: UPLOAD_FORM_URL, else the bucket's public domain (path-style on a local OSS endpoint). */
-export function uploadFormUrl(config: Pick<Config, 'oss' | 'uploads'>, bucket: string): string {
-  if (config.uploads.formUrl) return config.uploads.formUrl;
-  const endpoint = config.oss.endpoint;
-  // The function's own endpoint may be an internal one browsers cannot reach; only a local one is reused.
-  if (endpoint && LOOPBACK_HOSTS.has(new URL(endpoint).hostname)) return `${endpoint}/${bucket}`;
-  return `https://${ossDomain(bucket, config.oss.region)}`;
 }

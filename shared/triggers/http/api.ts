@@ -12,9 +12,11 @@ import { objectRecordPrefix, sha256 } from '../../domain/submissions/record-keys
 import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
 import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
-import { pageResponse } from './page/page';
 import { createUploadForm, listUploadableApps } from './uploads-route';
 import { getUsage, uploadQuotaRefusal } from './usage-route';
+
+/** The page: its HTML and script load on the first GET / only (scripts/build.mjs LAZY_LOCAL makes this ./page.js). */
+const page = (): typeof import('./page/page') => require('./page/page') as typeof import('./page/page');
 
 export interface ApiDependencies {
   services: HttpServices;
@@ -61,7 +63,7 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   }
   if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
   // The page holds no secret and no data: it asks for the token, and every call it makes is authenticated.
-  if (matched.name === 'GET /') return { route: matched.name, response: pageResponse(deps.services.config) };
+  if (matched.name === 'GET /') return { route: matched.name, response: page().pageResponse(deps.services.config) };
 
   const auth = authorize(request, deps.services.config.http, deps.services.logger);
   if ('error' in auth) return result(matched.name, auth.error, auth.cause);

@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../../runtime/config';
 import type { ApiResponse } from '../../events/fc-http';
-import { uploadFormUrl } from '../../../domain/uploads/upload-plan';
-import { PAGE_SCRIPT as SCRIPT_SOURCE } from './page-script';
+import { uploadFormUrl } from '../../../domain/uploads/upload-form-url';
+import { TIMELINE_STEPS, type TimelineStep } from './page-contract';
+import { PAGE_SCRIPT } from './page-script';
 
 /**
- * `GET /`: one self-contained page (inline style and script, no framework, no CDN) to try the apps in a browser.
+ * `GET /`: one self-contained page (inline style and script, no framework, no CDN) to try the apps in a browser. Its
+ * script is browser/ (TypeScript with DOM types), which the build bundles into PAGE_SCRIPT (page-script.d.ts); the
+ * ids and steps the script and this HTML share are in page-contract.ts. Only GET / loads this module (api.ts).
  * The CSP allows exactly that script and style (by hash), calls to this origin and to the upload bucket, and
  * videos over https (ICE's output URLs); on the local cloud, also loopback http.
  */
@@ -29,22 +32,13 @@ button{font:inherit;margin-top:.5rem;padding:.5rem 1rem;border:0;border-radius:.
 video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var(--accent);word-break:break-all}
 `;
 
-/**
- * The script as served: indentation and whole-line comments dropped (about a third of its bytes). Safe for this
- * script only: it has no template literals or multi-line strings, and no line that starts inside a string.
- */
-const PAGE_SCRIPT = SCRIPT_SOURCE.split('\n')
-  .map((line) => line.trim())
-  .filter((line) => line !== '' && !line.startsWith('//') && !(line.startsWith('/*') && line.endsWith('*/')))
-  .join('\n');
-
-const STEP_LABELS: [string, string][] = [
-  ['uploading', 'Uploading'],
-  ['submitted', 'Submitted'],
-  ['queued', 'Queued'],
-  ['executing', 'Executing'],
-  ['finished', 'Finished'],
-];
+const STEP_LABELS: Record<TimelineStep, string> = {
+  uploading: 'Uploading',
+  submitted: 'Submitted',
+  queued: 'Queued',
+  executing: 'Executing',
+  finished: 'Finished',
+};
 
 const PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -74,7 +68,7 @@ const PAGE_HTML = `<!doctype html>
 </section>
 <section id="job" hidden>
 <h2>Job</h2>
-<ol id="timeline">${STEP_LABELS.map(([step, label]) => `<li data-step="${step}">${label}<time></time></li>`).join('')}</ol>
+<ol id="timeline">${TIMELINE_STEPS.map((step) => `<li data-step="${step}">${STEP_LABELS[step]}<time></time></li>`).join('')}</ol>
 <p id="job-id" class="hint"></p>
 <p id="notice" class="notice" role="status" hidden></p>
 <p id="error" class="error" role="alert" hidden></p>
