@@ -36,9 +36,10 @@ export function findOutsidePaths(root: string, files: readonly string[], allowed
       for (const [path] of content.matchAll(MACHINE_PATH)) report(path, 'an absolute path of a development machine');
       for (const [match] of content.matchAll(RELATIVE_PATH)) {
         const path = withoutFullStop(match);
+        if ((allowed[file] ?? []).includes(path)) continue;
         const target = resolve(root, dirname(file), path);
         if (target !== root && !target.startsWith(root + sep)) report(path, 'climbs out of the repository');
-        else if (!exists(target) && !(allowed[file] ?? []).includes(path)) report(path, `names nothing in the repository (${relative(root, target)})`);
+        else if (!exists(target)) report(path, `names nothing in the repository (${relative(root, target)})`);
       }
       for (const [match] of content.matchAll(SHARED_PATH)) {
         const path = withoutFullStop(match);
