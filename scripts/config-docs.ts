@@ -1,13 +1,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
+import { REMOVED_DEPLOY_VARIABLES, REMOVED_VARIABLES } from '../shared/domain/doctor/removed-variables';
 import { envSchema } from '../shared/runtime/env';
 
 /**
  * `npm run docs:config`: writes docs/configuration.md from the environment schema (shared/runtime/env.ts: each
- * entry's doc comment, its `@readBy` and `@default` tags, and the schema's own default) and from s.yaml (every
- * `${env('YIKE_…')}` it reads, its default, and what it sets). test/docs/configuration.test.ts fails when the page
- * is stale, so a variable added to the schema without regenerating the page is caught.
+ * entry's doc comment, its `@readBy` and `@default` tags, and the schema's own default), from s.yaml (every
+ * `${env('YIKE_…')}` it reads, its default, and what it sets) and from the removed variables' list
+ * (shared/domain/doctor/removed-variables.ts). test/docs/configuration.test.ts fails when the page is stale, so a
+ * variable added to the schema without regenerating the page is caught.
  */
 const READERS = ['oss-submit', 'http-submit', 'job-watcher', 'budget-renewal', 'yike-submit', 'yike-backfill', 'yike-jobs'] as const;
 type Reader = (typeof READERS)[number];
@@ -179,6 +181,10 @@ export function renderConfigurationPage(root: string): string {
     });
     return `| \`${variable.name}\` | ${cell(fallbackText(variable.defaultValue))} | ${cell(sets.join('<br>'))} |`;
   });
+  const removedRows = Object.entries(REMOVED_VARIABLES).map(([name, became]) => `| \`${name}\` | ${cell(became)} |`);
+  const deployEntries = Object.entries(REMOVED_DEPLOY_VARIABLES);
+  const renamedDeploy = deployEntries.flatMap(([name, instead]) => (instead ? [`\`${name}\` (export ${instead} instead)`] : []));
+  const fixedDeploy = deployEntries.flatMap(([name, instead]) => (instead ? [] : [`\`${name}\``]));
   return [
     '# Configuration',
     '',
@@ -206,6 +212,16 @@ export function renderConfigurationPage(root: string): string {
     '| variable | default | sets |',
     '|---|---|---|',
     ...deployRows,
+    '',
+    '## Removed variables',
+    '',
+    `Earlier versions read ${removedRows.length} more variables. Timeouts, retries, paces, limits and prefixes are now constants (\`shared/runtime/tuning.ts\`; tests pass other values through \`createHandler({ tuning })\`, never the environment); the rest are derived from, or merged into, the variables above. A removed variable still set is ignored, and \`yike-doctor\` names it.`,
+    '',
+    '| removed variable | what it became |',
+    '|---|---|',
+    ...removedRows,
+    '',
+    `\`s.yaml\` no longer reads ${renamedDeploy.join(', ')}, nor ${fixedDeploy.join(', ')} (their values are fixed now, as above).`,
     '',
   ].join('\n');
 }

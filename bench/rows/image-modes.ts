@@ -94,12 +94,13 @@ async function measure(scenario: Scenario, options: { oss: LocalOssServer; env: 
         ...options.env,
         ICE_ENDPOINT: ice.url,
         OSS_ENDPOINT: oss.localhostUrl,
-        RECORDS_PREFIX: recordsPrefix,
         // auto: the default, set explicitly since the bench's own environment pins the form for the other rows.
         IMAGE_URL_MODE: mode,
         ...(scenario.behindCdn ? { CDN_BASE_URL } : {}),
         LOG_LEVEL: 'error',
       },
+      // Each instance its own records prefix: its own findings, as a fresh deployment has none.
+      tuning: { records: { prefix: recordsPrefix } },
       sink: () => undefined,
     });
     return async () => {
