@@ -11,9 +11,9 @@ import { parseTimerEvent } from '../../shared/triggers/events/timer';
 /**
  * FC 3.0 handler for the job watcher's timer trigger (every minute in s.yaml): follows in-flight jobs to their
  * outcome and notifies (shared/domain/lifecycle/watcher.ts). The timer event itself carries nothing we need; it is
- * still validated so a mis-wired trigger is reported. `now` and `tuning` are for tests, the bench and `npm start` only; `sleep` with it runs
- * the rounds on that clock (a simulated one: the tests and the bench). {"yike":"doctor"} (a synchronous InvokeFunction
- * from npx yike-doctor) is answered with the doctor's report instead.
+ * still validated so a mis-wired trigger is reported. `now` and `tuning` are for tests, the bench and `npm start` only;
+ * `sleep` with `now` runs the rounds on that clock (a simulated one: the tests and the bench). {"yike":"doctor"} (a
+ * synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
 export const createHandler = (
   options: {
