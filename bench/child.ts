@@ -8,7 +8,9 @@ import { SAMPLES } from './lib/samples';
  * Runs one function bundle in a process of its own (dist/bench/child.js), so what it measures is the function's
  * alone; the stand-ins stay in the bench process. Prints one JSON line.
  *   child.js cold <entry> <function> <runId>                       load, invoke once (with an Idempotency-Key), exit
- *   node --expose-gc child.js warm <entry> <function> <runId> <n>   n invocations, memory every n/10
+ *   node --expose-gc child.js warm <entry> <function> <runId> <n> [tuning]
+ *                                                                  n invocations, memory every n/10; `tuning` (JSON):
+ *                                                                  createHandler's overrides (the bench's "before")
  *   node --expose-gc child.js raw <ICE fields JSON> - <runId> <n>      the floor: n raw signed ICE fetches, no function
  *   child.js tick <entry> <function> <runId>                       one timer tick of the job watcher (a 65 s function):
  *                                                                  its summary and the process's peak RSS
@@ -28,7 +30,7 @@ type Handler = (event: Buffer, context: unknown) => Promise<unknown>;
 const MIB = 1024 * 1024;
 
 async function main(): Promise<void> {
-  const [mode, entry, name, runId, countArg] = process.argv.slice(2);
+  const [mode, entry, name, runId, countArg, tuning] = process.argv.slice(2);
   if (!entry || !name || !runId || !['cold', 'warm', 'raw', 'tick'].includes(mode ?? ''))
     throw new Error('usage: child.js cold|warm|raw|tick <entry> <function> <runId> [count]');
   if (mode === 'tick') {
@@ -50,7 +52,8 @@ async function main(): Promise<void> {
     sample = () => ({ event: Buffer.alloc(0), context: {}, check: () => undefined });
   } else {
     if (!sample) throw new Error(`no sample invocation for ${name} (bench/lib/samples.ts)`);
-    handler = (require(entry) as { handler: Handler }).handler;
+    const bundle = require(entry) as { handler: Handler; createHandler: (options: { tuning: unknown }) => Handler };
+    handler = tuning ? bundle.createHandler({ tuning: JSON.parse(tuning) as unknown }) : bundle.handler;
   }
 
   if (mode === 'cold') {

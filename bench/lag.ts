@@ -8,6 +8,7 @@ import { createOssClient } from '../shared/adapters/oss/client';
 import { createOssRecordStore } from '../shared/adapters/oss/record-store';
 import { createJobRecordStore, newJobRecord } from '../shared/domain/lifecycle/job-record';
 import { parseConfig } from '../shared/runtime/config';
+import type { TuningOverrides } from '../shared/runtime/tuning';
 import { seededRandom } from '../test/helpers/reliability';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -76,10 +77,10 @@ export async function simulateLag(options: {
     ALLOWED_BUCKETS: BUCKET,
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
     JOB_WEBHOOK_SECRET: 'bench-secret-0123456789',
-    WATCH_ROUND_SECONDS: String(options.roundSeconds),
     LOG_LEVEL: 'error',
   };
-  const config = parseConfig(env);
+  const tuning: TuningOverrides = { lifecycle: { roundSeconds: options.roundSeconds } };
+  const config = parseConfig(env, tuning);
   const jobs = createJobRecordStore(createOssRecordStore(createOssClient(config.oss, { ...LOCAL_STS_CREDENTIALS }, BUCKET)), config.records.prefix);
   let nextSubmit = 0;
   // What a submit leaves: ICE's job, its job record and in-flight marker, at the submit's time.
@@ -111,6 +112,7 @@ export async function simulateLag(options: {
   };
   const handler = createWatcherHandler({
     env,
+    tuning,
     now: () => new Date(now),
     sleep: async (ms) => {
       now += ms;

@@ -9,6 +9,7 @@ import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 import { startIceServer, type LocalIceServer } from '../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../local/oss/server';
 import { parseConfig } from '../shared/runtime/config';
+import type { TuningOverrides } from '../shared/runtime/tuning';
 import { inflightKey, jobRecordKey, newJobRecord } from '../shared/domain/lifecycle/job-record';
 import type { WatcherSummary } from '../shared/domain/lifecycle/watcher';
 
@@ -54,10 +55,10 @@ export interface WatcherFixture {
   oss: LocalOssServer;
   webhookDeliveries: () => number;
   env: NodeJS.ProcessEnv;
-  /** One watcher run with FC's context (timeout seconds) and the timer event; `env` adds to the fixture's. */
+  /** One watcher run with FC's context (timeout seconds) and the timer event; `tuning` replaces the fixture's. */
   runWatcher(
     timeoutSeconds?: number,
-    env?: Record<string, string>,
+    tuning?: TuningOverrides,
   ): Promise<{ summary: WatcherSummary; iceCalls: number; ossCalls: number; ms: number; handshakes: { ice: number; oss: number } }>;
   close(): Promise<void>;
 }
@@ -69,10 +70,10 @@ export interface WatcherFixture {
 export async function startWatcherFixture(
   jobs: number,
   envOverrides: Record<string, string> = {},
-  options: { running?: boolean } = {},
+  options: { running?: boolean; tuning?: TuningOverrides } = {},
 ): Promise<WatcherFixture> {
   const dir = scratchDir();
-  const config = parseConfig({});
+  const config = parseConfig({}, options.tuning);
   const submittedAtMs = Date.now() - 60_000;
   const jobIds = Array.from({ length: jobs }, (_, index) => `bench${String(index).padStart(27, '0')}`);
   writeObjectsOnDisk(
@@ -93,7 +94,7 @@ export async function startWatcherFixture(
       ];
     }),
   );
-  // Outputs of 64 KiB: the copies (RESULT_COPY=on) are counted, not the disk they fill.
+  // Outputs of 64 KiB: the copies (JOB_RESULTS copy, the default) are counted, not the disk they fill.
   const ice = await startIceServer({ finishAfterMs: options.running ? 3_600_000 : 1_000, outputBytes: 64 * 1024 });
   ice.seedJobs(
     jobIds.map((jobId, index) => ({
@@ -128,8 +129,8 @@ export async function startWatcherFixture(
     oss,
     env,
     webhookDeliveries: () => deliveries,
-    async runWatcher(timeoutSeconds = 60, extra = {}) {
-      const handler = createWatcherHandler({ env: { ...env, ...extra } });
+    async runWatcher(timeoutSeconds = 60, tuning = options.tuning) {
+      const handler = createWatcherHandler({ env, tuning });
       const iceBefore = ice.calls().length;
       const ossBefore = oss.requests().length;
       const [iceTls, ossTls] = [ice.connections().tls, oss.connections().tls];
@@ -171,14 +172,16 @@ export async function watcherBench(options: { jobs?: number } = {}): Promise<Ben
     await fixture.close();
   }
   const inflight = 1_000;
-  const running = await startWatcherFixture(inflight, { WATCH_ROUND_SECONDS: '3600' }, { running: true });
+  // One round per run: a round at or above the function's timeout.
+  const oneRound: TuningOverrides = { lifecycle: { roundSeconds: 3_600 } };
+  const running = await startWatcherFixture(inflight, {}, { running: true, tuning: oneRound });
   let before: Awaited<ReturnType<WatcherFixture['runWatcher']>>;
   let after: Awaited<ReturnType<WatcherFixture['runWatcher']>>;
   try {
     // The first run records Executing for every job; the two measured runs change nothing (the same calls each).
     await running.runWatcher();
-    before = await running.runWatcher(60, { KEEP_ALIVE: 'off' });
-    after = await running.runWatcher(60, { KEEP_ALIVE: 'reads' });
+    before = await running.runWatcher(60, { ...oneRound, ice: { keepAliveReads: false } });
+    after = await running.runWatcher(60, oneRound);
   } finally {
     await running.close();
   }

@@ -58,7 +58,8 @@ export interface ReleaseOptions {
 /** Submits the oldest deferred items now, in this process, through the one-job path (each image checked again). */
 export async function releaseDeferredLine(options: ReleaseOptions): Promise<RenewalSummary> {
   const services = createSubmissionServices({
-    env: { ...process.env, RECORDS_BUCKET: options.bucket, RECORDS_PREFIX: options.prefix },
+    env: { ...process.env, RECORDS_BUCKET: options.bucket },
+    tuning: { records: { prefix: options.prefix } },
     sink: options.sink,
     fields: { tool: 'yike-jobs' },
   });

@@ -1,5 +1,8 @@
 import { describeError } from '../shared/runtime/errors';
 
+/** The upload function's name in s.yaml (oss-submit's functionName): what `--function` defaults to. */
+export const UPLOAD_FUNCTION_NAME = 'yike-oss-submit';
+
 /**
  * Runs a CLI's main: its exit code becomes the process's; an error is one line on stderr (`<tool>: <CODE>: message`,
  * never a stack trace) and exit code 1.

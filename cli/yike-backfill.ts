@@ -13,6 +13,7 @@ import { createFunctionInvoker } from '../shared/adapters/fc/invoke';
 import { createLogger } from '../shared/runtime/logger';
 import { OSS_BUCKET_NAME } from '../shared/triggers/events/schemas';
 import { createOssClient } from '../shared/adapters/oss/client';
+import { UPLOAD_FUNCTION_NAME } from './run-cli';
 
 const TOOL = 'yike-backfill';
 const USAGE = `Usage: ${TOOL} --bucket BUCKET [--prefix PREFIX] [--app female|male|<AppId>] [--concurrency N] [--rate N]
@@ -31,10 +32,10 @@ Re-running is safe: objects that already have a job are not submitted again.
   --rate N            invocations started per second, at most (default 20)
   --dry-run           list and filter, invoke nothing, leave the checkpoint alone
   --local             run the oss-submit handler in this process instead of invoking FC
-  --function NAME     function to invoke (default SUBMIT_FUNCTION_NAME, yike-oss-submit)
+  --function NAME     function to invoke (default yike-oss-submit)
   --checkpoint FILE   progress file; a run resumes after its marker (default .backfill-checkpoint.json)
 
-Endpoint: <FC_ACCOUNT_ID>.<FC_REGION>.fc.aliyuncs.com, or FC_ENDPOINT (e.g. http://127.0.0.1:PORT of local/fc/invoke-server.ts).
+Endpoint: <FC_ACCOUNT_ID>.<ICE_REGION>.fc.aliyuncs.com, or FC_ENDPOINT (e.g. http://127.0.0.1:PORT of local/fc/invoke-server.ts).
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
 Prints the summary as JSON on stdout. Exit 0: done; 1: error; 2: some objects failed; 130: interrupted (resumable).`;
 
@@ -215,7 +216,7 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
   if (flags.app) createAppRegistry(config.apps).resolve(flags.app, '--app');
-  const functionName = flags.function ?? config.fc.submitFunctionName;
+  const functionName = flags.function ?? UPLOAD_FUNCTION_NAME;
   const submit = flags['dry-run']
     ? async () => undefined
     : flags.local

@@ -40,7 +40,7 @@ SubmitYikeAIAppJob is never called: "submit: not tried, it is paid".
 
 Credentials: your access (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET [/ _SECURITY_TOKEN]) with fc:GetFunction,
 fc:ListTriggers, fc:InvokeFunction on the functions and oss:GetBucketCors on the upload bucket (docs/first-deploy.md).
-Endpoint: FC_ACCOUNT_ID (+ FC_REGION, default ICE_REGION) or FC_ENDPOINT. Exit 0: ready; 1: a check failed or an error.`;
+Endpoint: FC_ACCOUNT_ID (in ICE_REGION) or FC_ENDPOINT. Exit 0: ready; 1: a check failed or an error.`;
 
 interface Flags {
   functions: string[];

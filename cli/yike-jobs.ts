@@ -27,7 +27,7 @@ import { imageModeCommand } from './image-mode';
 import type { SubmissionResult } from '../shared/domain/submissions/submissions';
 import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
 import { listDeferredLine, operatorUsage, releaseDeferredLine } from './budget-commands';
-import { runCli } from './run-cli';
+import { runCli, UPLOAD_FUNCTION_NAME } from './run-cli';
 
 const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
@@ -36,9 +36,9 @@ const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
        ${TOOL} image-mode [--app female|male|<AppId>] [--reset]
        ${TOOL} deferred list | deferred release [--limit N] [--over-budget]
        ${TOOL} usage
-Common: [--bucket RECORDS_BUCKET] [--prefix RECORDS_PREFIX]
+Common: [--bucket RECORDS_BUCKET] [--prefix PREFIX]
 
-Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET, RECORDS_PREFIX or .yike-jobs/).
+Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET, and .yike-jobs/).
 
   list        one JSON line per job record (oldest first). --status ${JOB_STATUSES.join('|')} filters jobs;
               --status ${SUBMIT_RECORD_STATUSES.join('|')} lists submit (idempotency) records instead, e.g.
@@ -172,7 +172,7 @@ function printLine(value: unknown): void {
 
 /** Sends the upload's OSS event to the one-job path: the deployed function (sync), or its handler here (--local). */
 function uploadSubmitter(config: Config, credentials: CredentialsProvider, flags: Flags): (event: Buffer) => Promise<SubmissionResult> {
-  const functionName = flags.functionName ?? config.fc.submitFunctionName;
+  const functionName = flags.functionName ?? UPLOAD_FUNCTION_NAME;
   if (flags.local) {
     return async (event) => {
       const { accessKeyId, accessKeySecret, securityToken } = credentials();

@@ -15,6 +15,7 @@ import { LOCAL_STS_CREDENTIALS } from './dev-fixtures';
 import { startOssServer, type LocalOssServer } from './oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss/trigger';
 import { pageCorsRules } from './page-cors';
+import { REMOVED_VARIABLES } from '../shared/domain/doctor/removed-variables';
 import { envSchema } from '../shared/runtime/env';
 
 /**
@@ -91,8 +92,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     ALLOWED_BUCKETS: BUCKET,
     // Only used with the cdn form: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
-    // One watcher run polls in rounds at the local timer's pace (the cloud: every 10 s, WATCH_ROUND_SECONDS).
-    WATCH_ROUND_SECONDS: String(Math.max(1, Math.round(options.watcherIntervalMs / 1000))),
     ...(token ? { AUTH_TOKENS: token } : {}),
     ...given,
     OSS_ENDPOINT: oss.localhostUrl,
@@ -111,7 +110,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   holder.invoke = (payload) => void uploads.invoke(payload);
   const httpSubmit = createHttpHandler({ env, sink: log('http-submit') });
   const gateway = await startFcGateway({ port: ports.fc, handler: httpSubmit, functionName: FUNCTION_NAMES.http, credentials });
-  const watcherHandler = createWatcherHandler({ env, sink: log('job-watcher') });
+  // One watcher run polls in rounds at the local timer's pace (the cloud: every 10 s).
+  const roundSeconds = Math.max(1, Math.round(options.watcherIntervalMs / 1000));
+  const watcherHandler = createWatcherHandler({ env, tuning: { lifecycle: { roundSeconds } }, sink: log('job-watcher') });
   const renewalHandler = createRenewalHandler({ env, sink: log('budget-renewal') });
   const timerTrigger = options.timerTrigger ?? true;
   const fcApi = await startFcInvokeServer({
@@ -169,8 +170,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
 /** The four functions as s.yaml deploys them (sizes, handler, triggers), running this environment. */
 function definitions(env: NodeJS.ProcessEnv, pageUrl: string, timerTrigger: boolean): Record<string, LocalFunctionDefinition> {
-  // What s.yaml could set: the functions' own variables (the shell's PATH, HOME or keys never show up as configuration).
-  const known = new Set(Object.keys(envSchema.shape));
+  // What s.yaml could set: the functions' own variables, and those an older s.yaml set that they no longer read (the
+  // shell's PATH, HOME or keys never show up as configuration).
+  const known = new Set([...Object.keys(envSchema.shape), ...Object.keys(REMOVED_VARIABLES)]);
   const environmentVariables = Object.fromEntries(
     Object.entries(env).filter((entry): entry is [string, string] => known.has(entry[0]) && typeof entry[1] === 'string'),
   );

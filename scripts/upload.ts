@@ -12,7 +12,7 @@ import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
 /**
  * `npm run upload -- ./photo.jpg [--app female|male] [--bucket B] [--key K] [--cloud]`: "drop an image into
  * the bucket". By default into the local OSS endpoint that `npm start` runs; `--cloud` uploads to real OSS
- * with your ALIBABA_CLOUD_* credentials (OSS_REGION / ICE_REGION). Then waits for the job record.
+ * with your ALIBABA_CLOUD_* credentials (ICE_REGION). Then waits for the job record.
  */
 const USAGE = 'Usage: npm run upload -- <image file> [--app female|male] [--bucket yike-uploads] [--key uploads/<app>/<file>] [--cloud] [--wait-seconds 15]';
 const LOCAL_OSS = `http://localhost:${process.env.LOCAL_OSS_PORT ?? 9200}`;

@@ -34,7 +34,7 @@ function md5Of(url: string): Promise<string> {
 }
 
 /**
- * RESULT_COPY of a 1 GiB output by the job-watcher bundle, alone in a child process in a memory cgroup of its s.yaml
+ * The output copy (JOB_RESULTS `copy`) of a 1 GiB output by the job-watcher bundle, alone in a child process in a memory cgroup of its s.yaml
  * memorySize (as its FC instance: bench/lib/instance-memory.ts), over TLS from the local ICE (a generated 1 GiB video)
  * to the local OSS (on disk): the process's peak RSS and the cgroup's peak must stay within memorySize, and the copy
  * must be the output byte for byte (the MD5 OSS computed of what it stored against the output's, streamed here).

@@ -24,7 +24,7 @@ import { info, type BenchModule, type BenchRow } from '../lib/types';
  * - signed: url, and ICE's own reads of the bucket are refused (its role has no access), so only a signed URL reaches it;
  * - cdn (CDN_BASE_URL set): url, and the image is only behind the CDN (ICE reads the CDN, not the upload bucket).
  */
-const UPLOAD_BUCKET = 'yike-uploads';
+const UPLOADS_BUCKET = 'yike-uploads';
 const CDN_BUCKET = 'yike-cdn-origin';
 const CDN_BASE_URL = 'https://cdn.yike-bench.example';
 const APP_ID = 'sys-ao-smith-1';
@@ -60,7 +60,7 @@ export const imageModes: BenchModule = {
   name: 'image-modes',
   async run({ env, runId, progress }) {
     const dataDir = mkdtempSync(join(tmpdir(), 'yike-bench-image-modes-'));
-    const oss = await startOssServer({ dataDir, buckets: [UPLOAD_BUCKET, CDN_BUCKET] });
+    const oss = await startOssServer({ dataDir, buckets: [UPLOADS_BUCKET, CDN_BUCKET] });
     const rows: BenchRow[] = [];
     try {
       for (const scenario of SCENARIOS) {
@@ -85,7 +85,7 @@ async function measure(scenario: Scenario, options: { oss: LocalOssServer; env: 
       ...(scenario.iceReadsRefused ? { credentials: { accessKeyId: 'ice-without-access', accessKeySecret: 'refused' } } : {}),
     },
   });
-  const client = ossClient(oss.url, scenario.behindCdn ? CDN_BUCKET : UPLOAD_BUCKET);
+  const client = ossClient(oss.url, scenario.behindCdn ? CDN_BUCKET : UPLOADS_BUCKET);
   let uploads = 0;
   /** A fresh FC instance of oss-submit with this environment; each call is one new upload. */
   const instance = (mode: 'auto' | ImageForm, recordsPrefix: string) => {
@@ -94,12 +94,13 @@ async function measure(scenario: Scenario, options: { oss: LocalOssServer; env: 
         ...options.env,
         ICE_ENDPOINT: ice.url,
         OSS_ENDPOINT: oss.localhostUrl,
-        RECORDS_PREFIX: recordsPrefix,
         // auto: the default, set explicitly since the bench's own environment pins the form for the other rows.
         IMAGE_URL_MODE: mode,
         ...(scenario.behindCdn ? { CDN_BASE_URL } : {}),
         LOG_LEVEL: 'error',
       },
+      // Each instance its own records prefix: its own findings, as a fresh deployment has none.
+      tuning: { records: { prefix: recordsPrefix } },
       sink: () => undefined,
     });
     return async () => {
@@ -127,7 +128,7 @@ async function measure(scenario: Scenario, options: { oss: LocalOssServer; env: 
     const autoPrefix = `.bench-${runId}-${scenario.mode}-auto/`;
     const auto = instance('auto', autoPrefix);
     const discovery = await callsOf(1, auto);
-    const finding = JSON.parse((await ossClient(oss.url, UPLOAD_BUCKET).get(imageModeFindingKey(autoPrefix, APP_ID))).content.toString('utf8'));
+    const finding = JSON.parse((await ossClient(oss.url, UPLOADS_BUCKET).get(imageModeFindingKey(autoPrefix, APP_ID))).content.toString('utf8'));
     if (finding.mode !== scenario.mode) throw new Error(`image-modes: ${scenario.how} found ${finding.mode}, not ${scenario.mode}`);
     const steady = await callsOf(STEADY_JOBS, auto);
     const fixed = await callsOf(STEADY_JOBS, instance(scenario.mode, `.bench-${runId}-${scenario.mode}-fixed/`));

@@ -11,7 +11,7 @@ const JOB_SECONDS = 180;
 
 /**
  * Notification lag before and after rounds (bench/lag.ts): the same simulated hour of 300 jobs, once with one round per
- * run (WATCH_ROUND_SECONDS=60, what one BatchGetYikeAIAppJob per minute-tick did before) and once with the default 10 s
+ * run (60 s rounds, what one BatchGetYikeAIAppJob per minute-tick did before) and once with the default 10 s
  * rounds, with the ICE calls per finished job and the watcher's GB-seconds per day beside each.
  */
 export const lag: BenchModule = {

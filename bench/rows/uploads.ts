@@ -3,6 +3,7 @@ import { CHILD_SCRIPT, runNode } from '../lib/processes';
 import { BENCH_IMAGE_KEY } from '../lib/samples';
 import { memorySizesMb } from '../lib/s-yaml';
 import { mean, percentile } from '../lib/stats';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 import { atMost, info, type BenchContext, type BenchModule, type BenchRow } from '../lib/types';
 
 /**
@@ -56,16 +57,18 @@ interface UploadRun {
 
 /**
  * `n` warm uploads through the oss-submit bundle in a child process of its own, over TLS (ICE and OSS at their https
- * URLs, the local CA trusted through NODE_EXTRA_CA_CERTS, as the cloud is https), with KEEP_ALIVE as given: what the
+ * URLs, the local CA trusted through NODE_EXTRA_CA_CERTS, as the cloud is https), with or without keep-alive on ICE's
+ * reads (the function's tuning, handed to the child: no environment variable turns it): what the
  * stand-ins recorded (requests, TLS handshakes) and each invocation's duration.
  */
 async function uploadRun(context: BenchContext, keepAlive: 'off' | 'reads'): Promise<UploadRun> {
+  const tuning: TuningOverrides = { ice: { keepAliveReads: keepAlive === 'reads' } };
   const { dist, ice, oss, env, runId } = context;
   const [ossBefore, iceBefore, iceTls, ossTls] = [oss.requests().length, ice.calls().length, ice.connections().tls, oss.connections().tls];
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, ICE_ENDPOINT: ice.httpsUrl, OSS_ENDPOINT: oss.httpsLocalhostUrl, KEEP_ALIVE: keepAlive };
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, ICE_ENDPOINT: ice.httpsUrl, OSS_ENDPOINT: oss.httpsLocalhostUrl };
   delete childEnv.NODE_OPTIONS;
   const { stdout } = await runNode(
-    [CHILD_SCRIPT, 'warm', join(dist, 'oss-submit', 'index.js'), 'oss-submit', `${runId}-upload-${keepAlive}`, String(WARM_UP + RUNS)],
+    [CHILD_SCRIPT, 'warm', join(dist, 'oss-submit', 'index.js'), 'oss-submit', `${runId}-upload-${keepAlive}`, String(WARM_UP + RUNS), JSON.stringify(tuning)],
     childEnv,
   );
   const { durationsMs } = JSON.parse(stdout) as { durationsMs: number[] };
@@ -85,7 +88,7 @@ async function uploadRun(context: BenchContext, keepAlive: 'off' | 'reads'): Pro
 /**
  * Round trips of one upload (what the stand-ins recorded) and what 1,000 uploads cost in GB-seconds: the mean warm
  * duration times the memory size s.yaml gives oss-submit, over TLS; and the TLS handshakes one upload costs with
- * keep-alive on ICE's reads (KEEP_ALIVE=reads, the default) and without (KEEP_ALIVE=off: every ICE call a connection
+ * keep-alive on ICE's reads (always, in a deployed function) and without (every ICE call a connection
  * of its own, as before). Loopback durations are a floor: on FC each round trip also waits for the network, and each
  * handshake for one more round trip.
  */
@@ -124,7 +127,7 @@ export const uploads: BenchModule = {
     return [
       ossRow,
       iceRow,
-      info('oss-submit: TLS handshakes per upload, before keep-alive on reads (KEEP_ALIVE=off)', handshakeText(before), handshakes(before)),
+      info('oss-submit: TLS handshakes per upload, before keep-alive on reads', handshakeText(before), handshakes(before)),
       atMost(`oss-submit: TLS handshakes per upload, keep-alive on reads`, handshakes(after), Number(handshakes(before).toFixed(2)), '', 2),
       info(
         'oss-submit: warm upload p95 over TLS, before keep-alive on reads',

@@ -6,7 +6,7 @@ import type { ListedObject } from './types';
 
 /** The events a backfill sends: what the OSS trigger would have sent for the object, or a pipeline event for one app. */
 
-/** Backfilled objects are judged as if just uploaded with PutObject (always an EVENT_NAMES default). */
+/** Backfilled objects are judged as if just uploaded with PutObject (one of UPLOAD_EVENT_NAMES). */
 const BACKFILL_EVENT_NAME = 'PutObject';
 const OSS_SCHEMA_VERSION = '1.0';
 const EVENT_VERSION = '1.0';
@@ -30,7 +30,7 @@ export function ossTriggerEventFor(bucket: string, object: ListedObject, config:
     eventVersion: EVENT_VERSION,
     oss: {
       bucket: { arn: `acs:oss:${region}:${accountId}:${bucket}`, name: bucket, ownerIdentity: accountId },
-      object: { deltaSize: object.size, eTag: stripETagQuotes(object.etag), key: eventKey(object.name, config), size: object.size },
+      object: { deltaSize: object.size, eTag: stripETagQuotes(object.etag), key: object.name, size: object.size },
       ossSchemaVersion: OSS_SCHEMA_VERSION,
       ruleId: BACKFILL_RULE_ID,
     },
@@ -40,11 +40,6 @@ export function ossTriggerEventFor(bucket: string, object: ListedObject, config:
     userIdentity: { principalId: accountId },
   };
   return Buffer.from(JSON.stringify({ events: [record] }));
-}
-
-/** With OSS_KEY_ENCODING=url the function decodes keys, so they are sent encoded to arrive unchanged. */
-function eventKey(key: string, config: Config): string {
-  return config.oss.keyEncoding === 'url' ? key.split('/').map(encodeURIComponent).join('/') : key;
 }
 
 /** One key per object version and app: a re-run replays the first answer instead of submitting again. */

@@ -4,6 +4,7 @@ import { createSubmissionServicesOrReport } from '../../shared/composition/submi
 import { describeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 import { withDoctor } from '../../shared/triggers/events/doctor';
 import { parseTimerEvent } from '../../shared/triggers/events/timer';
 
@@ -13,10 +14,10 @@ import { parseTimerEvent } from '../../shared/triggers/events/timer';
  * docs/budget.md). Without JOB_BUDGET_PER_DAY or a token quota it does nothing. `now` is for tests and npm start only.
  * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date; reserveMs?: number } = {}) =>
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; tuning?: TuningOverrides; sink?: LogSink; now?: () => Date; reserveMs?: number } = {}) =>
   withDoctor('budget-renewal', options, async (event: unknown, context: InvocationContext): Promise<BudgetTickSummary> => {
     const startedAtMs = Date.now();
-    const services = createSubmissionServicesOrReport({ context, env: options.env, sink: options.sink, now: options.now });
+    const services = createSubmissionServicesOrReport({ context, env: options.env, tuning: options.tuning, sink: options.sink, now: options.now });
     const { logger, config } = services;
     try {
       parseTimerEvent(event);

@@ -2,6 +2,7 @@ import { createHttpServicesOrReport, type HttpServices } from '../../shared/comp
 import { describeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 import { answerDoctor, withDoctor } from '../../shared/triggers/events/doctor';
 import { toApiRequest, toFcHttpResponse, type ApiRequest } from '../../shared/triggers/events/fc-http';
 import { handleApiRequest } from '../../shared/triggers/http/api';
@@ -11,13 +12,13 @@ import { httpError } from '../../shared/triggers/http/errors';
  * FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http.
  * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor, never the HTTP trigger) gets the doctor's report.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date } = {}) =>
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; tuning?: TuningOverrides; sink?: LogSink; now?: () => Date } = {}) =>
   withDoctor('http-submit', options, async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
     let services: HttpServices;
     try {
       // `now` (tests, the local cloud): the clock the budget's day is read from.
-      services = createHttpServicesOrReport({ context, env: options.env, sink: options.sink, now: options.now });
+      services = createHttpServicesOrReport({ context, env: options.env, tuning: options.tuning, sink: options.sink, now: options.now });
     } catch {
       // Bad configuration: said in the log, never in the body.
       return errorResponse(500, 'INTERNAL', 'Internal error');
@@ -36,7 +37,7 @@ export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink
       services,
       remainingTimeMs: remainingTimeFrom(context, startedAtMs),
       now: options.now,
-      doctor: (doctorRequest) => answerDoctor('http-submit', { env: options.env, sink: options.sink, context }, doctorRequest),
+      doctor: (doctorRequest) => answerDoctor('http-submit', { env: options.env, tuning: options.tuning, sink: options.sink, context }, doctorRequest),
     });
     const status = outcome.response.statusCode;
     logger[status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info']('http request', {

@@ -3,6 +3,7 @@ import { processWorkItems, type SubmissionResult } from '../../shared/domain/sub
 import { describeError, YikeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
 import type { LogSink } from '../../shared/runtime/logger';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 import { withDoctor } from '../../shared/triggers/events/doctor';
 import { parseInvocation } from '../../shared/triggers/events/parse';
 
@@ -12,16 +13,16 @@ import { parseInvocation } from '../../shared/triggers/events/parse';
  * the onFailure destination. Retries are safe: each upload has a job record that makes it run once.
  * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; sink?: LogSink; now?: () => Date } = {}) =>
+export const createHandler = (options: { env?: NodeJS.ProcessEnv; tuning?: TuningOverrides; sink?: LogSink; now?: () => Date } = {}) =>
   withDoctor('oss-submit', options, async (event: unknown, context: InvocationContext): Promise<SubmissionResult> => {
     const startedAtMs = Date.now();
     // `now` (tests, the local cloud): the clock the budget's day and the records' times are read from.
-    const services = createSubmissionServicesOrReport({ context, env: options.env, sink: options.sink, now: options.now });
-    const { logger, config } = services;
+    const services = createSubmissionServicesOrReport({ context, env: options.env, tuning: options.tuning, sink: options.sink, now: options.now });
+    const { logger } = services;
 
     let parsed: ReturnType<typeof parseInvocation>;
     try {
-      parsed = parseInvocation(event, { keyEncoding: config.oss.keyEncoding });
+      parsed = parseInvocation(event);
     } catch (error) {
       // Reported, never dropped: the invocation fails and FC's retry/onFailure sees it.
       logger.error('event rejected', { error: describeError(error) });

@@ -8,15 +8,16 @@ import { startFcGateway } from './gateway';
  * hands each one request at a time, so a race between instances is a race between processes: the budget race
  * (test/reliability/budget-race.test.ts) starts twenty of these. The function's environment is this process's.
  *
- *   node dist/local/fc/instance.js <dist/function folder> events [clock]   invocations over IPC, one at a time:
- *                                                                           {id, event} in, {id, result | error} out
- *   node dist/local/fc/instance.js <dist/function folder> http [clock]     an FC HTTP gateway in front of it: {url} out
+ *   node dist/local/fc/instance.js <dist/function folder> events [clock] [tuning]   invocations over IPC, one at a time:
+ *                                                                                    {id, event} in, {id, result | error} out
+ *   node dist/local/fc/instance.js <dist/function folder> http [clock] [tuning]     an FC HTTP gateway in front of it: {url} out
  *
- * `clock` (ISO 8601): the instance's clock starts there and runs on (createHandler's `now`), so a test decides the
- * budget's day instead of the wall clock.
+ * `clock` (ISO 8601, or `-` for the wall clock): the instance's clock starts there and runs on (createHandler's `now`),
+ * so a test decides the budget's day instead of the wall clock. `tuning` (JSON): createHandler's `tuning`, the
+ * overrides a test gives its timeouts and retries (never environment variables: a function reads none for them).
  */
 type Handler = (event: unknown, context: object) => Promise<unknown>;
-type CreateHandler = (options: { now?: () => Date }) => Handler;
+type CreateHandler = (options: { now?: () => Date; tuning?: unknown }) => Handler;
 
 interface Invocation {
   id: number;
@@ -24,16 +25,16 @@ interface Invocation {
 }
 
 async function main(): Promise<void> {
-  const [folder, mode, clock] = process.argv.slice(2);
+  const [folder, mode, clock, tuning] = process.argv.slice(2);
   if (!folder || (mode !== 'events' && mode !== 'http') || !process.send) {
-    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [clock ISO 8601]');
+    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [clock ISO 8601 | -] [tuning JSON]');
   }
   const startedAtMs = Date.now();
-  const clockMs = clock === undefined ? undefined : Date.parse(clock);
+  const clockMs = clock === undefined || clock === '-' ? undefined : Date.parse(clock);
   const now = clockMs === undefined ? undefined : () => new Date(clockMs + (Date.now() - startedAtMs));
   const functionName = `yike-${folder.split(/[\\/]/).filter(Boolean).at(-1)}`;
   const { createHandler } = require(join(resolve(folder), 'index.js')) as { createHandler: CreateHandler };
-  const handler = createHandler({ now });
+  const handler = createHandler({ now, tuning: tuning === undefined ? undefined : (JSON.parse(tuning) as unknown) });
   const send = (message: unknown) => process.send!(message);
 
   if (mode === 'http') {

@@ -9,7 +9,7 @@ import { createAppRegistry } from '../domain/jobs/apps';
 import { loadConfig } from '../runtime/config';
 import { createLogger, type LogLevel } from '../runtime/logger';
 import type { InvocationContext } from '../runtime/invocation';
-import { createServices, type ServicesOptions } from './services';
+import { createServices, functionsApiOf, type ServicesOptions } from './services';
 import { createSubmissionServices } from './submissions';
 
 /**
@@ -26,7 +26,7 @@ export async function runDoctor(kind: FunctionKind, options: ServicesOptions, re
   let ports: DoctorPorts | { invalid: string };
   let level: LogLevel | undefined;
   try {
-    level = loadConfig(env).logLevel;
+    level = loadConfig(env, options.tuning).logLevel;
     ports = doctorPorts(kind, options, context);
   } catch (error) {
     ports = { invalid: (error as Error).message };
@@ -47,7 +47,7 @@ function doctorPorts(kind: FunctionKind, options: ServicesOptions, context: Invo
   const { config, credentials } = services;
   // The probes are answers the doctor wants now: one retry at most, not the jobs' patience.
   const probeIce = createIceClient({ config: { ...config.ice, retry: { ...config.ice.retry, maxAttempts: PROBE_ATTEMPTS } }, credentials });
-  const fcEndpoint = config.fc.endpoint ?? (context?.accountId ? `${context.accountId}.${config.fc.region}.fc.aliyuncs.com` : undefined);
+  const functionsApi = functionsApiOf(config.fc, context);
   return {
     config,
     credentials: () => {
@@ -70,7 +70,7 @@ function doctorPorts(kind: FunctionKind, options: ServicesOptions, context: Invo
       kind === 'job-watcher'
         ? {
             sendWebhook: deliverWebhook,
-            functions: fcEndpoint ? createFunctionDirectory({ config: { ...config.fc, endpoint: fcEndpoint }, credentials, readTimeoutMs: 5_000 }) : undefined,
+            functions: functionsApi ? createFunctionDirectory({ config: functionsApi, credentials, readTimeoutMs: 5_000 }) : undefined,
           }
         : undefined,
     alerts: kind === 'budget-renewal' ? { sendWebhook: deliverWebhook } : undefined,

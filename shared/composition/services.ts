@@ -8,6 +8,7 @@ import { loadConfig, type Config } from '../runtime/config';
 import { describeError } from '../runtime/errors';
 import type { InvocationContext } from '../runtime/invocation';
 import { createLogger, type Logger, type LogLevel, type LogSink } from '../runtime/logger';
+import type { TuningOverrides } from '../runtime/tuning';
 
 /**
  * The composition root: the only code that knows both the domain and the adapters. It builds the adapters for
@@ -29,6 +30,8 @@ export interface Services {
 
 export interface ServicesOptions {
   env?: NodeJS.ProcessEnv;
+  /** Other timeouts, retries, paces or limits than TUNING's (tests and the bench only; never from the environment). */
+  tuning?: TuningOverrides;
   context?: InvocationContext;
   sink?: LogSink;
   fields?: Record<string, unknown>;
@@ -43,7 +46,7 @@ export interface ServicesOptions {
  */
 export function createServices(options: ServicesOptions = {}): Services {
   const env = options.env ?? process.env;
-  const config = loadConfig(env);
+  const config = loadConfig(env, options.tuning);
   const logger = createLogger({
     level: options.level ?? config.logLevel,
     sink: options.sink,
@@ -86,4 +89,15 @@ function recordStoresFor(config: Config, credentials: CredentialsProvider): Reco
     }
     return store;
   };
+}
+
+/**
+ * The FC API (2023-03-30) a function calls (the next function, the doctor's GetFunction): FC_ENDPOINT, or FC_ACCOUNT_ID
+ * in ICE_REGION; else the account and region FC names in the invocation's context, the function's own.
+ */
+export function functionsApiOf(fc: Config['fc'], context: InvocationContext | undefined): Config['fc'] | undefined {
+  if (fc.endpoint) return fc;
+  if (!context?.accountId) return undefined;
+  const region = context.region ?? fc.region;
+  return { ...fc, region, endpoint: `${context.accountId}.${region}.fc.aliyuncs.com` };
 }

@@ -4,11 +4,11 @@ import { deliverWebhook } from '../adapters/webhook/webhook';
 import type { WatcherDependencies } from '../domain/lifecycle/watcher';
 import type { FunctionInvoker, ResultCopier, WebhookSender } from '../domain/ports';
 import type { InvocationContext } from '../runtime/invocation';
-import type { Services } from './services';
+import { functionsApiOf, type Services } from './services';
 
 /**
  * The job watcher's ports: the shared services plus the notification channels' adapters (webhook, FC InvokeFunction)
- * and, with RESULT_COPY=on, the output copier and the signer of the copies' playUrl.
+ * and, with `copy` in JOB_RESULTS, the output copier and the signer of the copies' playUrl.
  */
 export function watcherDependencies(
   services: Services,
@@ -31,17 +31,16 @@ export function watcherDependencies(
   };
 }
 
-/** FC_ENDPOINT / FC_ACCOUNT_ID, else the account FC names in the context: the function's own account and region. */
+/** FC_ENDPOINT / FC_ACCOUNT_ID, else the account and region FC names in the context: the function's own. */
 function nextFunctionInvoker(services: Services, context: InvocationContext | undefined): FunctionInvoker | undefined {
-  const fc = services.config.fc;
-  const endpoint = fc.endpoint ?? (context?.accountId ? `${context.accountId}.${fc.region}.fc.aliyuncs.com` : undefined);
-  if (!endpoint) {
+  const fc = functionsApiOf(services.config.fc, context);
+  if (!fc) {
     services.logger.error('JOB_NEXT_FUNCTION is set but there is no FC endpoint: set FC_ACCOUNT_ID or FC_ENDPOINT');
     return undefined;
   }
   // Short, so one delivery fits the watcher's reserve (NEXT_FUNCTION_BUDGET_MS); a failure is retried next tick.
   return createFunctionInvoker({
-    config: { ...fc, endpoint },
+    config: fc,
     credentials: services.credentials,
     logger: services.logger,
     readTimeoutMs: 5_000,

@@ -123,7 +123,7 @@ interface CopiedOutput {
 }
 
 /**
- * RESULT_COPY: streams one output URL into an OSS object (never holding it whole), keeping its Content-Type and
+ * JOB_RESULTS `copy`: streams one output URL into an OSS object (never holding it whole), keeping its Content-Type and
  * checking its size. Errors are YikeError with a stable code and `retryable`: RESULT_URL_REFUSED (a URL it will not
  * fetch), RESULT_TOO_LARGE, RESULT_SIZE_MISMATCH, RESULT_DOWNLOAD_FAILED, RESULT_UPLOAD_FAILED.
  */

@@ -107,7 +107,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     mkdirSync(join(screenshot, '..'), { recursive: true });
     await page.screenshot({ path: screenshot, fullPage: true });
 
-    // Assert: exactly one new ICE job, for the uploaded object, whose own copy (RESULT_COPY) the page plays
+    // Assert: exactly one new ICE job, for the uploaded object, whose own copy (JOB_RESULTS copy) the page plays
     const jobs = await iceJobs();
     expect(jobs).toHaveLength(jobsBefore + 1);
     const job = jobs[jobs.length - 1]!;

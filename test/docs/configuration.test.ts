@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIGURATION_PAGE, deployVariables, documentedVariables, renderConfigurationPage } from '../../scripts/config-docs';
+import { REMOVED_VARIABLES } from '../../shared/domain/doctor/removed-variables';
 import { envSchema } from '../../shared/runtime/env';
 import { tempDir } from '../helpers/local-cloud';
 
@@ -39,12 +40,27 @@ describe('docs/configuration.md, generated from the environment schema and s.yam
     expect(documented.filter((variable) => variable.description.length < 10 || (variable.readBy !== 'all' && variable.readBy.length === 0))).toEqual([]);
     expect(documented.find((variable) => variable.name === 'ICE_REGION')).toEqual({
       name: 'ICE_REGION',
-      description: 'ICE region; the endpoint is `ice.<region>.aliyuncs.com`.',
+      description:
+        "ICE region; the endpoint is `ice.<region>.aliyuncs.com`. Also the buckets' region (ICE reads OSS only in its own region) and the FC region of the functions the tools invoke.",
       defaultValue: '`cn-shanghai`',
       readBy: 'all',
     });
-    expect(documented.find((variable) => variable.name === 'OSS_REGION')?.defaultValue).toBe('`ICE_REGION`');
+    expect(documented.find((variable) => variable.name === 'RECORDS_BUCKET')?.defaultValue).toBe("the upload's bucket (HTTP: the first `ALLOWED_BUCKETS`)");
+    expect(documented.find((variable) => variable.name === 'JOB_RESULTS')?.defaultValue).toBe('`copy,object`');
     expect(documented.find((variable) => variable.name === 'IMAGE_SUFFIXES')?.defaultValue).toBe('`.jpg,.jpeg,.png,.webp`');
+  });
+
+  it('has at most 30 rows in its environment table, and a row for each removed variable saying what it became', () => {
+    // Act
+    const page = renderConfigurationPage(ROOT);
+    const section = (heading: string) => page.split(`\n## ${heading}\n`)[1]!.split('\n## ')[0]!;
+    const rows = (text: string) => text.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| variable') && !line.startsWith('| removed'));
+
+    // Assert
+    expect(rows(section('Environment variables')).length).toBeLessThanOrEqual(30);
+    expect(rows(section('Removed variables'))).toEqual(Object.entries(REMOVED_VARIABLES).map(([name, became]) => `| \`${name}\` | ${became} |`));
+    expect(rows(section('Removed variables'))).toContain('| `WATCH_BUCKETS` | the watcher reads `RECORDS_BUCKET` and every `ALLOWED_BUCKETS` |');
+    expect(rows(section('Removed variables'))).toContain('| `ICE_RETRY_BASE_MS` | constant: 200 ms |');
   });
 
   it('goes stale when a variable is added to the schema without regenerating the page', () => {

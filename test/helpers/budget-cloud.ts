@@ -8,7 +8,7 @@ import { localOssClient, tempDir, TINY_PNG } from './local-cloud';
  * and the local ICE reading the images from it, a fixed clock for the budget's day, and small readers.
  */
 export const BUCKET = 'yike-uploads';
-export const RECORDS_PREFIX = '.yike-jobs/';
+export { RECORDS_PREFIX } from '../../shared/runtime/tuning';
 
 /** Noon in Shanghai on 2 December 2026, far from either midnight: the day the tests spend in. */
 export const DAY_ONE = '2026-12-02T04:00:00.000Z';
@@ -80,8 +80,6 @@ export async function startBudgetCloud(prefix: string): Promise<BudgetCloud> {
       RECORDS_BUCKET: BUCKET,
       ALLOWED_BUCKETS: BUCKET,
       APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
       LOG_LEVEL: 'warn',
       ...overrides,
     }),

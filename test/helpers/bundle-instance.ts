@@ -1,20 +1,23 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 
 const DIST = join(__dirname, '..', '..', 'dist');
 
 /**
  * What the instance process runs: loads the bundle once, then runs each invocation it is sent, one at a time (an FC
  * 3.0 built-in runtime instance serves one request at a time), and sends back the result or the error the handler
- * threw (with the `result` a partial failure carries).
+ * threw (with the `result` a partial failure carries). With a tuning argument (JSON) it runs createHandler({ tuning })
+ * instead of the exported handler: the functions read no timeout or retry from their environment.
  */
 const INSTANCE_RUNNER = `
 const bundle = require(process.argv[1]);
+const handler = process.argv[2] ? bundle.createHandler({ tuning: JSON.parse(process.argv[2]) }) : bundle.handler;
 let queue = Promise.resolve();
 process.on('message', ({ id, event, context }) => {
   queue = queue.then(async () => {
     try {
-      const result = await bundle.handler(Buffer.from(event, 'base64'), context);
+      const result = await handler(Buffer.from(event, 'base64'), context);
       process.send({ id, result: result === undefined ? null : result });
     } catch (error) {
       process.send({ id, error: { name: error && error.name, message: String(error && error.message), result: error && error.result } });
@@ -37,11 +40,13 @@ export interface BundleInstance {
 
 /**
  * One FC instance of a built function: a new Node process that loads dist/<name>/index.js with only PATH and `env`
- * in its environment (what FC gives a function: its environmentVariables), and keeps it loaded across invocations.
+ * in its environment (what FC gives a function: its environmentVariables), and keeps it loaded across invocations;
+ * `tuning` (tests only) goes to its createHandler.
  * Its log lines also go to the run's secrets check (test/helpers/log-tee.js).
  */
-export async function startBundleInstance(name: string, env: Record<string, string>): Promise<BundleInstance> {
-  const child: ChildProcess = spawn(process.execPath, ['-e', INSTANCE_RUNNER, join(DIST, name, 'index.js')], {
+export async function startBundleInstance(name: string, env: Record<string, string>, tuning?: TuningOverrides): Promise<BundleInstance> {
+  const tuningArgument = tuning === undefined ? [] : [JSON.stringify(tuning)];
+  const child: ChildProcess = spawn(process.execPath, ['-e', INSTANCE_RUNNER, join(DIST, name, 'index.js'), ...tuningArgument], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 
 /**
  * FC instances of a function bundle as separate processes (dist/local/fc/instance.js): what a race between
@@ -22,9 +23,10 @@ export interface HttpInstances {
   close(): Promise<void>;
 }
 
-function start(count: number, functionName: string, mode: 'events' | 'http', env: NodeJS.ProcessEnv, clock: string): ChildProcess[] {
+/** `tuning`: createHandler's overrides (short retries), handed over as JSON: the functions read none from the environment. */
+function start(count: number, functionName: string, mode: 'events' | 'http', env: NodeJS.ProcessEnv, clock: string, tuning: TuningOverrides): ChildProcess[] {
   return Array.from({ length: count }, () =>
-    fork(INSTANCE, [join(DIST, functionName), mode, clock], {
+    fork(INSTANCE, [join(DIST, functionName), mode, clock, JSON.stringify(tuning)], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     }),
@@ -61,8 +63,14 @@ async function stop(children: ChildProcess[]): Promise<void> {
   );
 }
 
-export async function startEventInstances(count: number, functionName: string, env: NodeJS.ProcessEnv, clock: string): Promise<EventInstances> {
-  const children = start(count, functionName, 'events', env, clock);
+export async function startEventInstances(
+  count: number,
+  functionName: string,
+  env: NodeJS.ProcessEnv,
+  clock: string,
+  tuning: TuningOverrides = {},
+): Promise<EventInstances> {
+  const children = start(count, functionName, 'events', env, clock, tuning);
   await firstMessages(children);
   const pending = new Map<number, (answer: Answer) => void>();
   for (const child of children) child.on('message', (message: Answer) => pending.get(message.id)?.(message));
@@ -78,8 +86,14 @@ export async function startEventInstances(count: number, functionName: string, e
   };
 }
 
-export async function startHttpInstances(count: number, functionName: string, env: NodeJS.ProcessEnv, clock: string): Promise<HttpInstances> {
-  const children = start(count, functionName, 'http', env, clock);
+export async function startHttpInstances(
+  count: number,
+  functionName: string,
+  env: NodeJS.ProcessEnv,
+  clock: string,
+  tuning: TuningOverrides = {},
+): Promise<HttpInstances> {
+  const children = start(count, functionName, 'http', env, clock, tuning);
   const messages = await firstMessages(children);
   return { urls: messages.map((message) => String(message.url)), close: () => stop(children) };
 }

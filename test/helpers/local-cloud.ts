@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig, type Config } from '../../shared/runtime/config';
+import { tuningWith, type TuningOverrides } from '../../shared/runtime/tuning';
 import type { Credentials } from '../../shared/adapters/openapi/credentials';
 import { LOCAL_STS_CREDENTIALS } from '../../local/dev-fixtures';
 
@@ -22,9 +23,15 @@ export function localOssClient(ossUrl: string, bucket: string, options: { timeou
   } as import('ali-oss').Options);
 }
 
-/** Config for tests: real parsing, fast retries. */
-export function testConfig(env: Record<string, string>): Config {
-  return parseConfig({ ICE_RETRY_BASE_MS: '1', ICE_RETRY_MAX_MS: '5', ICE_READ_TIMEOUT_MS: '2000', ...env });
+/**
+ * What most tests give a function's createHandler (`tuning`): ICE retries after 1-2 ms instead of 200 ms-5 s, so a
+ * fault a test injects costs no wall time. Tuning never comes from the environment.
+ */
+export const FAST_RETRIES: TuningOverrides = { ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } } };
+
+/** Config for tests: real parsing, fast retries and a 2 s ICE read timeout, then `tuning` over them. */
+export function testConfig(env: Record<string, string>, tuning: TuningOverrides = {}): Config {
+  return parseConfig(env, tuningWith({ ice: { readTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 5 } } }, tuning));
 }
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {

@@ -6,7 +6,7 @@ import type { DeferredEntry } from '../../shared/domain/budget/deferred';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { BUCKET, clockAt, DAY_ONE, DAY_ONE_RESET, startBudgetCloud, type BudgetCloud } from '../helpers/budget-cloud';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS } from '../helpers/local-cloud';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
 
 /**
@@ -33,8 +33,9 @@ describe(`${UPLOADS} uploads against JOB_BUDGET_PER_DAY=${BUDGET} with ${FAULT_R
   it('never goes over the budget, and every upload ends submitted, deferred or failed and surfaced, before and after the renewal', async () => {
     // Arrange: oss-submit behind FC's async invocation (3 retries), at most 16 instances at once
     const random = seededRandom(SEED);
-    const env = cloud.env({ JOB_BUDGET_PER_DAY: String(BUDGET), OSS_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS), LOG_LEVEL: 'error' });
-    const handler = limitConcurrency(16, createHandler({ env, now: clockAt(DAY_ONE), sink: () => undefined }));
+    const env = cloud.env({ JOB_BUDGET_PER_DAY: String(BUDGET), LOG_LEVEL: 'error' });
+    const tuning = { ...FAST_RETRIES, oss: { timeoutMs: CLIENT_TIMEOUT_MS } };
+    const handler = limitConcurrency(16, createHandler({ env, tuning, now: clockAt(DAY_ONE), sink: () => undefined }));
     const invoker = createAsyncInvoker({
       handler,
       functionName: 'yike-oss-submit',

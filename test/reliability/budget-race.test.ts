@@ -124,10 +124,11 @@ describe(`${INSTANCES} instances (processes) racing ${ITEMS} items against JOB_B
   it('HTTP: exactly 50 × 202 and 150 × 429 BUDGET_EXHAUSTED with Retry-After, and nothing stored for the refused ones', async () => {
     // Arrange: 200 images, 20 instances of http-submit behind their own FC HTTP gateways
     const token = 'race-token-6e2f10';
-    const env = cloud.env({ JOB_BUDGET_PER_DAY: String(BUDGET), AUTH_TOKENS: token, RECORDS_PREFIX: '.race-http/', LOG_LEVEL: 'error' });
+    const env = cloud.env({ JOB_BUDGET_PER_DAY: String(BUDGET), AUTH_TOKENS: token, LOG_LEVEL: 'error' });
     const keys = Array.from({ length: ITEMS }, (_, i) => `images/race-http-${String(i).padStart(3, '0')}.png`);
     for (const key of keys) await cloud.upload(key);
-    const instances = await startHttpInstances(INSTANCES, 'http-submit', env, DAY_ONE);
+    // A records prefix of its own: the uploads test's counters and records are not this one's.
+    const instances = await startHttpInstances(INSTANCES, 'http-submit', env, DAY_ONE, { records: { prefix: '.race-http/' } });
     const jobsBefore = cloud.ice.jobs().length;
     const before = cloud.oss.requests().length;
 

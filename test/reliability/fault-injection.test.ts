@@ -8,6 +8,7 @@ import type { OssFault } from '../../local/oss/faults';
 import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../local/oss/trigger';
 import { parseConfig } from '../../shared/runtime/config';
+import { tuningWith, type TuningOverrides } from '../../shared/runtime/tuning';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import { createOssRecordStore } from '../../shared/adapters/oss/record-store';
 import { createOssClient } from '../../shared/adapters/oss/client';
@@ -25,6 +26,11 @@ const FAULT_RATE = 0.35;
 /** Share of uploads FC delivers a second time (at-least-once delivery). */
 const REDELIVERY_RATE = 0.3;
 const CLIENT_TIMEOUT_MS = 250;
+/** The functions' tuning: short client timeouts, and 3 ICE attempts 5-20 ms apart, so a run of faults stays short. */
+const FUNCTION_TUNING: TuningOverrides = {
+  ice: { readTimeoutMs: CLIENT_TIMEOUT_MS, retry: { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20 } },
+  oss: { timeoutMs: CLIENT_TIMEOUT_MS },
+};
 const SLOWER_THAN_TIMEOUT_MS = 400;
 
 describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries and redelivery', () => {
@@ -51,16 +57,11 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     const random = seededRandom(SEED);
     const env = {
       APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
-      ICE_READ_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
-      OSS_TIMEOUT_MS: String(CLIENT_TIMEOUT_MS),
-      ICE_MAX_ATTEMPTS: '3',
-      ICE_RETRY_BASE_MS: '5',
-      ICE_RETRY_MAX_MS: '20',
       LOG_LEVEL: 'error',
     };
     handlerEnv = { ...env };
     // FC runs at most reservedConcurrency (s.yaml: 10; 16 here) instances of the function at once; queued events wait.
-    const handler = limitConcurrency(16, createHandler({ env: handlerEnv, sink: () => undefined }));
+    const handler = limitConcurrency(16, createHandler({ env: handlerEnv, tuning: FUNCTION_TUNING, sink: () => undefined }));
     const invoker = createAsyncInvoker({
       handler,
       functionName: 'yike-oss-submit',
@@ -274,11 +275,10 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       env: {
         ...handlerEnv,
         ALLOWED_BUCKETS: BUCKET,
-        RECONCILE_MINUTES: '1',
         JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
         JOB_WEBHOOK_SECRET: 'fault-injection-secret',
-        JOB_WEBHOOK_TIMEOUT_MS: '1000',
       },
+      tuning: tuningWith(FUNCTION_TUNING, { lifecycle: { reconcileMinutes: 1, webhook: { timeoutMs: 1_000 } } }),
       now: () => new Date(nowMs),
       sleep: async (ms) => {
         nowMs += ms;

@@ -72,7 +72,7 @@ describe('the event parser and the upload function under property-based fuzzing 
       fc.property(payload, (input) => {
         let parsed: ReturnType<typeof parseInvocation>;
         try {
-          parsed = parseInvocation(input, { keyEncoding: 'plain' });
+          parsed = parseInvocation(input);
         } catch (error) {
           expect(error).toBeInstanceOf(InputError);
           expect(error).toMatchObject({ code: 'MALFORMED_EVENT', reason: expect.any(String), retryable: false });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { createHandler } from '../../functions/http-submit/index';
 import { startIceServer, type LocalIceServer } from '../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../local/oss/server';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../helpers/local-cloud';
 import { reportFigures } from '../helpers/reliability';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 1000);
@@ -197,9 +197,8 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
         ALLOWED_BUCKETS: BUCKET,
         AUTH_TOKENS: TOKEN,
         DEFAULT_APP: 'female',
-        ICE_RETRY_BASE_MS: '1',
-        ICE_RETRY_MAX_MS: '2',
       },
+      tuning: FAST_RETRIES,
       sink: logs.sink,
     });
     const statuses: Record<number, number> = {};

@@ -4,6 +4,7 @@ import { createHandler } from '../../functions/http-submit/index';
 import { startFcGateway, type LocalFcGateway } from '../../local/fc/gateway';
 import { startIceServer, type LocalIceServer } from '../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../local/oss/server';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, localOssClient } from '../helpers/local-cloud';
 import { limitConcurrency, reportFigures } from '../helpers/reliability';
 
@@ -32,10 +33,9 @@ describe('http-submit under load', () => {
     ALLOWED_BUCKETS: BUCKET,
     AUTH_TOKENS: TOKEN,
     DEFAULT_APP: 'female',
-    // A loaded 2-core machine answers slowly; the point here is no errors and no lost or extra jobs.
-    ICE_READ_TIMEOUT_MS: '60000',
-    ICE_CONNECT_TIMEOUT_MS: '30000',
   });
+  // A loaded 2-core machine answers slowly; the point here is no errors and no lost or extra jobs.
+  const PATIENT: TuningOverrides = { ice: { readTimeoutMs: 60_000, connectTimeoutMs: 30_000 } };
 
   beforeAll(async () => {
     dir = tempDir('load-');
@@ -59,7 +59,8 @@ describe('http-submit under load', () => {
     // and a pause past it before each measurement measure what stays (see RELIABILITY.md).
     const timeoutMs = 1_000;
     const handler = createHandler({
-      env: { ...env(), ICE_READ_TIMEOUT_MS: String(timeoutMs), ICE_CONNECT_TIMEOUT_MS: String(timeoutMs) },
+      env: env(),
+      tuning: { ice: { readTimeoutMs: timeoutMs, connectTimeoutMs: timeoutMs } },
       sink: () => undefined,
     });
     const event = (i: number) => {
@@ -139,7 +140,11 @@ describe('http-submit under load', () => {
 
   it(`answers ${CONCURRENT} concurrent POST /jobs through the FC gateway with 0 errors and exactly one ICE job per 202`, async () => {
     // Arrange
-    gateway = await startFcGateway({ handler: createHandler({ env: env(), sink: () => undefined }), credentials: LOCAL_CREDENTIALS, timeoutSeconds: 120 });
+    gateway = await startFcGateway({
+      handler: createHandler({ env: env(), tuning: PATIENT, sink: () => undefined }),
+      credentials: LOCAL_CREDENTIALS,
+      timeoutSeconds: 120,
+    });
     ice.reset();
     const post = async (i: number) => {
       const response = await fetch(`${gateway.url}/jobs`, {

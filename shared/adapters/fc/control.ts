@@ -93,10 +93,7 @@ function parseTriggerConfig(text: string | undefined): Record<string, unknown> {
 export function createFunctionDirectory(options: { config: Config['fc']; credentials: CredentialsProvider; readTimeoutMs?: number }) {
   const { config } = options;
   if (!config.endpoint) {
-    throw new YikeError(
-      'FC_CONFIG_MISSING',
-      'No Function Compute endpoint: set FC_ACCOUNT_ID (with FC_REGION) for <account>.<region>.fc.aliyuncs.com, or FC_ENDPOINT',
-    );
+    throw new YikeError('FC_CONFIG_MISSING', 'No Function Compute endpoint: set FC_ACCOUNT_ID for <account>.<ICE_REGION>.fc.aliyuncs.com, or FC_ENDPOINT');
   }
   const readTimeout = options.readTimeoutMs ?? 10_000;
   const clientFor = openApiClientCache({

@@ -158,7 +158,7 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
   if (!config.endpoint) {
     throw new YikeError(
       FC_ERROR_CODES.configMissing,
-      'No Function Compute endpoint: set FC_ACCOUNT_ID (with FC_REGION) for <account>.<region>.fc.aliyuncs.com, or FC_ENDPOINT',
+      'No Function Compute endpoint: set FC_ACCOUNT_ID for <account>.<ICE_REGION>.fc.aliyuncs.com, or FC_ENDPOINT',
       { details: { variables: ['FC_ACCOUNT_ID', 'FC_ENDPOINT'] } },
     );
   }

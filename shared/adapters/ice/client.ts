@@ -93,6 +93,9 @@ const READ_ACTIONS: ReadonlySet<string> = new Set(['GetYikeAIAppJob', 'BatchGetY
 /** The security token expired mid-flight: fetch credentials again and resend once. */
 const EXPIRED_TOKEN_CODE = 'InvalidSecurityToken.Expired';
 
+/** The ICE API whose Yike AI app actions we call (SubmitYikeAIAppJob, ICE 2020-11-09). */
+const ICE_API_VERSION = '2020-11-09';
+
 function apiParams(action: string, version: string): Params {
   // Same shape as the official ice-20201109 SDK (src/client.ts): RPC, POST /, a form body when there is one, JSON answer.
   // Each call puts its fields where that SDK does: the form body for SubmitYikeAIAppJob, the query for every other.
@@ -130,7 +133,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
         const client = clientFor(options.credentials());
         const started = Date.now();
         try {
-          const response = await client.callApi(apiParams(action, config.apiVersion), request, runtime);
+          const response = await client.callApi(apiParams(action, ICE_API_VERSION), request, runtime);
           logger?.debug('ice call succeeded', { action, attempt, latencyMs: Date.now() - started });
           return (response as { body?: unknown }).body;
         } catch (raw) {

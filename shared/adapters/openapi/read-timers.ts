@@ -4,7 +4,7 @@ import type { ClientRequest } from 'node:http';
 /**
  * httpx (the HTTP layer under @alicloud/openapi-client) starts a read timer on each request's socket and clears it
  * only when httpx itself reads the body; openapi-client reads the body another way (tea-util), so the timer of
- * every finished call runs its whole ICE_READ_TIMEOUT_MS and keeps the request, its socket and the response
+ * every finished call runs its whole read timeout and keeps the request, its socket and the response
  * reachable until then. Measured (`npm run bench`, 10,000 warm POST /jobs): ~2,000 finished requests held at a
  * time, ~20 MiB of heap and ~20 MiB of RSS, growing with the request rate. Once the request has closed (its
  * connection closed: writes send `Connection: close`; or, for a kept-alive read, its answer ended and the socket went

@@ -7,7 +7,7 @@ import type { CredentialsProvider } from '../openapi/credentials';
 import { createOssClient } from './client';
 
 /**
- * RESULT_COPY's adapter: one output URL streamed into an OSS object with ali-oss's putStream (PutObject; chunked when
+ * The output copies' adapter (JOB_RESULTS `copy`): one output URL streamed into an OSS object with ali-oss's putStream (PutObject; chunked when
  * the source sends no Content-Length), so the bytes pass through a 64 KiB window and are never held whole: the
  * watcher's memory does not grow with the output (`npm run bench`: a 1 GiB copy in the watcher's memory limit).
  *
@@ -73,7 +73,7 @@ class SizeCheck extends Transform {
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.bytes += chunk.length;
-    if (this.bytes > this.maxBytes) done(this.fail(new YikeError('RESULT_TOO_LARGE', `The output grew past RESULT_MAX_BYTES (${this.maxBytes})`)));
+    if (this.bytes > this.maxBytes) done(this.fail(new YikeError('RESULT_TOO_LARGE', `The output grew past the copy limit (${this.maxBytes} bytes)`)));
     else if (this.expected !== undefined && this.bytes > this.expected) done(this.fail(mismatch(this.bytes, this.expected)));
     else done(null, chunk);
   }
@@ -105,7 +105,7 @@ export function createResultCopier(config: Config['oss'], credentials: Credentia
       const expected = lengthHeader === undefined ? undefined : Number(lengthHeader);
       if (expected !== undefined && expected > input.maxBytes) {
         source.destroy();
-        throw new YikeError('RESULT_TOO_LARGE', `The output is ${expected} bytes, over RESULT_MAX_BYTES (${input.maxBytes})`);
+        throw new YikeError('RESULT_TOO_LARGE', `The output is ${expected} bytes, over the copy limit (${input.maxBytes} bytes)`);
       }
       const contentType = source.headers['content-type'] || 'application/octet-stream';
       const key = `${input.keyStem}.${extensionOf(url, contentType)}`;

@@ -5,14 +5,14 @@ import { budgetDay, nextResetAt } from './day';
 import { budgetPrefix, type BudgetSettings } from './spending';
 
 /**
- * The budget's alerts: `yike.budget.warning` once BUDGET_WARN_PERCENT of the day's budget is used, and
+ * The budget's alerts: `yike.budget.warning` once budget.warnPercent (80 %) of the day's budget is used, and
  * `yike.budget.exhausted` at 100 %, each once a day. Each is an error log line, and (with JOB_WEBHOOK_URL) a POST
  * through the job webhook: the same signature (X-Yike-Signature) and envelope (`{id, type, time, …}`) as the job
  * notifications, with `budget` where those carry `job`.
  *
  * Once a day: whoever creates `<RECORDS_PREFIX>budget/<day>/alerts/<name>.json` (create-only) raises it and writes
  * the log line; each delivery attempt n is claimed first (`….attempt-<n>`, create-only), so two runs at once never
- * send the same attempt. A failed attempt is retried on later runs (1, 2, 4 … minutes) up to JOB_WEBHOOK_MAX_ATTEMPTS,
+ * send the same attempt. A failed attempt is retried on later runs (1, 2, 4 … minutes) up to the webhook's attempts (10),
  * with the same body and id; a run that died mid-attempt leaves its claim, and the attempt after it goes ahead once
  * the claim is older than ATTEMPT_LEASE_MS (at least once: receivers dedupe by `id`).
  */

@@ -1,13 +1,14 @@
 import { parseConfig, type Config } from '../../runtime/config';
 import type { DeployedFunction, DeployedTrigger, FunctionDirectory } from '../ports';
 import { isSecretVariable } from './configuration';
+import { REMOVED_VARIABLES } from './removed-variables';
 import { fail, isReady, pass, skip, SUBMIT_NOT_TRIED, type DoctorCheck, type FunctionDoctorReport } from './report';
 
 /**
  * What only the outside sees of a deployment (`npx yike-doctor`, with the operator's credentials): each function
  * exists and is active (GetFunction), answers the doctor (a synchronous InvokeFunction of {"yike":"doctor"}: its own
  * checks, run with its role), and has the triggers it needs (ListTriggers: the upload trigger's prefix, suffix and
- * events against APP_ROUTES, IMAGE_SUFFIXES and EVENT_NAMES; the watcher's timer enabled; the HTTP trigger, whose
+ * events against APP_ROUTES, IMAGE_SUFFIXES and the creation events that submit; the watcher's timer enabled; the HTTP trigger, whose
  * address is the page's origin); the upload bucket lets that origin POST (CORS); and s.yaml, rendered, says what FC runs.
  */
 export interface DeploymentCheck extends DoctorCheck {
@@ -120,7 +121,7 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
         ]),
       );
       const origin = deps.pageOrigin ?? (http?.urlInternet ? new URL(http.urlInternet).origin : undefined);
-      if (origin) page = { origin, bucket: config ? (config.uploads.bucket ?? config.http.allowedBuckets[0]) : undefined };
+      if (origin) page = { origin, bucket: config?.uploads.bucket };
     }
     checks.push(...at(name, [templateCheck(name, deployed, deps.template)]));
   }
@@ -174,7 +175,7 @@ function uploadTriggerCheck(triggers: readonly DeployedTrigger[], config: Config
   if (missed.length > 0) problems.push(`suffix "${filter.suffix}" lets no ${missed.join(', ')} upload through (IMAGE_SUFFIXES)`);
   const covered = (name: string) => events.some((event) => event === `oss:ObjectCreated:${name}` || event === 'oss:ObjectCreated:*');
   const uncovered = config.uploads.eventNames.filter((name) => !covered(name));
-  if (uncovered.length > 0) problems.push(`events ${uncovered.join(', ')} (EVENT_NAMES) are not subscribed`);
+  if (uncovered.length > 0) problems.push(`events ${uncovered.join(', ')} (those that submit) are not subscribed`);
   const detail = `${oss.triggerName} on ${oss.sourceArn ?? '?'}: prefix "${prefix}", suffix "${filter.suffix ?? ''}", ${events.length} events`;
   if (problems.length > 0)
     return fail(
@@ -229,6 +230,7 @@ function templateCheck(name: string, deployed: DeployedFunction, template: Deplo
     if (want === have) return [];
     if (isSecretVariable(variable))
       return [`${variable} (secret: ${want ? 'set' : 'unset'} in s.yaml, ${have ? 'set' : 'unset'} in FC${want && have ? ', different' : ''})`];
+    if (variable in REMOVED_VARIABLES && want === '') return [`${variable} (no longer read, now ${REMOVED_VARIABLES[variable]}; FC "${have}")`];
     return [`${variable} (s.yaml "${want}", FC "${have}")`];
   });
   if (differences.length > 0) {
@@ -246,7 +248,7 @@ async function corsCheck(page: { origin: string; bucket?: string } | undefined, 
   const id = 'deploy.cors';
   const title = "the upload bucket lets the page's origin POST (CORS)";
   if (!page) return skip(id, title, 'no page origin (no HTTP trigger address; pass --page-origin for a custom domain)');
-  if (!page.bucket) return skip(id, title, 'no upload bucket (UPLOAD_BUCKET / ALLOWED_BUCKETS of http-submit)');
+  if (!page.bucket) return skip(id, title, 'no upload bucket (the first ALLOWED_BUCKETS of http-submit)');
   let rules: { allowedOrigin: string[]; allowedMethod: string[] }[];
   try {
     rules = await deps.corsRules(page.bucket);

@@ -4,6 +4,7 @@ import type { ImageInputs } from '../images/image-modes/image-inputs';
 import type { AppRegistry } from '../jobs/apps';
 import type { BucketInspector, FunctionDirectory, IceActionProbe, ImageObjects, RecordStoreFor, WebhookSender } from '../ports';
 import { describeConfiguration } from './configuration';
+import { removedVariablesSet } from './removed-variables';
 import { iceChecks } from './ice-checks';
 import { imageModeChecks } from './image-mode-check';
 import { recordsCheck, regionCheck, resultsCheck } from './oss-checks';
@@ -62,7 +63,7 @@ export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promi
   }
   const ports = deps.ports;
   const { config } = ports;
-  const checks: DoctorCheck[] = [configurationCheck(deps.kind, config)];
+  const checks: DoctorCheck[] = [configurationCheck(deps.kind, config, removedVariablesSet(deps.env))];
   const credentials = credentialsCheck(ports);
   checks.push(credentials);
   if (credentials.status === 'fail') return report(checks);
@@ -106,8 +107,9 @@ export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promi
   return report(checks);
 }
 
-function configurationCheck(kind: FunctionKind, config: Config): DoctorCheck {
-  const parts = [`ICE_REGION=${config.ice.region}`, `PRECHECK=${config.ice.precheck ? 'on' : 'off'}`, `RECORDS_PREFIX=${config.records.prefix}`];
+/** `removed`: variables the function no longer reads but still has set (ignored; said so, never a failure). */
+function configurationCheck(kind: FunctionKind, config: Config, removed: string[]): DoctorCheck {
+  const parts = [`ICE_REGION=${config.ice.region}`, `PRECHECK=${config.ice.precheck ? 'on' : 'off'}`];
   if (kind !== 'job-watcher') parts.unshift(`IMAGE_URL_MODE=${config.oss.imageUrlMode}`);
   if (config.records.bucket) parts.push(`RECORDS_BUCKET=${config.records.bucket}`);
   if (kind === 'http-submit')
@@ -115,7 +117,9 @@ function configurationCheck(kind: FunctionKind, config: Config): DoctorCheck {
   return pass(
     'configuration',
     'the configuration parses',
-    `${parts.join(', ')} (every variable it runs with, secrets only as set/unset: "configuration" in --json)`,
+    `${parts.join(', ')} (every variable it runs with, secrets only as set/unset: "configuration" in --json)${
+      removed.length > 0 ? `; set but no longer read (docs/configuration.md#removed-variables): ${removed.join(', ')}` : ''
+    }`,
   );
 }
 

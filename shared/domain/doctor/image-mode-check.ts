@@ -87,7 +87,7 @@ export async function imageModeChecks(deps: ImageModeCheckDependencies): Promise
       ? Object.keys(config.uploads.appRoutes)
           .map((prefix) => `${bucket}/${prefix}`)
           .join(', ') || bucket
-      : 'the upload bucket (UPLOAD_BUCKET)';
+      : 'the upload bucket (the first ALLOWED_BUCKETS)';
     const detail = `no image under ${where} yet: drop one there (its upload finds the form) and run the doctor again, or pass --image oss://bucket/key`;
     return [skip('oss.image', headTitle, detail), skip('image-mode', modeTitle, detail)];
   }
@@ -101,7 +101,7 @@ export async function imageModeChecks(deps: ImageModeCheckDependencies): Promise
     const fix =
       head.error.code === 'IMAGE_ACCESS_DENIED'
         ? `grant the role oss:GetObject on acs:oss:*:*:${fallback.bucket}/<upload prefix>* (deploy/ram-policy.json, ReadUploadedImages)`
-        : 'pass --image oss://<bucket>/<key> of a real image (a photo, image/*, under MAX_IMAGE_BYTES)';
+        : 'pass --image oss://<bucket>/<key> of a real image (a photo, image/*, at most 20 MiB)';
     return [fail('oss.image', headTitle, `${source}: ${head.error.code}: ${head.error.message}`, fix), skip('image-mode', modeTitle, 'needs a readable image')];
   }
   const headCheck = pass('oss.image', headTitle, `oss://${fallback.bucket}/${fallback.key}: ${head.inspected.contentType}, ${head.inspected.size} bytes`);

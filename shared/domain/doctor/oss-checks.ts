@@ -52,7 +52,7 @@ export async function regionCheck(config: Config, buckets: readonly string[], in
         id,
         title,
         `the region of ${bucket} could not be read (${errorText(error)})`,
-        `grant the role oss:GetBucketLocation on acs:oss:*:*:${bucket}, and check that the bucket exists in ${config.oss.region} (OSS_REGION)`,
+        `grant the role oss:GetBucketLocation on acs:oss:*:*:${bucket}, and check that the bucket exists in ${config.oss.region} (ICE_REGION)`,
       );
     }
     if (region !== config.ice.region) {
@@ -71,7 +71,7 @@ export async function regionCheck(config: Config, buckets: readonly string[], in
 export async function resultsCheck(config: Config, buckets: readonly string[], store: RecordStoreFor): Promise<DoctorCheck> {
   const id = 'oss.results';
   const title = 'the results prefix is writable';
-  if (!config.lifecycle.resultObjects) return skip(id, title, 'JOB_RESULT_OBJECTS=false: no result objects are written');
+  if (!config.lifecycle.resultObjects) return skip(id, title, 'JOB_RESULTS has no object: no result objects are written');
   if (buckets.length === 0) return skip(id, title, 'no bucket to write results in');
   const key = `${config.records.resultsPrefix}.yike-doctor-probe.json`;
   for (const bucket of buckets) {

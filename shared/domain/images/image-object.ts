@@ -4,7 +4,7 @@ import type { ImageObjects } from '../ports';
 
 /**
  * No paid job for a bad {bucket, key}: everything here runs before any ICE call. The key must look like an
- * image outside our own prefixes; the object must exist (HeadObject), be `image/*` and at most MAX_IMAGE_BYTES.
+ * image outside our own prefixes; the object must exist (HeadObject), be `image/*` and at most uploads.maxImageBytes (20 MiB).
  * Uploads skip the HEAD: their event carries the size (see assertUploadSize).
  */
 export interface InspectedImage {
@@ -48,7 +48,7 @@ export function imageKeyRefusal(key: string, config: KeyRules, field = 'image.ke
 
 export function assertImageSize(size: number, source: string, maxImageBytes: number): void {
   if (size > maxImageBytes) {
-    throw refusal('IMAGE_TOO_LARGE', 413, `${source} is ${size} bytes; the limit is ${maxImageBytes} (MAX_IMAGE_BYTES)`, 'image');
+    throw refusal('IMAGE_TOO_LARGE', 413, `${source} is ${size} bytes; the limit is ${maxImageBytes}`, 'image');
   }
 }
 

@@ -19,7 +19,7 @@ export interface ImagePolicy {
   /** RECORDS_PREFIX and RESULTS_PREFIX: an image may never point at what this service writes. */
   forbiddenKeyPrefixes: readonly string[];
   allowQuery: boolean;
-  /** <bucket>.oss-<OSS_REGION>.aliyuncs.com -> bucket, for each allowed bucket. */
+  /** <bucket>.oss-<ICE_REGION>.aliyuncs.com -> bucket, for each allowed bucket. */
   bucketDomains: ReadonlyMap<string, string>;
   /** The key checks an image URL's object key gets (IMAGE_SUFFIXES and the reserved prefixes). */
   keyRules: KeyRules;

@@ -9,7 +9,7 @@ import type { IceJob, JobOutput, RecordStore } from '../ports';
  *
  * Statuses: ICE's own (`Created | Queuing | Executing | Finished | Failed`, passed through as ICE spells them)
  * or ours: `Submitted` (ICE accepted the submit, no status read yet) and `TimedOut` (still unfinished after
- * JOB_TIMEOUT_SECONDS). Times are ISO-8601 strings; ICE's execution times are kept as ICE wrote them.
+ * lifecycle.jobTimeoutSeconds, 6 h). Times are ISO-8601 strings; ICE's execution times are kept as ICE wrote them.
  */
 const ICE_JOB_STATUSES = ['Created', 'Queuing', 'Executing', 'Finished', 'Failed'] as const;
 export const JOB_STATUSES = ['Submitted', ...ICE_JOB_STATUSES, 'TimedOut'] as const;
@@ -26,7 +26,7 @@ export function isTerminal(status: string): boolean {
 export type EntryPoint = 'upload' | 'http' | 'pipeline' | 'cli';
 
 /**
- * One output of the job (ICE's VideoResult / ImageResult / AudioResult entries) and, once RESULT_COPY copied it, where
+ * One output of the job (ICE's VideoResult / ImageResult / AudioResult entries) and, once the watcher copied it (JOB_RESULTS `copy`), where
  * its own copy is: `oss://<ownBucket>/<ownKey>`.
  */
 type JobResult = JobOutput & { ownBucket?: string; ownKey?: string };
@@ -58,7 +58,7 @@ export interface JobRecord {
   /** Notification rounds claimed so far (the watcher's create-only claim `<RECORDS_PREFIX>claims/<jobId>/<round>`). */
   notifyRound?: number;
   /**
-   * RESULT_COPY: `pending` while a Finished job's outputs are still being copied, `failed` once the copy was given up;
+   * JOB_RESULTS `copy`: `pending` while a Finished job's outputs are still being copied, `failed` once the copy was given up;
    * absent once every output has its own copy (`results[].ownKey`), and for jobs with nothing to copy.
    */
   copy?: 'pending' | 'failed';
@@ -86,7 +86,7 @@ export interface NotificationState {
   deliveryId?: string;
 }
 
-/** A job still unfinished JOB_TIMEOUT_SECONDS after its submit. */
+/** A job still unfinished lifecycle.jobTimeoutSeconds after its submit. */
 export function markTimedOut(record: JobRecord, timeoutSeconds: number, now = new Date()): JobRecord {
   return {
     ...record,

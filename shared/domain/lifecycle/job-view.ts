@@ -24,7 +24,7 @@ export interface JobView {
   upload?: JobRecord['upload'];
   productionId?: string;
   folderId?: string;
-  /** RESULT_COPY: `pending` while a Finished job's outputs are being copied, `failed` once given up. */
+  /** JOB_RESULTS `copy`: `pending` while a Finished job's outputs are being copied, `failed` once given up. */
   copy?: 'pending' | 'failed';
   /** The own copy (video first), signed with the role's credentials; see playUrlOf (result-copy.ts). */
   playUrl?: string;
@@ -35,12 +35,12 @@ export interface JobView {
  * What GET /jobs/{jobId} answers of a job record: its view, its `playUrl` once it has an own copy, and `copy:
  * "pending"` for a Finished job whose copy has not been made yet (the watcher has not got to it, or is retrying).
  */
-export function jobViewWithCopy(record: JobRecord, deps: { config: Pick<Config, 'lifecycle'>; signUrl?: ObjectUrlSigner; now?: Date }): JobView {
-  const { lifecycle } = deps.config;
+export function jobViewWithCopy(record: JobRecord, deps: { config: Pick<Config, 'lifecycle' | 'oss'>; signUrl?: ObjectUrlSigner; now?: Date }): JobView {
+  const { lifecycle, oss } = deps.config;
   const awaitingCopy =
     lifecycle.resultCopy !== undefined && record.status === 'Finished' && record.results.some((result) => result.outputUrl && !result.ownKey);
   const copy = record.copy ?? (awaitingCopy && !record.copying ? 'pending' : undefined);
-  return dropUndefined({ ...toJobView(record), copy, ...playUrlOf(record, deps.signUrl, lifecycle.resultUrlExpiresSeconds, deps.now ?? new Date()) });
+  return dropUndefined({ ...toJobView(record), copy, ...playUrlOf(record, deps.signUrl, oss.signedUrlExpiresSeconds, deps.now ?? new Date()) });
 }
 
 export function toJobView(record: JobRecord): JobView {

@@ -121,7 +121,7 @@ export interface ResolveWithJobIdOptions {
   recordsPrefix: string;
   recordKey: string;
   jobId: string;
-  /** How long an HTTP / pipeline record replays its answer from now (IDEMPOTENCY_TTL_SECONDS); uploads never expire. */
+  /** How long an HTTP / pipeline record replays its answer from now (http.idempotencyTtlSeconds, 24 h); uploads never expire. */
   replayTtlMs: number;
   now?: () => Date;
 }

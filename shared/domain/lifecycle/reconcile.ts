@@ -11,7 +11,7 @@ import { owesNothing } from './watch-job';
 /**
  * No job left unfollowed. A submit writes its COMPLETED record first, then the job record and the in-flight marker;
  * if OSS refuses those two (or the instance stops in between), nothing the watcher lists names the job. Every
- * RECONCILE_MINUTES, in the first round of a run, the watcher lists the submit records (`objects/`, `http/`,
+ * reconcileMinutes (10), in the first round of a run, the watcher lists the submit records (`objects/`, `http/`,
  * `pipeline/`) with their Last-Modified times, reads those COMPLETED since its last pass (and up to GRACE_MS ago:
  * younger ones may still be writing their job record), and for each whose job has no marker writes what is missing:
  * the job record from the submit record (source, upload, AppId) and its marker, or the marker of a job record that

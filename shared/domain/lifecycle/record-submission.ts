@@ -40,7 +40,7 @@ function sourceOf(image: ImageSource): string {
 const WRITE_ATTEMPTS = 3;
 /**
  * The marker is what gets a job followed (it carries the record's fields: the watcher writes a missing record from
- * it), so it is tried harder than the record: about 7 s in all, then reconcile (RECONCILE_MINUTES) is left to find it.
+ * it), so it is tried harder than the record: about 7 s in all, then reconcile (every 10 minutes) is left to find it.
  */
 const MARKER_ATTEMPTS = 7;
 const WRITE_PAUSE_MS = 100;
@@ -52,7 +52,7 @@ const MAX_WRITE_PAUSE_MS = 2_000;
  * writeCompleted in idempotency/idempotent.ts): each write gets its own attempts (retrying the pair would need
  * both to succeed in one round), then an error log naming the job, and on we go. Neither loses the job: the watcher
  * writes a missing record from the marker, and finds a job without either from its COMPLETED submit record
- * (reconcile.ts, within RECONCILE_MINUTES).
+ * (reconcile.ts, within lifecycle.reconcileMinutes).
  */
 export async function recordSubmittedJob(
   job: { jobId: string; requestId: string; appId: string; image: ImageSource; productionId?: string; folderId?: string },
@@ -75,7 +75,7 @@ export async function recordSubmittedJob(
     withAttempts(() => tracking.store.createRecord(record), WRITE_ATTEMPTS),
   ]);
   if (!marker.ok) {
-    tracking.logger.error('job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (RECONCILE_MINUTES)', {
+    tracking.logger.error('job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (within 10 minutes)', {
       jobId: job.jobId,
       bucket: tracking.bucket,
       recordWritten: written.ok,

@@ -5,14 +5,14 @@ import type { ObjectUrlSigner, ResultCopier } from '../ports';
 import type { JobRecord } from './job-record';
 
 /**
- * RESULT_COPY: a Finished job's outputs copied into a bucket the user owns, so the video outlives ICE's storage, can be
- * served from the user's CDN, and plays on the page (whose CSP allows https media only; ICE's examples are http).
+ * JOB_RESULTS `copy`: a Finished job's outputs copied into a bucket the user owns, so the video outlives ICE's storage,
+ * can be served from the user's CDN, and plays on the page (whose CSP allows https media only; ICE's examples are http).
  *
- *   where    RESULTS_BUCKET, else the upload's bucket (jobs without an upload: the records bucket), at
+ *   where    the upload's bucket (jobs without an upload: the records bucket), at
  *            `<RESULTS_PREFIX><upload key or jobs/<jobId>>/<n>.<ext>`, n the output's index in the record's results
  *   when     once the watcher sees the job Finished, before it notifies; a failed copy is tried again on later
  *            rounds and ticks (COPY_RETRY_BASE_MS doubling, at most COPY_RETRY_MAX_MS apart, COPY_MAX_ATTEMPTS in all)
- *   waiting  the notification waits for the copy up to RESULT_COPY_MAX_WAIT_SECONDS after the job was seen Finished;
+ *   waiting  the notification waits for the copy up to resultCopy.maxWaitSeconds (5 min) after the job was seen Finished;
  *            then it goes with ICE's URL and `copy: "pending"` (still trying) or `"failed"`, and a copy that succeeds
  *            later sends `yike.job.result-copied`
  *
@@ -43,7 +43,7 @@ export function copyDue(record: JobRecord, now: Date): boolean {
   return record.copy === 'pending' && (!record.copying?.nextAttemptAt || Date.parse(record.copying.nextAttemptAt) <= now.getTime());
 }
 
-/** True while the outcome notification still waits for the copy (RESULT_COPY_MAX_WAIT_SECONDS after settling). */
+/** True while the outcome notification still waits for the copy (resultCopy.maxWaitSeconds after settling). */
 export function waitsForCopy(record: JobRecord, now: Date, maxWaitSeconds: number): boolean {
   return record.copy === 'pending' && now.getTime() < Date.parse(record.settledAt ?? record.updatedAt) + maxWaitSeconds * 1000;
 }
@@ -56,9 +56,9 @@ export function copyWakeAt(record: JobRecord, maxWaitSeconds: number): number | 
   return record.notifications && Object.values(record.notifications).every((state) => state.status !== 'pending') ? retry : Math.min(retry, giveUp);
 }
 
-/** `<RESULTS_PREFIX><upload key or jobs/<jobId>>/<n>` (the copier adds `.<ext>`) in the results bucket. */
-function copyLocation(record: JobRecord, index: number, context: Pick<CopyContext, 'config' | 'resultsPrefix' | 'recordsBucket'>) {
-  const bucket = context.config.resultCopy?.bucket ?? record.upload?.bucket ?? context.recordsBucket;
+/** `<RESULTS_PREFIX><upload key or jobs/<jobId>>/<n>` (the copier adds `.<ext>`) in the upload's bucket, else the records bucket. */
+function copyLocation(record: JobRecord, index: number, context: Pick<CopyContext, 'resultsPrefix' | 'recordsBucket'>) {
+  const bucket = record.upload?.bucket ?? context.recordsBucket;
   return { bucket, keyStem: `${context.resultsPrefix}${record.upload?.key ?? `jobs/${record.jobId}`}/${index}` };
 }
 
@@ -103,7 +103,7 @@ function failedAttempt(record: JobRecord, error: unknown, attempts: number, now:
 
 /**
  * What users get of the own copies: `playUrl`, the first video's copy (else the first copy) signed with the role's
- * credentials for RESULT_URL_EXPIRES_SECONDS at most (never past the STS token), and when it expires.
+ * credentials for SIGNED_URL_EXPIRES_SECONDS at most (never past the STS token), and when it expires.
  */
 export function playUrlOf(
   record: Pick<JobRecord, 'results'>,

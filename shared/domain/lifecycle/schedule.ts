@@ -3,7 +3,7 @@ import { copyWakeAt, waitsForCopy } from './result-copy';
 
 /**
  * When the watcher next has something to do about a job, within one run of rounds (watcher.ts). ICE is asked about
- * an unfinished job at the round's pace (WATCH_ROUND_SECONDS) for its first FAST_FOR_MS, since most jobs end within
+ * an unfinished job at the round's pace (lifecycle.roundSeconds) for its first FAST_FOR_MS, since most jobs end within
  * minutes and a finished job is noticed at most one round late; after that every 30 s, and after an hour every
  * minute (the pace of one round per timer tick): a job that runs that long loses little by being asked less often,
  * and each BatchGetYikeAIAppJob covers ten jobs. A new job is asked in the first round after its marker appears.

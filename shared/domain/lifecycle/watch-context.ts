@@ -4,14 +4,15 @@ import type { FunctionInvoker, Ice, ObjectUrlSigner, RecordStore, ResultCopier, 
 
 /** What a watcher run is given (watcher.ts), and what its rounds share (watch-round.ts, watch-job.ts). */
 export interface WatcherDependencies {
-  config: Pick<Config, 'records' | 'lifecycle'>;
+  /** `oss`: the life of the own copies' signed playUrl (SIGNED_URL_EXPIRES_SECONDS). */
+  config: Pick<Config, 'records' | 'lifecycle' | 'oss'>;
   ice: Pick<Ice, 'batchGetYikeAIAppJobs'>;
   recordStore: (bucket: string) => RecordStore;
   /** FC InvokeFunction client for JOB_NEXT_FUNCTION. */
   invoker?: FunctionInvoker;
   /** Delivers JOB_WEBHOOK_URL notifications (required when a webhook is configured). */
   sendWebhook?: WebhookSender;
-  /** Copies outputs (required when RESULT_COPY=on). */
+  /** Copies outputs (required when JOB_RESULTS has `copy`). */
   copier?: ResultCopier;
   /** Signs the own copies' playUrl in notifications. */
   signUrl?: ObjectUrlSigner;

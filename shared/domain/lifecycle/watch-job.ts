@@ -7,8 +7,8 @@ import { copyDue, copyOutputs, playUrlOf, startCopy, waitsForCopy } from './resu
 import { CLAIM_LEASE_MS, claimKey, type RunContext } from './watch-context';
 
 /**
- * One job in one round (watch-round.ts): what ICE said merged into its record, a time-out after JOB_TIMEOUT_SECONDS,
- * and for a terminal job its copy (RESULT_COPY) and its notifications under a create-only claim, then its marker
+ * One job in one round (watch-round.ts): what ICE said merged into its record, a time-out after lifecycle.jobTimeoutSeconds,
+ * and for a terminal job its copy (JOB_RESULTS `copy`) and its notifications under a create-only claim, then its marker
  * dropped once nothing is owed any more.
  */
 export interface KnownJob {
@@ -151,7 +151,7 @@ async function notifyAndSettle(entry: KnownJob, record: JobRecord, changed: bool
   const field = due.event === 'outcome' ? 'notifications' : 'copyNotifications';
   const states = { ...(record[field] ?? {}) };
   // Every channel gets the same JSON; playUrl is signed again for each delivery round (a retry hours later still works).
-  const payload = notificationFor(record, due.event, playUrlOf(record, context.signUrl, context.config.lifecycle.resultUrlExpiresSeconds, now));
+  const payload = notificationFor(record, due.event, playUrlOf(record, context.signUrl, context.config.oss.signedUrlExpiresSeconds, now));
   const body = JSON.stringify(payload);
   const outcomes = await Promise.all(due.channels.map(async (channel) => [channel, await channel.deliver(payload, body, record)] as const));
   const at = now.toISOString();

@@ -10,8 +10,8 @@ export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } fr
  * markers (one OSS list page per 1,000 jobs), read the records of jobs it does not know yet, ask ICE with
  * BatchGetYikeAIAppJob (JOB_IDS_PER_BATCH_GET a call) about the unfinished jobs that are due (schedule.ts: every round
  * at first, less often for long-running jobs), write each change, and for a terminal job copy its outputs
- * (RESULT_COPY, result-copy.ts), notify, then drop the marker. While any job is in flight the run sleeps until its next
- * round (WATCH_ROUND_SECONDS after the last one began, or later when nothing is due sooner) and goes on until too little
+ * (JOB_RESULTS `copy`, result-copy.ts), notify, then drop the marker. While any job is in flight the run sleeps until its next
+ * round (lifecycle.roundSeconds after the last one began, or later when nothing is due sooner) and goes on until too little
  * of the invocation is left to notify what a round finds (`reserveMs`); with nothing in flight it ends at once. The
  * first round of a run also reconciles now and then (reconcile.ts: jobs whose record or marker was never written).
  *
@@ -72,7 +72,7 @@ export async function runWatcher(buckets: readonly string[], deps: WatcherDepend
         if (outcome.stoppedEarly) summary.stoppedEarly = true;
         wakeAt = Math.min(wakeAt, outcome.wakeAt);
       } catch (error) {
-        // One unreadable bucket (permissions, a typo in WATCH_BUCKETS) must not stop the others; it is left for this run.
+        // One unreadable bucket (permissions, a typo in ALLOWED_BUCKETS) must not stop the others; it is left for this run.
         summary.bucketErrors++;
         states.delete(bucket);
         deps.logger.error('records bucket could not be watched', { bucket, error: describeError(error) });

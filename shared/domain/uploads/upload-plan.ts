@@ -8,7 +8,7 @@ import { uploadTokenFolder } from '../budget/upload-token';
 
 /**
  * Browser uploads (`POST /uploads`, the page): the caller says what it wants to upload, and gets a plan for one
- * fresh object `uploads/<app>/<yyyy-mm-dd>/<uuid>.<ext>` in UPLOAD_BUCKET. The upload itself then goes straight
+ * fresh object `uploads/<app>/<yyyy-mm-dd>/<uuid>.<ext>` in the upload bucket (the first ALLOWED_BUCKETS). The upload itself then goes straight
  * from the browser to OSS (PostObject), and the OSS trigger submits the job as for any other upload, so nothing
  * here calls ICE. Everything the OSS policy can enforce is enforced there too (key, Content-Type, size, expiry).
  */
@@ -115,7 +115,7 @@ export function planUpload(
 ): UploadPlan {
   const bucket = config.uploads.bucket;
   if (!bucket) {
-    throw new YikeError('UPLOADS_NOT_CONFIGURED', 'Browser uploads need UPLOAD_BUCKET (or ALLOWED_BUCKETS)', { statusCode: 503 });
+    throw new YikeError('UPLOADS_NOT_CONFIGURED', 'Browser uploads need ALLOWED_BUCKETS (its first bucket takes them)', { statusCode: 503 });
   }
   const app = apps.resolve(request.app);
   const appName = uploadNameFor(app, config, apps, request.app);
@@ -144,12 +144,12 @@ export function planUpload(
   }
   if (request.size === 0) throw refusal('NOT_AN_IMAGE', 415, 'size', 'the file is empty');
   const maxBytes = config.uploads.maxImageBytes;
-  if (request.size > maxBytes) throw refusal('IMAGE_TOO_LARGE', 413, 'size', `${request.size} bytes; the limit is ${maxBytes} (MAX_IMAGE_BYTES)`);
+  if (request.size > maxBytes) throw refusal('IMAGE_TOO_LARGE', 413, 'size', `${request.size} bytes; the limit is ${maxBytes}`);
 
   const now = options.now ?? new Date();
   const tokenFolder = options.tokenName === undefined ? '' : uploadTokenFolder(options.tokenName);
   const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${tokenFolder}${(options.newId ?? randomUUID)()}${extension}`;
-  // Never under our own prefixes (a misconfigured RECORDS_PREFIX of "uploads/" would make the image a record).
+  // Never under our own prefixes (a records prefix of "uploads/" would make the image a record).
   for (const prefix of [config.records.prefix, config.records.resultsPrefix]) {
     if (key.startsWith(prefix)) throw new YikeError('UPLOADS_NOT_CONFIGURED', `Upload keys would fall under "${prefix}"`, { statusCode: 503 });
   }

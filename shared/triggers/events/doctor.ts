@@ -1,7 +1,6 @@
 import type { ServicesOptions } from '../../composition/services';
 import type { FunctionDoctorReport, FunctionKind } from '../../domain/doctor/report';
 import type { InvocationContext } from '../../runtime/invocation';
-import type { LogSink } from '../../runtime/logger';
 import type { DoctorNotRun } from './doctor-run';
 
 /**
@@ -40,7 +39,7 @@ export type WithDoctor<R> = {
 /** Wraps a handler so it answers the doctor first. */
 export function withDoctor<R>(
   kind: FunctionKind,
-  options: { env?: NodeJS.ProcessEnv; sink?: LogSink },
+  options: Pick<ServicesOptions, 'env' | 'tuning' | 'sink'>,
   handler: (event: unknown, context: InvocationContext) => Promise<R>,
 ): WithDoctor<R> {
   const wrapped = (event: unknown, context: InvocationContext) => {

@@ -5,11 +5,6 @@ import { jobRequestBodySchema, ossCloudEventSchema, ossRecordSchema, ossTriggerE
 
 export type EventSourceKind = 'oss-trigger' | 'eventbridge' | 'pipeline' | 'batch';
 
-export interface ParseOptions {
-  /** OSS trigger keys as delivered: 'plain' (documented samples) or 'url' (S3-style, "+" for space). */
-  keyEncoding: 'plain' | 'url';
-}
-
 /**
  * What parseInvocation throws for any event it cannot turn into work items: one stable code for
  * callers (MALFORMED_EVENT), with the specific `reason` (NOT_JSON, EMPTY_BATCH, UNKNOWN_EVENT_SHAPE,
@@ -46,15 +41,15 @@ export function decodePayload(payload: unknown): unknown {
  * An unknown shape is an error, never a guess. In a batch, each element stands alone: a bad element
  * becomes an `invalid` item (reported as failed) and the others are still processed.
  */
-export function parseInvocation(payload: unknown, options: ParseOptions): { source: EventSourceKind; items: WorkItem[] } {
+export function parseInvocation(payload: unknown): { source: EventSourceKind; items: WorkItem[] } {
   const event = decodePayload(payload);
   if (Array.isArray(event)) {
     if (event.length === 0) throw new MalformedEventError('EMPTY_BATCH', 'The batch is an empty array');
-    return { source: 'batch', items: event.flatMap((element, index) => parseElement(element, `[${index}]`, options, true)) };
+    return { source: 'batch', items: event.flatMap((element, index) => parseElement(element, `[${index}]`, true)) };
   }
   const kind = detect(event);
   if (!kind) throw malformed(unknownShape(event, ''));
-  return { source: kind, items: parseElement(event, '', options, false) };
+  return { source: kind, items: parseElement(event, '', false) };
 }
 
 function detect(event: unknown): Exclude<EventSourceKind, 'batch'> | undefined {
@@ -65,19 +60,19 @@ function detect(event: unknown): Exclude<EventSourceKind, 'batch'> | undefined {
   return undefined;
 }
 
-function parseElement(event: unknown, path: string, options: ParseOptions, inBatch: boolean): WorkItem[] {
+function parseElement(event: unknown, path: string, inBatch: boolean): WorkItem[] {
   const kind = detect(event);
   const label = path === '' ? 'event' : `event${path}`;
   switch (kind) {
     case 'oss-trigger': {
       const parsed = ossTriggerEventSchema.safeParse(event);
       if (!parsed.success) return fail(label, parsed.error, path, inBatch);
-      return parsed.data.events.map((record, index) => parseOssRecord(record, `${path}${path ? '.' : ''}events[${index}]`, options));
+      return parsed.data.events.map((record, index) => parseOssRecord(record, `${path}${path ? '.' : ''}events[${index}]`));
     }
     case 'eventbridge': {
       const parsed = ossCloudEventSchema.safeParse(event);
       if (!parsed.success) return fail(label, parsed.error, path, inBatch);
-      return [toObjectItem(parsed.data.data, options, path)];
+      return [toObjectItem(parsed.data.data)];
     }
     case 'pipeline': {
       const parsed = jobRequestBodySchema.safeParse(event);
@@ -94,28 +89,22 @@ function parseElement(event: unknown, path: string, options: ParseOptions, inBat
   }
 }
 
-function parseOssRecord(record: unknown, path: string, options: ParseOptions): WorkItem {
+function parseOssRecord(record: unknown, path: string): WorkItem {
   const parsed = ossRecordSchema.safeParse(record);
   if (!parsed.success) {
     return { kind: 'invalid', source: `event.${path}`, error: toInputError(`event.${path}`, parsed.error, path) };
   }
-  return toObjectItem(parsed.data, options, path);
+  return toObjectItem(parsed.data);
 }
 
-function toObjectItem(record: OssRecord, options: ParseOptions, path: string): WorkItem {
+/**
+ * The key as delivered: FC's OSS trigger events carry plain keys ("Trigger event format", OSS triggers:
+ * https://www.alibabacloud.com/help/en/functioncompute/fc/formats-of-event-for-different-triggers-1, whose sample reads
+ * `"key": "image/a.jpg"`): taken as is, with no S3-style decoding ("+" for a space).
+ */
+function toObjectItem(record: OssRecord): WorkItem {
   const bucket = record.oss.bucket.name;
-  let key = record.oss.object.key;
-  if (options.keyEncoding === 'url') {
-    try {
-      // S3-style notification encoding: "+" is a space, the rest percent-encoded (as middy decodes S3 keys).
-      key = decodeURIComponent(key.replace(/\+/g, ' '));
-    } catch {
-      const error = new InputError('INVALID_EVENT', `oss.object.key is not valid URL encoding (OSS_KEY_ENCODING=url)`, [
-        { path: joinPath(path, 'oss.object.key'), message: 'invalid URL encoding' },
-      ]);
-      return { kind: 'invalid', source: `oss://${bucket}/${record.oss.object.key}`, error };
-    }
-  }
+  const key = record.oss.object.key;
   return {
     kind: 'object',
     source: `oss://${bucket}/${key}`,

@@ -9,7 +9,7 @@ import { httpError, type HttpError, type RouteAnswer } from './errors';
 
 /**
  * `GET /jobs/{jobId}`: the job's lifecycle from its job record (no ICE call), with `playUrl` once the watcher copied
- * its output (RESULT_COPY) and `copy: "pending" | "failed"` before that; `?refresh=1` asks ICE first and
+ * its output (JOB_RESULTS `copy`) and `copy: "pending" | "failed"` before that; `?refresh=1` asks ICE first and
  * saves what changed; `?wait=N` (0-25 s) keeps asking ICE until the job ends or N seconds (or the invocation)
  * run out. Without a record: 404 JOB_NOT_FOUND, unless `refresh=1`, which answers ICE's view of the job
  * (`recorded: false`) and writes nothing (we do not know where it came from).
@@ -86,7 +86,7 @@ async function waitForJob(record: JobRecord, waitSeconds: number, jobs: JobRecor
   const budgetMs = deps.remainingTimeMs() - config.ice.readTimeoutMs - WAIT_MARGIN_MS;
   let current = record;
   const outcome = await followJob({
-    // A poll ICE keeps failing is retried inside the ICE client (ICE_MAX_ATTEMPTS): it is cut at the invocation's
+    // A poll ICE keeps failing is retried inside the ICE client (its retry policy): it is cut at the invocation's
     // end, so the caller gets our answer with the last known status rather than FC's timeout.
     poll: async () => (current = await withinMs(refreshJobRecord(current, { ice, jobs }), deps.remainingTimeMs() - WAIT_MARGIN_MS)),
     timeoutMs: Math.max(0, Math.min(waitSeconds * 1000, budgetMs)),

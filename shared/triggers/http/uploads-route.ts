@@ -3,7 +3,7 @@ import { planUpload, uploadableApps, uploadRequestSchema } from '../../domain/up
 import { invalidBody, type RouteAnswer } from './errors';
 
 /**
- * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in UPLOAD_BUCKET.
+ * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in the upload bucket (the first ALLOWED_BUCKETS).
  * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
  * the job is submitted by the OSS trigger once the browser's upload lands.
  */

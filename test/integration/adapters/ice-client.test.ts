@@ -3,6 +3,7 @@ import type { CredentialsProvider } from '../../../shared/adapters/openapi/crede
 import { IceError } from '../../../shared/runtime/errors';
 import { createIceClient, type IceClient } from '../../../shared/adapters/ice/client';
 import { DEFAULT_LOCAL_CREDENTIALS, startIceServer, type LocalIceServer } from '../../../local/ice/server';
+import type { TuningOverrides } from '../../../shared/runtime/tuning';
 import { LOCAL_CREDENTIALS, testConfig } from '../../helpers/local-cloud';
 
 const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
@@ -21,8 +22,11 @@ describe('the ICE client against the local ICE endpoint', () => {
     retries = [];
   });
 
-  function client(env: Record<string, string> = {}, credentials: CredentialsProvider = () => LOCAL_CREDENTIALS): IceClient {
-    const config = testConfig({ ICE_ENDPOINT: ice.url, ...env });
+  function client(
+    options: { env?: Record<string, string>; tuning?: TuningOverrides } = {},
+    credentials: CredentialsProvider = () => LOCAL_CREDENTIALS,
+  ): IceClient {
+    const config = testConfig({ ICE_ENDPOINT: ice.url, ...options.env }, options.tuning);
     return createIceClient({
       config: config.ice,
       credentials,
@@ -132,12 +136,14 @@ describe('the ICE client against the local ICE endpoint', () => {
     expect(ice.jobs()).toHaveLength(1);
   });
 
-  it('gives up after ICE_MAX_ATTEMPTS and reports the last ICE error', async () => {
+  it('gives up after its attempts and reports the last ICE error', async () => {
     // Arrange
     ice.faults.throttleNext(5);
 
     // Act
-    const error = await failure(client({ ICE_MAX_ATTEMPTS: '3' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
+    const error = await failure(
+      client({ tuning: { ice: { retry: { maxAttempts: 3 } } } }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }),
+    );
 
     // Assert
     expect(error).toMatchObject({ code: 'Throttling.User', retryable: true, attempts: 3 });
@@ -158,7 +164,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.delayNext(1, 1_000);
 
     // Act
-    const error = await failure(client({ ICE_READ_TIMEOUT_MS: '200' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
+    const error = await failure(client({ tuning: { ice: { readTimeoutMs: 200 } } }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
 
     // Assert
     expect(error).toMatchObject({ code: 'ICE_TIMEOUT', outcome: 'unknown', retryable: false, attempts: 1 });
@@ -203,7 +209,10 @@ describe('the ICE client against the local ICE endpoint', () => {
 
     // Act
     const error = await failure(
-      client({ ICE_ENDPOINT: `http://127.0.0.1:${port}`, ICE_MAX_ATTEMPTS: '3' }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{}' }),
+      client({ env: { ICE_ENDPOINT: `http://127.0.0.1:${port}` }, tuning: { ice: { retry: { maxAttempts: 3 } } } }).submitYikeAIAppJob({
+        appId: 'sys-ao-smith-1',
+        appParams: '{}',
+      }),
     );
 
     // Assert
@@ -250,7 +259,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.delayNext(1, 600);
 
     // Act
-    const job = await client({ ICE_READ_TIMEOUT_MS: '200' }).getYikeAIAppJob(submitted.jobId);
+    const job = await client({ tuning: { ice: { readTimeoutMs: 200 } } }).getYikeAIAppJob(submitted.jobId);
 
     // Assert
     expect(job).toMatchObject({

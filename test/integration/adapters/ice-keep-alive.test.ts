@@ -2,6 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest } from 'node:http';
 import { createIceClient, type IceClient } from '../../../shared/adapters/ice/client';
 import { startIceServer, type LocalIceServer } from '../../../local/ice/server';
+import type { TuningOverrides } from '../../../shared/runtime/tuning';
 import { LOCAL_CREDENTIALS, testConfig } from '../../helpers/local-cloud';
 
 const APP_PARAMS = JSON.stringify({ 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg' });
@@ -23,8 +24,8 @@ describe('ICE connections over TLS: reads reuse one, a submit always opens its o
   });
   afterEach(() => ice.close());
 
-  function client(env: Record<string, string> = {}): IceClient {
-    return createIceClient({ config: testConfig({ ICE_ENDPOINT: ice.httpsUrl, ...env }).ice, credentials: () => LOCAL_CREDENTIALS });
+  function client(tuning: TuningOverrides = {}): IceClient {
+    return createIceClient({ config: testConfig({ ICE_ENDPOINT: ice.httpsUrl }, tuning).ice, credentials: () => LOCAL_CREDENTIALS });
   }
 
   it('sends the precheck, batch get and get on one pooled connection, and each submit on a new one (one handshake each)', async () => {
@@ -71,7 +72,7 @@ describe('ICE connections over TLS: reads reuse one, a submit always opens its o
 
   it('never sends a submit again when its own connection broke after the request (an unknown outcome), even right after pooled reads', async () => {
     // Arrange
-    const ice20201109 = client({ ICE_MAX_ATTEMPTS: '4' });
+    const ice20201109 = client({ ice: { retry: { maxAttempts: 4 } } });
     await ice20201109.precheckYikeAIAppJob(SUBMIT);
     ice.faults.dropNext(1);
 
@@ -86,9 +87,9 @@ describe('ICE connections over TLS: reads reuse one, a submit always opens its o
     ]);
   });
 
-  it('opens a connection for every call with KEEP_ALIVE=off (as before keep-alive on reads)', async () => {
+  it('opens a connection for every call without keep-alive on reads (as before it; the bench compares the two)', async () => {
     // Arrange
-    const ice20201109 = client({ KEEP_ALIVE: 'off' });
+    const ice20201109 = client({ ice: { keepAliveReads: false } });
 
     // Act
     const { jobId } = await ice20201109.submitYikeAIAppJob(SUBMIT);
@@ -105,7 +106,7 @@ describe('ICE connections over TLS: reads reuse one, a submit always opens its o
     const requests: ClientRequest[] = [];
     const record = (message: unknown) => requests.push((message as { request: ClientRequest }).request);
     subscribe('http.client.request.start', record);
-    const ice20201109 = client({ ICE_READ_TIMEOUT_MS: '60000' });
+    const ice20201109 = client({ ice: { readTimeoutMs: 60_000 } });
     const { jobId } = await ice20201109.submitYikeAIAppJob(SUBMIT);
 
     // Act

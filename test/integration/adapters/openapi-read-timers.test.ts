@@ -29,7 +29,7 @@ describe('finished ICE calls are not held until their read timeout', () => {
 
   it("clears httpx's read timer once the connection has closed, so the request, socket and answer can be collected", async () => {
     // Arrange: a 60 s read timeout, which would keep each finished call reachable for a minute
-    const config = testConfig({ ICE_ENDPOINT: ice.url, ICE_READ_TIMEOUT_MS: '60000' });
+    const config = testConfig({ ICE_ENDPOINT: ice.url }, { ice: { readTimeoutMs: 60_000 } });
     const client = createIceClient({ config: config.ice, credentials: () => LOCAL_CREDENTIALS });
     const appParams = JSON.stringify({ 'LoadImage.1.TargetImage': 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/a.jpg' });
 
@@ -54,7 +54,7 @@ describe('finished ICE calls are not held until their read timeout', () => {
     });
     await new Promise<void>((resolve) => stalling.listen(0, '127.0.0.1', resolve));
     const { port } = stalling.address() as AddressInfo;
-    const config = testConfig({ ICE_ENDPOINT: `http://127.0.0.1:${port}`, ICE_READ_TIMEOUT_MS: '300', ICE_MAX_ATTEMPTS: '3' });
+    const config = testConfig({ ICE_ENDPOINT: `http://127.0.0.1:${port}` }, { ice: { readTimeoutMs: 300, retry: { maxAttempts: 3 } } });
     const client = createIceClient({ config: config.ice, credentials: () => LOCAL_CREDENTIALS });
 
     // Act

@@ -60,7 +60,6 @@ describe('the doctor is a file of its own in each bundle, loaded on first use', 
       LOG_LEVEL: 'error',
       ICE_ENDPOINT: ice.url,
       OSS_ENDPOINT: oss.localhostUrl,
-      UPLOAD_BUCKET: 'yike-uploads',
       ALLOWED_BUCKETS: 'yike-uploads',
       DEFAULT_APP: 'female',
     };

@@ -82,8 +82,7 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
 
   it('says which variables to set when no FC endpoint is configured', () => {
     // Act
-    const create = () =>
-      createFunctionInvoker({ config: { region: REGION, protocol: 'https', submitFunctionName: FUNCTION_NAME }, credentials: () => LOCAL_CREDENTIALS });
+    const create = () => createFunctionInvoker({ config: { region: REGION, protocol: 'https' }, credentials: () => LOCAL_CREDENTIALS });
 
     // Assert
     expect(create).toThrow(expect.objectContaining({ code: 'FC_CONFIG_MISSING', message: expect.stringMatching(/FC_ACCOUNT_ID.*FC_ENDPOINT/) }));

@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import type OSS from 'ali-oss';
-import { handler } from '../../../functions/oss-submit/index';
+import { createHandler } from '../../../functions/oss-submit/index';
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from '../../../local/fc/invoke-server';
 import { startIceServer, type AcceptedJob, type LocalIceServer } from '../../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
@@ -16,7 +16,7 @@ import { parseConfig, type Config } from '../../../shared/runtime/config';
 import { createFunctionInvoker, type FunctionInvoker } from '../../../shared/adapters/fc/invoke';
 import { createOssClient } from '../../../shared/adapters/oss/client';
 import { publicObjectUrl } from '../../../shared/domain/images/oss-urls';
-import { LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../../helpers/local-cloud';
+import { FAST_RETRIES, LOCAL_CREDENTIALS, tempDir, TINY_PNG } from '../../helpers/local-cloud';
 
 export const REGION = 'cn-shanghai';
 export const ACCOUNT_ID = '1234567890123456';
@@ -92,7 +92,8 @@ export async function startBackfillHarness(seeds: Record<string, Seed>): Promise
   const ice = await startIceServer({ finishAfterMs: 200, images: { ossUrl: oss.url } });
   const fc = await startFcInvokeServer({
     functions: {
-      [FUNCTION_NAME]: handler as unknown as AsyncHandler,
+      // The deployed handler reads process.env, as this one does; fast ICE retries are its tuning, never a variable.
+      [FUNCTION_NAME]: createHandler({ tuning: FAST_RETRIES }) as unknown as AsyncHandler,
       echo: async (event) => JSON.parse(event.toString('utf8')),
       broken: async () => {
         throw new TypeError('boom');
@@ -111,8 +112,6 @@ export async function startBackfillHarness(seeds: Record<string, Seed>): Promise
     DEFAULT_APP: 'female',
     FC_ENDPOINT: fc.url,
     FC_ACCOUNT_ID: ACCOUNT_ID,
-    ICE_RETRY_BASE_MS: '1',
-    ICE_RETRY_MAX_MS: '5',
     LOG_LEVEL: 'error',
   })) {
     savedEnv[name] = process.env[name];
@@ -157,8 +156,6 @@ export async function startBackfillHarness(seeds: Record<string, Seed>): Promise
       IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       APP_ROUTES,
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '5',
       ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
       ALIBABA_CLOUD_ACCESS_KEY_SECRET: LOCAL_CREDENTIALS.accessKeySecret,
       ALIBABA_CLOUD_SECURITY_TOKEN: LOCAL_CREDENTIALS.securityToken,

@@ -23,8 +23,6 @@ describe('npx yike-jobs deferred list | release, and usage', () => {
       IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: cloud.oss.localhostUrl,
       APP_ROUTES: '{"uploads/female/":"female"}',
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
       LOG_LEVEL: 'info',
       ...env,
     });

@@ -19,6 +19,8 @@ const ACCOUNT_ID = '1234567890123456';
 const FUNCTION_NAME = 'yike-oss-submit';
 /** The upload function gives up on ICE after this long; a delayed answer then leaves the outcome unknown. */
 const READ_TIMEOUT_MS = 500;
+/** The upload function's tuning: that read timeout, and fast retries. */
+const FUNCTION_TUNING = { ice: { readTimeoutMs: READ_TIMEOUT_MS, retry: { baseDelayMs: 1, maxDelayMs: 2 } } };
 
 describe('npx yike-jobs lists, shows and settles job and submit records', () => {
   let ice: LocalIceServer;
@@ -37,9 +39,6 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
       IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       DEFAULT_APP: 'female',
-      ICE_READ_TIMEOUT_MS: String(READ_TIMEOUT_MS),
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
       LOG_LEVEL: 'error',
     };
   }
@@ -63,7 +62,9 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     ice.faults.delayNext(1, 0); // ICE's precheck answers at once; the fault hits the submit
     if (fault === 'delay') ice.faults.delayNext(1, READ_TIMEOUT_MS * 3);
     else ice.faults.dropNext(1);
-    await expect(createOssHandler({ env: functionEnv(), sink: logs.sink })(event, fcContext())).rejects.toThrow(/ICE_TIMEOUT|ICE_CONNECTION_RESET/);
+    await expect(createOssHandler({ env: functionEnv(), tuning: FUNCTION_TUNING, sink: logs.sink })(event, fcContext())).rejects.toThrow(
+      /ICE_TIMEOUT|ICE_CONNECTION_RESET/,
+    );
     const recordKey = objectRecordKey(PREFIX, { bucket: BUCKET, key, eTag });
     expect(await store.get<IdempotencyRecord>(recordKey)).toMatchObject({ status: 'OUTCOME_UNKNOWN' });
     return { key, eTag, recordKey, event };
@@ -75,7 +76,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     // ICE's precheck (PRECHECK=on by default) reads the uploads from the local OSS.
     ice = await startIceServer({ finishAfterMs: 300, images: { ossUrl: oss.url } });
     fc = await startFcInvokeServer({
-      functions: { [FUNCTION_NAME]: createOssHandler({ env: functionEnv(), sink: () => undefined }) as unknown as AsyncHandler },
+      functions: { [FUNCTION_NAME]: createOssHandler({ env: functionEnv(), tuning: FUNCTION_TUNING, sink: () => undefined }) as unknown as AsyncHandler },
       contextCredentials: LOCAL_CREDENTIALS,
       accountId: ACCOUNT_ID,
     });
@@ -100,7 +101,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
     // Act
     const listed = await cli(['list', '--status', 'OUTCOME_UNKNOWN']);
     const resolved = await cli(['resolve', unsettled.recordKey, '--job-id', created.jobId]);
-    const retry = await createOssHandler({ env: functionEnv(), sink: logs.sink })(unsettled.event, fcContext());
+    const retry = await createOssHandler({ env: functionEnv(), tuning: FUNCTION_TUNING, sink: logs.sink })(unsettled.event, fcContext());
 
     // Assert
     expect(listed.code).toBe(0);

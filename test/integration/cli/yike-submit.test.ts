@@ -135,7 +135,10 @@ describe('npx yike-submit against the local ICE endpoint', () => {
   });
 
   it('exits 1 naming the variable when the configuration is invalid', async () => {
-    const result = await cli(['--image', 'https://a.example/x.jpg'], { ICE_MAX_ATTEMPTS: 'many' });
-    expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/^yike-submit: CONFIG_INVALID: Invalid configuration: ICE_MAX_ATTEMPTS: /) });
+    const result = await cli(['--image', 'https://a.example/x.jpg'], { SIGNED_URL_EXPIRES_SECONDS: 'many' });
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: expect.stringMatching(/^yike-submit: CONFIG_INVALID: Invalid configuration: SIGNED_URL_EXPIRES_SECONDS: /),
+    });
   });
 });

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { parseConfig } from '../../../shared/runtime/config';
+import { parseConfig, UPLOAD_EVENT_NAMES } from '../../../shared/runtime/config';
 import { envSchema } from '../../../shared/runtime/env';
 import { UPLOAD_TRIGGER } from '../../../local/oss/trigger';
 import { tempDir } from '../../helpers/local-cloud';
@@ -158,19 +158,14 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
         triggerConfig: { cronExpression: '0 * * * * *', enable: true, payload: 'job-watcher-tick' },
       },
     ]);
-    expect(watcher.environmentVariables).toMatchObject({
-      RECORDS_PREFIX: '.yike-jobs/',
+    expect(watcher.environmentVariables).toEqual({
+      ICE_REGION: 'cn-shanghai',
       RECORDS_BUCKET: 'yike-uploads',
-      RESULTS_PREFIX: '.yike-results/',
-      JOB_TIMEOUT_SECONDS: '21600',
       JOB_WEBHOOK_URL: '',
       JOB_WEBHOOK_SECRET: '',
-      JOB_WEBHOOK_MAX_ATTEMPTS: '10',
       JOB_NEXT_FUNCTION: '',
-      WATCH_ROUND_SECONDS: '10',
-      RECONCILE_MINUTES: '10',
-      RESULT_COPY: 'on',
-      RESULTS_BUCKET: '',
+      JOB_RESULTS: 'copy,object',
+      LOG_LEVEL: 'info',
     });
     // A run of rounds ends before the next tick's first round: the timer every 60 s, rounds every 10 s, the 10 s reserve.
     expect(watcher).toMatchObject({ timeout: 65 });
@@ -185,8 +180,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       watchBuckets: ['yike-uploads'],
       roundSeconds: 10,
       reconcileMinutes: 10,
-      resultCopy: { bucket: undefined, maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
-      resultUrlExpiresSeconds: 3_600,
+      resultCopy: { maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
     });
   });
 
@@ -214,10 +208,10 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     ]);
     // It submits through the upload path: oss-submit's settings, plus the webhook for the alerts.
     const ossEnv = rendered['oss-submit']!.props.environmentVariables;
-    for (const variable of ['APP_ROUTES', 'DEFAULT_APP', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'RECORDS_PREFIX', 'IMAGE_SUFFIXES']) {
+    for (const variable of ['APP_ROUTES', 'DEFAULT_APP', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'IMAGE_SUFFIXES']) {
       expect({ variable, value: renewal.environmentVariables[variable] }).toEqual({ variable, value: ossEnv[variable] });
     }
-    expect(Object.keys(renewal.environmentVariables)).toEqual(expect.arrayContaining(['JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET', 'BUDGET_WARN_PERCENT']));
+    expect(Object.keys(renewal.environmentVariables)).toEqual(expect.arrayContaining(['JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET']));
   }, 70_000);
 
   it('sets only environment variables the functions know, with values that parse', () => {
@@ -238,10 +232,11 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
   it('gives the OSS trigger the same rule the local OSS endpoint applies, outside the records prefix', () => {
     // Arrange
     const trigger = resources['oss-submit']!.props.triggers.find((t) => t.triggerType === 'oss')!;
-    const recordsPrefix = resources['oss-submit']!.props.environmentVariables.RECORDS_PREFIX!;
+    const recordsPrefix = parseConfig(resources['oss-submit']!.props.environmentVariables).records.prefix;
 
-    // Assert
+    // Assert: the events that submit are exactly the trigger's (the function skips any other)
     expect(trigger.triggerConfig.events).toEqual(UPLOAD_TRIGGER.events);
+    expect(trigger.triggerConfig.events).toEqual(UPLOAD_EVENT_NAMES.map((name) => `oss:ObjectCreated:${name}`));
     expect(trigger.triggerConfig.filter.key.prefix).toBe(UPLOAD_TRIGGER.prefix);
     expect(recordsPrefix.startsWith(UPLOAD_TRIGGER.prefix!)).toBe(false);
     expect(trigger.sourceArn).toBe('acs:oss:cn-shanghai:123456789012:yike-uploads');
@@ -306,7 +301,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
     expect(bySid('ListJobRecords')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-jobs/*' } } });
     expect(bySid('WriteJobResults')).toMatchObject({ Action: 'oss:PutObject', Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*' });
-    // RESULT_COPY: the copies (PutObject) on the results prefix only, and GetObject there, which the signed playUrl
+    // JOB_RESULTS copy: the copies (PutObject) on the results prefix only, and GetObject there, which the signed playUrl
     // acts with (OSS authorizes a signed URL as the role that signed it). Nothing else widens.
     expect(bySid('CopyJobResults')).toEqual({
       Sid: 'CopyJobResults',

@@ -4,7 +4,8 @@ import { startDoctorCloud, type DoctorCloud } from './harness';
 
 /**
  * s.yaml's rendered variables (s preview, offline) against what FC runs: the local cloud runs its own environment, so
- * compared with the repository's s.yaml the line is ✖ and names each difference, secrets only as set/unset.
+ * compared with the repository's s.yaml the line is ✖ and names each difference, secrets only as set/unset. Its
+ * functions also still carry WATCH_ROUND_SECONDS, as a deployment made with an older s.yaml would.
  */
 const ROOT = join(__dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'yike-doctor.js');
@@ -15,7 +16,7 @@ describe('npx yike-doctor --s-yaml', () => {
   let home: ReturnType<typeof tempDir>;
 
   beforeAll(async () => {
-    world = await startDoctorCloud();
+    world = await startDoctorCloud({ env: { WATCH_ROUND_SECONDS: '60' } });
     home = tempDir('yike-doctor-home-');
   });
   afterAll(async () => {
@@ -41,8 +42,19 @@ describe('npx yike-doctor --s-yaml', () => {
     expect(line).toMatchObject({ status: 'fail', functionName: 'yike-job-watcher', fix: expect.stringContaining('npx s deploy') });
     expect(line.detail).toMatch(/^differs: /);
     expect(line.detail).toContain('JOB_WEBHOOK_SECRET (secret: set in s.yaml, unset in FC)');
-    expect(line.detail).toContain('WATCH_ROUND_SECONDS (s.yaml "10", FC "60")');
+    expect(line.detail).toContain('ALLOWED_BUCKETS (s.yaml "", FC "yike-uploads")');
+    expect(line.detail).toContain('WATCH_ROUND_SECONDS (no longer read, now constant: 10 s; FC "60")');
     expect(stdout).not.toContain(DEPLOYED_TOKEN);
     expect(stdout).not.toContain('a-secret-only-in-s-yaml-0123456789');
+  }, 90_000);
+
+  it('names a variable the function still has set but no longer reads on its configuration line, and runs without it', async () => {
+    // Act
+    const { report } = await world.doctor(['--json', '--functions', 'yike-job-watcher', '--s-yaml', 'off']);
+
+    // Assert
+    const line = report!.checks.find((check) => check.id === 'configuration')!;
+    expect(line).toMatchObject({ status: 'pass', functionName: 'yike-job-watcher' });
+    expect(line.detail).toMatch(/; set but no longer read \(docs\/configuration\.md#removed-variables\): WATCH_ROUND_SECONDS$/);
   }, 90_000);
 });

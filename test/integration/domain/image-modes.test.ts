@@ -6,7 +6,7 @@ import { createOssClient } from '../../../shared/adapters/oss/client';
 import { createOssRecordStore } from '../../../shared/adapters/oss/record-store';
 import { imageModeFindingKey } from '../../../shared/domain/images/image-modes/findings';
 import { asFcPayload, loadEvent } from '../../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../../helpers/local-cloud';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../../helpers/local-cloud';
 
 /**
  * IMAGE_URL_MODE=auto (the default) through the upload function, against a local ICE that takes one form only
@@ -33,12 +33,10 @@ describe('IMAGE_URL_MODE=auto: the form ICE takes is found once per app, kept, a
         ICE_ENDPOINT: ice.url,
         OSS_ENDPOINT: oss.localhostUrl,
         APP_ROUTES: '{"uploads/female/":"female"}',
-        RECORDS_PREFIX: prefix,
-        ICE_RETRY_BASE_MS: '1',
-        ICE_RETRY_MAX_MS: '2',
         LOG_LEVEL: 'info',
         ...overrides,
       },
+      tuning: { ...FAST_RETRIES, records: { prefix } },
       sink: sink ?? (() => undefined),
     });
     return async (key: string, body?: Buffer) => {
@@ -131,10 +129,9 @@ describe('IMAGE_URL_MODE=auto: the form ICE takes is found once per app, kept, a
           ICE_ENDPOINT: ice.url,
           OSS_ENDPOINT: oss.localhostUrl,
           APP_ROUTES: '{"uploads/female/":"female"}',
-          RECORDS_PREFIX: prefix,
           LOG_LEVEL: 'error',
         };
-        return secondInstance({ env, sink: () => undefined })(asFcPayload(event), fcContext());
+        return secondInstance({ env, tuning: { records: { prefix } }, sink: () => undefined })(asFcPayload(event), fcContext());
       })();
 
       // Assert

@@ -156,7 +156,7 @@ describe('a fresh deploy with no IMAGE_URL_MODE set, for each form the local ICE
       const secondJobCalls = callsSince(before);
 
       // Assert
-      expect(rendered['oss-submit']).toMatchObject({ IMAGE_URL_MODE: 'auto', PRECHECK: 'on', ICE_REGION: 'cn-shanghai', RECORDS_PREFIX: '.yike-jobs/' });
+      expect(rendered['oss-submit']).toMatchObject({ IMAGE_URL_MODE: 'auto', PRECHECK: 'on', ICE_REGION: 'cn-shanghai', RECORDS_BUCKET: 'yike-uploads' });
       expect({ status: first.status, attempts: first.attempts }).toEqual({ status: 'succeeded', attempts: 1 });
       expect(firstJobCalls.filter((call) => call.action === 'PrecheckYikeAIAppJob')).toHaveLength(expected.tried.length);
       expect(firstJobCalls.filter((call) => call.action === 'SubmitYikeAIAppJob').map((call) => call.status)).toEqual([200]);

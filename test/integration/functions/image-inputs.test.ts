@@ -8,7 +8,8 @@ import { yikeAssetRecordKey } from '../../../shared/domain/images/yike-asset-ref
 import { createOssClient } from '../../../shared/adapters/oss/client';
 import { objectRecordKey } from '../../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, testConfig } from '../../helpers/local-cloud';
+import { tuningWith, type TuningOverrides } from '../../../shared/runtime/tuning';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, putLocalObject, tempDir, testConfig } from '../../helpers/local-cloud';
 
 /**
  * Inputs ICE will accept (issue 9): every IMAGE_URL_MODE end to end with the exact ICE requests in order
@@ -22,6 +23,8 @@ const IMAGE_KEY = 'LoadImage.1.TargetImage';
 const appParams = (image: string) => JSON.stringify({ [IMAGE_KEY]: image });
 // http-submit is closed without a token (HTTP_AUTH=token, the default): these tests call it as a configured caller.
 const TOKEN = 'image-inputs-token-3b1d';
+/** One retry at most: a dropped connection is then the answer the test sees. */
+const TWO_ATTEMPTS: TuningOverrides = { ice: { retry: { maxAttempts: 2 } } };
 
 describe('inputs ICE will accept: Yike assets, precheck, and no money spent on bad images', () => {
   let ice: LocalIceServer;
@@ -39,16 +42,16 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       ALLOWED_BUCKETS: BUCKET,
       APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
       CDN_BASE_URL: CDN,
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
       LOG_LEVEL: 'error',
       AUTH_TOKENS: TOKEN,
       ...overrides,
     };
   }
 
-  async function post(overrides: Record<string, string>, body: unknown, headers: Record<string, string> = {}) {
-    const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), sink: () => undefined }), credentials: LOCAL_CREDENTIALS });
+  /** `tuning` over fast ICE retries. */
+  async function post(overrides: Record<string, string>, body: unknown, headers: Record<string, string> = {}, tuning: TuningOverrides = {}) {
+    const handler = createHttpHandler({ env: env(overrides), tuning: tuningWith(FAST_RETRIES, tuning), sink: () => undefined });
+    const gateway = await startFcGateway({ handler, credentials: LOCAL_CREDENTIALS });
     gateways.push(gateway);
     const response = await fetch(`${gateway.url}/jobs`, {
       method: 'POST',
@@ -226,10 +229,10 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       ['a key under RECORDS_PREFIX', '.yike-jobs/x.png', {}, 400, 'IMAGE_KEY_INVALID'],
       ['a key under RESULTS_PREFIX', '.yike-results/x.png', {}, 400, 'IMAGE_KEY_INVALID'],
       ['a key with a control character', 'uploads/female/a\u0007b.png', {}, 400, 'IMAGE_KEY_INVALID'],
-      ['an object over MAX_IMAGE_BYTES', KEY, { MAX_IMAGE_BYTES: '10' }, 413, 'IMAGE_TOO_LARGE'],
-    ])('answers POST /jobs for %s before any ICE call', async (_name, key, overrides, status, code) => {
+      ['an object over the size limit (10 bytes here)', KEY, { uploads: { maxImageBytes: 10 } }, 413, 'IMAGE_TOO_LARGE'],
+    ])('answers POST /jobs for %s before any ICE call', async (_name, key, tuning: TuningOverrides, status, code) => {
       // Act
-      const response = await post(overrides, { app: 'female', image: { bucket: BUCKET, key } });
+      const response = await post({}, { app: 'female', image: { bucket: BUCKET, key } }, {}, tuning);
 
       // Assert
       expect(response).toMatchObject({ status, body: { error: { code, message: expect.any(String) } } });
@@ -264,9 +267,9 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       const body = { app: 'female', image: { bucket: BUCKET, key: KEY } };
 
       // Act
-      const first = await post({ ICE_MAX_ATTEMPTS: '2' }, body, { 'idempotency-key': 'precheck-dropped-1' });
+      const first = await post({}, body, { 'idempotency-key': 'precheck-dropped-1' }, TWO_ATTEMPTS);
       ice.faults.pickWith(undefined);
-      const retry = await post({ ICE_MAX_ATTEMPTS: '2' }, body, { 'idempotency-key': 'precheck-dropped-1' });
+      const retry = await post({}, body, { 'idempotency-key': 'precheck-dropped-1' }, TWO_ATTEMPTS);
 
       // Assert
       expect(first).toMatchObject({ status: 503, body: { error: { code: 'ICE_UNAVAILABLE' } } });
@@ -307,7 +310,8 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       Object.assign(event.events[0].oss.object, { key, size, deltaSize: size, eTag: uploadETag });
       return asFcPayload(event);
     }
-    const handler = (overrides: Record<string, string> = {}) => createOssHandler({ env: env(overrides), sink: () => undefined });
+    const handler = (overrides: Record<string, string> = {}, tuning: TuningOverrides = {}) =>
+      createOssHandler({ env: env(overrides), tuning: tuningWith(FAST_RETRIES, tuning), sink: () => undefined });
 
     it('yike-asset: register, audit, precheck, submit; the same version again submits nothing', async () => {
       // Act
@@ -355,10 +359,10 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       ice.faults.pickWith((action) => (action === 'PrecheckYikeAIAppJob' ? { kind: 'drop' } : undefined));
 
       // Act
-      const first = await handler({ ICE_MAX_ATTEMPTS: '2' })(payload, fcContext()).catch((error: any) => error);
+      const first = await handler({}, TWO_ATTEMPTS)(payload, fcContext()).catch((error: any) => error);
       const recordAfterFirst = await recordStore().get(recordKey);
       ice.faults.pickWith(undefined);
-      const retry = await handler({ ICE_MAX_ATTEMPTS: '2' })(payload, fcContext({ retryCount: 1 }));
+      const retry = await handler({}, TWO_ATTEMPTS)(payload, fcContext({ retryCount: 1 }));
 
       // Assert
       expect(first.result.failed).toEqual([
@@ -372,9 +376,9 @@ describe('inputs ICE will accept: Yike assets, precheck, and no money spent on b
       await recordStore().delete(recordKey);
     });
 
-    it('an upload over MAX_IMAGE_BYTES fails with IMAGE_TOO_LARGE, and one under RESULTS_PREFIX or with a control character is skipped, without any ICE call', async () => {
+    it('an upload over the size limit fails with IMAGE_TOO_LARGE, and one under RESULTS_PREFIX or with a control character is skipped, without any ICE call', async () => {
       // Act
-      const large = await handler({ MAX_IMAGE_BYTES: '1000' })(uploadEvent(KEY, 1001, 'BIG'), fcContext()).catch((error: any) => error);
+      const large = await handler({}, { uploads: { maxImageBytes: 1_000 } })(uploadEvent(KEY, 1001, 'BIG'), fcContext()).catch((error: any) => error);
       const results = await handler()(uploadEvent('.yike-results/x.png', 68, 'R1'), fcContext());
       const control = await handler()(uploadEvent('uploads/female/a\u0001.png', 68, 'C1'), fcContext());
 

@@ -9,7 +9,7 @@ import { startIceServer, type LocalIceServer } from '../../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
 import { inflightKey, jobRecordKey, type JobRecord } from '../../../shared/domain/lifecycle/job-record';
 import { asFcPayload } from '../../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, localOssClient } from '../../helpers/local-cloud';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, localOssClient } from '../../helpers/local-cloud';
 
 const run = promisify(execFile);
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'yike-submit.js');
@@ -31,8 +31,6 @@ describe('job records written at submit time by every entry point', () => {
     ALLOWED_BUCKETS: UPLOADS,
     // The gateway has no tokens to send: in-function auth off, as behind authType function.
     HTTP_AUTH: 'none',
-    ICE_RETRY_BASE_MS: '1',
-    ICE_RETRY_MAX_MS: '2',
     LOG_LEVEL: 'error',
     ...overrides,
   });
@@ -51,7 +49,7 @@ describe('job records written at submit time by every entry point', () => {
   }
 
   async function postJob(overrides: Record<string, string>, body: unknown, sink?: (line: string) => void) {
-    const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), sink }), credentials: LOCAL_CREDENTIALS });
+    const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(overrides), tuning: FAST_RETRIES, sink }), credentials: LOCAL_CREDENTIALS });
     gateways.push(gateway);
     const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as { jobId: string; requestId: string } };
@@ -159,7 +157,7 @@ describe('job records written at submit time by every entry point', () => {
     expect(logs.lines()).toContainEqual(
       expect.objectContaining({
         level: 'error',
-        message: 'job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (RECONCILE_MINUTES)',
+        message: 'job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (within 10 minutes)',
         jobId: response.body.jobId,
         bucket: 'no-such-bucket',
       }),

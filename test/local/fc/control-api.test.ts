@@ -16,7 +16,7 @@ describe('the local FC control API', () => {
       definitions: {
         'yike-job-watcher': {
           memorySize: 256,
-          environmentVariables: { RECORDS_PREFIX: '.yike-jobs/' },
+          environmentVariables: { RECORDS_BUCKET: 'yike-uploads' },
           triggers: [
             { triggerName: 'every-minute', triggerType: 'timer', triggerConfig: { cronExpression: '0 * * * * *', enable: true } },
             { triggerName: 'another', triggerType: 'timer', triggerConfig: { cronExpression: '@every 5m', enable: false } },
@@ -39,7 +39,7 @@ describe('the local FC control API', () => {
       handler: 'index.handler',
       state: 'Active',
       lastUpdateStatus: 'Successful',
-      environmentVariables: { RECORDS_PREFIX: '.yike-jobs/' },
+      environmentVariables: { RECORDS_BUCKET: 'yike-uploads' },
     });
     expect(missing).toBeUndefined();
   });

@@ -27,7 +27,10 @@ describe('the local ICE endpoint takes one image form and can deny actions', () 
   beforeAll(async () => {
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
     ice = await startIceServer({ images: { ossUrl: oss.url }, accepts: 'yike-asset', forbiddenActions: ['GetYikeAIAppJob'] });
-    client = createIceClient({ config: testConfig({ ICE_ENDPOINT: ice.url, ICE_MAX_ATTEMPTS: '1' }).ice, credentials: () => LOCAL_CREDENTIALS });
+    client = createIceClient({
+      config: testConfig({ ICE_ENDPOINT: ice.url }, { ice: { retry: { maxAttempts: 1 } } }).ice,
+      credentials: () => LOCAL_CREDENTIALS,
+    });
     await putLocalObject(oss.url, BUCKET, 'uploads/real.png');
   });
   afterAll(async () => {

@@ -16,7 +16,7 @@ describe('the local ICE endpoint: Yike assets and PrecheckYikeAIAppJob', () => {
   const dir = tempDir('ice-yike-');
 
   function iceClient(secret = LOCAL_CREDENTIALS.accessKeySecret): IceClient {
-    const config = testConfig({ ICE_ENDPOINT: ice.url, ICE_MAX_ATTEMPTS: '1' });
+    const config = testConfig({ ICE_ENDPOINT: ice.url }, { ice: { retry: { maxAttempts: 1 } } });
     return createIceClient({ config: config.ice, credentials: () => ({ ...LOCAL_CREDENTIALS, accessKeySecret: secret }) });
   }
 

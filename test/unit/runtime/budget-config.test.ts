@@ -11,18 +11,20 @@ describe('the budget and token quotas from environment variables', () => {
     expect(config.budget).toEqual({ perDay: undefined, timeZone: 'Asia/Shanghai', warnPercent: 80, tokenQuotas: {}, price: undefined });
   });
 
-  it('reads the budget, its time zone, the warning level and the price', () => {
+  it('reads the budget, its time zone and the price with its currency', () => {
     // Act
-    const config = parseConfig({
-      JOB_BUDGET_PER_DAY: '500',
-      BUDGET_TIMEZONE: 'Europe/Berlin',
-      BUDGET_WARN_PERCENT: '90',
-      JOB_PRICE: '0.35',
-      JOB_PRICE_CURRENCY: 'USD',
-    });
+    const config = parseConfig({ JOB_BUDGET_PER_DAY: '500', BUDGET_TIMEZONE: 'Europe/Berlin', JOB_PRICE: '0.35 USD' });
 
     // Assert
-    expect(config.budget).toEqual({ perDay: 500, timeZone: 'Europe/Berlin', warnPercent: 90, tokenQuotas: {}, price: { perJob: 0.35, currency: 'USD' } });
+    expect(config.budget).toEqual({ perDay: 500, timeZone: 'Europe/Berlin', warnPercent: 80, tokenQuotas: {}, price: { perJob: 0.35, currency: 'USD' } });
+  });
+
+  it('takes a JOB_PRICE without a currency as CNY', () => {
+    expect(parseConfig({ JOB_PRICE: '12' }).budget.price).toEqual({ perJob: 12, currency: 'CNY' });
+  });
+
+  it('warns at another share of the budget only through the tuning a test passes, never an environment variable', () => {
+    expect(parseConfig({ BUDGET_WARN_PERCENT: '90' }, { budget: { warnPercent: 60 } }).budget.warnPercent).toBe(60);
   });
 
   it('keeps the plain comma-separated AUTH_TOKENS list valid, without names or quotas', () => {
@@ -52,9 +54,9 @@ describe('the budget and token quotas from environment variables', () => {
     ['JOB_BUDGET_PER_DAY', { JOB_BUDGET_PER_DAY: '0' }, 'JOB_BUDGET_PER_DAY: must be at least 1'],
     ['JOB_BUDGET_PER_DAY', { JOB_BUDGET_PER_DAY: 'fifty' }, 'JOB_BUDGET_PER_DAY: must be a whole number of jobs'],
     ['BUDGET_TIMEZONE', { BUDGET_TIMEZONE: 'Mars/Olympus' }, 'BUDGET_TIMEZONE: must be an IANA time zone such as Asia/Shanghai'],
-    ['BUDGET_WARN_PERCENT', { BUDGET_WARN_PERCENT: '120' }, 'BUDGET_WARN_PERCENT:'],
-    ['JOB_PRICE', { JOB_PRICE: '1,50' }, 'JOB_PRICE: must be a decimal such as 0.5'],
-    ['JOB_PRICE_CURRENCY', { JOB_PRICE_CURRENCY: 'yuan' }, 'JOB_PRICE_CURRENCY: must be a three-letter currency code such as CNY'],
+    ['JOB_PRICE', { JOB_PRICE: '1,50' }, 'JOB_PRICE: must be a decimal such as 0.5, or one with its ISO 4217 currency such as 0.5 USD'],
+    ['a JOB_PRICE currency that is not ISO 4217', { JOB_PRICE: '0.5 yuan' }, 'JOB_PRICE: must be a decimal such as 0.5, or one with its ISO 4217 currency'],
+    ['a JOB_PRICE of a currency alone', { JOB_PRICE: 'USD' }, 'JOB_PRICE: must be a decimal'],
     ['a JSON entry without a token', { AUTH_TOKENS: '[{"name":"a"}]' }, 'AUTH_TOKENS: 0.token:'],
     ['a name with a slash', { AUTH_TOKENS: '[{"name":"a/b","token":"t"}]' }, 'AUTH_TOKENS: 0.name: must be 1-64 letters, digits, "-" or "_"'],
     ['a bad quota', { AUTH_TOKENS: '[{"name":"a","token":"t","jobsPerDay":0}]' }, 'AUTH_TOKENS: 0.jobsPerDay:'],

@@ -26,8 +26,12 @@ describe('the spending limit over HTTP (POST /jobs, POST /uploads, GET /usage)',
     await cloud.close();
   });
 
-  async function gateway(env: Record<string, string>): Promise<LocalFcGateway> {
-    const started = await startFcGateway({ handler: createHttpHandler({ env: cloud.env(env), now: atNoon }), credentials: LOCAL_CREDENTIALS });
+  /** Each test counts in a records prefix of its own (`recordsPrefix`), as a fresh deployment would. */
+  const inPrefix = (recordsPrefix: string | undefined) => (recordsPrefix ? { records: { prefix: recordsPrefix } } : undefined);
+
+  async function gateway(env: Record<string, string>, recordsPrefix?: string): Promise<LocalFcGateway> {
+    const handler = createHttpHandler({ env: cloud.env(env), tuning: inPrefix(recordsPrefix), now: atNoon });
+    const started = await startFcGateway({ handler, credentials: LOCAL_CREDENTIALS });
     gateways.push(started);
     return started;
   }
@@ -50,7 +54,7 @@ describe('the spending limit over HTTP (POST /jobs, POST /uploads, GET /usage)',
 
   it('answers 429 BUDGET_EXHAUSTED past the budget, Retry-After the seconds to the reset, and stores nothing for it', async () => {
     // Arrange: a budget of 2, in a fresh records prefix
-    const target = await gateway({ JOB_BUDGET_PER_DAY: '2', AUTH_TOKENS: OPEN, RECORDS_PREFIX: '.budget-http-a/' });
+    const target = await gateway({ JOB_BUDGET_PER_DAY: '2', AUTH_TOKENS: OPEN }, '.budget-http-a/');
     const submitsBefore = cloud.ice.jobs().length;
 
     // Act
@@ -80,7 +84,7 @@ describe('the spending limit over HTTP (POST /jobs, POST /uploads, GET /usage)',
       { name: 'alice', token: ALICE, jobsPerDay: 2 },
       { name: 'bob', token: `sha256:${sha256(BOB)}` },
     ]);
-    const target = await gateway({ AUTH_TOKENS: tokens, RECORDS_PREFIX: '.budget-http-b/' });
+    const target = await gateway({ AUTH_TOKENS: tokens }, '.budget-http-b/');
 
     // Act
     const alice = [];
@@ -98,13 +102,7 @@ describe('the spending limit over HTTP (POST /jobs, POST /uploads, GET /usage)',
 
   it('answers GET /usage with the day, the count against the budget, the deferred line, the reset and the cost estimate', async () => {
     // Arrange: a budget of 5 with 1 job spent; a job costs 0.35 CNY
-    const target = await gateway({
-      JOB_BUDGET_PER_DAY: '5',
-      AUTH_TOKENS: OPEN,
-      RECORDS_PREFIX: '.budget-http-c/',
-      JOB_PRICE: '0.35',
-      JOB_PRICE_CURRENCY: 'CNY',
-    });
+    const target = await gateway({ JOB_BUDGET_PER_DAY: '5', AUTH_TOKENS: OPEN, JOB_PRICE: '0.35 CNY' }, '.budget-http-c/');
     await call(target, '/jobs', OPEN, { body: await job() });
 
     // Act
@@ -154,11 +152,10 @@ describe('the spending limit over HTTP (POST /jobs, POST /uploads, GET /usage)',
     // Arrange: alice may submit 1 a day; the upload function reads the same AUTH_TOKENS (names and quotas)
     const env = {
       AUTH_TOKENS: JSON.stringify([{ name: 'alice', token: ALICE, jobsPerDay: 1 }]),
-      RECORDS_PREFIX: '.budget-http-d/',
       APP_ROUTES: '{"uploads/female/":"female"}',
     };
-    const target = await gateway(env);
-    const uploads = createOssHandler({ env: cloud.env(env), now: atNoon });
+    const target = await gateway(env, '.budget-http-d/');
+    const uploads = createOssHandler({ env: cloud.env(env), tuning: inPrefix('.budget-http-d/'), now: atNoon });
     const form = await call(target, '/uploads', ALICE, { body: { app: 'female', fileName: 'me.png', contentType: 'image/png', size: TINY_PNG.length } });
 
     // Act: the browser posts the form; the upload trigger submits
@@ -185,10 +182,9 @@ describe('the spending limit over HTTP (POST /jobs, POST /uploads, GET /usage)',
     // Arrange: an upload under alice's folder once alice has spent her 1 job of the day
     const env = {
       AUTH_TOKENS: JSON.stringify([{ name: 'alice', token: ALICE, jobsPerDay: 1 }]),
-      RECORDS_PREFIX: '.budget-http-d/',
       APP_ROUTES: '{"uploads/female/":"female"}',
     };
-    const uploads = createOssHandler({ env: cloud.env(env), now: atNoon });
+    const uploads = createOssHandler({ env: cloud.env(env), tuning: inPrefix('.budget-http-d/'), now: atNoon });
     const key = 'uploads/female/2026-12-02/token-alice/late.png';
 
     // Act

@@ -3,7 +3,7 @@ import { createHandler as createHttpHandler } from '../../../../functions/http-s
 import { startFcGateway, type LocalFcGateway } from '../../../../local/fc/gateway';
 import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
 import { startOssServer, type LocalOssServer } from '../../../../local/oss/server';
-import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../../../helpers/local-cloud';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir } from '../../../helpers/local-cloud';
 
 const BUCKET = 'yike-uploads';
 const TOKEN = 'auth-test-token-5f0c2a';
@@ -24,10 +24,9 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
         IMAGE_URL_MODE: 'public',
         OSS_ENDPOINT: oss.localhostUrl,
         ALLOWED_BUCKETS: BUCKET,
-        ICE_RETRY_BASE_MS: '1',
-        ICE_RETRY_MAX_MS: '2',
         ...env,
       },
+      tuning: FAST_RETRIES,
       sink: logs.sink,
     });
     const started = await startFcGateway({ handler, credentials: LOCAL_CREDENTIALS });
@@ -231,9 +230,8 @@ describe('http-submit is secure by default (HTTP_AUTH) and sends ICE only normal
         IMAGE_URL_MODE: 'public',
         OSS_ENDPOINT: oss.localhostUrl,
         RECORDS_BUCKET: BUCKET,
-        ICE_RETRY_BASE_MS: '1',
-        ICE_RETRY_MAX_MS: '2',
       },
+      tuning: FAST_RETRIES,
       sink: logs.sink,
     });
     const events = [

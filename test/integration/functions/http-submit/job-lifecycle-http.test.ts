@@ -6,6 +6,7 @@ import { startOssServer, type LocalOssServer } from '../../../../local/oss/serve
 import { createOssRecordStore } from '../../../../shared/adapters/oss/record-store';
 import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../../../shared/domain/lifecycle/job-record';
 import { createOssClient } from '../../../../shared/adapters/oss/client';
+import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../../../helpers/local-cloud';
 
@@ -30,16 +31,18 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
       OSS_ENDPOINT: oss.localhostUrl,
       ALLOWED_BUCKETS: BUCKET,
       HTTP_AUTH: 'none',
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
-      ICE_READ_TIMEOUT_MS: '2000',
       ...overrides,
     };
   }
 
-  async function gateway(iceServer: LocalIceServer = ice, options: { timeoutSeconds?: number; env?: Record<string, string> } = {}): Promise<LocalFcGateway> {
+  /** `tuning` over a 2 s ICE read timeout and fast retries. */
+  async function gateway(
+    iceServer: LocalIceServer = ice,
+    options: { timeoutSeconds?: number; env?: Record<string, string>; tuning?: TuningOverrides } = {},
+  ): Promise<LocalFcGateway> {
+    const tuning = tuningWith({ ice: { readTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 2 } } }, options.tuning ?? {});
     const started = await startFcGateway({
-      handler: createHttpHandler({ env: env(iceServer, options.env), sink: logs.sink }),
+      handler: createHttpHandler({ env: env(iceServer, options.env), tuning, sink: logs.sink }),
       credentials: LOCAL_CREDENTIALS,
       timeoutSeconds: options.timeoutSeconds,
     });
@@ -209,7 +212,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
 
   it('never waits past the invocation’s remaining time', async () => {
     // Arrange: a 5 s function with a 1 s ICE read timeout may wait about 3 s
-    const target = await gateway(slowIce, { timeoutSeconds: 5, env: { ICE_READ_TIMEOUT_MS: '1000' } });
+    const target = await gateway(slowIce, { timeoutSeconds: 5, tuning: { ice: { readTimeoutMs: 1_000 } } });
     const jobId = await submitted(target);
     const started = Date.now();
 
@@ -224,7 +227,7 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   it('answers before the invocation ends even when every ICE poll times out and is retried', async () => {
     // Arrange: a 5 s function; each GetYikeAIAppJob answers after 1.5 s against a 1 s read timeout, and a poll makes
     // 6 attempts: one poll alone would outlast the invocation
-    const target = await gateway(slowIce, { timeoutSeconds: 5, env: { ICE_READ_TIMEOUT_MS: '1000', ICE_MAX_ATTEMPTS: '6' } });
+    const target = await gateway(slowIce, { timeoutSeconds: 5, tuning: { ice: { readTimeoutMs: 1_000, retry: { maxAttempts: 6 } } } });
     const jobId = await submitted(target);
     slowIce.faults.delayNext(12, 1500);
     const started = Date.now();

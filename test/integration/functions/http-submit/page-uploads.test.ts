@@ -3,6 +3,7 @@ import { createHandler as createHttpHandler } from '../../../../functions/http-s
 import { startFcGateway, type LocalFcGateway } from '../../../../local/fc/gateway';
 import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
 import { parseConfig } from '../../../../shared/runtime/config';
+import type { TuningOverrides } from '../../../../shared/runtime/tuning';
 import { pageContentSecurityPolicy } from '../../../../shared/triggers/http/page/page';
 import { LOCAL_CREDENTIALS, logCapture } from '../../../helpers/local-cloud';
 
@@ -19,6 +20,7 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
   async function gateway(
     env: Record<string, string> = {},
     credentials: typeof LOCAL_CREDENTIALS & { expiration?: string } = LOCAL_CREDENTIALS,
+    tuning: TuningOverrides = {},
   ): Promise<LocalFcGateway> {
     const handler = createHttpHandler({
       env: {
@@ -29,6 +31,7 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
         APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
         ...env,
       },
+      tuning,
       sink: logs.sink,
     });
     const started = await startFcGateway({ handler, credentials });
@@ -154,9 +157,9 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
   });
 
   describe('POST /uploads', () => {
-    it('answers a PostObject form for a fresh key, signed with the role STS credentials and limited by its policy to that key, the image type, MAX_IMAGE_BYTES and 10 minutes', async () => {
+    it('answers a PostObject form for a fresh key, signed with the role STS credentials and limited by its policy to that key, the image type, the size limit and 10 minutes', async () => {
       // Arrange
-      const target = await gateway({ MAX_IMAGE_BYTES: '5000000' });
+      const target = await gateway({}, LOCAL_CREDENTIALS, { uploads: { maxImageBytes: 5_000_000 } });
       const before = Date.now();
 
       // Act
@@ -246,13 +249,7 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
         'contentType: is "image/svg+xml", which a .png file is not (expected image/png)',
       ],
       ['an empty file', 415, 'NOT_AN_IMAGE', { ...UPLOAD, size: 0 }, 'size: the file is empty'],
-      [
-        'a file over MAX_IMAGE_BYTES',
-        413,
-        'IMAGE_TOO_LARGE',
-        { ...UPLOAD, size: 20 * 1024 * 1024 + 1 },
-        'size: 20971521 bytes; the limit is 20971520 (MAX_IMAGE_BYTES)',
-      ],
+      ['a file over the size limit (20 MiB)', 413, 'IMAGE_TOO_LARGE', { ...UPLOAD, size: 20 * 1024 * 1024 + 1 }, 'size: 20971521 bytes; the limit is 20971520'],
       ['an unknown app', 400, 'UNKNOWN_APP', { ...UPLOAD, app: 'sys-unknown' }, expect.stringContaining('app: unknown app "sys-unknown"')],
       ['a body without size', 400, 'INVALID_REQUEST', { app: 'male', fileName: 'a.png', contentType: 'image/png' }, expect.stringContaining('size:')],
       ['a body with an extra field', 400, 'INVALID_REQUEST', { ...UPLOAD, bucket: 'other-bucket' }, expect.stringContaining('bucket')],

@@ -55,7 +55,7 @@ describe('the HTTP function through the local FC gateway: POST /jobs when ICE fa
 
   it('answers 502 without internals when ICE does not answer in time', async () => {
     // Arrange
-    const target = await cloud.gateway({ ICE_READ_TIMEOUT_MS: '150' });
+    const target = await cloud.gateway({}, LOCAL_CREDENTIALS, { ice: { readTimeoutMs: 150 } });
     cloud.ice.faults.delayNext(1, 0); // the precheck answers at once
     cloud.ice.faults.delayNext(1, 400); // the submit's answer comes too late
 

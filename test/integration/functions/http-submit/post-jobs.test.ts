@@ -1,3 +1,4 @@
+import { LOCAL_CREDENTIALS } from '../../../helpers/local-cloud';
 import { BUCKET, FIXTURE_BODY, IMAGE_URL, post, startHttpHarness, type HttpHarness } from './harness';
 
 describe('the HTTP function through the local FC gateway: POST /jobs', () => {
@@ -91,9 +92,12 @@ describe('the HTTP function through the local FC gateway: POST /jobs', () => {
     );
   });
 
-  it('answers 413 for a body over MAX_BODY_BYTES', async () => {
+  it('answers 413 for a body over the body limit (100 bytes here, 16 KiB deployed)', async () => {
     // Act
-    const response = await post(await cloud.gateway({ MAX_BODY_BYTES: '100' }), { app: 'female', imageUrl: `${IMAGE_URL}?${'x'.repeat(200)}` });
+    const response = await post(await cloud.gateway({}, LOCAL_CREDENTIALS, { http: { maxBodyBytes: 100 } }), {
+      app: 'female',
+      imageUrl: `${IMAGE_URL}?${'x'.repeat(200)}`,
+    });
 
     // Assert
     expect(response.status).toBe(413);

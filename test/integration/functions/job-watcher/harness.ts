@@ -18,12 +18,21 @@ import { startOssServer, type LocalOssServer, type OssNotification } from '../..
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
 import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
-import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
+import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
 
 export const BUCKET = 'yike-uploads';
 export const SECRET = 'whsec-test-0123456789abcdef';
 const NEXT_FUNCTION = 'yike-next-step';
 export const JOB_MS = 60_000;
+/**
+ * The watcher's tuning here: one round per run (a round at or above the function's timeout: these tests drive the
+ * ticks themselves), a 2 s webhook attempt and fast ICE retries.
+ */
+const WATCHER_TUNING: TuningOverrides = {
+  ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } },
+  lifecycle: { roundSeconds: 3_600, webhook: { timeoutMs: 2_000 } },
+};
 export const HOUR_MS = 3_600_000;
 
 /** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
@@ -62,8 +71,8 @@ export interface LifecycleHarness {
   readonly nextEvents: Buffer[];
   /** The functions' environment: the local endpoints, the webhook and the next function. */
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
-  /** A job-watcher handler reading watcherClock. */
-  watcher(overrides?: Record<string, string>, sink?: (line: string) => void): WatcherHandler;
+  /** A job-watcher handler reading watcherClock; `tuning` goes over WATCHER_TUNING. */
+  watcher(overrides?: Record<string, string>, sink?: (line: string) => void, tuning?: TuningOverrides): WatcherHandler;
   /** A user's upload, and the OSS trigger invoking oss-submit with the event OSS produced. */
   upload(key: string): Promise<{ jobId: string; eTag: string }>;
   /** An object of the bucket parsed as JSON, or undefined when there is none. */
@@ -138,20 +147,16 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
       ALLOWED_BUCKETS: BUCKET,
       JOB_WEBHOOK_URL: receiverUrl,
       JOB_WEBHOOK_SECRET: SECRET,
-      JOB_WEBHOOK_TIMEOUT_MS: '2000',
       JOB_NEXT_FUNCTION: NEXT_FUNCTION,
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
-      // One round per run (a round at or above the function's timeout): these tests drive the ticks themselves.
-      WATCH_ROUND_SECONDS: '3600',
       LOG_LEVEL: 'error',
       ...overrides,
     }),
-    watcher: (overrides = {}, sink) => createWatcherHandler({ env: harness.env(overrides), now: () => new Date(harness.watcherClock), sink }),
+    watcher: (overrides = {}, sink, tuning = {}) =>
+      createWatcherHandler({ env: harness.env(overrides), tuning: tuningWith(WATCHER_TUNING, tuning), now: () => new Date(harness.watcherClock), sink }),
     upload: async (key) => {
       await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
       const notification = triggered.find((event) => event.key === key)!;
-      const result = await createSubmitHandler({ env: harness.env() })(notification.payload, fcContext());
+      const result = await createSubmitHandler({ env: harness.env(), tuning: FAST_RETRIES })(notification.payload, fcContext());
       const eTag = JSON.parse(notification.payload.toString('utf8')).events[0].oss.object.eTag as string;
       return { jobId: result.submitted[0]!.jobId, eTag };
     },

@@ -39,7 +39,7 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
     expect(executing).toMatchObject({ status: 'Executing', executionStartTime: expect.stringMatching(/\+08:00$/) });
     const record = await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId));
     const outputUrl = `${cloud.ice.httpsUrl}/__local/outputs/${jobId}.mp4`;
-    // RESULT_COPY=on (the default): the video was copied beside the upload, under the results prefix, before notifying.
+    // JOB_RESULTS=copy,object (the default): the video was copied beside the upload, under the results prefix, before notifying.
     const ownKey = `.yike-results/${key}/0.mp4`;
     expect(record).toMatchObject({
       status: 'Finished',
@@ -100,7 +100,7 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
   });
 
   it('notifies a job whose record another reader already marked Finished (GET /jobs/{jobId}?refresh=1) before the watcher saw it', async () => {
-    // Arrange (its made-up output URL cannot be copied: RESULT_COPY off)
+    // Arrange (its made-up output URL cannot be copied: JOB_RESULTS without copy)
     const { jobId } = await cloud.upload('uploads/female/refreshed.png');
     const record = (await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId)))!;
     await cloud.client.put(
@@ -109,7 +109,7 @@ describe('the job lifecycle (upload → job record → watcher): what a settled 
     );
 
     // Act
-    const summary = await cloud.watcher({ RESULT_COPY: 'off' })(timerEvent(), watcherContext());
+    const summary = await cloud.watcher({ JOB_RESULTS: 'object' })(timerEvent(), watcherContext());
 
     // Assert
     expect(summary).toMatchObject({ iceCalls: 0, settled: 1, delivered: 3 });

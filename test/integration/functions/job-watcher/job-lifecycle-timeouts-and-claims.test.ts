@@ -11,7 +11,7 @@ describe('the job lifecycle (upload → job record → watcher): timeouts and cl
   afterAll(async () => cloud.close());
   beforeEach(async () => cloud.reset());
 
-  it('times out a job still Executing after JOB_TIMEOUT_SECONDS and notifies yike.job.timed-out', async () => {
+  it('times out a job still Executing after 6 hours and notifies yike.job.timed-out', async () => {
     // Arrange
     const { jobId } = await cloud.upload('uploads/male/slow.png');
     cloud.iceClock += JOB_MS * 0.5;
@@ -32,14 +32,14 @@ describe('the job lifecycle (upload → job record → watcher): timeouts and cl
   });
 
   it('does not time a job out on a tick when ICE could not be asked about it (it may have finished)', async () => {
-    // Arrange: past JOB_TIMEOUT_SECONDS, and ICE answers BatchGetYikeAIAppJob with 503 on every attempt
+    // Arrange: past the 6 hours, and ICE answers BatchGetYikeAIAppJob with 503 on every attempt
     const { jobId } = await cloud.upload('uploads/male/unasked.png');
     cloud.iceClock += JOB_MS * 0.5;
     cloud.watcherClock += 6 * HOUR_MS + 1_000;
     cloud.ice.faults.failNext(2, 503, 'ServiceUnavailable');
 
     // Act
-    const summary = await cloud.watcher({ ICE_MAX_ATTEMPTS: '2' })(timerEvent(), watcherContext());
+    const summary = await cloud.watcher({}, undefined, { ice: { retry: { maxAttempts: 2 } } })(timerEvent(), watcherContext());
 
     // Assert
     expect(summary).toMatchObject({ iceErrors: 1, timedOut: 0, settled: 0 });

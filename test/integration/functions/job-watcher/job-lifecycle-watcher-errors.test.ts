@@ -32,7 +32,7 @@ describe('the job lifecycle (upload → job record → watcher): a watcher witho
     const logs = logCapture();
 
     // Act
-    const summary = await cloud.watcher({ WATCH_BUCKETS: `no-such-bucket,${BUCKET}`, RECORDS_BUCKET: '' }, logs.sink)(timerEvent(), watcherContext());
+    const summary = await cloud.watcher({ ALLOWED_BUCKETS: `no-such-bucket,${BUCKET}` }, logs.sink)(timerEvent(), watcherContext());
 
     // Assert
     expect(summary).toMatchObject({ buckets: ['no-such-bucket', BUCKET], bucketErrors: 1, settled: 1 });

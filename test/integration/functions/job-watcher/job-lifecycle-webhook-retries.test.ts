@@ -44,7 +44,7 @@ describe('the job lifecycle (upload → job record → watcher): webhook retries
     expect(logs.raw()).not.toContain(SECRET);
   });
 
-  it('records a webhook as undelivered and logs an error after JOB_WEBHOOK_MAX_ATTEMPTS', async () => {
+  it('records a webhook as undelivered and logs an error after its last attempt (2 here, 10 deployed)', async () => {
     // Arrange
     const { jobId } = await cloud.upload('uploads/female/receiver-gone.png');
     cloud.iceClock += JOB_MS;
@@ -52,9 +52,9 @@ describe('the job lifecycle (upload → job record → watcher): webhook retries
     const logs = logCapture();
 
     // Act
-    await cloud.watcher({ JOB_WEBHOOK_MAX_ATTEMPTS: '2' }, logs.sink)(timerEvent(), watcherContext());
+    await cloud.watcher({}, logs.sink, { lifecycle: { webhook: { maxAttempts: 2 } } })(timerEvent(), watcherContext());
     cloud.watcherClock += 3 * 60_000;
-    await cloud.watcher({ JOB_WEBHOOK_MAX_ATTEMPTS: '2' }, logs.sink)(timerEvent(), watcherContext());
+    await cloud.watcher({}, logs.sink, { lifecycle: { webhook: { maxAttempts: 2 } } })(timerEvent(), watcherContext());
 
     // Assert
     expect(await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({

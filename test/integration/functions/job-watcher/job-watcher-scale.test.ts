@@ -22,7 +22,7 @@ describe('the job watcher at scale', () => {
 
   it('settles 2,500 in-flight jobs in one run inside a 60 s function with at most 250 BatchGetYikeAIAppJob calls', async () => {
     // Arrange: the webhook channel only (result objects are covered in job-lifecycle-notifications.test.ts), to keep this fast.
-    fixture = await startWatcherFixture(2_500, { JOB_RESULT_OBJECTS: 'false' });
+    fixture = await startWatcherFixture(2_500, { JOB_RESULTS: 'copy' });
 
     // Act
     const { summary, iceCalls, ms } = await fixture.runWatcher(60);
@@ -40,7 +40,7 @@ describe('the job watcher at scale', () => {
     // Arrange
     fixture = await startWatcherFixture(60);
     // One round per run, and no output copies: this is about the cursor.
-    const config = parseConfig({ ...fixture.env, JOB_RESULT_OBJECTS: 'false', RESULT_COPY: 'off', WATCH_ROUND_SECONDS: '3600' });
+    const config = parseConfig({ ...fixture.env, JOB_RESULTS: 'none' }, { lifecycle: { roundSeconds: 3_600 } });
     const credentials = () => ({ ...LOCAL_CREDENTIALS });
     const recordStore = () => createOssRecordStore(createOssClient(config.oss, credentials(), BUCKET));
     const deps = {
@@ -70,7 +70,7 @@ describe('the job watcher at scale', () => {
 
   it('settles the rest of a BatchGet answer when one JobList entry is unreadable, and leaves that one job in flight', async () => {
     // Arrange: 20 finished jobs (two BatchGet chunks); a proxy in front of the local ICE drops `Status` from one entry
-    fixture = await startWatcherFixture(20, { JOB_RESULT_OBJECTS: 'false', JOB_TIMEOUT_SECONDS: '1' });
+    fixture = await startWatcherFixture(20, { JOB_RESULTS: 'copy' }, { tuning: { lifecycle: { jobTimeoutSeconds: 1 } } });
     const broken = `bench${String(3).padStart(27, '0')}`;
     const target = new URL(fixture.env.ICE_ENDPOINT!);
     const proxy = createServer((req, res) => {
@@ -97,14 +97,10 @@ describe('the job watcher at scale', () => {
       });
     });
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const config = parseConfig({
-      ...fixture.env,
-      JOB_RESULT_OBJECTS: 'false',
-      RESULT_COPY: 'off',
-      WATCH_ROUND_SECONDS: '3600',
-      JOB_TIMEOUT_SECONDS: '1',
-      ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
-    });
+    const config = parseConfig(
+      { ...fixture.env, JOB_RESULTS: 'none', ICE_ENDPOINT: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` },
+      { lifecycle: { roundSeconds: 3_600, jobTimeoutSeconds: 1 } },
+    );
     const credentials = () => ({ ...LOCAL_CREDENTIALS });
     const recordStore = () => createOssRecordStore(createOssClient(config.oss, credentials(), BUCKET));
     const deps = {

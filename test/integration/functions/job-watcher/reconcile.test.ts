@@ -38,7 +38,7 @@ describe('no job left unfollowed: a job whose record or marker was never written
     expect(world.deliveries.map((delivery) => delivery.body.id)).toEqual([`${jobId}.finished`]);
   });
 
-  it('finds a job whose record and marker were both never written within RECONCILE_MINUTES, from its COMPLETED submit record', async () => {
+  it('finds a job whose record and marker were both never written within 10 minutes, from its COMPLETED submit record', async () => {
     // Arrange: both writes after the submit failed; only the upload's COMPLETED record names the job
     const key = 'uploads/female/no-record-no-marker.png';
     const { jobId } = await world.upload(key);
@@ -46,7 +46,7 @@ describe('no job left unfollowed: a job whose record or marker was never written
     await world.client.delete(inflightKey(PREFIX, jobId));
     world.clock.advance(2 * MINUTE);
 
-    // Act: a tick before RECONCILE_MINUTES (10) have passed since the last pass, then the one after
+    // Act: a tick before 10 minutes have passed since the last pass, then the one after
     const early = await world.watch();
     world.clock.advance(8 * MINUTE);
     const reconciling = await world.watch();
@@ -92,7 +92,7 @@ describe('no job left unfollowed: a job whose record or marker was never written
     world.clock.advance(10 * MINUTE - JOB_MS);
 
     // Act
-    const summary = await world.watch({ WATCH_ROUND_SECONDS: '3600' });
+    const summary = await world.watch({}, 65, { tuning: { lifecycle: { roundSeconds: 3_600 } } });
 
     // Assert
     expect(summary).toMatchObject({ reconciled: 0 });

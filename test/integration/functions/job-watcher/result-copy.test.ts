@@ -1,6 +1,6 @@
 import { jobRecordKey, type JobRecord } from '../../../../shared/domain/lifecycle/job-record';
 import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
-import { localOssClient, TINY_PNG } from '../../../helpers/local-cloud';
+import { TINY_PNG } from '../../../helpers/local-cloud';
 import { BUCKET, sha256, startWatcherWorld, type WatcherWorld } from './watcher-world';
 
 const PREFIX = '.yike-jobs/';
@@ -12,7 +12,7 @@ async function bytesOf(url: string): Promise<{ status: number; type: string | nu
   return { status: response.status, type: response.headers.get('content-type'), bytes: Buffer.from(await response.arrayBuffer()) };
 }
 
-describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket before it is notified', () => {
+describe('JOB_RESULTS copy: a Finished job’s outputs copied beside the upload before it is notified', () => {
   let world: WatcherWorld;
 
   beforeAll(async () => {
@@ -47,7 +47,7 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
     ]);
     expect(summary).toMatchObject({ copied: 1, copyFailures: 0, settled: 1 });
 
-    // GET /jobs/{jobId}: playUrl is the own copy, signed for at most RESULT_URL_EXPIRES_SECONDS (3,600 s)
+    // GET /jobs/{jobId}: playUrl is the own copy, signed for at most SIGNED_URL_EXPIRES_SECONDS (3,600 s)
     expect(view.statusCode).toBe(200);
     expect(view.body).toMatchObject({ jobId, status: 'Finished', results: [{ ownBucket: BUCKET, ownKey }] });
     expect(view.body).not.toHaveProperty('copy');
@@ -98,14 +98,14 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
     expect(record).not.toHaveProperty('copy');
   });
 
-  it('notifies with ICE’s URL and copy "pending" once RESULT_COPY_MAX_WAIT_SECONDS pass, then sends yike.job.result-copied', async () => {
-    // Arrange: the first download fails and the next try is 10-12 s later, past a 5 s wait
+  it('notifies with ICE’s URL and copy "pending" once the wait for the copy is over, then sends yike.job.result-copied', async () => {
+    // Arrange: the first download fails and the next try is 10-12 s later, past a 5 s wait (3 s rounds)
     const key = 'uploads/female/flaky-output-late.png';
     const { jobId } = await world.upload(key);
     world.clock.advance(JOB_MS);
 
     // Act
-    const summary = await world.watch({ RESULT_COPY_MAX_WAIT_SECONDS: '5', WATCH_ROUND_SECONDS: '3' });
+    const summary = await world.watch({}, 65, { tuning: { lifecycle: { roundSeconds: 3, resultCopy: { maxWaitSeconds: 5 } } } });
 
     // Assert
     const outputUrl = `${world.ice.httpsUrl}/__local/outputs/${jobId}.mp4`;
@@ -143,14 +143,14 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
     expect(copy.content.length).toBe(3 * MIB);
   });
 
-  it('does not copy an output over RESULT_MAX_BYTES: copy "failed", notified at once with ICE’s URL', async () => {
+  it('does not copy an output over the copy limit (1 MiB here, 2 GiB deployed): copy "failed", notified at once with ICE’s URL', async () => {
     // Arrange
     const key = 'uploads/female/too-large.png';
     const { jobId } = await world.upload(key);
     world.clock.advance(JOB_MS);
 
     // Act
-    const summary = await world.watch({ RESULT_MAX_BYTES: String(MIB) });
+    const summary = await world.watch({}, 65, { tuning: { lifecycle: { resultCopy: { maxBytes: MIB } } } });
 
     // Assert
     expect(summary).toMatchObject({ copied: 0, copyFailures: 1, settled: 1, rounds: 1 });
@@ -161,25 +161,24 @@ describe('RESULT_COPY: a Finished job’s outputs copied into the results bucket
     expect((await world.getJob(jobId)).body).toMatchObject({ copy: 'failed' });
   });
 
-  it('copies every output (a video and its cover) into RESULTS_BUCKET as <n>.<ext> with their Content-Types', async () => {
+  it('copies every output (a video and its cover) beside the upload as <n>.<ext> with their Content-Types', async () => {
     // Arrange
     const key = 'uploads/female/with-cover.png';
     const { jobId } = await world.upload(key);
     world.clock.advance(JOB_MS);
 
     // Act
-    await world.watch({ RESULTS_BUCKET: 'yike-results' });
+    await world.watch();
 
     // Assert
-    const results = localOssClient(world.oss.url, 'yike-results');
-    const video = await results.get(`.yike-results/${key}/0.mp4`);
-    const cover = await results.get(`.yike-results/${key}/1.png`);
+    const video = await world.client.get(`.yike-results/${key}/0.mp4`);
+    const cover = await world.client.get(`.yike-results/${key}/1.png`);
     expect((video.res.headers as Record<string, string>)['content-type']).toBe('video/mp4');
     expect(cover.content).toEqual(TINY_PNG);
     expect((cover.res.headers as Record<string, string>)['content-type']).toBe('image/png');
     expect((await world.readJson<JobRecord>(jobRecordKey(PREFIX, jobId)))!.results.map((result) => [result.kind, result.ownBucket, result.ownKey])).toEqual([
-      ['video', 'yike-results', `.yike-results/${key}/0.mp4`],
-      ['image', 'yike-results', `.yike-results/${key}/1.png`],
+      ['video', BUCKET, `.yike-results/${key}/0.mp4`],
+      ['image', BUCKET, `.yike-results/${key}/1.png`],
     ]);
   });
 

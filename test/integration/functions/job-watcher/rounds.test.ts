@@ -81,7 +81,7 @@ describe('one watcher run polls in rounds while jobs are in flight', () => {
     const real = await startWatcherWorld({ jobMs: 2_000, ice: { now: () => Date.now() } });
     try {
       const run = () =>
-        createWatcherHandler({ env: real.env({ WATCH_ROUND_SECONDS: '1', JOB_WEBHOOK_TIMEOUT_MS: '1000' }) })(
+        createWatcherHandler({ env: real.env(), tuning: real.tuning({ lifecycle: { roundSeconds: 1, webhook: { timeoutMs: 1_000 } } }) })(
           asFcPayload(loadEvent('fc3-timer')),
           fcContext({ function: { name: 'yike-job-watcher', timeout: 20 } }),
         );

@@ -16,11 +16,14 @@ import { startOssServer, type LocalOssServer, type OssNotification } from '../..
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
 import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
 import type { WatcherSummary } from '../../../../shared/domain/lifecycle/watcher';
+import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
 
 export const BUCKET = 'yike-uploads';
 const SECRET = 'whsec-test-0123456789abcdef';
+/** Fast ICE retries and a 2 s webhook attempt, for every function of the world. */
+const WORLD_TUNING: TuningOverrides = { ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } }, lifecycle: { webhook: { timeoutMs: 2_000 } } };
 
 interface Delivery {
   body: NotificationPayload;
@@ -37,10 +40,16 @@ export interface WatcherWorld {
   /** The simulated time (epoch ms): ICE's job clock and the watcher's; reset() sets it back to the real time. */
   clock: { now: () => number; advance: (ms: number) => void };
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
+  /** The functions' tuning here (WORLD_TUNING), with `overrides` over it. */
+  tuning(overrides?: TuningOverrides): TuningOverrides;
   /** A user's upload, and oss-submit invoked with the event OSS produced. */
   upload(key: string): Promise<{ jobId: string }>;
   /** One watcher run (one timer tick) of an FC function with `timeoutSeconds`, its rounds on the simulated clock. */
-  watch(overrides?: Record<string, string>, timeoutSeconds?: number, options?: { sink?: (line: string) => void; event?: Buffer }): Promise<WatcherSummary>;
+  watch(
+    overrides?: Record<string, string>,
+    timeoutSeconds?: number,
+    options?: { sink?: (line: string) => void; event?: Buffer; tuning?: TuningOverrides },
+  ): Promise<WatcherSummary>;
   /** GET /jobs/{jobId} through http-submit behind the local FC gateway. */
   getJob(jobId: string): Promise<{ statusCode: number; body: any }>;
   /** POST /jobs through http-submit: a job without an upload. */
@@ -70,7 +79,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
   const triggered: OssNotification[] = [];
   const oss = await startOssServer({
     dataDir: dir.path,
-    buckets: [BUCKET, 'yike-results'],
+    buckets: [BUCKET],
     onObjectCreated: (event) => matchesOssTrigger(event, UPLOAD_TRIGGER) && triggered.push(event),
   });
   const ice = await startIceServer({ finishAfterMs: options.jobMs ?? 60_000, now: clock.now, images: { ossUrl: oss.url }, ...options.ice });
@@ -94,13 +103,11 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     HTTP_AUTH: 'none',
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/yike`,
     JOB_WEBHOOK_SECRET: SECRET,
-    JOB_WEBHOOK_TIMEOUT_MS: '2000',
-    ICE_RETRY_BASE_MS: '1',
-    ICE_RETRY_MAX_MS: '2',
     LOG_LEVEL: 'error',
     ...overrides,
   });
-  const gateway = await startFcGateway({ handler: createHttpHandler({ env: env() }), credentials: LOCAL_CREDENTIALS });
+  const tuning = (overrides: TuningOverrides = {}) => tuningWith(WORLD_TUNING, overrides);
+  const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(), tuning: tuning() }), credentials: LOCAL_CREDENTIALS });
   const watcherContext = (timeout: number) => fcContext({ function: { name: 'yike-job-watcher', handler: 'index.handler', memory: 256, timeout } });
 
   return {
@@ -110,15 +117,17 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     deliveries,
     clock,
     env,
+    tuning,
     async upload(key) {
       await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
       const notification = triggered.find((event) => event.key === key)!;
-      const result = await createSubmitHandler({ env: env() })(notification.payload, fcContext());
+      const result = await createSubmitHandler({ env: env(), tuning: tuning() })(notification.payload, fcContext());
       return { jobId: result.submitted[0]!.jobId };
     },
     watch(overrides = {}, timeoutSeconds = 65, options = {}) {
       const handler = createWatcherHandler({
         env: env(overrides),
+        tuning: tuning(options.tuning),
         now: () => new Date(clock.now()),
         sleep: async (ms) => clock.advance(ms),
         sink: options.sink,
@@ -147,10 +156,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
       ice.reset();
       deliveries.length = 0;
       triggered.length = 0;
-      for (const bucket of [BUCKET, 'yike-results']) {
-        const bucketClient = localOssClient(oss.url, bucket);
-        await Promise.all(oss.listKeys(bucket).map((key) => bucketClient.delete(key)));
-      }
+      await Promise.all(oss.listKeys(BUCKET).map((key) => client.delete(key)));
     },
     async close() {
       await Promise.all([ice.close(), oss.close(), gateway.close(), new Promise((resolve) => receiver.close(resolve))]);

@@ -2,7 +2,8 @@ import { createHandler, type PartialFailureError } from '../../../../functions/o
 import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext } from '../../../helpers/local-cloud';
-import { BUCKET, FEMALE_KEY, FIXTURE_ETAG, startUploadHarness, type UploadHarness } from './harness';
+import { tuningWith } from '../../../../shared/runtime/tuning';
+import { BUCKET, FEMALE_KEY, FIXTURE_ETAG, startUploadHarness, THREE_FAST_ATTEMPTS, type UploadHarness } from './harness';
 
 describe('the OSS upload function against the local ICE and OSS endpoints: duplicate deliveries and retries', () => {
   let cloud: UploadHarness;
@@ -52,7 +53,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints: dupli
 
   it('fails the invocation when ICE keeps throttling, then one job and a COMPLETED record on FC’s retry', async () => {
     // Arrange
-    const handler = createHandler({ env: cloud.env() });
+    const handler = createHandler({ env: cloud.env(), tuning: THREE_FAST_ATTEMPTS });
     const payload = asFcPayload(loadEvent('oss-trigger-put'));
     cloud.ice.faults.throttleNext(3);
 
@@ -76,7 +77,7 @@ describe('the OSS upload function against the local ICE and OSS endpoints: dupli
 
   it('keeps an OUTCOME_UNKNOWN record after a timed-out submit and never resubmits on retry', async () => {
     // Arrange
-    const handler = createHandler({ env: cloud.env({ ICE_READ_TIMEOUT_MS: '200' }) });
+    const handler = createHandler({ env: cloud.env(), tuning: tuningWith(THREE_FAST_ATTEMPTS, { ice: { readTimeoutMs: 200 } }) });
     const payload = asFcPayload(loadEvent('oss-trigger-put'));
     cloud.ice.faults.delayNext(1, 0); // the precheck answers at once
     cloud.ice.faults.delayNext(1, 600); // the submit's answer comes too late

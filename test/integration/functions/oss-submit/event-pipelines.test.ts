@@ -20,8 +20,6 @@ describe('the submit function in event pipelines (EventBridge, batches, pipeline
         OSS_ENDPOINT: oss.localhostUrl,
         APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
         RECORDS_BUCKET: BUCKET,
-        ICE_RETRY_BASE_MS: '1',
-        ICE_RETRY_MAX_MS: '2',
         LOG_LEVEL: 'error',
         ...overrides,
       },

@@ -9,12 +9,15 @@ import { startIceServer, type LocalIceServer } from '../../../../local/ice/serve
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
 import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
+import type { TuningOverrides } from '../../../../shared/runtime/tuning';
 import { loadEvent } from '../../../helpers/fixtures';
 import { localOssClient, putLocalObject, tempDir } from '../../../helpers/local-cloud';
 
 export const BUCKET = 'yike-uploads';
 export const FEMALE_KEY = 'uploads/female/portrait-001.jpg';
 export const FIXTURE_ETAG = '688A7BF4F233DC9C88A80BF985AB7329';
+/** For tests that inject ICE faults: 3 attempts, 1-2 ms apart (createHandler's `tuning`; never the environment). */
+export const THREE_FAST_ATTEMPTS: TuningOverrides = { ice: { retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 } } };
 
 export interface UploadHarness {
   ice: LocalIceServer;
@@ -23,7 +26,7 @@ export interface UploadHarness {
   client: OSS;
   /** The notifications the upload trigger rule let through since the test began. */
   notifications: OssNotification[];
-  /** The function's environment: the local endpoints, ProductionId, FolderId, app routes and fast ICE retries. */
+  /** The function's environment: the local endpoints, ProductionId, FolderId and app routes. */
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
   /** The upload's idempotency record, parsed. */
   readRecord(key: string, eTag: string): Promise<any>;
@@ -58,9 +61,6 @@ export async function startUploadHarness(): Promise<UploadHarness> {
       PRODUCTION_ID: 'prod-123',
       FOLDER_ID: 'fd-cReaEcVqQK',
       APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
-      ICE_RETRY_BASE_MS: '1',
-      ICE_RETRY_MAX_MS: '2',
-      ICE_MAX_ATTEMPTS: '3',
       LOG_LEVEL: 'error',
       ...overrides,
     }),

@@ -1,6 +1,6 @@
 import { downloadUrl } from '../../../../shared/adapters/oss/result-copier';
 
-describe('which URL an output copy fetches (RESULT_COPY: https only)', () => {
+describe('which URL an output copy fetches (JOB_RESULTS copy: https only)', () => {
   it.each([
     ['https://outin-8f2c.oss-cn-shanghai.aliyuncs.com/yike/a.mp4', 'https://outin-8f2c.oss-cn-shanghai.aliyuncs.com/yike/a.mp4'],
     // ICE's documented OutputUrl examples are http on its OSS bucket: the same object over https.

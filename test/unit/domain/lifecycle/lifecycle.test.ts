@@ -25,7 +25,7 @@ const record = () => ({
 describe('job lifecycle configuration', () => {
   it('defaults to result objects under .yike-results/, a 6 h timeout, 10 webhook attempts, 10 s rounds, copies and a 1 h playUrl, watching ALLOWED_BUCKETS', () => {
     // Act
-    const { lifecycle } = parseConfig({ ALLOWED_BUCKETS: 'a-bucket,b-bucket' });
+    const { lifecycle, oss } = parseConfig({ ALLOWED_BUCKETS: 'a-bucket,b-bucket' });
 
     // Assert
     expect(lifecycle).toEqual({
@@ -36,16 +36,32 @@ describe('job lifecycle configuration', () => {
       watchBuckets: ['a-bucket', 'b-bucket'],
       roundSeconds: 10,
       reconcileMinutes: 10,
-      resultCopy: { bucket: undefined, maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
-      resultUrlExpiresSeconds: 3_600,
+      resultCopy: { maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
     });
+    // The playUrl lives as long as every other URL the functions sign.
+    expect(oss.signedUrlExpiresSeconds).toBe(3_600);
   });
 
-  it('watches RECORDS_BUCKET and WATCH_BUCKETS instead of ALLOWED_BUCKETS when they are set', () => {
-    expect(parseConfig({ ALLOWED_BUCKETS: 'a-bucket', RECORDS_BUCKET: 'r-bucket', WATCH_BUCKETS: 'old-bucket,r-bucket' }).lifecycle.watchBuckets).toEqual([
-      'r-bucket',
-      'old-bucket',
-    ]);
+  it('watches RECORDS_BUCKET and every ALLOWED_BUCKETS, each once', () => {
+    expect(parseConfig({ ALLOWED_BUCKETS: 'a-bucket,r-bucket', RECORDS_BUCKET: 'r-bucket' }).lifecycle.watchBuckets).toEqual(['r-bucket', 'a-bucket']);
+  });
+
+  it.each([
+    ['copy,object', { resultCopy: true, resultObjects: true }],
+    ['object, copy', { resultCopy: true, resultObjects: true }],
+    ['copy', { resultCopy: true, resultObjects: false }],
+    ['object', { resultCopy: false, resultObjects: true }],
+    ['none', { resultCopy: false, resultObjects: false }],
+  ])('makes copies and result objects as JOB_RESULTS=%s says', (value, expected) => {
+    // Act
+    const { lifecycle } = parseConfig({ JOB_RESULTS: value });
+
+    // Assert
+    expect({ resultCopy: lifecycle.resultCopy !== undefined, resultObjects: lifecycle.resultObjects }).toEqual(expected);
+  });
+
+  it.each(['copies', 'none,copy', '', 'copy,,object,url'])('refuses JOB_RESULTS=%j, naming it', (value) => {
+    expect(() => parseConfig({ JOB_RESULTS: value })).toThrow('Invalid configuration: JOB_RESULTS: must be a comma list of copy and object, or none');
   });
 
   it.each([
@@ -70,13 +86,13 @@ describe('job lifecycle configuration', () => {
   });
 });
 
-describe('RESULTS_PREFIX', () => {
+describe('APP_ROUTES against the prefixes the functions write under', () => {
   it.each([
-    [{ RESULTS_PREFIX: '.yike-jobs/' }, 'RESULTS_PREFIX: must not overlap RECORDS_PREFIX (".yike-jobs/")'],
-    [{ RESULTS_PREFIX: '.yike-jobs/results/' }, 'RESULTS_PREFIX: must not overlap RECORDS_PREFIX (".yike-jobs/")'],
-    [{ RESULTS_PREFIX: 'uploads/', APP_ROUTES: '{"uploads/female/":"female"}' }, 'RESULTS_PREFIX: must not overlap an APP_ROUTES prefix ("uploads/female/")'],
-  ])('refuses %j, which would hide uploads or records', (env, message) => {
-    expect(() => parseConfig(env)).toThrow(message);
+    ['{".yike-results/":"female"}', 'APP_ROUTES: ".yike-results/" must not overlap ".yike-results/", where the functions write their records and results'],
+    ['{".yike-results/a/":"female"}', 'APP_ROUTES: ".yike-results/a/" must not overlap ".yike-results/"'],
+    ['{"uploads/":"female",".yike-jobs/x/":"male"}', 'APP_ROUTES: ".yike-jobs/x/" must not overlap ".yike-jobs/"'],
+  ])('refuses %s, which would route result objects or records as uploads', (routes, message) => {
+    expect(() => parseConfig({ APP_ROUTES: routes })).toThrow(message);
   });
 });
 

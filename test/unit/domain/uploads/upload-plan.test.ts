@@ -75,20 +75,20 @@ describe('upload plans (POST /uploads)', () => {
     expect(listed).toEqual([{ name: 'male', appId: 'sys-ao-smith-2', description: 'AOSmith character replacement (male)' }]);
   });
 
-  it('refuses an UPLOAD_BUCKET outside ALLOWED_BUCKETS at configuration time (the page could not follow its uploads)', () => {
+  it('signs browser uploads for the first ALLOWED_BUCKETS, so the page can always follow them (GET /jobs/by-object answers for allowed buckets)', () => {
     // Act
-    const parse = () => parseConfig({ ALLOWED_BUCKETS: 'yike-uploads', UPLOAD_BUCKET: 'elsewhere' });
+    const config = parseConfig({ ALLOWED_BUCKETS: 'yike-uploads,yike-archive' });
 
     // Assert
-    expect(parse).toThrow('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS');
+    expect(config.uploads.bucket).toBe('yike-uploads');
   });
 
-  it('refuses an UPLOAD_BUCKET when ALLOWED_BUCKETS is empty too (uploads the page could never follow)', () => {
+  it('has no upload bucket without ALLOWED_BUCKETS', () => {
     // Act
-    const parse = () => parseConfig({ UPLOAD_BUCKET: 'yike-uploads' });
+    const config = parseConfig({ RECORDS_BUCKET: 'yike-records' });
 
     // Assert
-    expect(parse).toThrow('Invalid configuration: UPLOAD_BUCKET: must be one of ALLOWED_BUCKETS');
+    expect(config.uploads.bucket).toBeUndefined();
   });
 
   it('refuses an http UPLOAD_FORM_URL outside loopback (the form carries the STS token and the image)', () => {

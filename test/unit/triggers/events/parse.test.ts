@@ -2,15 +2,13 @@ import { InputError } from '../../../../shared/runtime/errors';
 import { parseInvocation } from '../../../../shared/triggers/events/parse';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 
-const plain = { keyEncoding: 'plain' as const };
-
 describe('parsing the events the submit function receives', () => {
   it('reads the documented OSS trigger event from the Buffer FC delivers', () => {
     // Arrange
     const payload = asFcPayload(loadEvent('oss-trigger-put'));
 
     // Act
-    const parsed = parseInvocation(payload, plain);
+    const parsed = parseInvocation(payload);
 
     // Assert
     expect(parsed).toEqual({
@@ -35,7 +33,7 @@ describe('parsing the events the submit function receives', () => {
 
   it('reads an EventBridge CloudEvent carrying an OSS record', () => {
     // Act
-    const parsed = parseInvocation(asFcPayload(loadEvent('eventbridge-oss-put')), plain);
+    const parsed = parseInvocation(asFcPayload(loadEvent('eventbridge-oss-put')));
 
     // Assert
     expect(parsed.source).toBe('eventbridge');
@@ -57,7 +55,7 @@ describe('parsing the events the submit function receives', () => {
     const pipeline = { image: { bucket: 'yike-uploads', key: 'uploads/x.jpg' }, app: 'male' };
 
     // Act
-    const parsed = parseInvocation(asFcPayload([good, broken, stranger, pipeline]), plain);
+    const parsed = parseInvocation(asFcPayload([good, broken, stranger, pipeline]));
 
     // Assert
     expect(parsed.source).toBe('batch');
@@ -75,7 +73,7 @@ describe('parsing the events the submit function receives', () => {
     event.events.push(second);
 
     // Act
-    const parsed = parseInvocation(asFcPayload(event), plain);
+    const parsed = parseInvocation(asFcPayload(event));
 
     // Assert
     expect(parsed.items[0]!.kind).toBe('object');
@@ -84,7 +82,7 @@ describe('parsing the events the submit function receives', () => {
 
   it('rejects malformed JSON with a clear error instead of crashing', () => {
     // Act
-    const act = () => parseInvocation(Buffer.from('{"events": ['), plain);
+    const act = () => parseInvocation(Buffer.from('{"events": ['));
 
     // Assert
     expect(act).toThrow(InputError);
@@ -92,7 +90,7 @@ describe('parsing the events the submit function receives', () => {
   });
 
   it('rejects a single event of unknown shape, naming the shapes it accepts', () => {
-    expect(() => parseInvocation(asFcPayload({ Records: [] }), plain)).toThrow(
+    expect(() => parseInvocation(asFcPayload({ Records: [] }))).toThrow(
       /is not an OSS trigger event .* an EventBridge OSS CloudEvent .* or a pipeline event .*; it has: Records/,
     );
   });
@@ -103,48 +101,36 @@ describe('parsing the events the submit function receives', () => {
     event.source = 'acs.mns';
 
     // Act / Assert
-    expect(() => parseInvocation(asFcPayload(event), plain)).toThrow(/source/);
+    expect(() => parseInvocation(asFcPayload(event))).toThrow(/source/);
   });
 
-  it('keeps plain keys with spaces, "+", "%" and CJK exactly as delivered by default', () => {
+  it('keeps plain keys with spaces, "+", "%" and CJK exactly as delivered', () => {
     // Arrange
     const event = loadEvent('oss-trigger-put');
     event.events[0].oss.object.key = 'uploads/女/照片 1+2%.JPG';
 
     // Act
-    const [item] = parseInvocation(asFcPayload(event), plain).items;
+    const [item] = parseInvocation(asFcPayload(event)).items;
 
     // Assert
     expect(item).toMatchObject({ kind: 'object', object: { key: 'uploads/女/照片 1+2%.JPG' } });
   });
 
-  it('decodes S3-style URL-encoded keys when OSS_KEY_ENCODING is url', () => {
+  it('takes a key that looks URL-encoded as delivered: FC sends plain keys, nothing is decoded', () => {
     // Arrange
     const event = loadEvent('oss-trigger-put');
     event.events[0].oss.object.key = 'uploads/%E5%A5%B3/%E7%85%A7%E7%89%87+1%2B2%25.JPG';
 
     // Act
-    const [item] = parseInvocation(asFcPayload(event), { keyEncoding: 'url' }).items;
+    const [item] = parseInvocation(asFcPayload(event)).items;
 
     // Assert
-    expect(item).toMatchObject({ kind: 'object', object: { key: 'uploads/女/照片 1+2%.JPG' } });
-  });
-
-  it('reports a key that is not valid URL encoding when OSS_KEY_ENCODING is url', () => {
-    // Arrange
-    const event = loadEvent('oss-trigger-put');
-    event.events[0].oss.object.key = 'uploads/100%.jpg';
-
-    // Act
-    const [item] = parseInvocation(asFcPayload(event), { keyEncoding: 'url' }).items;
-
-    // Assert
-    expect(item).toMatchObject({ kind: 'invalid', error: { code: 'INVALID_EVENT', details: [{ path: 'events[0].oss.object.key' }] } });
+    expect(item).toMatchObject({ kind: 'object', object: { key: 'uploads/%E5%A5%B3/%E7%85%A7%E7%89%87+1%2B2%25.JPG' } });
   });
 
   it('validates pipeline events strictly, naming the misspelt field', () => {
     // Act
-    const act = () => parseInvocation(asFcPayload({ imageUrl: 'https://a.example/x.jpg', ap: 'male' }), plain);
+    const act = () => parseInvocation(asFcPayload({ imageUrl: 'https://a.example/x.jpg', ap: 'male' }));
 
     // Assert
     expect(act).toThrow(/event is invalid: \(root\): Unrecognized key: "ap"/);
