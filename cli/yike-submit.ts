@@ -62,7 +62,7 @@ async function main(argv: string[]): Promise<number> {
     enforceAllowlist: config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0,
   });
   // An oss:// image (or a URL on an allowed bucket's domain) is HEAD-read like every {bucket, key}: it must exist, be
-  // image/*, not empty, and not over MAX_IMAGE_BYTES, before anything is sent to ICE.
+  // image/*, not empty, and not over the image size limit (20 MiB), before anything is sent to ICE.
   const image = allowed.kind === 'oss' ? await inspectImageObject(allowed, config, services.imageObjects) : allowed;
   const recordsBucket = config.records.bucket;
   const result = await submitJob(

@@ -37,7 +37,7 @@ const WORDS: Record<string, string> = {
   IMAGE_KEY_INVALID: 'That image name is not allowed.',
   APP_NOT_UPLOADABLE: 'That app is not set up for uploads here.',
   UNKNOWN_APP: 'That app is not known here.',
-  UPLOADS_NOT_CONFIGURED: 'Uploads are not configured on this service (UPLOAD_BUCKET).',
+  UPLOADS_NOT_CONFIGURED: 'Uploads are not configured on this service (ALLOWED_BUCKETS).',
   PRECHECK_FAILED: 'ICE refused the image before making anything (no charge).',
   IMAGE_BLOCKED: "ICE's content audit blocked the image.",
   JOB_FAILED: 'ICE could not make the video.',

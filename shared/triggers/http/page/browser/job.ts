@@ -12,7 +12,7 @@ export const STEP_OF_STATUS: Record<string, TimelineStep> = {
   Finished: 'finished',
 };
 const FIND_JOB_MS = 120000;
-/** A Finished job's own copy (RESULT_COPY) is usually there within seconds; after this the page plays ICE's URL. */
+/** A Finished job's own copy (JOB_RESULTS=copy) is usually there within seconds; after this the page plays ICE's URL. */
 const COPY_WAIT_MS = 60000;
 
 const jobPath = (jobId: string): string => `jobs/${encodeURIComponent(jobId)}`;
