@@ -14,7 +14,13 @@ const MADE_UP_PATHS: AllowedPaths = {
   // The link checker's own cases: a link that leaves the repository is what it must report.
   'test/docs/links.test.ts': ['../README.md', '../elsewhere.md'],
   // Imports written into a scratch copy of the layers, resolved there.
-  'test/tooling/layers.test.ts': ['../domain/jobs/apps', '../../adapters/ice/client', '../../adapters/oss/client', '../page-contract', '../../../../runtime/logger'],
+  'test/tooling/layers.test.ts': [
+    '../domain/jobs/apps',
+    '../../adapters/ice/client',
+    '../../adapters/oss/client',
+    '../page-contract',
+    '../../../../runtime/logger',
+  ],
   // An object key that tries to climb out of its prefix: the HTTP API must refuse it.
   'test/reliability/fuzz-http.test.ts': ['../../.yike-jobs/x.png'],
 };
