@@ -93,7 +93,7 @@ export function imageOf(appParams: string | undefined): string | undefined {
 }
 
 /** Where job records are read by the HTTP API: RECORDS_BUCKET, else the first allowed bucket (as Idempotency-Key records). */
-export function jobRecordsBucket(config: Config): string | undefined {
+export function jobRecordsBucket(config: Pick<Config, 'records' | 'http'>): string | undefined {
   return config.records.bucket ?? config.http.allowedBuckets[0];
 }
 

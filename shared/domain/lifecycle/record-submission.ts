@@ -4,7 +4,7 @@ import type { ImageSource } from '../images/image-reference';
 import type { Logger } from '../../runtime/logger';
 import { createJobRecordStore, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
 
-/** Where and how a submit records its job: given to submitJob by every entry point that has a records bucket. */
+/** Where and how a submit records its job: built by the one submit (submissions/submit-yike-job.ts) when it has a records bucket. */
 export interface JobTracking {
   store: JobRecordStore;
   /** The records bucket, for log lines. */

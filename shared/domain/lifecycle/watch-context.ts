@@ -5,7 +5,7 @@ import type { FunctionInvoker, Ice, ObjectUrlSigner, RecordStore, ResultCopier, 
 /** What a watcher run is given (watcher.ts), and what its rounds share (watch-round.ts, watch-job.ts). */
 export interface WatcherDependencies {
   config: Pick<Config, 'records' | 'lifecycle'>;
-  ice: Pick<Ice, 'batchGetYikeAIAppJobs'>;
+  ice: Pick<Ice, 'batchGetYikeAIAppJobs' | 'maxJobIdsPerBatchGet'>;
   recordStore: (bucket: string) => RecordStore;
   /** FC InvokeFunction client for JOB_NEXT_FUNCTION. */
   invoker?: FunctionInvoker;

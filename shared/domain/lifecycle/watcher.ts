@@ -8,7 +8,7 @@ export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } fr
 /**
  * The job watcher's run (one timer tick), in rounds. Each round, for each watched records bucket: list the in-flight
  * markers (one OSS list page per 1,000 jobs), read the records of jobs it does not know yet, ask ICE with
- * BatchGetYikeAIAppJob (JOB_IDS_PER_BATCH_GET a call) about the unfinished jobs that are due (schedule.ts: every round
+ * BatchGetYikeAIAppJob (`ice.maxJobIdsPerBatchGet` a call) about the unfinished jobs that are due (schedule.ts: every round
  * at first, less often for long-running jobs), write each change, and for a terminal job copy its outputs
  * (RESULT_COPY, result-copy.ts), notify, then drop the marker. While any job is in flight the run sleeps until its next
  * round (WATCH_ROUND_SECONDS after the last one began, or later when nothing is due sooner) and goes on until too little
