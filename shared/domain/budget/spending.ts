@@ -6,10 +6,10 @@ import { budgetDay, dayStartAt, nextResetAt, secondsUntilReset } from './day';
 import { writeDeferredEntry, type NewDeferredEntry } from './deferred';
 
 /**
- * The spending limit every submit goes through (submitJobThenRecord): right before the paid SubmitYikeAIAppJob it
+ * The spending limit every submit goes through (sendSubmit, in the one submit): right before the paid SubmitYikeAIAppJob it
  * claims a slot of the token's quota (if the caller's token has one) and of the day's budget (JOB_BUDGET_PER_DAY),
  * and gives them back when ICE refused the submit for sure (no job exists). Over either, the submit is refused with
- * BUDGET_EXHAUSTED or QUOTA_EXHAUSTED (HTTP 429; uploads and pipeline events are deferred, see submissions.ts).
+ * BUDGET_EXHAUSTED or QUOTA_EXHAUSTED (HTTP 429; uploads and pipeline events are deferred: `overBudget` in submissions/submit-yike-job.ts).
  * Layout and exactness: counter.ts; the whole design: docs/budget.md.
  */
 export interface Payer {

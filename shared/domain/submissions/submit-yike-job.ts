@@ -59,9 +59,7 @@ export interface SubmitYikeJobInput {
  *   ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set), then, after the claim (a replay answers as the first time did), the
  *   HEAD of any {bucket, key} (it exists, is image/*, not empty, not over MAX_IMAGE_BYTES).
  */
-type ImageToCheck =
-  | { uploaded: { bucket: string; key: string; eTag: string; size: number } }
-  | { named: ImageSource; allowlist: 'always' | 'when-configured' };
+type ImageToCheck = { uploaded: { bucket: string; key: string; eTag: string; size: number } } | { named: ImageSource; allowlist: 'always' | 'when-configured' };
 
 /** The submit (idempotency) record: its key (record-keys.ts), in the records bucket. */
 interface SubmitRecord {
