@@ -56,14 +56,13 @@ async function main(argv: string[]): Promise<number> {
   // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events. An
   // oss:// image (or a URL on an allowed bucket's domain) is HEAD-read like every {bucket, key}. With RECORDS_BUCKET the
   // job gets a job record, so the job watcher follows it like any other. Over the budget: refused (exit 1).
-  const { job: result } = await submitYikeJob(
+  const { result } = await submitYikeJob(
     {
       source: 'yike-submit',
       job: { app: values.app, productionId: values['production-id'], folderId: values['folder-id'] },
       image: { named: parseImage(values.image), allowlist: 'when-configured' },
-      recordsFallback: 'none',
       overBudget: 'refuse',
-      track: 'cli',
+      entryPoint: 'cli',
     },
     { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
   );

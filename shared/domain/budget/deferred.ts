@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mapWithConcurrency } from '../../runtime/concurrency';
+import { withAttempts } from '../../runtime/retry';
 import type { IdempotencyRecord } from '../idempotency/idempotent';
 import type { RecordStore } from '../ports';
 import type { JobRequestInput, ObjectCreated } from '../submissions/work-items';
@@ -46,16 +47,13 @@ export async function writeDeferredEntry(
   const hash = createHash('sha256').update(entry.recordKey).digest('hex').slice(0, 16);
   const key = `${deferredPrefix(recordsPrefix)}${deferredAt.replace(/[-:.]/g, '')}-${hash}.json`;
   const body: DeferredEntry = { schemaVersion: 1, ...entry, deferredAt };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // false: this very entry was written by an attempt whose answer was lost.
-      await store.createIfAbsent(key, body);
-      return key;
-    } catch (error) {
-      if (attempt === WRITE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, WRITE_PAUSE_MS * attempt));
-    }
-  }
+  // false: this very entry was written by an attempt whose answer was lost.
+  await withAttempts(
+    () => store.createIfAbsent(key, body),
+    WRITE_ATTEMPTS,
+    (attempt) => WRITE_PAUSE_MS * attempt,
+  );
+  return key;
 }
 
 /** The entries' keys, oldest first (at most `limit`). */

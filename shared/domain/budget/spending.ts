@@ -187,7 +187,8 @@ function budgetExhausted(limit: number, day: string, at: Date, timeZone: string,
   return new YikeError('BUDGET_EXHAUSTED', message, { statusCode: 429, details: { reason, day, limit, resetsAt, retryAfterSeconds } });
 }
 
-function quotaExhausted(token: string, limit: number, day: string, at: Date, timeZone: string): YikeError {
+/** QUOTA_EXHAUSTED for a token at its quota (429 over HTTP, with Retry-After: the seconds to the reset). */
+export function quotaExhausted(token: string, limit: number, day: string, at: Date, timeZone: string): YikeError {
   const resetsAt = nextResetAt(at, timeZone).toISOString();
   return new YikeError('QUOTA_EXHAUSTED', `The token "${token}" has used its ${limit} jobs for ${day}; its quota renews at ${resetsAt}`, {
     statusCode: 429,

@@ -5,10 +5,10 @@ import type { IdempotencyRecord } from '../idempotency/idempotent';
 import { assertImageAllowed, type ImagePolicy } from '../images/image-policy';
 import type { SubmittedJob } from '../jobs/submit-job';
 import type { Ice, ObjectUrlSigner, RecordStore, RecordStoreFor } from '../ports';
-import { objectRecordPrefix } from '../submissions/record-keys';
+import { objectRecordPrefix, sharedRecordsBucket } from '../submissions/record-keys';
 import { followJob } from './follow';
 import { createJobRecordStore, isTerminal, type JobRecord, type JobRecordStore } from './job-record';
-import { iceJobView, jobRecordsBucket, jobViewWithCopy, refreshJobRecord, toJobView, type JobView } from './job-view';
+import { iceJobView, jobViewWithCopy, refreshJobRecord, toJobView, type JobView } from './job-view';
 
 /**
  * The reads behind `GET /jobs/{jobId}` and `GET /jobs/by-object` (and `yike-jobs show`): a job from its job record,
@@ -42,7 +42,7 @@ export async function lookUpJob(
   deps: JobLookupDependencies,
 ): Promise<(JobView & { recorded: boolean }) | undefined> {
   const { config, ice } = deps;
-  const bucket = jobRecordsBucket(config);
+  const bucket = sharedRecordsBucket(config);
   if (!bucket) throw new YikeError('RECORDS_BUCKET_REQUIRED', 'GET /jobs/{jobId} needs RECORDS_BUCKET or ALLOWED_BUCKETS to find job records');
   const jobs = createJobRecordStore(deps.recordStore(bucket), config.records.prefix);
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../runtime/config';
 import { describeError } from '../../runtime/errors';
+import { sleep } from '../../runtime/retry';
 import type { WatcherClock, WatcherDependencies, WatcherSummary } from './watch-context';
 import { newBucketState, watchBucketRound, type BucketState } from './watch-round';
 
@@ -31,7 +32,7 @@ function defaultReserveMs(lifecycle: Config['lifecycle']): number {
 /** Two InvokeFunction attempts of at most 5 s each (see the job-watcher handler's invoker). */
 const NEXT_FUNCTION_BUDGET_MS = 11_000;
 
-const REAL_CLOCK: WatcherClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+const REAL_CLOCK: WatcherClock = { now: () => Date.now(), sleep };
 
 export async function runWatcher(buckets: readonly string[], deps: WatcherDependencies): Promise<WatcherSummary> {
   const clock = deps.clock ?? REAL_CLOCK;

@@ -3,7 +3,7 @@ import { mapWithConcurrency } from '../../runtime/concurrency';
 import { describeError, isYikeError, YikeError } from '../../runtime/errors';
 import { imageKeyRefusal } from '../images/image-object';
 import { objectRecordKey, sha256 } from './record-keys';
-import { submitYikeJob, type SubmitDependencies, type SubmitYikeJobOutcome } from './submit-yike-job';
+import { submitYikeJob, type SubmitDependencies, type SubmitYikeJobInput } from './submit-yike-job';
 import type { JobRequestInput, ObjectCreated, WorkItem } from './work-items';
 import type { Payer } from '../budget/spending';
 import type { DeferredEntry } from '../budget/deferred';
@@ -91,9 +91,10 @@ export function skipReasonForObject(object: ObjectCreated, config: Pick<Config, 
   if (object.key.startsWith(config.records.prefix)) return 'records-prefix';
   // Result objects the job watcher writes beside uploads must never submit again.
   if (object.key.startsWith(config.records.resultsPrefix)) return 'results-prefix';
-  if (imageKeyRefusal(object.key, config)?.code === 'IMAGE_KEY_INVALID') return 'invalid-key';
-  const lowerKey = object.key.toLowerCase();
-  if (!config.uploads.imageSuffixes.some((suffix) => lowerKey.endsWith(suffix))) return 'not-an-image';
+  // The key checks every image gets (the prefixes are past): control characters, then IMAGE_SUFFIXES.
+  const refused = imageKeyRefusal(object.key, config)?.code;
+  if (refused === 'IMAGE_KEY_INVALID') return 'invalid-key';
+  if (refused === 'NOT_AN_IMAGE') return 'not-an-image';
   if (object.size === 0) return 'empty-object';
   return undefined;
 }
@@ -114,12 +115,11 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
   const app = appForKey(object.key, config);
   if (!app) return { type: 'skipped', entry: { source, reason: 'no-app-route' } };
   const { bucket, key, eTag, size } = object;
-  const outcome = await submitYikeJob(
+  return await submitItem(
     {
       source,
       job: { app, payer: { token: uploadTokenOf(key), source } },
       image: { uploaded: { bucket, key, eTag, size } },
-      recordsFallback: 'image-bucket',
       once: {
         recordKey: objectRecordKey(config.records.prefix, object),
         idempotencyKey: `${source}#${eTag}`,
@@ -127,22 +127,20 @@ async function processObject(object: ObjectCreated, source: string, deps: Submis
       },
       overBudget: { defer: { kind: 'object', object } },
       renewal,
-      track: 'upload',
+      entryPoint: 'upload',
     },
     deps,
   );
-  return itemOutcome(outcome, source);
 }
 
 async function processRequest(body: JobRequestInput, source: string, deps: SubmissionDependencies, renewal?: Pick<Payer, 'overBudget'>): Promise<ItemOutcome> {
   const { config } = deps;
   const identity = body.idempotencyKey ?? sha256(JSON.stringify([body.app ?? null, source, body.productionId ?? null, body.folderId ?? null]));
-  const outcome = await submitYikeJob(
+  return await submitItem(
     {
       source,
       job: { app: body.app, productionId: body.productionId, folderId: body.folderId, payer: { source } },
       image: { named: body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! }, allowlist: 'when-configured' },
-      recordsFallback: 'image-bucket',
       once: {
         recordKey: `${config.records.prefix}pipeline/${sha256(identity)}.json`,
         idempotencyKey: identity,
@@ -151,31 +149,25 @@ async function processRequest(body: JobRequestInput, source: string, deps: Submi
       },
       overBudget: { defer: { kind: 'request', request: body } },
       renewal,
-      track: 'pipeline',
+      entryPoint: 'pipeline',
     },
     deps,
   );
-  return itemOutcome(outcome, source);
 }
 
-/** The one submit's outcome as the invocation's result reports an item. */
-function itemOutcome(outcome: SubmitYikeJobOutcome, source: string): ItemOutcome {
-  switch (outcome.status) {
-    case 'submitted':
-      return { type: 'submitted', entry: { source, ...outcome.job } };
-    case 'duplicate':
-      return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.job.jobId } };
-    case 'deferred':
-      return { type: 'deferred', entry: { source, code: outcome.code, resetsAt: outcome.resetsAt } };
-    case 'image-gone':
-      return { type: 'skipped', entry: { source, reason: 'image-gone' } };
-    case 'in-progress':
-      // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
-      // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).
-      throw new YikeError(
-        'SUBMISSION_IN_PROGRESS',
-        `Another invocation is submitting this item (record ${outcome.recordKey} IN_PROGRESS until ${outcome.until ?? '?'}); retry later`,
-        { retryable: true },
-      );
-  }
+/** An upload or pipeline item through the one submit (its records beside its image without RECORDS_BUCKET), and its outcome as the invocation's result reports it. */
+async function submitItem(input: SubmitYikeJobInput & Required<Pick<SubmitYikeJobInput, 'once'>>, deps: SubmissionDependencies): Promise<ItemOutcome> {
+  const { source } = input;
+  const outcome = await submitYikeJob(input, deps);
+  if (outcome.status === 'executed') return { type: 'submitted', entry: { source, ...outcome.result } };
+  if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
+  if (outcome.status === 'deferred') return { type: 'deferred', entry: { source, code: outcome.code, resetsAt: outcome.resetsAt } };
+  if (outcome.status === 'image-gone') return { type: 'skipped', entry: { source, reason: 'image-gone' } };
+  // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
+  // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).
+  throw new YikeError(
+    'SUBMISSION_IN_PROGRESS',
+    `Another invocation is submitting this item (record ${input.once.recordKey} IN_PROGRESS until ${outcome.record.inProgressExpiresAt ?? '?'}); retry later`,
+    { retryable: true },
+  );
 }

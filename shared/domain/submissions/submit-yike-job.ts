@@ -1,16 +1,17 @@
 import type { Config } from '../../runtime/config';
 import { describeError, IceError, YikeError } from '../../runtime/errors';
 import type { Logger } from '../../runtime/logger';
-import { runIdempotent } from '../idempotency/idempotent';
+import { runIdempotent, type IdempotencyRecord } from '../idempotency/idempotent';
 import type { ImageObjects, RecordStoreFor } from '../ports';
 import { allowedImage, type ImagePolicy } from '../images/image-policy';
 import type { ImageSource } from '../images/image-reference';
 import { assertImageSize, inspectImageObject } from '../images/image-object';
-import { jobTracking, recordSubmittedJob, type JobTracking } from '../lifecycle/record-submission';
+import { recordSubmittedJob } from '../lifecycle/record-submission';
 import type { EntryPoint } from '../lifecycle/job-record';
 import { isIceInputRefusal, resolveApp, sendSubmit, type JobDependencies, type JobRequest, type SentJob, type SubmittedJob } from '../jobs/submit-job';
 import { isSpendingRefusal, type Payer } from '../budget/spending';
 import type { DeferredItem } from '../budget/deferred';
+import { sharedRecordsBucket } from './record-keys';
 
 /**
  * The one paid submit, whatever asked for it (an upload, a pipeline event, the budget's renewal, `POST /jobs`,
@@ -34,8 +35,6 @@ export interface SubmitYikeJobInput {
   /** The app (else DEFAULT_APP), ProductionId and FolderId (else the configured ones), and whose budget it spends. */
   job: Omit<JobRequest, 'image'>;
   image: ImageToCheck;
-  /** Where its records go when RECORDS_BUCKET is unset: the image's bucket, the first ALLOWED_BUCKETS bucket, or nowhere. */
-  recordsFallback: 'image-bucket' | 'first-allowed-bucket' | 'none';
   /** At most once per key (absent: `POST /jobs` without an Idempotency-Key, `yike-submit`). */
   once?: SubmitRecord;
   /**
@@ -48,8 +47,11 @@ export interface SubmitYikeJobInput {
    * record over, spends before new work, keeps its place in the line while still over, and is skipped if its image is gone.
    */
   renewal?: Pick<Payer, 'overBudget'>;
-  /** The job record's entry point. */
-  track: EntryPoint;
+  /**
+   * Who asks: the job record says it, and it decides where the records go when RECORDS_BUCKET is unset: beside the image
+   * (an upload, a pipeline event), in the first ALLOWED_BUCKETS bucket (`http`), or nowhere (`cli`: no job record).
+   */
+  entryPoint: EntryPoint;
 }
 
 /**
@@ -72,16 +74,13 @@ interface SubmitRecord {
   context?: Record<string, unknown>;
 }
 
-type Submitted = { status: 'submitted'; job: SubmittedJob };
-/** What a submit without deferral can answer: submitted, a replay of an earlier submit, or another invocation's claim. */
-type Settled =
-  | Submitted
-  /** An earlier submit of the same item: its job, nothing sent. */
-  | { status: 'duplicate'; job: SubmittedJob }
-  /** Another invocation holds the claim until `until`: nothing sent. */
-  | { status: 'in-progress'; recordKey: string; until?: string };
+/** Sent now (`executed`), or an earlier submit of the same item answered again (`duplicate`: nothing sent). */
+type Submitted = { status: 'executed'; result: SubmittedJob } | { status: 'duplicate'; result: SubmittedJob };
+/** Another invocation holds the claim (until `record.inProgressExpiresAt`): nothing sent. */
+type InProgress = { status: 'in-progress'; record: Pick<IdempotencyRecord, 'inProgressExpiresAt'> };
 export type SubmitYikeJobOutcome =
-  | Settled
+  | Submitted
+  | InProgress
   /** Over the budget (`overBudget: defer`): waiting in the deferred line. */
   | { status: 'deferred'; code: string; resetsAt?: string }
   /** A renewal whose image is gone: its record says SKIPPED and why. */
@@ -90,7 +89,7 @@ export type SubmitYikeJobOutcome =
 export interface SubmitDependencies extends JobDependencies {
   config: Pick<Config, 'uploads' | 'records' | 'http'>;
   logger: Logger;
-  /** The record store of a bucket (submit and job records live in RECORDS_BUCKET, or per `recordsFallback`). */
+  /** The record store of a bucket (submit and job records live in RECORDS_BUCKET, or as `entryPoint` says). */
   recordStore: RecordStoreFor;
   /** HEADs {bucket, key} images before any ICE call. */
   imageObjects: Pick<ImageObjects, 'head'>;
@@ -104,90 +103,92 @@ export interface SubmitDependencies extends JobDependencies {
 /** The shortest a claim holds others off, however little of the invocation is left. */
 const MIN_CLAIM_MS = 1_000;
 
-/** Without a claim (`yike-submit`, `POST /jobs` without Idempotency-Key) the only answer is the job: the rest is thrown. */
+/** Without a claim (`yike-submit`, `POST /jobs` without Idempotency-Key) the only answer is the job sent: the rest is thrown. */
 export async function submitYikeJob(
   input: SubmitYikeJobInput & { once?: undefined; overBudget: 'refuse'; renewal?: undefined },
   deps: SubmitDependencies,
-): Promise<Submitted>;
+): Promise<{ status: 'executed'; result: SubmittedJob }>;
 /** Refused over the budget (`POST /jobs`): never deferred. */
-export async function submitYikeJob(input: SubmitYikeJobInput & { overBudget: 'refuse'; renewal?: undefined }, deps: SubmitDependencies): Promise<Settled>;
+export async function submitYikeJob(
+  input: SubmitYikeJobInput & { overBudget: 'refuse'; renewal?: undefined },
+  deps: SubmitDependencies,
+): Promise<Submitted | InProgress>;
 export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<SubmitYikeJobOutcome>;
 export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<SubmitYikeJobOutcome> {
+  const { source, job, once, overBudget, renewal } = input;
   const image = checkedImage(input, deps);
-  const recordsBucket = recordsBucketFor(input, image, deps);
-  const logger = deps.logger.child({ source: input.source });
-  const tracking = recordsBucket === undefined ? undefined : trackingIn(recordsBucket, input, deps, logger);
-  const payer: Payer = { ...input.job.payer, ...(input.renewal && { ...input.renewal, renewal: true }) };
-  const send = async () => sendSubmit({ ...input.job, image: await prepared(input, image, deps), payer }, deps);
-
-  if (!input.once) {
-    const sent = await send();
-    await track(sent, tracking);
-    return { status: 'submitted', job: sent.job };
-  }
-  const record = input.once;
-  const { overBudget, renewal } = input;
+  const bucket = recordsBucketFor(input, image, deps);
+  const logger = deps.logger.child({ source });
+  const payer: Payer = { ...job.payer, ...(renewal && { ...renewal, renewal: true }) };
+  const deferring = overBudget !== 'refuse';
   let sent: SentJob | undefined;
-  const outcome = await runIdempotent<SubmittedJob>({
-    store: deps.recordStore(recordsBucket!),
-    ...record,
-    inProgressTtlMs: Math.max(MIN_CLAIM_MS, deps.remainingTimeMs?.() ?? MIN_CLAIM_MS),
-    now: deps.now,
-    execute: async () => {
-      try {
-        sent = await send();
-        return sent.job;
-      } catch (error) {
-        // Over the budget: the item joins the line before its record says DEFERRED (a renewed item keeps its place).
-        // If the line cannot be written, the record goes and the item fails retryably instead: never deferred unseen.
-        if (isSpendingRefusal(error) && overBudget !== 'refuse' && !renewal && deps.budget) {
-          const details = error.details as { day?: string; token?: string } | undefined;
-          await deps.budget.defer({
-            recordKey: record.recordKey,
-            recordsBucket: recordsBucket!,
-            source: input.source,
-            day: details?.day ?? '',
-            code: error.code,
-            token: payer.token,
-            item: overBudget.defer,
-          });
-        }
-        throw error;
-      }
-    },
-    isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
-    isRejected: isIceInputRefusal,
-    keepAs: (error) => (isSpendingRefusal(error) && overBudget !== 'refuse' ? 'DEFERRED' : renewal && isImageGone(error) ? 'SKIPPED' : undefined),
-    resumeDeferred: renewal !== undefined,
-    onRecordWriteFailed: (error, stage) =>
-      logger.error(
-        stage === 'completed' ? 'job submitted but its submit record could not be written' : 'submit failed and its submit record could not be updated',
-        {
-          recordKey: record.recordKey,
-          error: describeError(error),
+  const send = async () => {
+    sent = await sendSubmit({ ...job, image: await prepared(input, image, deps), payer }, deps);
+    return sent.job;
+  };
+  const outcome: SubmitYikeJobOutcome = !once
+    ? { status: 'executed', result: await send() }
+    : await runIdempotent<SubmittedJob>({
+        store: deps.recordStore(bucket!),
+        ...once,
+        inProgressTtlMs: Math.max(MIN_CLAIM_MS, deps.remainingTimeMs?.() ?? MIN_CLAIM_MS),
+        now: deps.now,
+        execute: async () => {
+          try {
+            return await send();
+          } catch (error) {
+            // Over the budget: the item joins the line before its record says DEFERRED (a renewed item keeps its place).
+            // If the line cannot be written, the record goes and the item fails retryably instead: never deferred unseen.
+            if (isSpendingRefusal(error) && deferring && !renewal && deps.budget) {
+              const day = (error.details as { day?: string } | undefined)?.day ?? '';
+              await deps.budget.defer({
+                recordKey: once.recordKey,
+                recordsBucket: bucket!,
+                source,
+                day,
+                code: error.code,
+                token: payer.token,
+                item: overBudget.defer,
+              });
+            }
+            throw error;
+          }
         },
-      ),
-  }).catch((error: unknown) => {
-    if (isSpendingRefusal(error) && overBudget !== 'refuse') {
-      const details = error.details as { resetsAt?: string } | undefined;
-      return { status: 'deferred' as const, code: error.code, resetsAt: details?.resetsAt };
-    }
-    if (renewal && isImageGone(error)) return { status: 'image-gone' as const };
-    throw error;
-  });
-  switch (outcome.status) {
-    case 'executed':
-      // Only now that the record says COMPLETED: an instance stopped in between can never lead to a second paid job (at
-      // worst the job misses its record, and the watcher's reconcile finds it from the COMPLETED record).
-      await track(sent!, tracking);
-      return { status: 'submitted', job: outcome.result };
-    case 'duplicate':
-      return { status: 'duplicate', job: outcome.result };
-    case 'in-progress':
-      return { status: 'in-progress', recordKey: record.recordKey, until: outcome.record.inProgressExpiresAt };
-    default:
-      return outcome;
+        isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
+        isRejected: isIceInputRefusal,
+        keepAs: (error) => (isSpendingRefusal(error) && deferring ? 'DEFERRED' : renewal && isImageGone(error) ? 'SKIPPED' : undefined),
+        resumeDeferred: renewal !== undefined,
+        onRecordWriteFailed: (error, stage) =>
+          logger.error(
+            stage === 'completed' ? 'job submitted but its submit record could not be written' : 'submit failed and its submit record could not be updated',
+            {
+              recordKey: once.recordKey,
+              error: describeError(error),
+            },
+          ),
+      }).catch((error: unknown) => {
+        if (isSpendingRefusal(error) && deferring)
+          return { status: 'deferred', code: error.code, resetsAt: (error.details as { resetsAt?: string } | undefined)?.resetsAt };
+        if (renewal && isImageGone(error)) return { status: 'image-gone' };
+        throw error;
+      });
+  // Only now that the record says COMPLETED: an instance stopped in between can never lead to a second paid job (at worst
+  // the job misses its record, and the watcher's reconcile finds it from the COMPLETED record). Never fails the submit.
+  if (outcome.status === 'executed' && bucket !== undefined) {
+    const upload = 'uploaded' in input.image ? input.image.uploaded : undefined;
+    await recordSubmittedJob(
+      { ...sent!.job, ...sent! },
+      {
+        recordStore: deps.recordStore(bucket),
+        bucket,
+        recordsPrefix: deps.config.records.prefix,
+        entryPoint: input.entryPoint,
+        upload: upload && { bucket: upload.bucket, key: upload.key, eTag: upload.eTag },
+        logger,
+      },
+    );
   }
+  return outcome;
 }
 
 /** The image as it may be used, after the checks that need no ICE call (and no HEAD: that comes after the claim). */
@@ -208,37 +209,13 @@ function checkedImage(input: SubmitYikeJobInput, deps: SubmitDependencies): Imag
 
 function recordsBucketFor(input: SubmitYikeJobInput, image: ImageSource, deps: SubmitDependencies): string | undefined {
   const { config } = deps;
-  const fallback =
-    input.recordsFallback === 'image-bucket'
-      ? image.kind === 'oss'
-        ? image.bucket
-        : undefined
-      : input.recordsFallback === 'first-allowed-bucket'
-        ? config.http.allowedBuckets[0]
-        : undefined;
-  const bucket = config.records.bucket ?? fallback;
+  const { entryPoint } = input;
+  const bucket =
+    entryPoint === 'http' ? sharedRecordsBucket(config) : (config.records.bucket ?? (entryPoint !== 'cli' && image.kind === 'oss' ? image.bucket : undefined));
   if (bucket !== undefined) return bucket;
-  if (input.once) {
-    const needed =
-      input.recordsFallback === 'image-bucket'
-        ? 'RECORDS_BUCKET must be set to keep the submit record of an image URL'
-        : 'An idempotent submit needs RECORDS_BUCKET or ALLOWED_BUCKETS';
-    throw new YikeError('RECORDS_BUCKET_REQUIRED', `${needed} (${input.source})`);
-  }
-  if (input.recordsFallback !== 'none') deps.logger.warn('no RECORDS_BUCKET or ALLOWED_BUCKETS: the job gets no job record and is not watched');
+  if (input.once) throw new YikeError('RECORDS_BUCKET_REQUIRED', `RECORDS_BUCKET must be set to keep the submit record of ${input.source}`);
+  if (entryPoint === 'http') deps.logger.warn('no RECORDS_BUCKET or ALLOWED_BUCKETS: the job gets no job record and is not watched');
   return undefined;
-}
-
-function trackingIn(bucket: string, input: SubmitYikeJobInput, deps: SubmitDependencies, logger: Logger): JobTracking {
-  const upload = 'uploaded' in input.image ? input.image.uploaded : undefined;
-  return jobTracking({
-    recordStore: deps.recordStore(bucket),
-    bucket,
-    recordsPrefix: deps.config.records.prefix,
-    entryPoint: input.track,
-    upload: upload && { bucket: upload.bucket, key: upload.key, eTag: upload.eTag },
-    logger,
-  });
 }
 
 /** The image checks that read the bucket: a named {bucket, key}'s HEAD; a renewed upload's HEAD for the same version. */
@@ -251,7 +228,7 @@ async function prepared(input: SubmitYikeJobInput, image: ImageSource, deps: Sub
 async function stillThere(object: { bucket: string; key: string; eTag: string }, deps: SubmitDependencies): Promise<ImageSource> {
   const answer = await deps.imageObjects.head(object.bucket, object.key);
   if (answer.status === 'found' && answer.head.eTag.toUpperCase() === object.eTag.toUpperCase()) {
-    return { kind: 'oss', bucket: object.bucket, key: object.key, eTag: object.eTag, size: answer.head.size };
+    return { kind: 'oss', ...object, size: answer.head.size };
   }
   const why =
     answer.status === 'found' ? `was replaced (eTag ${answer.head.eTag}, not ${object.eTag})` : answer.status === 'missing' ? 'was deleted' : 'cannot be read';
@@ -260,8 +237,3 @@ async function stillThere(object: { bucket: string; key: string; eTag: string },
 
 /** Why a deferred item is skipped at its renewal instead of submitted: its image is no longer there. */
 const isImageGone = (error: unknown) => ['IMAGE_GONE', 'IMAGE_NOT_FOUND'].includes((error as { code?: string } | undefined)?.code ?? '');
-
-/** The job record and its in-flight marker, so the watcher follows the job (never fails the submit: see recordSubmittedJob). */
-async function track(sent: SentJob, tracking: JobTracking | undefined): Promise<void> {
-  if (tracking) await recordSubmittedJob({ ...sent.job, image: sent.image, productionId: sent.productionId, folderId: sent.folderId }, tracking);
-}

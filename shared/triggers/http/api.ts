@@ -1,4 +1,3 @@
-import { InputError } from '../../runtime/errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
 import type { HttpServices } from '../../composition/http';
@@ -34,24 +33,26 @@ export interface ApiResult {
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** Each route by its name, `<METHOD> <path>`: the method a request must use is the name's first word. */
 const ROUTES = [
-  { name: 'GET /', pattern: /^\/(?:index\.html)?$/, methods: ['GET'] },
-  { name: 'GET /healthz', pattern: /^\/healthz$/, methods: ['GET'] },
-  { name: 'GET /apps', pattern: /^\/apps$/, methods: ['GET'] },
-  { name: 'GET /usage', pattern: /^\/usage$/, methods: ['GET'] },
-  { name: 'POST /uploads', pattern: /^\/uploads\/?$/, methods: ['POST'] },
-  { name: 'POST /jobs', pattern: /^\/jobs\/?$/, methods: ['POST'] },
-  { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/, methods: ['GET'] },
-  { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/, methods: ['GET'] },
-  { name: 'GET /doctor', pattern: /^\/doctor$/, methods: ['GET'] },
+  { name: 'GET /', pattern: /^\/(?:index\.html)?$/ },
+  { name: 'GET /healthz', pattern: /^\/healthz$/ },
+  { name: 'GET /apps', pattern: /^\/apps$/ },
+  { name: 'GET /usage', pattern: /^\/usage$/ },
+  { name: 'POST /uploads', pattern: /^\/uploads\/?$/ },
+  { name: 'POST /jobs', pattern: /^\/jobs\/?$/ },
+  { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/ },
+  { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
+  { name: 'GET /doctor', pattern: /^\/doctor$/ },
 ] as const;
+const methodOf = (route: (typeof ROUTES)[number]) => route.name.split(' ')[0];
 
 export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const matched = ROUTES.find((route) => route.pattern.test(request.path));
   if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
-  if (!(matched.methods as readonly string[]).includes(request.method)) {
+  if (methodOf(matched) !== request.method) {
     const allow = ROUTES.filter((route) => route.pattern.test(request.path))
-      .flatMap((route) => route.methods)
+      .map(methodOf)
       .join(', ');
     return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
   }
@@ -104,26 +105,15 @@ function answered(route: string, answer: RouteAnswer, jobId?: string): ApiResult
 
 /** The JSON body, or the 400/413/415 that says why it cannot be read. */
 function readJsonBody(request: ApiRequest, maxBodyBytes: number): { value: unknown } | { error: HttpError } {
-  try {
-    return { value: parseJsonBody(request, maxBodyBytes) };
-  } catch (error) {
-    const code = (error as InputError).code;
-    const status = code === 'PAYLOAD_TOO_LARGE' ? 413 : code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
-    return { error: httpError(status, code, (error as InputError).message) };
-  }
-}
-
-function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
   if (request.body.length > maxBodyBytes) {
-    throw new InputError('PAYLOAD_TOO_LARGE', `The body is ${request.body.length} bytes; the limit is ${maxBodyBytes}`);
+    return { error: httpError(413, 'PAYLOAD_TOO_LARGE', `The body is ${request.body.length} bytes; the limit is ${maxBodyBytes}`) };
   }
-  if (!JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
-    throw new InputError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
-  }
+  if (!JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? ''))
+    return { error: httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json') };
   try {
-    return JSON.parse(request.body.toString('utf8')) as unknown;
+    return { value: JSON.parse(request.body.toString('utf8')) as unknown };
   } catch {
-    throw new InputError('INVALID_JSON', 'The body is not valid JSON');
+    return { error: httpError(400, 'INVALID_JSON', 'The body is not valid JSON') };
   }
 }
 
@@ -159,8 +149,6 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
       source: route,
       job: { app: body.app, productionId: body.productionId, folderId: body.folderId, payer: { token: caller, source: route } },
       image: { named: body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! }, allowlist: 'always' },
-      // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
-      recordsFallback: 'first-allowed-bucket',
       once:
         scope === undefined
           ? undefined
@@ -171,7 +159,8 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
               completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
             },
       overBudget: 'refuse',
-      track: 'http',
+      // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
+      entryPoint: 'http',
     },
     { ...deps.services, remainingTimeMs: deps.remainingTimeMs, now: deps.now },
   );
@@ -179,8 +168,9 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));
   }
   const replayed = scope === undefined ? undefined : outcome.status === 'duplicate';
-  if (replayed) logger.info('idempotent replay', { jobId: outcome.job.jobId });
-  return { route, jobId: outcome.job.jobId, replayed, response: json(202, outcome.job, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
+  const job = outcome.result;
+  if (replayed) logger.info('idempotent replay', { jobId: job.jobId });
+  return { route, jobId: job.jobId, replayed, response: json(202, job, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
 }
 
 /** The doctor's report (the same as for {"yike":"doctor"}); `?image=oss://bucket/key` picks the image it checks. */

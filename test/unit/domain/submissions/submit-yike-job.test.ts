@@ -1,6 +1,6 @@
 import type { ImageSource } from '../../../../shared/domain/images/image-reference';
 import { objectRecordKey, sha256 } from '../../../../shared/domain/submissions/record-keys';
-import { submitYikeJob, type SubmitYikeJobInput } from '../../../../shared/domain/submissions/submit-yike-job';
+import { submitYikeJob, type SubmitYikeJobInput, type SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
 import { NOON, PREFIX, RECORDS, RESETS_AT, submitWorld, UPLOADS, type SubmitWorld } from './submit-world';
 
 const URL_OF = (key: string) => `https://${UPLOADS}.oss-cn-shanghai.aliyuncs.com/${key}`;
@@ -14,10 +14,9 @@ function upload(key: string, size = 1024): SubmitYikeJobInput {
     source,
     job: { app: 'female', payer: { source } },
     image: { uploaded: object },
-    recordsFallback: 'image-bucket',
     once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
     overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
-    track: 'upload',
+    entryPoint: 'upload',
   };
 }
 
@@ -27,10 +26,9 @@ function postJobs(image: ImageSource, scope?: string, app = 'female'): SubmitYik
     source: 'POST /jobs',
     job: { app, payer: { source: 'POST /jobs' } },
     image: { named: image, allowlist: 'always' },
-    recordsFallback: 'first-allowed-bucket',
     once: scope === undefined ? undefined : { recordKey: `${PREFIX}http/${scope}.json`, idempotencyKey: scope, payloadHash: 'body' },
     overBudget: 'refuse',
-    track: 'http',
+    entryPoint: 'http',
   };
 }
 
@@ -40,6 +38,11 @@ const failure = (promise: Promise<unknown>) =>
     () => undefined,
     (error: unknown) => error,
   );
+/** An outcome without the submit record it may carry: what a caller answers from. */
+function answer(outcome: SubmitYikeJobOutcome) {
+  const { record: _record, ...rest } = outcome as SubmitYikeJobOutcome & { record?: unknown };
+  return rest;
+}
 
 describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, record, track) with its ports faked', () => {
   it('submits an upload: the claim, then COMPLETED, and only then the job record and its in-flight marker', async () => {
@@ -52,7 +55,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
 
     // Assert
     const store = world.bucket(UPLOADS);
-    expect(outcome).toEqual({ status: 'submitted', job: JOB_1 });
+    expect(answer(outcome)).toEqual({ status: 'executed', result: JOB_1 });
     expect(world.ice.calls).toEqual([
       { action: 'PrecheckYikeAIAppJob', appId: 'sys-ao-smith-1', appParams: JSON.stringify({ 'LoadImage.1.TargetImage': URL_OF('uploads/female/a.png') }) },
       { action: 'SubmitYikeAIAppJob', appId: 'sys-ao-smith-1', appParams: JSON.stringify({ 'LoadImage.1.TargetImage': URL_OF('uploads/female/a.png') }) },
@@ -109,7 +112,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     const again = await submitYikeJob(upload('uploads/female/a.png'), world.deps);
 
     // Assert
-    expect(again).toEqual({ status: 'duplicate', job: JOB_1 });
+    expect(answer(again)).toEqual({ status: 'duplicate', result: JOB_1 });
     expect(world.ice.actions()).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
   });
 
@@ -133,8 +136,11 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     const takenOver = await submitYikeJob(stale, world.deps);
 
     // Assert
-    expect(held).toEqual({ status: 'in-progress', recordKey: live.once!.recordKey, until: new Date(NOON.getTime() + 60_000).toISOString() });
-    expect(takenOver).toEqual({ status: 'submitted', job: JOB_1 });
+    expect(held).toMatchObject({
+      status: 'in-progress',
+      record: { owner: 'live-owner', inProgressExpiresAt: new Date(NOON.getTime() + 60_000).toISOString() },
+    });
+    expect(answer(takenOver)).toEqual({ status: 'executed', result: JOB_1 });
     expect(world.ice.actions()).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
     expect(
       world
@@ -190,7 +196,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
 
     // Assert
     expect(failed).toMatchObject({ code: 'Throttling.User', outcome: 'rejected' });
-    expect(retried).toEqual({ status: 'submitted', job: JOB_1 });
+    expect(answer(retried)).toEqual({ status: 'executed', result: JOB_1 });
     expect(world.ice.actions().filter((action) => action === 'SubmitYikeAIAppJob')).toHaveLength(2);
     expect(world.bucket(UPLOADS).read(`${PREFIX}http/scope-45.json`)).toMatchObject({ status: 'COMPLETED', result: JOB_1 });
   });
@@ -250,7 +256,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     const stillOver = await submitYikeJob({ ...upload('uploads/female/c.png'), renewal: {} }, world.deps);
 
     // Assert
-    expect(renewed).toEqual({ status: 'submitted', job: { ...JOB_1, jobId: 'job-2', requestId: 'request-2' } });
+    expect(answer(renewed)).toEqual({ status: 'executed', result: { ...JOB_1, jobId: 'job-2', requestId: 'request-2' } });
     expect(stillOver).toEqual({ status: 'deferred', code: 'BUDGET_EXHAUSTED', resetsAt: '2026-12-03T16:00:00.000Z' });
     expect(world.images.headed).toEqual([`oss://${UPLOADS}/uploads/female/b.png`, `oss://${UPLOADS}/uploads/female/c.png`]);
     expect(recordOf(world, 'uploads/female/b.png')).toMatchObject({ status: 'COMPLETED', result: { jobId: 'job-2' } });
@@ -295,7 +301,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     const outcome = await submitYikeJob(input, world.deps);
 
     // Assert
-    expect(outcome).toEqual({ status: 'submitted', job: JOB_1 });
+    expect(answer(outcome)).toEqual({ status: 'executed', result: JOB_1 });
     expect(recordOf(world, 'uploads/female/a.png')).toMatchObject({ status: 'IN_PROGRESS' });
     expect(world.bucket(UPLOADS).keys(`${PREFIX}jobs/`)).toEqual([`${PREFIX}jobs/job-1.json`]);
     expect(world.lines).toContainEqual(
@@ -312,7 +318,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     const outcome = await submitYikeJob(upload('uploads/female/a.png'), world.deps);
 
     // Assert
-    expect(outcome).toEqual({ status: 'submitted', job: JOB_1 });
+    expect(answer(outcome)).toEqual({ status: 'executed', result: JOB_1 });
     expect(world.bucket(UPLOADS).keys(`${PREFIX}inflight/`)).toEqual([`${PREFIX}inflight/job-1`]);
     expect(world.lines).toContainEqual(
       expect.objectContaining({ level: 'warn', message: expect.stringMatching(/^job submitted but its job record could not be written/), jobId: 'job-1' }),
@@ -323,7 +329,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     // Arrange
     const world = submitWorld();
     world.images.put(UPLOADS, 'a.png');
-    const cli: SubmitYikeJobInput = { ...postJobs({ kind: 'url', url: URL_OF('a.png') }), source: 'yike-submit', recordsFallback: 'none', track: 'cli' };
+    const cli: SubmitYikeJobInput = { ...postJobs({ kind: 'url', url: URL_OF('a.png') }), source: 'yike-submit', entryPoint: 'cli' };
 
     // Act
     const fromCli = await submitYikeJob(cli, world.deps);
@@ -331,7 +337,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     const tracked = await submitYikeJob(cli, world.deps);
 
     // Assert
-    expect([fromCli.status, tracked.status]).toEqual(['submitted', 'submitted']);
+    expect([fromCli.status, tracked.status]).toEqual(['executed', 'executed']);
     expect(world.bucket(UPLOADS).writes).toEqual([]);
     expect(world.bucket(RECORDS).writes.sort()).toEqual([`create ${PREFIX}jobs/job-2.json`, `put ${PREFIX}inflight/job-2`]);
     expect(world.bucket(RECORDS).read(`${PREFIX}jobs/job-2.json`)).toMatchObject({ entryPoint: 'cli', source: `oss://${UPLOADS}/a.png` });
@@ -350,10 +356,9 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
           source: 'https://media.example.com/a.png',
           job: { app: 'male', payer: { source: 'https://media.example.com/a.png' } },
           image: { named: { kind: 'url', url: 'https://media.example.com/a.png' }, allowlist: 'when-configured' },
-          recordsFallback: 'image-bucket',
           once: { recordKey: `${PREFIX}pipeline/${identity}.json`, idempotencyKey: 'step-1' },
           overBudget: { defer: { kind: 'request', request: { imageUrl: 'https://media.example.com/a.png' } } },
-          track: 'pipeline',
+          entryPoint: 'pipeline',
         },
         world.deps,
       ),
