@@ -3,6 +3,7 @@ import { mapWithConcurrency } from '../../runtime/concurrency';
 import { describeError, isYikeError, YikeError } from '../../runtime/errors';
 import { imageKeyRefusal } from '../images/image-object';
 import { objectRecordKey, sha256 } from './record-keys';
+import type { SubmittedJob } from '../jobs/submit-job';
 import { submitYikeJob, type SubmitDependencies, type SubmitYikeJobInput } from './submit-yike-job';
 import type { JobRequestInput, ObjectCreated, WorkItem } from './work-items';
 import type { Payer } from '../budget/spending';
@@ -11,7 +12,7 @@ import { uploadTokenOf } from '../budget/upload-token';
 
 /** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
 export interface SubmissionResult {
-  submitted: { source: string; jobId: string; requestId: string; appId: string }[];
+  submitted: ({ source: string } & SubmittedJob)[];
   skipped: { source: string; reason: SkipReason; jobId?: string }[];
   failed: { source: string; code: string; message: string; retryable: boolean }[];
   /**
