@@ -1,51 +1,15 @@
 import { budgetUsage, type UsageReport } from '../shared/domain/budget/usage';
-import { listDeferred, type DeferredEntry } from '../shared/domain/budget/deferred';
-import type { IdempotencyRecord } from '../shared/domain/idempotency/idempotent';
 import type { RecordStore } from '../shared/domain/ports';
 import { releaseDeferred } from '../shared/composition/renewal';
 import { createSubmissionServices } from '../shared/composition/submissions';
 import type { RenewalSummary } from '../shared/domain/budget/renewal';
-import { mapWithConcurrency } from '../shared/runtime/concurrency';
 import type { Config } from '../shared/runtime/config';
 
 /**
- * `yike-jobs deferred list | release` and `yike-jobs usage`: the spending limit as an operator sees it
+ * `yike-jobs deferred release` and `yike-jobs usage`: the spending limit as an operator sees it
  * (docs/budget.md). A release is the operator's override of the renewal's order in time: it submits the oldest
  * deferred items now, within today's budget, or with --over-budget past it (counted, and logged as an override).
  */
-export interface DeferredLine {
-  entryKey: string;
-  deferredAt: string;
-  day: string;
-  code: string;
-  source: string;
-  token?: string;
-  recordKey: string;
-  /** The submit record's status now (DEFERRED while it waits). */
-  status?: string;
-}
-
-export async function listDeferredLine(store: RecordStore, recordsPrefix: string): Promise<DeferredLine[]> {
-  const keys = await listDeferred(store, recordsPrefix);
-  const lines = await mapWithConcurrency(keys, 8, async (entryKey) => {
-    const entry = await store.get<DeferredEntry>(entryKey);
-    if (!entry) return undefined;
-    const record = await store.get<IdempotencyRecord>(entry.recordKey).catch(() => undefined);
-    const line: DeferredLine = {
-      entryKey,
-      deferredAt: entry.deferredAt,
-      day: entry.day,
-      code: entry.code,
-      source: entry.source,
-      ...(entry.token === undefined ? {} : { token: entry.token }),
-      recordKey: entry.recordKey,
-      ...(record ? { status: record.status } : {}),
-    };
-    return line;
-  });
-  return lines.filter((line): line is DeferredLine => line !== undefined);
-}
-
 export interface ReleaseOptions {
   bucket: string;
   prefix: string;

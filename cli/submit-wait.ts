@@ -1,5 +1,5 @@
 import { describeError, InputError } from '../shared/runtime/errors';
-import type { IceClient, YikeAIAppJob } from '../shared/adapters/ice/client';
+import type { Ice, IceJob } from '../shared/domain/ports';
 import { followJob } from '../shared/domain/lifecycle/follow';
 
 /** `yike-submit --wait`: follow the submitted job to its end and say how it went (CLI-only presentation). */
@@ -50,12 +50,12 @@ function elapsed(ms: number): string {
  */
 export async function waitForSubmittedJob(
   jobId: string,
-  ice: Pick<IceClient, 'getYikeAIAppJob'>,
+  ice: Pick<Ice, 'getYikeAIAppJob'>,
   flags: WaitFlags,
   out: { stdout: (text: string) => void; stderr: (text: string) => void },
 ): Promise<number> {
   out.stderr(`${elapsed(0)} Submitted ${jobId}\n`);
-  const outcome = await followJob<YikeAIAppJob>({
+  const outcome = await followJob<IceJob>({
     poll: () => ice.getYikeAIAppJob(jobId),
     timeoutMs: flags.timeoutMs,
     intervalMs: flags.intervalMs,

@@ -26,7 +26,8 @@ import { createAppRegistry } from '../shared/domain/jobs/apps';
 import { imageModeCommand } from './image-mode';
 import type { SubmissionResult } from '../shared/domain/submissions/submissions';
 import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
-import { listDeferredLine, operatorUsage, releaseDeferredLine } from './budget-commands';
+import { operatorUsage, releaseDeferredLine } from './budget-commands';
+import { listDeferredLine } from '../shared/domain/budget/deferred';
 import { runCli, UPLOAD_FUNCTION_NAME } from './run-cli';
 
 const TOOL = 'yike-jobs';

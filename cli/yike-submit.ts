@@ -1,10 +1,7 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../shared/runtime/errors';
 import type { ImageSource } from '../shared/domain/images/image-reference';
-import { inspectImageObject } from '../shared/domain/images/image-object';
-import { allowedImage } from '../shared/domain/images/image-policy';
-import { submitJob } from '../shared/domain/jobs/submit-job';
-import { jobTracking } from '../shared/domain/lifecycle/record-submission';
+import { submitYikeJob } from '../shared/domain/submissions/submit-yike-job';
 import { createSubmissionServices } from '../shared/composition/submissions';
 import { parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 import { runCli } from './run-cli';
@@ -55,34 +52,19 @@ async function main(argv: string[]): Promise<number> {
     fields: { tool: 'yike-submit' },
     level: process.env.LOG_LEVEL ? undefined : 'error',
   });
-  const { config } = services;
   // The URL rules every entry point applies (ICE gets only the normalized href; no userinfo, fragments, records
-  // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events.
-  const allowed = allowedImage(parseImage(values.image), services.imagePolicy, {
-    enforceAllowlist: config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0,
-  });
-  // An oss:// image (or a URL on an allowed bucket's domain) is HEAD-read like every {bucket, key}: it must exist, be
-  // image/*, not empty, and not over the image size limit (20 MiB), before anything is sent to ICE.
-  const image = allowed.kind === 'oss' ? await inspectImageObject(allowed, config, services.imageObjects) : allowed;
-  const recordsBucket = config.records.bucket;
-  const result = await submitJob(
+  // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events. An
+  // oss:// image (or a URL on an allowed bucket's domain) is HEAD-read like every {bucket, key}. With RECORDS_BUCKET the
+  // job gets a job record, so the job watcher follows it like any other. Over the budget: refused (exit 1).
+  const { result } = await submitYikeJob(
     {
-      app: values.app,
-      image,
-      productionId: values['production-id'],
-      folderId: values['folder-id'],
+      source: 'yike-submit',
+      job: { app: values.app, productionId: values['production-id'], folderId: values['folder-id'] },
+      image: { named: parseImage(values.image), allowlist: 'when-configured' },
+      overBudget: 'refuse',
+      entryPoint: 'cli',
     },
     { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
-    // With RECORDS_BUCKET the job gets a job record, so the job watcher follows it like any other.
-    recordsBucket
-      ? jobTracking({
-          recordStore: services.recordStore(recordsBucket),
-          bucket: recordsBucket,
-          recordsPrefix: services.config.records.prefix,
-          entryPoint: 'cli',
-          logger: services.logger,
-        })
-      : undefined,
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (!wait) return 0;

@@ -11,7 +11,7 @@ import { atMost, info, type BenchContext, type BenchModule, type BenchRow } from
  * named. None of the four OSS writes measured can go: the claim and its COMPLETED record are the one-job rule
  * (shared/domain/idempotency/idempotent.ts); the job record and the in-flight marker are two objects at public names
  * (`<RECORDS_PREFIX>jobs/<jobId>.json`, `<RECORDS_PREFIX>inflight/<jobId>`, issue 8), written only once COMPLETED
- * is, so a stopped instance can never cause a second paid job (shared/domain/jobs/submit-job.ts, submitJobThenRecord).
+ * is, so a stopped instance can never cause a second paid job (shared/domain/submissions/submit-yike-job.ts).
  */
 const BASE = { oss: 3, ice: 1 };
 const ADDED_BY_LATER_ISSUES = {
@@ -32,7 +32,7 @@ function countBy<T>(items: readonly T[], runs: number, key: (item: T) => string)
   return [...counts].map(([name, count]) => `${name} ${count / runs}`).join(', ');
 }
 
-/** Which of the function's writes an OSS request is, by its key (see shared/domain/submissions/submissions.ts, lifecycle/job-record.ts). */
+/** Which of the function's writes an OSS request is, by its key (see shared/domain/submissions/submit-yike-job.ts, lifecycle/job-record.ts). */
 function ossCallName(request: { method: string; key?: string }, claimed: Set<string>): string {
   const key = request.key ?? '';
   if (/\/objects\//.test(key) && request.method === 'PUT') {

@@ -4,6 +4,7 @@ import type { UsageDependencies } from '../domain/budget/usage';
 import type { Config } from '../runtime/config';
 import { ConfigError } from '../runtime/errors';
 import type { Services } from './services';
+import { sharedRecordsBucket } from '../domain/submissions/record-keys';
 
 /**
  * The spending limit's wiring: JOB_BUDGET_PER_DAY and the AUTH_TOKENS quotas count in one bucket every instance
@@ -16,7 +17,7 @@ export function hasSpendingLimit(config: Pick<Config, 'budget'>): boolean {
 /** The records bucket the counters and the deferred line live in. */
 export function budgetStore(services: Pick<Services, 'config' | 'recordStore'>): RecordStore {
   const { config } = services;
-  const bucket = config.records.bucket ?? config.http.allowedBuckets[0];
+  const bucket = sharedRecordsBucket(config);
   if (!bucket) {
     throw new ConfigError('Invalid configuration: RECORDS_BUCKET: JOB_BUDGET_PER_DAY and token quotas count in RECORDS_BUCKET (or the first ALLOWED_BUCKETS)', [
       { variable: 'RECORDS_BUCKET', message: 'required with JOB_BUDGET_PER_DAY or a jobsPerDay quota' },

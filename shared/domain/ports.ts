@@ -31,7 +31,11 @@ export interface JobOutput {
   outputUrl?: string;
 }
 
-/** ICE's view of one job (GetYikeAIAppJob, or an entry of BatchGetYikeAIAppJob's JobList). */
+/**
+ * ICE's view of one job (GetYikeAIAppJob, or an entry of BatchGetYikeAIAppJob's JobList). Declared here only: the ICE
+ * adapter's answers are whatever its zod schemas parse (shared/adapters/ice/schemas.ts), checked against this shape
+ * where the composition root hands the adapter to the domain.
+ */
 export interface IceJob {
   requestId: string;
   jobId: string;
@@ -71,22 +75,18 @@ export interface Ice {
   precheckYikeAIAppJob(input: { appId: string; appParams: string }): Promise<PrecheckAnswer>;
   getYikeAIAppJob(jobId: string): Promise<IceJob>;
   /**
-   * At most JOB_IDS_PER_BATCH_GET ids. Ids ICE does not know are absent; `unreadable` counts entries that did not
+   * At most `maxJobIdsPerBatchGet` ids. Ids ICE does not know are absent; `unreadable` counts entries that did not
    * parse (then a missing id may be one of them, not a job ICE forgot).
    */
   batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: IceJob[]; unreadable: number }>;
+  /** JobIds per BatchGetYikeAIAppJob call: the adapter's limit (it refuses more), which the watcher chunks its jobs by. */
+  readonly maxJobIdsPerBatchGet: number;
   /** The ICE media-library id of an image URL (looked up, else registered). */
   resolveMediaId(inputUrl: string): Promise<string>;
   /** RegisterYikeAssetMediaInfo: a free asset; a resend can at worst register a second one, never a job. */
   registerYikeAsset(input: { inputUrl: string; productionId?: string; folderId?: string }): Promise<{ mediaId: string; requestId: string }>;
   getYikeAssetAudit(mediaId: string): Promise<YikeAssetAudit>;
 }
-
-/**
- * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
- * our conservative choice, so 1,000 in-flight jobs cost 100 calls. The ICE adapter refuses more.
- */
-export const JOB_IDS_PER_BATCH_GET = 10;
 
 /** What a HEAD of an image object says. */
 interface ObjectHead {

@@ -4,7 +4,7 @@ import type { RecordStore } from '../../shared/domain/ports';
 import { startOssServer, type LocalOssServer } from '../../local/oss/server';
 import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
 import { inflightKey, jobRecordKey } from '../../shared/domain/lifecycle/job-record';
-import { jobTracking, recordSubmittedJob } from '../../shared/domain/lifecycle/record-submission';
+import { recordSubmittedJob, type JobTracking } from '../../shared/domain/lifecycle/record-submission';
 import { createLogger } from '../../shared/runtime/logger';
 import { logCapture, tempDir, localOssClient } from '../helpers/local-cloud';
 
@@ -122,13 +122,13 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
       return { kind: 'fail', status: 503, code: 'SlowDown' };
     });
     const logs = logCapture();
-    const tracking = jobTracking({
+    const tracking: JobTracking = {
       recordStore: store,
       bucket: BUCKET,
       recordsPrefix: '.yike-faults/',
       entryPoint: 'http',
       logger: createLogger({ sink: logs.sink }),
-    });
+    };
     const jobId = '5e1f0c2a9b8d4e7f6a5b4c3d2e1f0a9b';
 
     // Act

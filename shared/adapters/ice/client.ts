@@ -32,18 +32,8 @@ interface SubmitYikeAIAppJobResult {
   jobId: string;
 }
 
-export interface YikeAIAppJob {
-  requestId: string;
-  jobId: string;
-  appId?: string;
-  appParams?: string;
-  productionId?: string;
-  folderId?: string;
-  status: string;
-  executionStartTime?: string;
-  executionFinishTime?: string;
-  results: { kind: 'video' | 'image' | 'audio'; mediaId?: string; outputUrl?: string }[];
-}
+/** One job as ICE answers it (GetYikeAIAppJob, or an entry of BatchGetYikeAIAppJob's JobList): what toJob makes of it. */
+type YikeAIAppJob = ReturnType<typeof toJob>;
 
 export interface IceClient {
   submitYikeAIAppJob(input: SubmitYikeAIAppJobInput): Promise<SubmitYikeAIAppJobResult>;
@@ -54,6 +44,8 @@ export interface IceClient {
    * parse: then an id missing from `jobs` may be one of them, not a job ICE forgot.
    */
   batchGetYikeAIAppJobs(jobIds: readonly string[]): Promise<{ requestId: string; jobs: YikeAIAppJob[]; unreadable: number }>;
+  /** BATCH_GET_MAX_JOB_IDS: the most JobIds batchGetYikeAIAppJobs takes (the watcher chunks its jobs by it). */
+  readonly maxJobIdsPerBatchGet: number;
   /**
    * The ICE media id of an image (OSS URL or oss://bucket/key): looked up with GetMediaInfo, else registered
    * with RegisterMediaInfo (MediaType image). Registration refuses a URL that is already registered, so a
@@ -73,7 +65,7 @@ export interface IceClient {
 
 /**
  * JobIds per BatchGetYikeAIAppJob call. ICE documents no maximum (API reference and ice-20201109 SDKs, 2026): 10 is
- * our conservative choice (the domain's JOB_IDS_PER_BATCH_GET), so 1,000 in-flight jobs cost 100 calls.
+ * our conservative choice, so 1,000 in-flight jobs cost 100 calls. The watcher reads it as `maxJobIdsPerBatchGet`.
  */
 const BATCH_GET_MAX_JOB_IDS = 10;
 
@@ -177,6 +169,7 @@ export function createIceClient(options: IceClientOptions): IceClient {
 
   return {
     invoke,
+    maxJobIdsPerBatchGet: BATCH_GET_MAX_JOB_IDS,
     precheckYikeAIAppJob: (input) => precheckYikeAIAppJob(invoke, input),
     registerYikeAsset: (input) => registerYikeAsset(invoke, input),
     getYikeAssetAudit: (mediaId) => getYikeAssetAudit(invoke, mediaId),
@@ -249,16 +242,13 @@ export function createIceClient(options: IceClientOptions): IceClient {
   };
 }
 
-function toJob(response: GetJobResponse): YikeAIAppJob {
-  const results: YikeAIAppJob['results'] = [];
+function toJob(response: GetJobResponse) {
   const groups = [
     ['video', response.Result?.VideoResult],
     ['image', response.Result?.ImageResult],
     ['audio', response.Result?.AudioResult],
   ] as const;
-  for (const [kind, items] of groups) {
-    for (const item of items ?? []) results.push({ kind, mediaId: item.MediaId, outputUrl: item.OutputUrl });
-  }
+  const results = groups.flatMap(([kind, items]) => (items ?? []).map((item) => ({ kind, mediaId: item.MediaId, outputUrl: item.OutputUrl })));
   return {
     requestId: response.RequestId,
     jobId: response.JobId,

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { YikeError } from '../../runtime/errors';
+import { withAttempts } from '../../runtime/retry';
 import type { RecordStore } from '../ports';
 
 /**
@@ -128,15 +129,15 @@ export async function claimSlot(
  * could not be written leaves the slot counted (one job fewer that day). True when the marker exists.
  */
 export async function releaseSlot(store: SlotStore, slot: ClaimedSlot, at: Date): Promise<boolean> {
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      await store.createIfAbsent(`${slot.key}.released`, { owner: slot.owner, releasedAt: at.toISOString() });
-      return true;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
-    }
-  }
-  return false;
+  const marker = { owner: slot.owner, releasedAt: at.toISOString() };
+  return await withAttempts(
+    () => store.createIfAbsent(`${slot.key}.released`, marker),
+    3,
+    (attempt) => 100 * attempt,
+  ).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mapWithConcurrency } from '../../runtime/concurrency';
+import { withAttempts } from '../../runtime/retry';
+import type { IdempotencyRecord } from '../idempotency/idempotent';
 import type { RecordStore } from '../ports';
 import type { JobRequestInput, ObjectCreated } from '../submissions/work-items';
 
@@ -44,20 +47,54 @@ export async function writeDeferredEntry(
   const hash = createHash('sha256').update(entry.recordKey).digest('hex').slice(0, 16);
   const key = `${deferredPrefix(recordsPrefix)}${deferredAt.replace(/[-:.]/g, '')}-${hash}.json`;
   const body: DeferredEntry = { schemaVersion: 1, ...entry, deferredAt };
-  for (let attempt = 1; ; attempt++) {
-    try {
-      // false: this very entry was written by an attempt whose answer was lost.
-      await store.createIfAbsent(key, body);
-      return key;
-    } catch (error) {
-      if (attempt === WRITE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, WRITE_PAUSE_MS * attempt));
-    }
-  }
+  // false: this very entry was written by an attempt whose answer was lost.
+  await withAttempts(
+    () => store.createIfAbsent(key, body),
+    WRITE_ATTEMPTS,
+    (attempt) => WRITE_PAUSE_MS * attempt,
+  );
+  return key;
 }
 
 /** The entries' keys, oldest first (at most `limit`). */
 export async function listDeferred(store: Pick<RecordStore, 'list'>, recordsPrefix: string, limit?: number): Promise<string[]> {
   const keys = await store.list(deferredPrefix(recordsPrefix), limit === undefined ? undefined : { limit });
   return keys.filter((key) => key.endsWith('.json'));
+}
+
+/** Entries and records read at once while listing the line. */
+const READ_CONCURRENCY = 8;
+
+export interface DeferredLine {
+  entryKey: string;
+  deferredAt: string;
+  day: string;
+  code: string;
+  source: string;
+  token?: string;
+  recordKey: string;
+  /** The submit record's status now (DEFERRED while it waits). */
+  status?: string;
+}
+
+/** `yike-jobs deferred list`: each entry of the line, oldest first, with its submit record's status now. */
+export async function listDeferredLine(store: RecordStore, recordsPrefix: string): Promise<DeferredLine[]> {
+  const keys = await listDeferred(store, recordsPrefix);
+  const lines = await mapWithConcurrency(keys, READ_CONCURRENCY, async (entryKey) => {
+    const entry = await store.get<DeferredEntry>(entryKey);
+    if (!entry) return undefined;
+    const record = await store.get<IdempotencyRecord>(entry.recordKey).catch(() => undefined);
+    const line: DeferredLine = {
+      entryKey,
+      deferredAt: entry.deferredAt,
+      day: entry.day,
+      code: entry.code,
+      source: entry.source,
+      ...(entry.token === undefined ? {} : { token: entry.token }),
+      recordKey: entry.recordKey,
+      ...(record ? { status: record.status } : {}),
+    };
+    return line;
+  });
+  return lines.filter((line): line is DeferredLine => line !== undefined);
 }

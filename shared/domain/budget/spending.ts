@@ -6,10 +6,10 @@ import { budgetDay, dayStartAt, nextResetAt, secondsUntilReset } from './day';
 import { writeDeferredEntry, type NewDeferredEntry } from './deferred';
 
 /**
- * The spending limit every submit goes through (submitJobThenRecord): right before the paid SubmitYikeAIAppJob it
+ * The spending limit every submit goes through (sendSubmit, in the one submit): right before the paid SubmitYikeAIAppJob it
  * claims a slot of the token's quota (if the caller's token has one) and of the day's budget (JOB_BUDGET_PER_DAY),
  * and gives them back when ICE refused the submit for sure (no job exists). Over either, the submit is refused with
- * BUDGET_EXHAUSTED or QUOTA_EXHAUSTED (HTTP 429; uploads and pipeline events are deferred, see submissions.ts).
+ * BUDGET_EXHAUSTED or QUOTA_EXHAUSTED (HTTP 429; uploads and pipeline events are deferred: `overBudget` in submissions/submit-yike-job.ts).
  * Layout and exactness: counter.ts; the whole design: docs/budget.md.
  */
 export interface Payer {
@@ -187,7 +187,8 @@ function budgetExhausted(limit: number, day: string, at: Date, timeZone: string,
   return new YikeError('BUDGET_EXHAUSTED', message, { statusCode: 429, details: { reason, day, limit, resetsAt, retryAfterSeconds } });
 }
 
-function quotaExhausted(token: string, limit: number, day: string, at: Date, timeZone: string): YikeError {
+/** QUOTA_EXHAUSTED for a token at its quota (429 over HTTP, with Retry-After: the seconds to the reset). */
+export function quotaExhausted(token: string, limit: number, day: string, at: Date, timeZone: string): YikeError {
   const resetsAt = nextResetAt(at, timeZone).toISOString();
   return new YikeError('QUOTA_EXHAUSTED', `The token "${token}" has used its ${limit} jobs for ${day}; its quota renews at ${resetsAt}`, {
     statusCode: 429,

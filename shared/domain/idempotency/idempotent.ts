@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { YikeError, isYikeError } from '../../runtime/errors';
+import { withAttempts } from '../../runtime/retry';
 import type { RecordStore } from '../ports';
 
 /**
@@ -156,13 +157,10 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
         await withStoreRetries(() =>
           options.store.put(options.recordKey, { ...claimed, status: 'OUTCOME_UNKNOWN', inProgressExpiresAt: undefined, error: described }),
         );
-      } else if (options.isRejected?.(error) && isYikeError(error)) {
-        const rejected = closedRecord(claimed, 'REJECTED', now(), options.completedTtlMs);
-        rejected.error = { code: error.code, message: error.message, details: error.details };
-        await withStoreRetries(() => options.store.put(options.recordKey, rejected));
-      } else if (options.keepAs?.(error) && isYikeError(error)) {
-        // Kept until the renewal (DEFERRED) or a new upload (SKIPPED) replaces it: no expiry.
-        const kept = closedRecord(claimed, options.keepAs(error)!, now(), undefined);
+      } else if (keptAs(options, error) && isYikeError(error)) {
+        // REJECTED counts like a COMPLETED record; DEFERRED and SKIPPED are kept until the renewal or a new upload replaces them.
+        const status = keptAs(options, error)!;
+        const kept = closedRecord(claimed, status, now(), status === 'REJECTED' ? options.completedTtlMs : undefined);
         kept.error = { code: error.code, message: error.message, details: error.details };
         await withStoreRetries(() => options.store.put(options.recordKey, kept));
       } else {
@@ -181,6 +179,11 @@ async function execute<R>(options: IdempotentOptions<R>, claimed: IdempotencyRec
   const completed: IdempotencyRecord<R> = { ...closedRecord(claimed, 'COMPLETED', now(), options.completedTtlMs), result };
   await writeCompleted(options, completed);
   return { status: 'executed', result, record: completed };
+}
+
+/** What a failure leaves the record as, instead of deleting it: REJECTED (isRejected), DEFERRED or SKIPPED (keepAs). */
+function keptAs<R>(options: IdempotentOptions<R>, error: unknown): 'REJECTED' | 'DEFERRED' | 'SKIPPED' | undefined {
+  return options.isRejected?.(error) ? 'REJECTED' : options.keepAs?.(error);
 }
 
 /** The claim turned into a final record (COMPLETED or REJECTED) that counts for `ttlMs` from `at` (forever without). */
@@ -209,29 +212,11 @@ const COMPLETED_WRITE_PAUSE_MS = 200;
  * anyway (it is in the invocation's result and logs) and leave the expiring IN_PROGRESS record.
  */
 async function writeCompleted<R>(options: IdempotentOptions<R>, completed: IdempotencyRecord<R>): Promise<void> {
-  for (let attempt = 1; attempt <= COMPLETED_WRITE_ATTEMPTS; attempt++) {
-    try {
-      await options.store.put(options.recordKey, completed);
-      return;
-    } catch (error) {
-      if (attempt === COMPLETED_WRITE_ATTEMPTS) {
-        options.onRecordWriteFailed?.(error, 'completed');
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
-    }
-  }
+  await withStoreRetries(() => options.store.put(options.recordKey, completed)).catch((error: unknown) => options.onRecordWriteFailed?.(error, 'completed'));
 }
 
-async function withStoreRetries(write: (attempt: number) => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await write(attempt);
-    } catch (error) {
-      if (attempt === COMPLETED_WRITE_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, COMPLETED_WRITE_PAUSE_MS * attempt));
-    }
-  }
+function withStoreRetries(write: (attempt: number) => Promise<void>): Promise<void> {
+  return withAttempts(write, COMPLETED_WRITE_ATTEMPTS, (attempt) => COMPLETED_WRITE_PAUSE_MS * attempt);
 }
 
 function isExpired(record: IdempotencyRecord, at: Date): boolean {

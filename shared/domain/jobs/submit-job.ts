@@ -3,7 +3,6 @@ import type { ImageSource } from '../images/image-reference';
 import type { ImageInputs } from '../images/image-modes/image-inputs';
 import { IceError, InputError } from '../../runtime/errors';
 import type { Ice } from '../ports';
-import { recordSubmittedJob, type JobTracking } from '../lifecycle/record-submission';
 import type { Payer, SpendingLimit } from '../budget/spending';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
@@ -42,27 +41,20 @@ export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDepen
   return deps.apps.resolve(name, request.app ? 'app' : 'DEFAULT_APP');
 }
 
-/**
- * Submits one job. With `tracking`, the job record (<RECORDS_PREFIX>jobs/<jobId>.json) and its in-flight marker
- * are written right after ICE accepts it, so the job watcher follows it to its outcome; that write never fails
- * the submit (see recordSubmittedJob).
- */
-export async function submitJob(request: JobRequest, deps: JobDependencies, tracking?: JobTracking): Promise<SubmittedJob> {
-  const { job, recordJob } = await submitJobThenRecord(request, deps, tracking);
-  await recordJob();
-  return job;
+/** What the paid call sent and got: the job, and what its job record says of it (the image as sent, the ids with their defaults). */
+export interface SentJob {
+  job: SubmittedJob;
+  image: ImageSource;
+  productionId?: string;
+  folderId?: string;
 }
 
 /**
- * Submits one job and hands back the job record's write instead of doing it: an idempotent caller runs it only
- * after its COMPLETED record is written, so an instance stopped in between can never lead to a second paid job
- * (at worst the job misses its record; recordSubmittedJob logs a failed write).
+ * The paid step of the one submit (shared/domain/submissions/submit-yike-job.ts): the image in the form ICE takes
+ * (prechecked), then SubmitYikeAIAppJob inside the spending limit. Records are the use case's: it writes the job
+ * record only after its claim says COMPLETED.
  */
-export async function submitJobThenRecord(
-  request: JobRequest,
-  deps: JobDependencies,
-  tracking?: JobTracking,
-): Promise<{ job: SubmittedJob; recordJob: () => Promise<void> }> {
+export async function sendSubmit(request: JobRequest, deps: JobDependencies): Promise<SentJob> {
   const app = resolveApp(request, deps);
   const productionId = request.productionId ?? deps.defaults.productionId;
   const folderId = request.folderId ?? deps.defaults.folderId;
@@ -75,10 +67,7 @@ export async function submitJobThenRecord(
   const submit = () => deps.ice.submitYikeAIAppJob({ appId: app.appId, appParams, productionId, folderId });
   // The spending limit claims its slot right before the paid call, and gives it back if ICE refuses it.
   const { jobId, requestId } = await (deps.budget ? deps.budget.spend(request.payer, submit) : submit());
-  const recordJob = async () => {
-    if (tracking) await recordSubmittedJob({ jobId, requestId, appId: app.appId, image: request.image, productionId, folderId }, tracking);
-  };
-  return { job: { jobId, requestId, appId: app.appId }, recordJob };
+  return { job: { jobId, requestId, appId: app.appId }, image: request.image, productionId, folderId };
 }
 
 /**

@@ -1,4 +1,5 @@
 import { isNotFound, isYikeError } from '../../runtime/errors';
+import { sleep } from '../../runtime/retry';
 import { isTerminal } from './job-record';
 
 /**
@@ -35,11 +36,9 @@ function isTransientFollowError(error: unknown): boolean {
   return isNotFound(error) || (isYikeError(error) && error.retryable);
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export async function followJob<J extends { status: string }>(options: FollowOptions<J>): Promise<FollowOutcome<J>> {
   const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? defaultSleep;
+  const wait = options.sleep ?? sleep;
   const isTransient = options.isTransient ?? isTransientFollowError;
   const started = now();
   const deadline = started + options.timeoutMs;
@@ -60,6 +59,6 @@ export async function followJob<J extends { status: string }>(options: FollowOpt
     const left = deadline - now();
     if (left <= 0) return { outcome: 'timeout', job: last, elapsedMs: now() - started, polls };
     // The last pause is cut short so the final poll happens at the deadline, not after it.
-    await sleep(Math.min(pause, left));
+    await wait(Math.min(pause, left));
   }
 }

@@ -92,11 +92,6 @@ export function imageOf(appParams: string | undefined): string | undefined {
   }
 }
 
-/** Where job records are read by the HTTP API: RECORDS_BUCKET, else the first allowed bucket (as Idempotency-Key records). */
-export function jobRecordsBucket(config: Config): string | undefined {
-  return config.records.bucket ?? config.http.allowedBuckets[0];
-}
-
 /**
  * Asks ICE about the job now and writes what changed into its record. No notification here: the watcher
  * notifies terminal jobs from its in-flight list, and this leaves the in-flight marker in place for it.

@@ -1,35 +1,20 @@
 import { describeError, isYikeError } from '../../runtime/errors';
+import { withAttempts } from '../../runtime/retry';
 import type { RecordStore } from '../ports';
 import type { ImageSource } from '../images/image-reference';
 import type { Logger } from '../../runtime/logger';
-import { createJobRecordStore, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
+import { createJobRecordStore, newJobRecord, type EntryPoint, type JobRecord } from './job-record';
 
-/** Where and how a submit records its job: given to submitJob by every entry point that has a records bucket. */
+/** Where and how a submit records its job: given by the one submit (submissions/submit-yike-job.ts) when it has a records bucket. */
 export interface JobTracking {
-  store: JobRecordStore;
-  /** The records bucket, for log lines. */
-  bucket: string;
-  entryPoint: EntryPoint;
-  upload?: JobRecord['upload'];
-  logger: Logger;
-  now?: () => Date;
-}
-
-export function jobTracking(options: {
+  /** The records bucket's store, and the bucket's name for log lines. */
   recordStore: RecordStore;
   bucket: string;
   recordsPrefix: string;
   entryPoint: EntryPoint;
   upload?: JobRecord['upload'];
   logger: Logger;
-}): JobTracking {
-  return {
-    store: createJobRecordStore(options.recordStore, options.recordsPrefix),
-    bucket: options.bucket,
-    entryPoint: options.entryPoint,
-    upload: options.upload,
-    logger: options.logger,
-  };
+  now?: () => Date;
 }
 
 /** How a job record names its image: `oss://bucket/key`, or the URL the caller gave (never a signed URL we made). */
@@ -69,10 +54,11 @@ export async function recordSubmittedJob(
     folderId: job.folderId,
     now: tracking.now?.(),
   });
+  const jobs = createJobRecordStore(tracking.recordStore, tracking.recordsPrefix);
   // Both at once: one round trip less before the caller gets its answer.
   const [marker, written] = await Promise.all([
-    withAttempts(() => tracking.store.markInflight(record), MARKER_ATTEMPTS),
-    withAttempts(() => tracking.store.createRecord(record), WRITE_ATTEMPTS),
+    tried(() => jobs.markInflight(record), MARKER_ATTEMPTS),
+    tried(() => jobs.createRecord(record), WRITE_ATTEMPTS),
   ]);
   if (!marker.ok) {
     tracking.logger.error('job submitted but its in-flight marker could not be written: the watcher finds it by reconciling (within 10 minutes)', {
@@ -94,15 +80,10 @@ export async function recordSubmittedJob(
  * Up to `attempts` tries, pausing 100, 200, 400 … ms (at most 2 s, with up to 20 % jitter) between them; a refusal
  * that will not change (a missing bucket, no permission: not retryable) ends at once.
  */
-async function withAttempts(write: () => Promise<unknown>, attempts: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await write();
-      return { ok: true };
-    } catch (error) {
-      if (attempt === attempts || (isYikeError(error) && !error.retryable)) return { ok: false, error };
-      const pause = Math.min(MAX_WRITE_PAUSE_MS, WRITE_PAUSE_MS * 2 ** (attempt - 1)) * (1 + 0.2 * Math.random());
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  }
+function tried(write: () => Promise<unknown>, attempts: number): Promise<{ ok: true } | { ok: false; error: unknown }> {
+  const pauseMs = (attempt: number) => Math.min(MAX_WRITE_PAUSE_MS, WRITE_PAUSE_MS * 2 ** (attempt - 1)) * (1 + 0.2 * Math.random());
+  return withAttempts(write, attempts, pauseMs, (error) => isYikeError(error) && !error.retryable).then(
+    () => ({ ok: true }),
+    (error: unknown) => ({ ok: false, error }),
+  );
 }

@@ -6,7 +6,7 @@ import type { FunctionInvoker, Ice, ObjectUrlSigner, RecordStore, ResultCopier, 
 export interface WatcherDependencies {
   /** `oss`: the life of the own copies' signed playUrl (SIGNED_URL_EXPIRES_SECONDS). */
   config: Pick<Config, 'records' | 'lifecycle' | 'oss'>;
-  ice: Pick<Ice, 'batchGetYikeAIAppJobs'>;
+  ice: Pick<Ice, 'batchGetYikeAIAppJobs' | 'maxJobIdsPerBatchGet'>;
   recordStore: (bucket: string) => RecordStore;
   /** FC InvokeFunction client for JOB_NEXT_FUNCTION. */
   invoker?: FunctionInvoker;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { isYikeError } from '../../runtime/errors';
+import { sleep, withAttempts } from '../../runtime/retry';
 import type { IceJob, RecordStore } from '../ports';
 import { applyIceJob, isTerminal, markTimedOut, type JobRecord, type JobRecordStore, type NotificationState } from './job-record';
 import { isDue, isSettled, nextAttemptDelayMs, notificationFor, type Channel, type NotificationEvent } from './notify';
@@ -198,14 +199,12 @@ const SAVE_PAUSE_MS = 100;
 
 /** A record write after work that must not be redone (a copy, a delivery): a few attempts, then the error. */
 async function save(record: JobRecord, context: JobContext): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await context.jobs.save(record);
-    } catch (error) {
-      if (attempt === SAVE_ATTEMPTS || !(isYikeError(error) && error.retryable)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, SAVE_PAUSE_MS * attempt));
-    }
-  }
+  await withAttempts(
+    () => context.jobs.save(record),
+    SAVE_ATTEMPTS,
+    (attempt) => SAVE_PAUSE_MS * attempt,
+    (error) => !(isYikeError(error) && error.retryable),
+  );
 }
 
 async function finish(entry: KnownJob, record: JobRecord, context: JobContext): Promise<void> {
@@ -224,7 +223,7 @@ async function createClaim(key: string, claim: { owner: string; claimedAt: strin
     return await store.createIfAbsent(key, claim);
   } catch (error) {
     for (const pauseMs of [0, CLAIM_READ_BACK_PAUSE_MS]) {
-      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+      await sleep(pauseMs);
       const stored = await store.get<{ owner?: string }>(key).catch(() => undefined);
       if (stored) {
         if (stored.owner === claim.owner) return true;

@@ -1,6 +1,6 @@
 import { mapWithConcurrency } from '../../runtime/concurrency';
 import { describeError } from '../../runtime/errors';
-import { JOB_IDS_PER_BATCH_GET, type IceJob } from '../ports';
+import type { IceJob } from '../ports';
 import { createJobRecordStore, isTerminal, recordFromMarker, type JobRecord } from './job-record';
 import { createChannels } from './notify';
 import { reconcileIfDue } from './reconcile';
@@ -10,7 +10,7 @@ import { watchJob, type JobContext, type KnownJob } from './watch-job';
 
 /**
  * One round of the watcher in one records bucket: list the in-flight markers, then, ICE_CONCURRENCY chunks of
- * JOB_IDS_PER_BATCH_GET at a time, the jobs that are due (schedule.ts). The records of jobs it has not seen yet are
+ * `ice.maxJobIdsPerBatchGet` at a time, the jobs that are due (schedule.ts). The records of jobs it has not seen yet are
  * read; those it read in an earlier round of this run are used as they were to decide whether ICE needs asking
  * (most answers change nothing), and read again before anything is written or claimed (watch-job.ts).
  */
@@ -66,8 +66,9 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
   const now = run.clock.now();
   // Due within half a round counts as due now: a job asked last round is asked again this round.
   const due = rotateAfter(listed, cursor?.after).filter((jobId) => (state.known.get(jobId)?.dueAt ?? 0) <= now + run.roundMs / 2);
+  const perCall = run.ice.maxJobIdsPerBatchGet;
   const chunks: string[][] = [];
-  for (let index = 0; index < due.length; index += JOB_IDS_PER_BATCH_GET) chunks.push(due.slice(index, index + JOB_IDS_PER_BATCH_GET));
+  for (let index = 0; index < due.length; index += perCall) chunks.push(due.slice(index, index + perCall));
 
   const context: JobContext = { ...run, jobs, store, channels, bucket, outOfTime, round: state.round };
   let firstSkipped: number | undefined;
@@ -85,7 +86,7 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
     if (after !== undefined) await store.put(cursorKey(prefix), { after, savedAt: run.now().toISOString() });
     logger.warn('watcher stopped before its timeout; the next tick continues', {
       bucket,
-      remaining: (chunks.length - firstSkipped) * JOB_IDS_PER_BATCH_GET,
+      remaining: (chunks.length - firstSkipped) * perCall,
       after,
     });
     return { stoppedEarly: true, wakeAt };

@@ -1,5 +1,6 @@
 import type { Config } from '../../runtime/config';
 import { describeError } from '../../runtime/errors';
+import { sleep } from '../../runtime/retry';
 import type { WatcherClock, WatcherDependencies, WatcherSummary } from './watch-context';
 import { newBucketState, watchBucketRound, type BucketState } from './watch-round';
 
@@ -8,7 +9,7 @@ export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } fr
 /**
  * The job watcher's run (one timer tick), in rounds. Each round, for each watched records bucket: list the in-flight
  * markers (one OSS list page per 1,000 jobs), read the records of jobs it does not know yet, ask ICE with
- * BatchGetYikeAIAppJob (JOB_IDS_PER_BATCH_GET a call) about the unfinished jobs that are due (schedule.ts: every round
+ * BatchGetYikeAIAppJob (`ice.maxJobIdsPerBatchGet` a call) about the unfinished jobs that are due (schedule.ts: every round
  * at first, less often for long-running jobs), write each change, and for a terminal job copy its outputs
  * (JOB_RESULTS `copy`, result-copy.ts), notify, then drop the marker. While any job is in flight the run sleeps until its next
  * round (lifecycle.roundSeconds after the last one began, or later when nothing is due sooner) and goes on until too little
@@ -31,7 +32,7 @@ function defaultReserveMs(lifecycle: Config['lifecycle']): number {
 /** Two InvokeFunction attempts of at most 5 s each (see the job-watcher handler's invoker). */
 const NEXT_FUNCTION_BUDGET_MS = 11_000;
 
-const REAL_CLOCK: WatcherClock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+const REAL_CLOCK: WatcherClock = { now: () => Date.now(), sleep };
 
 export async function runWatcher(buckets: readonly string[], deps: WatcherDependencies): Promise<WatcherSummary> {
   const clock = deps.clock ?? REAL_CLOCK;

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
+import type { Config } from '../../runtime/config';
 import type { ObjectCreated } from './work-items';
+
+/**
+ * The records bucket of what has no bucket of its own: RECORDS_BUCKET, else the first ALLOWED_BUCKETS bucket. `POST /jobs`
+ * keeps its Idempotency-Key and job records there (and GET /jobs/{jobId} reads them), the budget its counters and line.
+ */
+export function sharedRecordsBucket(config: Pick<Config, 'records' | 'http'>): string | undefined {
+  return config.records.bucket ?? config.http.allowedBuckets[0];
+}
 
 /** OSS keys are at most 1023 bytes; longer record keys fall back to a hash of the object key. */
 const MAX_OSS_KEY_BYTES = 1023;

@@ -1,17 +1,12 @@
-import { describeError, IceError, InputError } from '../../runtime/errors';
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
 import { jobRequestBodySchema } from '../events/schemas';
-import { runIdempotent, type IdempotencyRecord } from '../../domain/idempotency/idempotent';
-import { allowedImage, assertImageAllowed } from '../../domain/images/image-policy';
-import type { ImageSource } from '../../domain/images/image-reference';
-import { inspectImageObject } from '../../domain/images/image-object';
-import { jobTracking } from '../../domain/lifecycle/record-submission';
-import { isIceInputRefusal, resolveApp, submitJobThenRecord, type SubmittedJob } from '../../domain/jobs/submit-job';
 import type { HttpServices } from '../../composition/http';
-import { objectRecordPrefix, sha256 } from '../../domain/submissions/record-keys';
+import { sha256 } from '../../domain/submissions/record-keys';
+import { submitYikeJob } from '../../domain/submissions/submit-yike-job';
+import { findObjectSubmission } from '../../domain/lifecycle/job-lookup';
 import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
-import { getJobLifecycle, lifecycleOfJob } from './jobs-routes';
+import { getJobLifecycle } from './jobs-routes';
 import { createUploadForm, listUploadableApps } from './uploads-route';
 import { getUsage, uploadQuotaRefusal } from './usage-route';
 
@@ -40,24 +35,26 @@ export interface ApiResult {
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
+/** Each route by its name, `<METHOD> <path>`: the method a request must use is the name's first word. */
 const ROUTES = [
-  { name: 'GET /', pattern: /^\/(?:index\.html)?$/, methods: ['GET'] },
-  { name: 'GET /healthz', pattern: /^\/healthz$/, methods: ['GET'] },
-  { name: 'GET /apps', pattern: /^\/apps$/, methods: ['GET'] },
-  { name: 'GET /usage', pattern: /^\/usage$/, methods: ['GET'] },
-  { name: 'POST /uploads', pattern: /^\/uploads\/?$/, methods: ['POST'] },
-  { name: 'POST /jobs', pattern: /^\/jobs\/?$/, methods: ['POST'] },
-  { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/, methods: ['GET'] },
-  { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/, methods: ['GET'] },
-  { name: 'GET /doctor', pattern: /^\/doctor$/, methods: ['GET'] },
+  { name: 'GET /', pattern: /^\/(?:index\.html)?$/ },
+  { name: 'GET /healthz', pattern: /^\/healthz$/ },
+  { name: 'GET /apps', pattern: /^\/apps$/ },
+  { name: 'GET /usage', pattern: /^\/usage$/ },
+  { name: 'POST /uploads', pattern: /^\/uploads\/?$/ },
+  { name: 'POST /jobs', pattern: /^\/jobs\/?$/ },
+  { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/ },
+  { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
+  { name: 'GET /doctor', pattern: /^\/doctor$/ },
 ] as const;
+const methodOf = (route: (typeof ROUTES)[number]) => route.name.split(' ')[0];
 
 export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const matched = ROUTES.find((route) => route.pattern.test(request.path));
   if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
-  if (!(matched.methods as readonly string[]).includes(request.method)) {
+  if (methodOf(matched) !== request.method) {
     const allow = ROUTES.filter((route) => route.pattern.test(request.path))
-      .flatMap((route) => route.methods)
+      .map(methodOf)
       .join(', ');
     return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
   }
@@ -110,29 +107,23 @@ function answered(route: string, answer: RouteAnswer, jobId?: string): ApiResult
 
 /** The JSON body, or the 400/413/415 that says why it cannot be read. */
 function readJsonBody(request: ApiRequest, maxBodyBytes: number): { value: unknown } | { error: HttpError } {
-  try {
-    return { value: parseJsonBody(request, maxBodyBytes) };
-  } catch (error) {
-    const code = (error as InputError).code;
-    const status = code === 'PAYLOAD_TOO_LARGE' ? 413 : code === 'UNSUPPORTED_MEDIA_TYPE' ? 415 : 400;
-    return { error: httpError(status, code, (error as InputError).message) };
-  }
-}
-
-function parseJsonBody(request: ApiRequest, maxBodyBytes: number): unknown {
   if (request.body.length > maxBodyBytes) {
-    throw new InputError('PAYLOAD_TOO_LARGE', `The body is ${request.body.length} bytes; the limit is ${maxBodyBytes}`);
+    return { error: httpError(413, 'PAYLOAD_TOO_LARGE', `The body is ${request.body.length} bytes; the limit is ${maxBodyBytes}`) };
   }
-  if (!JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) {
-    throw new InputError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
-  }
+  if (!JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? ''))
+    return { error: httpError(415, 'UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json') };
   try {
-    return JSON.parse(request.body.toString('utf8')) as unknown;
+    return { value: JSON.parse(request.body.toString('utf8')) as unknown };
   } catch {
-    throw new InputError('INVALID_JSON', 'The body is not valid JSON');
+    return { error: httpError(400, 'INVALID_JSON', 'The body is not valid JSON') };
   }
 }
 
+/**
+ * `POST /jobs`: the body and the Idempotency-Key header in, the one submit's outcome out: 202 with the job (and
+ * `Idempotent-Replayed: true` for a replay), 409 while another request with the key is in progress; refusals are
+ * mapped by toHttpError (429 with Retry-After over the budget: nothing is stored for them).
+ */
 async function postJob(request: ApiRequest, deps: ApiDependencies, caller: string | undefined): Promise<ApiResult> {
   const route = 'POST /jobs';
   const { config, logger } = deps.services;
@@ -149,75 +140,39 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
       ]),
     );
   }
-  const requested: ImageSource = body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! };
-  // Checked before anything is stored or sent: an off-list image never reaches ICE, and only its normalized form does.
-  const allowed = allowedImage(requested, deps.services.imagePolicy);
-  resolveApp(body, deps.services);
-  // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
-  const recordsBucket = config.records.bucket ?? config.http.allowedBuckets[0];
-  if (!recordsBucket) logger.warn('no RECORDS_BUCKET or ALLOWED_BUCKETS: the job gets no job record and is not watched');
-  const tracking = recordsBucket
-    ? jobTracking({
-        recordStore: deps.services.recordStore(recordsBucket),
-        bucket: recordsBucket,
-        recordsPrefix: config.records.prefix,
-        entryPoint: 'http',
-        logger,
-      })
-    : undefined;
-  const submit = async () => {
-    // Before any ICE call, but after an Idempotency-Key replay (which must answer as the first time did).
-    // Every {bucket, key}, given as such or as a URL on its bucket's OSS domain, gets the HEAD.
-    const image = allowed.kind === 'oss' ? await inspectImageObject(allowed, config, deps.services.imageObjects) : allowed;
-    const payer = { token: caller, source: route };
-    return submitJobThenRecord({ app: body.app, image, productionId: body.productionId, folderId: body.folderId, payer }, deps.services, tracking);
-  };
-
   const idempotencyKey = request.headers['idempotency-key'];
-  if (idempotencyKey === undefined) {
-    const { job, recordJob } = await submit();
-    await recordJob();
-    return { route, jobId: job.jobId, response: json(202, job) };
-  }
-  if (!IDEMPOTENCY_KEY.test(idempotencyKey)) {
+  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
     return result(route, httpError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters'));
   }
-  if (!recordsBucket) throw new Error('Idempotency-Key needs RECORDS_BUCKET or ALLOWED_BUCKETS');
   // Scoped per bearer token, so two clients cannot collide on (or probe) each other's keys.
-  const scope = sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);
-  let recordJob: (() => Promise<void>) | undefined;
-  const outcome = await runIdempotent<SubmittedJob>({
-    store: deps.services.recordStore(recordsBucket),
-    recordKey: `${config.records.prefix}http/${scope}.json`,
-    idempotencyKey: scope,
-    payloadHash: sha256(request.body.toString('utf8')),
-    inProgressTtlMs: Math.max(1_000, deps.remainingTimeMs()),
-    completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
-    execute: async () => {
-      const submitted = await submit();
-      recordJob = submitted.recordJob;
-      return submitted.job;
+  const scope = idempotencyKey === undefined ? undefined : sha256(`${request.headers.authorization ?? ''}\u0000${idempotencyKey}`);
+  const outcome = await submitYikeJob(
+    {
+      source: route,
+      job: { app: body.app, productionId: body.productionId, folderId: body.folderId, payer: { token: caller, source: route } },
+      image: { named: body.image ? { kind: 'oss', ...body.image } : { kind: 'url', url: body.imageUrl! }, allowlist: 'always' },
+      once:
+        scope === undefined
+          ? undefined
+          : {
+              recordKey: `${config.records.prefix}http/${scope}.json`,
+              idempotencyKey: scope,
+              payloadHash: sha256(request.body.toString('utf8')),
+              completedTtlMs: config.http.idempotencyTtlSeconds * 1000,
+            },
+      overBudget: 'refuse',
+      // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
+      entryPoint: 'http',
     },
-    isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
-    isRejected: isIceInputRefusal,
-    onRecordWriteFailed: (error, stage) =>
-      logger.error(
-        stage === 'completed'
-          ? 'job submitted but its idempotency record could not be written'
-          : 'submit failed and its idempotency record could not be updated',
-        {
-          error: describeError(error),
-        },
-      ),
-  });
+    { ...deps.services, remainingTimeMs: deps.remainingTimeMs, now: deps.now },
+  );
   if (outcome.status === 'in-progress') {
     return result(route, httpError(409, 'IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly'));
   }
-  // The job record only after the Idempotency-Key record says COMPLETED (see submitJobThenRecord).
-  if (outcome.status === 'executed') await recordJob?.();
-  const replayed = outcome.status === 'duplicate';
-  if (replayed) logger.info('idempotent replay', { jobId: outcome.result.jobId });
-  return { route, jobId: outcome.result.jobId, replayed, response: json(202, outcome.result, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
+  const replayed = scope === undefined ? undefined : outcome.status === 'duplicate';
+  const job = outcome.result;
+  if (replayed) logger.info('idempotent replay', { jobId: job.jobId });
+  return { route, jobId: job.jobId, replayed, response: json(202, job, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
 }
 
 /** The doctor's report (the same as for {"yike":"doctor"}); `?image=oss://bucket/key` picks the image it checks. */
@@ -236,7 +191,7 @@ async function getJob(jobId: string, request: ApiRequest, deps: ApiDependencies)
   return answered('GET /jobs/{jobId}', await getJobLifecycle(jobId, request, deps), jobId);
 }
 
-/** The job record the OSS upload function wrote for an object (latest eTag wins). */
+/** The submit record the OSS upload function wrote for an object (latest eTag wins), with its job's lifecycle. */
 async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const route = 'GET /jobs/by-object';
   const { bucket, key } = request.query;
@@ -244,35 +199,7 @@ async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promi
     const details = [!bucket && { path: 'bucket', message: 'required' }, !key && { path: 'key', message: 'required' }].filter(Boolean);
     return result(route, httpError(400, 'INVALID_REQUEST', 'Query parameters bucket and key are required', details));
   }
-  assertImageAllowed({ kind: 'oss', bucket, key }, deps.services.imagePolicy);
-  const { config } = deps.services;
-  const store = deps.services.recordStore(config.records.bucket ?? bucket);
-  const prefix = objectRecordPrefix(config.records.prefix, bucket, key);
-  const candidates = (await store.list(prefix)).filter((name) => name.endsWith('.json') && !name.slice(prefix.length).includes('/'));
-  const records = (await Promise.all(candidates.map((name) => store.get<IdempotencyRecord<SubmittedJob>>(name)))).filter(
-    (record): record is IdempotencyRecord<SubmittedJob> => record !== undefined,
-  );
-  const latest = records.sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
-  if (!latest) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
-  const job = await lifecycleOfJob(store, config.records.prefix, latest.result?.jobId);
-  return {
-    route,
-    jobId: latest.result?.jobId,
-    response: json(
-      200,
-      {
-        bucket,
-        key,
-        eTag: latest.context?.eTag,
-        status: latest.status,
-        ...latest.result,
-        startedAt: latest.startedAt,
-        completedAt: latest.completedAt,
-        error: latest.error,
-        // The job's lifecycle (status, results, error) from its job record; null before it has one.
-        job,
-      },
-      { 'Cache-Control': 'no-store' },
-    ),
-  };
+  const submission = await findObjectSubmission({ bucket, key }, deps.services);
+  if (!submission) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
+  return { route, jobId: submission.jobId, response: json(200, submission, { 'Cache-Control': 'no-store' }) };
 }

@@ -38,8 +38,6 @@ export function toHttpError(error: unknown): HttpError {
   if (error instanceof IceError) return iceToHttpError(error);
   if (isYikeError(error)) {
     switch (error.code) {
-      case 'IDEMPOTENCY_KEY_REUSED':
-        return httpError(422, error.code, error.message);
       case 'OUTCOME_UNKNOWN':
         return httpError(
           409,

@@ -1,7 +1,8 @@
 import { usageDependencies } from '../../composition/budget';
 import type { Services } from '../../composition/services';
 import { budgetUsage } from '../../domain/budget/usage';
-import { httpError, type HttpError, type RouteAnswer } from './errors';
+import { quotaExhausted } from '../../domain/budget/spending';
+import { toHttpError, type HttpError, type RouteAnswer } from './errors';
 
 /**
  * `GET /usage`: today's count against JOB_BUDGET_PER_DAY, the deferred line, and the caller's own token quota
@@ -23,12 +24,6 @@ export async function uploadQuotaRefusal(caller: string | undefined, services: S
   const report = await budgetUsage(usageDependencies(services, now), [caller!]);
   const token = report.tokens[0]!;
   if (token.used < token.limit) return undefined;
-  const retryAfterSeconds = Math.max(1, Math.ceil((Date.parse(report.resetsAt) - (now?.() ?? new Date()).getTime()) / 1000));
-  return httpError(
-    429,
-    'QUOTA_EXHAUSTED',
-    `The token "${caller}" has used its ${token.limit} jobs for ${report.day}; its quota renews at ${report.resetsAt}`,
-    { reason: 'quota', token: caller, day: report.day, limit: token.limit, resetsAt: report.resetsAt, retryAfterSeconds },
-    { 'Retry-After': String(retryAfterSeconds) },
-  );
+  // The same refusal a submit past the quota gets (spending.ts), in the same HTTP shape.
+  return toHttpError(quotaExhausted(caller!, token.limit, report.day, now?.() ?? new Date(), services.config.budget.timeZone));
 }

@@ -69,24 +69,6 @@ describe('uploads over JOB_BUDGET_PER_DAY: deferred, never lost, submitted first
     expect(cloud.keysUnder(`${RECORDS_PREFIX}budget/2026-12-02/slots/`)).toEqual([1, 2, 3].map((n) => `${RECORDS_PREFIX}budget/2026-12-02/slots/0000000${n}`));
   });
 
-  it('answers a redelivery of a deferred upload with the same deferral: no second entry, no ICE call, nothing written', async () => {
-    // Arrange
-    const handler = createHandler({ env: env(), now: clockAt(DAY_ONE) });
-    const key = 'uploads/female/day1-e.png';
-    const callsBefore = cloud.ice.calls().length;
-    const writes = () => cloud.oss.requests().filter((request) => request.method === 'PUT' && request.status === 200).length;
-    const writesBefore = writes();
-
-    // Act
-    const result = await handler(cloud.eventOf(key), fcContext({ retryCount: 1 }));
-
-    // Assert
-    expect(result.deferred).toEqual([{ source: `oss://${BUCKET}/${key}`, code: 'BUDGET_EXHAUSTED', resetsAt: DAY_ONE_RESET }]);
-    expect(cloud.ice.calls().length).toBe(callsBefore);
-    expect(writes()).toBe(writesBefore);
-    expect(cloud.keysUnder(`${RECORDS_PREFIX}deferred/`)).toHaveLength(2);
-  });
-
   it('submits the deferred uploads when the budget renews, each image checked again, and skips a deleted one with the reason recorded', async () => {
     // Arrange: the 5th upload's image is deleted while it waits
     const [fourth, fifth] = ['uploads/female/day1-d.png', 'uploads/female/day1-e.png'];

@@ -94,29 +94,6 @@ describe('the OSS upload function against the local ICE and OSS endpoints: dupli
     expect(await cloud.readRecord(FEMALE_KEY, FIXTURE_ETAG)).toMatchObject({ status: 'OUTCOME_UNKNOWN', error: { code: 'ICE_TIMEOUT' } });
   });
 
-  it('takes over an IN_PROGRESS record whose invocation expired', async () => {
-    // Arrange: a record left by an invocation that timed out a minute ago
-    const handler = createHandler({ env: cloud.env() });
-    const stale = {
-      schemaVersion: 1,
-      status: 'IN_PROGRESS',
-      idempotencyKey: `oss://${BUCKET}/${FEMALE_KEY}#${FIXTURE_ETAG}`,
-      owner: 'stale-owner',
-      startedAt: new Date(Date.now() - 120_000).toISOString(),
-      inProgressExpiresAt: new Date(Date.now() - 60_000).toISOString(),
-    };
-    await cloud.client.put(objectRecordKey('.yike-jobs/', { bucket: BUCKET, key: FEMALE_KEY, eTag: FIXTURE_ETAG }), Buffer.from(JSON.stringify(stale)));
-
-    // Act
-    const result = await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
-
-    // Assert
-    expect(result.submitted).toHaveLength(1);
-    expect(cloud.ice.jobs()).toHaveLength(1);
-    expect(await cloud.readRecord(FEMALE_KEY, FIXTURE_ETAG)).toMatchObject({ status: 'COMPLETED' });
-    expect(cloud.oss.listKeys(BUCKET).filter((key) => key.includes('.takeover-'))).toEqual([]);
-  });
-
   it('leaves an unexpired IN_PROGRESS record to its owner and fails retryably, so FC comes back rather than dropping the upload', async () => {
     // Arrange
     const handler = createHandler({ env: cloud.env() });
