@@ -8,12 +8,14 @@ import { startFcGateway } from './gateway';
  * hands each one request at a time, so a race between instances is a race between processes: the budget race
  * (test/reliability/budget-race.test.ts) starts twenty of these. The function's environment is this process's.
  *
- *   node dist/local/fc/instance.js <dist/function folder> events [clock]   invocations over IPC, one at a time:
- *                                                                           {id, event} in, {id, result | error} out
- *   node dist/local/fc/instance.js <dist/function folder> http [clock]     an FC HTTP gateway in front of it: {url} out
+ *   node dist/local/fc/instance.js <dist/function folder> events [clock [fixed]]   invocations over IPC, one at a
+ *                                                            time: {id, event} in, {id, result | error} out
+ *   node dist/local/fc/instance.js <dist/function folder> http [clock [fixed]]     an FC HTTP gateway in front of it:
+ *                                                            {url} out
  *
  * `clock` (ISO 8601): the instance's clock starts there and runs on (createHandler's `now`), so a test decides the
- * budget's day instead of the wall clock.
+ * budget's day instead of the wall clock; with `fixed` it stays there, so what the instance answers (Retry-After)
+ * does not depend on how long the test took.
  */
 type Handler = (event: unknown, context: object) => Promise<unknown>;
 type CreateHandler = (options: { now?: () => Date }) => Handler;
@@ -24,13 +26,13 @@ interface Invocation {
 }
 
 async function main(): Promise<void> {
-  const [folder, mode, clock] = process.argv.slice(2);
-  if (!folder || (mode !== 'events' && mode !== 'http') || !process.send) {
-    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [clock ISO 8601]');
+  const [folder, mode, clock, clockMode] = process.argv.slice(2);
+  if (!folder || (mode !== 'events' && mode !== 'http') || (clockMode !== undefined && clockMode !== 'fixed') || !process.send) {
+    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [clock ISO 8601 [fixed]]');
   }
   const startedAtMs = Date.now();
   const clockMs = clock === undefined ? undefined : Date.parse(clock);
-  const now = clockMs === undefined ? undefined : () => new Date(clockMs + (Date.now() - startedAtMs));
+  const now = clockMs === undefined ? undefined : () => new Date(clockMs + (clockMode === 'fixed' ? 0 : Date.now() - startedAtMs));
   const functionName = `yike-${folder.split(/[\\/]/).filter(Boolean).at(-1)}`;
   const { createHandler } = require(join(resolve(folder), 'index.js')) as { createHandler: CreateHandler };
   const handler = createHandler({ now });

@@ -22,9 +22,15 @@ export interface HttpInstances {
   close(): Promise<void>;
 }
 
-function start(count: number, functionName: string, mode: 'events' | 'http', env: NodeJS.ProcessEnv, clock: string): ChildProcess[] {
+/** Where the instances' clock starts; `fixed`: it stays there instead of running on (local/fc/instance.ts). */
+export interface InstanceClock {
+  at: string;
+  fixed?: boolean;
+}
+
+function start(count: number, functionName: string, mode: 'events' | 'http', env: NodeJS.ProcessEnv, clock: InstanceClock): ChildProcess[] {
   return Array.from({ length: count }, () =>
-    fork(INSTANCE, [join(DIST, functionName), mode, clock], {
+    fork(INSTANCE, [join(DIST, functionName), mode, clock.at, ...(clock.fixed ? ['fixed'] : [])], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     }),
@@ -61,7 +67,7 @@ async function stop(children: ChildProcess[]): Promise<void> {
   );
 }
 
-export async function startEventInstances(count: number, functionName: string, env: NodeJS.ProcessEnv, clock: string): Promise<EventInstances> {
+export async function startEventInstances(count: number, functionName: string, env: NodeJS.ProcessEnv, clock: InstanceClock): Promise<EventInstances> {
   const children = start(count, functionName, 'events', env, clock);
   await firstMessages(children);
   const pending = new Map<number, (answer: Answer) => void>();
@@ -78,7 +84,7 @@ export async function startEventInstances(count: number, functionName: string, e
   };
 }
 
-export async function startHttpInstances(count: number, functionName: string, env: NodeJS.ProcessEnv, clock: string): Promise<HttpInstances> {
+export async function startHttpInstances(count: number, functionName: string, env: NodeJS.ProcessEnv, clock: InstanceClock): Promise<HttpInstances> {
   const children = start(count, functionName, 'http', env, clock);
   const messages = await firstMessages(children);
   return { urls: messages.map((message) => String(message.url)), close: () => stop(children) };

@@ -34,3 +34,15 @@ export function gate(): { opened: Promise<void>; open: () => void } {
   });
   return { opened, open };
 }
+
+/** A clock that moves only when the code under test sleeps on it: what it does over time, without waiting for it. */
+export function simulatedClock(startMs = Date.now()): { ms: () => number; now: () => Date; sleep: (ms: number) => Promise<void> } {
+  let nowMs = startMs;
+  return {
+    ms: () => nowMs,
+    now: () => new Date(nowMs),
+    sleep: async (ms) => {
+      nowMs += ms;
+    },
+  };
+}

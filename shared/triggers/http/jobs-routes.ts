@@ -27,7 +27,8 @@ const FLAG_VALUES: Record<string, boolean> = { '1': true, true: true, '0': false
 export interface JobRoutesDependencies {
   services: Services;
   remainingTimeMs: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The clock `?wait=N` waits on (tests: a simulated one). Default the real clock. */
+  clock?: { now(): number; sleep(ms: number): Promise<void> };
 }
 
 interface JobQuery {
@@ -91,7 +92,8 @@ async function waitForJob(record: JobRecord, waitSeconds: number, jobs: JobRecor
     poll: async () => (current = await withinMs(refreshJobRecord(current, { ice, jobs }), deps.remainingTimeMs() - WAIT_MARGIN_MS)),
     timeoutMs: Math.max(0, Math.min(waitSeconds * 1000, budgetMs)),
     intervalMs: WAIT_POLL_MS,
-    sleep: deps.sleep,
+    now: deps.clock?.now,
+    sleep: deps.clock?.sleep,
     onTransientError: (error) => logger.warn('job wait: ICE poll failed, polling again', { jobId: record.jobId, error: describeError(error) }),
   });
   return outcome.job ?? current;
