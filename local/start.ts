@@ -32,7 +32,7 @@ const OUTCOME_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
   // The watcher copies ICE's outputs over https from the local ICE (local/tls.ts): this process must trust its CA.
-  if (!trustLocalCa()) return;
+  if (!(await trustLocalCa())) return;
   const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
