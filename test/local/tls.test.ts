@@ -52,7 +52,7 @@ describe('the local cloud’s TLS (local/tls.ts)', () => {
   it('lets the real openapi-client call the local ICE over https and http on one port, counting the TLS handshakes', async () => {
     // Arrange
     const server = await ice();
-    const secure = new OpenApiClient(new Config({ ...STS, endpoint: server.endpoint, protocol: 'https', readTimeout: 2_000, connectTimeout: 1_000 }));
+    const secure = new OpenApiClient(new Config({ ...STS, endpoint: server.endpoint, protocol: 'https', readTimeout: 10_000, connectTimeout: 10_000 }));
 
     // Act
     const overTls = await callIce(secure, 'SubmitYikeAIAppJob', { body: submitFields() });

@@ -257,7 +257,8 @@ describe('the ICE client against the local ICE endpoint', () => {
     ice.faults.delayNext(1, NEVER_ANSWERS_MS);
 
     // Act
-    const job = await client().getYikeAIAppJob(submitted.jobId);
+    // The first attempt never gets its answer; 2 s is far beyond what the second one takes.
+    const job = await client({ ICE_READ_TIMEOUT_MS: '2000' }).getYikeAIAppJob(submitted.jobId);
 
     // Assert
     expect(job).toMatchObject({
@@ -275,7 +276,8 @@ describe('the ICE client against the local ICE endpoint', () => {
     jobClockAheadMs = JOB_MS;
 
     // Act
-    const job = await client().getYikeAIAppJob(submitted.jobId);
+    // The first attempt never gets its answer; 2 s is far beyond what the second one takes.
+    const job = await client({ ICE_READ_TIMEOUT_MS: '2000' }).getYikeAIAppJob(submitted.jobId);
 
     // Assert
     expect(job.status).toBe('Finished');
