@@ -10,7 +10,9 @@ module.exports = {
   globalSetup: '<rootDir>/test/helpers/global-setup.js',
   // The page's script is made by the build (shared/triggers/http/page/page-script.d.ts); from source, by this helper.
   moduleNameMapper: { '^\\./page-script$': '<rootDir>/test/helpers/page-script.js' },
-  testTimeout: 20000,
+  // A hang detector, not a speed limit: tests await events (test/helpers/waiting.ts), and a 2-core machine that other
+  // work keeps busy runs them several times slower than a quiet one. Tests that do much work set their own, larger one.
+  testTimeout: 60000,
   // Most tests wait on sockets and timers (fault injection, timeouts): two workers overlap those waits on CI's 2 cores.
   maxWorkers: 2,
   // Always in workers, even for one test file: NODE_EXTRA_CA_CERTS (set by the global setup for the local CA, see

@@ -22,7 +22,7 @@ const DIST = process.env.BENCH_DIST ?? join(ROOT, 'dist');
 async function main(): Promise<void> {
   // The rows that cost an upload and a watcher run do it over TLS, as in the cloud: this process and its children
   // trust the local CA (NODE_EXTRA_CA_CERTS; local/tls.ts), so it starts itself again with it when it has to.
-  if (!trustLocalCa()) return;
+  if (!(await trustLocalCa())) return;
   const onlyArg = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length) ?? process.argv[process.argv.indexOf('--only') + 1];
   const only = process.argv.some((arg) => arg.startsWith('--only')) && onlyArg ? new Set(onlyArg.split(',')) : undefined;
   const modules = BENCH_MODULES.filter((module) => !only || only.has(module.name));

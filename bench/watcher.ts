@@ -54,11 +54,17 @@ export interface WatcherFixture {
   ice: LocalIceServer;
   oss: LocalOssServer;
   webhookDeliveries: () => number;
+  /** The notification ids the webhook receiver got, in order. */
+  webhookIds: () => string[];
   env: NodeJS.ProcessEnv;
-  /** One watcher run with FC's context (timeout seconds) and the timer event; `tuning` replaces the fixture's. */
+  /**
+   * One watcher run with FC's context (timeout seconds) and the timer event; `tuning` replaces the fixture's. `clock`:
+   * the run's time on a simulated clock (its sleeps move it) instead of the real one, so its time never runs out.
+   */
   runWatcher(
     timeoutSeconds?: number,
     tuning?: TuningOverrides,
+    clock?: { now: () => Date; sleep: (ms: number) => Promise<void> },
   ): Promise<{ summary: WatcherSummary; iceCalls: number; ossCalls: number; ms: number; handshakes: { ice: number; oss: number } }>;
   close(): Promise<void>;
 }
@@ -105,11 +111,12 @@ export async function startWatcherFixture(
     })),
   );
   const oss = await startOssServer({ dataDir: dir, buckets: [BUCKET] });
-  let deliveries = 0;
+  const delivered: string[] = [];
   const receiver = createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      deliveries++;
+      delivered.push(String((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { id?: unknown }).id));
       res.writeHead(204).end();
     });
   });
@@ -128,9 +135,10 @@ export async function startWatcherFixture(
     ice,
     oss,
     env,
-    webhookDeliveries: () => deliveries,
-    async runWatcher(timeoutSeconds = 60, tuning = options.tuning) {
-      const handler = createWatcherHandler({ env, tuning });
+    webhookDeliveries: () => delivered.length,
+    webhookIds: () => [...delivered],
+    async runWatcher(timeoutSeconds = 60, tuning = options.tuning, clock = undefined) {
+      const handler = createWatcherHandler({ env, tuning, ...clock });
       const iceBefore = ice.calls().length;
       const ossBefore = oss.requests().length;
       const [iceTls, ossTls] = [ice.connections().tls, oss.connections().tls];
@@ -219,6 +227,20 @@ export async function watcherBench(options: { jobs?: number } = {}): Promise<Ben
     { figure: 'job-watcher round over 1,000 in-flight jobs, before keep-alive on reads', measured: Math.round(before.ms), unit: 'ms' },
     { figure: 'job-watcher round over 1,000 in-flight jobs, keep-alive on reads', measured: Math.round(after.ms), unit: 'ms' },
   ];
+}
+
+/**
+ * How many in-flight jobs one watcher run of a `timeoutSeconds` function settles on the real clock (webhook only, no
+ * result objects): a capacity figure of this machine, which the scale test leaves to the bench.
+ */
+export async function watcherCapacity(options: { jobs: number; timeoutSeconds: number }): Promise<{ settled: number; ms: number }> {
+  const fixture = await startWatcherFixture(options.jobs, { JOB_RESULTS: 'copy' });
+  try {
+    const { summary, ms } = await fixture.runWatcher(options.timeoutSeconds);
+    return { settled: summary.settled, ms };
+  } finally {
+    await fixture.close();
+  }
 }
 
 // Run directly only: bundled into dist/bench/run.js, `require.main === module` holds there too, and this would run

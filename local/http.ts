@@ -42,7 +42,7 @@ export async function listenOnLoopback(
   if (options.tls) {
     // One port for both: http://127.0.0.1:PORT and https://127.0.0.1:PORT (the local CA, local/tls.ts), told apart by
     // the connection's first byte, so an http:// URL upgraded to https:// reaches the same stand-in.
-    const { key, cert } = localTls();
+    const { key, cert } = await localTls();
     secure = createHttpsServer({ key, cert }, handle);
     secure.on('secureConnection', () => counts.tls++);
     const tlsServer = secure;

@@ -21,7 +21,8 @@ const PORTS = {
   fcApi: Number(process.env.LOCAL_FC_API_PORT ?? 9300),
 };
 const CREDENTIALS = LOCAL_STS_CREDENTIALS;
-const RECORD_WAIT_MS = 10_000;
+/** How long the demo waits for the upload's record before saying it never came (a busy machine takes seconds). */
+const RECORD_WAIT_MS = 30_000;
 /** How long a local job runs (LOCAL_ICE_JOB_SECONDS overrides): long enough to see Queuing and Executing. */
 const DEMO_JOB_MS = 4_000;
 /** The watcher runs every minute in the cloud; locally every few seconds (LOCAL_WATCHER_SECONDS overrides). */
@@ -31,7 +32,7 @@ const OUTCOME_GRACE_MS = 30_000;
 
 async function main(): Promise<void> {
   // The watcher copies ICE's outputs over https from the local ICE (local/tls.ts): this process must trust its CA.
-  if (!trustLocalCa()) return;
+  if (!(await trustLocalCa())) return;
   const startedAtMs = Date.now();
   const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));

@@ -38,6 +38,10 @@ export function atMost(figure: string, value: number, limit: number, unit: strin
   return { figure, target: `<= ${limit} ${unit}`.trim(), measured: `${value.toFixed(digits)} ${unit}`.trim(), ok: value <= limit, value, unit };
 }
 
+export function atLeast(figure: string, value: number, limit: number, unit: string, digits = 0): BenchRow {
+  return { figure, target: `>= ${limit} ${unit}`.trim(), measured: `${value.toFixed(digits)} ${unit}`.trim(), ok: value >= limit, value, unit };
+}
+
 export function info(figure: string, measured: string, value?: number, unit?: string): BenchRow {
   return { figure, target: '-', measured, value, unit };
 }

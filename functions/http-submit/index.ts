@@ -11,10 +11,15 @@ import { httpError } from '../../shared/triggers/http/errors';
 /**
  * FC 3.0 HTTP trigger: request struct in, response struct out. The API itself lives in shared/triggers/http.
  * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor, never the HTTP trigger) gets the doctor's report.
+ * `now` is for tests and `npm start` only; `sleep` with it runs `?wait=N` and the invocation's deadline on that clock
+ * (a simulated one in the tests), as the job watcher's handler does.
  */
-export const createHandler = (options: { env?: NodeJS.ProcessEnv; tuning?: TuningOverrides; sink?: LogSink; now?: () => Date } = {}) =>
+export const createHandler = (
+  options: { env?: NodeJS.ProcessEnv; tuning?: TuningOverrides; sink?: LogSink; now?: () => Date; sleep?: (ms: number) => Promise<void> } = {},
+) =>
   withDoctor('http-submit', options, async (event: unknown, context: InvocationContext) => {
     const startedAtMs = Date.now();
+    const clock = options.sleep && options.now ? { now: () => options.now!().getTime(), sleep: options.sleep } : undefined;
     let services: HttpServices;
     try {
       // `now` (tests, the local cloud): the clock the budget's day is read from.
@@ -35,8 +40,9 @@ export const createHandler = (options: { env?: NodeJS.ProcessEnv; tuning?: Tunin
 
     const outcome = await handleApiRequest(request, {
       services,
-      remainingTimeMs: remainingTimeFrom(context, startedAtMs),
+      remainingTimeMs: remainingTimeFrom(context, clock?.now() ?? startedAtMs, clock?.now),
       now: options.now,
+      clock,
       doctor: (doctorRequest) => answerDoctor('http-submit', { env: options.env, tuning: options.tuning, sink: options.sink, context }, doctorRequest),
     });
     const status = outcome.response.statusCode;

@@ -12,9 +12,10 @@ import { startFcGateway } from './gateway';
  *                                                                                    {id, event} in, {id, result | error} out
  *   node dist/local/fc/instance.js <dist/function folder> http [clock] [tuning]     an FC HTTP gateway in front of it: {url} out
  *
- * `clock` (ISO 8601, or `-` for the wall clock): the instance's clock starts there and runs on (createHandler's `now`),
- * so a test decides the budget's day instead of the wall clock. `tuning` (JSON): createHandler's `tuning`, the
- * overrides a test gives its timeouts and retries (never environment variables: a function reads none for them).
+ * `clock`: `-` for the wall clock; an ISO 8601 time where the instance's clock starts and runs on (createHandler's
+ * `now`), so a test decides the budget's day instead of the wall clock; `fixed:<ISO 8601>` where it stays, so what the
+ * instance answers (Retry-After) does not depend on how long the test took. `tuning` (JSON): createHandler's `tuning`,
+ * the overrides a test gives its timeouts and retries (never environment variables: a function reads none for them).
  */
 type Handler = (event: unknown, context: object) => Promise<unknown>;
 type CreateHandler = (options: { now?: () => Date; tuning?: unknown }) => Handler;
@@ -27,11 +28,12 @@ interface Invocation {
 async function main(): Promise<void> {
   const [folder, mode, clock, tuning] = process.argv.slice(2);
   if (!folder || (mode !== 'events' && mode !== 'http') || !process.send) {
-    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [clock ISO 8601 | -] [tuning JSON]');
+    throw new Error('usage (with an IPC channel): instance.js <dist/function folder> events|http [- | ISO 8601 | fixed:ISO 8601] [tuning JSON]');
   }
   const startedAtMs = Date.now();
-  const clockMs = clock === undefined || clock === '-' ? undefined : Date.parse(clock);
-  const now = clockMs === undefined ? undefined : () => new Date(clockMs + (Date.now() - startedAtMs));
+  const fixed = clock?.startsWith('fixed:') ?? false;
+  const clockMs = clock === undefined || clock === '-' ? undefined : Date.parse(fixed ? clock.slice('fixed:'.length) : clock);
+  const now = clockMs === undefined ? undefined : () => new Date(clockMs + (fixed ? 0 : Date.now() - startedAtMs));
   const functionName = `yike-${folder.split(/[\\/]/).filter(Boolean).at(-1)}`;
   const { createHandler } = require(join(resolve(folder), 'index.js')) as { createHandler: CreateHandler };
   const handler = createHandler({ now, tuning: tuning === undefined ? undefined : (JSON.parse(tuning) as unknown) });

@@ -302,6 +302,8 @@ export async function startIceServer(options: IceServerOptions = {}): Promise<Lo
         // The client may have given up (read timeout); there is nobody left to answer then.
         if (!res.destroyed) sendJson(res, requestId, answer);
       }, fault.ms);
+      // A delay longer than any client waits (a test's "never answers") must not keep the process alive.
+      timer.unref();
       delayedAnswers.add(timer);
       return;
     }

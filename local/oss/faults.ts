@@ -6,10 +6,16 @@ import { holdBody } from '../http';
  * faults first, then an optional picker (seeded random faults for the reliability tests). Kinds:
  * - `fail`: answer `status` with an OSS error `code` and do nothing (503 SlowDown is OSS's throttling);
  * - `reset`: process the request (a PUT IS stored), then destroy the connection instead of answering;
- * - `delay`: receive the request, then hold it `ms` before processing it, so a client with a shorter timeout
- *   gives up while the server still acts on it afterwards (a PUT IS stored, later).
+ * - `delay`: receive the request, then hold it `ms` (or until `until` settles) before processing it, so a client with
+ *   a shorter timeout gives up while the server still acts on it afterwards (a PUT IS stored, later). Held until
+ *   the test releases it, no timer decides whether the client gave up first, however slow the machine.
  */
-export type OssFault = { kind: 'fail'; status: number; code: string } | { kind: 'reset' } | { kind: 'delay'; ms: number };
+export type OssFault =
+  | { kind: 'fail'; status: number; code: string }
+  | { kind: 'reset' }
+  | { kind: 'delay'; ms: number }
+  /** `held` is called once the request is received and held. */
+  | { kind: 'delay'; until: Promise<unknown>; held?: () => void };
 
 export interface OssRequestInfo {
   method: string;
@@ -21,6 +27,8 @@ export interface OssFaults {
   failNext(count: number, status: number, code: string): void;
   resetNext(count: number): void;
   delayNext(count: number, ms: number): void;
+  /** Holds the next request until release(); `held` resolves once the server has received it and holds it. */
+  holdNext(): { held: Promise<void>; release: () => void };
   /** Consulted for every request no queued fault claims; return undefined to let it through. */
   pickWith(picker: ((request: OssRequestInfo) => OssFault | undefined) | undefined): void;
   clear(): void;
@@ -51,6 +59,18 @@ export function createOssFaults(): OssFaults & { apply(req: IncomingMessage, res
     failNext: (count, status, code) => queue(count, { kind: 'fail', status, code }),
     resetNext: (count) => queue(count, { kind: 'reset' }),
     delayNext: (count, ms) => queue(count, { kind: 'delay', ms }),
+    holdNext: () => {
+      let release!: () => void;
+      let held!: () => void;
+      const until = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const isHeld = new Promise<void>((resolve) => {
+        held = resolve;
+      });
+      queue(1, { kind: 'delay', until, held });
+      return { held: isHeld, release };
+    },
     pickWith: (next) => {
       picker = next;
     },
@@ -70,7 +90,12 @@ export function createOssFaults(): OssFaults & { apply(req: IncomingMessage, res
         case 'delay':
           // The body is read now: once the client gives up, a closed connection's request could not be read any more.
           holdBody(req);
-          await new Promise((resolve) => setTimeout(resolve, fault.ms));
+          if ('until' in fault) {
+            fault.held?.();
+            await fault.until;
+          } else {
+            await new Promise((resolve) => setTimeout(resolve, fault.ms));
+          }
           return {};
         case 'reset': {
           // Let the request be processed, then cut the connection where the answer would go.

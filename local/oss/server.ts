@@ -88,6 +88,8 @@ export interface LocalOssServer {
   listKeys(bucket: string): string[];
   /** Injected failures (local/oss/faults.ts), applied to authenticated requests before they are processed. */
   faults: OssFaults;
+  /** Resolves once no request is being served (a held one included): what was sent has been acted on. */
+  idle(): Promise<void>;
   /** Clears the request log (objects stay). */
   reset(): void;
   close(): Promise<void>;
@@ -186,7 +188,19 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     }
   };
 
+  let serving = 0;
+  const idleWaiters: (() => void)[] = [];
   const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    serving++;
+    try {
+      await serveOne(req, res);
+    } finally {
+      serving--;
+      if (serving === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+    }
+  };
+
+  const serveOne = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const startedAtMs = Date.now();
     const requestId = newOssRequestId(new Date(startedAtMs));
     const method = req.method ?? 'GET';
@@ -194,8 +208,23 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     res.setHeader('Server', 'AliyunOSS');
     let target: Target | undefined;
     let auth: AuthMode = 'anonymous';
-    let status: number;
     let code: string | undefined;
+    let noted = false;
+    const note = (status: number) => {
+      if (noted) return;
+      noted = true;
+      const bucket = target?.bucket;
+      const key = target?.key || undefined;
+      recorded.push({ method, bucket, key, status, code, auth });
+      log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
+    };
+    // Recorded as the answer ends, before its last bytes can reach the client: whoever has read an answer finds its
+    // request in requests(), however slowly this server's own code runs on afterwards.
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.end = ((...args: unknown[]) => {
+      note(res.statusCode);
+      return end(...args);
+    }) as ServerResponse['end'];
     try {
       target = parseTarget(req.url ?? '/', headerText(req.headers.host));
       auth = authModeOf(req.headers, target.query);
@@ -226,18 +255,15 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
           await dispatch(req, res, located, requestId);
         }
       }
-      status = res.statusCode;
     } catch (thrown) {
       const error = thrown instanceof OssError ? thrown : new OssError(500, 'InternalError', 'We encountered an internal error. Please try again.');
       if (!(thrown instanceof OssError)) log({ level: 'error', requestId, message: 'request failed', error: errorMessage(thrown) });
-      status = error.status;
       code = error.code;
+      note(error.status);
       sendError(res, method, requestId, hostIdOf(target?.bucket, region), error);
     }
-    const bucket = target?.bucket;
-    const key = target?.key || undefined;
-    recorded.push({ method, bucket, key, status, code, auth });
-    log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
+    // A connection cut instead of answered (the reset fault) never ends its answer.
+    note(res.statusCode);
   };
 
   const { port, close, connections } = await listenOnLoopback(serve, {
@@ -260,6 +286,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
       if (!buckets.has(bucket)) throw new TypeError(`Unknown bucket ${JSON.stringify(bucket)}`);
       return store.sortedObjects(bucket).map((stored) => stored.key);
     },
+    idle: () => (serving === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     reset: () => {
       recorded.length = 0;
     },

@@ -23,10 +23,23 @@ export interface HttpInstances {
   close(): Promise<void>;
 }
 
+/** Where the instances' clock starts; `fixed`: it stays there instead of running on (local/fc/instance.ts). */
+export interface InstanceClock {
+  at: string;
+  fixed?: boolean;
+}
+
 /** `tuning`: createHandler's overrides (short retries), handed over as JSON: the functions read none from the environment. */
-function start(count: number, functionName: string, mode: 'events' | 'http', env: NodeJS.ProcessEnv, clock: string, tuning: TuningOverrides): ChildProcess[] {
+function start(
+  count: number,
+  functionName: string,
+  mode: 'events' | 'http',
+  env: NodeJS.ProcessEnv,
+  clock: InstanceClock,
+  tuning: TuningOverrides,
+): ChildProcess[] {
   return Array.from({ length: count }, () =>
-    fork(INSTANCE, [join(DIST, functionName), mode, clock, JSON.stringify(tuning)], {
+    fork(INSTANCE, [join(DIST, functionName), mode, clock.fixed ? `fixed:${clock.at}` : clock.at, JSON.stringify(tuning)], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     }),
@@ -67,7 +80,7 @@ export async function startEventInstances(
   count: number,
   functionName: string,
   env: NodeJS.ProcessEnv,
-  clock: string,
+  clock: InstanceClock,
   tuning: TuningOverrides = {},
 ): Promise<EventInstances> {
   const children = start(count, functionName, 'events', env, clock, tuning);
@@ -90,7 +103,7 @@ export async function startHttpInstances(
   count: number,
   functionName: string,
   env: NodeJS.ProcessEnv,
-  clock: string,
+  clock: InstanceClock,
   tuning: TuningOverrides = {},
 ): Promise<HttpInstances> {
   const children = start(count, functionName, 'http', env, clock, tuning);

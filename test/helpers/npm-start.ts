@@ -13,7 +13,7 @@ export interface RunningLocalCloud {
 }
 
 /** `npm start` (the built dist/local/start.js) on free ports and a fresh data folder, running until stop(). */
-export async function startNpmStart(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<RunningLocalCloud> {
+export async function startNpmStart(env: Record<string, string> = {}, timeoutMs = 150_000): Promise<RunningLocalCloud> {
   const data = tempDir('npm-start-');
   const child: ChildProcess = spawn(process.execPath, [START, '--quiet'], {
     env: { PATH: process.env.PATH, LOCAL_FC_PORT: '0', LOCAL_ICE_PORT: '0', LOCAL_OSS_PORT: '0', LOCAL_FC_API_PORT: '0', LOCAL_DATA_DIR: data.path, ...env },

@@ -83,8 +83,8 @@ describe(`${UPLOADS} uploads against JOB_BUDGET_PER_DAY=${BUDGET} with ${FAULT_R
     const keyOf = new Map<string, string>();
     for (const [i, event] of events.entries()) keyOf.set(invoker.invoke(event).requestId, keys[i]!);
     await invoker.idle();
-    // Writes held past their clients' timeout still land.
-    await new Promise((resolve) => setTimeout(resolve, SLOWER_THAN_TIMEOUT_MS + 300));
+    // Writes held past their clients' timeout still land: once OSS has served every request it received.
+    await cloud.oss.idle();
     cloud.oss.faults.pickWith(undefined);
     cloud.ice.faults.pickWith(undefined);
     const dayOne = await classify();

@@ -135,8 +135,9 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
     await Promise.all(redeliveries);
     await invoker.idle();
     const elapsedMs = Date.now() - startedAt;
-    // Requests held by "slower than the timeout" faults still land after their clients gave up.
-    await new Promise((resolve) => setTimeout(resolve, SLOWER_THAN_TIMEOUT_MS + 300));
+    // Requests held by "slower than the timeout" faults still land after their clients gave up: once OSS has served
+    // every request it received.
+    await oss.idle();
     ice.faults.pickWith(undefined);
     oss.faults.pickWith(undefined);
     const ossRecordRequests = oss.requests().filter((request) => request.key?.startsWith(RECORDS_PREFIX)).length;

@@ -7,6 +7,7 @@ import { inflightKey, jobRecordKey } from '../../shared/domain/lifecycle/job-rec
 import { recordSubmittedJob, type JobTracking } from '../../shared/domain/lifecycle/record-submission';
 import { createLogger } from '../../shared/runtime/logger';
 import { logCapture, tempDir, localOssClient } from '../helpers/local-cloud';
+import { eventually, gate } from '../helpers/waiting';
 
 const BUCKET = 'records-bucket';
 
@@ -14,6 +15,8 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   let oss: LocalOssServer;
   let dir: ReturnType<typeof tempDir>;
   let store: RecordStore;
+  /** A client that gives up after 2 s: for a request the server holds until the test releases it. */
+  let impatientStore: RecordStore;
   let n = 0;
   const nextKey = () => `.yike-faults/objects/${BUCKET}/uploads/${++n}.jpg@ETAG.json`;
   const base = { idempotencyKey: 'k', inProgressTtlMs: 30_000, isOutcomeUnknown: (error: unknown) => (error as Error).message === 'no answer' };
@@ -21,7 +24,8 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   beforeAll(async () => {
     dir = tempDir('record-faults-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
-    store = createOssRecordStore(localOssClient(oss.url, BUCKET, { timeout: 300 }));
+    store = createOssRecordStore(localOssClient(oss.url, BUCKET));
+    impatientStore = createOssRecordStore(localOssClient(oss.url, BUCKET, { timeout: 2_000 }));
   });
   afterAll(async () => {
     await oss.close();
@@ -142,34 +146,58 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
   });
 
   it('never deletes another invocation\u2019s claim when retrying the cleanup after a failed submit whose first delete answered too late', async () => {
-    // Arrange: A's submit fails; its first delete is held past the client's timeout (it still lands), and B claims
-    // the freed key before A retries the delete
+    // Arrange: A's submit fails; its first delete is held past its client's timeout (OSS still acts on it once the
+    // test releases it), and B claims the freed key before A's retried delete looks at whose the record is
     const recordKey = nextKey();
-    let releaseB!: () => void;
-    // Only A's first DELETE of this record is held (a queued fault could hit the polling reads below instead).
+    const deleteHeld = gate();
+    const retryMayRead = gate();
+    let retryReading!: () => void;
+    const retryStarted = new Promise<void>((resolve) => {
+      retryReading = resolve;
+    });
+    // Only A's first DELETE of this record is held (a queued fault could hit other requests instead).
     let held = false;
     oss.faults.pickWith((request) => {
       if (held || request.method !== 'DELETE' || request.key !== recordKey) return undefined;
       held = true;
-      return { kind: 'delay', ms: 350 };
+      return { kind: 'delay', until: deleteHeld.opened };
     });
+    // A's store: once its first delete has failed, its reads wait for the test (B's claim is in place by then).
+    let deleteFailed = false;
+    const storeOfA: RecordStore = {
+      ...impatientStore,
+      delete: (key) =>
+        impatientStore.delete(key).catch((error: unknown) => {
+          deleteFailed = true;
+          throw error;
+        }),
+      get: async (key) => {
+        if (deleteFailed) {
+          retryReading();
+          await retryMayRead.opened;
+        }
+        return impatientStore.get(key);
+      },
+    };
+    let releaseB!: () => void;
     const a = runIdempotent({
       ...base,
-      store,
+      store: storeOfA,
       recordKey,
       execute: async () => {
         throw new Error('rejected');
       },
     });
     const settledA = a.catch((error: Error) => error.message);
-    const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
-    while ((await store.get(recordKey)) === undefined) await pause(); // A's claim
-    while ((await store.get(recordKey)) !== undefined) await pause(); // removed by A's late first delete
+    await retryStarted;
+    deleteHeld.open();
+    await oss.idle(); // A's late first delete has landed: the key is free
+    const freed = await store.get(recordKey);
     const b = runIdempotent({ ...base, store, recordKey, execute: () => new Promise<string>((resolve) => (releaseB = () => resolve('b'))) });
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const claimOfB = await store.get<IdempotencyRecord>(recordKey);
+    const claimOfB = await eventually(() => store.get<IdempotencyRecord>(recordKey), "B's claim");
 
     // Act
+    retryMayRead.open();
     expect(await settledA).toBe('rejected');
     const afterA = await store.get<IdempotencyRecord>(recordKey);
     releaseB();
@@ -178,6 +206,7 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
 
     // Assert
     expect(held).toBe(true);
+    expect(freed).toBeUndefined();
     expect(claimOfB).toMatchObject({ status: 'IN_PROGRESS' });
     expect(afterA).toEqual(claimOfB);
     expect(await b).toMatchObject({ status: 'executed', result: 'b' });

@@ -22,7 +22,8 @@ export interface JobLookupDependencies {
   signUrl?: ObjectUrlSigner;
   /** Milliseconds left in this invocation: a wait ends before it does. */
   remainingTimeMs: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The clock `?wait=N` waits on (tests: a simulated one). Default the real clock. */
+  clock?: { now(): number; sleep(ms: number): Promise<void> };
 }
 
 /** Pauses between ICE polls while waiting: 1 s, 2 s, then every 3 s (at most ~10 ICE calls per 25 s wait). */
@@ -69,12 +70,13 @@ async function waitForJob(record: JobRecord, waitSeconds: number, jobs: JobRecor
   const budgetMs = deps.remainingTimeMs() - config.ice.readTimeoutMs - WAIT_MARGIN_MS;
   let current = record;
   const outcome = await followJob({
-    // A poll ICE keeps failing is retried inside the ICE client (ICE_MAX_ATTEMPTS): it is cut at the invocation's
+    // A poll ICE keeps failing is retried inside the ICE client (its retry policy): it is cut at the invocation's
     // end, so the caller gets our answer with the last known status rather than FC's timeout.
     poll: async () => (current = await withinMs(refreshJobRecord(current, { ice, jobs }), deps.remainingTimeMs() - WAIT_MARGIN_MS)),
     timeoutMs: Math.max(0, Math.min(waitSeconds * 1000, budgetMs)),
     intervalMs: WAIT_POLL_MS,
-    sleep: deps.sleep,
+    now: deps.clock?.now,
+    sleep: deps.clock?.sleep,
     onTransientError: (error) => logger.warn('job wait: ICE poll failed, polling again', { jobId: record.jobId, error: describeError(error) }),
   });
   return outcome.job ?? current;

@@ -20,6 +20,8 @@ export interface ApiDependencies {
   doctor?: (request: { image?: string }) => Promise<unknown>;
   /** The budget's clock (tests and npm start only). */
   now?: () => Date;
+  /** The clock `GET /jobs/{jobId}?wait=N` waits on (tests only). Default the real clock. */
+  clock?: { now(): number; sleep(ms: number): Promise<void> };
 }
 
 export interface ApiResult {

@@ -19,7 +19,8 @@ const FLAG_VALUES: Record<string, boolean> = { '1': true, true: true, '0': false
 export interface JobRoutesDependencies {
   services: Services;
   remainingTimeMs: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The clock `?wait=N` waits on (tests: a simulated one). Default the real clock. */
+  clock?: { now(): number; sleep(ms: number): Promise<void> };
 }
 
 interface JobQuery {
@@ -50,7 +51,7 @@ export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: 
   if (!JOB_ID.test(jobId)) return { ok: false, error: httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"') };
   const query = parseJobQuery(request.query);
   if ('statusCode' in query) return { ok: false, error: query };
-  const job = await lookUpJob(jobId, query, { ...deps.services, remainingTimeMs: deps.remainingTimeMs, sleep: deps.sleep });
+  const job = await lookUpJob(jobId, query, { ...deps.services, remainingTimeMs: deps.remainingTimeMs, clock: deps.clock });
   return job
     ? { ok: true, status: 200, body: job }
     : { ok: false, error: httpError(404, 'JOB_NOT_FOUND', `No job record for ${jobId} (add ?refresh=1 to ask ICE)`) };

@@ -5,21 +5,28 @@ import { createIceClient, type IceClient } from '../../../shared/adapters/ice/cl
 import { DEFAULT_LOCAL_CREDENTIALS, startIceServer, type LocalIceServer } from '../../../local/ice/server';
 import type { TuningOverrides } from '../../../shared/runtime/tuning';
 import { LOCAL_CREDENTIALS, testConfig } from '../../helpers/local-cloud';
+import { NEVER_ANSWERS_MS } from '../../helpers/waiting';
 
 const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
 const APP_PARAMS = JSON.stringify({ 'LoadImage.1.TargetImage': IMAGE_URL });
+/** How long a local ICE job runs on its job clock. */
+const JOB_MS = 200;
 
 describe('the ICE client against the local ICE endpoint', () => {
   let ice: LocalIceServer;
   let retries: { attempt: number; delayMs: number; code: string }[];
+  /** ICE's job clock runs this far ahead of the real one: a test moves it to finish its jobs without waiting. */
+  let jobClockAheadMs = 0;
+  const jobClock = () => Date.now() + jobClockAheadMs;
 
   beforeAll(async () => {
-    ice = await startIceServer({ finishAfterMs: 200 });
+    ice = await startIceServer({ finishAfterMs: JOB_MS, now: jobClock });
   });
   afterAll(() => ice.close());
   beforeEach(() => {
     ice.reset();
     retries = [];
+    jobClockAheadMs = 0;
   });
 
   function client(
@@ -161,15 +168,14 @@ describe('the ICE client against the local ICE endpoint', () => {
 
   it('never resends a submit whose answer timed out, because ICE already created the job', async () => {
     // Arrange
-    ice.faults.delayNext(1, 1_000);
+    ice.faults.delayNext(1, NEVER_ANSWERS_MS);
 
     // Act
     const error = await failure(client({ tuning: { ice: { readTimeoutMs: 200 } } }).submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS }));
 
-    // Assert
+    // Assert: the call has settled, so nothing can be sent after it
     expect(error).toMatchObject({ code: 'ICE_TIMEOUT', outcome: 'unknown', retryable: false, attempts: 1 });
     expect(retries).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 900));
     expect(ice.jobs()).toHaveLength(1);
     expect(ice.calls()).toHaveLength(1);
   });
@@ -227,7 +233,8 @@ describe('the ICE client against the local ICE endpoint', () => {
     const stale = { accessKeyId: 'STS.Stale', accessKeySecret: 'stale-secret', securityToken: 'stale-token' };
     ice = await startIceServer({
       port: ice.port,
-      finishAfterMs: 200,
+      finishAfterMs: JOB_MS,
+      now: jobClock,
       credentials: [...DEFAULT_LOCAL_CREDENTIALS, fresh, { ...stale, expiresAt: new Date(Date.now() - 1_000) }],
     });
     const handed: string[] = [];
@@ -256,10 +263,11 @@ describe('the ICE client against the local ICE endpoint', () => {
       appParams: `{"LoadImage.1.TargetImage":"${IMAGE_URL}"}`,
       productionId: 'prod-1',
     });
-    ice.faults.delayNext(1, 600);
+    ice.faults.delayNext(1, NEVER_ANSWERS_MS);
 
     // Act
-    const job = await client({ tuning: { ice: { readTimeoutMs: 200 } } }).getYikeAIAppJob(submitted.jobId);
+    // The first attempt never gets its answer; 2 s is far beyond what the second one takes.
+    const job = await client({ tuning: { ice: { readTimeoutMs: 2_000 } } }).getYikeAIAppJob(submitted.jobId);
 
     // Assert
     expect(job).toMatchObject({
@@ -274,10 +282,11 @@ describe('the ICE client against the local ICE endpoint', () => {
   it('reports a finished job with its results', async () => {
     // Arrange
     const submitted = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    jobClockAheadMs = JOB_MS;
 
     // Act
-    const job = await client().getYikeAIAppJob(submitted.jobId);
+    // The first attempt never gets its answer; 2 s is far beyond what the second one takes.
+    const job = await client({ tuning: { ice: { readTimeoutMs: 2_000 } } }).getYikeAIAppJob(submitted.jobId);
 
     // Assert
     expect(job.status).toBe('Finished');
@@ -288,7 +297,7 @@ describe('the ICE client against the local ICE endpoint', () => {
     // Arrange
     const first = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: APP_PARAMS });
     const second = await client().submitYikeAIAppJob({ appId: 'sys-ao-smith-2', appParams: APP_PARAMS });
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    jobClockAheadMs = JOB_MS;
     const callsBefore = ice.calls().length;
 
     // Act

@@ -57,17 +57,14 @@ describe('finished ICE calls are not held until their read timeout', () => {
     const config = testConfig({ ICE_ENDPOINT: `http://127.0.0.1:${port}` }, { ice: { readTimeoutMs: 300, retry: { maxAttempts: 3 } } });
     const client = createIceClient({ config: config.ice, credentials: () => LOCAL_CREDENTIALS });
 
-    // Act
-    const startedAt = Date.now();
+    // Act: the body never ends, so only the read timeout can end the call (a hang fails the test by its timeout)
     const error = await client.submitYikeAIAppJob({ appId: 'sys-ao-smith-1', appParams: '{}' }).catch((caught: unknown) => caught);
-    const elapsedMs = Date.now() - startedAt;
     for (const res of held) res.destroy();
     await new Promise((resolve) => stalling.close(resolve));
 
-    // Assert: cut by the read timeout (not hung), classified as unknown, and sent once
+    // Assert: cut by the read timeout, classified as unknown, and sent once
     expect(error).toBeInstanceOf(IceError);
     expect(error).toMatchObject({ outcome: 'unknown', retryable: false });
     expect(held).toHaveLength(1);
-    expect(elapsedMs).toBeLessThan(5_000);
   });
 });

@@ -218,7 +218,7 @@ describe('a bundled function signs its ICE calls through the stand-in', () => {
     // Act
     const { stdout } = await run(process.execPath, ['-e', RUNNER, join(DIST, 'http-submit', 'index.js'), event, JSON.stringify(fcContext())], {
       env,
-      timeout: 15_000,
+      timeout: 45_000,
     });
     const { result, xml2jsLoaded } = JSON.parse(stdout) as { result: { statusCode: number; body: string }; xml2jsLoaded: boolean };
 

@@ -8,6 +8,7 @@ import { startOssServer, type LocalOssServer, type OssNotification } from '../..
 import { objectRecordKey } from '../../../shared/domain/submissions/record-keys';
 import { asFcPayload, loadEvent } from '../../helpers/fixtures';
 import { fcContext, tempDir, TINY_PNG, localOssClient } from '../../helpers/local-cloud';
+import { eventually } from '../../helpers/waiting';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist');
 const FUNCTIONS = ['http-submit', 'oss-submit', 'job-watcher', 'budget-renewal'];
@@ -113,7 +114,7 @@ async function runBundleInFreshProcess(name: string, payloads: Buffer[], env: Re
   const { stdout } = await runBundle(
     process.execPath,
     ['-e', BUNDLE_RUNNER, join(DIST, name, 'index.js'), JSON.stringify(payloads.map((payload) => payload.toString('base64'))), JSON.stringify(fcContext())],
-    { env: { PATH: process.env.PATH, LOG_LEVEL: 'error', ...env }, timeout: 15_000 },
+    { env: { PATH: process.env.PATH, LOG_LEVEL: 'error', ...env }, timeout: 45_000 },
   );
   return JSON.parse(stdout) as { loadedAtStart: boolean; loadedAfter: boolean; results: any[] };
 }
@@ -150,9 +151,7 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
     const key = 'uploads/female/bundled.png';
     const put = await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     // The local OSS notifies asynchronously, as OSS does.
-    for (let waited = 0; !notifications.some((notification) => notification.key === key) && waited < 2_000; waited += 10)
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    const trigger = notifications.find((notification) => notification.key === key)!;
+    const trigger = await eventually(() => notifications.find((notification) => notification.key === key), `the notification of ${key}`);
     const eTag = String((put.res.headers as Record<string, string>).etag).replace(/"/g, '');
 
     // Act

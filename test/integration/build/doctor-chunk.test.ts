@@ -67,7 +67,7 @@ describe('the doctor is a file of its own in each bundle, loaded on first use', 
     // Act
     const { stdout } = await run(process.execPath, ['-e', RUNNER, join(DIST, 'oss-submit', 'index.js'), event, JSON.stringify(fcContext())], {
       env,
-      timeout: 15_000,
+      timeout: 45_000,
     });
 
     // Assert

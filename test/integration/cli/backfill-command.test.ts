@@ -10,7 +10,7 @@ const CLI_IMAGES_PER_FOLDER = 20;
 
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'yike-backfill.js'), ...args], { cwd: ROOT, env, timeout: 30_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [join(ROOT, 'bin', 'yike-backfill.js'), ...args], { cwd: ROOT, env, timeout: 150_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? Number((error as { code?: unknown }).code ?? 1) : 0, stdout, stderr });
     });
   });

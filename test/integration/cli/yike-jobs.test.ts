@@ -11,14 +11,18 @@ import { createJobRecordStore, newJobRecord, type JobRecordStore } from '../../.
 import { createOssClient, type OssClient } from '../../../shared/adapters/oss/client';
 import { objectRecordKey } from '../../../shared/domain/submissions/record-keys';
 import { fcContext, jsonLines, LOCAL_CREDENTIALS, logCapture, runCli, tempDir, testConfig, TINY_PNG } from '../../helpers/local-cloud';
+import { NEVER_ANSWERS_MS } from '../../helpers/waiting';
 
 const BIN = join(__dirname, '..', '..', '..', 'bin', 'yike-jobs.js');
 const BUCKET = 'yike-uploads';
 const PREFIX = '.yike-jobs/';
 const ACCOUNT_ID = '1234567890123456';
 const FUNCTION_NAME = 'yike-oss-submit';
-/** The upload function gives up on ICE after this long; a delayed answer then leaves the outcome unknown. */
-const READ_TIMEOUT_MS = 500;
+/**
+ * The upload function gives up on ICE after this long; an answer that never comes then leaves the outcome unknown.
+ * Long enough for every answer that does come, however busy the machine.
+ */
+const READ_TIMEOUT_MS = 2_000;
 /** The upload function's tuning: that read timeout, and fast retries. */
 const FUNCTION_TUNING = { ice: { readTimeoutMs: READ_TIMEOUT_MS, retry: { baseDelayMs: 1, maxDelayMs: 2 } } };
 
@@ -47,7 +51,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
 
   /**
    * An upload whose submit got no clear answer from ICE, made the real way: the OSS function runs on the upload's
-   * event while the local ICE delays its answer past the read timeout (the job IS created) or drops the connection
+   * event while the local ICE holds its answer past the read timeout (the job IS created) or drops the connection
    * (no job).
    */
   async function unsettledUpload(fault: 'delay' | 'drop'): Promise<{ key: string; eTag: string; recordKey: string; event: Buffer }> {
@@ -60,7 +64,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
       testConfig({ FC_ACCOUNT_ID: ACCOUNT_ID }),
     );
     ice.faults.delayNext(1, 0); // ICE's precheck answers at once; the fault hits the submit
-    if (fault === 'delay') ice.faults.delayNext(1, READ_TIMEOUT_MS * 3);
+    if (fault === 'delay') ice.faults.delayNext(1, NEVER_ANSWERS_MS);
     else ice.faults.dropNext(1);
     await expect(createOssHandler({ env: functionEnv(), tuning: FUNCTION_TUNING, sink: logs.sink })(event, fcContext())).rejects.toThrow(
       /ICE_TIMEOUT|ICE_CONNECTION_RESET/,
@@ -95,7 +99,6 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
   it('lists OUTCOME_UNKNOWN records and settles one with --job-id after ICE confirms the job, so a retry submits nothing', async () => {
     // Arrange: the delayed submit did create a job at ICE
     const unsettled = await unsettledUpload('delay');
-    await new Promise((resolve) => setTimeout(resolve, READ_TIMEOUT_MS * 3));
     const created = ice.jobs().find((job) => JSON.stringify(job.appParams).includes(unsettled.key))!;
 
     // Act

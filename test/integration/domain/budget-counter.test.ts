@@ -4,6 +4,7 @@ import { claimSlot, countUsed, reclaimAbandoned, releaseSlot, slotKey, type Coun
 import type { RecordStore } from '../../../shared/domain/ports';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
 import { LOCAL_CREDENTIALS, tempDir, testConfig } from '../../helpers/local-cloud';
+import { gate } from '../../helpers/waiting';
 
 const BUCKET = 'records-bucket';
 
@@ -11,6 +12,11 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
   let oss: LocalOssServer;
   let dir: ReturnType<typeof tempDir>;
   let store: RecordStore;
+  /**
+   * A client that gives up after 2 s, for the claim whose answer the server holds until the test releases it: its
+   * other requests (a local round trip) never come near that, however busy the machine.
+   */
+  let impatientStore: RecordStore;
   let n = 0;
   const nextCounter = (limit: number) => ({ prefix: `.yike-jobs/budget/test-${++n}/`, limit });
 
@@ -18,7 +24,8 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
     dir = tempDir('budget-counter-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
     const config = testConfig({ OSS_ENDPOINT: oss.localhostUrl });
-    store = createOssRecordStore(createOssClient(config.oss, LOCAL_CREDENTIALS, BUCKET, 250));
+    store = createOssRecordStore(createOssClient(config.oss, LOCAL_CREDENTIALS, BUCKET));
+    impatientStore = createOssRecordStore(createOssClient(config.oss, LOCAL_CREDENTIALS, BUCKET, 2_000));
   });
   afterEach(() => oss.faults.clear());
   afterAll(async () => {
@@ -102,18 +109,20 @@ describe('the budget counter: numbered create-only slots in OSS', () => {
   });
 
   it('gives up a number whose claim answered too late, and releases it once its write has landed as ours: the day is never over, nor short', async () => {
-    // Arrange: the first claim is held past the client's 250 ms timeout, then stored anyway
+    // Arrange: the first claim is held past the client's timeout (until the test releases it), then stored anyway
     const counter = nextCounter(2);
+    const hold = gate();
     let held = false;
     oss.faults.pickWith((request) => {
       if (held || request.method !== 'PUT' || request.key !== slotKey(counter, 1)) return undefined;
       held = true;
-      return { kind: 'delay', ms: 400 };
+      return { kind: 'delay', until: hold.opened };
     });
 
     // Act
-    const claim = await claimSlot(store, counter, 'slow');
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    const claim = await claimSlot(impatientStore, counter, 'slow');
+    hold.open();
+    await oss.idle();
     const whileLeaked = (await claimSlot(store, counter, 'x')).slot;
     const reclaimed = await reclaimAbandoned(store, claim.abandoned, new Date());
     const afterwards = await Promise.all([claimSlot(store, counter, 'y'), claimSlot(store, counter, 'z')]);

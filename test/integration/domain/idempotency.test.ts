@@ -3,6 +3,7 @@ import { createOssRecordStore } from '../../../shared/adapters/oss/record-store'
 import type { RecordStore } from '../../../shared/domain/ports';
 import { startOssServer, type LocalOssServer } from '../../../local/oss/server';
 import { tempDir, localOssClient } from '../../helpers/local-cloud';
+import { gate } from '../../helpers/waiting';
 
 const BUCKET = 'records-bucket';
 
@@ -112,18 +113,20 @@ describe('exactly-once records in OSS', () => {
       startedAt: '2026-01-01T00:00:00.000Z',
       inProgressExpiresAt: '2026-01-01T00:01:00.000Z',
     });
+    // The work holds until the taker that does not run it has ended (or until a second run of it: then both end).
     let executions = 0;
+    const done = gate();
     const work = async () => {
-      executions++;
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      if (++executions > 1) done.open();
+      await done.opened;
       return 'job';
     };
 
     // Act
-    const outcomes = await Promise.all([
-      runIdempotent({ ...base, store, recordKey, execute: work }),
-      runIdempotent({ ...base, store, recordKey, execute: work }),
-    ]);
+    const takers = [runIdempotent({ ...base, store, recordKey, execute: work }), runIdempotent({ ...base, store, recordKey, execute: work })];
+    await Promise.race(takers);
+    done.open();
+    const outcomes = await Promise.all(takers);
 
     // Assert
     expect(executions).toBe(1);

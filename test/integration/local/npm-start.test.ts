@@ -6,6 +6,8 @@ import { runCli, tempDir } from '../../helpers/local-cloud';
 const run = promisify(execFile);
 const START = join(__dirname, '..', '..', '..', 'dist', 'local', 'start.js');
 const YIKE_SUBMIT = join(__dirname, '..', '..', '..', 'bin', 'yike-submit.js');
+/** npm start is killed after this long: it only ends a hang (a run takes ~5 s alone, ~15 s on a busy machine). */
+const NPM_START_DEADLINE_MS = 150_000;
 /** Free ports and a fresh data folder, as on a new machine. */
 const freshMachineEnv = (dataDir: string) => ({
   PATH: process.env.PATH,
@@ -17,12 +19,14 @@ const freshMachineEnv = (dataDir: string) => ({
 });
 
 describe('npm start (the main job on the local cloud)', () => {
+  jest.setTimeout(NPM_START_DEADLINE_MS + 30_000);
+
   it('uploads the demo image, prints its JobId, follows it to the finished video URL, prints the commands to try, and exits 0 with --once', async () => {
     // Arrange
     const data = tempDir('npm-start-');
 
     // Act
-    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: freshMachineEnv(data.path), timeout: 30_000 });
+    const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], { env: freshMachineEnv(data.path), timeout: NPM_START_DEADLINE_MS });
     data.remove();
 
     // Assert
@@ -56,7 +60,7 @@ describe('npm start (the main job on the local cloud)', () => {
     // Act
     const { stdout } = await run(process.execPath, [START, '--once', '--quiet'], {
       env: { ...freshMachineEnv(data.path), IMAGE_URL_MODE: mode, LOCAL_ICE_ACCEPTS: accepts, LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' },
-      timeout: 30_000,
+      timeout: NPM_START_DEADLINE_MS,
     });
     data.remove();
 

@@ -1,4 +1,5 @@
 import { callIce, clientFor, closeIceServers, expectIceErrorBody, ice, JOB_ID_PATTERN, rejectionOf, STS, submitFields } from './harness';
+import { NEVER_ANSWERS_MS } from '../../helpers/waiting';
 
 afterEach(closeIceServers);
 
@@ -69,7 +70,7 @@ describe('injected faults as the real client sees them', () => {
     // Arrange
     const readTimeoutMs = 200;
     const server = await ice();
-    server.faults.delayNext(1, readTimeoutMs * 5);
+    server.faults.delayNext(1, NEVER_ANSWERS_MS);
 
     // Act
     const error = await rejectionOf(callIce(clientFor(server.endpoint, STS, readTimeoutMs), 'SubmitYikeAIAppJob', { body: submitFields() }));

@@ -13,9 +13,12 @@ export const IMAGE_KEY = 'LoadImage.1.TargetImage';
 export const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
 export const REQUEST_ID_PATTERN = /^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/;
 export const JOB_ID_PATTERN = /^[0-9a-f]{32}$/;
-/** Generous for loopback, small enough that a hung test fails fast. */
-const READ_TIMEOUT_MS = 2000;
-const CONNECT_TIMEOUT_MS = 1000;
+/**
+ * Far beyond any loopback call, however busy the machine (httpx's connect timeout is also the socket's idle timeout
+ * while it waits for the answer); a test of timeouts passes its own.
+ */
+const READ_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export type Fields = Record<string, string>;
 

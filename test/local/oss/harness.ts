@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import OSS from 'ali-oss';
 import { DEFAULT_OSS_CREDENTIALS, startOssServer, type LocalOssServer, type OssNotification } from '../../../local/oss/server';
 import type { LocalCredential } from '../../../local/oss/signature';
+import { eventually } from '../../helpers/waiting';
 
 export const BUCKET = 'yike-uploads';
 export const PUBLIC_BUCKET = 'yike-public';
@@ -33,8 +34,6 @@ export const EXPIRED_CREDENTIAL: LocalCredential = {
 const CLIENT_TIMEOUT_MS = 10_000;
 /** Keys OSS URLs must escape: spaces, "+", "%", CJK, and the characters encodeURIComponent leaves alone. */
 export const AWKWARD_KEYS = ['uploads/女/照片 1+2%.JPG', "uploads/odd !*'() name.png", 'uploads/a+b c%20d.jpg'];
-const NOTIFICATION_WAIT_MS = 2_000;
-export const POLL_MS = 5;
 
 /** ali-oss reads sldEnable at run time, but @types/ali-oss does not declare it. */
 type ClientOptions = OSS.Options & { sldEnable?: boolean };
@@ -117,12 +116,6 @@ export function xmlElement(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
 
-export async function waitForNotification(key: string): Promise<OssNotification> {
-  const deadline = Date.now() + NOTIFICATION_WAIT_MS;
-  for (;;) {
-    const found = notifications.find((notification) => notification.key === key);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no onObjectCreated call for ${key}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+export function waitForNotification(key: string): Promise<OssNotification> {
+  return eventually(() => notifications.find((notification) => notification.key === key), `an onObjectCreated call for ${key}`);
 }

@@ -1,4 +1,5 @@
 import { loadEvent } from '../../helpers/fixtures';
+import { eventually } from '../../helpers/waiting';
 import {
   ACCOUNT_ID,
   AWKWARD_KEYS,
@@ -8,7 +9,6 @@ import {
   md5Hex,
   notifications,
   onObjectCreated,
-  POLL_MS,
   REGION,
   useLocalOssServer,
   waitForNotification,
@@ -78,7 +78,8 @@ describe('local OSS server driven by ali-oss: trigger notifications', () => {
     // Act
     const put = await client().put('uploads/subscriber-broken.jpg', Buffer.from('x'));
     await waitForNotification('uploads/subscriber-broken.jpg');
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    // The failure is logged once the subscriber has thrown, after the answer went out.
+    await eventually(() => logLines.some((line) => line.message === 'onObjectCreated failed'), 'the onObjectCreated failure logged');
 
     // Assert
     expect(put.res.status).toBe(200);

@@ -13,14 +13,13 @@ import { TINY_PNG } from '../../../local/dev-fixtures';
 import { DEFAULT_OSS_CREDENTIALS, startOssServer, type LocalOssServer, type OssNotification } from '../../../local/oss/server';
 import type { LocalCredential } from '../../../local/oss/signature';
 import { localOssClient } from '../../helpers/local-cloud';
+import { eventually } from '../../helpers/waiting';
 
 export const BUCKET = 'yike-uploads';
 export const REGION = 'cn-shanghai';
 export const CREDENTIAL = DEFAULT_OSS_CREDENTIALS[0] as Required<Pick<LocalCredential, 'accessKeyId' | 'accessKeySecret' | 'securityToken'>>;
 export const KEY = 'uploads/browser-photo.png';
 const HOUR_MS = 3_600_000;
-const NOTIFICATION_WAIT_MS = 2_000;
-const POLL_MS = 5;
 
 let dataDir: string;
 export let server: LocalOssServer;
@@ -101,14 +100,8 @@ export function xmlElement(xml: string, name: string): string | undefined {
   return new RegExp(`<${name}>([^<]*)</${name}>`).exec(xml)?.[1];
 }
 
-export async function waitForNotification(key: string): Promise<OssNotification> {
-  const deadline = Date.now() + NOTIFICATION_WAIT_MS;
-  for (;;) {
-    const found = notifications.find((notification) => notification.key === key);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error(`no onObjectCreated call for ${key}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
+export function waitForNotification(key: string): Promise<OssNotification> {
+  return eventually(() => notifications.find((notification) => notification.key === key), `an onObjectCreated call for ${key}`);
 }
 
 export function md5Hex(bytes: Buffer): string {

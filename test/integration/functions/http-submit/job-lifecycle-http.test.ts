@@ -9,12 +9,15 @@ import { createOssClient } from '../../../../shared/adapters/oss/client';
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, logCapture, putLocalObject, tempDir, testConfig } from '../../../helpers/local-cloud';
+import { NEVER_ANSWERS_MS, simulatedClock } from '../../../helpers/waiting';
 
 const BUCKET = 'yike-uploads';
 const PREFIX = '.yike-jobs/';
 const IMAGE_URL = 'https://yike-uploads.oss-cn-shanghai.aliyuncs.com/uploads/female/portrait-001.jpg';
 /** Local ICE jobs finish this long after their submit (Created for the first tenth, Queuing to a third, then Executing). */
 const FAST_JOB_MS = 1500;
+/** Between `?wait=N` polls http-submit pauses 1 s, then 2 s, then 3 s (shared/triggers/http/jobs-routes.ts). */
+const FIRST_PAUSES_MS = [1000, 2000];
 
 describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from the job records', () => {
   let ice: LocalIceServer;
@@ -24,6 +27,11 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
   let jobs: JobRecordStore;
   const gateways: LocalFcGateway[] = [];
   let logs: ReturnType<typeof logCapture>;
+  /**
+   * The simulated time (epoch ms) of ICE's jobs and of http-submit's invocations: a `?wait=N` moves it by its pauses
+   * instead of waiting, so what a wait does is counted in polls and simulated seconds, not measured on the machine.
+   */
+  const clock = simulatedClock();
 
   function env(iceServer: LocalIceServer, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
     return {
@@ -35,14 +43,19 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     };
   }
 
-  /** `tuning` over a 2 s ICE read timeout and fast retries. */
+  /** `tuning` over a 2 s ICE read timeout and fast retries; the simulated clock unless `realClock`. */
   async function gateway(
     iceServer: LocalIceServer = ice,
-    options: { timeoutSeconds?: number; env?: Record<string, string>; tuning?: TuningOverrides } = {},
+    options: { timeoutSeconds?: number; env?: Record<string, string>; tuning?: TuningOverrides; realClock?: boolean } = {},
   ): Promise<LocalFcGateway> {
     const tuning = tuningWith({ ice: { readTimeoutMs: 2_000, retry: { baseDelayMs: 1, maxDelayMs: 2 } } }, options.tuning ?? {});
     const started = await startFcGateway({
-      handler: createHttpHandler({ env: env(iceServer, options.env), tuning, sink: logs.sink }),
+      handler: createHttpHandler({
+        env: env(iceServer, options.env),
+        tuning,
+        sink: logs.sink,
+        ...(options.realClock ? {} : { now: clock.now, sleep: clock.sleep }),
+      }),
       credentials: LOCAL_CREDENTIALS,
       timeoutSeconds: options.timeoutSeconds,
     });
@@ -74,8 +87,8 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     dir = tempDir('job-lifecycle-http-');
     oss = await startOssServer({ dataDir: dir.path, buckets: [BUCKET] });
     // ICE's precheck (PRECHECK=on by default) reads the images from the local OSS.
-    ice = await startIceServer({ finishAfterMs: FAST_JOB_MS, images: { ossUrl: oss.url } });
-    slowIce = await startIceServer({ finishAfterMs: 600_000, images: { ossUrl: oss.url } });
+    ice = await startIceServer({ finishAfterMs: FAST_JOB_MS, now: clock.ms, images: { ossUrl: oss.url } });
+    slowIce = await startIceServer({ finishAfterMs: 600_000, now: clock.ms, images: { ossUrl: oss.url } });
     await putLocalObject(oss.url, BUCKET, 'uploads/female/portrait-001.jpg');
     const config = testConfig({ OSS_ENDPOINT: oss.localhostUrl });
     jobs = createJobRecordStore(createOssRecordStore(createOssClient(config.oss, LOCAL_CREDENTIALS, BUCKET)), PREFIX);
@@ -173,13 +186,14 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     // Arrange
     const target = await gateway();
     const jobId = await submitted(target);
-    const started = Date.now();
+    const submittedAt = clock.ms();
 
     // Act
     const response = await get(target, `/jobs/${jobId}?wait=20`);
 
-    // Assert
-    expect(Date.now() - started).toBeLessThan(10_000);
+    // Assert: polled at 0 s (Created), 1 s (Executing) and 3 s (Finished), and answered then
+    expect(ice.calls().filter((call) => call.action === 'GetYikeAIAppJob')).toHaveLength(3);
+    expect(clock.ms() - submittedAt).toBe(FIRST_PAUSES_MS[0]! + FIRST_PAUSES_MS[1]!);
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({
       jobId,
@@ -197,46 +211,44 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
     // Arrange
     const target = await gateway(slowIce);
     const jobId = await submitted(target);
-    const started = Date.now();
+    const askedAt = clock.ms();
 
     // Act
     const response = await get(target, `/jobs/${jobId}?wait=2`);
 
-    // Assert
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(1900);
-    expect(elapsed).toBeLessThan(6000);
+    // Assert: polled at 0, 1 and 2 s (the last pause cut to the deadline), and answered at exactly 2 s
+    expect(clock.ms() - askedAt).toBe(2000);
+    expect(slowIce.calls().filter((call) => call.action === 'GetYikeAIAppJob')).toHaveLength(3);
     expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Created', terminal: false } });
     expect((await jobs.get(jobId))!.status).toBe('Created');
   });
 
   it('never waits past the invocation’s remaining time', async () => {
-    // Arrange: a 5 s function with a 1 s ICE read timeout may wait about 3 s
+    // Arrange: a 5 s function with a 1 s ICE read timeout (and 1 s kept for the answer) may wait 3 s
     const target = await gateway(slowIce, { timeoutSeconds: 5, tuning: { ice: { readTimeoutMs: 1_000 } } });
     const jobId = await submitted(target);
-    const started = Date.now();
+    const askedAt = clock.ms();
 
     // Act
     const response = await get(target, `/jobs/${jobId}?wait=25`);
 
-    // Assert
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Assert: polled at 0, 1 and 3 s, and answered then, not at 25 s
+    expect(clock.ms() - askedAt).toBe(3000);
+    expect(slowIce.calls().filter((call) => call.action === 'GetYikeAIAppJob')).toHaveLength(3);
     expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Created' } });
   });
 
   it('answers before the invocation ends even when every ICE poll times out and is retried', async () => {
-    // Arrange: a 5 s function; each GetYikeAIAppJob answers after 1.5 s against a 1 s read timeout, and a poll makes
-    // 6 attempts: one poll alone would outlast the invocation
-    const target = await gateway(slowIce, { timeoutSeconds: 5, tuning: { ice: { readTimeoutMs: 1_000, retry: { maxAttempts: 6 } } } });
+    // Arrange: a 5 s function on the real clock (the local FC gateway ends it after 5 s); GetYikeAIAppJob never
+    // answers, against a 1 s read timeout, and a poll makes 6 attempts: one poll alone would outlast the invocation
+    const target = await gateway(slowIce, { timeoutSeconds: 5, tuning: { ice: { readTimeoutMs: 1_000, retry: { maxAttempts: 6 } } }, realClock: true });
     const jobId = await submitted(target);
-    slowIce.faults.delayNext(12, 1500);
-    const started = Date.now();
+    slowIce.faults.delayNext(12, NEVER_ANSWERS_MS);
 
     // Act
     const response = await get(target, `/jobs/${jobId}?wait=25`);
 
-    // Assert: our answer with the last known status, not FC's timeout
-    expect(Date.now() - started).toBeLessThan(5000);
+    // Assert: our answer with the last known status, not FC's timeout (the gateway's function error)
     expect(response).toMatchObject({ status: 200, body: { jobId, status: 'Submitted', terminal: false } });
   });
 

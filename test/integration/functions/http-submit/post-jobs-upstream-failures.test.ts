@@ -1,4 +1,5 @@
 import { LOCAL_CREDENTIALS } from '../../../helpers/local-cloud';
+import { NEVER_ANSWERS_MS } from '../../../helpers/waiting';
 import { FIXTURE_BODY, IMAGE_URL, post, startHttpHarness, type HttpHarness } from './harness';
 
 describe('the HTTP function through the local FC gateway: POST /jobs when ICE fails, the role credentials are refused or the function is misconfigured', () => {
@@ -55,9 +56,9 @@ describe('the HTTP function through the local FC gateway: POST /jobs when ICE fa
 
   it('answers 502 without internals when ICE does not answer in time', async () => {
     // Arrange
-    const target = await cloud.gateway({}, LOCAL_CREDENTIALS, { ice: { readTimeoutMs: 150 } });
+    const target = await cloud.gateway({}, LOCAL_CREDENTIALS, { ice: { readTimeoutMs: 2_000 } });
     cloud.ice.faults.delayNext(1, 0); // the precheck answers at once
-    cloud.ice.faults.delayNext(1, 400); // the submit's answer comes too late
+    cloud.ice.faults.delayNext(1, NEVER_ANSWERS_MS); // the submit's answer never comes
 
     // Act
     const response = await post(target, FIXTURE_BODY);

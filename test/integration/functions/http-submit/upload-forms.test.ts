@@ -2,6 +2,7 @@ import { createHandler as createHttpHandler } from '../../../../functions/http-s
 import { startFcGateway, type LocalFcGateway } from '../../../../local/fc/gateway';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
 import { LOCAL_CREDENTIALS, logCapture, tempDir, TINY_PNG, localOssClient } from '../../../helpers/local-cloud';
+import { eventually } from '../../../helpers/waiting';
 
 /**
  * The form POST /uploads signs, posted as a browser would (fetch + FormData) to the local OSS, which checks the
@@ -50,6 +51,18 @@ describe('upload forms from POST /uploads, posted to the (local) bucket', () => 
     return fetch(form.url, { method: 'POST', body });
   }
 
+  /**
+   * The notifications OSS sent for what happened before this call: it delivers them in order, so once a marker
+   * object's has come, every earlier one has too (no waiting for a time in which one might still come).
+   */
+  let markers = 0;
+  async function notificationsSoFar(): Promise<[string, string][]> {
+    const marker = `markers/${++markers}.txt`;
+    await localOssClient(oss.url, BUCKET).put(marker, Buffer.from('marker'));
+    await eventually(() => created.some((event) => event.key === marker), `the notification of ${marker}`);
+    return created.filter((event) => !event.key.startsWith('markers/')).map((event) => [event.eventName, event.key]);
+  }
+
   async function storedType(key: string): Promise<string | undefined> {
     const client = localOssClient(oss.url, BUCKET);
     return (await client.head(key)).res.headers['content-type' as keyof object] as string | undefined;
@@ -65,8 +78,7 @@ describe('upload forms from POST /uploads, posted to the (local) bucket', () => 
     // Assert
     expect(response.status).toBe(204);
     expect(await storedType(form.key)).toBe('image/png');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(created.map((event) => [event.eventName, event.key])).toEqual([['ObjectCreated:PostObject', form.key]]);
+    expect(await notificationsSoFar()).toEqual([['ObjectCreated:PostObject', form.key]]);
   });
 
   it('is good for one upload: a second post of the same form is refused, so a leaked form cannot make more jobs', async () => {
@@ -80,8 +92,7 @@ describe('upload forms from POST /uploads, posted to the (local) bucket', () => 
     // Assert
     expect(again.status).toBe(409);
     expect(await again.text()).toContain('<Code>FileAlreadyExists</Code>');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(created).toHaveLength(1);
+    expect(await notificationsSoFar()).toEqual([['ObjectCreated:PostObject', form.key]]);
   });
 
   it('stores image/png even when the file part says text/html (x-oss-content-type is pinned and wins)', async () => {
@@ -111,7 +122,6 @@ describe('upload forms from POST /uploads, posted to the (local) bucket', () => 
     // Assert
     expect(response.status).toBe(403);
     expect(await response.text()).toMatch(/<Code>AccessDenied<\/Code>[\s\S]*Invalid according to Policy: Policy Condition failed/);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(created).toEqual([]);
+    expect(await notificationsSoFar()).toEqual([]);
   });
 });

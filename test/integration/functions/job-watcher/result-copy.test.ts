@@ -29,7 +29,9 @@ describe('JOB_RESULTS copy: a Finished job’s outputs copied beside the upload 
 
     // Act
     const summary = await world.watch();
+    const beforeView = Date.now();
     const view = await world.getJob(jobId);
+    const afterView = Date.now();
 
     // Assert: the copy sits beside the upload under the results prefix, with ICE's bytes and Content-Type
     const outputUrl = `${world.ice.httpsUrl}/__local/outputs/${jobId}.mp4`;
@@ -56,9 +58,10 @@ describe('JOB_RESULTS copy: a Finished job’s outputs copied beside the upload 
         `^${world.oss.localhostUrl}/${BUCKET}/\\.yike-results/uploads/female/own-copy\\.png/0\\.mp4\\?OSSAccessKeyId=STS\\.LocalDevAccessKeyId&Expires=\\d+&Signature=`,
       ),
     );
-    const expiresInMs = Date.parse(view.body.playUrlExpiresAt) - Date.now();
-    expect(expiresInMs).toBeGreaterThan(3_590_000);
-    expect(expiresInMs).toBeLessThanOrEqual(3_601_000);
+    // 3,600 s from when GET /jobs signed it (between beforeView and afterView), in whole seconds
+    const wholeSecond = (ms: number) => Math.round(ms / 1000) * 1000;
+    expect(Date.parse(view.body.playUrlExpiresAt)).toBeGreaterThanOrEqual(wholeSecond(beforeView) + 3_600_000);
+    expect(Date.parse(view.body.playUrlExpiresAt)).toBeLessThanOrEqual(wholeSecond(afterView) + 3_600_000);
     expect(Number(new URL(view.body.playUrl).searchParams.get('Expires')) * 1000).toBe(Date.parse(view.body.playUrlExpiresAt));
     const played = await bytesOf(view.body.playUrl);
     expect({ status: played.status, type: played.type, sha256: sha256(played.bytes) }).toEqual({

@@ -1,7 +1,7 @@
 import { createHandler as createWatcherHandler } from '../../../../functions/job-watcher/index';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext } from '../../../helpers/local-cloud';
-import { startWatcherWorld, type WatcherWorld } from './watcher-world';
+import { lockstepClock, startWatcherWorld, type WatcherWorld } from './watcher-world';
 
 const JOB_MS = 45_000;
 
@@ -75,31 +75,32 @@ describe('one watcher run polls in rounds while jobs are in flight', () => {
     }
   });
 
-  it('notifies each job once when two runs with rounds overlap on real time', async () => {
-    // Arrange: 1 s rounds; two 20 s runs (6 s kept in reserve, a copy needs 5 s more), the second 0.7 s after the first;
-    // three jobs of 2 s submitted 1.5 s apart while they run, so each finishes while both are polling
-    const real = await startWatcherWorld({ jobMs: 2_000, ice: { now: () => Date.now() } });
+  it('notifies each job once when two runs poll in rounds at the same moments', async () => {
+    // Arrange: 1 s rounds; two 20 s runs (6 s kept in reserve, a copy needs 5 s more) started at once on one simulated
+    // clock, so every round of one runs at the same time as a round of the other; three jobs of 2 s submitted 1.5 s
+    // apart while they run, so each finishes while both are polling
+    const clock = lockstepClock(Date.now());
+    const real = await startWatcherWorld({ jobMs: 2_000, ice: { now: clock.now } });
     try {
       const run = () =>
-        createWatcherHandler({ env: real.env(), tuning: real.tuning({ lifecycle: { roundSeconds: 1, webhook: { timeoutMs: 1_000 } } }) })(
-          asFcPayload(loadEvent('fc3-timer')),
-          fcContext({ function: { name: 'yike-job-watcher', timeout: 20 } }),
-        );
+        createWatcherHandler({
+          env: real.env(),
+          tuning: real.tuning({ lifecycle: { roundSeconds: 1, webhook: { timeoutMs: 1_000 } } }),
+          now: () => new Date(clock.now()),
+          sleep: clock.sleep,
+        })(asFcPayload(loadEvent('fc3-timer')), fcContext({ function: { name: 'yike-job-watcher', timeout: 20 } }));
+      const startedAt = clock.now();
       const jobIds = [(await real.upload('uploads/female/overlap-a.png')).jobId];
+      // b before a finishes, c before b does: a job is in flight from the first round to the last notification.
+      const uploadAt = (name: string, afterMs: number) => ({
+        at: startedAt + afterMs,
+        act: async () => jobIds.push((await real.upload(`uploads/female/overlap-${name}.png`)).jobId),
+      });
 
       // Act
-      const first = run();
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      const second = run();
-      // b before a finishes, c before b does: a job is in flight from the first round to the last notification.
-      for (const [name, pauseMs] of [
-        ['b', 800],
-        ['c', 1_500],
-      ] as const) {
-        await new Promise((resolve) => setTimeout(resolve, pauseMs));
-        jobIds.push((await real.upload(`uploads/female/overlap-${name}.png`)).jobId);
-      }
-      const summaries = await Promise.all([first, second]);
+      const runs = [clock.start(run), clock.start(run)];
+      await clock.run([uploadAt('b', 1_500), uploadAt('c', 3_000)]);
+      const summaries = await Promise.all(runs);
 
       // Assert: both polled in rounds, every job was notified, none twice
       expect(summaries.map((summary) => summary.rounds > 3)).toEqual([true, true]);
@@ -108,5 +109,5 @@ describe('one watcher run polls in rounds while jobs are in flight', () => {
     } finally {
       await real.close();
     }
-  }, 40_000);
+  });
 });

@@ -168,3 +168,59 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
 export function sha256(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
+
+/**
+ * One simulated clock for several watcher runs at once (each run's `sleep` waits until the clock reaches its wake
+ * time). The test drives it: run() waits until every run it started is asleep or done, then moves the clock to the
+ * earliest wake time or the next scheduled step, whichever comes first, and wakes the runs due. Runs due at the same
+ * moment run their rounds at the same time for real; nothing waits on the machine's clock.
+ */
+export function lockstepClock(startMs: number) {
+  let nowMs = startMs;
+  const sleepers: { wakeAt: number; wake: () => void }[] = [];
+  const runs: Promise<unknown>[] = [];
+  let finished = 0;
+  let changed: () => void = () => undefined;
+  const change = () => changed();
+  const somethingChanged = () =>
+    new Promise<void>((resolve) => {
+      changed = resolve;
+    });
+  return {
+    now: () => nowMs,
+    sleep: (ms: number) =>
+      new Promise<void>((resolve) => {
+        sleepers.push({ wakeAt: nowMs + ms, wake: resolve });
+        change();
+      }),
+    /** Starts a run on this clock (its promise is kept; run() ends once every run has). */
+    start<T>(run: () => Promise<T>): Promise<T> {
+      const promise = run();
+      runs.push(promise);
+      void promise.finally(() => {
+        finished++;
+        change();
+      });
+      return promise;
+    },
+    /** Moves the clock until every run has ended, doing each step (`at`, epoch ms) when the clock reaches it. */
+    async run(steps: { at: number; act: () => Promise<unknown> }[]): Promise<void> {
+      const pending = [...steps].sort((a, b) => a.at - b.at);
+      for (;;) {
+        while (sleepers.length + finished < runs.length) await somethingChanged();
+        if (finished === runs.length && pending.length === 0) return;
+        const nextWake = Math.min(...sleepers.map((sleeper) => sleeper.wakeAt));
+        const step = pending[0] && pending[0].at <= nextWake ? pending.shift() : undefined;
+        nowMs = Math.max(nowMs, step ? step.at : nextWake);
+        if (step) {
+          await step.act();
+          continue;
+        }
+        for (const sleeper of sleepers.filter((candidate) => candidate.wakeAt <= nowMs)) {
+          sleepers.splice(sleepers.indexOf(sleeper), 1);
+          sleeper.wake();
+        }
+      }
+    },
+  };
+}

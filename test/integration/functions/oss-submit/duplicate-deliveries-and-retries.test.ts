@@ -3,6 +3,7 @@ import { objectRecordKey } from '../../../../shared/domain/submissions/record-ke
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext } from '../../../helpers/local-cloud';
 import { tuningWith } from '../../../../shared/runtime/tuning';
+import { NEVER_ANSWERS_MS } from '../../../helpers/waiting';
 import { BUCKET, FEMALE_KEY, FIXTURE_ETAG, startUploadHarness, THREE_FAST_ATTEMPTS, type UploadHarness } from './harness';
 
 describe('the OSS upload function against the local ICE and OSS endpoints: duplicate deliveries and retries', () => {
@@ -77,19 +78,18 @@ describe('the OSS upload function against the local ICE and OSS endpoints: dupli
 
   it('keeps an OUTCOME_UNKNOWN record after a timed-out submit and never resubmits on retry', async () => {
     // Arrange
-    const handler = createHandler({ env: cloud.env(), tuning: tuningWith(THREE_FAST_ATTEMPTS, { ice: { readTimeoutMs: 200 } }) });
+    const handler = createHandler({ env: cloud.env(), tuning: tuningWith(THREE_FAST_ATTEMPTS, { ice: { readTimeoutMs: 2_000 } }) });
     const payload = asFcPayload(loadEvent('oss-trigger-put'));
     cloud.ice.faults.delayNext(1, 0); // the precheck answers at once
-    cloud.ice.faults.delayNext(1, 600); // the submit's answer comes too late
+    cloud.ice.faults.delayNext(1, NEVER_ANSWERS_MS); // the submit's answer never comes
 
     // Act
     const first = handler(payload, fcContext());
     await expect(first).rejects.toMatchObject({ code: 'PARTIAL_FAILURE', retryable: false, message: expect.stringContaining('ICE_TIMEOUT') });
     const retry = handler(payload, fcContext({ retryCount: 1 }));
 
-    // Assert
+    // Assert: both invocations have ended, so nothing can be sent after them
     await expect(retry).rejects.toMatchObject({ code: 'PARTIAL_FAILURE', message: expect.stringContaining('OUTCOME_UNKNOWN') });
-    await new Promise((resolve) => setTimeout(resolve, 500));
     expect(cloud.ice.jobs()).toHaveLength(1);
     expect(await cloud.readRecord(FEMALE_KEY, FIXTURE_ETAG)).toMatchObject({ status: 'OUTCOME_UNKNOWN', error: { code: 'ICE_TIMEOUT' } });
   });

@@ -16,16 +16,19 @@ describe('the OSS upload function against the local ICE and OSS endpoints: IMAGE
     // Arrange
     await cloud.client.put(FEMALE_KEY, TINY_PNG);
     const handler = createHandler({ env: cloud.env({ IMAGE_URL_MODE: 'signed', SIGNED_URL_EXPIRES_SECONDS: '600' }) });
-    const expiresBy = Math.floor(Date.now() / 1000) + 600;
+    const before = Date.now();
 
     // Act
     await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+    const after = Date.now();
 
     // Assert
     const url = new URL(String(cloud.ice.jobs()[0]!.appParams['LoadImage.1.TargetImage']));
     expect(url.searchParams.get('OSSAccessKeyId')).toBe(LOCAL_CREDENTIALS.accessKeyId);
     expect(url.searchParams.get('security-token')).toBe(LOCAL_CREDENTIALS.securityToken);
-    expect(Number(url.searchParams.get('Expires'))).toBeLessThanOrEqual(expiresBy + 1);
+    // 600 s from when the function signed it, in whole seconds: between `before` and `after`
+    expect(Number(url.searchParams.get('Expires'))).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 600);
+    expect(Number(url.searchParams.get('Expires'))).toBeLessThanOrEqual(Math.ceil(after / 1000) + 600);
     const image = await fetch(url);
     expect(image.status).toBe(200);
     expect(Buffer.from(await image.arrayBuffer())).toEqual(TINY_PNG);

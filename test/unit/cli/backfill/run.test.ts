@@ -45,7 +45,7 @@ describe('runBackfill', () => {
     const submit = async () => {
       inFlight += 1;
       highest = Math.max(highest, inFlight);
-      await new Promise((resolve) => setTimeout(resolve, 2));
+      await new Promise((resolve) => setImmediate(resolve)); // in flight until the event loop turns
       inFlight -= 1;
     };
 
@@ -126,7 +126,7 @@ describe('runBackfill', () => {
     const finished: string[] = [];
     const submit = async (_event: Buffer, listed: ListedObject) => {
       if (finished.length === 2) controller.abort();
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setImmediate(resolve));
       finished.push(listed.name);
     };
 
