@@ -81,7 +81,7 @@ const ICE_ANSWERS = {
   429: { description: 'ICE still throttles after our retries', errors: [], iceCodes: true, headers: retryAfter('Seconds to wait') },
   502: {
     description: "ICE rejected the function's credentials, or did not answer clearly",
-    errors: ['UPSTREAM_AUTH_FAILED', 'ICE_TIMEOUT', 'ICE_BAD_RESPONSE'],
+    errors: ['UPSTREAM_AUTH_FAILED', 'ICE_TIMEOUT', 'ICE_CONNECTION_RESET', 'ICE_BAD_RESPONSE'],
     iceCodes: true,
   },
 } as const;
