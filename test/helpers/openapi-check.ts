@@ -4,6 +4,8 @@
  * which calls it for each invocation), and a response the document does not describe fails the test that made it
  * (openapi-setup.ts). The document is the one GET /openapi.json serves, made from the same source.
  */
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { openApiDocument } from '../../shared/triggers/http/openapi/document';
@@ -21,6 +23,8 @@ type Json = Record<string, any>;
 
 interface CheckState {
   checked: number;
+  /** Webhook deliveries the tests' receivers checked (checkWebhookBody). */
+  webhooks: number;
   /** `<operation or response name> <status>` of each checked answer, for the run's coverage line. */
   seen: string[];
   violations: string[];
@@ -34,7 +38,7 @@ const DOCUMENT_ID = 'https://yike-fc.invalid/openapi.json';
 /** One state per test file (its global), whichever copy of this module a test's module registry loaded. */
 function state(): CheckState {
   const holder = globalThis as { __yikeOpenApiCheck?: CheckState };
-  holder.__yikeOpenApiCheck ??= { checked: 0, seen: [], violations: [], validators: new Map() };
+  holder.__yikeOpenApiCheck ??= { checked: 0, webhooks: 0, seen: [], violations: [], validators: new Map() };
   return holder.__yikeOpenApiCheck;
 }
 
@@ -145,6 +149,35 @@ export function checkHttpAnswer(answer: HttpAnswer): void {
   }
 }
 
+/**
+ * Checks a webhook delivery's body (what the tests' receivers got) against the document's `webhooks`, picked by its
+ * `type`: yike.job.* (the job notification), yike.budget.* (a budget alert) or yike.test (the doctor's).
+ */
+export function checkWebhookBody(raw: string): void {
+  const current = state();
+  const body: unknown = JSON.parse(raw);
+  const type = (body as { type?: string }).type;
+  const name = type === 'yike.test' ? 'webhookTest' : type?.startsWith('yike.budget.') ? 'budgetAlert' : 'jobNotification';
+  const validate = validatorAt(pointer('webhooks', name, 'post', 'requestBody', 'content', 'application/json', 'schema'));
+  current.webhooks += 1;
+  if (!validate(body)) {
+    const problems = (validate.errors ?? []).map((error) => `body${error.instancePath}: ${error.message} ${JSON.stringify(error.params)}`);
+    current.violations.push(
+      `A ${type} webhook delivery does not match the OpenAPI document's ${name} webhook:\n  ${problems.join('\n  ')}\n  body: ${raw.slice(0, 500)}`,
+    );
+  }
+}
+
+/** `--require` it in a forked FC instance of dist/http-submit: its answers come back over IPC (checkAnswersOf). */
+export const OPENAPI_PRELOAD = join(__dirname, 'openapi-preload.js');
+
+/** Checks the answers a child started with OPENAPI_PRELOAD sends back. */
+export function checkAnswersOf(child: ChildProcess): void {
+  child.on('message', (message: { yikeOpenApiAnswer?: HttpAnswer }) => {
+    if (message?.yikeOpenApiAnswer) checkHttpAnswer(message.yikeOpenApiAnswer);
+  });
+}
+
 /** The mismatches since the last call (openapi-setup.ts fails the test with them). */
 export function takeViolations(): string[] {
   return state().violations.splice(0);
@@ -156,7 +189,7 @@ export function forgetChecks(): void {
 }
 
 /** How many answers this test file had checked, and which documented answers they were. */
-export function checkedSoFar(): { checked: number; seen: string[] } {
-  const { checked, seen } = state();
-  return { checked, seen: [...new Set(seen)] };
+export function checkedSoFar(): { checked: number; webhooks: number; seen: string[] } {
+  const { checked, webhooks, seen } = state();
+  return { checked, webhooks, seen: [...new Set(seen)] };
 }

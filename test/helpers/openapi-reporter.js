@@ -9,16 +9,18 @@ class OpenApiReporter {
     const dir = process.env.YIKE_TEST_LOG_DIR;
     if (!dir) return;
     let checked = 0;
+    let webhooks = 0;
     const seen = new Set();
     for (const name of readdirSync(dir).filter((file) => file.endsWith('.checked'))) {
       for (const line of readFileSync(join(dir, name), 'utf8').split('\n').filter(Boolean)) {
         const entry = JSON.parse(line);
         checked += entry.checked;
+        webhooks += entry.webhooks;
         for (const answer of entry.seen) seen.add(answer);
       }
     }
     process.stdout.write(
-      `\nopenapi check: ${checked} http-submit responses checked against the OpenAPI document, ${seen.size} distinct route/status answers\n`,
+      `\nopenapi check: ${checked} http-submit responses (${seen.size} distinct route/status answers) and ${webhooks} webhook deliveries checked against the OpenAPI document\n`,
     );
   }
 }

@@ -14,8 +14,8 @@ afterEach(() => {
 
 afterAll(() => {
   const violations = takeViolations();
-  const { checked, seen } = checkedSoFar();
+  const { checked, webhooks, seen } = checkedSoFar();
   const dir = process.env.YIKE_TEST_LOG_DIR;
-  if (dir && checked > 0) appendFileSync(join(dir, `openapi-${process.pid}.checked`), `${JSON.stringify({ checked, seen })}\n`);
+  if (dir && checked + webhooks > 0) appendFileSync(join(dir, `openapi-${process.pid}.checked`), `${JSON.stringify({ checked, webhooks, seen })}\n`);
   if (violations.length > 0) throw new Error(violations.join('\n'));
 });

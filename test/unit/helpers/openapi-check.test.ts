@@ -1,4 +1,6 @@
-import { checkedSoFar, checkHttpAnswer, forgetChecks, takeViolations } from '../../helpers/openapi-check';
+import { newJobRecord } from '../../../shared/domain/lifecycle/job-record';
+import { notificationFor } from '../../../shared/domain/lifecycle/notify';
+import { checkedSoFar, checkHttpAnswer, checkWebhookBody, forgetChecks, takeViolations } from '../../helpers/openapi-check';
 
 /** The check every http-submit answer of the suite goes through (test/helpers/openapi-check.ts), on answers made here. */
 const JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8' };
@@ -61,5 +63,28 @@ describe("the OpenAPI check of http-submit's answers", () => {
     expect(violations[0]).toContain('the WWW-Authenticate header is missing');
     expect(violations[1]).toContain('Content-Type text/plain is not documented (application/json)');
     expect(violations[2]).toContain("/nope is no route's path, yet answered 200");
+  });
+
+  it("checks a webhook delivery's body against the document's webhook for its type", () => {
+    // Arrange: a Finished job's notification as notify.ts makes it
+    const record = newJobRecord({
+      jobId: 'j-1',
+      appId: 'sys-ao-smith-1',
+      source: 'oss://yike-uploads/a.jpg',
+      entryPoint: 'http',
+      now: new Date('2026-01-02T03:04:05Z'),
+    });
+    const finished = notificationFor({ ...record, status: 'Finished', results: [{ kind: 'video', mediaId: 'm-1', outputUrl: 'https://out.example/v.mp4' }] });
+
+    // Act
+    checkWebhookBody(JSON.stringify(finished));
+    checkWebhookBody(JSON.stringify({ id: 'yike.test.1', type: 'yike.test', time: '2026-01-02T03:04:05.000Z' }));
+    checkWebhookBody(JSON.stringify({ ...finished, job: { ...finished.job, secretField: 1 } }));
+
+    // Assert
+    const violations = takeViolations();
+    expect(violations).toHaveLength(1);
+    expect(violations[0]).toContain("A yike.job.finished webhook delivery does not match the OpenAPI document's jobNotification webhook");
+    expect(violations[0]).toContain('body/job: must NOT have additional properties {"additionalProperty":"secretField"}');
   });
 });
