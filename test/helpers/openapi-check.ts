@@ -73,14 +73,16 @@ function documentedResponse(answer: HttpAnswer): { at: string; response: Json; n
   const { document } = documentAndAjv();
   const common = (name: string) => ({ at: pointer('components', 'responses', name), response: document.components.responses[name], name });
   if (answer.statusCode === 500) return common('Internal');
-  const { route, allow } = routeFor(answer.path);
-  if (!route) return answer.statusCode === 404 ? common('NotFound') : { problem: `${answer.path} is no route's path, yet answered ${answer.statusCode}` };
-  const [method, template] = route.name.split(' ') as [string, string];
-  if (method !== answer.method) {
+  const { route, allow } = routeFor(answer.method, answer.path);
+  if (allow.length === 0) {
+    return answer.statusCode === 404 ? common('NotFound') : { problem: `${answer.path} is no route's path, yet answered ${answer.statusCode}` };
+  }
+  if (!route) {
     return answer.statusCode === 405
       ? { ...common('MethodNotAllowed'), allow: allow.join(', ') }
-      : { problem: `${answer.method} ${answer.path} (not ${route.name}) answered ${answer.statusCode}` };
+      : { problem: `${answer.method} ${answer.path} (its path takes ${allow.join(', ')}) answered ${answer.statusCode}` };
   }
+  const [method, template] = route.name.split(' ') as [string, string];
   const operation = document.paths[template]?.[method.toLowerCase()];
   if (!operation) return { problem: `${route.name} is not in the OpenAPI document` };
   const response = operation.responses[answer.statusCode];

@@ -42,11 +42,11 @@ export interface ApiResult {
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
 
 export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
-  const { route: matched, allow } = routeFor(request.path);
-  if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
-  if (matched.name.split(' ')[0] !== request.method) {
+  const { route: matched, onPath, allow } = routeFor(request.method, request.path);
+  if (onPath.length === 0) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
+  if (!matched) {
     return result(
-      matched.name,
+      onPath[0]!.name,
       httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow.join(', ') }),
     );
   }

@@ -25,8 +25,11 @@ const methodOf = (route: Route): string => route.name.split(' ')[0]!;
 /** Whether the route answers without a bearer token. */
 export const isOpen = (route: Route): route is Extract<Route, { open: true }> => 'open' in route && route.open;
 
-/** The route a path names (the first that matches), and the methods every route on that path takes (for 405's Allow). */
-export function routeFor(path: string): { route?: Route; allow: string[] } {
-  const matching = ROUTES.filter((route) => route.pattern.test(path));
-  return { route: matching[0], allow: matching.map(methodOf) };
+/**
+ * The route a request names (the first whose path and method match), and the methods the routes on its path take:
+ * none is a 404, some without this method a 405 with them in Allow. Two routes may share a path (GET and DELETE).
+ */
+export function routeFor(method: string, path: string): { route?: Route; onPath: Route[]; allow: string[] } {
+  const onPath = ROUTES.filter((route) => route.pattern.test(path));
+  return { route: onPath.find((route) => methodOf(route) === method), onPath, allow: [...new Set(onPath.map(methodOf))] };
 }
