@@ -119,6 +119,8 @@ function problemsOf(answer: HttpAnswer): { name?: string; problems: string[] } {
   }
   const mediaType = (headerValue(answer.headers, 'Content-Type') ?? '').split(';')[0]!.trim().toLowerCase();
   const content = (response.content ?? {}) as Record<string, Json>;
+  // An answer the document gives no body (a 204, a redirect) must have none.
+  if (Object.keys(content).length === 0) return { name, problems: answer.body === '' ? problems : [...problems, 'a body, where the document has none'] };
   if (!content[mediaType]) {
     problems.push(`Content-Type ${mediaType || '(none)'} is not documented (${Object.keys(content).join(', ') || 'no body'})`);
     return { name, problems };
