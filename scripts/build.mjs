@@ -46,11 +46,14 @@ const PAGE_MODULE = join(root, 'shared', 'triggers', 'http', 'page', 'page.ts');
 /**
  * Our own code that only some requests need, built the same way: the doctor (`require('./doctor-run')` in
  * shared/triggers/events/doctor.ts) becomes dist/<name>/doctor.js, parsed only when a doctor request comes; the page
- * (`require('./page/page')` in shared/triggers/http/api.ts, its HTML and script) becomes page.js, parsed on a GET /.
+ * (`require('./page/page')` in shared/triggers/http/api.ts, its HTML and script) becomes page.js, parsed on a GET /; the
+ * OpenAPI document (`require('./openapi/document')`, the schemas and zod's JSON Schema conversion) becomes openapi.js,
+ * parsed on a GET /openapi.json.
  */
 const LAZY_LOCAL = {
   doctor: { pattern: /^\.\/doctor-run$/, source: join(root, 'shared', 'triggers', 'events', 'doctor-run.ts'), file: 'doctor.js' },
   page: { pattern: /^\.\/page\/page$/, source: PAGE_MODULE, file: 'page.js' },
+  openapi: { pattern: /^\.\/openapi\/document$/, source: join(root, 'shared', 'triggers', 'http', 'openapi', 'document.ts'), file: 'openapi.js' },
 };
 
 /**
@@ -192,6 +195,7 @@ const toolEntries = [
   ['local/fc', 'instance'],
   ['scripts', 'upload'],
   ['scripts', 'config-docs'],
+  ['scripts', 'openapi-docs'],
   ['scripts', 'local-tls'],
   ['bench', 'run'],
   ['bench', 'child'],

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { TuningOverrides } from '../../shared/runtime/tuning';
+import { checkAnswersOf, OPENAPI_PRELOAD } from './openapi-check';
 
 /**
  * FC instances of a function bundle as separate processes (dist/local/fc/instance.js): what a race between
@@ -38,12 +39,16 @@ function start(
   clock: InstanceClock,
   tuning: TuningOverrides,
 ): ChildProcess[] {
-  return Array.from({ length: count }, () =>
-    fork(INSTANCE, [join(DIST, functionName), mode, clock.fixed ? `fixed:${clock.at}` : clock.at, JSON.stringify(tuning)], {
+  return Array.from({ length: count }, () => {
+    // http-submit's answers are checked against its OpenAPI document like those of the in-process functions.
+    const child = fork(INSTANCE, [join(DIST, functionName), mode, clock.fixed ? `fixed:${clock.at}` : clock.at, JSON.stringify(tuning)], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-    }),
-  );
+      execArgv: ['--require', OPENAPI_PRELOAD],
+    });
+    checkAnswersOf(child);
+    return child;
+  });
 }
 
 /** Resolves with each child's first message (its `ready` or its `url`); a child that exits first fails it. */

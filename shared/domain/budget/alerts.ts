@@ -1,6 +1,7 @@
 import type { Logger } from '../../runtime/logger';
 import { nextAttemptDelayMs } from '../lifecycle/notify';
 import type { RecordStore, WebhookSender } from '../ports';
+import type { BudgetAlertPayload, BudgetAlertType } from './alert-schema';
 import { budgetDay, nextResetAt } from './day';
 import { budgetPrefix, type BudgetSettings } from './spending';
 
@@ -16,14 +17,7 @@ import { budgetPrefix, type BudgetSettings } from './spending';
  * with the same body and id; a run that died mid-attempt leaves its claim, and the attempt after it goes ahead once
  * the claim is older than ATTEMPT_LEASE_MS (at least once: receivers dedupe by `id`).
  */
-export type BudgetAlertType = 'yike.budget.warning' | 'yike.budget.exhausted';
-
-export interface BudgetAlertPayload {
-  id: string;
-  type: BudgetAlertType;
-  time: string;
-  budget: { day: string; timezone: string; used: number; limit: number; remaining: number; percent: number; warnPercent: number; resetsAt: string };
-}
+export type { BudgetAlertPayload, BudgetAlertType } from './alert-schema';
 
 interface AlertState {
   status: 'pending' | 'delivered' | 'undelivered' | 'log-only';

@@ -98,7 +98,7 @@ function withinMs<T>(promise: Promise<T>, ms: number): Promise<T> {
 export interface ObjectSubmission extends Partial<SubmittedJob> {
   bucket: string;
   key: string;
-  eTag?: unknown;
+  eTag?: string;
   status: IdempotencyRecord['status'];
   startedAt: string;
   completedAt?: string;
@@ -129,7 +129,7 @@ export async function findObjectSubmission(
   return {
     bucket,
     key,
-    eTag: latest.context?.eTag,
+    eTag: latest.context?.eTag as string | undefined,
     status: latest.status,
     ...latest.result,
     startedAt: latest.startedAt,

@@ -2,6 +2,9 @@ import { describeError } from '../../runtime/errors';
 import type { Config } from '../../runtime/config';
 import type { FunctionInvoker, RecordStore, WebhookSender } from '../ports';
 import type { JobRecord, NotificationState } from './job-record';
+import type { NotificationPayload } from './payload-schemas';
+
+export type { NotificationPayload };
 
 /**
  * Notifications of a job's outcome (Finished, Failed, TimedOut), one payload for every channel:
@@ -13,19 +16,10 @@ import type { JobRecord, NotificationState } from './job-record';
  * A copy that succeeds after the job was notified without it sends a second notification, `yike.job.result-copied`
  * (`id` `<jobId>.result-copied`, `time` when the copy was done), with the same `job` now carrying the copies.
  */
-type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.timed-out' | 'yike.job.result-copied';
+type NotificationType = NotificationPayload['type'];
 
 /** Which notification of a job: its outcome, or the later news that its outputs were copied. */
 export type NotificationEvent = 'outcome' | 'result-copied';
-
-type PublicJob = Omit<JobRecord, 'notifications' | 'notifyRound' | 'copying' | 'copyNotifications'> & { playUrl?: string; playUrlExpiresAt?: string };
-
-export interface NotificationPayload {
-  id: string;
-  type: NotificationType;
-  time: string;
-  job: PublicJob;
-}
 
 const TYPES: Record<string, NotificationType> = { Finished: 'yike.job.finished', Failed: 'yike.job.failed', TimedOut: 'yike.job.timed-out' };
 

@@ -57,30 +57,35 @@ const objectKey = z.string().check(
 
 const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
 
-/** What callers send: the HTTP body and pipeline events share it. */
+/** A job's fields as callers send them: the HTTP body and pipeline events share them. */
+export const jobRequestFields = {
+  app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  image: z.optional(ossImageSchema),
+  // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/domain/images/image-url.ts).
+  imageUrl: z.optional(
+    z.pipe(
+      z.string().check(
+        z.maxLength(2048),
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+        z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
+      ),
+      z.url({ protocol: /^https$/, message: 'must be an https URL' }),
+    ),
+  ),
+  productionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+};
+
+const exactlyOneImage = z.refine<{ image?: unknown; imageUrl?: unknown }>((body) => (body.image === undefined) !== (body.imageUrl === undefined), {
+  message: 'exactly one of "image" ({bucket, key}) or "imageUrl" is required',
+  path: ['image'],
+});
+
+/** What callers send: the HTTP body (the OpenAPI document's JobRequest: these fields without idempotencyKey) and pipeline events. */
 export const jobRequestBodySchema = z
   .strictObject({
-    app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-    image: z.optional(ossImageSchema),
-    // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/domain/images/image-url.ts).
-    imageUrl: z.optional(
-      z.pipe(
-        z.string().check(
-          z.maxLength(2048),
-          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-          z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
-        ),
-        z.url({ protocol: /^https$/, message: 'must be an https URL' }),
-      ),
-    ),
-    productionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-    folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+    ...jobRequestFields,
     /** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */
     idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   })
-  .check(
-    z.refine((body: { image?: unknown; imageUrl?: unknown }) => (body.image === undefined) !== (body.imageUrl === undefined), {
-      message: 'exactly one of "image" ({bucket, key}) or "imageUrl" is required',
-      path: ['image'],
-    }),
-  );
+  .check(exactlyOneImage);

@@ -7,17 +7,22 @@ import { findObjectSubmission } from '../../domain/lifecycle/job-lookup';
 import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
 import { getJobLifecycle } from './jobs-routes';
+import { doctorQuerySchema, idempotencyKeySchema, objectQuerySchema, parseQuery } from './requests';
+import type { DoctorReportBody, HealthBody, ObjectSubmissionBody, SubmittedJobBody } from './responses';
+import { isOpen, routeFor, type Route } from './routes';
 import { createUploadForm, listUploadableApps } from './uploads-route';
 import { getUsage, uploadQuotaRefusal } from './usage-route';
 
 /** The page: its HTML and script load on the first GET / only (scripts/build.mjs LAZY_LOCAL makes this ./page.js). */
 const page = (): typeof import('./page/page') => require('./page/page') as typeof import('./page/page');
+/** The OpenAPI document, made from the schemas on the first GET /openapi.json only (LAZY_LOCAL makes this ./openapi.js). */
+const openApi = (): typeof import('./openapi/document') => require('./openapi/document') as typeof import('./openapi/document');
 
 export interface ApiDependencies {
   services: HttpServices;
   remainingTimeMs: () => number;
   /** GET /doctor: the doctor's report for this function (shared/triggers/events/doctor.ts answerDoctor). */
-  doctor?: (request: { image?: string }) => Promise<unknown>;
+  doctor?: (request: { image?: string }) => Promise<DoctorReportBody>;
   /** The budget's clock (tests and npm start only). */
   now?: () => Date;
   /** The clock `GET /jobs/{jobId}?wait=N` waits on (tests only). Default the real clock. */
@@ -35,34 +40,18 @@ export interface ApiResult {
 }
 
 const JSON_CONTENT_TYPE = /^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
-
-/** Each route by its name, `<METHOD> <path>`: the method a request must use is the name's first word. */
-const ROUTES = [
-  { name: 'GET /', pattern: /^\/(?:index\.html)?$/ },
-  { name: 'GET /healthz', pattern: /^\/healthz$/ },
-  { name: 'GET /apps', pattern: /^\/apps$/ },
-  { name: 'GET /usage', pattern: /^\/usage$/ },
-  { name: 'POST /uploads', pattern: /^\/uploads\/?$/ },
-  { name: 'POST /jobs', pattern: /^\/jobs\/?$/ },
-  { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/ },
-  { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
-  { name: 'GET /doctor', pattern: /^\/doctor$/ },
-] as const;
-const methodOf = (route: (typeof ROUTES)[number]) => route.name.split(' ')[0];
 
 export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
-  const matched = ROUTES.find((route) => route.pattern.test(request.path));
-  if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
-  if (methodOf(matched) !== request.method) {
-    const allow = ROUTES.filter((route) => route.pattern.test(request.path))
-      .map(methodOf)
-      .join(', ');
-    return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
+  const { route: matched, onPath, allow } = routeFor(request.method, request.path);
+  if (onPath.length === 0) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
+  if (!matched) {
+    return result(
+      onPath[0]!.name,
+      httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow.join(', ') }),
+    );
   }
-  if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
-  // The page holds no secret and no data: it asks for the token, and every call it makes is authenticated.
-  if (matched.name === 'GET /') return { route: matched.name, response: page().pageResponse(deps.services.config) };
+  // The open routes hold no secret and no data: the page asks for the token, and every call it makes is authenticated.
+  if (isOpen(matched)) return { route: matched.name, response: openRoute(matched.name, deps) };
 
   const auth = authorize(request, deps.services.config.http, deps.services.logger);
   if ('error' in auth) return result(matched.name, auth.error, auth.cause);
@@ -95,6 +84,12 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   }
 }
 
+function openRoute(name: Extract<Route, { open: true }>['name'], deps: ApiDependencies): ApiResponse {
+  if (name === 'GET /') return page().pageResponse(deps.services.config);
+  if (name === 'GET /openapi.json') return { statusCode: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: openApi().openApiJson() };
+  return json(200, { status: 'ok' } satisfies HealthBody);
+}
+
 function result(route: string, error: HttpError, cause?: unknown): ApiResult {
   return { route, response: json(error.statusCode, error.body, error.headers), error: cause };
 }
@@ -103,7 +98,7 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
   return { statusCode, headers: { 'Content-Type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
 }
 
-function answered(route: string, answer: RouteAnswer, jobId?: string): ApiResult {
+function answered<T>(route: string, answer: RouteAnswer<T>, jobId?: string): ApiResult {
   return answer.ok ? { route, jobId, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) } : result(route, answer.error);
 }
 
@@ -143,7 +138,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
     );
   }
   const idempotencyKey = request.headers['idempotency-key'];
-  if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+  if (idempotencyKey !== undefined && !idempotencyKeySchema.safeParse(idempotencyKey).success) {
     return result(route, httpError(400, 'INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters'));
   }
   // Scoped per bearer token, so two clients cannot collide on (or probe) each other's keys.
@@ -174,18 +169,16 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
   const replayed = scope === undefined ? undefined : outcome.status === 'duplicate';
   const job = outcome.result;
   if (replayed) logger.info('idempotent replay', { jobId: job.jobId });
-  return { route, jobId: job.jobId, replayed, response: json(202, job, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
+  return { route, jobId: job.jobId, replayed, response: json(202, job satisfies SubmittedJobBody, replayed ? { 'Idempotent-Replayed': 'true' } : {}) };
 }
 
 /** The doctor's report (the same as for {"yike":"doctor"}); `?image=oss://bucket/key` picks the image it checks. */
 async function getDoctor(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const route = 'GET /doctor';
-  const { image } = request.query;
-  if (image !== undefined && !/^oss:\/\/[^/]+\/.+$/.test(image)) {
-    return result(route, httpError(400, 'INVALID_REQUEST', 'image: must be oss://bucket/key', [{ path: 'image', message: 'must be oss://bucket/key' }]));
-  }
+  const query = parseQuery(doctorQuerySchema, request.query);
+  if ('error' in query) return result(route, query.error);
   if (!deps.doctor) return result(route, httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
-  return { route, response: json(200, await deps.doctor({ image }), { 'Cache-Control': 'no-store' }) };
+  return { route, response: json(200, await deps.doctor({ image: query.value.image }), { 'Cache-Control': 'no-store' }) };
 }
 
 /** The job's lifecycle from its job record (see jobs-routes.ts for refresh and wait). */
@@ -196,12 +189,10 @@ async function getJob(jobId: string, request: ApiRequest, deps: ApiDependencies)
 /** The submit record the OSS upload function wrote for an object (latest eTag wins), with its job's lifecycle. */
 async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
   const route = 'GET /jobs/by-object';
-  const { bucket, key } = request.query;
-  if (!bucket || !key) {
-    const details = [!bucket && { path: 'bucket', message: 'required' }, !key && { path: 'key', message: 'required' }].filter(Boolean);
-    return result(route, httpError(400, 'INVALID_REQUEST', 'Query parameters bucket and key are required', details));
-  }
+  const query = parseQuery(objectQuerySchema, request.query);
+  if ('error' in query) return result(route, query.error);
+  const { bucket, key } = query.value;
   const submission = await findObjectSubmission({ bucket, key }, deps.services);
   if (!submission) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
-  return { route, jobId: submission.jobId, response: json(200, submission, { 'Cache-Control': 'no-store' }) };
+  return { route, jobId: submission.jobId, response: json(200, submission satisfies ObjectSubmissionBody, { 'Cache-Control': 'no-store' }) };
 }

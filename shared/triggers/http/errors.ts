@@ -1,13 +1,12 @@
 import { IceError, isNotFound, isYikeError } from '../../runtime/errors';
+import type { ErrorBody } from './responses';
 
-interface HttpErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
+type ErrorDetails = ErrorBody['error']['details'];
 
 export interface HttpError {
   statusCode: number;
   headers?: Record<string, string>;
-  body: HttpErrorBody;
+  body: ErrorBody;
 }
 
 /** Seconds a throttled or unavailable caller is told to wait. */
@@ -17,17 +16,31 @@ const UPSTREAM_AUTH_CODE =
   /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken|Forbidden|NoPermission|InvalidTimeStamp|SignatureNonceUsed)/;
 const THROTTLING_CODE = /^Throttling/;
 
-/** What a route module answers: a status and body, or the HTTP error to send (api.ts turns either into a response). */
-export type RouteAnswer = { ok: true; status: number; body: unknown } | { ok: false; error: HttpError };
+/**
+ * What a route module answers: a status and body (typed by the route's response schema, responses.ts), or the HTTP
+ * error to send (api.ts turns either into a response).
+ */
+export type RouteAnswer<T> = { ok: true; status: number; body: T } | { ok: false; error: HttpError };
 
-export function httpError(statusCode: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): HttpError {
+export function httpError(statusCode: number, code: string, message: string, details?: ErrorDetails, headers?: Record<string, string>): HttpError {
   return { statusCode, headers, body: { error: details === undefined ? { code, message } : { code, message, details } } };
 }
 
 /** 400 INVALID_REQUEST for a body its schema refused: every issue named by its path, in the message and in `details`. */
-export function invalidBody(issues: readonly { path: readonly PropertyKey[]; message: string }[]): HttpError {
+export function invalidBody(issues: readonly Issue[]): HttpError {
+  return invalidInput('Invalid request body', issues);
+}
+
+/** 400 INVALID_REQUEST for a query its schema refused (requests.ts), in the same shape. */
+export function invalidQuery(issues: readonly Issue[]): HttpError {
+  return invalidInput('Invalid query', issues);
+}
+
+type Issue = { path: readonly PropertyKey[]; message: string };
+
+function invalidInput(what: string, issues: readonly Issue[]): HttpError {
   const details = issues.map((issue) => ({ path: issue.path.map(String).join('.') || '(root)', message: issue.message }));
-  return httpError(400, 'INVALID_REQUEST', `Invalid request body: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
+  return httpError(400, 'INVALID_REQUEST', `${what}: ${details.map((d) => `${d.path}: ${d.message}`).join('; ')}`, details);
 }
 
 /**
@@ -57,14 +70,15 @@ export function toHttpError(error: unknown): HttpError {
         // Nothing was submitted or stored; Retry-After says when the budget (or the token's quota) renews.
         const details = error.details as { retryAfterSeconds?: number; alreadyDeferred?: boolean } | undefined;
         const { alreadyDeferred: _internal, ...shown } = details ?? {};
-        return httpError(429, error.code, error.message, shown, { 'Retry-After': String(details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS) });
+        return httpError(429, error.code, error.message, shown as ErrorDetails, { 'Retry-After': String(details?.retryAfterSeconds ?? RETRY_AFTER_SECONDS) });
       }
       case 'RECORD_STORE_FAILED':
       case 'IDEMPOTENCY_RACE':
         return httpError(503, 'SERVICE_UNAVAILABLE', 'The job record store is unavailable; try again', undefined, { 'Retry-After': RETRY_AFTER_SECONDS });
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return httpError(error.statusCode, error.code, error.message, error.details);
+      // A refusal's details are one of the shapes responses.ts lists (the tests check every answer against the document).
+      return httpError(error.statusCode, error.code, error.message, error.details as ErrorDetails);
     }
   }
   return httpError(500, 'INTERNAL', 'Internal error');

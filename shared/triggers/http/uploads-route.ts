@@ -1,13 +1,14 @@
 import type { HttpServices } from '../../composition/http';
 import { planUpload, uploadableApps, uploadRequestSchema } from '../../domain/uploads/upload-plan';
 import { invalidBody, type RouteAnswer } from './errors';
+import type { AppsBody, UploadFormBody } from './responses';
 
 /**
  * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in the upload bucket (the first ALLOWED_BUCKETS).
  * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
  * the job is submitted by the OSS trigger once the browser's upload lands.
  */
-export function listUploadableApps(services: HttpServices): RouteAnswer {
+export function listUploadableApps(services: HttpServices): RouteAnswer<AppsBody> {
   const { config, apps } = services;
   return {
     ok: true,
@@ -16,7 +17,7 @@ export function listUploadableApps(services: HttpServices): RouteAnswer {
   };
 }
 
-export function createUploadForm(body: unknown, services: HttpServices, caller?: string): RouteAnswer {
+export function createUploadForm(body: unknown, services: HttpServices, caller?: string): RouteAnswer<UploadFormBody> {
   const parsed = uploadRequestSchema.safeParse(body);
   if (!parsed.success) return { ok: false, error: invalidBody(parsed.error.issues) };
   const { config, apps } = services;

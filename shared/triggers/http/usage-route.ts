@@ -3,13 +3,14 @@ import type { Services } from '../../composition/services';
 import { budgetUsage } from '../../domain/budget/usage';
 import { quotaExhausted } from '../../domain/budget/spending';
 import { toHttpError, type HttpError, type RouteAnswer } from './errors';
+import type { UsageBody } from './responses';
 
 /**
  * `GET /usage`: today's count against JOB_BUDGET_PER_DAY, the deferred line, and the caller's own token quota
  * (`tokens` lists only the caller's: other clients' names are not theirs to see; `yike-jobs usage` lists all).
  * Without a budget or a quota it reads nothing and answers nulls.
  */
-export async function getUsage(caller: string | undefined, services: Services, now?: () => Date): Promise<RouteAnswer> {
+export async function getUsage(caller: string | undefined, services: Services, now?: () => Date): Promise<RouteAnswer<UsageBody>> {
   const report = await budgetUsage(usageDependencies(services, now), caller === undefined ? [] : [caller]);
   return { ok: true, status: 200, body: report };
 }

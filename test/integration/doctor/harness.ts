@@ -5,6 +5,7 @@ import { startLocalCloud, type LocalCloud, type LocalCloudOptions } from '../../
 import { TINY_PNG } from '../../../local/dev-fixtures';
 import { parseAcceptedForm } from '../../../local/ice/acceptance';
 import { runCli, tempDir } from '../../helpers/local-cloud';
+import { checkWebhookBody } from '../../helpers/openapi-check';
 
 /**
  * npm start's local cloud (local/cloud.ts) with one fault of a test's choice, an upload already in the bucket (as
@@ -90,6 +91,7 @@ export async function startWebhookReceiver(
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      checkWebhookBody(Buffer.concat(chunks).toString('utf8'));
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(status < 300 ? 'ok' : 'broken');
     });
   });

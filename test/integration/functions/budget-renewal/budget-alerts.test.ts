@@ -6,6 +6,7 @@ import { createHandler } from '../../../../functions/oss-submit/index';
 import type { BudgetAlertPayload } from '../../../../shared/domain/budget/alerts';
 import { DAY_ONE, DAY_ONE_RESET, startBudgetCloud, type BudgetCloud } from '../../../helpers/budget-cloud';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { checkWebhookBody } from '../../../helpers/openapi-check';
 import { fcContext, logCapture } from '../../../helpers/local-cloud';
 
 const SECRET = 'whsec-budget-0123456789abcdef';
@@ -34,6 +35,7 @@ describe('budget alerts: yike.budget.warning and yike.budget.exhausted, each onc
       });
       req.on('end', () => {
         const answered = up ? 204 : 503;
+        checkWebhookBody(raw);
         received.push({
           body: JSON.parse(raw) as BudgetAlertPayload,
           delivery: req.headers['x-yike-delivery'] as string | undefined,

@@ -18,6 +18,7 @@ import { startOssServer, type LocalOssServer, type OssNotification } from '../..
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
 import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { checkWebhookBody } from '../../../helpers/openapi-check';
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
 
@@ -116,6 +117,7 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
         return;
       }
       const raw = Buffer.concat(chunks).toString('utf8');
+      checkWebhookBody(raw);
       deliveries.push({
         body: JSON.parse(raw),
         signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])),

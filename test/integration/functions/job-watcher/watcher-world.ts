@@ -18,6 +18,7 @@ import type { NotificationPayload } from '../../../../shared/domain/lifecycle/no
 import type { WatcherSummary } from '../../../../shared/domain/lifecycle/watcher';
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+import { checkWebhookBody } from '../../../helpers/openapi-check';
 import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
 
 export const BUCKET = 'yike-uploads';
@@ -89,6 +90,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
+      checkWebhookBody(raw);
       deliveries.push({ body: JSON.parse(raw), signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])), atMs: clock.now() });
       res.writeHead(204).end();
     });
