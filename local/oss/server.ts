@@ -208,14 +208,18 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     res.setHeader('Server', 'AliyunOSS');
     let target: Target | undefined;
     let auth: AuthMode = 'anonymous';
+    let accessKeyId: string | undefined;
+    let formKey: string | undefined;
     let code: string | undefined;
     let noted = false;
     const note = (status: number) => {
       if (noted) return;
       noted = true;
       const bucket = target?.bucket;
-      const key = target?.key || undefined;
-      recorded.push({ method, bucket, key, status, code, auth });
+      const key = target?.key || formKey || undefined;
+      const subresource = key ? undefined : ['cors', 'location'].find((name) => target?.query[name] !== undefined);
+      const prefix = !key && !subresource && method === 'GET' ? (target?.query.prefix ?? '') : undefined;
+      recorded.push({ method, bucket, key, status, code, auth, accessKeyId, ...(subresource ? { subresource } : {}), ...(prefix === undefined ? {} : { prefix }) });
       log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
     };
     // Recorded as the answer ends, before its last bytes can reach the client: whoever has read an answer finds its
@@ -228,6 +232,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     try {
       target = parseTarget(req.url ?? '/', headerText(req.headers.host));
       auth = authModeOf(req.headers, target.query);
+      accessKeyId = auth === 'header' ? /^OSS\s+([^:]+):/.exec(headerText(req.headers.authorization))?.[1] : target.query.OSSAccessKeyId;
       if (target.bucket === undefined) throw notImplemented('service-level requests (ListBuckets)');
       if (!buckets.has(target.bucket)) throw noSuchBucket(target.bucket);
       const located = { ...target, bucket: target.bucket };
@@ -248,9 +253,19 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
         const injected = await faults.apply(req, res, { method, bucket: located.bucket, key: located.key });
         if (injected.error) throw new OssError(injected.error.status, injected.error.code, injected.error.message);
         if (isPostObject) {
-          await postObject(req, res, located, requestId, (mode) => {
-            auth = mode;
-          });
+          await postObject(
+            req,
+            res,
+            located,
+            requestId,
+            (mode, formKeyId) => {
+              auth = mode;
+              accessKeyId = formKeyId;
+            },
+            (key) => {
+              formKey = key;
+            },
+          );
         } else {
           await dispatch(req, res, located, requestId);
         }

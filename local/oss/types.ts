@@ -21,6 +21,11 @@ export interface RecordedOssRequest {
   code?: string;
   /** 'form': a PostObject whose form carried OSSAccessKeyId, policy and Signature. */
   auth: AuthMode;
+  /** Who signed it (header, URL or form): whose RAM permissions OSS applies. */
+  accessKeyId?: string;
+  /** A bucket request's sub-resource (cors, location) and a listing's prefix: what RAM's oss:Prefix condition sees. */
+  subresource?: string;
+  prefix?: string;
 }
 
 /** How a request authenticated itself: Authorization header, signed URL, PostObject form, or not at all. */

@@ -20,6 +20,5 @@ export const OSS_GRANTS: readonly RamGrant[] = [
   { action: 'oss:PutObject', on: { objects: 'results' }, by: 'record-store.ts put (result objects) and result-copier.ts copy (output copies)' },
   { action: 'oss:GetObject', on: { objects: 'results' }, by: "signed-urls.ts: an own copy's signed playUrl" },
   { action: 'oss:ListObjects', on: { listing: 'uploads' }, by: "buckets.ts recent: the doctor's newest upload" },
-  { action: 'oss:ListObjects', on: { listing: 'eventbridge-uploads' }, by: "buckets.ts recent: the doctor's newest EventBridge upload" },
   { action: 'oss:GetBucketLocation', on: { bucket: true }, by: "buckets.ts region: the doctor's bucket-region check" },
 ];
