@@ -219,7 +219,17 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
       const key = target?.key || formKey || undefined;
       const subresource = key ? undefined : ['cors', 'location'].find((name) => target?.query[name] !== undefined);
       const prefix = !key && !subresource && method === 'GET' ? (target?.query.prefix ?? '') : undefined;
-      recorded.push({ method, bucket, key, status, code, auth, accessKeyId, ...(subresource ? { subresource } : {}), ...(prefix === undefined ? {} : { prefix }) });
+      recorded.push({
+        method,
+        bucket,
+        key,
+        status,
+        code,
+        auth,
+        accessKeyId,
+        ...(subresource ? { subresource } : {}),
+        ...(prefix === undefined ? {} : { prefix }),
+      });
       log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
     };
     // Recorded as the answer ends, before its last bytes can reach the client: whoever has read an answer finds its

@@ -83,7 +83,7 @@ export async function startRosServer(options: RosServerOptions = {}): Promise<Lo
     if (firstHeader(req, 'x-acs-version') !== ROS_API_VERSION)
       throw new RosApiError(400, 'InvalidVersion', `Specified parameter Version is not valid: ROS speaks ${ROS_API_VERSION}.`);
     const action = actions[firstHeader(req, 'x-acs-action') ?? ''];
-    if (!action) throw new RosApiError(404, 'InvalidAction.NotFound', 'Specified api is not found, please check your url and method.');
+    if (!action) throw new RosApiError(404, 'InvalidApi.NotFound', 'Specified api is not found, please check your url and method.');
     return action(fieldsOf(url, body, firstHeader(req, 'content-type')));
   };
 
