@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import type { Credentials } from '../shared/adapters/openapi/credentials';
@@ -125,13 +127,21 @@ async function emptyBucket(bucket: string, region: string, credentials: Credenti
   return keys.length;
 }
 
+/** The repository this tool is part of (its s.yaml and pinned `s`): the nearest folder above it holding s.yaml. */
+function repositoryRoot(): string {
+  let dir = __dirname;
+  while (!existsSync(join(dir, 's.yaml')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** Answers and token in the folder you run it from (the clone, for npm run deploy); s.yaml from the repository. */
 function defaultDependencies(root: string): DeployDependencies {
   const out = (text: string) => process.stdout.write(text);
   return {
     root,
     env: process.env,
     out,
-    serverless: serverlessDevs(root, process.env, out),
+    serverless: serverlessDevs(repositoryRoot(), process.env, out),
     stackApi: (region, credentials) => createStackApi({ region, credentials }),
     emptyBucket,
   };

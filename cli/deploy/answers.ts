@@ -11,7 +11,7 @@ import * as z from 'zod';
 import { InputError } from '../../shared/runtime/errors';
 import { ICE_REGIONS } from './deployment';
 
-export const ANSWERS_DIR = '.yike';
+const ANSWERS_DIR = '.yike';
 const ANSWERS_FILE = 'deploy.json';
 const TOKEN_FILE = 'token';
 /** Read and write for you, nothing for anyone else. */

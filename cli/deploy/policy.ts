@@ -46,7 +46,7 @@ export interface PolicyScope {
 const DESTINATION_ACTION = 'mns:SendMessage';
 
 /** Every grant the adapters declare, in a fixed order. */
-export const ROLE_GRANTS: readonly RamGrant[] = [...ICE_GRANTS, ...OSS_GRANTS, ...FC_GRANTS];
+const ROLE_GRANTS: readonly RamGrant[] = [...ICE_GRANTS, ...OSS_GRANTS, ...FC_GRANTS];
 
 const AREA_PREFIXES: Record<ObjectArea, string> = {
   uploads: UPLOAD_PREFIX,

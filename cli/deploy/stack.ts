@@ -24,7 +24,7 @@ export interface RosEndpoint {
   protocol: 'https' | 'http';
 }
 
-export const ROS_ENDPOINT: RosEndpoint = { endpoint: 'ros.aliyuncs.com', protocol: 'https' };
+const ROS_ENDPOINT: RosEndpoint = { endpoint: 'ros.aliyuncs.com', protocol: 'https' };
 
 export interface StackState {
   stackId: string;

@@ -16,8 +16,6 @@ import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
 import { firstHeader, queryRecord, rawPath } from '../ice/request-fields';
 import { createStacks, RosApiError, type LocalStack } from './stacks';
 
-export type { LocalStack } from './stacks';
-
 interface LocalCredential extends Acs3Secret {
   accessKeyId: string;
 }
@@ -32,7 +30,7 @@ export interface RosServerOptions {
   progressGets?: number;
 }
 
-export interface RosCall {
+interface RosCall {
   action?: string;
   status: number;
   code?: string;

@@ -29,7 +29,7 @@ import { asFcPayload, loadEvent } from '../../helpers/fixtures';
 import { fcContext, tempDir } from '../../helpers/local-cloud';
 import { eventually } from '../../helpers/waiting';
 
-export const WHERE: Where = { region: 'cn-shanghai', account: '1234567890123456' };
+const WHERE: Where = { region: 'cn-shanghai', account: '1234567890123456' };
 const ROOT = join(__dirname, '..', '..', '..');
 const BUCKET = 'yike-role-calls';
 const NEXT_FUNCTION = 'yike-job-next-step';
