@@ -12,7 +12,7 @@ import { askAnswers, parseBudget, type Ask } from './deploy/guided';
 import { deploy, dryRun, remove, type DeployDependencies } from './deploy/run';
 import { serverlessDevs } from './deploy/serverless';
 import { createStackApi } from './deploy/stack';
-import { runCli } from './run-cli';
+import { invalidArgument, runCli } from './run-cli';
 
 const TOOL = 'yike-deploy';
 
@@ -40,10 +40,6 @@ interface Flags {
   overrides: Partial<DeployAnswers>;
 }
 
-function invalid(message: string, path: string): InputError {
-  return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
-}
-
 function parseFlags(argv: string[]): Flags | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -64,23 +60,23 @@ function parseFlags(argv: string[]): Flags | 'help' {
       strict: true,
     }));
   } catch (error) {
-    throw invalid((error as Error).message, '(arguments)');
+    throw invalidArgument((error as Error).message, '(arguments)');
   }
   if (values.help) return 'help';
   const modes = (['guided', 'dry-run', 'remove'] as const).filter((mode) => values[mode] === true);
-  if (modes.length > 1) throw invalid(`--${modes.join(' and --')} do not go together`, modes[1]!);
-  if (values['delete-objects'] && !values.remove) throw invalid('--delete-objects goes with --remove', 'delete-objects');
+  if (modes.length > 1) throw invalidArgument(`--${modes.join(' and --')} do not go together`, modes[1]!);
+  if (values['delete-objects'] && !values.remove) throw invalidArgument('--delete-objects goes with --remove', 'delete-objects');
   const overrides: Partial<DeployAnswers> = {};
   if (typeof values.budget === 'string') {
     const budget = parseBudget(values.budget);
-    if (!budget.ok) throw invalid(`--budget: ${budget.why}`, 'budget');
+    if (!budget.ok) throw invalidArgument(`--budget: ${budget.why}`, 'budget');
     overrides.budget = budget.value;
   }
   const fields = { region: values.region, accountId: values['account-id'], bucket: values.bucket, pageOrigin: values['page-origin'] };
   for (const [name, value] of Object.entries(fields)) {
     if (typeof value !== 'string') continue;
     const parsed = answersSchema.shape[name as keyof typeof fields].safeParse(value);
-    if (!parsed.success) throw invalid(`--${name}: ${parsed.error.issues[0]?.message}`, name);
+    if (!parsed.success) throw invalidArgument(`--${name}: ${parsed.error.issues[0]?.message}`, name);
     Object.assign(overrides, { [name]: parsed.data });
   }
   return { mode: modes[0] ?? 'deploy', deleteObjects: values['delete-objects'] === true, overrides };

@@ -7,12 +7,12 @@ import { createBucketInspector } from '../shared/adapters/oss/buckets';
 import { checkDeployment } from '../shared/domain/doctor/deployment-checks';
 import type { FunctionDoctorReport } from '../shared/domain/doctor/report';
 import { loadConfig, parseConfig, type Config } from '../shared/runtime/config';
-import { InputError, YikeError } from '../shared/runtime/errors';
+import { YikeError } from '../shared/runtime/errors';
 import * as z from '../shared/runtime/zod';
 import { renderTemplate } from './doctor/s-yaml';
 import { readStack } from './doctor/stack';
 import { renderTable } from './doctor/table';
-import { runCli } from './run-cli';
+import { invalidArgument, runCli } from './run-cli';
 
 const TOOL = 'yike-doctor';
 const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher', 'yike-budget-renewal'];
@@ -54,10 +54,6 @@ interface Flags {
   json: boolean;
 }
 
-function invalid(message: string, path: string): InputError {
-  return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
-}
-
 function parseFlags(argv: string[]): Flags | 'help' {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -75,7 +71,7 @@ function parseFlags(argv: string[]): Flags | 'help' {
       strict: true,
     }));
   } catch (error) {
-    throw invalid((error as Error).message, '(arguments)');
+    throw invalidArgument((error as Error).message, '(arguments)');
   }
   if (values.help) return 'help';
   const functions =
@@ -86,12 +82,12 @@ function parseFlags(argv: string[]): Flags | 'help' {
           .filter(Boolean)
       : DEFAULT_FUNCTIONS;
   if (functions.length === 0 || functions.some((name) => !/^[A-Za-z_][\w-]{0,127}$/.test(name)))
-    throw invalid('--functions: FC function names, comma-separated', 'functions');
+    throw invalidArgument('--functions: FC function names, comma-separated', 'functions');
   const image = values.image as string | undefined;
-  if (image !== undefined && !/^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+$/.test(image)) throw invalid('--image: oss://bucket/key', 'image');
+  if (image !== undefined && !/^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+$/.test(image)) throw invalidArgument('--image: oss://bucket/key', 'image');
   const pageOrigin = values['page-origin'] as string | undefined;
   if (pageOrigin !== undefined && !/^https?:\/\/[^/]+$/.test(pageOrigin))
-    throw invalid('--page-origin: an origin such as https://yike.example.com', 'page-origin');
+    throw invalidArgument('--page-origin: an origin such as https://yike.example.com', 'page-origin');
   const local = values.local === true;
   const given = values['s-yaml'] as string | undefined;
   const sYaml = given === 'off' ? undefined : (given ?? (!local && existsSync('s.yaml') ? 's.yaml' : undefined));

@@ -22,7 +22,7 @@
  * assumption; the deploy command treats it as "already up to date").
  */
 import { randomUUID } from 'node:crypto';
-import { parameterProblem, resolveStack, templateProblems, type ResolvedStack } from './template';
+import { MAX_TEMPLATE_BYTES, parameterProblem, resolveStack, templateProblems, type ResolvedStack } from './template';
 
 export class RosApiError extends Error {
   constructor(
@@ -53,7 +53,6 @@ export interface LocalStack {
 }
 
 const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$/;
-const MAX_TEMPLATE_BYTES = 524_288;
 const MAX_PARAMETERS = 200;
 const UPDATABLE = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_FAILED', 'ROLLBACK_COMPLETE', 'ROLLBACK_FAILED', 'CHECK_COMPLETE', 'CHECK_FAILED']);
 const HTTP_BAD_REQUEST = 400;

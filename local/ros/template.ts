@@ -23,7 +23,7 @@ import { isIntrinsic, RESOURCE_TYPES, resourceProblems } from './resource-types'
 type Json = unknown;
 type Template = Record<string, Json>;
 
-const MAX_TEMPLATE_BYTES = 524_288;
+export const MAX_TEMPLATE_BYTES = 524_288;
 const SECTIONS = new Set(['ROSTemplateFormatVersion', 'Description', 'Metadata', 'Parameters', 'Mappings', 'Conditions', 'Resources', 'Outputs', 'Rules']);
 const RESOURCE_KEYS = new Set(['Type', 'Properties', 'Metadata', 'DependsOn', 'DeletionPolicy', 'Description', 'Condition']);
 const PARAMETER_KEYS = new Set([
