@@ -21,10 +21,20 @@ export interface RecordedOssRequest {
   code?: string;
   /** 'form': a PostObject whose form carried OSSAccessKeyId, policy and Signature. */
   auth: AuthMode;
-  /** Who signed it (header, URL or form): whose RAM permissions OSS applies. */
-  accessKeyId?: string;
-  /** A bucket request's sub-resource (cors, location) and a listing's prefix: what RAM's oss:Prefix condition sees. */
+}
+
+/** A signed request as RAM authorizes it: whose key signed it (header, URL or form), and what it touched. */
+export interface SignedOssRequest {
+  method: string;
+  bucket?: string;
+  /** The object (a PostObject's from its form). */
+  key?: string;
+  status: number;
+  code?: string;
+  accessKeyId: string;
+  /** A bucket request's sub-resource (cors, location). */
   subresource?: string;
+  /** A listing's prefix: RAM's oss:Prefix condition key. */
   prefix?: string;
 }
 

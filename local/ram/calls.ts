@@ -14,7 +14,7 @@
  *   with the function's role.
  */
 import type { ReceivedCall } from '../ice/types';
-import type { RecordedOssRequest } from '../oss/types';
+import type { SignedOssRequest } from '../oss/types';
 import { evaluate, type Policy, type RamRequest } from './policy';
 
 export interface Where {
@@ -27,7 +27,7 @@ export function iceRequests(calls: readonly ReceivedCall[], where: Where): RamRe
 }
 
 /** The requests signed with `accessKeyId`, as RAM requests (a request OSS refused for its signature authorizes nothing). */
-export function ossRequests(requests: readonly RecordedOssRequest[], accessKeyId: string, where: Where): RamRequest[] {
+export function ossRequests(requests: readonly SignedOssRequest[], accessKeyId: string, where: Where): RamRequest[] {
   return requests
     .filter((request) => request.accessKeyId === accessKeyId && request.bucket && request.code !== 'SignatureDoesNotMatch')
     .map((request) => {

@@ -185,7 +185,7 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
     const fcCalls = [...fcApi.invocations().map((call) => ({ action: 'InvokeFunction', ...call })), ...fcApi.controlCalls()];
     const requests = [
       ...iceRequests(ice.calls(), WHERE),
-      ...ossRequests(oss.requests(), ROLE.accessKeyId, WHERE),
+      ...ossRequests(oss.signedRequests(), ROLE.accessKeyId, WHERE),
       ...fcRequests(fcCalls, ROLE.accessKeyId, WHERE),
       ...destinations,
     ];
