@@ -1,4 +1,4 @@
-import { describeError } from '../shared/runtime/errors';
+import { describeError, InputError } from '../shared/runtime/errors';
 
 /** The upload function's name in s.yaml (oss-submit's functionName): what `--function` defaults to. */
 export const UPLOAD_FUNCTION_NAME = 'yike-oss-submit';
@@ -18,4 +18,9 @@ export function runCli(tool: string, main: (args: string[]) => Promise<number>):
       process.exitCode = 1;
     },
   );
+}
+
+/** A command line the tool cannot take: one INVALID_ARGUMENTS error naming the flag, pointing at --help. */
+export function invalidArgument(message: string, path: string): InputError {
+  return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
 }

@@ -7,11 +7,12 @@ import { createBucketInspector } from '../shared/adapters/oss/buckets';
 import { checkDeployment } from '../shared/domain/doctor/deployment-checks';
 import type { FunctionDoctorReport } from '../shared/domain/doctor/report';
 import { loadConfig, parseConfig, type Config } from '../shared/runtime/config';
-import { InputError, YikeError } from '../shared/runtime/errors';
+import { YikeError } from '../shared/runtime/errors';
 import * as z from '../shared/runtime/zod';
 import { renderTemplate } from './doctor/s-yaml';
+import { readStack } from './doctor/stack';
 import { renderTable } from './doctor/table';
-import { runCli } from './run-cli';
+import { invalidArgument, runCli } from './run-cli';
 
 const TOOL = 'yike-doctor';
 const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher', 'yike-budget-renewal'];
@@ -28,7 +29,8 @@ Checks a deployment without spending anything: each function (default ${DEFAULT_
 answers {"yike":"doctor"} (a synchronous FC InvokeFunction: it checks itself with its own role: credentials, ICE
 endpoint and permissions, OSS, the image form ICE takes, webhook, next function, its configuration), and its triggers
 are right (the upload trigger's prefix and suffix against APP_ROUTES and IMAGE_SUFFIXES, the watcher's timer enabled);
-the upload bucket lets the page's origin POST (CORS); s.yaml, rendered with \`s preview\`, says what FC runs.
+the upload bucket lets the page's origin POST (CORS); s.yaml, rendered with \`s preview\`, says what FC runs; the ROS
+stack npm run deploy made (.yike/deploy.json) is complete and has every output s.yaml reads.
 SubmitYikeAIAppJob is never called: "submit: not tried, it is paid".
 
   --functions    the deployed functions to check (FC 3.0 names)
@@ -39,7 +41,8 @@ SubmitYikeAIAppJob is never called: "submit: not tried, it is paid".
   --json         the checks as JSON instead of the table
 
 Credentials: your access (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET [/ _SECURITY_TOKEN]) with fc:GetFunction,
-fc:ListTriggers, fc:InvokeFunction on the functions and oss:GetBucketCors on the upload bucket (docs/first-deploy.md).
+fc:ListTriggers, fc:InvokeFunction on the functions, oss:GetBucketCors on the upload bucket and ros:GetStack, ros:ListStacks
+(docs/first-deploy.md).
 Endpoint: FC_ACCOUNT_ID (in ICE_REGION) or FC_ENDPOINT. Exit 0: ready; 1: a check failed or an error.`;
 
 interface Flags {
@@ -49,10 +52,6 @@ interface Flags {
   sYaml?: string;
   local: boolean;
   json: boolean;
-}
-
-function invalid(message: string, path: string): InputError {
-  return new InputError('INVALID_ARGUMENTS', `${message} (see --help)`, [{ path, message }]);
 }
 
 function parseFlags(argv: string[]): Flags | 'help' {
@@ -72,7 +71,7 @@ function parseFlags(argv: string[]): Flags | 'help' {
       strict: true,
     }));
   } catch (error) {
-    throw invalid((error as Error).message, '(arguments)');
+    throw invalidArgument((error as Error).message, '(arguments)');
   }
   if (values.help) return 'help';
   const functions =
@@ -83,12 +82,12 @@ function parseFlags(argv: string[]): Flags | 'help' {
           .filter(Boolean)
       : DEFAULT_FUNCTIONS;
   if (functions.length === 0 || functions.some((name) => !/^[A-Za-z_][\w-]{0,127}$/.test(name)))
-    throw invalid('--functions: FC function names, comma-separated', 'functions');
+    throw invalidArgument('--functions: FC function names, comma-separated', 'functions');
   const image = values.image as string | undefined;
-  if (image !== undefined && !/^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+$/.test(image)) throw invalid('--image: oss://bucket/key', 'image');
+  if (image !== undefined && !/^oss:\/\/[a-z0-9][a-z0-9-]{1,61}[a-z0-9]\/.+$/.test(image)) throw invalidArgument('--image: oss://bucket/key', 'image');
   const pageOrigin = values['page-origin'] as string | undefined;
   if (pageOrigin !== undefined && !/^https?:\/\/[^/]+$/.test(pageOrigin))
-    throw invalid('--page-origin: an origin such as https://yike.example.com', 'page-origin');
+    throw invalidArgument('--page-origin: an origin such as https://yike.example.com', 'page-origin');
   const local = values.local === true;
   const given = values['s-yaml'] as string | undefined;
   const sYaml = given === 'off' ? undefined : (given ?? (!local && existsSync('s.yaml') ? 's.yaml' : undefined));
@@ -144,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
         : await renderTemplate(flags.sYaml),
     image: flags.image,
     pageOrigin: flags.pageOrigin,
+    // The local cloud has no ROS stack: no line for it.
+    stack: flags.local ? undefined : await readStack(process.cwd(), process.env),
   });
   process.stdout.write(flags.json ? `${JSON.stringify(report, null, 2)}\n` : renderTable(report.checks));
   return report.ready ? 0 : 1;

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ts from 'typescript';
 import { REMOVED_DEPLOY_VARIABLES, REMOVED_VARIABLES } from '../shared/domain/doctor/removed-variables';
@@ -90,18 +90,23 @@ function asWritten(text: string): string {
   return /^[A-Z][A-Z0-9_]*$/.test(text) ? `\`${text}\`` : text;
 }
 
-/** Every YIKE_* variable s.yaml reads, with its default and what it ends up setting. */
+/**
+ * Every YIKE_* variable s.yaml reads, with its default and what it ends up setting; s.eventbridge.yaml's resources
+ * (it extends s.yaml) count as s.yaml's. A default that is another var (`vars.defaultRole`) is shown as that var's value.
+ */
 export function deployVariables(root: string): DeployVariable[] {
-  const lines = readFileSync(join(root, 's.yaml'), 'utf8').split('\n');
+  const extension = existsSync(join(root, 's.eventbridge.yaml')) ? readFileSync(join(root, 's.eventbridge.yaml'), 'utf8').split('\n') : [];
+  const lines = [...readFileSync(join(root, 's.yaml'), 'utf8').split('\n'), ...extension.slice(extension.indexOf('resources:'))];
   const paths = yamlKeyPaths(lines);
   const variables = new Map<string, DeployVariable>();
   lines.forEach((line, index) => {
     if (line.trimStart().startsWith('#')) return;
-    for (const match of line.matchAll(/env\('(YIKE_[A-Z0-9_]+)'(?:,\s*((?:'[^']*')|(?:[a-z]+\('[^']*'\))|(?:env\([^)]*\))))?\)/g)) {
+    for (const match of line.matchAll(/env\('(YIKE_[A-Z0-9_]+)'(?:,\s*((?:'[^']*')|(?:[a-z]+\('[^']*'\))|(?:env\([^)]*\))|(?:vars\.[A-Za-z]+)))?\)/g)) {
       const name = match[1]!;
       const entry = variables.get(name) ?? { name, defaultValue: undefined, sets: [] };
       const fallback = match[2];
-      if (fallback !== undefined && entry.defaultValue === undefined) entry.defaultValue = fallback.startsWith("'") ? fallback.slice(1, -1) : fallback;
+      if (fallback !== undefined && entry.defaultValue === undefined)
+        entry.defaultValue = fallback.startsWith("'") ? fallback.slice(1, -1) : varValue(fallback, lines);
       for (const { target, resource } of targetsOf(paths[index]!, paths, lines)) {
         const set = entry.sets.find((candidate) => candidate.target === target) ?? entry.sets[entry.sets.push({ target, resources: [] }) - 1]!;
         if (resource && !set.resources.includes(resource)) set.resources.push(resource);
@@ -110,6 +115,13 @@ export function deployVariables(root: string): DeployVariable[] {
     }
   });
   return [...variables.values()];
+}
+
+/** `vars.name`'s value as s.yaml writes it; anything else as it is. */
+function varValue(fallback: string, lines: string[]): string {
+  const name = /^vars\.([A-Za-z]+)$/.exec(fallback)?.[1];
+  const line = name ? lines.find((candidate) => candidate.startsWith(`  ${name}: `)) : undefined;
+  return line ? line.slice(line.indexOf(': ') + 2).trim() : fallback;
 }
 
 /** The key path of every line ("vars.environment.ICE_REGION", "resources.http-submit.props.environmentVariables.HTTP_AUTH"). */
@@ -135,8 +147,9 @@ function yamlKeyPaths(lines: string[]): string[] {
 /** A vars.* entry stands for every line that uses it; a resource's own line says what it sets there. */
 function targetsOf(path: string, paths: string[], lines: string[]): { target: string; resource?: string }[] {
   if (path.startsWith('vars.')) {
-    const reference = `\${${path}}`;
-    const uses = lines.flatMap((line, index) => (line.includes(reference) && !line.trimStart().startsWith('#') ? [paths[index]!] : []));
+    // `${vars.x}`, or vars.x inside an expression: env('YIKE_ROLE_ARN', vars.defaultRole).
+    const reference = new RegExp(`\\b${path.replace(/\./g, '\\.')}\\b(?![.A-Za-z0-9_])`);
+    const uses = lines.flatMap((line, index) => (reference.test(line) && paths[index] !== path && !line.trimStart().startsWith('#') ? [paths[index]!] : []));
     return uses.length > 0 ? uses.flatMap((use) => targetsOf(use, paths, lines)) : [{ target: path }];
   }
   const resource = /^resources\.([^.]+)\.props\.(.+)$/.exec(path);

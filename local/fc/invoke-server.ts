@@ -78,6 +78,8 @@ export interface LocalFcInvokeServer {
   readonly port: number;
   /** Accepted invocations (signature valid, function known), in arrival order. */
   invocations(): InvocationRecord[];
+  /** GetFunction and ListTriggers calls answered (signature valid, function known), and who made them. */
+  controlCalls(): { action: 'GetFunction' | 'ListTriggers'; functionName: string; accessKeyId: string }[];
   /** Resolves when every accepted async invocation has finished, FC's retries included. */
   idle(): Promise<void>;
   /** Outcome of each finished async invocation, by function. */
@@ -134,6 +136,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
   const log = options.log ?? (() => undefined);
   const seenNonces = new NonceCache();
   const records: InvocationRecord[] = [];
+  const controlRecords: ReturnType<LocalFcInvokeServer['controlCalls']> = [];
   const queue = createRunQueue(options.asyncConcurrency ?? DEFAULT_ASYNC_CONCURRENCY);
   const invokers = new Map<string, AsyncInvoker>();
 
@@ -221,7 +224,8 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
 
   /** GetFunction / ListTriggers: signed like every call; an unknown function is FunctionNotFound. */
   const answerControl = (req: IncomingMessage, url: URL, body: Buffer, match: RegExpExecArray): string => {
-    const { functionName } = verifiedCall(req, url, body, match, 'GET');
+    const { functionName, accessKeyId } = verifiedCall(req, url, body, match, 'GET');
+    controlRecords.push({ action: match[2] ? 'ListTriggers' : 'GetFunction', functionName, accessKeyId });
     const definition = options.definitions?.[functionName] ?? {};
     try {
       return JSON.stringify(match[2] ? triggersPage(functionName, definition, url.searchParams, where) : functionView(functionName, definition, where));
@@ -279,6 +283,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     endpoint: `${LOOPBACK_HOST}:${port}`,
     port,
     invocations: () => records.map((record) => ({ ...record })),
+    controlCalls: () => controlRecords.map((record) => ({ ...record })),
     async idle() {
       await queue.idle();
       await Promise.all([...invokers.values()].map((invoker) => invoker.idle()));

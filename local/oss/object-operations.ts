@@ -104,7 +104,9 @@ export function createObjectOperations(options: ObjectOperationsOptions) {
     res: ServerResponse,
     target: Target & { bucket: string },
     requestId: string,
-    onAuth: (auth: AuthMode) => void,
+    onAuth: (auth: AuthMode, accessKeyId?: string) => void,
+    /** Told the object's key once the form has given it (the request's own path names only the bucket). */
+    onKey?: (key: string) => void,
   ) => {
     const { bucket } = target;
     const upload = await readPostObject(req, {
@@ -116,6 +118,7 @@ export function createObjectOperations(options: ObjectOperationsOptions) {
     }).catch((error: unknown) => {
       throw error instanceof OssRequestError ? OssError.from(error) : error;
     });
+    onKey?.(upload.key);
     const staged = await store.stageBytes(bucket, upload.data);
     const { stored, previous } = await commitStaged(bucket, upload.key, staged, { [FORBID_OVERWRITE_HEADER]: String(upload.forbidOverwrite) }, () => ({
       contentType: upload.contentType ?? DEFAULT_CONTENT_TYPE,

@@ -43,8 +43,8 @@ export interface PostObjectContext {
   lookupSecret: CredentialLookup;
   /** Whether the bucket lets anonymous users write (ACL public-read-write); none of the local buckets do. */
   anonymousWrite: boolean;
-  /** Told how the form authorizes itself as soon as its fields are read, so a refusal is recorded with it. */
-  onAuthMode?: (auth: 'form' | 'anonymous') => void;
+  /** Told how the form authorizes itself (and with which AccessKey) as soon as its fields are read, so a refusal is recorded with it. */
+  onAuthMode?: (auth: 'form' | 'anonymous', accessKeyId?: string) => void;
   now?: Date;
 }
 
@@ -90,7 +90,7 @@ export async function readPostObject(req: IncomingMessage, context: PostObjectCo
   const fields = formFields(parts.slice(0, fileIndex));
   if (file.data.length > context.maxFileBytes) throw tooLarge(context.maxFileBytes);
 
-  context.onAuthMode?.(SIGNATURE_FIELDS.some((name) => fields.has(name)) ? 'form' : 'anonymous');
+  context.onAuthMode?.(SIGNATURE_FIELDS.some((name) => fields.has(name)) ? 'form' : 'anonymous', fields.get('ossaccesskeyid'));
   const auth = authorize(fields, context);
   const rawKey = fields.get('key');
   if (auth === 'form') {

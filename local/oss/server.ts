@@ -38,7 +38,7 @@ import { OssRequestError } from './request-error';
 import { LOCALHOST, parseTarget, type Target } from './request-target';
 import { SIGNED_SUBRESOURCES, type LocalCredential } from './signature';
 import { ossTriggerEvent, type OssEventName } from './trigger-event';
-import type { AuthMode, OssNotification, RecordedOssRequest } from './types';
+import type { AuthMode, OssNotification, RecordedOssRequest, SignedOssRequest } from './types';
 
 export type { LocalCredential } from './signature';
 export type { OssNotification } from './types';
@@ -84,6 +84,8 @@ export interface LocalOssServer {
   /** The plain path-style URL of an object on this server, the key percent-encoded per segment as OSS URLs encode it. */
   objectUrl(bucket: string, key: string): string;
   requests(): RecordedOssRequest[];
+  /** The signed requests (header, URL or form), with who signed them and what RAM sees of them (local/ram/calls.ts). */
+  signedRequests(): SignedOssRequest[];
   /** Keys of a bucket in OSS list order (UTF-8 byte order). */
   listKeys(bucket: string): string[];
   /** Injected failures (local/oss/faults.ts), applied to authenticated requests before they are processed. */
@@ -130,6 +132,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
   const cors = new BucketCorsStore(options.cors);
   const store = await ObjectStore.open(options.dataDir, [...buckets]);
   const recorded: RecordedOssRequest[] = [];
+  const signed: SignedOssRequest[] = [];
   const faults = createOssFaults();
 
   const notify = (eventName: OssEventName, bucket: string, stored: StoredObject, previousSize: number, requestId: string, sourceIp: string) => {
@@ -208,6 +211,8 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     res.setHeader('Server', 'AliyunOSS');
     let target: Target | undefined;
     let auth: AuthMode = 'anonymous';
+    let accessKeyId: string | undefined;
+    let formKey: string | undefined;
     let code: string | undefined;
     let noted = false;
     const note = (status: number) => {
@@ -216,6 +221,21 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
       const bucket = target?.bucket;
       const key = target?.key || undefined;
       recorded.push({ method, bucket, key, status, code, auth });
+      if (accessKeyId !== undefined) {
+        const object = key ?? formKey;
+        const subresource = object ? undefined : ['cors', 'location'].find((name) => target?.query[name] !== undefined);
+        const prefix = !object && !subresource && method === 'GET' ? (target?.query.prefix ?? '') : undefined;
+        signed.push({
+          method,
+          bucket,
+          key: object,
+          status,
+          code,
+          accessKeyId,
+          ...(subresource ? { subresource } : {}),
+          ...(prefix === undefined ? {} : { prefix }),
+        });
+      }
       log({ requestId, method, bucket, key, status, code, auth, latencyMs: Date.now() - startedAtMs });
     };
     // Recorded as the answer ends, before its last bytes can reach the client: whoever has read an answer finds its
@@ -228,6 +248,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     try {
       target = parseTarget(req.url ?? '/', headerText(req.headers.host));
       auth = authModeOf(req.headers, target.query);
+      accessKeyId = auth === 'header' ? /^OSS\s+([^:]+):/.exec(headerText(req.headers.authorization))?.[1] : target.query.OSSAccessKeyId;
       if (target.bucket === undefined) throw notImplemented('service-level requests (ListBuckets)');
       if (!buckets.has(target.bucket)) throw noSuchBucket(target.bucket);
       const located = { ...target, bucket: target.bucket };
@@ -248,9 +269,19 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
         const injected = await faults.apply(req, res, { method, bucket: located.bucket, key: located.key });
         if (injected.error) throw new OssError(injected.error.status, injected.error.code, injected.error.message);
         if (isPostObject) {
-          await postObject(req, res, located, requestId, (mode) => {
-            auth = mode;
-          });
+          await postObject(
+            req,
+            res,
+            located,
+            requestId,
+            (mode, formKeyId) => {
+              auth = mode;
+              accessKeyId = formKeyId;
+            },
+            (key) => {
+              formKey = key;
+            },
+          );
         } else {
           await dispatch(req, res, located, requestId);
         }
@@ -281,6 +312,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     port,
     objectUrl: (bucket, key) => `${url}/${bucket}/${encodeKeyForUrl(key)}`,
     requests: () => recorded.map((entry) => ({ ...entry })),
+    signedRequests: () => signed.map((entry) => ({ ...entry })),
     faults,
     listKeys: (bucket) => {
       if (!buckets.has(bucket)) throw new TypeError(`Unknown bucket ${JSON.stringify(bucket)}`);
@@ -289,6 +321,7 @@ export async function startOssServer(options: OssServerOptions): Promise<LocalOs
     idle: () => (serving === 0 ? Promise.resolve() : new Promise<void>((resolve) => idleWaiters.push(resolve))),
     reset: () => {
       recorded.length = 0;
+      signed.length = 0;
     },
     close,
   };

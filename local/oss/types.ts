@@ -23,5 +23,20 @@ export interface RecordedOssRequest {
   auth: AuthMode;
 }
 
+/** A signed request as RAM authorizes it: whose key signed it (header, URL or form), and what it touched. */
+export interface SignedOssRequest {
+  method: string;
+  bucket?: string;
+  /** The object (a PostObject's from its form). */
+  key?: string;
+  status: number;
+  code?: string;
+  accessKeyId: string;
+  /** A bucket request's sub-resource (cors, location). */
+  subresource?: string;
+  /** A listing's prefix: RAM's oss:Prefix condition key. */
+  prefix?: string;
+}
+
 /** How a request authenticated itself: Authorization header, signed URL, PostObject form, or not at all. */
 export type AuthMode = 'header' | 'url' | 'form' | 'anonymous';

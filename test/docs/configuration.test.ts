@@ -103,12 +103,12 @@ describe('docs/configuration.md, generated from the environment schema and s.yam
     expect(deploy.find((variable) => variable.name === 'YIKE_AUTH_TOKENS')).toEqual({
       name: 'YIKE_AUTH_TOKENS',
       defaultValue: undefined,
-      sets: [{ target: 'AUTH_TOKENS', resources: ['http-submit', 'oss-submit', 'oss-submit-eventbridge', 'budget-renewal'] }],
+      sets: [{ target: 'AUTH_TOKENS', resources: ['http-submit', 'oss-submit', 'budget-renewal', 'oss-submit-eventbridge'] }],
     });
     expect(deploy.find((variable) => variable.name === 'YIKE_PRECHECK')).toEqual({
       name: 'YIKE_PRECHECK',
       defaultValue: 'on',
-      sets: [{ target: 'PRECHECK', resources: ['http-submit', 'oss-submit', 'oss-submit-eventbridge', 'budget-renewal'] }],
+      sets: [{ target: 'PRECHECK', resources: ['http-submit', 'oss-submit', 'budget-renewal', 'oss-submit-eventbridge'] }],
     });
     const setsUnknownVariable = deploy
       .flatMap((variable) => variable.sets)

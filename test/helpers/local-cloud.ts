@@ -94,13 +94,19 @@ export function jsonLines(stdout: string): any[] {
  * Runs a CLI (`bin/*.js`) the way a user's shell would: only PATH, the local STS triple as the standard
  * ALIBABA_CLOUD_* variables, and `env`. Never throws for a non-zero exit: the code is part of the answer.
  */
-export function runCli(bin: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+  bin: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { execFile } = require('node:child_process') as typeof import('node:child_process');
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [bin, ...args],
       {
+        cwd: options.cwd,
         env: {
           PATH: process.env.PATH,
           ALIBABA_CLOUD_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,

@@ -29,11 +29,12 @@ interface FunctionProps {
 type RenderedResources = Record<string, { component: string; actions?: Record<string, unknown>; props: FunctionProps }>;
 
 /**
- * `s preview -o json` of s.yaml, offline, with a HOME of its own (so `s config` is what the caller says) and only
- * PATH, YIKE_UPLOAD_BUCKET=yike-uploads and `env` in its environment: what `s deploy` would send to FC.
+ * `s preview -o json` of s.yaml (or s.eventbridge.yaml, which extends it), offline, with a HOME of its own (so
+ * `s config` is what the caller says) and only PATH, YIKE_UPLOAD_BUCKET=yike-uploads and `env` in its environment:
+ * what `s deploy` would send to FC.
  */
-export async function preview(env: Record<string, string>, home: string): Promise<RenderedResources> {
-  const { stdout } = await run(process.execPath, [S_BIN, 'preview', '-o', 'json'], {
+export async function preview(env: Record<string, string>, home: string, template = 's.yaml'): Promise<RenderedResources> {
+  const { stdout } = await run(process.execPath, [S_BIN, 'preview', '-o', 'json', '-t', template], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: home, YIKE_UPLOAD_BUCKET: 'yike-uploads', ...env },
     timeout: 60_000,

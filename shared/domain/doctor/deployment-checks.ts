@@ -28,7 +28,15 @@ export interface DeploymentDependencies {
   image?: string;
   /** The page's origin when it is served from a custom domain (else the HTTP trigger's address). */
   pageOrigin?: string;
+  /** The deployment's ROS stack (npm run deploy) as GetStack answers it, or why it was not read. Absent: not asked. */
+  stack?: StackReading;
 }
+
+/** The stack's state and outputs, and the outputs s.yaml needs from it; or why there is none to read. */
+export type StackReading =
+  | { skipped: string }
+  | { missing: string }
+  | { name: string; status: string; outputs: Record<string, string>; needed: readonly string[] };
 
 export interface DeploymentReport {
   ready: boolean;
@@ -126,6 +134,7 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
     checks.push(...at(name, [templateCheck(name, deployed, deps.template)]));
   }
   checks.push(await corsCheck(page, deps));
+  if (deps.stack) checks.push(stackCheck(deps.stack, page?.bucket));
   checks.push(SUBMIT_NOT_TRIED);
   return { ready: isReady(checks), checks, configurations };
 }
@@ -242,6 +251,33 @@ function templateCheck(name: string, deployed: DeployedFunction, template: Deplo
     );
   }
   return pass(id, title, `${Object.keys(rendered).length} variables, all as s.yaml renders them`);
+}
+
+/** The stack `npm run deploy` made: complete, every output s.yaml reads, and the bucket the functions use. */
+function stackCheck(stack: StackReading, functionsBucket: string | undefined): DeploymentCheck {
+  const id = 'deploy.stack';
+  const title = 'the ROS stack is complete and gives s.yaml its outputs';
+  if ('skipped' in stack) return skip(id, title, stack.skipped);
+  if ('missing' in stack) return fail(id, title, stack.missing, 'npm run deploy (it creates the stack: docs/first-deploy.md)');
+  if (!/_COMPLETE$/.test(stack.status) || /ROLLBACK|DELETE/.test(stack.status))
+    return fail(id, title, `${stack.name} is ${stack.status}`, "see the stack's events in the ROS console, then npm run deploy");
+  const missing = stack.needed.filter((name) => !stack.outputs[name]);
+  if (missing.length > 0)
+    return fail(
+      id,
+      title,
+      `${stack.name} (${stack.status}) has no output ${missing.join(', ')}`,
+      'npm run deploy (it updates the stack to deploy/infrastructure.json)',
+    );
+  const bucket = stack.outputs.BucketName;
+  if (functionsBucket && bucket && functionsBucket !== bucket)
+    return fail(
+      id,
+      title,
+      `the functions use bucket ${functionsBucket}, the stack made ${bucket}`,
+      "npm run deploy (s.yaml is rendered with the stack's outputs)",
+    );
+  return pass(id, title, `${stack.name} ${stack.status}: ${stack.needed.map((name) => `${name} ${stack.outputs[name]}`).join(', ')}`);
 }
 
 async function corsCheck(page: { origin: string; bucket?: string } | undefined, deps: DeploymentDependencies): Promise<DeploymentCheck> {

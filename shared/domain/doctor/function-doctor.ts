@@ -194,7 +194,7 @@ async function nextFunctionCheck(config: Config, functions: FunctionDirectory | 
       id,
       title,
       `${name} could not be read (${code})`,
-      `grant the role fc:GetFunction (and fc:InvokeFunction) on acs:fc:${config.fc.region}:<account>:functions/${name} (deploy/ram-policy.json, InvokeNextFunction)`,
+      `grant the role fc:GetFunction (and fc:InvokeFunction) on acs:fc:${config.fc.region}:<account>:functions/${name} (npm run deploy grants it when JOB_NEXT_FUNCTION is set: deploy/infrastructure.json)`,
     );
   }
 }

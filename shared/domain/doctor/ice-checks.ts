@@ -100,7 +100,7 @@ export async function iceChecks(kind: FunctionKind, config: Config, app: YikeApp
       'ice.permissions',
       title,
       `denied: ${denied.map((result) => `ice:${result.action} (${result.code})`).join(', ')}`,
-      `add ${actions.join(', ')} to the role's policy (deploy/ram-policy.json has every action the functions call)`,
+      `add ${actions.join(', ')} to the role's policy (npm run deploy grants every action the functions call: deploy/infrastructure.json)`,
     );
   } else {
     const checked = results.map((result) => `ice:${result.action}`).join(', ');

@@ -100,7 +100,7 @@ export async function imageModeChecks(deps: ImageModeCheckDependencies): Promise
     const source = `oss://${fallback.bucket}/${fallback.key}`;
     const fix =
       head.error.code === 'IMAGE_ACCESS_DENIED'
-        ? `grant the role oss:GetObject on acs:oss:*:*:${fallback.bucket}/<upload prefix>* (deploy/ram-policy.json, ReadUploadedImages)`
+        ? `grant the role oss:GetObject on acs:oss:*:*:${fallback.bucket}/<upload prefix>* (npm run deploy grants it: deploy/infrastructure.json)`
         : 'pass --image oss://<bucket>/<key> of a real image (a photo, image/*, at most 20 MiB)';
     return [fail('oss.image', headTitle, `${source}: ${head.error.code}: ${head.error.message}`, fix), skip('image-mode', modeTitle, 'needs a readable image')];
   }

@@ -30,7 +30,7 @@ export async function recordsCheck(config: Config, buckets: readonly string[], s
         id,
         title,
         `${step} of ${bucket}/${key} failed (${errorText(error)})`,
-        `grant the role oss:PutObject, oss:GetObject and oss:DeleteObject on acs:oss:*:*:${bucket}/${config.records.prefix}* (deploy/ram-policy.json, WriteJobRecords)`,
+        `grant the role oss:PutObject, oss:GetObject and oss:DeleteObject on acs:oss:*:*:${bucket}/${config.records.prefix}* (npm run deploy grants it: deploy/infrastructure.json)`,
       );
     }
     done.push(`${bucket}/${config.records.prefix}doctor/`);
@@ -82,7 +82,7 @@ export async function resultsCheck(config: Config, buckets: readonly string[], s
         id,
         title,
         `PutObject of ${bucket}/${key} failed (${errorText(error)})`,
-        `grant the role oss:PutObject on acs:oss:*:*:${bucket}/${config.records.resultsPrefix}* (deploy/ram-policy.json, WriteJobResults)`,
+        `grant the role oss:PutObject on acs:oss:*:*:${bucket}/${config.records.resultsPrefix}* (npm run deploy grants it: deploy/infrastructure.json)`,
       );
     }
   }

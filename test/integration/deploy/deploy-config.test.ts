@@ -22,13 +22,14 @@ const TRIGGER_CONFIG_DEFINITIONS: Record<string, string> = {
   eventbridge: 'IEventBridge',
 };
 
-describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
+describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s preview, offline)', () => {
   let resources: Awaited<ReturnType<typeof preview>>;
   let home: ReturnType<typeof tempDir>;
 
   beforeAll(async () => {
     home = tempDir('s-home-');
-    resources = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: 'deploy-test-token' }, home.path);
+    // s.eventbridge.yaml: all of s.yaml, and oss-submit-eventbridge.
+    resources = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: 'deploy-test-token' }, home.path, 's.eventbridge.yaml');
   }, 70_000);
   afterAll(() => home.remove());
 
@@ -189,7 +190,11 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     const tokens = JSON.stringify([{ name: 'campaign', token: `sha256:${'c'.repeat(64)}`, jobsPerDay: 10 }]);
 
     // Act
-    const rendered = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: tokens, YIKE_JOB_BUDGET_PER_DAY: '50' }, home.path);
+    const rendered = await preview(
+      { YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: tokens, YIKE_JOB_BUDGET_PER_DAY: '50' },
+      home.path,
+      's.eventbridge.yaml',
+    );
 
     // Assert
     for (const name of ['http-submit', 'oss-submit', 'oss-submit-eventbridge', 'budget-renewal']) {
@@ -276,58 +281,56 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     });
   });
 
-  it('ships a least-privilege RAM policy for the role', () => {
+  it('deploys oss-submit-eventbridge only from s.eventbridge.yaml: s.yaml alone has the four functions', async () => {
     // Act
-    const policy = JSON.parse(readFileSync(join(ROOT, 'deploy', 'ram-policy.json'), 'utf8'));
-    const actions = policy.Statement.flatMap((statement: { Action: string | string[] }) => statement.Action);
+    const alone = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: 'deploy-test-token' }, home.path);
 
     // Assert
-    expect(actions).toEqual(
-      expect.arrayContaining([
-        'ice:SubmitYikeAIAppJob',
-        'ice:GetYikeAIAppJob',
-        'ice:BatchGetYikeAIAppJob',
-        'oss:GetObject',
-        'oss:PutObject',
-        'oss:DeleteObject',
-        'oss:ListObjects',
-        'fc:InvokeFunction',
-      ]),
+    expect(Object.keys(alone)).toEqual(['http-submit', 'oss-submit', 'job-watcher', 'budget-renewal']);
+    expect(Object.keys(resources)).toEqual(['http-submit', 'oss-submit', 'job-watcher', 'budget-renewal', 'oss-submit-eventbridge']);
+  }, 70_000);
+
+  it("takes the role, the trigger's role and the destinations from the stack's outputs, and hands the EventBridge function's successes to the next function only when one is named", async () => {
+    // Act
+    const rendered = await preview(
+      {
+        YIKE_ACCOUNT_ID: '123456789012',
+        YIKE_AUTH_TOKENS: 'deploy-test-token',
+        YIKE_ROLE_ARN: 'acs:ram::123456789012:role/from-the-stack',
+        YIKE_OSS_TRIGGER_ROLE_ARN: 'acs:ram::123456789012:role/trigger-from-the-stack',
+        YIKE_SUBMITTED_QUEUE_ARN: 'acs:mns:cn-shanghai:123456789012:/queues/yike-jobs-submitted',
+        YIKE_FAILED_QUEUE_ARN: 'acs:mns:cn-shanghai:123456789012:/queues/yike-jobs-failed',
+        YIKE_JOB_NEXT_FUNCTION: 'my-next-step',
+      },
+      home.path,
+      's.eventbridge.yaml',
     );
-    // PRECHECK=on and IMAGE_URL_MODE=yike-asset call these; HeadObject (the image checks) is authorised by oss:GetObject.
-    expect(actions).toEqual(expect.arrayContaining(['ice:PrecheckYikeAIAppJob', 'ice:RegisterYikeAssetMediaInfo', 'ice:GetYikeAssetMediaInfo']));
-    expect(actions.some((action: string) => action.endsWith('*'))).toBe(false);
-    const bySid = (sid: string) => policy.Statement.find((statement: { Sid: string }) => statement.Sid === sid);
-    expect(bySid('WriteJobRecords').Resource).toBe('acs:oss:*:*:yike-uploads/.yike-jobs/*');
-    expect(bySid('ListJobRecords')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-jobs/*' } } });
-    expect(bySid('WriteJobResults')).toMatchObject({ Action: 'oss:PutObject', Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*' });
-    // JOB_RESULTS copy: the copies (PutObject) on the results prefix only, and GetObject there, which the signed playUrl
-    // acts with (OSS authorizes a signed URL as the role that signed it). Nothing else widens.
-    expect(bySid('CopyJobResults')).toEqual({
-      Sid: 'CopyJobResults',
-      Effect: 'Allow',
-      Action: ['oss:PutObject', 'oss:GetObject'],
-      Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*',
+
+    // Assert
+    for (const { props } of Object.values(rendered)) expect(props.role).toBe('acs:ram::123456789012:role/from-the-stack');
+    expect(rendered['oss-submit']!.props.triggers[0]!.invocationRole).toBe('acs:ram::123456789012:role/trigger-from-the-stack');
+    expect(rendered['oss-submit']!.props.asyncInvokeConfig!.destinationConfig).toEqual({
+      onSuccess: { destination: 'acs:mns:cn-shanghai:123456789012:/queues/yike-jobs-submitted/messages' },
+      onFailure: { destination: 'acs:mns:cn-shanghai:123456789012:/queues/yike-jobs-failed/messages' },
     });
-    // npx yike-doctor's in-function checks: the newest upload (a listing under the upload prefixes only) and each
-    // bucket's region; and whether the next function exists (GetFunction on that one function).
-    expect(bySid('DoctorFindsNewestUpload')).toMatchObject({
-      Action: 'oss:ListObjects',
-      Condition: { StringLike: { 'oss:Prefix': ['uploads/*', 'eventbridge-uploads/*'] } },
+    expect(rendered['oss-submit-eventbridge']!.props.asyncInvokeConfig!.destinationConfig).toEqual({
+      onSuccess: { destination: 'acs:fc:cn-shanghai::functions/my-next-step' },
+      onFailure: { destination: 'acs:mns:cn-shanghai:123456789012:/queues/yike-jobs-failed/messages' },
     });
-    expect(bySid('DoctorReadsBucketRegion')).toEqual({
-      Sid: 'DoctorReadsBucketRegion',
-      Effect: 'Allow',
-      Action: 'oss:GetBucketLocation',
-      Resource: 'acs:oss:*:*:yike-uploads',
+    // Without a next function, the EventBridge function's successes go where oss-submit's do.
+    expect(resources['oss-submit-eventbridge']!.props.asyncInvokeConfig!.destinationConfig.onSuccess).toEqual({
+      destination: 'acs:mns:cn-shanghai::/queues/yike-jobs-submitted/messages',
     });
-    expect(policy.Statement).toHaveLength(10);
-    // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
-    expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
-    // The role may invoke (and read, for the doctor) the one next-step function, nothing else in FC.
-    expect(bySid('InvokeNextFunction')).toMatchObject({
-      Action: ['fc:InvokeFunction', 'fc:GetFunction'],
-      Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-next-step',
-    });
-  });
+  }, 70_000);
+
+  it('caps paid jobs at 100 a day unless another number, or none, is said', async () => {
+    // Act
+    const none = await preview({ YIKE_ACCOUNT_ID: '123456789012', YIKE_AUTH_TOKENS: 'deploy-test-token', YIKE_JOB_BUDGET_PER_DAY: 'none' }, home.path);
+
+    // Assert
+    for (const name of ['http-submit', 'oss-submit', 'budget-renewal']) {
+      expect({ name, byDefault: parseConfig(resources[name]!.props.environmentVariables).budget.perDay }).toEqual({ name, byDefault: 100 });
+      expect({ name, none: parseConfig(none[name]!.props.environmentVariables).budget.perDay }).toEqual({ name, none: undefined });
+    }
+  }, 70_000);
 });

@@ -55,7 +55,7 @@ describe('npx yike-doctor with one fault injected', () => {
       {
         functionName: 'yike-job-watcher',
         detail: 'denied: ice:BatchGetYikeAIAppJob (Forbidden.RAM)',
-        fix: "add ice:BatchGetYikeAIAppJob to the role's policy (deploy/ram-policy.json has every action the functions call)",
+        fix: "add ice:BatchGetYikeAIAppJob to the role's policy (npm run deploy grants every action the functions call: deploy/infrastructure.json)",
       },
     ]);
   }, 60_000);
