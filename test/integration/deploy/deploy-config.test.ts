@@ -179,6 +179,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       nextFunction: undefined,
       watchBuckets: ['yike-uploads'],
       roundSeconds: 10,
+      delayedRounds: true,
       reconcileMinutes: 10,
       resultCopy: { maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
     });
@@ -255,6 +256,15 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     }
   });
 
+  it('lets the watcher’s own delayed invocations wait longer than their delay and never retries them (the timer covers a lost round)', () => {
+    // Arrange
+    const config = resources['job-watcher']!.props.asyncInvokeConfig!;
+
+    // Assert: rounds are at most 60 s off (a further one is the timer's), the doctor's probe 5 s
+    expect(config).toEqual({ maxAsyncRetryAttempts: 0, maxAsyncEventAgeInSeconds: 300 });
+    expect(config.maxAsyncEventAgeInSeconds).toBeGreaterThan(60);
+  });
+
   it('uses an HTTP trigger authType the fc3 schema accepts', () => {
     const trigger = resources['http-submit']!.props.triggers.find((t) => t.triggerType === 'http')!;
     expect(['anonymous', 'function']).toContain(trigger.triggerConfig.authType);
@@ -321,13 +331,20 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       Action: 'oss:GetBucketLocation',
       Resource: 'acs:oss:*:*:yike-uploads',
     });
-    expect(policy.Statement).toHaveLength(10);
+    expect(policy.Statement).toHaveLength(11);
     // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
     expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
-    // The role may invoke (and read, for the doctor) the one next-step function, nothing else in FC.
+    // The role may invoke (and read, for the doctor) the one next-step function, and invoke the watcher (its own
+    // rounds and the doctor's delay probe), nothing else in FC.
     expect(bySid('InvokeNextFunction')).toMatchObject({
       Action: ['fc:InvokeFunction', 'fc:GetFunction'],
       Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-next-step',
+    });
+    expect(bySid('WatcherInvokesItself')).toEqual({
+      Sid: 'WatcherInvokesItself',
+      Effect: 'Allow',
+      Action: 'fc:InvokeFunction',
+      Resource: 'acs:fc:cn-shanghai:*:functions/yike-job-watcher',
     });
   });
 });
