@@ -55,8 +55,8 @@ export interface FcInvokeServerOptions {
   asyncRetryDelayMs?: number;
   /** Run delayed async invocations at once, as if FC ignored x-fc-async-delay (LOCAL_FC_IGNORE_ASYNC_DELAY=1). */
   ignoreAsyncDelay?: boolean;
-  /** How a delayed invocation waits: the machine's clock by default; tests and the bench pass a simulated one. */
-  asyncDelay?: (ms: number) => Promise<void>;
+  /** How a delayed invocation (FC's request id) waits: the machine's clock by default; tests and the bench pass a simulated one. */
+  asyncDelay?: (ms: number, requestId: string) => Promise<void>;
   /** Default 'cn-shanghai'. */
   region?: string;
   /** Default '1234567890123456' (the made-up account of the sample events in test/fixtures/events). */
@@ -118,7 +118,7 @@ const MAX_SYNC_PAYLOAD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_ASYNC_CONCURRENCY = 16;
 const DEFAULT_REGION = 'cn-shanghai';
 const DEFAULT_ACCOUNT_ID = '1234567890123456';
-const SYNC_TIMEOUT_SECONDS = 60;
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** An FC API error, answered as {Code, Message, RequestId} [ERRMODEL]. */
 class FcApiError extends Error {
@@ -159,6 +159,8 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
         credentials: options.contextCredentials,
         maxAsyncRetryAttempts: options.maxAsyncRetryAttempts,
         retryDelayMs: options.asyncRetryDelayMs,
+        // FC runs a function with its configured timeout, however it was invoked.
+        timeoutSeconds: options.definitions?.[functionName]?.timeout,
         region: options.region ?? DEFAULT_REGION,
         accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
         log,
@@ -207,7 +209,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     const invoker = invokerFor(invocation.functionName, options.functions[invocation.functionName]!);
     const delayMs = options.ignoreAsyncDelay ? 0 : (invocation.asyncDelaySeconds ?? 0) * 1000;
     // Queued like FC's async queue: accepted now, run when an instance is free (a delayed one: once its delay is over).
-    const done = (delayMs > 0 ? (options.asyncDelay ?? realDelay)(delayMs) : Promise.resolve()).then(
+    const done = (delayMs > 0 ? (options.asyncDelay ?? realDelay)(delayMs, requestId) : Promise.resolve()).then(
       () =>
         new Promise<AsyncInvocationRecord>((resolve, reject) =>
           queue.push(() => {
@@ -226,7 +228,12 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     const context = {
       requestId,
       credentials: { ...options.contextCredentials },
-      function: { name: invocation.functionName, handler: 'index.handler', memory: 512, timeout: SYNC_TIMEOUT_SECONDS },
+      function: {
+        name: invocation.functionName,
+        handler: 'index.handler',
+        memory: 512,
+        timeout: options.definitions?.[invocation.functionName]?.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+      },
       region: options.region ?? DEFAULT_REGION,
       accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
       retryCount: 0,

@@ -68,14 +68,9 @@ export async function scheduleNextRound(deps: NextRoundDependencies, input: { wa
   const dueAt = new Date(dueAtMs).toISOString();
   if (dueAtMs - now >= TIMER_COVERS_MS) return { outcome: 'timer', dueAt };
   const key = roundMarkerKey(deps.recordsPrefix, dueAtMs);
-  const own = input.ownDueAt === undefined ? undefined : roundMarkerKey(deps.recordsPrefix, input.ownDueAt);
   try {
-    const listed = await deps.store.list(roundsPrefix(deps.recordsPrefix), {
-      after: roundMarkerKey(deps.recordsPrefix, now - ARRIVAL_GRACE_MS),
-      limit: PENDING_LISTED,
-    });
-    const pending = listed.find((marker) => marker !== own);
-    if (pending) return { outcome: 'pending', dueAt: pending.slice(roundsPrefix(deps.recordsPrefix).length) };
+    const pending = await pendingRound(deps, now, input.ownDueAt);
+    if (pending !== undefined) return { outcome: 'pending', dueAt: new Date(pending).toISOString() };
     if (!(await deps.store.createIfAbsent(key, { dueAt, scheduledAt: new Date(now).toISOString(), requestId: deps.requestId }))) {
       return { outcome: 'pending', dueAt };
     }
@@ -94,6 +89,18 @@ export async function scheduleNextRound(deps: NextRoundDependencies, input: { wa
     deps.logger.warn('next round not scheduled: InvokeFunction failed; the timer goes on', { dueAt, error: describeError(error) });
     return { outcome: 'failed', dueAt, error: describeError(error).code };
   }
+}
+
+/**
+ * The due time (epoch ms) of a round scheduled and not finished (due later, or less than ARRIVAL_GRACE_MS ago), other
+ * than `ownDueAt`'s; undefined when there is none. A timer tick with one due within a round leaves the polling to it.
+ */
+export async function pendingRound(deps: Pick<NextRoundDependencies, 'store' | 'recordsPrefix'>, now: number, ownDueAt?: number): Promise<number | undefined> {
+  const prefix = roundsPrefix(deps.recordsPrefix);
+  const own = ownDueAt === undefined ? undefined : roundMarkerKey(deps.recordsPrefix, ownDueAt);
+  const listed = await deps.store.list(prefix, { after: roundMarkerKey(deps.recordsPrefix, now - ARRIVAL_GRACE_MS), limit: PENDING_LISTED });
+  const pending = listed.find((marker) => marker !== own);
+  return pending === undefined ? undefined : Date.parse(pending.slice(prefix.length));
 }
 
 /** A scheduled round that has run (its next one scheduled, or none needed) is no longer pending. */

@@ -2,7 +2,7 @@ import type { Config } from '../../runtime/config';
 import { describeError } from '../../runtime/errors';
 import { sleep } from '../../runtime/retry';
 import type { RunContext, WatcherClock, WatcherDependencies, WatcherSummary } from './watch-context';
-import { roundDone, scheduleNextRound } from './next-round';
+import { pendingRound, roundDone, scheduleNextRound } from './next-round';
 import { newBucketState, watchBucketRound, type BucketState } from './watch-round';
 
 export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } from './watch-context';
@@ -97,6 +97,14 @@ async function runRounds(buckets: readonly string[], deps: RunContext, summary: 
     // Capped as every round is: it waits only when the round can still notify what it finds.
     if (deps.remainingTimeMs() - early < reserveMs) return;
     await clock.sleep(early);
+  }
+  // The timer's tick, with a scheduled round due within a round: that round polls (a listing that fails: this one does).
+  if (!sleeping && deps.scheduledFor === undefined) {
+    const pending = await pendingRound({ store: deps.recordStore(buckets[0]!), recordsPrefix: deps.config.records.prefix }, clock.now()).catch(() => undefined);
+    if (pending !== undefined && pending <= clock.now() + roundMs) {
+      summary.nextRound = { outcome: 'pending', dueAt: new Date(pending).toISOString() };
+      return;
+    }
   }
   for (;;) {
     const roundStartedAt = clock.now();

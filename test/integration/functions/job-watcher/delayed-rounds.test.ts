@@ -64,6 +64,22 @@ describe('the watcher schedules its next round as a delayed invocation of itself
     expect(world.selfInvocations()).toHaveLength(1);
   });
 
+  it('leaves the polling to a scheduled round due within a round when the timer fires: no round, no ICE call', async () => {
+    // Arrange: a tick that scheduled a round 10 s later
+    await world.upload('uploads/female/timer-floor.png');
+    const first = await world.watch({}, 65, { tuning: DELAYED });
+    const iceCalls = world.ice.calls().length;
+    world.clock.advance(2_000);
+
+    // Act: another tick 2 s later
+    const second = await world.watch({}, 65, { tuning: DELAYED });
+
+    // Assert
+    expect(second).toMatchObject({ rounds: 0, nextRound: { outcome: 'pending', dueAt: (first.nextRound as { dueAt: string }).dueAt } });
+    expect(world.ice.calls()).toHaveLength(iceCalls);
+    expect(world.selfInvocations()).toHaveLength(1);
+  });
+
   it('follows a job to its end round by round, each round scheduling the next, and schedules nothing once none is in flight', async () => {
     // Arrange
     const { jobId } = await world.upload('uploads/female/chain.png');

@@ -100,6 +100,8 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
   let roundHandler: ReturnType<typeof createWatcherHandler> | undefined;
   const fc = await startFcInvokeServer({
     functions: { [WATCHER]: (event, context) => roundHandler!(event, context) },
+    // As s.yaml deploys it: a scheduled round runs with the function's 65 s timeout.
+    definitions: { [WATCHER]: { timeout: 65, memorySize: 256 } },
     contextCredentials: LOCAL_CREDENTIALS,
     // FC's async retries are off for the watcher (s.yaml): a failed round is the timer's.
     maxAsyncRetryAttempts: 0,
