@@ -11,6 +11,7 @@ import { startOssServer } from '../local/oss/server';
 import { createOssClient } from '../shared/adapters/oss/client';
 import { createOssRecordStore } from '../shared/adapters/oss/record-store';
 import { createJobRecordStore, newJobRecord } from '../shared/domain/lifecycle/job-record';
+import type { WatcherSummary } from '../shared/domain/lifecycle/watcher';
 import { parseConfig } from '../shared/runtime/config';
 import type { TuningOverrides } from '../shared/runtime/tuning';
 import { seededRandom } from '../test/helpers/reliability';
@@ -38,15 +39,18 @@ export interface LagFigures {
   maxMs: number;
   /** BatchGetYikeAIAppJob calls over finished jobs. */
   iceCallsPerJob: number;
+  /** The watcher's OSS requests (lists, reads, writes, deletes, copies) over finished jobs. */
+  ossRequestsPerJob: number;
   /** Billed watcher seconds over the simulated time, scaled to a day, times memorySize in GB. */
   gbSecondsPerDay: number;
   /** Invocations (ticks and scheduled rounds) over the simulated time, scaled to a day. */
   invocationsPerDay: number;
   /** FC CU a day: vCPU-seconds (1 CU each), GB-seconds (0.15) and invocations (75 per 10,000): docs/performance.md. */
   cuPerDay: number;
-  /** The same for a day with nothing in flight (every tick like the last one, after every job ended). */
+  /** The same for a day with nothing in flight (every tick like the median one after every job ended). */
   idleGbSecondsPerDay: number;
   idleCuPerDay: number;
+  idleOssRequestsPerDay: number;
   runs: number;
 }
 
@@ -150,10 +154,11 @@ export async function simulateLag(options: {
     );
   };
   let billedMs = 0;
-  let lastTickMs = 0;
+  // Ticks that found nothing in flight (the end of the hour): what an idle day is made of.
+  const idleTicks: { ms: number; ossRequests: number }[] = [];
   let runs = 0;
   /** A watcher instance whose runs are billed for their own sleeps and the real time they compute. */
-  const billedHandler = (onBilled: (ms: number) => void) => {
+  const billedHandler = (onBilled: (ms: number, ossRequests: number, summary: WatcherSummary) => void) => {
     let sleptMs = 0;
     const handler = createWatcherHandler({
       env,
@@ -167,17 +172,18 @@ export async function simulateLag(options: {
     });
     return async (event: Buffer, context: Record<string, unknown>) => {
       const slept = sleptMs;
+      const ossBefore = oss.requests().length;
       const realStart = performance.now();
       const result = await handler(event, context);
       const ms = sleptMs - slept + (performance.now() - realStart);
       billedMs += ms;
       runs++;
-      onBilled(ms);
+      onBilled(ms, oss.requests().length - ossBefore, result as WatcherSummary);
       return result;
     };
   };
-  const tick = billedHandler((ms) => {
-    lastTickMs = ms;
+  const tick = billedHandler((ms, ossRequests, summary) => {
+    if (summary.inflight === 0 && summary.nextRound === undefined) idleTicks.push({ ms, ossRequests });
   });
   fcRun = billedHandler(() => undefined);
   const end = start + (options.spanMinutes * 60 + options.jobSeconds + 180) * 1000;
@@ -229,10 +235,14 @@ export async function simulateLag(options: {
   const sorted = [...lags].sort((a, b) => a - b);
   const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
   const iceCalls = ice.calls().filter((call) => call.action === 'BatchGetYikeAIAppJob').length;
+  // Every request but the two each submit wrote (the job record and its marker).
+  const watcherOssRequests = oss.requests().length - 2 * options.jobs;
   const perDay = 86_400_000 / (end - start);
   const cu = (billedSeconds: number, invocations: number) =>
     billedSeconds * (options.cpu * CU_PER_VCPU_SECOND + (options.memoryMb / 1024) * CU_PER_GB_SECOND) + invocations * CU_PER_INVOCATION;
   const idleRunsPerDay = 86_400_000 / TICK_MS;
+  // The median idle tick: one tick's real compute time swings on a busy machine.
+  const idle = [...idleTicks].sort((a, b) => a.ms - b.ms)[Math.floor(idleTicks.length / 2)] ?? { ms: 0, ossRequests: 0 };
   return {
     design: options.design,
     jobs: options.jobs,
@@ -240,11 +250,13 @@ export async function simulateLag(options: {
     p95Ms: rank(95),
     maxMs: sorted.at(-1)!,
     iceCallsPerJob: iceCalls / options.jobs,
+    ossRequestsPerJob: watcherOssRequests / options.jobs,
     gbSecondsPerDay: (billedMs / 1000) * perDay * (options.memoryMb / 1024),
     invocationsPerDay: runs * perDay,
     cuPerDay: cu((billedMs / 1000) * perDay, runs * perDay),
-    idleGbSecondsPerDay: (lastTickMs / 1000) * idleRunsPerDay * (options.memoryMb / 1024),
-    idleCuPerDay: cu((lastTickMs / 1000) * idleRunsPerDay, idleRunsPerDay),
+    idleGbSecondsPerDay: (idle.ms / 1000) * idleRunsPerDay * (options.memoryMb / 1024),
+    idleCuPerDay: cu((idle.ms / 1000) * idleRunsPerDay, idleRunsPerDay),
+    idleOssRequestsPerDay: idle.ossRequests * idleRunsPerDay,
     runs,
   };
 }

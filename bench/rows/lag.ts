@@ -54,19 +54,20 @@ export const lag: BenchModule = {
             ? atMost(`${lagFigure}, against sleeping rounds`, p95, round1((sleeping.p95Ms / 1000) * FALLBACK_SLACK), 's')
             : info(lagFigure, `${p95.toFixed(1)} s`, p95, 's'),
         info(`job-watcher ICE calls per finished job, ${label} (BatchGetYikeAIAppJob, 10 jobs a call)`, f.iceCallsPerJob.toFixed(2), f.iceCallsPerJob),
+        info(`job-watcher OSS requests per finished job, ${label} (lists, reads, writes, round markers, copies)`, f.ossRequestsPerJob.toFixed(1), f.ossRequestsPerJob),
         design === 'delayed'
           ? atMost(`${gbFigure}, against 1/20 of sleeping rounds`, f.gbSecondsPerDay, Math.round(sleeping.gbSecondsPerDay * MAX_SHARE_OF_SLEEPING), 'GB-s', 0)
           : design === 'delayed-ignored'
             ? atMost(`${gbFigure}, against sleeping rounds`, f.gbSecondsPerDay, Math.round(sleeping.gbSecondsPerDay * FALLBACK_SLACK), 'GB-s', 0)
             : info(gbFigure, `${f.gbSecondsPerDay.toFixed(0)} GB-s`, f.gbSecondsPerDay, 'GB-s'),
         info(
-          `job-watcher CU per day at ${cpu} vCPU, ${label} (${((f.cuPerDay * CNY_PER_CU * 30) / 1).toFixed(2)} CNY a month before FC's hourly minimum)`,
+          `job-watcher CU per day at ${cpu} vCPU, ${label} (${(f.cuPerDay * CNY_PER_CU * 30).toFixed(2)} CNY a month before FC's hourly minimum)`,
           `${f.cuPerDay.toFixed(0)} CU`,
           f.cuPerDay,
           'CU',
         ),
         info(
-          `job-watcher GB-s per day with nothing in flight, ${label} (every run ends at once; ${f.idleCuPerDay.toFixed(0)} CU)`,
+          `job-watcher GB-s per day with nothing in flight, ${label} (every run ends at once; ${f.idleCuPerDay.toFixed(0)} CU, ${Math.round(f.idleOssRequestsPerDay)} OSS requests)`,
           `${f.idleGbSecondsPerDay.toFixed(1)} GB-s`,
           f.idleGbSecondsPerDay,
           'GB-s',
