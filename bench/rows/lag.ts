@@ -54,7 +54,11 @@ export const lag: BenchModule = {
             ? atMost(`${lagFigure}, against sleeping rounds`, p95, round1((sleeping.p95Ms / 1000) * FALLBACK_SLACK), 's')
             : info(lagFigure, `${p95.toFixed(1)} s`, p95, 's'),
         info(`job-watcher ICE calls per finished job, ${label} (BatchGetYikeAIAppJob, 10 jobs a call)`, f.iceCallsPerJob.toFixed(2), f.iceCallsPerJob),
-        info(`job-watcher OSS requests per finished job, ${label} (lists, reads, writes, round markers, copies)`, f.ossRequestsPerJob.toFixed(1), f.ossRequestsPerJob),
+        info(
+          `job-watcher OSS requests per finished job, ${label} (lists, reads, writes, round markers, copies)`,
+          f.ossRequestsPerJob.toFixed(1),
+          f.ossRequestsPerJob,
+        ),
         design === 'delayed'
           ? atMost(`${gbFigure}, against 1/20 of sleeping rounds`, f.gbSecondsPerDay, Math.round(sleeping.gbSecondsPerDay * MAX_SHARE_OF_SLEEPING), 'GB-s', 0)
           : design === 'delayed-ignored'
