@@ -2,7 +2,7 @@ import type { Config } from '../../runtime/config';
 import { describeError } from '../../runtime/errors';
 import { sleep } from '../../runtime/retry';
 import type { RunContext, WatcherClock, WatcherDependencies, WatcherSummary } from './watch-context';
-import { pendingRound, roundDone, scheduleNextRound } from './next-round';
+import { pendingRound, roundDone, scheduleNextRound, type NextRoundDependencies } from './next-round';
 import { newBucketState, watchBucketRound, type BucketState } from './watch-round';
 
 export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } from './watch-context';
@@ -71,19 +71,20 @@ export async function runWatcher(buckets: readonly string[], deps: WatcherDepend
   const roundMs = deps.config.lifecycle.roundSeconds * 1000;
   const reserveMs = deps.reserveMs ?? defaultReserveMs(deps.config.lifecycle as Config['lifecycle']);
   const run = { ...deps, clock, now: deps.now ?? (() => new Date(clock.now())), reserveMs, roundMs, summary };
-  const rounds = { store: deps.recordStore(buckets[0]!), recordsPrefix: deps.config.records.prefix, logger: deps.logger };
+  // The scheduled rounds' markers live in the first records bucket.
+  const markers = { store: deps.recordStore(buckets[0]!), recordsPrefix: deps.config.records.prefix, logger: deps.logger };
   try {
-    await runRounds(buckets, run, summary);
+    await runRounds(buckets, run, markers);
   } finally {
-    if (deps.scheduledFor !== undefined) await roundDone(rounds, deps.scheduledFor);
+    if (deps.scheduledFor !== undefined) await roundDone(markers, deps.scheduledFor);
   }
   summary.durationMs = clock.now() - started;
   return summary;
 }
 
 /** The rounds of one run: until nothing is in flight, the next round is scheduled, or the time left is the reserve. */
-async function runRounds(buckets: readonly string[], deps: RunContext, summary: WatcherSummary): Promise<void> {
-  const { clock, roundMs, reserveMs } = deps;
+async function runRounds(buckets: readonly string[], deps: RunContext, markers: Omit<NextRoundDependencies, 'self'>): Promise<void> {
+  const { clock, roundMs, reserveMs, summary } = deps;
   const states = new Map<string, BucketState>(buckets.map((bucket) => [bucket, newBucketState()]));
   const early = deps.scheduledFor === undefined ? 0 : deps.scheduledFor - clock.now();
   // Sleeping rounds: without a way to schedule the next round, or in a round the platform delivered early.
@@ -100,7 +101,7 @@ async function runRounds(buckets: readonly string[], deps: RunContext, summary: 
   }
   // The timer's tick, with a scheduled round due within a round: that round polls (a listing that fails: this one does).
   if (!sleeping && deps.scheduledFor === undefined) {
-    const pending = await pendingRound({ store: deps.recordStore(buckets[0]!), recordsPrefix: deps.config.records.prefix }, clock.now()).catch(() => undefined);
+    const pending = await pendingRound(markers, clock.now()).catch(() => undefined);
     if (pending !== undefined && pending <= clock.now() + roundMs) {
       summary.nextRound = { outcome: 'pending', dueAt: new Date(pending).toISOString() };
       return;
@@ -130,7 +131,7 @@ async function runRounds(buckets: readonly string[], deps: RunContext, summary: 
     const nextRoundAt = summary.stoppedEarly ? wakeAt : Math.max(roundStartedAt + roundMs, wakeAt);
     if (!sleeping && deps.self) {
       summary.nextRound = await scheduleNextRound(
-        { store: deps.recordStore(buckets[0]!), recordsPrefix: deps.config.records.prefix, self: deps.self, logger: deps.logger, requestId: deps.requestId },
+        { ...markers, self: deps.self, requestId: deps.requestId },
         { wantedAt: nextRoundAt, now: clock.now(), ownDueAt: deps.scheduledFor },
       );
       return;
