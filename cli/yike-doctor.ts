@@ -118,6 +118,9 @@ async function main(argv: string[]): Promise<number> {
     config: config.fc,
     credentials,
     readTimeoutMs: DOCTOR_READ_TIMEOUT_MS,
+    // httpx hands the connect timeout to Node as the request's socket idle timeout, which also runs while the function
+    // works (docs/platform-facts.md): the watcher's answer alone waits for its delay probe (5 s and more).
+    connectTimeoutMs: DOCTOR_READ_TIMEOUT_MS,
     retry: { maxAttempts: 2, baseDelayMs: 200, maxDelayMs: 1_000 },
   });
   const buckets = createBucketInspector(config.oss, credentials);

@@ -7,6 +7,7 @@ import { createHandler as createRenewalHandler } from '../functions/budget-renew
 import { createAsyncInvoker, type AsyncInvoker } from './fc/async';
 import type { LocalFunctionDefinition } from './fc/control-api';
 import { startFcGateway, type LocalFcGateway } from './fc/gateway';
+import { ignoresAsyncDelay } from './fc/async-delay';
 import { startFcInvokeServer, type AsyncHandler, type LocalFcInvokeServer } from './fc/invoke-server';
 import { startFcTimer, type FcTimer } from './fc/timer';
 import type { AcceptedForm } from './ice/acceptance';
@@ -24,7 +25,8 @@ import { envSchema } from '../shared/runtime/env';
  * ListTriggers for the four functions, each described as s.yaml deploys it), the watcher's timer and, when a budget is
  * set (JOB_BUDGET_PER_DAY or a token quota), budget-renewal's timer (without one its ticks do nothing, so they are not
  * fired; its trigger is still listed, as s.yaml deploys it). The functions run in this process with one environment:
- * what s.yaml sets in the cloud, pointed at the stand-ins.
+ * what s.yaml sets in the cloud, pointed at the stand-ins (FC_ENDPOINT at the local FC API: the watcher schedules its
+ * rounds there, as delayed invocations of itself; LOCAL_FC_IGNORE_ASYNC_DELAY=1 makes the local FC API run them at once).
  */
 export const BUCKET = 'yike-uploads';
 const FUNCTION_NAMES = { http: 'yike-http-submit', oss: 'yike-oss-submit', watcher: 'yike-job-watcher', renewal: 'yike-budget-renewal' } as const;
@@ -110,7 +112,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   holder.invoke = (payload) => void uploads.invoke(payload);
   const httpSubmit = createHttpHandler({ env, sink: log('http-submit') });
   const gateway = await startFcGateway({ port: ports.fc, handler: httpSubmit, functionName: FUNCTION_NAMES.http, credentials });
-  // One watcher run polls in rounds at the local timer's pace (the cloud: every 10 s).
+  // The watcher's rounds come at the local timer's pace (the cloud: every 10 s), each a delayed invocation of itself.
   const roundSeconds = Math.max(1, Math.round(options.watcherIntervalMs / 1000));
   const watcherHandler = createWatcherHandler({ env, tuning: { lifecycle: { roundSeconds } }, sink: log('job-watcher') });
   const renewalHandler = createRenewalHandler({ env, sink: log('budget-renewal') });
@@ -127,7 +129,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     contextCredentials: credentials,
     region: REGION,
     accountId: ACCOUNT_ID,
+    ignoreAsyncDelay: ignoresAsyncDelay(given),
   });
+  // Before any function runs (their configuration is read on the first invocation): the watcher invokes itself here.
+  env.FC_ENDPOINT ||= fcApi.url;
   const watcher: FcTimer | undefined = timerTrigger
     ? startFcTimer({ handler: watcherHandler, intervalMs: options.watcherIntervalMs, credentials, functionName: FUNCTION_NAMES.watcher })
     : undefined;

@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import type OSS from 'ali-oss';
 import { isTerminal, jobRecordKey, type JobRecord as LifecycleRecord } from '../shared/domain/lifecycle/job-record';
 import { BUCKET, startLocalCloud } from './cloud';
+import { ignoresAsyncDelay } from './fc/async-delay';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { jobDurationMsFromEnv } from './ice/job-clock';
 import { parseAcceptedForm, parseActionList } from './ice/acceptance';
@@ -62,7 +63,9 @@ async function main(): Promise<void> {
   ICE endpoint                   ${ice.url}   (accepted jobs: ${ice.url}/__local/jobs)
   OSS endpoint                   ${oss.url}   (bucket ${BUCKET}; uploads under uploads/ trigger oss-submit)
   FC API (InvokeFunction)        ${fcApi.url}   (function yike-oss-submit, for yike-backfill; every function, for yike-doctor)
-  job-watcher                    every ${WATCHER_INTERVAL_MS / 1000} s   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)${
+  job-watcher                    timer every ${WATCHER_INTERVAL_MS / 1000} s, rounds every ${WATCHER_INTERVAL_MS / 1000} s as delayed invocations of itself (FC API${
+    ignoresAsyncDelay(process.env) ? ' ignoring x-fc-async-delay: LOCAL_FC_IGNORE_ASYNC_DELAY=1' : ''
+  })   (local jobs take ${jobMs / 1000} s: LOCAL_ICE_JOB_SECONDS)${
     renewal
       ? `\n  budget-renewal                 every ${WATCHER_INTERVAL_MS / 1000} s   (JOB_BUDGET_PER_DAY ${cloud.env.JOB_BUDGET_PER_DAY ?? 'unset'}; docs/budget.md)`
       : ''

@@ -26,6 +26,16 @@ export function memorySizesMb(root: string): Record<string, number> {
   return sizes;
 }
 
+/** cpu (vCPU) of each resource in s.yaml. */
+export function cpusOf(root: string): Record<string, number> {
+  const cpus: Record<string, number> = {};
+  for (const { resource, line } of resourceLines(root)) {
+    const cpu = /^\s+cpu:\s*([\d.]+)/.exec(line);
+    if (cpu) cpus[resource] = Number(cpu[1]);
+  }
+  return cpus;
+}
+
 /**
  * NODE_OPTIONS of each resource's environmentVariables in s.yaml (none set: absent), so the bench runs a function's
  * process with the same Node flags FC would start it with, read from the one place they are written.

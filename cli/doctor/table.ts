@@ -10,6 +10,8 @@ const SYMBOL = { pass: '✔', fail: '✖', skip: '–' } as const;
 interface Row {
   check: string;
   status: keyof typeof SYMBOL;
+  /** A ✖ that makes the deployment not ready. */
+  required: boolean;
   detail: string;
   fix: string;
 }
@@ -31,7 +33,13 @@ function mergedRows(checks: readonly DeploymentCheck[]): Row[] {
           ? `${details[0]} (${group.map((check) => check.functionName).join(', ')})`
           : named(group[0]!)
         : shown.map(named).join(' · ');
-    return { check: group[0]!.title, status, detail, fix: [...new Set(failed.map((check) => check.fix ?? ''))].filter(Boolean).join(' · ') };
+    return {
+      check: group[0]!.title,
+      status,
+      required: failed.some((check) => check.required),
+      detail,
+      fix: [...new Set(failed.map((check) => check.fix ?? ''))].filter(Boolean).join(' · '),
+    };
   });
 }
 
@@ -43,10 +51,15 @@ export function renderTable(checks: readonly DeploymentCheck[]): string {
     ...rows.map((row) => `| ${cell(row.check)} | ${SYMBOL[row.status]} | ${cell(row.detail)} | ${cell(row.fix)} |`),
   ];
   const count = (status: Row['status']) => rows.filter((row) => row.status === status).length;
-  const ready = count('fail') === 0;
+  const ready = !rows.some((row) => row.status === 'fail' && row.required);
+  const notices = rows.filter((row) => row.status === 'fail' && !row.required).length;
   lines.push(
     '',
-    `${count('pass')} ✔, ${count('fail')} ✖, ${count('skip')} –: ${ready ? 'this deployment is ready (drop one image under the upload prefix to see it work)' : 'not ready: fix the ✖ lines and run npx yike-doctor again'}`,
+    `${count('pass')} ✔, ${count('fail')} ✖, ${count('skip')} –: ${
+      ready
+        ? `this deployment is ready${notices > 0 ? ` (${notices} ✖ ${notices === 1 ? 'line works' : 'lines work'}, less well than it could: see how to fix)` : ''} (drop one image under the upload prefix to see it work)`
+        : 'not ready: fix the ✖ lines and run npx yike-doctor again'
+    }`,
   );
   return `${lines.join('\n')}\n`;
 }

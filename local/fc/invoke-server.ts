@@ -16,7 +16,8 @@
  *             a function that throws is answered with a 2xx status, the header X-Fc-Error-Type: UnhandledInvocationError
  *             and {errorMessage, errorType, stackTrace}.
  * - [ASYNC]   "Asynchronous invocations" (FC 3.0), https://www.alibabacloud.com/help/en/functioncompute/result-callback:
- *             FC returns at once after persisting the request and runs it in the background.
+ *             FC returns at once after persisting the request and runs it in the background; x-fc-async-delay runs it
+ *             that many seconds later (local/fc/async-delay.ts), unless the stand-in is told to ignore it.
  * Unverified (no FC 3.0 page found): the exact 2xx status of a sync invocation whose function threw (200 here), the
  * status of an accepted async invocation (202 here, as FC 2.0 and other clouds answer), the 404 status of
  * FunctionNotFound, and the async payload limit's error code.
@@ -25,11 +26,13 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
-import { createAsyncInvoker, type AsyncHandler, type AsyncInvoker } from './async';
+import { createAsyncInvoker, type AsyncHandler, type AsyncInvocationRecord, type AsyncInvoker } from './async';
+import { asyncDelayOf, realDelay } from './async-delay';
 import { ControlApiError, functionView, triggersPage, type LocalFunctionDefinition } from './control-api';
 import { DEFAULT_LOCAL_CREDENTIALS, type LocalCredential } from '../ice/server';
 import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
 import { newFcRequestId } from './request-id';
+import { createRunQueue } from './run-queue';
 
 export type { AsyncHandler } from './async';
 
@@ -50,6 +53,10 @@ export interface FcInvokeServerOptions {
   maxAsyncRetryAttempts?: number;
   /** Pause before an async retry. Default 50 ms (FC waits seconds). */
   asyncRetryDelayMs?: number;
+  /** Run delayed async invocations at once, as if FC ignored x-fc-async-delay (LOCAL_FC_IGNORE_ASYNC_DELAY=1). */
+  ignoreAsyncDelay?: boolean;
+  /** How a delayed invocation (FC's request id) waits: the machine's clock by default; tests and the bench pass a simulated one. */
+  asyncDelay?: (ms: number, requestId: string) => Promise<void>;
   /** Default 'cn-shanghai'. */
   region?: string;
   /** Default '1234567890123456' (the made-up account of the sample events in test/fixtures/events). */
@@ -65,6 +72,8 @@ interface InvocationRecord {
   invocationType: 'Sync' | 'Async';
   /** The event bytes as received. */
   event: Buffer;
+  /** x-fc-async-delay, when the invocation carried it (honoured or not). */
+  asyncDelaySeconds?: number;
   /** The HTTP status answered. */
   status: number;
   accessKeyId: string;
@@ -80,8 +89,10 @@ export interface LocalFcInvokeServer {
   invocations(): InvocationRecord[];
   /** GetFunction and ListTriggers calls answered (signature valid, function known), and who made them. */
   controlCalls(): { action: 'GetFunction' | 'ListTriggers'; functionName: string; accessKeyId: string }[];
-  /** Resolves when every accepted async invocation has finished, FC's retries included. */
+  /** Resolves when every accepted async invocation has finished, FC's retries and delays included. */
   idle(): Promise<void>;
+  /** Resolves when the async invocation FC answered with this request id has finished (after its delay and retries). */
+  settled(requestId: string): Promise<AsyncInvocationRecord>;
   /** Outcome of each finished async invocation, by function. */
   asyncResults(functionName: string): ReturnType<AsyncInvoker['records']>;
   close(): Promise<void>;
@@ -109,7 +120,7 @@ const MAX_SYNC_PAYLOAD_BYTES = 32 * 1024 * 1024;
 const DEFAULT_ASYNC_CONCURRENCY = 16;
 const DEFAULT_REGION = 'cn-shanghai';
 const DEFAULT_ACCOUNT_ID = '1234567890123456';
-const SYNC_TIMEOUT_SECONDS = 60;
+const DEFAULT_TIMEOUT_SECONDS = 60;
 
 /** An FC API error, answered as {Code, Message, RequestId} [ERRMODEL]. */
 class FcApiError extends Error {
@@ -128,6 +139,7 @@ interface Invocation {
   invocationType: 'Sync' | 'Async';
   accessKeyId: string;
   body: Buffer;
+  asyncDelaySeconds?: number;
 }
 
 export async function startFcInvokeServer(options: FcInvokeServerOptions): Promise<LocalFcInvokeServer> {
@@ -139,6 +151,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
   const controlRecords: ReturnType<LocalFcInvokeServer['controlCalls']> = [];
   const queue = createRunQueue(options.asyncConcurrency ?? DEFAULT_ASYNC_CONCURRENCY);
   const invokers = new Map<string, AsyncInvoker>();
+  const accepted = new Map<string, Promise<AsyncInvocationRecord>>();
 
   const invokerFor = (functionName: string, handler: AsyncHandler): AsyncInvoker => {
     let invoker = invokers.get(functionName);
@@ -149,6 +162,8 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
         credentials: options.contextCredentials,
         maxAsyncRetryAttempts: options.maxAsyncRetryAttempts,
         retryDelayMs: options.asyncRetryDelayMs,
+        // FC runs a function with its configured timeout, however it was invoked.
+        timeoutSeconds: options.definitions?.[functionName]?.timeout,
         region: options.region ?? DEFAULT_REGION,
         accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
         log,
@@ -181,20 +196,34 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     // FC 2.0's PathNotSupported; whether FC 3.0 words it the same is unverified.
     if (!match) throw new FcApiError(HTTP_NOT_FOUND, 'PathNotSupported', `${req.method} ${url.pathname} is not supported`);
     const { functionName, accessKeyId } = verifiedCall(req, url, body, match, req.method ?? '');
+    const delay = asyncDelayOf(req);
+    if ('invalid' in delay) throw new FcApiError(HTTP_BAD_REQUEST, 'InvalidArgument', delay.invalid);
     return {
       functionName,
       qualifier: url.searchParams.get('qualifier') ?? undefined,
       invocationType: invocationTypeOf(req),
       accessKeyId,
       body,
+      asyncDelaySeconds: delay.seconds,
     };
   };
 
   const runAsync = (invocation: Invocation, requestId: string): void => {
     const invoker = invokerFor(invocation.functionName, options.functions[invocation.functionName]!);
-    // Queued like FC's async queue: accepted now, run when an instance is free.
-    queue.push(() => invoker.invoke(invocation.body).done);
-    log({ message: 'async invocation accepted', requestId, function: invocation.functionName });
+    const delayMs = options.ignoreAsyncDelay ? 0 : (invocation.asyncDelaySeconds ?? 0) * 1000;
+    // Queued like FC's async queue: accepted now, run when an instance is free (a delayed one: once its delay is over).
+    const done = (delayMs > 0 ? (options.asyncDelay ?? realDelay)(delayMs, requestId) : Promise.resolve()).then(
+      () =>
+        new Promise<AsyncInvocationRecord>((resolve, reject) =>
+          queue.push(() => {
+            const run = invoker.invoke(invocation.body).done;
+            run.then(resolve, reject);
+            return run;
+          }),
+        ),
+    );
+    accepted.set(requestId, done);
+    log({ message: 'async invocation accepted', requestId, function: invocation.functionName, asyncDelaySeconds: invocation.asyncDelaySeconds });
   };
 
   const runSync = async (invocation: Invocation, requestId: string, res: ServerResponse): Promise<void> => {
@@ -202,7 +231,12 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     const context = {
       requestId,
       credentials: { ...options.contextCredentials },
-      function: { name: invocation.functionName, handler: 'index.handler', memory: 512, timeout: SYNC_TIMEOUT_SECONDS },
+      function: {
+        name: invocation.functionName,
+        handler: 'index.handler',
+        memory: 512,
+        timeout: options.definitions?.[invocation.functionName]?.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+      },
       region: options.region ?? DEFAULT_REGION,
       accountId: options.accountId ?? DEFAULT_ACCOUNT_ID,
       retryCount: 0,
@@ -285,41 +319,16 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     invocations: () => records.map((record) => ({ ...record })),
     controlCalls: () => controlRecords.map((record) => ({ ...record })),
     async idle() {
+      await Promise.allSettled([...accepted.values()]);
       await queue.idle();
       await Promise.all([...invokers.values()].map((invoker) => invoker.idle()));
     },
+    settled(requestId) {
+      const done = accepted.get(requestId);
+      return done ?? Promise.reject(new Error(`no async invocation ${requestId} was accepted`));
+    },
     asyncResults: (functionName) => invokers.get(functionName)?.records() ?? [],
     close,
-  };
-}
-
-/** Runs at most `limit` tasks at once, in arrival order. */
-function createRunQueue(limit: number): { push(task: () => Promise<unknown>): void; idle(): Promise<void> } {
-  const waiting: Array<() => Promise<unknown>> = [];
-  let running = 0;
-  let drained: Array<() => void> = [];
-  const pump = (): void => {
-    while (running < limit && waiting.length > 0) {
-      const task = waiting.shift()!;
-      running += 1;
-      void task()
-        .catch(() => undefined)
-        .finally(() => {
-          running -= 1;
-          pump();
-        });
-    }
-    if (running === 0 && waiting.length === 0) {
-      for (const resolve of drained) resolve();
-      drained = [];
-    }
-  };
-  return {
-    push(task) {
-      waiting.push(task);
-      pump();
-    },
-    idle: () => (running === 0 && waiting.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => drained.push(resolve))),
   };
 }
 
@@ -341,6 +350,7 @@ function withoutBody(invocation: Invocation): Omit<InvocationRecord, 'requestId'
   return {
     functionName: invocation.functionName,
     ...(invocation.qualifier === undefined ? {} : { qualifier: invocation.qualifier }),
+    ...(invocation.asyncDelaySeconds === undefined ? {} : { asyncDelaySeconds: invocation.asyncDelaySeconds }),
     invocationType: invocation.invocationType,
     accessKeyId: invocation.accessKeyId,
   };

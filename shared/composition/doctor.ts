@@ -11,6 +11,7 @@ import { createLogger, type LogLevel } from '../runtime/logger';
 import type { InvocationContext } from '../runtime/invocation';
 import { createServices, functionsApiOf, type ServicesOptions } from './services';
 import { createSubmissionServices } from './submissions';
+import { selfInvoker } from './watcher';
 
 /**
  * A function's answer to the doctor (shared/domain/doctor/function-doctor.ts), with its own role and configuration.
@@ -71,6 +72,7 @@ function doctorPorts(kind: FunctionKind, options: ServicesOptions, context: Invo
         ? {
             sendWebhook: deliverWebhook,
             functions: functionsApi ? createFunctionDirectory({ config: functionsApi, credentials, readTimeoutMs: 5_000 }) : undefined,
+            self: selfInvoker(services, context),
           }
         : undefined,
     alerts: kind === 'budget-renewal' ? { sendWebhook: deliverWebhook } : undefined,

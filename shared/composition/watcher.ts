@@ -13,7 +13,7 @@ import { functionsApiOf, type Services } from './services';
 export function watcherDependencies(
   services: Services,
   context: InvocationContext | undefined,
-  run: Pick<WatcherDependencies, 'remainingTimeMs' | 'reserveMs' | 'now' | 'clock'>,
+  run: Pick<WatcherDependencies, 'remainingTimeMs' | 'reserveMs' | 'now' | 'clock' | 'self' | 'scheduledFor' | 'requestId'>,
 ): WatcherDependencies {
   const { config } = services;
   const sendWebhook: WebhookSender = deliverWebhook;
@@ -38,6 +38,21 @@ function nextFunctionInvoker(services: Services, context: InvocationContext | un
     services.logger.error('JOB_NEXT_FUNCTION is set but there is no FC endpoint: set FC_ACCOUNT_ID or FC_ENDPOINT');
     return undefined;
   }
+  return shortInvoker(services, fc);
+}
+
+/**
+ * The watcher's own function (its name from the FC context; its account and region too, unless FC_ENDPOINT says
+ * otherwise), for the rounds it schedules itself and the doctor's delay probe. The role may invoke it: shared/adapters/fc/permissions.ts declares the grant.
+ * None without a name or an endpoint: the run then sleeps between its rounds.
+ */
+export function selfInvoker(services: Services, context: InvocationContext | undefined): WatcherDependencies['self'] {
+  const functionName = context?.function?.name;
+  const fc = functionsApiOf(services.config.fc, context);
+  return functionName && fc ? { functionName, invoker: shortInvoker(services, fc) } : undefined;
+}
+
+function shortInvoker(services: Services, fc: NonNullable<ReturnType<typeof functionsApiOf>>): FunctionInvoker {
   // Short, so one delivery fits the watcher's reserve (NEXT_FUNCTION_BUDGET_MS); a failure is retried next tick.
   return createFunctionInvoker({
     config: fc,

@@ -15,8 +15,8 @@ export interface RecordStore {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, body: unknown): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Keys under a prefix, in lexicographic order (the first `limit` of them when given). */
-  list(prefix: string, options?: { limit?: number }): Promise<string[]>;
+  /** Keys under a prefix, in lexicographic order (the first `limit` of them when given; only those after `after`). */
+  list(prefix: string, options?: { limit?: number; after?: string }): Promise<string[]>;
   /** The same listing with each object's Last-Modified time (ISO-8601; OSS keeps whole seconds). */
   listWithTimes(prefix: string): Promise<{ key: string; lastModified: string }[]>;
 }
@@ -134,9 +134,12 @@ export interface ResultCopier {
 /** A GET URL of an object signed with the role's credentials: valid at most `expiresSeconds`, and never past the STS token. */
 export type ObjectUrlSigner = (bucket: string, key: string, expiresSeconds: number, now: Date) => { url: string; expiresAt: string };
 
-/** FC's async InvokeFunction (the next pipeline step): FC queues the event and retries it. */
+/**
+ * FC's async InvokeFunction (the next pipeline step, the watcher's next round): FC queues the event and runs it,
+ * `asyncDelaySeconds` later when given (x-fc-async-delay), retrying it as the function's async config says.
+ */
 export interface FunctionInvoker {
-  invokeAsync(functionName: string, payload: Buffer): Promise<{ requestId: string }>;
+  invokeAsync(functionName: string, payload: Buffer, options?: { asyncDelaySeconds?: number }): Promise<{ requestId: string }>;
 }
 
 /** One signed webhook delivery attempt; never throws (a failure is an outcome the watcher retries later). */

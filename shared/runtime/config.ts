@@ -57,7 +57,7 @@ export interface Config {
     endpoint?: string;
     protocol: 'http' | 'https';
   };
-  lifecycle: Pick<Tuning['lifecycle'], 'jobTimeoutSeconds' | 'roundSeconds' | 'reconcileMinutes'> & {
+  lifecycle: Pick<Tuning['lifecycle'], 'jobTimeoutSeconds' | 'roundSeconds' | 'delayedRounds' | 'reconcileMinutes'> & {
     /** JOB_RESULTS has `object`: write `<RESULTS_PREFIX>…json` result objects. */
     resultObjects: boolean;
     webhook?: { url: string; secret: string } & Tuning['lifecycle']['webhook'];

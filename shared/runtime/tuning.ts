@@ -36,8 +36,14 @@ export interface Tuning {
   lifecycle: {
     /** A job still unfinished this long after its submit becomes TimedOut. */
     jobTimeoutSeconds: number;
-    /** One watcher run polls in rounds this far apart while jobs are in flight (docs/lifecycle.md#rounds). */
+    /** The watcher polls in rounds this far apart while jobs are in flight (docs/lifecycle.md#rounds). */
     roundSeconds: number;
+    /**
+     * How a run with jobs in flight gets its next round: true, it ends and invokes itself with x-fc-async-delay (FC
+     * bills no sleep); false, it sleeps until the round within the run (what a run does when the platform ignored the
+     * delay; the bench's "sleeping rounds").
+     */
+    delayedRounds: boolean;
     /** How often the watcher looks for submits whose job record or marker was never written (docs/lifecycle.md#reconcile). */
     reconcileMinutes: number;
     /** Attempts per notification channel before it is recorded undelivered, and one webhook attempt's time. */
@@ -71,6 +77,7 @@ export const TUNING: Tuning = {
   lifecycle: {
     jobTimeoutSeconds: 6 * 3_600,
     roundSeconds: 10,
+    delayedRounds: true,
     reconcileMinutes: 10,
     webhook: { maxAttempts: 10, timeoutMs: 5_000 },
     // 2 GiB: a Yike app's videos are short clips (OSS's PutObject takes up to 5 GB).

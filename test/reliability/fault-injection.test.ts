@@ -279,7 +279,8 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
         JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
         JOB_WEBHOOK_SECRET: 'fault-injection-secret',
       },
-      tuning: tuningWith(FUNCTION_TUNING, { lifecycle: { reconcileMinutes: 1, webhook: { timeoutMs: 1_000 } } }),
+      // Sleeping rounds: each tick polls its rounds on the simulated clock (delayed rounds: delayed-rounds.test.ts).
+      tuning: tuningWith(FUNCTION_TUNING, { lifecycle: { reconcileMinutes: 1, webhook: { timeoutMs: 1_000 }, delayedRounds: false } }),
       now: () => new Date(nowMs),
       sleep: async (ms) => {
         nowMs += ms;

@@ -26,6 +26,15 @@ import { classifyOpenApiError, NO_KEEP_ALIVE, openApiClientCache, type ServicePr
 const FC_API_VERSION = '2023-03-30';
 const INVOKE_ACTION = 'InvokeFunction';
 const INVOCATION_TYPE_HEADER = 'x-fc-invocation-type';
+/**
+ * Delays an async invocation by whole seconds, (0, 3600) on FC 3.0 ("Asynchronous invocation overview", deferred
+ * invocation: help.aliyun.com/document_detail/2513619.html; docs/platform-facts.md). InvokeFunctionHeaders has no
+ * typed field for it: the SDK sends it through `commonHeaders`, which invokeFunctionWithOptions copies into the
+ * request's headers as they are; so do we.
+ */
+const ASYNC_DELAY_HEADER = 'x-fc-async-delay';
+/** The header's documented range, exclusive at both ends. */
+const MAX_ASYNC_DELAY_SECONDS = 3_599;
 const REQUEST_ID_HEADER = 'x-fc-request-id';
 const ERROR_TYPE_HEADER = 'x-fc-error-type';
 
@@ -70,6 +79,11 @@ interface InvokeOptions {
   qualifier?: string;
 }
 
+interface AsyncInvokeOptions extends InvokeOptions {
+  /** FC runs the event this many whole seconds later (1–3599): `x-fc-async-delay`. */
+  asyncDelaySeconds?: number;
+}
+
 interface SyncInvocationResult {
   requestId: string;
   statusCode: number;
@@ -79,8 +93,8 @@ interface SyncInvocationResult {
 }
 
 export interface FunctionInvoker {
-  /** Hands the event to FC's async queue (FC answers 202); FC runs and retries it. */
-  invokeAsync(functionName: string, payload: Buffer, options?: InvokeOptions): Promise<{ requestId: string }>;
+  /** Hands the event to FC's async queue (FC answers 202); FC runs and retries it, `asyncDelaySeconds` later when given. */
+  invokeAsync(functionName: string, payload: Buffer, options?: AsyncInvokeOptions): Promise<{ requestId: string }>;
   /** Runs the function and returns its answer (tests and diagnostics). */
   invokeSync(functionName: string, payload: Buffer, options?: InvokeOptions): Promise<SyncInvocationResult>;
 }
@@ -129,11 +143,12 @@ function invokeParams(functionName: string): Params {
   });
 }
 
-function invokeRequest(payload: Buffer, invocationType: 'Async' | 'Sync', options: InvokeOptions): OpenApiRequest {
+function invokeRequest(payload: Buffer, invocationType: 'Async' | 'Sync', options: AsyncInvokeOptions): OpenApiRequest {
   // One stream as both body and stream, as the SDK does; made per attempt because reading consumes it.
   const stream = Readable.from([payload]);
+  const delay = options.asyncDelaySeconds === undefined ? {} : { [ASYNC_DELAY_HEADER]: String(options.asyncDelaySeconds) };
   return new OpenApiRequest({
-    headers: { [INVOCATION_TYPE_HEADER]: invocationType, ...NO_KEEP_ALIVE },
+    headers: { [INVOCATION_TYPE_HEADER]: invocationType, ...delay, ...NO_KEEP_ALIVE },
     query: options.qualifier ? { qualifier: options.qualifier } : {},
     body: stream,
     stream,
@@ -173,7 +188,12 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
     connectTimeoutMs: connectTimeout,
   });
 
-  async function invoke(functionName: string, payload: Buffer, invocationType: 'Async' | 'Sync', invokeOptions: InvokeOptions): Promise<SyncInvocationResult> {
+  async function invoke(
+    functionName: string,
+    payload: Buffer,
+    invocationType: 'Async' | 'Sync',
+    invokeOptions: AsyncInvokeOptions,
+  ): Promise<SyncInvocationResult> {
     const runtime = new RuntimeOptions({ autoretry: false, readTimeout, connectTimeout });
     return await withRetry(
       async (attempt) => {
@@ -216,6 +236,10 @@ export function createFunctionInvoker(options: FunctionInvokerOptions): Function
 
   return {
     async invokeAsync(functionName, payload, invokeOptions = {}) {
+      const delay = invokeOptions.asyncDelaySeconds;
+      if (delay !== undefined && !(Number.isInteger(delay) && delay >= 1 && delay <= MAX_ASYNC_DELAY_SECONDS)) {
+        throw new YikeError('FC_INVALID_DELAY', `asyncDelaySeconds must be a whole number of seconds from 1 to ${MAX_ASYNC_DELAY_SECONDS}, got ${delay}`);
+      }
       const { requestId } = await invoke(functionName, payload, 'Async', invokeOptions);
       return { requestId };
     },

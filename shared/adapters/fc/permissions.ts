@@ -8,4 +8,9 @@ import type { RamGrant } from '../ram-grant';
 export const FC_GRANTS: readonly RamGrant[] = [
   { action: 'fc:InvokeFunction', on: { function: 'next' }, by: 'invoke.ts invokeAsync: the watcher hands each finished job to JOB_NEXT_FUNCTION' },
   { action: 'fc:GetFunction', on: { function: 'next' }, by: "control.ts getFunction: the watcher's doctor checks that the next function exists" },
+  {
+    action: 'fc:InvokeFunction',
+    on: { function: 'job-watcher' },
+    by: "invoke.ts invokeAsync with a delay: the watcher schedules its next round (and the doctor's delay probe) by invoking itself",
+  },
 ];

@@ -30,10 +30,11 @@ function storeError(operation: string, key: string, raw: unknown): YikeError {
   });
 }
 
-/** Every object under a prefix, 1,000 a page (ListObjects), with its Last-Modified time as ISO-8601. */
-async function listObjects(oss: OssClient, prefix: string, limit = Number.POSITIVE_INFINITY): Promise<{ key: string; lastModified: string }[]> {
+/** Every object under a prefix (after `after`), 1,000 a page (ListObjects), with its Last-Modified time as ISO-8601. */
+async function listObjects(oss: OssClient, prefix: string, limit = Number.POSITIVE_INFINITY, after?: string): Promise<{ key: string; lastModified: string }[]> {
   const objects: { key: string; lastModified: string }[] = [];
-  let marker: string | undefined;
+  // ListObjects' marker: the listing starts after it.
+  let marker: string | undefined = after;
   try {
     do {
       const page = await oss.list({ prefix, marker, 'max-keys': Math.min(1000, limit - objects.length) }, {});
@@ -80,8 +81,8 @@ export function createOssRecordStore(oss: OssClient) {
         throw storeError('delete', key, error);
       }
     },
-    async list(prefix: string, options: { limit?: number } = {}): Promise<string[]> {
-      return (await listObjects(oss, prefix, options.limit)).map((object) => object.key);
+    async list(prefix: string, options: { limit?: number; after?: string } = {}): Promise<string[]> {
+      return (await listObjects(oss, prefix, options.limit, options.after)).map((object) => object.key);
     },
     listWithTimes: (prefix: string) => listObjects(oss, prefix),
   };

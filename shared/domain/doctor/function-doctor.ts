@@ -2,8 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Config } from '../../runtime/config';
 import type { ImageInputs } from '../images/image-modes/image-inputs';
 import type { AppRegistry } from '../jobs/apps';
-import type { BucketInspector, FunctionDirectory, IceActionProbe, ImageObjects, RecordStoreFor, WebhookSender } from '../ports';
+import type { BucketInspector, FunctionDirectory, FunctionInvoker, IceActionProbe, ImageObjects, RecordStoreFor, WebhookSender } from '../ports';
 import { describeConfiguration } from './configuration';
+import { delayCheck } from './delay-check';
 import { removedVariablesSet } from './removed-variables';
 import { iceChecks } from './ice-checks';
 import { imageModeChecks } from './image-mode-check';
@@ -36,7 +37,8 @@ export interface DoctorPorts {
   buckets: BucketInspector;
   apps: AppRegistry;
   submission?: { imageInputs: ImageInputs; imageObjects: Pick<ImageObjects, 'head'> };
-  watcher?: { sendWebhook: WebhookSender; functions?: FunctionDirectory };
+  /** `self`: the watcher's own function, for the delay probe (delay-check.ts). */
+  watcher?: { sendWebhook: WebhookSender; functions?: FunctionDirectory; self?: { functionName: string; invoker: FunctionInvoker } };
   /** budget-renewal: its budget alerts go through the job webhook. */
   alerts?: { sendWebhook: WebhookSender };
 }
@@ -100,6 +102,11 @@ export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promi
     );
     checks.push(...(await guarded('webhook', 'the webhook answers a signed test delivery', () => webhookCheck(config, watcher.sendWebhook, now))));
     checks.push(...(await guarded('next-function', 'the next function exists', () => nextFunctionCheck(config, watcher.functions))));
+    checks.push(
+      ...(await guarded('fc.async-delay', "FC delays the watcher's own invocations", () =>
+        delayCheck({ config, self: watcher.self, recordStore: ports.recordStore, now }),
+      )),
+    );
   } else if (ports.alerts) {
     const alerts = ports.alerts;
     checks.push(...(await guarded('webhook', 'the webhook answers a signed test delivery', () => webhookCheck(config, alerts.sendWebhook, now))));

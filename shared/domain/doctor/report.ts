@@ -33,6 +33,8 @@ export type FunctionKind = 'http-submit' | 'oss-submit' | 'job-watcher' | 'budge
 export const pass = (id: string, title: string, detail: string): DoctorCheck => ({ id, title, status: 'pass', required: true, detail });
 export const fail = (id: string, title: string, detail: string, fix: string): DoctorCheck => ({ id, title, status: 'fail', required: true, detail, fix });
 export const skip = (id: string, title: string, detail: string): DoctorCheck => ({ id, title, status: 'skip', required: false, detail });
+/** A ✖ that does not make the deployment unready: it works, less well than it could. */
+export const notice = (id: string, title: string, detail: string, fix: string): DoctorCheck => ({ id, title, status: 'fail', required: false, detail, fix });
 
 export const SUBMIT_NOT_TRIED: DoctorCheck = {
   id: 'ice.submit',

@@ -1,6 +1,7 @@
 import type { Config } from '../../runtime/config';
 import type { Logger } from '../../runtime/logger';
 import type { FunctionInvoker, Ice, ObjectUrlSigner, RecordStore, ResultCopier, WebhookSender } from '../ports';
+import type { NextRound } from './next-round';
 
 /** What a watcher run is given (watcher.ts), and what its rounds share (watch-round.ts, watch-job.ts). */
 export interface WatcherDependencies {
@@ -10,6 +11,12 @@ export interface WatcherDependencies {
   recordStore: (bucket: string) => RecordStore;
   /** FC InvokeFunction client for JOB_NEXT_FUNCTION. */
   invoker?: FunctionInvoker;
+  /** This function and the client that invokes it: its next round (next-round.ts). Without it rounds sleep within the run. */
+  self?: { functionName: string; invoker: FunctionInvoker };
+  /** A scheduled round's due time (epoch ms), from its event; absent for a timer tick. */
+  scheduledFor?: number;
+  /** The FC request id, kept in the next round's marker. */
+  requestId?: string;
   /** Delivers JOB_WEBHOOK_URL notifications (required when a webhook is configured). */
   sendWebhook?: WebhookSender;
   /** Copies outputs (required when JOB_RESULTS has `copy`). */
@@ -35,8 +42,12 @@ export interface WatcherClock {
 
 export interface WatcherSummary {
   buckets: string[];
-  /** Rounds this run made (1 when nothing was in flight after the first). */
+  /** Rounds this run made (1 when nothing was in flight after the first; 0 when a round arrived too early to wait). */
   rounds: number;
+  /** How the next round comes, when jobs were still in flight: scheduled (a delayed invocation), or why none was. */
+  nextRound?: NextRound;
+  /** A scheduled round that FC delivered this much before its due time (the delay ignored): it waited, then slept between rounds. */
+  earlyByMs?: number;
   /** Distinct jobs in flight during the run. */
   inflight: number;
   checked: number;

@@ -180,6 +180,7 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
       nextFunction: undefined,
       watchBuckets: ['yike-uploads'],
       roundSeconds: 10,
+      delayedRounds: true,
       reconcileMinutes: 10,
       resultCopy: { maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
     });
@@ -258,6 +259,15 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
       expect(Object.keys(config.destinationConfig).sort()).toEqual(['onFailure', 'onSuccess']);
       for (const { destination } of Object.values(config.destinationConfig)) expect(destination).toMatch(/^acs:(mns|fc):cn-shanghai::/);
     }
+  });
+
+  it('lets the watcher’s own delayed invocations wait longer than their delay and never retries them (the timer covers a lost round)', () => {
+    // Arrange
+    const config = resources['job-watcher']!.props.asyncInvokeConfig!;
+
+    // Assert: rounds are at most 60 s off (a further one is the timer's), the doctor's probe 5 s
+    expect(config).toEqual({ maxAsyncRetryAttempts: 0, maxAsyncEventAgeInSeconds: 300 });
+    expect(config.maxAsyncEventAgeInSeconds).toBeGreaterThan(60);
   });
 
   it('uses an HTTP trigger authType the fc3 schema accepts', () => {

@@ -133,4 +133,23 @@ describe('npx yike-doctor with one fault injected', () => {
       },
     ]);
   }, 60_000);
+
+  it('flips only the delay line, to a ✖ that leaves the deployment ready, when the FC API ignores x-fc-async-delay', async () => {
+    // Arrange: the local FC API runs delayed invocations at once (LOCAL_FC_IGNORE_ASYNC_DELAY=1)
+    const faulty = await world({ env: { LOCAL_FC_IGNORE_ASYNC_DELAY: '1' } });
+
+    // Act
+    const { code, report } = await faulty.doctor(['--json']);
+
+    // Assert: the watcher's probe, sent with a 5 s delay, arrived at once; rounds still work (they sleep), so exit 0
+    expect(code).toBe(0);
+    expect(report!.ready).toBe(true);
+    expect(flipped(report!.checks)).toEqual({ 'fc.async-delay': 'fail' });
+    const [line] = failuresOf(report!.checks, 'fc.async-delay');
+    expect(line!.functionName).toBe('yike-job-watcher');
+    expect(line!.detail).toMatch(
+      /^a probe invoked with a 5 s delay arrived \d+\.\d s later: FC ignored x-fc-async-delay; each scheduled round arrives early, waits and sleeps between rounds \(billed as before\)$/,
+    );
+    expect(report!.checks.find((check) => check.id === 'fc.async-delay')!.required).toBe(false);
+  }, 60_000);
 });

@@ -5,7 +5,9 @@ import { lockstepClock, startWatcherWorld, type WatcherWorld } from './watcher-w
 
 const JOB_MS = 45_000;
 
-describe('one watcher run polls in rounds while jobs are in flight', () => {
+// Sleeping rounds (the world's default): what a scheduled round FC delivered early does, and a run that cannot invoke
+// itself. Rounds as delayed invocations, the default design: delayed-rounds.test.ts.
+describe('a watcher run that sleeps between its rounds polls in rounds while jobs are in flight', () => {
   let world: WatcherWorld;
 
   beforeAll(async () => {

@@ -1,7 +1,10 @@
 /**
  * What the watcher suites with rounds, copies and reconcile share: the local ICE (on a clock the test moves), OSS with
  * its upload trigger, a webhook receiver that checks signatures, the upload function, the job watcher's handler on a
- * simulated clock (its sleeps between rounds move the clock instead of waiting) and http-submit for GET /jobs.
+ * simulated clock (its sleeps between rounds move the clock instead of waiting), the local FC API the watcher invokes
+ * itself through (a delayed invocation waits on the same clock: moving it past the delay runs the round) and
+ * http-submit for GET /jobs. Runs sleep between their rounds here (lifecycle.delayedRounds off), so one watch()
+ * follows a job to its end, unless a test asks for delayed rounds (delayed-rounds.test.ts).
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -11,6 +14,7 @@ import { createHandler as createHttpHandler } from '../../../../functions/http-s
 import { createHandler as createWatcherHandler } from '../../../../functions/job-watcher/index';
 import { createHandler as createSubmitHandler } from '../../../../functions/oss-submit/index';
 import { startFcGateway } from '../../../../local/fc/gateway';
+import { startFcInvokeServer, type LocalFcInvokeServer } from '../../../../local/fc/invoke-server';
 import { startIceServer, type IceServerOptions, type LocalIceServer } from '../../../../local/ice/server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
@@ -23,8 +27,12 @@ import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from 
 
 export const BUCKET = 'yike-uploads';
 const SECRET = 'whsec-test-0123456789abcdef';
-/** Fast ICE retries and a 2 s webhook attempt, for every function of the world. */
-const WORLD_TUNING: TuningOverrides = { ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } }, lifecycle: { webhook: { timeoutMs: 2_000 } } };
+/** Fast ICE retries and a 2 s webhook attempt, for every function of the world; sleeping rounds unless a test says otherwise. */
+const WORLD_TUNING: TuningOverrides = {
+  ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } },
+  lifecycle: { webhook: { timeoutMs: 2_000 }, delayedRounds: false },
+};
+const WATCHER = 'yike-job-watcher';
 
 interface Delivery {
   body: NotificationPayload;
@@ -38,8 +46,15 @@ export interface WatcherWorld {
   oss: LocalOssServer;
   client: OSS;
   deliveries: Delivery[];
-  /** The simulated time (epoch ms): ICE's job clock and the watcher's; reset() sets it back to the real time. */
+  /**
+   * The simulated time (epoch ms): ICE's job clock, the watcher's and the local FC API's delays (advancing past one
+   * runs its invocation); reset() sets it back to the real time.
+   */
   clock: { now: () => number; advance: (ms: number) => void };
+  /** The local FC API the watcher invokes itself through; the watcher function there runs with the last watch()'s settings. */
+  fc: LocalFcInvokeServer;
+  /** The watcher's invocations of itself since reset(). */
+  selfInvocations(): ReturnType<LocalFcInvokeServer['invocations']>;
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
   /** The functions' tuning here (WORLD_TUNING), with `overrides` over it. */
   tuning(overrides?: TuningOverrides): TuningOverrides;
@@ -68,15 +83,33 @@ function verifySignature(secret: string, rawBody: string, header: string): boole
   return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
 }
 
-export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs?: number } = {}): Promise<WatcherWorld> {
+export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs?: number; ignoreAsyncDelay?: boolean } = {}): Promise<WatcherWorld> {
   const dir = tempDir('watcher-world-');
   let nowMs = Date.now();
+  // Delayed invocations waiting on the simulated clock.
+  const timers: { at: number; resolve: () => void }[] = [];
   const clock = {
     now: () => nowMs,
     advance: (ms: number) => {
       nowMs += ms;
+      for (const timer of timers.filter((candidate) => candidate.at <= nowMs)) {
+        timers.splice(timers.indexOf(timer), 1);
+        timer.resolve();
+      }
     },
   };
+  let roundHandler: ReturnType<typeof createWatcherHandler> | undefined;
+  const fc = await startFcInvokeServer({
+    functions: { [WATCHER]: (event, context) => roundHandler!(event, context) },
+    // As s.yaml deploys it: a scheduled round runs with the function's 65 s timeout.
+    definitions: { [WATCHER]: { timeout: 65, memorySize: 256 } },
+    contextCredentials: LOCAL_CREDENTIALS,
+    // FC's async retries are off for the watcher (s.yaml): a failed round is the timer's.
+    maxAsyncRetryAttempts: 0,
+    ignoreAsyncDelay: options.ignoreAsyncDelay,
+    asyncDelay: (ms) => new Promise<void>((resolve) => timers.push({ at: nowMs + ms, resolve })),
+  });
+  let invocationsBefore = 0;
   const triggered: OssNotification[] = [];
   const oss = await startOssServer({
     dataDir: dir.path,
@@ -102,6 +135,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     OSS_ENDPOINT: oss.localhostUrl,
     APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
     ALLOWED_BUCKETS: BUCKET,
+    FC_ENDPOINT: fc.url,
     HTTP_AUTH: 'none',
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks/yike`,
     JOB_WEBHOOK_SECRET: SECRET,
@@ -110,7 +144,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
   });
   const tuning = (overrides: TuningOverrides = {}) => tuningWith(WORLD_TUNING, overrides);
   const gateway = await startFcGateway({ handler: createHttpHandler({ env: env(), tuning: tuning() }), credentials: LOCAL_CREDENTIALS });
-  const watcherContext = (timeout: number) => fcContext({ function: { name: 'yike-job-watcher', handler: 'index.handler', memory: 256, timeout } });
+  const watcherContext = (timeout: number) => fcContext({ function: { name: WATCHER, handler: 'index.handler', memory: 256, timeout } });
 
   return {
     ice,
@@ -118,6 +152,8 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     client,
     deliveries,
     clock,
+    fc,
+    selfInvocations: () => fc.invocations().slice(invocationsBefore),
     env,
     tuning,
     async upload(key) {
@@ -134,6 +170,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
         sleep: async (ms) => clock.advance(ms),
         sink: options.sink,
       });
+      roundHandler = handler;
       return handler(options.event ?? asFcPayload(loadEvent('fc3-timer')), watcherContext(timeoutSeconds));
     },
     async getJob(jobId) {
@@ -155,13 +192,16 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     async reset() {
       // Back to the real time: OSS's Last-Modified (which reconcile reads) follows the real clock.
       nowMs = Date.now();
+      invocationsBefore = fc.invocations().length;
+      // A delayed round left by the last test never runs in this one.
+      timers.length = 0;
       ice.reset();
       deliveries.length = 0;
       triggered.length = 0;
       await Promise.all(oss.listKeys(BUCKET).map((key) => client.delete(key)));
     },
     async close() {
-      await Promise.all([ice.close(), oss.close(), gateway.close(), new Promise((resolve) => receiver.close(resolve))]);
+      await Promise.all([ice.close(), oss.close(), gateway.close(), fc.close(), new Promise((resolve) => receiver.close(resolve))]);
       dir.remove();
     },
   };

@@ -23,7 +23,7 @@ const record = () => ({
 });
 
 describe('job lifecycle configuration', () => {
-  it('defaults to result objects under .yike-results/, a 6 h timeout, 10 webhook attempts, 10 s rounds, copies and a 1 h playUrl, watching ALLOWED_BUCKETS', () => {
+  it('defaults to result objects under .yike-results/, a 6 h timeout, 10 webhook attempts, 10 s rounds as delayed invocations, copies and a 1 h playUrl, watching ALLOWED_BUCKETS', () => {
     // Act
     const { lifecycle, oss } = parseConfig({ ALLOWED_BUCKETS: 'a-bucket,b-bucket' });
 
@@ -35,6 +35,7 @@ describe('job lifecycle configuration', () => {
       nextFunction: undefined,
       watchBuckets: ['a-bucket', 'b-bucket'],
       roundSeconds: 10,
+      delayedRounds: true,
       reconcileMinutes: 10,
       resultCopy: { maxBytes: 2 * 1024 * 1024 * 1024, maxWaitSeconds: 300 },
     });
