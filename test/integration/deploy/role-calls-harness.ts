@@ -170,7 +170,12 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
     if (!job.playUrl || (await fetch(job.playUrl)).status !== 200) throw new Error(`no playable copy: ${JSON.stringify(job)}`);
     await handlers['budget-renewal'](asFcPayload(loadEvent('fc3-timer')), roleContext('budget-renewal'));
     // Each function's doctor, invoked by the operator as npx yike-doctor does; it checks itself with the role.
-    const doctor = createFunctionInvoker({ config: parseConfig({ FC_ENDPOINT: fcApi.url }).fc, credentials: () => OPERATOR, readTimeoutMs: 60_000 });
+    const doctor = createFunctionInvoker({
+      config: parseConfig({ FC_ENDPOINT: fcApi.url }).fc,
+      credentials: () => OPERATOR,
+      readTimeoutMs: 60_000,
+      connectTimeoutMs: 60_000,
+    });
     for (const props of Object.values(rendered)) {
       await doctor.invokeSync(props.functionName, Buffer.from(JSON.stringify({ yike: 'doctor', replyBy: new Date(Date.now() + 60_000).toISOString() })));
     }
