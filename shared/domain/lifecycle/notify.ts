@@ -18,7 +18,10 @@ type NotificationType = 'yike.job.finished' | 'yike.job.failed' | 'yike.job.time
 /** Which notification of a job: its outcome, or the later news that its outputs were copied. */
 export type NotificationEvent = 'outcome' | 'result-copied';
 
-type PublicJob = Omit<JobRecord, 'notifications' | 'notifyRound' | 'copying' | 'copyNotifications'> & { playUrl?: string; playUrlExpiresAt?: string };
+type PublicJob = Omit<JobRecord, 'notifications' | 'notifyRound' | 'copying' | 'copyNotifications' | 'submitRecordKey'> & {
+  playUrl?: string;
+  playUrlExpiresAt?: string;
+};
 
 export interface NotificationPayload {
   id: string;
@@ -36,7 +39,14 @@ export function notificationFor(
 ): NotificationPayload {
   const type = event === 'result-copied' ? 'yike.job.result-copied' : TYPES[record.status];
   if (!type) throw new TypeError(`No notification for status ${record.status}`);
-  const { notifications: _notifications, notifyRound: _notifyRound, copying, copyNotifications: _copyNotifications, ...job } = record;
+  const {
+    notifications: _notifications,
+    notifyRound: _notifyRound,
+    copying,
+    copyNotifications: _copyNotifications,
+    submitRecordKey: _submitRecordKey,
+    ...job
+  } = record;
   const time = event === 'result-copied' ? (copying?.copiedAt ?? record.updatedAt) : (record.settledAt ?? record.updatedAt);
   return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time, job: { ...job, ...links } };
 }

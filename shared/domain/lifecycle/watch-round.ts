@@ -4,6 +4,7 @@ import type { IceJob } from '../ports';
 import { createJobRecordStore, isTerminal, recordFromMarker, type JobRecord } from './job-record';
 import { createChannels } from './notify';
 import { reconcileIfDue } from './reconcile';
+import { keepErasures } from './retention';
 import { nextAskAt, nextWorkAt } from './schedule';
 import { cursorKey, type RunContext } from './watch-context';
 import { watchJob, type JobContext, type KnownJob } from './watch-job';
@@ -80,6 +81,9 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
     await watchChunk(chunk, state, context);
   });
 
+  // Once a tick, after the jobs: erasures swept again, and the jobs past RETENTION_DAYS erased (retention.ts).
+  if (firstRound && firstSkipped === undefined && !outOfTime()) await housekeep(bucket, run, outOfTime);
+
   const wakeAt = Math.min(...[...state.known.values()].map((known) => known.dueAt), Number.POSITIVE_INFINITY);
   if (firstSkipped !== undefined) {
     const after = firstSkipped > 0 ? chunks[firstSkipped - 1]!.at(-1)! : cursor?.after;
@@ -93,6 +97,16 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
   }
   if (cursor) await store.delete(cursorKey(prefix));
   return { stoppedEarly: false, wakeAt };
+}
+
+async function housekeep(bucket: string, run: RunContext, outOfTime: () => boolean): Promise<void> {
+  try {
+    const { reswept, expired } = await keepErasures(bucket, { ...run, retentionDays: run.config.lifecycle.retentionDays, outOfTime });
+    run.summary.erased += expired;
+    run.summary.reswept += reswept;
+  } catch (error) {
+    run.logger.warn('erasures could not be kept up this tick; tried again next tick', { bucket, error: describeError(error) });
+  }
 }
 
 async function watchChunk(chunk: string[], state: BucketState, context: JobContext): Promise<void> {
@@ -173,6 +187,11 @@ async function followOrphanMarker(entry: KnownJob, state: BucketState, context: 
     return;
   }
   const record = recordFromMarker(marker);
+  if (record && (await jobs.erasedAt(entry.jobId)) !== undefined) {
+    await jobs.removeInflight(entry.jobId);
+    state.known.delete(entry.jobId);
+    return;
+  }
   if (!record) {
     await jobs.removeInflight(entry.jobId);
     state.known.delete(entry.jobId);

@@ -52,6 +52,8 @@ export async function runWatcher(buckets: readonly string[], deps: WatcherDepend
     copyFailures: 0,
     rebuilt: 0,
     reconciled: 0,
+    erased: 0,
+    reswept: 0,
     iceCalls: 0,
     iceErrors: 0,
     jobErrors: 0,

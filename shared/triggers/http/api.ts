@@ -7,6 +7,7 @@ import { findObjectSubmission } from '../../domain/lifecycle/job-lookup';
 import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
 import { getJobLifecycle } from './jobs-routes';
+import { deleteJobRoute, jobContentRoute, listJobsRoute } from './job-data-routes';
 import { createUploadForm, listUploadableApps } from './uploads-route';
 import { getUsage, uploadQuotaRefusal } from './usage-route';
 
@@ -45,20 +46,24 @@ const ROUTES = [
   { name: 'GET /usage', pattern: /^\/usage$/ },
   { name: 'POST /uploads', pattern: /^\/uploads\/?$/ },
   { name: 'POST /jobs', pattern: /^\/jobs\/?$/ },
+  { name: 'GET /jobs', pattern: /^\/jobs\/?$/ },
   { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/ },
   { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
+  { name: 'DELETE /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
+  { name: 'GET /jobs/{jobId}/content', pattern: /^\/jobs\/([^/]+)\/content$/ },
   { name: 'GET /doctor', pattern: /^\/doctor$/ },
 ] as const;
 const methodOf = (route: (typeof ROUTES)[number]) => route.name.split(' ')[0];
 
 export async function handleApiRequest(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
-  const matched = ROUTES.find((route) => route.pattern.test(request.path));
-  if (!matched) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
-  if (methodOf(matched) !== request.method) {
-    const allow = ROUTES.filter((route) => route.pattern.test(request.path))
-      .map(methodOf)
-      .join(', ');
-    return result(matched.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
+  // The first route whose pattern fits names the path; the routes with that same pattern are its methods.
+  const first = ROUTES.find((route) => route.pattern.test(request.path));
+  if (!first) return result('unmatched', httpError(404, 'NOT_FOUND', `No route for ${request.path}`));
+  const methods = ROUTES.filter((route) => route.pattern.source === first.pattern.source);
+  const matched = methods.find((route) => methodOf(route) === request.method);
+  if (!matched) {
+    const allow = methods.map(methodOf).join(', ');
+    return result(first.name, httpError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${request.path}`, undefined, { Allow: allow }));
   }
   if (matched.name === 'GET /healthz') return { route: matched.name, response: json(200, { status: 'ok' }) };
   // The page holds no secret and no data: it asks for the token, and every call it makes is authenticated.
@@ -87,6 +92,16 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
         return await getJob(matched.pattern.exec(request.path)![1]!, request, deps);
+      case 'GET /jobs':
+        return answered(matched.name, await listJobsRoute(request, deps.services));
+      case 'GET /jobs/{jobId}/content': {
+        const jobId = matched.pattern.exec(request.path)![1]!;
+        return answered(matched.name, await jobContentRoute(jobId, request, deps.services), jobId);
+      }
+      case 'DELETE /jobs/{jobId}': {
+        const jobId = matched.pattern.exec(request.path)![1]!;
+        return answered(matched.name, await deleteJobRoute(jobId, deps.services), jobId);
+      }
       case 'GET /doctor':
         return await getDoctor(request, deps);
     }
@@ -104,7 +119,9 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 }
 
 function answered(route: string, answer: RouteAnswer, jobId?: string): ApiResult {
-  return answer.ok ? { route, jobId, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) } : result(route, answer.error);
+  if (!answer.ok) return result(route, answer.error);
+  const headers = { 'Cache-Control': 'no-store', ...answer.headers };
+  return { route, jobId, response: answer.body === undefined ? { statusCode: answer.status, headers, body: '' } : json(answer.status, answer.body, headers) };
 }
 
 /** The JSON body, or the 400/413/415 that says why it cannot be read. */

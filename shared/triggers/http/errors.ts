@@ -17,8 +17,11 @@ const UPSTREAM_AUTH_CODE =
   /^(SignatureDoesNotMatch|IncompleteSignature|InvalidAccessKeyId|InvalidSecurityToken|MissingSecurityToken|Forbidden|NoPermission|InvalidTimeStamp|SignatureNonceUsed)/;
 const THROTTLING_CODE = /^Throttling/;
 
-/** What a route module answers: a status and body, or the HTTP error to send (api.ts turns either into a response). */
-export type RouteAnswer = { ok: true; status: number; body: unknown } | { ok: false; error: HttpError };
+/**
+ * What a route module answers: a status and body (none for 204 and 302: then `headers` say the rest), or the HTTP
+ * error to send (api.ts turns either into a response).
+ */
+export type RouteAnswer = { ok: true; status: number; body?: unknown; headers?: Record<string, string> } | { ok: false; error: HttpError };
 
 export function httpError(statusCode: number, code: string, message: string, details?: unknown, headers?: Record<string, string>): HttpError {
   return { statusCode, headers, body: { error: details === undefined ? { code, message } : { code, message, details } } };

@@ -12,7 +12,7 @@ import { httpError, type HttpError, type RouteAnswer } from './errors';
  */
 const MAX_WAIT_SECONDS = 25;
 
-const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const WAIT = /^\d{1,2}$/;
 const FLAG_VALUES: Record<string, boolean> = { '1': true, true: true, '0': false, false: false };
 
@@ -47,8 +47,10 @@ function parseJobQuery(query: ApiRequest['query']): JobQuery | HttpError {
   return { refresh, waitSeconds };
 }
 
+export const invalidJobId = (): HttpError => httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"');
+
 export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: JobRoutesDependencies): Promise<RouteAnswer> {
-  if (!JOB_ID.test(jobId)) return { ok: false, error: httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"') };
+  if (!JOB_ID.test(jobId)) return { ok: false, error: invalidJobId() };
   const query = parseJobQuery(request.query);
   if ('statusCode' in query) return { ok: false, error: query };
   const job = await lookUpJob(jobId, query, { ...deps.services, remainingTimeMs: deps.remainingTimeMs, clock: deps.clock });

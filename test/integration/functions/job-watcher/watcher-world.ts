@@ -54,6 +54,8 @@ export interface WatcherWorld {
   getJob(jobId: string): Promise<{ statusCode: number; body: any }>;
   /** POST /jobs through http-submit: a job without an upload. */
   postJob(body: Record<string, unknown>): Promise<{ statusCode: number; body: any }>;
+  /** Any other request to http-submit (redirects not followed): the status, the headers and the raw body. */
+  http(method: string, path: string): Promise<{ statusCode: number; headers: Headers; text: string }>;
   readJson<T>(key: string): Promise<T | undefined>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -141,6 +143,10 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     async postJob(body) {
       const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { statusCode: response.status, body: await response.json() };
+    },
+    async http(method, path) {
+      const response = await fetch(`${gateway.url}${path}`, { method, redirect: 'manual' });
+      return { statusCode: response.status, headers: response.headers, text: await response.text() };
     },
     async readJson<T>(key: string) {
       try {

@@ -53,11 +53,14 @@ function memoryStore() {
       writes.push(`delete ${key}`);
     },
     async list(prefix, options) {
-      const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+      const keys = [...objects.keys()].filter((key) => key.startsWith(prefix) && (options?.after === undefined || key > options.after)).sort();
       return options?.limit === undefined ? keys : keys.slice(0, options.limit);
     },
-    async listWithTimes(prefix) {
-      return (await store.list(prefix)).map((key) => ({ key, lastModified: NOON.toISOString() }));
+    async listWithTimes(prefix, options) {
+      return (await store.list(prefix, options)).map((key) => ({ key, lastModified: NOON.toISOString() }));
+    },
+    async eTagOf(key) {
+      return objects.has(key) ? `etag-of-${key}` : undefined;
     },
   };
   return {
