@@ -309,6 +309,15 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       Action: ['oss:PutObject', 'oss:GetObject'],
       Resource: 'acs:oss:*:*:yike-uploads/.yike-results/*',
     });
+    // Erasure (DELETE /jobs/{jobId}, RETENTION_DAYS): deleting the upload, the copies and the result object (and the
+    // HeadObject, authorised by GetObject, that checks the upload is the job's version), listing a job's copy folder.
+    expect(bySid('EraseJobs')).toEqual({
+      Sid: 'EraseJobs',
+      Effect: 'Allow',
+      Action: ['oss:DeleteObject', 'oss:GetObject'],
+      Resource: ['acs:oss:*:*:yike-uploads/uploads/*', 'acs:oss:*:*:yike-uploads/eventbridge-uploads/*', 'acs:oss:*:*:yike-uploads/.yike-results/*'],
+    });
+    expect(bySid('ListJobCopiesToErase')).toMatchObject({ Action: 'oss:ListObjects', Condition: { StringLike: { 'oss:Prefix': '.yike-results/*' } } });
     // npx yike-doctor's in-function checks: the newest upload (a listing under the upload prefixes only) and each
     // bucket's region; and whether the next function exists (GetFunction on that one function).
     expect(bySid('DoctorFindsNewestUpload')).toMatchObject({

@@ -44,6 +44,7 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
       'oss.results': 'pass',
       webhook: 'pass',
       'next-function': 'skip',
+      retention: 'skip',
       'deploy.timer': 'pass',
       'deploy.renewal-timer': 'pass',
       'deploy.cors': 'pass',

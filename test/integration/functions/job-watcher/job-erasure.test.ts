@@ -3,6 +3,7 @@
  * watcher's later ticks or its reconcile. Made the real way: an upload, oss-submit, ICE, the watcher's copy, result
  * object and webhook, then the DELETE through http-submit behind the local FC gateway.
  */
+import { TINY_PNG } from '../../../helpers/local-cloud';
 import { BUCKET, startWatcherWorld, type WatcherWorld } from './watcher-world';
 
 const PREFIX = '.yike-jobs/';
@@ -102,6 +103,31 @@ describe('DELETE /jobs/{jobId} erases a job and everything it left', () => {
     expect(world.deliveries).toEqual([]);
     expect(objectsOf(jobId, key)).toEqual([`${PREFIX}erased/${jobId}.json`, expect.stringContaining(`${PREFIX}erasures/`)]);
     expect(world.oss.requests().filter((request) => request.method === 'PUT' && request.key?.startsWith(`.yike-results/${key}`))).toEqual([]);
+  });
+
+  it('erases a POST /jobs job: its Idempotency-Key record, copy and result object, leaving the image the caller named', async () => {
+    // Arrange
+    const image = 'uploads/named/caller-image.png';
+    await world.client.put(image, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+    const posted = await world.http('POST', '/jobs', { app: 'female', image: { bucket: BUCKET, key: image } }, { 'Idempotency-Key': 'order-42' });
+    const { jobId } = JSON.parse(posted.text) as { jobId: string };
+    world.clock.advance(JOB_MS);
+    expect(await world.watch({}, 65, { tuning: ONE_ROUND })).toMatchObject({ settled: 1, copied: 1 });
+    const record = await world.readJson<{ submitRecordKey: string }>(`${PREFIX}jobs/${jobId}.json`);
+    expect(record!.submitRecordKey).toMatch(/^\.yike-jobs\/http\/[0-9a-f]{64}\.json$/);
+    const before = world.oss.listKeys(BUCKET);
+
+    // Act
+    const erased = await world.http('DELETE', `/jobs/${jobId}`);
+
+    // Assert
+    expect(erased.statusCode).toBe(204);
+    const gone = before.filter((key) => !world.oss.listKeys(BUCKET).includes(key));
+    expect(gone).toEqual(
+      expect.arrayContaining([record!.submitRecordKey, `${PREFIX}jobs/${jobId}.json`, `.yike-results/jobs/${jobId}/0.mp4`, `.yike-results/jobs/${jobId}.json`]),
+    );
+    expect(world.oss.listKeys(BUCKET).filter((key) => key.includes(jobId))).toEqual([`${PREFIX}erased/${jobId}.json`, expect.stringContaining('/erasures/')]);
+    expect(world.oss.listKeys(BUCKET)).toContain(image);
   });
 
   it('answers 404 for a job it never had, and 400 for a jobId that cannot be one', async () => {
