@@ -66,6 +66,15 @@ export function erasuresPrefix(recordsPrefix: string): string {
   return `${recordsPrefix}erasures/`;
 }
 
+/**
+ * The jobs erased in the last RESWEEP_AFTER_MS or so (their work lists are still there): one ListObjects call, which the
+ * watcher makes each round so a job erased while a run held it is neither copied nor notified by that run.
+ */
+export async function recentlyErased(store: Pick<RecordStore, 'list'>, recordsPrefix: string): Promise<Set<string>> {
+  const keys = await store.list(erasuresPrefix(recordsPrefix));
+  return new Set(keys.map((key) => key.slice(key.lastIndexOf('/') + 1)).map((name) => name.slice(name.indexOf('-') + 1, -'.json'.length)));
+}
+
 function erasureWorkKey(recordsPrefix: string, erasedAt: string, jobId: string): string {
   return `${erasuresPrefix(recordsPrefix)}${erasedAt.replace(/[-:.]/g, '')}-${jobId}.json`;
 }

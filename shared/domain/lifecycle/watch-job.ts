@@ -74,13 +74,6 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
     if (base === cached) changed = true;
   }
   if (next.status === 'TimedOut' && entry.record?.status !== 'TimedOut') summary.timedOut++;
-  // An erased job (erasure.ts) is left alone: its outputs are not copied and nobody is notified. Asked once its work is
-  // due, so a job erased while this run held it is never brought back by what the run does next.
-  if (isTerminal(next.status) && (await context.jobs.erasedAt(entry.jobId)) !== undefined) {
-    entry.dueAt = Number.POSITIVE_INFINITY;
-    logger.info('erased job left alone', { jobId: entry.jobId });
-    return;
-  }
   // Also a record made terminal elsewhere (GET /jobs/{jobId}?refresh=1) and not yet notified: it has no notifications.
   if (isTerminal(next.status) && !next.notifications) {
     // Listed under its final status from now on (job-index.ts), before anyone is told of it.

@@ -5,6 +5,7 @@ import { createJobRecordStore, isTerminal, recordFromMarker, type JobRecord } fr
 import { createChannels } from './notify';
 import { reconcileIfDue } from './reconcile';
 import { keepErasures } from './retention';
+import { recentlyErased } from './erasure';
 import { nextAskAt, nextWorkAt } from './schedule';
 import { cursorKey, type RunContext } from './watch-context';
 import { watchJob, type JobContext, type KnownJob } from './watch-job';
@@ -99,6 +100,20 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
   return { stoppedEarly: false, wakeAt };
 }
 
+/**
+ * The jobs erased lately (erasure.ts), asked once per chunk that has a job to copy or notify, after its ICE call: a job
+ * erased since this round read its record is then neither copied nor notified. A listing that fails leaves them to the
+ * erasures' second sweep (retention.ts).
+ */
+async function erasedLately(context: JobContext): Promise<Set<string>> {
+  try {
+    return await recentlyErased(context.store, context.config.records.prefix);
+  } catch (error) {
+    context.logger.warn('erasures could not be listed; this chunk goes on without them', { bucket: context.bucket, error: describeError(error) });
+    return new Set();
+  }
+}
+
 async function housekeep(bucket: string, run: RunContext, outOfTime: () => boolean): Promise<void> {
   try {
     const { reswept, expired } = await keepErasures(bucket, { ...run, retentionDays: run.config.lifecycle.retentionDays, outOfTime });
@@ -147,9 +162,21 @@ async function watchChunk(chunk: string[], state: BucketState, context: JobConte
     const askedAt = context.clock.now();
     for (const entry of unfinished) entry.dueAt = nextAskAt(entry.record, askedAt, context.roundMs);
   }
+  // Only a chunk with a job that has ended (or ends now, or times out now) has anything to copy or notify.
+  const timedOutBefore = context.now().getTime() - context.config.lifecycle.jobTimeoutSeconds * 1000;
+  const endsNow = entries.some(
+    (entry) =>
+      entry?.record !== undefined &&
+      (isTerminal(entry.record.status) || isTerminal(iceJobs?.get(entry.jobId)?.status ?? '') || Date.parse(entry.record.submittedAt) <= timedOutBefore),
+  );
+  const erased = endsNow ? await erasedLately(context) : new Set<string>();
   await Promise.all(
     entries.map(async (entry) => {
       if (entry === null) return;
+      if (erased.has(entry.jobId)) {
+        state.known.delete(entry.jobId);
+        return;
+      }
       try {
         summary.checked++;
         if (entry.record === undefined) await followOrphanMarker(entry, state, context);
