@@ -75,9 +75,14 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
   }
   if (next.status === 'TimedOut' && entry.record?.status !== 'TimedOut') summary.timedOut++;
   // Also a record made terminal elsewhere (GET /jobs/{jobId}?refresh=1) and not yet notified: it has no notifications.
+  let indexing: Promise<{ ok: true } | { ok: false; error: unknown }> | undefined;
   if (isTerminal(next.status) && !next.notifications) {
-    // Listed under its final status from now on (job-index.ts), before anyone is told of it.
-    await context.jobs.indexFinalStatus(next);
+    // Listed under its final status (job-index.ts) before the settled record is saved or anyone is told of it; the
+    // entries are written while the outputs are copied.
+    indexing = context.jobs.indexFinalStatus(next).then(
+      () => ({ ok: true }) as const,
+      (error: unknown) => ({ ok: false, error }) as const,
+    );
     const notifications: Record<string, NotificationState> = {};
     for (const channel of context.channels) notifications[channel.name] = { status: 'pending', attempts: 0 };
     next = startCopy({ ...next, settledAt: next.settledAt ?? now.toISOString(), notifications }, config.lifecycle.resultCopy !== undefined);
@@ -106,6 +111,8 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
       } else summary.copyFailures++;
     }
   }
+  const indexed = await indexing;
+  if (indexed && !indexed.ok) throw indexed.error;
   if (changed) summary.changed++;
   entry.record = next;
   if (!isTerminal(next.status) || context.outOfTime()) {
