@@ -293,8 +293,8 @@ export const envSchema = z.object({
   JOB_NEXT_FUNCTION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   /**
    * Days a job is kept: the watcher erases each job submitted longer ago, with its upload, own copies, result object and
-   * records, as `DELETE /jobs/{jobId}` does (see [Erasure](lifecycle.md#erasure)), on its tick, at most 20 jobs a tick
-   * per records bucket. @default — (jobs are kept until erased) @readBy job-watcher
+   * records, as `DELETE /jobs/{jobId}` does, and each upload that made no job (see [Retention](lifecycle.md#retention)),
+   * on its tick, at most 20 a tick per records bucket. @default — (jobs are kept until erased) @readBy job-watcher
    */
   RETENTION_DAYS: optionalCount('days', MAX_RETENTION_DAYS),
 

@@ -147,32 +147,14 @@ export async function sweep(listed: ErasureTargets, deps: ErasureDependencies): 
   const targets = recordedAgain ? { ...listed, ...targetsOf(recordedAgain, listed.recordsBucket) } : listed;
   const copies = [...listed.copies, ...targets.copies];
   const submitRecordKey = targets.submitRecordKey ?? (await legacySubmitRecordKey(targets, records, prefix));
-  const deleted: string[] = [];
-  const kept: { object: string; why: string }[] = [];
-  const remove = async (bucket: string, key: string) => {
-    await deps.recordStore(bucket).delete(key);
-    deleted.push(`oss://${bucket}/${key}`);
-  };
-  const inRecords = (key: string) => remove(targets.recordsBucket, key);
+  const eraser = newEraser(deps);
+  const { remove, kept } = eraser;
 
-  // The records bucket: everything keyed by the jobId, and what the submit record's key names.
-  const indexKeys = everyIndexKey(prefix, targets);
+  // The records bucket: everything keyed by the jobId.
   const claims = await records.list(`${prefix}claims/${targets.jobId}/`);
-  const submitRecords = submitRecordKey ? await records.list(submitRecordKey) : [];
-  const deferred = submitRecordKey ? (await listDeferred(records, prefix)).filter((key) => key.endsWith(deferredEntrySuffix(submitRecordKey))) : [];
+  const byJobId = [inflightKey(prefix, targets.jobId), jobRecordKey(prefix, targets.jobId), ...everyIndexKey(prefix, targets), ...claims];
+  await Promise.all(byJobId.map((key) => remove(targets.recordsBucket, key)));
   const upload = targets.upload;
-  const asset = upload?.eTag ? yikeAssetRecordKey(prefix, { bucket: upload.bucket, key: upload.key, eTag: upload.eTag }) : undefined;
-  await Promise.all(
-    [
-      inflightKey(prefix, targets.jobId),
-      jobRecordKey(prefix, targets.jobId),
-      ...indexKeys,
-      ...claims,
-      ...submitRecords,
-      ...deferred,
-      ...(asset ? [asset] : []),
-    ].map(inRecords),
-  );
 
   // Beside the upload (jobs without one: the records bucket): the upload, the copies and the result object.
   const results = resultObjectLocation({ jobId: targets.jobId, upload } as JobRecord, resultsPrefix, targets.recordsBucket);
@@ -191,13 +173,65 @@ export async function sweep(listed: ErasureTargets, deps: ErasureDependencies): 
     const ownResultObject = resultObject?.job?.jobId === targets.jobId ? [{ bucket: results.bucket, key: results.key }] : [];
     await Promise.all(uniqueObjects([...copies, ...unrecorded, ...ownResultObject]).map(({ bucket, key }) => remove(bucket, key)));
   }
-  if (upload) {
-    const eTag = await deps.recordStore(upload.bucket).eTagOf(upload.key);
-    if (eTag !== undefined && upload.eTag !== undefined && eTag.toUpperCase() !== upload.eTag.toUpperCase()) {
-      kept.push({ object: `oss://${upload.bucket}/${upload.key}`, why: `a newer upload is there (eTag ${eTag}, the job's was ${upload.eTag})` });
-    } else if (eTag !== undefined) await remove(upload.bucket, upload.key);
-  }
-  return { deleted, kept };
+  await eraseSubmission({ recordsBucket: targets.recordsBucket, submitRecordKey, upload }, deps, eraser);
+  return { deleted: eraser.deleted, kept };
+}
+
+interface Eraser {
+  remove(bucket: string, key: string): Promise<void>;
+  deleted: string[];
+  kept: { object: string; why: string }[];
+}
+
+function newEraser(deps: Pick<ErasureDependencies, 'recordStore'>): Eraser {
+  const eraser: Eraser = {
+    deleted: [],
+    kept: [],
+    async remove(bucket, key) {
+      await deps.recordStore(bucket).delete(key);
+      eraser.deleted.push(`oss://${bucket}/${key}`);
+    },
+  };
+  return eraser;
+}
+
+/**
+ * What a submission leaves, job or not: its submit record (with takeover locks), the deferred-line entries of that
+ * record, the upload's Yike asset record, and the upload itself, only while it is still the version submitted (a newer
+ * upload under the same key is another submission's).
+ */
+async function eraseSubmission(
+  submission: { recordsBucket: string; submitRecordKey?: string; upload?: { bucket: string; key: string; eTag?: string } },
+  deps: ErasureDependencies,
+  eraser: Eraser,
+): Promise<void> {
+  const { recordsBucket, submitRecordKey, upload } = submission;
+  const prefix = deps.config.records.prefix;
+  const records = deps.recordStore(recordsBucket);
+  const submitRecords = submitRecordKey ? await records.list(submitRecordKey) : [];
+  const deferred = submitRecordKey ? (await listDeferred(records, prefix)).filter((key) => key.endsWith(deferredEntrySuffix(submitRecordKey))) : [];
+  const asset = upload?.eTag ? yikeAssetRecordKey(prefix, { bucket: upload.bucket, key: upload.key, eTag: upload.eTag }) : undefined;
+  await Promise.all([...submitRecords, ...deferred, ...(asset ? [asset] : [])].map((key) => eraser.remove(recordsBucket, key)));
+  if (!upload) return;
+  const eTag = await deps.recordStore(upload.bucket).eTagOf(upload.key);
+  if (eTag !== undefined && upload.eTag !== undefined && eTag.toUpperCase() !== upload.eTag.toUpperCase()) {
+    eraser.kept.push({ object: `oss://${upload.bucket}/${upload.key}`, why: `a newer upload is there (eTag ${eTag}, the job's was ${upload.eTag})` });
+  } else if (eTag !== undefined) await eraser.remove(upload.bucket, upload.key);
+}
+
+/**
+ * RETENTION_DAYS for an upload that made no job (refused, skipped, deferred, its outcome unknown): the upload and what
+ * its submit record names. Returns the objects deleted (`oss://bucket/key`).
+ */
+export async function eraseUploadSubmission(
+  recordsBucket: string,
+  submitRecordKey: string,
+  upload: { bucket: string; key: string; eTag?: string },
+  deps: ErasureDependencies,
+): Promise<string[]> {
+  const eraser = newEraser(deps);
+  await eraseSubmission({ recordsBucket, submitRecordKey, upload }, deps, eraser);
+  return eraser.deleted;
 }
 
 function uniqueObjects(objects: { bucket: string; key: string }[]): { bucket: string; key: string }[] {

@@ -7,7 +7,8 @@ import { createOssClient } from '../../../../shared/adapters/oss/client';
 import { createJobRecordStore, newJobRecord } from '../../../../shared/domain/lifecycle/job-record';
 import { createHandler as createWatcherHandler } from '../../../../functions/job-watcher/index';
 import type { FunctionDoctorReport } from '../../../../shared/domain/doctor/report';
-import { fcContext, LOCAL_CREDENTIALS, testConfig } from '../../../helpers/local-cloud';
+import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
+import { fcContext, LOCAL_CREDENTIALS, testConfig, TINY_PNG } from '../../../helpers/local-cloud';
 import { BUCKET, startWatcherWorld, type WatcherWorld } from './watcher-world';
 
 const PREFIX = '.yike-jobs/';
@@ -62,6 +63,33 @@ describe('RETENTION_DAYS erases old jobs on the watcher’s tick, in bounded bat
     }
     expect(afterSecond.filter((name) => name.startsWith('uploads/') || name.startsWith('.yike-results/'))).toEqual([]);
     expect(JSON.parse(listed.text)).toMatchObject({ data: [{ jobId: 'young-job' }], hasMore: false });
+  });
+
+  it('erases an upload that made no job (its submit record says REJECTED) with that record', async () => {
+    // Arrange: a refused upload as oss-submit leaves it, two days old on the watcher's clock
+    const store = createOssRecordStore(createOssClient(testConfig({ OSS_ENDPOINT: world.oss.localhostUrl }).oss, LOCAL_CREDENTIALS, BUCKET));
+    const key = 'uploads/female/refused.png';
+    const put = await world.client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+    const eTag = String((put.res.headers as Record<string, string>).etag).replace(/"/g, '');
+    const recordKey = objectRecordKey(PREFIX, { bucket: BUCKET, key, eTag });
+    const record = {
+      schemaVersion: 1,
+      status: 'REJECTED',
+      idempotencyKey: recordKey,
+      owner: 'o',
+      startedAt: new Date().toISOString(),
+      context: { bucket: BUCKET, key, eTag },
+    };
+    await store.put(recordKey, record);
+    world.clock.advance(2 * DAY_MS);
+
+    // Act
+    const summary = await world.watch({ RETENTION_DAYS: '1' }, 65, { tuning: ONE_ROUND });
+
+    // Assert: both gone, and the walk over the upload records went round to its start again
+    expect(summary.erased).toBe(1);
+    expect(world.oss.listKeys(BUCKET).filter((name) => name.includes('refused'))).toEqual([]);
+    expect(await world.readJson(`${PREFIX}watcher/retention.json`)).toBeUndefined();
   });
 
   it('is named by the watcher’s doctor: the retention when set, and that jobs are kept until erased when not', async () => {
