@@ -10,8 +10,9 @@ import { resultObjectLocation } from './notify';
 /**
  * Erasing a job (`DELETE /jobs/{jobId}`, `yike-jobs erase`, RETENTION_DAYS): the uploads are people's photos, so
  * everything the job left in OSS goes, and a tombstone `<RECORDS_PREFIX>erased/<jobId>.json` (`{jobId, erasedAt}`)
- * stays, so nothing brings it back: the watcher leaves a tombstoned job alone (watch-job.ts), reconcile and the
- * rebuild from a marker skip it, and GET /jobs/{jobId} answers 404.
+ * stays, so nothing brings it back: the job's marker is gone, so the watcher no longer follows it (and a run that held it
+ * lists the erasures before copying or notifying, watch-round.ts), reconcile and the rebuild from a marker skip it, and
+ * GET /jobs/{jobId} answers 404.
  *
  * In the records bucket: the job record, its in-flight marker, its index entries, its notification claims, its
  * submit record (with takeover locks), the deferred-line entries of that record, and the upload's Yike asset record.
@@ -20,10 +21,11 @@ import { resultObjectLocation } from './notify';
  * upload key has replaced them: then they are that job's).
  *
  * Order: the work list (`<RECORDS_PREFIX>erasures/<erasedAt>-<jobId>.json`, what is to be deleted), then the tombstone,
- * then the deletions, then `sweptAt` in the work list (which from then on names only the jobId). An erase that failed part-way (an OSS error: the caller gets a
- * 503) is finished by the next one, which answers as the first would have. A watcher run or a `?wait` that held the job when it was erased may still write its record, a
- * copy or a result object back within its invocation: the watcher sweeps each work list again once RESWEEP_AFTER_MS
- * has passed (longer than any invocation), then deletes it (retention.ts).
+ * then the deletions, then `sweptAt` in the work list (which from then on names only the jobId). An erase that failed
+ * part-way (an OSS error: the caller gets a 503) is finished by the next one, which answers as the first would have. A
+ * watcher run or a `?wait` that held the job when it was erased may still write its record, a copy or a result object
+ * back within its invocation: the watcher sweeps each work list again once RESWEEP_AFTER_MS has passed (longer than
+ * any invocation), then deletes it (retention.ts).
  *
  * Not erased here: the budget's slots (they count money spent; they name the upload's `oss://` source and expire with
  * the `budget/` lifecycle rule), and what ICE keeps (the job, its output in ICE's storage, a media-library or Yike
@@ -68,7 +70,7 @@ export function erasuresPrefix(recordsPrefix: string): string {
 
 /**
  * The jobs erased in the last RESWEEP_AFTER_MS or so (their work lists are still there): one ListObjects call, which the
- * watcher makes each round so a job erased while a run held it is neither copied nor notified by that run.
+ * watcher makes before copying or notifying, so a job erased while a run held it is neither copied nor notified by it.
  */
 export async function recentlyErased(store: Pick<RecordStore, 'list'>, recordsPrefix: string): Promise<Set<string>> {
   const keys = await store.list(erasuresPrefix(recordsPrefix));
@@ -215,7 +217,7 @@ async function eraseSubmission(
   if (!upload) return;
   const eTag = await deps.recordStore(upload.bucket).eTagOf(upload.key);
   if (eTag !== undefined && upload.eTag !== undefined && eTag.toUpperCase() !== upload.eTag.toUpperCase()) {
-    eraser.kept.push({ object: `oss://${upload.bucket}/${upload.key}`, why: `a newer upload is there (eTag ${eTag}, the job's was ${upload.eTag})` });
+    eraser.kept.push({ object: `oss://${upload.bucket}/${upload.key}`, why: `a newer upload is there (eTag ${eTag}, the erased one was ${upload.eTag})` });
   } else if (eTag !== undefined) await eraser.remove(upload.bucket, upload.key);
 }
 

@@ -78,8 +78,9 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
   let indexing: Promise<{ ok: true } | { ok: false; error: unknown }> | undefined;
   if (isTerminal(next.status) && !next.notifications) {
     // Listed under its final status (job-index.ts) before the settled record is saved or anyone is told of it; the
-    // entries are written while the outputs are copied.
-    indexing = context.jobs.indexFinalStatus(next).then(
+    // entries are written while the outputs are copied, with a save's attempts (a failure redoes the copy next round).
+    const settled = next;
+    indexing = persisted(() => context.jobs.indexFinalStatus(settled)).then(
       () => ({ ok: true }) as const,
       (error: unknown) => ({ ok: false, error }) as const,
     );
@@ -208,8 +209,12 @@ const SAVE_PAUSE_MS = 100;
 
 /** A record write after work that must not be redone (a copy, a delivery): a few attempts, then the error. */
 async function save(record: JobRecord, context: JobContext): Promise<void> {
-  await withAttempts(
-    () => context.jobs.save(record),
+  await persisted(() => context.jobs.save(record));
+}
+
+function persisted(write: () => Promise<void>): Promise<void> {
+  return withAttempts(
+    write,
     SAVE_ATTEMPTS,
     (attempt) => SAVE_PAUSE_MS * attempt,
     (error) => !(isYikeError(error) && error.retryable),

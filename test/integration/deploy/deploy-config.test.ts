@@ -165,6 +165,8 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       JOB_WEBHOOK_SECRET: '',
       JOB_NEXT_FUNCTION: '',
       JOB_RESULTS: 'copy,object',
+      // YIKE_RETENTION_DAYS unset: jobs are kept until erased.
+      RETENTION_DAYS: '',
       LOG_LEVEL: 'info',
     });
     // A run of rounds ends before the next tick's first round: the timer every 60 s, rounds every 10 s, the 10 s reserve.
@@ -330,7 +332,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
       Action: 'oss:GetBucketLocation',
       Resource: 'acs:oss:*:*:yike-uploads',
     });
-    expect(policy.Statement).toHaveLength(10);
+    expect(policy.Statement).toHaveLength(12);
     // POST /uploads signs PostObject forms with the role: OSS authorizes the browser's upload as the role's PutObject.
     expect(bySid('SignBrowserUploads')).toMatchObject({ Action: ['oss:PutObject'], Resource: ['acs:oss:*:*:yike-uploads/uploads/*'] });
     // The role may invoke (and read, for the doctor) the one next-step function, nothing else in FC.

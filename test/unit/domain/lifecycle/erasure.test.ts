@@ -90,7 +90,7 @@ describe('eraseJob: a job and what it left, erased once', () => {
       status: 'erased',
       kept: [
         { object: `oss://${BUCKET}/.yike-results/${key}.json and its copies`, why: 'a newer job of the same upload key (job-new) replaced them' },
-        { object: `oss://${BUCKET}/${key}`, why: "a newer upload is there (eTag E2, the job's was E1)" },
+        { object: `oss://${BUCKET}/${key}`, why: 'a newer upload is there (eTag E2, the erased one was E1)' },
       ],
     });
     expect(world.keys(BUCKET)).toEqual(expect.arrayContaining([key, `.yike-results/${key}/0.mp4`, `.yike-results/${key}.json`, `${PREFIX}jobs/job-new.json`]));
