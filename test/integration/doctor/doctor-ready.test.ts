@@ -126,7 +126,7 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines.slice(0, 2)).toEqual(['| check | | detail | how to fix |', '|---|---|---|---|']);
     expect(lines).toContain('| submit (SubmitYikeAIAppJob) | – | submit: not tried, it is paid |  |');
-    expect(lines.filter((line) => line.startsWith('| ')).length).toBe(1 + 19);
-    expect(lines.at(-1)).toBe('16 ✔, 0 ✖, 3 –: this deployment is ready (drop one image under the upload prefix to see it work)');
+    expect(lines.filter((line) => line.startsWith('| ')).length).toBe(1 + 20);
+    expect(lines.at(-1)).toBe('16 ✔, 0 ✖, 4 –: this deployment is ready (drop one image under the upload prefix to see it work)');
   }, 60_000);
 });
