@@ -17,7 +17,7 @@ import { everyIndexKey, tombstoneKey } from './job-record';
  * 3. With RETENTION_DAYS, the uploads that made no job (refused, skipped, deferred, their outcome unknown) are found
  *    from their submit records (`objects/…`, one per upload that reached oss-submit): a cursor walks them
  *    UPLOAD_RECORDS_PER_TICK a tick (one ListObjects call, their Last-Modified times in it), round and round, and
- *    those older than the cut go with their upload (EXPIRED_PER_TICK a tick in all, with 2). The cursor is kept in
+ *    those older than the cut go with their upload (with step 2, EXPIRED_PER_TICK erasures a tick in all). The cursor is in
  *    `<RECORDS_PREFIX>watcher/retention.json`.
  */
 const RESWEEP_AFTER_MS = 10 * 60_000;
