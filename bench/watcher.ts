@@ -202,8 +202,10 @@ export async function watcherBench(options: { jobs?: number } = {}): Promise<Ben
       unit: 'calls',
     },
     {
-      figure: 'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, output copy, result object, marker delete; over TLS)',
-      target: 7_000,
+      figure:
+        'job-watcher OSS calls per 1,000 settled jobs (list, record get/put, claim, output copy, result object, marker delete, 2 final-status index entries, erasures listing; over TLS)',
+      // 7,000 before issue 25, + 2,000: the two index entries of each job's final status (GET /jobs?status=, job-index.ts).
+      target: 9_000,
       measured: per1000(settling.ossCalls, jobs),
       unit: 'calls',
     },

@@ -16,9 +16,11 @@ import {
   listJobRecords,
   listSubmitRecords,
   readUnsettledRecord,
+  reindexJobRecords,
   resolveWithJobId,
   SUBMIT_RECORD_STATUSES,
 } from '../shared/domain/lifecycle/operator';
+import { eraseJob } from '../shared/domain/lifecycle/erasure';
 import { JOB_STATUSES } from '../shared/domain/lifecycle/job-record';
 import { createLogger } from '../shared/runtime/logger';
 import { createOssClient } from '../shared/adapters/oss/client';
@@ -31,8 +33,10 @@ import { listDeferredLine } from '../shared/domain/budget/deferred';
 import { runCli, UPLOAD_FUNCTION_NAME } from './run-cli';
 
 const TOOL = 'yike-jobs';
-const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
+const USAGE = `Usage: ${TOOL} list [--status STATUS] [--app female|male|<AppId>] [--since ISO-8601]
        ${TOOL} show <jobId> [--refresh]
+       ${TOOL} erase <jobId>
+       ${TOOL} reindex
        ${TOOL} resolve <recordKey> (--job-id JOBID | --resubmit [--local] [--function NAME])
        ${TOOL} image-mode [--app female|male|<AppId>] [--reset]
        ${TOOL} deferred list | deferred release [--limit N] [--over-budget]
@@ -41,11 +45,15 @@ Common: [--bucket RECORDS_BUCKET] [--prefix PREFIX]
 
 Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET, and .yike-jobs/).
 
-  list        one JSON line per job record (oldest first). --status ${JOB_STATUSES.join('|')} filters jobs;
-              --status ${SUBMIT_RECORD_STATUSES.join('|')} lists submit (idempotency) records instead, e.g.
-              OUTCOME_UNKNOWN: submits that got no answer from ICE and block their upload or Idempotency-Key.
-              --since keeps what was submitted at or after that time.
+  list        one JSON line per job (oldest first), read from the job index as GET /jobs reads it (jobs
+              recorded before the index: run reindex once). --status ${JOB_STATUSES.join('|')} and --app
+              filter jobs; --status ${SUBMIT_RECORD_STATUSES.join('|')} lists submit (idempotency) records
+              instead, e.g. OUTCOME_UNKNOWN: submits that got no answer from ICE and block their upload or
+              Idempotency-Key. --since keeps what was submitted at or after that time.
   show        the job record as JSON; --refresh asks ICE first and saves what changed.
+  erase       erases the job as DELETE /jobs/{jobId} does: its upload, own copies, result object and records
+              go, a tombstone stays; prints what was deleted (and what was kept, with why).
+  reindex     writes the job index entries of every job record (records written before the index existed).
   resolve     settles an OUTCOME_UNKNOWN record (its key, as list prints it):
     --job-id ID   the job exists at ICE (checked with GetYikeAIAppJob): the record becomes COMPLETED with that
                   JobId, retries replay it, and the job gets its job record.
@@ -69,7 +77,7 @@ const LOCAL_FUNCTION_TIMEOUT_SECONDS = 60;
 const LOCAL_FUNCTION_MEMORY_MB = 512;
 
 interface Flags {
-  command: 'list' | 'show' | 'resolve' | 'image-mode' | 'deferred' | 'usage';
+  command: 'list' | 'show' | 'resolve' | 'image-mode' | 'deferred' | 'usage' | 'erase' | 'reindex';
   target?: string;
   bucket: string;
   prefix: string;
@@ -107,6 +115,8 @@ const FLAGS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+const COMMANDS = ['list', 'show', 'resolve', 'image-mode', 'deferred', 'usage', 'erase', 'reindex'] as const;
+
 function parseFlags(argv: string[], config: Config): Flags | 'help' {
   let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof FLAGS; strict: true; allowPositionals: true }>>;
   try {
@@ -123,14 +133,16 @@ function parseFlags(argv: string[], config: Config): Flags | 'help' {
   }
   const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) return 'help';
-  const [command, target, ...extra] = positionals;
-  if (command !== 'list' && command !== 'show' && command !== 'resolve' && command !== 'image-mode' && command !== 'deferred' && command !== 'usage')
-    throw invalid(`unknown command "${command}"`, 'command');
-  if (extra.length > 0 || ((command === 'list' || command === 'usage' || command === 'image-mode') && target !== undefined))
+  const [name, target, ...extra] = positionals;
+  const command = COMMANDS.find((known) => known === name);
+  if (!command) throw invalid(`unknown command "${name}"`, 'command');
+  if (extra.length > 0 || ((command === 'list' || command === 'usage' || command === 'image-mode' || command === 'reindex') && target !== undefined))
     throw invalid(`unexpected argument "${extra[0] ?? target}"`, 'arguments');
-  if ((values.app !== undefined || values.reset) && command !== 'image-mode') throw invalid('--app and --reset only apply to image-mode', 'image-mode');
+  if (values.reset && command !== 'image-mode') throw invalid('--reset only applies to image-mode', 'image-mode');
+  if (values.app !== undefined && command !== 'image-mode' && command !== 'list') throw invalid('--app only applies to list and image-mode', 'app');
   if (command === 'deferred' && target !== 'list' && target !== 'release') throw invalid('deferred needs "list" or "release"', 'target');
-  if ((command === 'show' || command === 'resolve') && !target) throw invalid(`${command} needs ${command === 'show' ? 'a jobId' : 'a record key'}`, 'target');
+  if ((command === 'show' || command === 'resolve' || command === 'erase') && !target)
+    throw invalid(`${command} needs ${command === 'resolve' ? 'a record key' : 'a jobId'}`, 'target');
   const limit = values.limit === undefined ? undefined : Number(values.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1)) throw invalid('--limit: a whole number of items, 1 or more', 'limit');
 
@@ -263,6 +275,21 @@ async function resolve(flags: Flags, config: Config, credentials: CredentialsPro
   printLine({ recordKey, resolved: 'resubmitted', resubmitted: true, jobId: submitted.jobId, via: flags.local ? 'local' : 'fc-sync', result });
 }
 
+/** `erase <jobId>`: the domain's erasure (the same as DELETE /jobs/{jobId}), in the records bucket --bucket names. */
+async function erase(flags: Flags, config: Config, credentials: CredentialsProvider): Promise<void> {
+  const stores = new Map<string, ReturnType<typeof createOssRecordStore>>();
+  const recordStore = (bucket: string) => {
+    if (!stores.has(bucket)) stores.set(bucket, createOssRecordStore(createOssClient(config.oss, credentials(), bucket)));
+    return stores.get(bucket)!;
+  };
+  const logger = createLogger({ level: 'warn', sink: (line) => process.stderr.write(`${line}\n`), fields: { tool: TOOL } });
+  const recordsConfig = { records: { ...config.records, prefix: flags.prefix } };
+  const outcome = await eraseJob(flags.target!, flags.bucket, { config: recordsConfig, recordStore, logger }, 'yike-jobs erase');
+  if (outcome.status === 'not-found') throw new YikeError('JOB_NOT_FOUND', `No job record for ${flags.target} in oss://${flags.bucket}/${flags.prefix}jobs/`);
+  if (outcome.status === 'already-erased') throw new YikeError('JOB_NOT_FOUND', `Job ${flags.target} was erased at ${outcome.erasedAt}`);
+  printLine(outcome);
+}
+
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const flags = parseFlags(argv, config);
@@ -294,6 +321,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const jobs = createJobRecordStore(store, flags.prefix);
+  if (flags.command === 'erase') {
+    await erase(flags, config, credentials);
+    return 0;
+  }
+  if (flags.command === 'reindex') {
+    printLine(await reindexJobRecords(jobs, store, flags.prefix));
+    return 0;
+  }
   if (flags.command === 'show') {
     let record = await jobs.get(flags.target!);
     if (!record) throw new YikeError('JOB_NOT_FOUND', `No job record for ${flags.target} in oss://${flags.bucket}/${flags.prefix}jobs/`);
@@ -305,7 +340,8 @@ async function main(argv: string[]): Promise<number> {
     for (const summary of await listSubmitRecords(store, flags.prefix, { status: flags.status as RecordStatus, since: flags.since })) printLine(summary);
     return 0;
   }
-  for (const record of await listJobRecords(jobs, { status: flags.status, since: flags.since })) {
+  const appId = flags.app === undefined ? undefined : createAppRegistry(config.apps).resolve(flags.app, '--app').appId;
+  for (const record of await listJobRecords({ store, recordsPrefix: flags.prefix }, { status: flags.status, appId, since: flags.since })) {
     printLine({
       jobId: record.jobId,
       status: record.status,

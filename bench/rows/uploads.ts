@@ -11,13 +11,17 @@ import { atMost, info, type BenchContext, type BenchModule, type BenchRow } from
  * named. None of the four OSS writes measured can go: the claim and its COMPLETED record are the one-job rule
  * (shared/domain/idempotency/idempotent.ts); the job record and the in-flight marker are two objects at public names
  * (`<RECORDS_PREFIX>jobs/<jobId>.json`, `<RECORDS_PREFIX>inflight/<jobId>`, issue 8), written only once COMPLETED
- * is, so a stopped instance can never cause a second paid job (shared/domain/submissions/submit-yike-job.ts).
+ * is, so a stopped instance can never cause a second paid job (shared/domain/submissions/submit-yike-job.ts). The two
+ * job index entries (issue 25: `GET /jobs` reads a page with one listing, lifecycle/job-index.ts) are written in
+ * parallel with the job record, so they add requests but no round trip to the upload's time.
  */
 const BASE = { oss: 3, ice: 1 };
 const ADDED_BY_LATER_ISSUES = {
   oss: [
     ['job record', 'issue 8'],
     ['in-flight marker', 'issue 8'],
+    ['job index entry', 'issue 25'],
+    ['job index entry of its app', 'issue 25'],
   ],
   ice: [['PrecheckYikeAIAppJob', 'issue 9']],
 } as const;
@@ -43,6 +47,8 @@ function ossCallName(request: { method: string; key?: string }, claimed: Set<str
   }
   if (/\/jobs\/[^/]+\.json$/.test(key)) return `job record ${request.method}`;
   if (/\/inflight\/[^/]+$/.test(key)) return `in-flight marker ${request.method}`;
+  if (/\/index\/jobs\//.test(key)) return `job index entry ${request.method}`;
+  if (/\/index\/apps\//.test(key)) return `job index entry of its app ${request.method}`;
   return `${request.method} ${key}`;
 }
 

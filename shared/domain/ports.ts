@@ -15,10 +15,21 @@ export interface RecordStore {
   get<T>(key: string): Promise<T | undefined>;
   put(key: string, body: unknown): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Keys under a prefix, in lexicographic order (the first `limit` of them when given; only those after `after`). */
-  list(prefix: string, options?: { limit?: number; after?: string }): Promise<string[]>;
+  /**
+   * Keys under a prefix, in lexicographic order: the first `limit` of them when given, starting after the key `after`
+   * (ListObjects' `marker`) when given.
+   */
+  list(prefix: string, options?: ListOptions): Promise<string[]>;
   /** The same listing with each object's Last-Modified time (ISO-8601; OSS keeps whole seconds). */
-  listWithTimes(prefix: string): Promise<{ key: string; lastModified: string }[]>;
+  listWithTimes(prefix: string, options?: ListOptions): Promise<{ key: string; lastModified: string }[]>;
+  /** The object's eTag (HeadObject, without quotes), or undefined when there is none. */
+  eTagOf(key: string): Promise<string | undefined>;
+}
+
+/** Where a listing starts (after this key) and how many keys it gives at most. */
+interface ListOptions {
+  limit?: number;
+  after?: string;
 }
 
 /** The record store of one bucket (records live in RECORDS_BUCKET, or beside the object). */

@@ -66,6 +66,8 @@ export interface Config {
     watchBuckets: string[];
     /** JOB_RESULTS has `copy`: how outputs are copied (into the upload's bucket, else the records bucket); undefined without. */
     resultCopy?: Tuning['lifecycle']['resultCopy'];
+    /** RETENTION_DAYS: the watcher erases jobs submitted longer ago; undefined: kept until erased. */
+    retentionDays?: number;
   };
   /** The spending limit (shared/domain/budget/, docs/budget.md). */
   budget: Tuning['budget'] & {
@@ -166,6 +168,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, overrides: TuningOverrides =
       nextFunction: e.JOB_NEXT_FUNCTION,
       watchBuckets: [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.ALLOWED_BUCKETS])],
       resultCopy: e.JOB_RESULTS.includes('copy') ? resultCopy : undefined,
+      retentionDays: e.RETENTION_DAYS,
     },
     budget: { ...tuning.budget, perDay: e.JOB_BUDGET_PER_DAY, timeZone: e.BUDGET_TIMEZONE, tokenQuotas, price: e.JOB_PRICE },
     logLevel: e.LOG_LEVEL,

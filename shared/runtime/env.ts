@@ -64,6 +64,21 @@ const httpsOrLoopback = z
   .url({ protocol: /^https?$/ })
   .check(z.refine((value: string) => value.startsWith('https://') || LOOPBACK_URL.test(value), 'must be https (http only for 127.0.0.1, ::1 or localhost)'));
 
+/** An optional whole number of `unit`s from 1 to `max`, in decimal digits (no more digits than `max` has). */
+const optionalCount = (unit: string, max: number) =>
+  z.pipe(
+    optionalString,
+    z.optional(
+      z.pipe(
+        z.string().check(z.regex(new RegExp(`^\\d{1,${String(max).length}}$`), `must be a whole number of ${unit}`)),
+        z.pipe(z.transform(Number), z.number().check(z.gte(1, 'must be at least 1'), z.lte(max))),
+      ),
+    ),
+  );
+
+/** RETENTION_DAYS' bound: a hundred years. */
+const MAX_RETENTION_DAYS = 36_500;
+
 /** JOB_BUDGET_PER_DAY's bound: ten million paid jobs a day is past any campaign's budget. */
 const MAX_JOBS_PER_DAY = 10_000_000;
 
@@ -276,6 +291,12 @@ export const envSchema = z.object({
   JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters')))),
   /** FC 3.0 function invoked asynchronously with each notification. @readBy job-watcher */
   JOB_NEXT_FUNCTION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
+  /**
+   * Days a job is kept: the watcher erases each job submitted longer ago, with its upload, own copies, result object and
+   * records, as `DELETE /jobs/{jobId}` does, and each upload that made no job (see [Retention](lifecycle.md#retention)),
+   * on its tick, at most 20 a tick per records bucket. @default — (jobs are kept until erased) @readBy job-watcher
+   */
+  RETENTION_DAYS: optionalCount('days', MAX_RETENTION_DAYS),
 
   /**
    * The most paid jobs per calendar day (`BUDGET_TIMEZONE`): every accepted `SubmitYikeAIAppJob`, from every entry point
@@ -283,15 +304,7 @@ export const envSchema = z.object({
    * and submitted when the budget renews; `POST /jobs` answers 429 `BUDGET_EXHAUSTED` (see [The budget](budget.md)).
    * @default — (no limit) @readBy oss-submit, http-submit, budget-renewal, yike-submit, yike-jobs
    */
-  JOB_BUDGET_PER_DAY: z.pipe(
-    optionalString,
-    z.optional(
-      z.pipe(
-        z.string().check(z.regex(/^\d{1,8}$/, 'must be a whole number of jobs')),
-        z.pipe(z.transform(Number), z.number().check(z.gte(1, 'must be at least 1'), z.lte(MAX_JOBS_PER_DAY))),
-      ),
-    ),
-  ),
+  JOB_BUDGET_PER_DAY: optionalCount('jobs', MAX_JOBS_PER_DAY),
   /** The time zone whose calendar day the budget and the quotas count in (an IANA name). @readBy oss-submit, http-submit, budget-renewal, yike-submit, yike-jobs */
   BUDGET_TIMEZONE: z._default(z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Asia/Shanghai')), 'Asia/Shanghai'),
   /**

@@ -116,7 +116,7 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     expect((await listSubmitRecords(store, '.yike-faults/', { status: 'OUTCOME_UNKNOWN' })).map((record) => record.recordKey)).not.toContain(recordKey);
   });
 
-  it('writes a submitted job\u2019s in-flight marker and job record when OSS fails each of them twice (each write has its own attempts)', async () => {
+  it('writes a submitted job\u2019s in-flight marker, job record and index entries when OSS fails each of them twice (each write has its own attempts)', async () => {
     // Arrange: the first two requests for each object fail
     const failuresByKey = new Map<string, number>();
     oss.faults.pickWith((request) => {
@@ -141,7 +141,8 @@ describe('job records when the OSS record store misbehaves (local OSS faults)', 
     // Assert
     expect(await store.get(inflightKey('.yike-faults/', jobId))).toMatchObject({ jobId });
     expect(await store.get(jobRecordKey('.yike-faults/', jobId))).toMatchObject({ jobId, status: 'Submitted', source: `oss://${BUCKET}/uploads/a.jpg` });
-    expect(oss.faults.applied()).toEqual({ fail: 4, reset: 0, delay: 0 });
+    // Two failures each for the marker, the record and the record's two index entries (written with it).
+    expect(oss.faults.applied()).toEqual({ fail: 8, reset: 0, delay: 0 });
     expect(logs.lines().filter((line) => line.level === 'error')).toEqual([]);
   });
 

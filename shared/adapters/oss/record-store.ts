@@ -30,11 +30,14 @@ function storeError(operation: string, key: string, raw: unknown): YikeError {
   });
 }
 
-/** Every object under a prefix (after `after`), 1,000 a page (ListObjects), with its Last-Modified time as ISO-8601. */
-async function listObjects(oss: OssClient, prefix: string, limit = Number.POSITIVE_INFINITY, after?: string): Promise<{ key: string; lastModified: string }[]> {
+/**
+ * The objects under a prefix (after `after`, at most `limit`), 1,000 a page (ListObjects), with their Last-Modified
+ * times as ISO-8601.
+ */
+async function listObjects(oss: OssClient, prefix: string, options: { limit?: number; after?: string } = {}): Promise<{ key: string; lastModified: string }[]> {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
   const objects: { key: string; lastModified: string }[] = [];
-  // ListObjects' marker: the listing starts after it.
-  let marker: string | undefined = after;
+  let marker: string | undefined = options.after;
   try {
     do {
       const page = await oss.list({ prefix, marker, 'max-keys': Math.min(1000, limit - objects.length) }, {});
@@ -82,8 +85,17 @@ export function createOssRecordStore(oss: OssClient) {
       }
     },
     async list(prefix: string, options: { limit?: number; after?: string } = {}): Promise<string[]> {
-      return (await listObjects(oss, prefix, options.limit, options.after)).map((object) => object.key);
+      return (await listObjects(oss, prefix, options)).map((object) => object.key);
     },
-    listWithTimes: (prefix: string) => listObjects(oss, prefix),
+    listWithTimes: (prefix: string, options: { limit?: number; after?: string } = {}) => listObjects(oss, prefix, options),
+    async eTagOf(key: string): Promise<string | undefined> {
+      try {
+        const head = await oss.head(key);
+        return String((head.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '');
+      } catch (error) {
+        if ((error as OssError).code === NO_SUCH_KEY || (error as OssError).status === 404) return undefined;
+        throw storeError('head', key, error);
+      }
+    },
   };
 }

@@ -36,6 +36,11 @@ const deferredPrefix = (recordsPrefix: string) => `${recordsPrefix}deferred/`;
 const WRITE_ATTEMPTS = 3;
 const WRITE_PAUSE_MS = 100;
 
+/** How the key of a submit record's entry ends: a hash of the record key, so its entries are found from a listing alone. */
+export function deferredEntrySuffix(recordKey: string): string {
+  return `-${createHash('sha256').update(recordKey).digest('hex').slice(0, 16)}.json`;
+}
+
 /** Writes the entry (create-only, retried); returns its key. A store that keeps failing throws (the item fails retryably). */
 export async function writeDeferredEntry(
   store: Pick<RecordStore, 'createIfAbsent'>,
@@ -44,8 +49,7 @@ export async function writeDeferredEntry(
   at: Date,
 ): Promise<string> {
   const deferredAt = at.toISOString();
-  const hash = createHash('sha256').update(entry.recordKey).digest('hex').slice(0, 16);
-  const key = `${deferredPrefix(recordsPrefix)}${deferredAt.replace(/[-:.]/g, '')}-${hash}.json`;
+  const key = `${deferredPrefix(recordsPrefix)}${deferredAt.replace(/[-:.]/g, '')}${deferredEntrySuffix(entry.recordKey)}`;
   const body: DeferredEntry = { schemaVersion: 1, ...entry, deferredAt };
   // false: this very entry was written by an attempt whose answer was lost.
   await withAttempts(

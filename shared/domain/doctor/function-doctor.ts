@@ -107,6 +107,7 @@ export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promi
         delayCheck({ config, self: watcher.self, recordStore: ports.recordStore, now }),
       )),
     );
+    checks.push(retentionCheck(config));
   } else if (ports.alerts) {
     const alerts = ports.alerts;
     checks.push(...(await guarded('webhook', 'the webhook answers a signed test delivery', () => webhookCheck(config, alerts.sendWebhook, now))));
@@ -177,6 +178,19 @@ async function webhookCheck(config: Config, sendWebhook: WebhookSender, now: () 
     title,
     `${origin}: ${outcome.error}`,
     'make the receiver answer 2xx to a POST it can verify (X-Yike-Signature, docs/lifecycle.md; ignore type "yike.test"), or unset YIKE_JOB_WEBHOOK_URL',
+  );
+}
+
+/** Whether the watcher erases old jobs (RETENTION_DAYS): said either way, never a failure. */
+function retentionCheck(config: Config): DoctorCheck {
+  const id = 'retention';
+  const title = 'jobs older than RETENTION_DAYS are erased';
+  const days = config.lifecycle.retentionDays;
+  if (days === undefined) return skip(id, title, 'no RETENTION_DAYS: jobs, uploads and copies are kept until erased (DELETE /jobs/{jobId}, yike-jobs erase)');
+  return pass(
+    id,
+    title,
+    `RETENTION_DAYS=${days}: each tick erases jobs submitted more than ${days} day${days === 1 ? '' : 's'} ago, with their uploads and copies`,
   );
 }
 

@@ -7,6 +7,7 @@ import type { SubmittedJob } from '../jobs/submit-job';
 import type { Ice, ObjectUrlSigner, RecordStore, RecordStoreFor } from '../ports';
 import { objectRecordPrefix, sharedRecordsBucket } from '../submissions/record-keys';
 import { followJob } from './follow';
+import { listJobs, type JobListQuery } from './job-list';
 import { createJobRecordStore, isTerminal, type JobRecord, type JobRecordStore } from './job-record';
 import { iceJobView, jobViewWithCopy, refreshJobRecord, toJobView, type JobView } from './job-view';
 
@@ -47,7 +48,10 @@ export async function lookUpJob(
   if (!bucket) throw new YikeError('RECORDS_BUCKET_REQUIRED', 'GET /jobs/{jobId} needs RECORDS_BUCKET or ALLOWED_BUCKETS to find job records');
   const jobs = createJobRecordStore(deps.recordStore(bucket), config.records.prefix);
 
-  let record = await jobs.get(jobId);
+  const [found, erasedAt] = await Promise.all([jobs.get(jobId), jobs.erasedAt(jobId)]);
+  // Erased (erasure.ts): gone, even if a run that held it wrote its record back before the watcher swept it again.
+  if (erasedAt !== undefined) return undefined;
+  let record = found;
   if (!record) {
     if (!query.refresh) return undefined;
     try {
@@ -144,4 +148,60 @@ async function lifecycleOfJob(store: RecordStore, recordsPrefix: string, jobId: 
   if (!jobId) return null;
   const record = await createJobRecordStore(store, recordsPrefix).get(jobId);
   return record ? toJobView(record) : null;
+}
+
+/** The records bucket of `GET /jobs…` and `DELETE /jobs/{jobId}`: RECORDS_BUCKET, else the first ALLOWED_BUCKETS. */
+export function jobsBucket(config: Pick<Config, 'records' | 'http'>): string {
+  const bucket = sharedRecordsBucket(config);
+  if (!bucket) throw new YikeError('RECORDS_BUCKET_REQUIRED', 'The job routes need RECORDS_BUCKET or ALLOWED_BUCKETS to find job records');
+  return bucket;
+}
+
+/** `GET /jobs`: a page of jobs, newest first, each as GET /jobs/{jobId} answers it (job-list.ts). */
+export async function listJobViews(
+  query: JobListQuery,
+  deps: Pick<JobLookupDependencies, 'config' | 'recordStore' | 'signUrl'> & { now?: Date },
+): Promise<{ data: (JobView & { recorded: true })[]; hasMore: boolean; lastId: string | null }> {
+  const page = await listJobs(query, { store: deps.recordStore(jobsBucket(deps.config)), recordsPrefix: deps.config.records.prefix });
+  return { data: page.jobs.map((record) => ({ ...jobViewWithCopy(record, deps), recorded: true as const })), hasMore: page.hasMore, lastId: page.lastId };
+}
+
+/** What `GET /jobs/{jobId}/content` answers: the own copy's signed URL, or why there is none (yet). */
+export type JobContent = { status: 'ready'; url: string; expiresAt: string } | { status: 'pending' | 'none'; message: string };
+
+/**
+ * The own copy of one output (`index`, else the one playUrl plays: the first video, else the first output), signed
+ * for SIGNED_URL_EXPIRES_SECONDS; `pending` while the job runs or its copy is still being made; `none` when there will
+ * be none (the job failed or timed out, the copy was given up, no such output, or JOB_RESULTS has no `copy`).
+ * Undefined when no job record holds the job (or it was erased).
+ */
+export async function findJobContent(
+  jobId: string,
+  index: number | undefined,
+  deps: Pick<JobLookupDependencies, 'config' | 'recordStore' | 'signUrl'> & { now?: Date },
+): Promise<JobContent | undefined> {
+  const jobs = createJobRecordStore(deps.recordStore(jobsBucket(deps.config)), deps.config.records.prefix);
+  const [record, erasedAt] = await Promise.all([jobs.get(jobId), jobs.erasedAt(jobId)]);
+  if (!record || erasedAt !== undefined) return undefined;
+  const { results } = record;
+  const copied = (result: JobRecord['results'][number]) => result.ownBucket !== undefined && result.ownKey !== undefined;
+  const video = results.findIndex((result) => copied(result) && result.kind === 'video');
+  const chosen = index ?? (video >= 0 ? video : Math.max(0, results.findIndex(copied)));
+  const output = results[chosen];
+  if (output && copied(output) && deps.signUrl) {
+    const { url, expiresAt } = deps.signUrl(output.ownBucket!, output.ownKey!, deps.config.oss.signedUrlExpiresSeconds, deps.now ?? new Date());
+    return { status: 'ready', url, expiresAt };
+  }
+  if (!isTerminal(record.status)) return { status: 'pending', message: `The job is ${record.status}: its outputs are not there yet` };
+  const copying = deps.config.lifecycle.resultCopy !== undefined && record.status === 'Finished' && output?.outputUrl !== undefined && record.copy !== 'failed';
+  if (copying) return { status: 'pending', message: `Output ${chosen} of the job is still being copied; try again shortly` };
+  const why =
+    record.status !== 'Finished'
+      ? `the job ended ${record.status}`
+      : !output
+        ? `the job has ${results.length} output${results.length === 1 ? '' : 's'}`
+        : record.copy === 'failed'
+          ? 'its copy was given up (GET /jobs/{jobId} has ICE’s outputUrl)'
+          : 'outputs are not copied here (JOB_RESULTS has no copy)';
+  return { status: 'none', message: `No own copy of output ${chosen} of ${jobId}: ${why}` };
 }

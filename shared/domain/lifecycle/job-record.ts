@@ -1,4 +1,5 @@
 import type { IceJob, JobOutput, RecordStore } from '../ports';
+import { jobIndexKeys, writeJobIndex, type IndexedJob } from './job-index';
 
 /**
  * The job record: what we know about one submitted Yike AI app job, from the submit to its outcome.
@@ -51,6 +52,8 @@ export interface JobRecord {
   folderId?: string;
   /** ICE's RequestId of the submit, for support tickets. */
   iceRequestId?: string;
+  /** The submit (idempotency) record that holds the job's JobId (`objects/…`, `http/…`, `pipeline/…`): erased with the job. */
+  submitRecordKey?: string;
   /** Delivery state per notification channel; owned by the watcher. */
   notifications?: Record<string, NotificationState>;
   /** When a terminal status was first recorded (the notification's `time`). */
@@ -123,6 +126,7 @@ export interface NewJobRecordInput {
   upload?: JobRecord['upload'];
   productionId?: string;
   folderId?: string;
+  submitRecordKey?: string;
   now?: Date;
 }
 
@@ -142,6 +146,7 @@ export function newJobRecord(input: NewJobRecordInput): JobRecord {
     ...(input.productionId ? { productionId: input.productionId } : {}),
     ...(input.folderId ? { folderId: input.folderId } : {}),
     ...(input.iceRequestId ? { iceRequestId: input.iceRequestId } : {}),
+    ...(input.submitRecordKey ? { submitRecordKey: input.submitRecordKey } : {}),
   };
 }
 
@@ -178,8 +183,12 @@ export interface JobRecordStore {
   create(record: JobRecord): Promise<boolean>;
   /** create()'s two writes one at a time (so each can be retried alone): the in-flight marker of an unfinished job... */
   markInflight(record: JobRecord): Promise<void>;
-  /** ...then the record itself (create-only; false when it exists already). */
+  /** ...then the record itself (create-only; false when it exists already), with its index entries (job-index.ts). */
   createRecord(record: JobRecord): Promise<boolean>;
+  /** The index entries of the job's final status (written once, when the watcher settles it). */
+  indexFinalStatus(record: JobRecord): Promise<void>;
+  /** When the job was erased (its tombstone, erasure.ts), or undefined. */
+  erasedAt(jobId: string): Promise<string | undefined>;
   get(jobId: string): Promise<JobRecord | undefined>;
   /** Overwrites the record. The in-flight marker stays until the watcher has notified a terminal status. */
   save(record: JobRecord): Promise<void>;
@@ -189,8 +198,6 @@ export interface JobRecordStore {
   listInflight(): Promise<string[]>;
   /** A job's in-flight marker, if it has one. */
   getMarker(jobId: string): Promise<InflightMarker | undefined>;
-  /** JobIds of every job record (a scan: operator tools only, never the watcher). */
-  listAll(): Promise<string[]>;
 }
 
 /**
@@ -200,8 +207,18 @@ export interface JobRecordStore {
 export type InflightMarker = Pick<JobRecord, 'jobId' | 'submittedAt'> & Partial<Omit<NewJobRecordInput, 'now' | 'jobId'>>;
 
 function markerOf(record: JobRecord): InflightMarker {
-  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId } = record;
-  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId };
+  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey } = record;
+  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey };
+}
+
+/** Every index entry a job may have (job-index.ts): under every job, its app, and each final status. */
+export function everyIndexKey(recordsPrefix: string, job: IndexedJob): string[] {
+  return [undefined, ...TERMINAL_STATUSES].flatMap((status) => jobIndexKeys(recordsPrefix, job, status));
+}
+
+/** A job's tombstone `{jobId, erasedAt}`: the job was erased and nothing may bring it back (erasure.ts). */
+export function tombstoneKey(recordsPrefix: string, jobId: string): string {
+  return `${recordsPrefix}erased/${jobId}.json`;
 }
 
 /** The job record a marker describes, or undefined for an old marker that carries no seed. */
@@ -211,11 +228,19 @@ export function recordFromMarker(marker: InflightMarker): JobRecord | undefined 
 }
 
 export function createJobRecordStore(store: RecordStore, recordsPrefix: string): JobRecordStore {
-  const jobsPrefix = `${recordsPrefix}jobs/`;
   // Also for a job recorded as already terminal (yike-jobs resolve --job-id): its notifications are still owed,
   // and the watcher only looks at marked jobs.
   const markInflight = (record: JobRecord) => store.put(inflightKey(recordsPrefix, record.jobId), markerOf(record));
-  const createRecord = (record: JobRecord) => store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record);
+  // The index entries at the same time (create-only, so a retry after either failed writes what is missing).
+  const createRecord = async (record: JobRecord) => {
+    const [created] = await Promise.all([
+      store.createIfAbsent(jobRecordKey(recordsPrefix, record.jobId), record),
+      writeJobIndex(store, recordsPrefix, record),
+      // A record made final already (yike-jobs resolve --job-id, reconcile of an old job) is listed under its status too.
+      isTerminal(record.status) ? writeJobIndex(store, recordsPrefix, record, record.status) : undefined,
+    ]);
+    return created;
+  };
   return {
     async create(record) {
       // Marker first: a job with a record but no marker would never be watched; the reverse is harmless
@@ -225,15 +250,14 @@ export function createJobRecordStore(store: RecordStore, recordsPrefix: string):
     },
     markInflight,
     createRecord,
+    indexFinalStatus: (record) => writeJobIndex(store, recordsPrefix, record, record.status),
+    erasedAt: async (jobId) => (await store.get<{ erasedAt?: string }>(tombstoneKey(recordsPrefix, jobId)))?.erasedAt,
     get: (jobId) => store.get<JobRecord>(jobRecordKey(recordsPrefix, jobId)),
     save: (record) => store.put(jobRecordKey(recordsPrefix, record.jobId), record),
     removeInflight: (jobId) => store.delete(inflightKey(recordsPrefix, jobId)),
     getMarker: (jobId) => store.get<InflightMarker>(inflightKey(recordsPrefix, jobId)),
     async listInflight() {
       return (await store.list(inflightPrefix(recordsPrefix))).map((key) => jobIdFromInflightKey(recordsPrefix, key));
-    },
-    async listAll() {
-      return (await store.list(jobsPrefix)).filter((key) => key.endsWith('.json')).map((key) => key.slice(jobsPrefix.length, -'.json'.length));
     },
   };
 }

@@ -21,6 +21,9 @@ type NotificationType = NotificationPayload['type'];
 /** Which notification of a job: its outcome, or the later news that its outputs were copied. */
 export type NotificationEvent = 'outcome' | 'result-copied';
 
+/** The fields of `T` the notification's job (payload-schemas.ts, the OpenAPI document's webhooks) lists, the others `never`: an undocumented record field left in the payload does not compile. */
+type OnlyDocumented<T> = { [K in keyof T]: K extends keyof NotificationPayload['job'] ? T[K] : never };
+
 const TYPES: Record<string, NotificationType> = { Finished: 'yike.job.finished', Failed: 'yike.job.failed', TimedOut: 'yike.job.timed-out' };
 
 export function notificationFor(
@@ -30,9 +33,16 @@ export function notificationFor(
 ): NotificationPayload {
   const type = event === 'result-copied' ? 'yike.job.result-copied' : TYPES[record.status];
   if (!type) throw new TypeError(`No notification for status ${record.status}`);
-  const { notifications: _notifications, notifyRound: _notifyRound, copying, copyNotifications: _copyNotifications, ...job } = record;
+  const {
+    notifications: _notifications,
+    notifyRound: _notifyRound,
+    copying,
+    copyNotifications: _copyNotifications,
+    submitRecordKey: _submitRecordKey,
+    ...job
+  } = record;
   const time = event === 'result-copied' ? (copying?.copiedAt ?? record.updatedAt) : (record.settledAt ?? record.updatedAt);
-  return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time, job: { ...job, ...links } };
+  return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time, job: { ...(job satisfies OnlyDocumented<typeof job>), ...links } };
 }
 
 type ChannelName = 'result-object' | 'webhook' | 'next-function';

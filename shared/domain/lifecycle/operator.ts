@@ -3,7 +3,9 @@ import { mapWithConcurrency } from '../../runtime/concurrency';
 import type { IdempotencyRecord, RecordStatus } from '../idempotency/idempotent';
 import type { Ice, IceJob, RecordStore } from '../ports';
 import type { SubmittedJob } from '../jobs/submit-job';
-import { applyIceJob, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
+import { writeJobIndex } from './job-index';
+import { applyIceJob, isTerminal, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
+import { listJobs, MAX_PAGE_SIZE } from './job-list';
 import { imageOf } from './job-view';
 
 /**
@@ -84,15 +86,53 @@ export async function listSubmitRecords(
   return summaries;
 }
 
-/** Job records, optionally only those with `status` and submitted at or after `since`, oldest first. */
-export async function listJobRecords(jobs: JobRecordStore, filter: { status?: string; since?: Date } = {}): Promise<JobRecord[]> {
-  const records = await mapWithConcurrency(await jobs.listAll(), READ_CONCURRENCY, (jobId) => jobs.get(jobId));
-  return records
-    .filter((record): record is JobRecord => record !== undefined)
-    .filter((record) => !filter.status || record.status === filter.status)
-    .filter((record) => !filter.since || Date.parse(record.submittedAt) >= filter.since.getTime())
-    .sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+/**
+ * Job records, optionally only those with `status` (and `appId`) and submitted at or after `since`, oldest first: the
+ * pages of `GET /jobs` (job-list.ts) read newest first until `since`, so only the jobs listed are read.
+ */
+export async function listJobRecords(
+  records: { store: RecordStore; recordsPrefix: string },
+  filter: { status?: string; appId?: string; since?: Date } = {},
+): Promise<JobRecord[]> {
+  const found: JobRecord[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const page = await listJobs({ limit: MAX_PAGE_SIZE, after, status: filter.status, appId: filter.appId }, records);
+    for (const record of page.jobs) {
+      if (filter.since && Date.parse(record.submittedAt) < filter.since.getTime()) return found.reverse();
+      found.push(record);
+    }
+    if (!page.hasMore || page.lastId === null) return found.reverse();
+    after = page.lastId;
+  }
 }
+
+/**
+ * Writes the index entries (job-index.ts) of every job record under the prefix, a listing page at a time: how records
+ * written before the index existed become listable (`yike-jobs reindex`). Entries already there are left as they are.
+ */
+export async function reindexJobRecords(jobs: JobRecordStore, store: RecordStore, recordsPrefix: string): Promise<{ records: number; indexed: number }> {
+  const folder = `${recordsPrefix}jobs/`;
+  let records = 0;
+  let indexed = 0;
+  let after: string | undefined;
+  for (;;) {
+    const keys = await store.list(folder, { limit: REINDEX_PAGE, after });
+    const read = await mapWithConcurrency(keys, READ_CONCURRENCY, (key) => store.get<JobRecord>(key));
+    await mapWithConcurrency(read, READ_CONCURRENCY, async (record) => {
+      if (!record?.jobId || !record.appId || !record.submittedAt) return;
+      await writeJobIndex(store, recordsPrefix, record);
+      if (isTerminal(record.status)) await jobs.indexFinalStatus(record);
+      indexed++;
+    });
+    records += keys.length;
+    if (keys.length < REINDEX_PAGE) return { records, indexed };
+    after = keys.at(-1);
+  }
+}
+
+/** Job records read per listing page while reindexing (OSS's largest page). */
+const REINDEX_PAGE = 1_000;
 
 /** The OUTCOME_UNKNOWN record at `recordKey`, or a clear error saying why it cannot be settled. */
 export async function readUnsettledRecord(
@@ -171,6 +211,7 @@ export async function resolveWithJobId(
     upload,
     productionId: iceJob.productionId,
     folderId: iceJob.folderId,
+    submitRecordKey: options.recordKey,
     now: new Date(record.startedAt),
   });
   const job = applyIceJob(fresh, iceJob, at).record;
@@ -212,6 +253,7 @@ export function jobRecordFromSubmitRecord(recordsPrefix: string, recordKey: stri
     entryPoint: ENTRY_POINTS[kind],
     upload,
     iceRequestId: record.result.requestId,
+    submitRecordKey: recordKey,
     now: new Date(record.completedAt ?? record.startedAt),
   });
 }

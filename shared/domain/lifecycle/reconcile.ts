@@ -78,6 +78,8 @@ export async function reconcileIfDue(
       if (!seed || listed.has(seed.jobId)) return;
       const existing = await jobs.get(seed.jobId);
       if (existing && isTerminal(existing.status) && existing.notifications && owesNothing(existing)) return;
+      // An erased job is never brought back (erasure.ts).
+      if ((await jobs.erasedAt(seed.jobId)) !== undefined) return;
       if (existing) await jobs.markInflight(existing);
       else await jobs.create(seed);
       marked.push(seed.jobId);

@@ -13,6 +13,8 @@ export interface JobTracking {
   recordsPrefix: string;
   entryPoint: EntryPoint;
   upload?: JobRecord['upload'];
+  /** The submit record that holds the JobId (erased with the job). */
+  submitRecordKey?: string;
   logger: Logger;
   now?: () => Date;
 }
@@ -52,6 +54,7 @@ export async function recordSubmittedJob(
     upload: tracking.upload,
     productionId: job.productionId,
     folderId: job.folderId,
+    submitRecordKey: tracking.submitRecordKey,
     now: tracking.now?.(),
   });
   const jobs = createJobRecordStore(tracking.recordStore, tracking.recordsPrefix);

@@ -63,6 +63,9 @@ export interface WatcherSummary {
   /** Job records written from an in-flight marker, and jobs found by reconciling submit records. */
   rebuilt: number;
   reconciled: number;
+  /** Jobs erased past RETENTION_DAYS, and erasures swept again (retention.ts). */
+  erased: number;
+  reswept: number;
   iceCalls: number;
   iceErrors: number;
   jobErrors: number;

@@ -75,7 +75,15 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
   }
   if (next.status === 'TimedOut' && entry.record?.status !== 'TimedOut') summary.timedOut++;
   // Also a record made terminal elsewhere (GET /jobs/{jobId}?refresh=1) and not yet notified: it has no notifications.
+  let indexing: Promise<{ ok: true } | { ok: false; error: unknown }> | undefined;
   if (isTerminal(next.status) && !next.notifications) {
+    // Listed under its final status (job-index.ts) before the settled record is saved or anyone is told of it; the
+    // entries are written while the outputs are copied, with a save's attempts (a failure redoes the copy next round).
+    const settled = next;
+    indexing = persisted(() => context.jobs.indexFinalStatus(settled)).then(
+      () => ({ ok: true }) as const,
+      (error: unknown) => ({ ok: false, error }) as const,
+    );
     const notifications: Record<string, NotificationState> = {};
     for (const channel of context.channels) notifications[channel.name] = { status: 'pending', attempts: 0 };
     next = startCopy({ ...next, settledAt: next.settledAt ?? now.toISOString(), notifications }, config.lifecycle.resultCopy !== undefined);
@@ -104,6 +112,8 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
       } else summary.copyFailures++;
     }
   }
+  const indexed = await indexing;
+  if (indexed && !indexed.ok) throw indexed.error;
   if (changed) summary.changed++;
   entry.record = next;
   if (!isTerminal(next.status) || context.outOfTime()) {
@@ -199,8 +209,12 @@ const SAVE_PAUSE_MS = 100;
 
 /** A record write after work that must not be redone (a copy, a delivery): a few attempts, then the error. */
 async function save(record: JobRecord, context: JobContext): Promise<void> {
-  await withAttempts(
-    () => context.jobs.save(record),
+  await persisted(() => context.jobs.save(record));
+}
+
+function persisted(write: () => Promise<void>): Promise<void> {
+  return withAttempts(
+    write,
     SAVE_ATTEMPTS,
     (attempt) => SAVE_PAUSE_MS * attempt,
     (error) => !(isYikeError(error) && error.retryable),

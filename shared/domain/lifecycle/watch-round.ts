@@ -4,6 +4,8 @@ import type { IceJob } from '../ports';
 import { createJobRecordStore, isTerminal, recordFromMarker, type JobRecord } from './job-record';
 import { createChannels } from './notify';
 import { reconcileIfDue } from './reconcile';
+import { keepErasures } from './retention';
+import { recentlyErased } from './erasure';
 import { nextAskAt, nextWorkAt } from './schedule';
 import { cursorKey, type RunContext } from './watch-context';
 import { watchJob, type JobContext, type KnownJob } from './watch-job';
@@ -80,6 +82,10 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
     await watchChunk(chunk, state, context);
   });
 
+  // Once a timer tick (not in the rounds it schedules), after the jobs: erasures swept again, and the jobs past
+  // RETENTION_DAYS erased (retention.ts). A tick that leaves the polling to a pending round does it too (watcher.ts).
+  if (firstRound && run.scheduledFor === undefined && firstSkipped === undefined && !outOfTime()) await housekeep(bucket, run, outOfTime);
+
   const wakeAt = Math.min(...[...state.known.values()].map((known) => known.dueAt), Number.POSITIVE_INFINITY);
   if (firstSkipped !== undefined) {
     const after = firstSkipped > 0 ? chunks[firstSkipped - 1]!.at(-1)! : cursor?.after;
@@ -93,6 +99,31 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
   }
   if (cursor) await store.delete(cursorKey(prefix));
   return { stoppedEarly: false, wakeAt };
+}
+
+/**
+ * The jobs erased lately (erasure.ts), asked once per chunk that has a job to copy or notify, after its ICE call: a job
+ * erased since this round read its record is then neither copied nor notified. A listing that fails leaves them to the
+ * erasures' second sweep (retention.ts).
+ */
+async function erasedLately(context: JobContext): Promise<Set<string>> {
+  try {
+    return await recentlyErased(context.store, context.config.records.prefix);
+  } catch (error) {
+    context.logger.warn('erasures could not be listed; this chunk goes on without them', { bucket: context.bucket, error: describeError(error) });
+    return new Set();
+  }
+}
+
+/** The timer tick's erasure work in one records bucket (retention.ts); a failure is logged and left for the next tick. */
+export async function housekeep(bucket: string, run: RunContext, outOfTime: () => boolean): Promise<void> {
+  try {
+    const { reswept, expired } = await keepErasures(bucket, { ...run, retentionDays: run.config.lifecycle.retentionDays, outOfTime });
+    run.summary.erased += expired;
+    run.summary.reswept += reswept;
+  } catch (error) {
+    run.logger.warn('erasures could not be kept up this tick; tried again next tick', { bucket, error: describeError(error) });
+  }
 }
 
 async function watchChunk(chunk: string[], state: BucketState, context: JobContext): Promise<void> {
@@ -133,9 +164,21 @@ async function watchChunk(chunk: string[], state: BucketState, context: JobConte
     const askedAt = context.clock.now();
     for (const entry of unfinished) entry.dueAt = nextAskAt(entry.record, askedAt, context.roundMs);
   }
+  // Only a chunk with a job that has ended (or ends now, or times out now) has anything to copy or notify.
+  const timedOutBefore = context.now().getTime() - context.config.lifecycle.jobTimeoutSeconds * 1000;
+  const endsNow = entries.some(
+    (entry) =>
+      entry?.record !== undefined &&
+      (isTerminal(entry.record.status) || isTerminal(iceJobs?.get(entry.jobId)?.status ?? '') || Date.parse(entry.record.submittedAt) <= timedOutBefore),
+  );
+  const erased = endsNow ? await erasedLately(context) : new Set<string>();
   await Promise.all(
     entries.map(async (entry) => {
       if (entry === null) return;
+      if (erased.has(entry.jobId)) {
+        state.known.delete(entry.jobId);
+        return;
+      }
       try {
         summary.checked++;
         if (entry.record === undefined) await followOrphanMarker(entry, state, context);
@@ -173,6 +216,11 @@ async function followOrphanMarker(entry: KnownJob, state: BucketState, context: 
     return;
   }
   const record = recordFromMarker(marker);
+  if (record && (await jobs.erasedAt(entry.jobId)) !== undefined) {
+    await jobs.removeInflight(entry.jobId);
+    state.known.delete(entry.jobId);
+    return;
+  }
   if (!record) {
     await jobs.removeInflight(entry.jobId);
     state.known.delete(entry.jobId);

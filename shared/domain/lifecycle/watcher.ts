@@ -3,7 +3,7 @@ import { describeError } from '../../runtime/errors';
 import { sleep } from '../../runtime/retry';
 import type { RunContext, WatcherClock, WatcherDependencies, WatcherSummary } from './watch-context';
 import { pendingRound, roundDone, scheduleNextRound, type NextRoundDependencies } from './next-round';
-import { newBucketState, watchBucketRound, type BucketState } from './watch-round';
+import { housekeep, newBucketState, watchBucketRound, type BucketState } from './watch-round';
 
 export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } from './watch-context';
 
@@ -13,7 +13,9 @@ export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } fr
  * yet, ask ICE with BatchGetYikeAIAppJob (`ice.maxJobIdsPerBatchGet` a call) about the unfinished jobs that are due
  * (schedule.ts: every round at first, less often for long-running jobs), write each change, and for a terminal job
  * copy its outputs (JOB_RESULTS `copy`, result-copy.ts), notify, then drop the marker. The first round of a run also
- * reconciles now and then (reconcile.ts: jobs whose record or marker was never written).
+ * reconciles now and then (reconcile.ts: jobs whose record or marker was never written). A timer tick, and only a
+ * tick (once a minute, not in each round it schedules), then keeps up the erasures: work lists swept again and the
+ * jobs past RETENTION_DAYS erased (retention.ts), even when it leaves the polling to a pending round.
  *
  * While any job is in flight the next round is due lifecycle.roundSeconds after this one began (or later when nothing
  * is due sooner). The run does not sleep until then (FC bills a sleep as work): it invokes itself with that delay
@@ -61,6 +63,8 @@ export async function runWatcher(buckets: readonly string[], deps: WatcherDepend
     copyFailures: 0,
     rebuilt: 0,
     reconciled: 0,
+    erased: 0,
+    reswept: 0,
     iceCalls: 0,
     iceErrors: 0,
     jobErrors: 0,
@@ -104,6 +108,9 @@ async function runRounds(buckets: readonly string[], deps: RunContext, markers: 
     const pending = await pendingRound(markers, clock.now()).catch(() => undefined);
     if (pending !== undefined && pending <= clock.now() + roundMs) {
       summary.nextRound = { outcome: 'pending', dueAt: new Date(pending).toISOString() };
+      // The erasures and RETENTION_DAYS are the tick's work, not the rounds': done here, or never while jobs are in flight.
+      const outOfTime = () => deps.remainingTimeMs() < reserveMs;
+      for (const bucket of buckets) if (!outOfTime()) await housekeep(bucket, deps, outOfTime);
       return;
     }
   }

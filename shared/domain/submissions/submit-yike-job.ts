@@ -184,7 +184,9 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
         recordsPrefix: deps.config.records.prefix,
         entryPoint: input.entryPoint,
         upload: upload && { bucket: upload.bucket, key: upload.key, eTag: upload.eTag },
+        submitRecordKey: once?.recordKey,
         logger,
+        now: deps.now,
       },
     );
   }

@@ -6,6 +6,7 @@ import { submitYikeJob } from '../../domain/submissions/submit-yike-job';
 import { findObjectSubmission } from '../../domain/lifecycle/job-lookup';
 import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
+import { deleteJobRoute, jobContentRoute, listJobsRoute } from './job-data-routes';
 import { getJobLifecycle } from './jobs-routes';
 import { doctorQuerySchema, idempotencyKeySchema, objectQuerySchema, parseQuery } from './requests';
 import type { DoctorReportBody, HealthBody, ObjectSubmissionBody, SubmittedJobBody } from './responses';
@@ -76,6 +77,16 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
         return await getJob(matched.pattern.exec(request.path)![1]!, request, deps);
+      case 'GET /jobs':
+        return answered(matched.name, await listJobsRoute(request, deps.services));
+      case 'GET /jobs/{jobId}/content': {
+        const jobId = matched.pattern.exec(request.path)![1]!;
+        return answered(matched.name, await jobContentRoute(jobId, request, deps.services), jobId);
+      }
+      case 'DELETE /jobs/{jobId}': {
+        const jobId = matched.pattern.exec(request.path)![1]!;
+        return answered(matched.name, await deleteJobRoute(jobId, deps.services), jobId);
+      }
       case 'GET /doctor':
         return await getDoctor(request, deps);
     }
@@ -99,7 +110,9 @@ function json(statusCode: number, body: unknown, headers: Record<string, string>
 }
 
 function answered<T>(route: string, answer: RouteAnswer<T>, jobId?: string): ApiResult {
-  return answer.ok ? { route, jobId, response: json(answer.status, answer.body, { 'Cache-Control': 'no-store' }) } : result(route, answer.error);
+  if (!answer.ok) return result(route, answer.error);
+  const headers = { 'Cache-Control': 'no-store', ...answer.headers };
+  return { route, jobId, response: answer.body === undefined ? { statusCode: answer.status, headers, body: '' } : json(answer.status, answer.body, headers) };
 }
 
 /** The JSON body, or the 400/413/415 that says why it cannot be read. */

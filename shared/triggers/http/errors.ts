@@ -17,10 +17,11 @@ const UPSTREAM_AUTH_CODE =
 const THROTTLING_CODE = /^Throttling/;
 
 /**
- * What a route module answers: a status and body (typed by the route's response schema, responses.ts), or the HTTP
- * error to send (api.ts turns either into a response).
+ * What a route module answers: a status and body (typed by the route's response schema, responses.ts; none for 204
+ * and 302, whose `headers` say the rest: `RouteAnswer<undefined>`), or the HTTP error to send (api.ts turns either into
+ * a response).
  */
-export type RouteAnswer<T> = { ok: true; status: number; body: T } | { ok: false; error: HttpError };
+export type RouteAnswer<T> = { ok: true; status: number; body: T; headers?: Record<string, string> } | { ok: false; error: HttpError };
 
 export function httpError(statusCode: number, code: string, message: string, details?: ErrorDetails, headers?: Record<string, string>): HttpError {
   return { statusCode, headers, body: { error: details === undefined ? { code, message } : { code, message, details } } };

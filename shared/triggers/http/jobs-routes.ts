@@ -2,7 +2,7 @@ import type { ApiRequest } from '../events/fc-http';
 import { lookUpJob } from '../../domain/lifecycle/job-lookup';
 import type { Services } from '../../composition/services';
 import { httpError, type RouteAnswer } from './errors';
-import { jobIdSchema, jobQuerySchema, parseQuery } from './requests';
+import { invalidJobId, jobIdSchema, jobQuerySchema, parseQuery } from './requests';
 import type { JobBody } from './responses';
 
 /**
@@ -20,7 +20,7 @@ export interface JobRoutesDependencies {
 }
 
 export async function getJobLifecycle(jobId: string, request: ApiRequest, deps: JobRoutesDependencies): Promise<RouteAnswer<JobBody>> {
-  if (!jobIdSchema.safeParse(jobId).success) return { ok: false, error: httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"') };
+  if (!jobIdSchema.safeParse(jobId).success) return { ok: false, error: invalidJobId() };
   const parsed = parseQuery(jobQuerySchema, request.query);
   if ('error' in parsed) return { ok: false, error: parsed.error };
   const { refresh, wait } = parsed.value;

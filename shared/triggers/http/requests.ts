@@ -1,5 +1,7 @@
 import * as z from '../../runtime/zod';
-import { invalidQuery, type HttpError } from './errors';
+import { MAX_PAGE_SIZE } from '../../domain/lifecycle/job-list';
+import { JOB_STATUSES } from '../../domain/lifecycle/job-record';
+import { httpError, invalidQuery, type HttpError } from './errors';
 
 /**
  * The parts of a request the routes read besides a JSON body (those have their schemas beside their use cases:
@@ -8,7 +10,11 @@ import { invalidQuery, type HttpError } from './errors';
  */
 export const MAX_WAIT_SECONDS = 25;
 
-export const jobIdSchema = z.string().check(z.regex(/^[A-Za-z0-9_-]{1,128}$/));
+const JOB_ID = /^[A-Za-z0-9_-]{1,128}$/;
+export const jobIdSchema = z.string().check(z.regex(JOB_ID));
+
+/** 400 INVALID_JOB_ID: a path's jobId that jobIdSchema refuses. */
+export const invalidJobId = (): HttpError => httpError(400, 'INVALID_JOB_ID', 'jobId must be 1-128 letters, digits, "-" or "_"');
 
 /** `GET /jobs/{jobId}`: `?refresh=1` asks ICE first, `?wait=N` long-polls (0-25 s). */
 export const jobQuerySchema = z.object({
@@ -18,6 +24,27 @@ export const jobQuerySchema = z.object({
 });
 
 const required = z.string({ error: 'required' }).check(z.minLength(1, 'required'));
+
+/** A whole number in a query string, from min to max (the parsed value is the number). */
+const wholeNumber = (name: string, min: number, max: number) =>
+  z.pipe(
+    z.string().check(z.regex(/^\d{1,6}$/, `must be a whole number from ${min} to ${max}`)),
+    z.pipe(z.transform(Number), z.number().check(z.gte(min, `must be a whole number from ${min} to ${max}`), z.lte(max, `${name} is at most ${max}`))),
+  );
+
+/** `GET /jobs?limit=&after=&status=&app=`: a page of jobs, newest first (shared/domain/lifecycle/job-list.ts). */
+export const listQuerySchema = z.object({
+  limit: z.optional(wholeNumber('limit', 1, MAX_PAGE_SIZE)),
+  after: z.optional(z.string().check(z.regex(JOB_ID, 'must be a jobId (the lastId of the page before)'))),
+  status: z.optional(z.enum(JOB_STATUSES)),
+  app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+});
+
+/** The largest output index a job could have (ICE lists a handful of outputs per job). */
+const MAX_OUTPUT_INDEX = 999;
+
+/** `GET /jobs/{jobId}/content[?index=N]`. */
+export const contentQuerySchema = z.object({ index: z.optional(wholeNumber('index', 0, MAX_OUTPUT_INDEX)) });
 
 /** `GET /jobs/by-object?bucket=&key=`. */
 export const objectQuerySchema = z.object({ bucket: required, key: required });

@@ -98,6 +98,13 @@ export const jobSchema = z.extend(jobViewSchema, {
 });
 export type JobBody = z.output<typeof jobSchema>;
 
+export const jobListSchema = z.object({
+  data: describe(z.array(jobSchema), 'Newest first, each as GET /jobs/{jobId} answers it'),
+  hasMore: describe(z.boolean(), 'More jobs follow: ask again with after=lastId'),
+  lastId: describe(z.nullable(z.string()), "The last job's id on this page (the next page's `after`); null for an empty page"),
+});
+export type JobListBody = z.output<typeof jobListSchema>;
+
 export const objectSubmissionSchema = z.object({
   bucket: z.string(),
   key: z.string(),

@@ -12,8 +12,11 @@ export const ROUTES = [
   { name: 'GET /usage', pattern: /^\/usage$/ },
   { name: 'POST /uploads', pattern: /^\/uploads\/?$/ },
   { name: 'POST /jobs', pattern: /^\/jobs\/?$/ },
+  { name: 'GET /jobs', pattern: /^\/jobs\/?$/ },
   { name: 'GET /jobs/by-object', pattern: /^\/jobs\/by-object$/ },
   { name: 'GET /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
+  { name: 'DELETE /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
+  { name: 'GET /jobs/{jobId}/content', pattern: /^\/jobs\/([^/]+)\/content$/ },
   { name: 'GET /doctor', pattern: /^\/doctor$/ },
 ] as const;
 

@@ -79,8 +79,8 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
       expect(summary).toMatchObject({ invoked: 950, failed: [], interrupted: false });
       expect(summary.resumedFrom).toBeUndefined();
       // The records the first run wrote are listed now, and skipped as records: per job its upload's idempotency
-      // record, its job record and its in-flight marker (no watcher ran).
-      expect(summary.skipped['records-prefix']).toBe(15 + 950 * 3);
+      // record, its job record, its in-flight marker and its two index entries (no watcher ran).
+      expect(summary.skipped['records-prefix']).toBe(15 + 950 * 5);
       expect(jobsFor(cloud.ice, MAIN_BUCKET)).toHaveLength(jobsBefore);
       const rerun = cloud.fc.asyncResults(FUNCTION_NAME).slice(resultsBefore);
       expect(rerun).toHaveLength(950);

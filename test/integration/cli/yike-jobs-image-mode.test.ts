@@ -92,6 +92,6 @@ describe('npx yike-jobs image-mode shows and resets the form IMAGE_URL_MODE=auto
 
     // Assert
     expect(unknown).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^yike-jobs: UNKNOWN_APP: --app: unknown app "nobody"/) });
-    expect(stray).toMatchObject({ code: 1, stderr: 'yike-jobs: INVALID_ARGUMENTS: --app and --reset only apply to image-mode (see --help)\n' });
+    expect(stray).toMatchObject({ code: 1, stderr: 'yike-jobs: INVALID_ARGUMENTS: --reset only applies to image-mode (see --help)\n' });
   });
 });

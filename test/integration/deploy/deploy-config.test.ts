@@ -166,6 +166,8 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
       JOB_WEBHOOK_SECRET: '',
       JOB_NEXT_FUNCTION: '',
       JOB_RESULTS: 'copy,object',
+      // YIKE_RETENTION_DAYS unset: jobs are kept until erased.
+      RETENTION_DAYS: '',
       LOG_LEVEL: 'info',
     });
     // A run of rounds ends before the next tick's first round: the timer every 60 s, rounds every 10 s, the 10 s reserve.

@@ -45,6 +45,7 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
       webhook: 'pass',
       'next-function': 'skip',
       'fc.async-delay': 'pass',
+      retention: 'skip',
       'deploy.timer': 'pass',
       'deploy.renewal-timer': 'pass',
       'deploy.cors': 'pass',
@@ -126,7 +127,7 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
     const lines = stdout.trimEnd().split('\n');
     expect(lines.slice(0, 2)).toEqual(['| check | | detail | how to fix |', '|---|---|---|---|']);
     expect(lines).toContain('| submit (SubmitYikeAIAppJob) | – | submit: not tried, it is paid |  |');
-    expect(lines.filter((line) => line.startsWith('| ')).length).toBe(1 + 20);
-    expect(lines.at(-1)).toBe('17 ✔, 0 ✖, 3 –: this deployment is ready (drop one image under the upload prefix to see it work)');
+    expect(lines.filter((line) => line.startsWith('| ')).length).toBe(1 + 21);
+    expect(lines.at(-1)).toBe('17 ✔, 0 ✖, 4 –: this deployment is ready (drop one image under the upload prefix to see it work)');
   }, 60_000);
 });

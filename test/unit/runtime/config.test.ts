@@ -49,12 +49,15 @@ describe('configuration from environment variables', () => {
     expect(() => parseConfig({ PRECHECK: 'maybe' })).toThrow(/^Invalid configuration: PRECHECK: /);
   });
 
-  it('reads at most 30 variables, none of those it no longer reads', () => {
+  it('reads at most 30 variables besides those the open issues name, none of those it no longer reads', () => {
+    // Arrange: the variables issues 24-28 name, each allowed on top of the 30
+    const named = ['WEBHOOK_ALLOWED_HOSTS', 'RETENTION_DAYS', 'TICKET_SECRET', 'CONSENT_VERSION', 'SHARE_DAYS'];
+
     // Act
     const variables = Object.keys(envSchema.shape);
 
     // Assert
-    expect(variables.length).toBeLessThanOrEqual(30);
+    expect(variables.filter((name) => !named.includes(name)).length).toBeLessThanOrEqual(30);
     expect(variables.filter((name) => name in REMOVED_VARIABLES)).toEqual([]);
   });
 

@@ -1,7 +1,16 @@
 import * as z from '../../../runtime/zod';
 import { uploadRequestSchema } from '../../../domain/uploads/upload-plan';
 import { jobRequestFields } from '../../events/schemas';
-import { doctorQuerySchema, idempotencyKeySchema, jobIdSchema, jobQuerySchema, MAX_WAIT_SECONDS, objectQuerySchema } from '../requests';
+import {
+  contentQuerySchema,
+  doctorQuerySchema,
+  idempotencyKeySchema,
+  jobIdSchema,
+  jobQuerySchema,
+  listQuerySchema,
+  MAX_WAIT_SECONDS,
+  objectQuerySchema,
+} from '../requests';
 import * as bodies from '../responses';
 import type { RouteName } from '../routes';
 import { documented } from '../../../runtime/schema-docs';
@@ -64,6 +73,11 @@ const retryAfter = (description: string) => ({ 'Retry-After': { description, sch
 documented(jobIdSchema, 'The job id ICE gave the submit');
 documented(jobQuerySchema.shape.refresh, 'Ask ICE (GetYikeAIAppJob) first and save what changed; answers a job no record holds from ICE alone');
 documented(jobQuerySchema.shape.wait, `Long-poll: keep asking ICE until the job ends or this many seconds (0-${MAX_WAIT_SECONDS}) run out`);
+documented(listQuerySchema.shape.limit, 'How many jobs the page holds at most: 1-100, default 20');
+documented(listQuerySchema.shape.after, 'The lastId of the page before: this page starts after that job');
+documented(listQuerySchema.shape.status, 'Only jobs with this status');
+documented(listQuerySchema.shape.app, 'Only jobs of this app: female, male or an AppId');
+documented(contentQuerySchema.shape.index, "Which output's own copy (default: the one playUrl plays, the first video)");
 documented(objectQuerySchema.shape.bucket, 'The bucket of the uploaded object');
 documented(objectQuerySchema.shape.key, 'The key of the uploaded object');
 documented(doctorQuerySchema.shape.image, 'The image the doctor checks (default: one it finds)');
@@ -214,6 +228,57 @@ export const OPERATIONS: Record<RouteName, Operation> = {
       422: { description: 'ICE refused the parameters (its code)', errors: [], iceCodes: true },
       ...ICE_ANSWERS,
       503: { description: 'ICE or the record store is unavailable', errors: ['ICE_UNAVAILABLE', 'SERVICE_UNAVAILABLE'] },
+    },
+  },
+  'GET /jobs': {
+    operationId: 'listJobs',
+    summary: 'The jobs, newest first, a page at a time (no ICE call)',
+    description: 'A page costs one OSS listing of the job index and one read per job, however many jobs were ever made.',
+    tag: 'jobs',
+    query: listQuerySchema,
+    responses: {
+      200: { description: 'A page of jobs; `after=lastId` gives the next one while `hasMore`', body: named('JobList', bodies.jobListSchema), headers: noStore },
+      400: {
+        description: 'A bad limit, after or status, an unknown app, or an `after` naming no job (erased since that page: list again from the start)',
+        errors: ['INVALID_REQUEST', 'INVALID_CURSOR', 'UNKNOWN_APP'],
+      },
+      503: { description: 'The record store is unavailable', errors: ['SERVICE_UNAVAILABLE'] },
+    },
+  },
+  'DELETE /jobs/{jobId}': {
+    operationId: 'deleteJob',
+    summary: 'Erase the job: its upload, own copies, result object and records; a tombstone stays',
+    description: 'A job still running in ICE is erased too: its output is never copied and nobody is notified. ICE keeps its own copy of the job.',
+    tag: 'jobs',
+    path: z.object({ jobId: jobIdSchema }),
+    responses: {
+      204: { description: 'Erased', headers: noStore },
+      400: { description: 'A malformed job id', errors: ['INVALID_JOB_ID'] },
+      404: { description: 'No job record holds it, or it was erased before', errors: ['JOB_NOT_FOUND'] },
+      503: { description: 'OSS failed part-way (or the record store is unavailable): call again to finish the erasure', errors: ['SERVICE_UNAVAILABLE'] },
+    },
+  },
+  'GET /jobs/{jobId}/content': {
+    operationId: 'getJobContent',
+    summary: "A redirect to the job's own copy of an output, signed like playUrl",
+    tag: 'jobs',
+    path: z.object({ jobId: jobIdSchema }),
+    query: contentQuerySchema,
+    responses: {
+      302: {
+        description: 'The own copy',
+        headers: {
+          Location: { description: 'The own copy, signed for at most SIGNED_URL_EXPIRES_SECONDS', schema: z.string(), required: true },
+          ...noStore,
+        },
+      },
+      400: { description: 'A malformed job id, or a bad index', errors: ['INVALID_JOB_ID', 'INVALID_REQUEST'] },
+      404: {
+        description: 'No job record holds it (or it was erased), or it has no own copy of that output and will have none',
+        errors: ['JOB_NOT_FOUND', 'CONTENT_NOT_FOUND'],
+      },
+      409: { description: 'The job is still running, or its copy is being made', errors: ['CONTENT_PENDING'], headers: retryAfter('Seconds to wait') },
+      503: { description: 'The record store is unavailable', errors: ['SERVICE_UNAVAILABLE'] },
     },
   },
   'GET /doctor': {

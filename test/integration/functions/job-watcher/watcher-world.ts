@@ -70,6 +70,8 @@ export interface WatcherWorld {
   getJob(jobId: string): Promise<{ statusCode: number; body: any }>;
   /** POST /jobs through http-submit: a job without an upload. */
   postJob(body: Record<string, unknown>): Promise<{ statusCode: number; body: any }>;
+  /** Any other request to http-submit (redirects not followed; a JSON body when given): the status, the headers and the raw body. */
+  http(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ statusCode: number; headers: Headers; text: string }>;
   readJson<T>(key: string): Promise<T | undefined>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -180,6 +182,11 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     async postJob(body) {
       const response = await fetch(`${gateway.url}/jobs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return { statusCode: response.status, body: await response.json() };
+    },
+    async http(method, path, body, headers = {}) {
+      const json = body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } };
+      const response = await fetch(`${gateway.url}${path}`, { method, redirect: 'manual', ...json });
+      return { statusCode: response.status, headers: response.headers, text: await response.text() };
     },
     async readJson<T>(key: string) {
       try {

@@ -116,7 +116,7 @@ describe('uploads over JOB_BUDGET_PER_DAY: deferred, never lost, submitted first
     expect(jobKeys().slice(-3)).toEqual([older[2], older[3], newcomer]);
   });
 
-  it('costs nothing without a budget: not one request under the budget or the deferred line, and 4 record writes per upload as before', async () => {
+  it('costs nothing without a budget: not one request under the budget or the deferred line, and 6 record writes per upload', async () => {
     // Arrange
     const handler = createHandler({ env: cloud.env() });
     const before = cloud.oss.requests().length;
@@ -129,8 +129,10 @@ describe('uploads over JOB_BUDGET_PER_DAY: deferred, never lost, submitted first
       .filter((request) => request.key?.startsWith(RECORDS_PREFIX));
 
     // Assert
-    // The claim and its COMPLETED record, then the in-flight marker and the job record (in parallel).
+    // The claim and its COMPLETED record, then the in-flight marker, the job record and its two index entries (in parallel).
     expect(requests.map((request) => `${request.method} ${request.key!.split('/')[1]}`).sort()).toEqual([
+      'PUT index',
+      'PUT index',
       'PUT inflight',
       'PUT jobs',
       'PUT objects',

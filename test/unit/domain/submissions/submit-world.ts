@@ -22,9 +22,13 @@ export const PREFIX = '.yike-jobs/';
 export const NOON = new Date('2026-12-02T04:00:00.000Z');
 export const RESETS_AT = '2026-12-02T16:00:00.000Z';
 
-/** A record store in memory: `writes` lists each accepted write as `<op> <key>`, in order; `refuse` makes some throw. */
-function memoryStore() {
+/**
+ * A record store in memory: `writes` lists each accepted write as `<op> <key>`, in order; `refuse` makes some throw;
+ * every object's eTag is E1 unless `setETag` says otherwise.
+ */
+export function memoryStore() {
   const objects = new Map<string, string>();
+  const eTags = new Map<string, string>();
   const writes: string[] = [];
   let refusal: ((op: string, key: string, body?: unknown) => boolean) | undefined;
   const check = (op: string, key: string, body?: unknown) => {
@@ -53,11 +57,14 @@ function memoryStore() {
       writes.push(`delete ${key}`);
     },
     async list(prefix, options) {
-      const keys = [...objects.keys()].filter((key) => key.startsWith(prefix)).sort();
+      const keys = [...objects.keys()].filter((key) => key.startsWith(prefix) && (options?.after === undefined || key > options.after)).sort();
       return options?.limit === undefined ? keys : keys.slice(0, options.limit);
     },
-    async listWithTimes(prefix) {
-      return (await store.list(prefix)).map((key) => ({ key, lastModified: NOON.toISOString() }));
+    async listWithTimes(prefix, options) {
+      return (await store.list(prefix, options)).map((key) => ({ key, lastModified: NOON.toISOString() }));
+    },
+    async eTagOf(key) {
+      return objects.has(key) ? (eTags.get(key) ?? 'E1') : undefined;
     },
   };
   return {
@@ -66,6 +73,7 @@ function memoryStore() {
     keys: (prefix = '') => [...objects.keys()].filter((key) => key.startsWith(prefix)).sort(),
     read: <T = any>(key: string) => (objects.has(key) ? (JSON.parse(objects.get(key)!) as T) : undefined),
     seed: (key: string, body: unknown) => void objects.set(key, JSON.stringify(body)),
+    setETag: (key: string, eTag: string) => void eTags.set(key, eTag),
     refuse: (when: typeof refusal) => {
       refusal = when;
     },

@@ -1,3 +1,4 @@
+import { indexEntryName } from '../../../../shared/domain/lifecycle/job-index';
 import type { ImageSource } from '../../../../shared/domain/images/image-reference';
 import { objectRecordKey, sha256 } from '../../../../shared/domain/submissions/record-keys';
 import { submitYikeJob, type SubmitYikeJobInput, type SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
@@ -44,6 +45,12 @@ function answer(outcome: SubmitYikeJobOutcome) {
   return rest;
 }
 
+/** The job index entries (job-index.ts) written with a job record submitted at NOON for the female app. */
+const indexWrites = (jobId: string) => {
+  const name = indexEntryName({ jobId, submittedAt: NOON.toISOString() });
+  return [`create ${PREFIX}index/apps/sys-ao-smith-1/${name}`, `create ${PREFIX}index/jobs/${name}`];
+};
+
 describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, record, track) with its ports faked', () => {
   it('submits an upload: the claim, then COMPLETED, and only then the job record and its in-flight marker', async () => {
     // Arrange
@@ -61,7 +68,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
       { action: 'SubmitYikeAIAppJob', appId: 'sys-ao-smith-1', appParams: JSON.stringify({ 'LoadImage.1.TargetImage': URL_OF('uploads/female/a.png') }) },
     ]);
     expect(store.writes.slice(0, 2)).toEqual([`create ${input.once!.recordKey}`, `put ${input.once!.recordKey}`]);
-    expect(store.writes.slice(2).sort()).toEqual([`create ${PREFIX}jobs/job-1.json`, `put ${PREFIX}inflight/job-1`]);
+    expect(store.writes.slice(2).sort()).toEqual([...indexWrites('job-1'), `create ${PREFIX}jobs/job-1.json`, `put ${PREFIX}inflight/job-1`]);
     expect(store.read(input.once!.recordKey)).toMatchObject({ status: 'COMPLETED', result: JOB_1, startedAt: NOON.toISOString() });
     expect(store.read(`${PREFIX}jobs/job-1.json`)).toMatchObject({
       jobId: 'job-1',
@@ -339,7 +346,7 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     // Assert
     expect([fromCli.status, tracked.status]).toEqual(['executed', 'executed']);
     expect(world.bucket(UPLOADS).writes).toEqual([]);
-    expect(world.bucket(RECORDS).writes.sort()).toEqual([`create ${PREFIX}jobs/job-2.json`, `put ${PREFIX}inflight/job-2`]);
+    expect(world.bucket(RECORDS).writes.sort()).toEqual([...indexWrites('job-2'), `create ${PREFIX}jobs/job-2.json`, `put ${PREFIX}inflight/job-2`]);
     expect(world.bucket(RECORDS).read(`${PREFIX}jobs/job-2.json`)).toMatchObject({ entryPoint: 'cli', source: `oss://${UPLOADS}/a.png` });
   });
 
