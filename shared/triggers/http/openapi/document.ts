@@ -43,6 +43,9 @@ export function openApiDocument(): JsonSchema {
   const components = new Components();
   const responses: Record<string, JsonSchema> = {};
   const paths: Record<string, Record<string, JsonSchema>> = {};
+  // Every answer's named body first, so one inside another (Job in JobList) is a reference whatever the routes' order.
+  for (const operation of Object.values(OPERATIONS))
+    for (const answer of Object.values(operation.responses)) if (answer.body) name(answer.body.id, answer.body.schema);
   for (const route of ROUTES) {
     const [method, path] = route.name.split(' ') as [string, string];
     const operation = OPERATIONS[route.name];

@@ -64,3 +64,66 @@ describe('the watcher and an erasure that lands while a run holds the job', () =
     expect(records.keys().filter((key) => key.includes('job-1'))).toEqual([`${PREFIX}erased/job-1.json`, `${PREFIX}erasures/20261202T040100000Z-job-1.json`]);
   });
 });
+
+describe("the erasures' second sweep, on the watcher's timer tick only", () => {
+  const config = parseConfig({ ALLOWED_BUCKETS: BUCKET });
+  const logger = createLogger({ sink: () => undefined });
+  const ELEVEN_MINUTES_LATER = NOON + 11 * 60_000;
+  const invoked: string[] = [];
+  const self = {
+    functionName: 'yike-job-watcher',
+    invoker: {
+      async invokeAsync(functionName: string) {
+        invoked.push(functionName);
+        return { requestId: 'fc-1' };
+      },
+    },
+  };
+
+  /** A job erased at noon: its work list is due for its second sweep ten minutes later. */
+  async function erasedAtNoon() {
+    const records = memoryStore();
+    const job = newJobRecord({ jobId: 'job-1', appId: 'sys-ao-smith-1', source: 'https://img.example/a.jpg', entryPoint: 'http', now: new Date(NOON) });
+    await createJobRecordStore(records.store, PREFIX).create(job);
+    await eraseJob('job-1', BUCKET, { config, recordStore: () => records.store, logger, now: () => new Date(NOON) }, 'test');
+    return records;
+  }
+
+  const watch = (records: ReturnType<typeof memoryStore>, scheduledFor?: number) =>
+    runWatcher([BUCKET], {
+      config,
+      ice: { maxJobIdsPerBatchGet: 10, batchGetYikeAIAppJobs: async () => ({ requestId: 'r', jobs: [], unreadable: 0 }) },
+      recordStore: () => records.store,
+      self,
+      scheduledFor,
+      logger,
+      remainingTimeMs: () => 60_000,
+      clock: { now: () => ELEVEN_MINUTES_LATER, sleep: async () => undefined },
+    });
+
+  it('leaves the work list to the tick in a round the watcher scheduled itself', async () => {
+    // Arrange
+    const records = await erasedAtNoon();
+
+    // Act
+    const summary = await watch(records, ELEVEN_MINUTES_LATER);
+
+    // Assert
+    expect(summary.reswept).toBe(0);
+    expect(records.keys().filter((key) => key.includes('job-1'))).toEqual([`${PREFIX}erased/job-1.json`, `${PREFIX}erasures/20261202T040000000Z-job-1.json`]);
+  });
+
+  it('sweeps it on a tick that leaves the polling to a round due within seconds', async () => {
+    // Arrange: a round the watcher scheduled, due 5 s after the tick
+    const records = await erasedAtNoon();
+    await records.store.createIfAbsent(`${PREFIX}watcher/rounds/${new Date(ELEVEN_MINUTES_LATER + 5_000).toISOString()}`, {});
+
+    // Act
+    const summary = await watch(records);
+
+    // Assert
+    expect(summary).toMatchObject({ rounds: 0, reswept: 1, nextRound: { outcome: 'pending' } });
+    expect(records.keys().filter((key) => key.includes('job-1'))).toEqual([`${PREFIX}erased/job-1.json`]);
+    expect(invoked).toEqual([]);
+  });
+});
