@@ -105,10 +105,16 @@ describe('deploy/infrastructure.json (the ROS template of the deployment)', () =
           ],
           Resource: ['*'],
         },
-        { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`${bucket}/uploads/*`] },
+        // Erasure deletes uploads and what the job left under .yike-results/, and lists a job's copy folder there.
+        { Effect: 'Allow', Action: ['oss:DeleteObject', 'oss:GetObject', 'oss:PutObject'], Resource: [`${bucket}/uploads/*`] },
         { Effect: 'Allow', Action: ['oss:DeleteObject', 'oss:GetObject', 'oss:PutObject'], Resource: [`${bucket}/.yike-jobs/*`] },
-        { Effect: 'Allow', Action: ['oss:ListObjects'], Resource: [bucket], Condition: { StringLike: { 'oss:Prefix': ['.yike-jobs/*', 'uploads/*'] } } },
-        { Effect: 'Allow', Action: ['oss:GetObject', 'oss:PutObject'], Resource: [`${bucket}/.yike-results/*`] },
+        {
+          Effect: 'Allow',
+          Action: ['oss:ListObjects'],
+          Resource: [bucket],
+          Condition: { StringLike: { 'oss:Prefix': ['.yike-jobs/*', 'uploads/*', '.yike-results/*'] } },
+        },
+        { Effect: 'Allow', Action: ['oss:DeleteObject', 'oss:GetObject', 'oss:PutObject'], Resource: [`${bucket}/.yike-results/*`] },
         { Effect: 'Allow', Action: ['oss:GetBucketLocation'], Resource: [bucket] },
         // The watcher schedules its own next round (and the doctor's delay probe) by invoking itself, and only itself.
         { Effect: 'Allow', Action: ['fc:InvokeFunction'], Resource: ['acs:fc:cn-shanghai:123456789012:functions/yike-job-watcher'] },
@@ -126,7 +132,7 @@ describe('deploy/infrastructure.json (the ROS template of the deployment)', () =
     expect({ sid: text.includes('"Sid"'), headObject: text.includes('oss:HeadObject') }).toEqual({ sid: false, headObject: false });
   });
 
-  it('lets the role invoke (and read) the next function only when one is named, and read eventbridge-uploads/ only with oss-submit-eventbridge', () => {
+  it('lets the role invoke (and read) the next function only when one is named, and read (and erase) eventbridge-uploads/ only with oss-submit-eventbridge', () => {
     // Act
     const without = resolve();
     const withBoth = resolve({ NextFunctionName: 'my-next-step', EventBridgeUploads: 'true' });
@@ -140,7 +146,9 @@ describe('deploy/infrastructure.json (the ROS template of the deployment)', () =
     });
     expect(withBoth.resources.EventBridgePolicy!.properties.PolicyDocument).toEqual({
       Version: '1',
-      Statement: [{ Effect: 'Allow', Action: ['oss:GetObject'], Resource: ['acs:oss:*:123456789012:my-yike-uploads/eventbridge-uploads/*'] }],
+      Statement: [
+        { Effect: 'Allow', Action: ['oss:DeleteObject', 'oss:GetObject'], Resource: ['acs:oss:*:123456789012:my-yike-uploads/eventbridge-uploads/*'] },
+      ],
     });
   });
 

@@ -44,13 +44,13 @@ describe("the functions' role policy, held against the calls the functions make"
   });
 
   it('fails when a statement no call needs is added', () => {
-    // Arrange
-    const extra = { Effect: 'Allow' as const, Action: ['oss:DeleteObject'], Resource: ['acs:oss:*:1234567890123456:yike-role-calls/uploads/*'] };
+    // Arrange: the role never writes EventBridge uploads (users do)
+    const extra = { Effect: 'Allow' as const, Action: ['oss:PutObject'], Resource: ['acs:oss:*:1234567890123456:yike-role-calls/eventbridge-uploads/*'] };
 
     // Act
     const { unused } = checkCalls({ ...policy, Statement: [...policy.Statement, extra] }, requests);
 
     // Assert
-    expect(unused).toEqual([`Statement ${policy.Statement.length + 1}: oss:DeleteObject on acs:oss:*:1234567890123456:yike-role-calls/uploads/*`]);
+    expect(unused).toEqual([`Statement ${policy.Statement.length + 1}: oss:PutObject on acs:oss:*:1234567890123456:yike-role-calls/eventbridge-uploads/*`]);
   });
 });

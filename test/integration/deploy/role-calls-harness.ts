@@ -2,7 +2,8 @@
  * A deployment of every function, as `npm run deploy` would make it (s.eventbridge.yaml rendered by s preview with the
  * plan's variables and the stack's outputs: each function's real environment), run on the stand-ins with the role's
  * credentials, while a test drives it with an operator's key of its own: uploads, a failed event, a browser upload,
- * POST /jobs, a refresh, a finished job's copy, result object and next function, its playUrl, a budget renewal, an
+ * POST /jobs, a refresh, a finished job's copy, result object and next function, its playUrl, a page of GET /jobs, a
+ * content redirect, two DELETE /jobs/{jobId} (an upload's job, an EventBridge upload's), a budget renewal, an
  * EventBridge upload, and each function's doctor. Whatever the role's key did is returned as RAM requests
  * (local/ram/calls.ts), with FC's deliveries to the async destinations s.yaml configures.
  */
@@ -128,6 +129,7 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
       method: init.method ?? 'GET',
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      redirect: 'manual',
     });
   const roleContext = (resource: string) =>
     fcContext({ function: { name: rendered[resource]!.functionName, handler: 'index.handler', memory: 256, timeout: 60 } });
@@ -151,11 +153,13 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
     if ((await fetch(form.url, { method: 'POST', body })).status >= 300) throw new Error('the browser upload was refused');
     await eventually(() => invokers['oss-submit']!.records().length === 3, 'the browser upload submitted');
     // An EventBridge upload, through oss-submit-eventbridge.
-    await operator.put('eventbridge-uploads/portrait.png', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+    const eventBridgeUpload = await operator.put('eventbridge-uploads/portrait.png', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     const event = loadEvent('eventbridge-oss-put');
     event.subject = `acs:oss:${WHERE.region}:${WHERE.account}:${BUCKET}/eventbridge-uploads/portrait.png`;
     Object.assign(event.data.oss, { bucket: { ...event.data.oss.bucket, name: BUCKET, arn: `acs:oss:${WHERE.region}:${WHERE.account}:${BUCKET}` } });
-    Object.assign(event.data.oss.object, { key: 'eventbridge-uploads/portrait.png', size: TINY_PNG.length, deltaSize: TINY_PNG.length });
+    // Its eTag too: an erasure deletes only the version the job was made from.
+    const eTag = String((eventBridgeUpload.res.headers as Record<string, string>).etag).replace(/"/g, '');
+    Object.assign(event.data.oss.object, { key: 'eventbridge-uploads/portrait.png', size: TINY_PNG.length, deltaSize: TINY_PNG.length, eTag });
     await invokers['oss-submit-eventbridge']!.invoke(asFcPayload(event)).done;
     // POST /jobs on an uploaded image (its HEAD), and a refresh from ICE.
     const posted = (await (
@@ -168,6 +172,16 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
     await fcApi.idle();
     const job = (await (await api(`/jobs/${posted.jobId}`)).json()) as { playUrl?: string };
     if (!job.playUrl || (await fetch(job.playUrl)).status !== 200) throw new Error(`no playable copy: ${JSON.stringify(job)}`);
+    // The jobs as a collection: a page of them, a redirect to an own copy (and the file), and two erasures: an upload's
+    // job (its upload, copy and result object) and an EventBridge upload's.
+    const page = (await (await api('/jobs?limit=10')).json()) as { data: { jobId: string; upload?: { key: string } }[] };
+    const content = await api(`/jobs/${posted.jobId}/content`);
+    const location = content.headers.get('location');
+    if (content.status !== 302 || !location || (await fetch(location)).status !== 200) throw new Error(`no content redirect: ${content.status}`);
+    for (const key of ['uploads/female/portrait.png', 'eventbridge-uploads/portrait.png']) {
+      const erased = page.data.find((listed) => listed.upload?.key === key);
+      if (!erased || (await api(`/jobs/${erased.jobId}`, { method: 'DELETE' })).status !== 204) throw new Error(`the job of ${key} was not erased`);
+    }
     await handlers['budget-renewal'](asFcPayload(loadEvent('fc3-timer')), roleContext('budget-renewal'));
     // Each function's doctor, invoked by the operator as npx yike-doctor does; it checks itself with the role.
     const doctor = createFunctionInvoker({
