@@ -192,7 +192,7 @@ function definitions(env: NodeJS.ProcessEnv, pageUrl: string, timerTrigger: bool
         {
           triggerName: 'http',
           triggerType: 'http',
-          triggerConfig: { authType: 'anonymous', disableURLInternet: false, methods: ['GET', 'POST'] },
+          triggerConfig: { authType: 'anonymous', disableURLInternet: false, methods: ['GET', 'POST', 'DELETE'] },
           urlInternet: pageUrl,
         },
       ],

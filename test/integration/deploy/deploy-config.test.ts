@@ -275,7 +275,8 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
   it('uses an HTTP trigger authType the fc3 schema accepts', () => {
     const trigger = resources['http-submit']!.props.triggers.find((t) => t.triggerType === 'http')!;
     expect(['anonymous', 'function']).toContain(trigger.triggerConfig.authType);
-    expect(trigger.triggerConfig.methods).toEqual(['GET', 'POST']);
+    // DELETE /jobs/{jobId} too: an HTTP trigger runs the function only for the methods it lists.
+    expect(trigger.triggerConfig.methods).toEqual(['GET', 'POST', 'DELETE']);
   });
 
   it('routes only OSS object-created events under the EventBridge prefix to the EventBridge function', () => {
