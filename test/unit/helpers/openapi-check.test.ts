@@ -24,7 +24,7 @@ describe("the OpenAPI check of http-submit's answers", () => {
     checkHttpAnswer(answer('GET', '/index.html', 200, '<!doctype html>', { 'Content-Type': 'text/html; charset=utf-8' }));
     checkHttpAnswer(answer('POST', '/jobs/', 202, { jobId: 'j-1', requestId: 'r-1', appId: 'sys-ao-smith-1' }));
     checkHttpAnswer(answer('GET', '/nope', 404, { error: { code: 'NOT_FOUND', message: 'No route for /nope' } }));
-    checkHttpAnswer(answer('DELETE', '/jobs', 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'no' } }, { ...JSON_HEADERS, Allow: 'POST' }));
+    checkHttpAnswer(answer('DELETE', '/jobs', 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'no' } }, { ...JSON_HEADERS, Allow: 'POST, GET' }));
     checkHttpAnswer(
       answer('GET', '/usage', 401, { error: { code: 'UNAUTHORIZED', message: 'Missing bearer token' } }, { ...JSON_HEADERS, 'WWW-Authenticate': 'Bearer' }),
     );
@@ -49,7 +49,7 @@ describe("the OpenAPI check of http-submit's answers", () => {
     expect(violations[0]).toContain('body: must NOT have additional properties {"additionalProperty":"extra"}');
     expect(violations[1]).toContain('body/error/code: must be equal to one of the allowed values {"allowedValues":["JOB_NOT_FOUND"]}');
     expect(violations[2]).toContain('GET /apps answered 418, which the document does not list for it');
-    expect(violations[3]).toContain('Allow is "GET", not "POST" (the methods its path takes)');
+    expect(violations[3]).toContain('Allow is "GET", not "POST, GET" (the methods its path takes)');
   });
 
   it('refuses a missing required header, an undocumented media type and a path no route takes answering anything but 404', () => {
