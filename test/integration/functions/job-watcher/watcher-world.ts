@@ -1,9 +1,9 @@
 /**
  * What the watcher suites with rounds, copies and reconcile share: the local ICE (on a clock the test moves), OSS with
- * its upload trigger, a webhook receiver that checks signatures, the upload function, the job watcher's handler on a
+ * its upload trigger, a webhook receiver that verifies each delivery with the standardwebhooks package, the upload function, the job watcher's handler on a
  * simulated clock (its sleeps between rounds move the clock instead of waiting) and http-submit for GET /jobs.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type OSS from 'ali-oss';
@@ -19,9 +19,10 @@ import type { WatcherSummary } from '../../../../shared/domain/lifecycle/watcher
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+import { verifiesWith, webhookSecret } from '../../../helpers/webhooks';
 
 export const BUCKET = 'yike-uploads';
-const SECRET = 'whsec-test-0123456789abcdef';
+const SECRET = webhookSecret('watcher-world');
 /** Fast ICE retries and a 2 s webhook attempt, for every function of the world. */
 const WORLD_TUNING: TuningOverrides = { ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } }, lifecycle: { webhook: { timeoutMs: 2_000 } } };
 
@@ -59,14 +60,6 @@ export interface WatcherWorld {
   close(): Promise<void>;
 }
 
-/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
-function verifySignature(secret: string, rawBody: string, header: string): boolean {
-  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
-  if (!t || !v1) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
-}
-
 export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs?: number } = {}): Promise<WatcherWorld> {
   const dir = tempDir('watcher-world-');
   let nowMs = Date.now();
@@ -89,7 +82,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
-      deliveries.push({ body: JSON.parse(raw), signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])), atMs: clock.now() });
+      deliveries.push({ body: JSON.parse(raw), signatureValid: verifiesWith(SECRET, raw, req.headers), atMs: clock.now() });
       res.writeHead(204).end();
     });
   });
