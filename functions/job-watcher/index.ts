@@ -1,5 +1,5 @@
 import { createServicesOrReport } from '../../shared/composition/services';
-import { watcherDependencies } from '../../shared/composition/watcher';
+import { watcherDependencies, type JobWebhookNetwork } from '../../shared/composition/watcher';
 import { runWatcher, type WatcherSummary } from '../../shared/domain/lifecycle/watcher';
 import { ConfigError, describeError } from '../../shared/runtime/errors';
 import { remainingTimeFrom, type InvocationContext } from '../../shared/runtime/invocation';
@@ -12,8 +12,9 @@ import { parseTimerEvent } from '../../shared/triggers/events/timer';
  * FC 3.0 handler for the job watcher's timer trigger (every minute in s.yaml): follows in-flight jobs to their
  * outcome and notifies (shared/domain/lifecycle/watcher.ts). The timer event itself carries nothing we need; it is
  * still validated so a mis-wired trigger is reported. `now` and `tuning` are for tests, the bench and `npm start` only;
- * `sleep` with `now` runs the rounds on that clock (a simulated one: the tests and the bench). {"yike":"doctor"} (a
- * synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
+ * `sleep` with `now` runs the rounds on that clock (a simulated one: the tests and the bench); `jobWebhookNetwork` is the
+ * resolver and the allowed addresses of jobs' own webhooks (tests only). {"yike":"doctor"} (a synchronous
+ * InvokeFunction from npx yike-doctor) is answered with the doctor's report instead.
  */
 export const createHandler = (
   options: {
@@ -23,6 +24,7 @@ export const createHandler = (
     now?: () => Date;
     sleep?: (ms: number) => Promise<void>;
     reserveMs?: number;
+    jobWebhookNetwork?: JobWebhookNetwork;
   } = {},
 ) =>
   withDoctor('job-watcher', options, async (event: unknown, context: InvocationContext): Promise<WatcherSummary> => {
@@ -48,12 +50,17 @@ export const createHandler = (
 
     const summary = await runWatcher(
       buckets,
-      watcherDependencies(services, context, {
-        remainingTimeMs: remainingTimeFrom(context, startedAtMs, clock?.now),
-        reserveMs: options.reserveMs,
-        now: options.now,
-        clock,
-      }),
+      watcherDependencies(
+        services,
+        context,
+        {
+          remainingTimeMs: remainingTimeFrom(context, startedAtMs, clock?.now),
+          reserveMs: options.reserveMs,
+          now: options.now,
+          clock,
+        },
+        options.jobWebhookNetwork,
+      ),
     );
     logger[summary.bucketErrors > 0 ? 'error' : summary.jobErrors > 0 || summary.iceErrors > 0 ? 'warn' : 'info']('watcher run finished', { ...summary });
     return summary;

@@ -93,6 +93,8 @@ interface ObjectHead {
   eTag: string;
   size: number;
   contentType: string;
+  /** Its user metadata: x-oss-meta-<name> as `<name>` (lower case) → value. */
+  userMetadata: Record<string, string>;
 }
 
 /**
@@ -109,7 +111,8 @@ export interface ImageObjects {
 export interface UploadFormSigner {
   /** When the credentials that sign the form expire: the form never outlives them. */
   credentialsExpireAt(): Date | undefined;
-  sign(input: { bucket: string; key: string; contentType: string; policy: { expiration: string; conditions: unknown[] } }): {
+  /** `fields`: more form fields, each pinned by the policy (the upload's user metadata, x-oss-meta-*). */
+  sign(input: { bucket: string; key: string; contentType: string; policy: { expiration: string; conditions: unknown[] }; fields?: Record<string, string> }): {
     url: string;
     fields: Record<string, string>;
   };

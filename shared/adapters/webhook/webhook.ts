@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Webhook } from 'standardwebhooks';
 import { internalRangeOf } from './addresses';
@@ -25,15 +26,19 @@ export function signWebhook(secret: string, deliveryId: string, unixSeconds: num
   return signer.webhook.sign(deliveryId, new Date(unixSeconds * 1000), body);
 }
 
-/** A name's DNS answers, every address (dns.promises.lookup with `all: true` by default). */
-export type HostResolver = (hostname: string) => Promise<{ address: string; family: number }[]>;
+/** A name's DNS answers, every address. */
+type HostResolver = (hostname: string) => Promise<{ address: string; family: number }[]>;
+
+/** The system's resolver (getaddrinfo, as every connection uses), every address it answers. */
+const systemResolver: HostResolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
 
 /**
  * For URLs a caller chose (per-job webhooks): the host is resolved first, every address it resolves to must be public
  * (addresses.ts), and the connection goes to the address checked, with no second lookup that could answer otherwise.
  */
 export interface AddressGuard {
-  resolve: HostResolver;
+  /** Default: the system's resolver. */
+  resolve?: HostResolver;
   /** Whether an address may be connected to; default: none in an internal range (tests allow one loopback address). */
   isAllowedAddress?: (address: string) => boolean;
 }
@@ -125,7 +130,7 @@ type CheckedAddress = { lookup: LookupFunction } | { refused: string };
 /** The host's addresses, each checked; a lookup that hands the connection the first of them (an IP literal needs none). */
 async function checkedAddress(hostname: string, guard: AddressGuard): Promise<CheckedAddress> {
   const literal = hostname.replace(/^\[(.*)\]$/, '$1');
-  const answers = isIP(literal) !== 0 ? [{ address: literal, family: isIP(literal) }] : await guard.resolve(hostname);
+  const answers = isIP(literal) !== 0 ? [{ address: literal, family: isIP(literal) }] : await (guard.resolve ?? systemResolver)(hostname);
   if (answers.length === 0) return { refused: `${hostname} resolves to no address` };
   for (const { address } of answers) {
     const allowed = guard.isAllowedAddress ? guard.isAllowedAddress(address) : internalRangeOf(address) === undefined;

@@ -1,4 +1,5 @@
 import type { IceJob, JobOutput, RecordStore } from '../ports';
+import type { JobMetadata } from '../jobs/metadata';
 
 /**
  * The job record: what we know about one submitted Yike AI app job, from the submit to its outcome.
@@ -51,6 +52,13 @@ export interface JobRecord {
   folderId?: string;
   /** ICE's RequestId of the submit, for support tickets. */
   iceRequestId?: string;
+  /**
+   * The caller's own keys and values (`POST /jobs` / `POST /uploads` `metadata`, jobs/metadata.ts), given back wherever the
+   * job is shown or notified.
+   */
+  metadata?: JobMetadata;
+  /** `POST /jobs` `webhookUrl`: this job's own webhook (channel `job-webhook`); never shown or notified, it may hold a token. */
+  webhookUrl?: string;
   /** Delivery state per notification channel; owned by the watcher. */
   notifications?: Record<string, NotificationState>;
   /** When a terminal status was first recorded (the notification's `time`). */
@@ -123,6 +131,8 @@ export interface NewJobRecordInput {
   upload?: JobRecord['upload'];
   productionId?: string;
   folderId?: string;
+  metadata?: JobMetadata;
+  webhookUrl?: string;
   now?: Date;
 }
 
@@ -142,6 +152,8 @@ export function newJobRecord(input: NewJobRecordInput): JobRecord {
     ...(input.productionId ? { productionId: input.productionId } : {}),
     ...(input.folderId ? { folderId: input.folderId } : {}),
     ...(input.iceRequestId ? { iceRequestId: input.iceRequestId } : {}),
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+    ...(input.webhookUrl ? { webhookUrl: input.webhookUrl } : {}),
   };
 }
 
@@ -200,8 +212,8 @@ export interface JobRecordStore {
 export type InflightMarker = Pick<JobRecord, 'jobId' | 'submittedAt'> & Partial<Omit<NewJobRecordInput, 'now' | 'jobId'>>;
 
 function markerOf(record: JobRecord): InflightMarker {
-  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId } = record;
-  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId };
+  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, metadata, webhookUrl } = record;
+  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, metadata, webhookUrl };
 }
 
 /** The job record a marker describes, or undefined for an old marker that carries no seed. */

@@ -13,6 +13,8 @@ export interface JobTracking {
   recordsPrefix: string;
   entryPoint: EntryPoint;
   upload?: JobRecord['upload'];
+  metadata?: JobRecord['metadata'];
+  webhookUrl?: string;
   logger: Logger;
   now?: () => Date;
 }
@@ -52,6 +54,8 @@ export async function recordSubmittedJob(
     upload: tracking.upload,
     productionId: job.productionId,
     folderId: job.folderId,
+    metadata: tracking.metadata,
+    webhookUrl: tracking.webhookUrl,
     now: tracking.now?.(),
   });
   const jobs = createJobRecordStore(tracking.recordStore, tracking.recordsPrefix);

@@ -1,4 +1,5 @@
 import * as z from '../../runtime/zod';
+import { metadataSchema } from '../../domain/jobs/metadata';
 
 /**
  * One zod schema per event source, built from the documented payloads (docs/platform-facts.md, "Function Compute 3.0";
@@ -57,30 +58,44 @@ const objectKey = z.string().check(
 
 const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
 
+/** An https URL, judged exactly as given: zod's url() trims, so whitespace and controls are refused first (shared/domain/images/image-url.ts). */
+const httpsUrl = z.pipe(
+  z.string().check(
+    z.maxLength(2048),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
+  ),
+  z.url({ protocol: /^https$/, message: 'must be an https URL' }),
+);
+
+const jobRequestFields = {
+  app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  image: z.optional(ossImageSchema),
+  imageUrl: z.optional(httpsUrl),
+  productionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  /** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */
+  idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
+};
+
+const exactlyOneImage = z.refine<{ image?: unknown; imageUrl?: unknown }>((body) => (body.image === undefined) !== (body.imageUrl === undefined), {
+  message: 'exactly one of "image" ({bucket, key}) or "imageUrl" is required',
+  path: ['image'],
+});
+
 /** What callers send: the HTTP body and pipeline events share it. */
-export const jobRequestBodySchema = z
+export const jobRequestBodySchema = z.strictObject(jobRequestFields).check(exactlyOneImage);
+
+/**
+ * `POST /jobs`: the same, and the caller's `metadata` (jobs/metadata.ts) and a `webhookUrl` of the job's own (https, no
+ * credentials in it; its host is judged against WEBHOOK_ALLOWED_HOSTS by the submit, lifecycle/job-webhook.ts).
+ */
+export const postJobBodySchema = z
   .strictObject({
-    app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-    image: z.optional(ossImageSchema),
-    // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/domain/images/image-url.ts).
-    imageUrl: z.optional(
-      z.pipe(
-        z.string().check(
-          z.maxLength(2048),
-          // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-          z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
-        ),
-        z.url({ protocol: /^https$/, message: 'must be an https URL' }),
-      ),
+    ...jobRequestFields,
+    metadata: z.optional(metadataSchema),
+    webhookUrl: z.optional(
+      httpsUrl.check(z.refine((value: string) => !/^https:\/\/[^/?#]*@/i.test(value), 'must not carry credentials (user:password@): deliveries are signed')),
     ),
-    productionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-    folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
-    /** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */
-    idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
   })
-  .check(
-    z.refine((body: { image?: unknown; imageUrl?: unknown }) => (body.image === undefined) !== (body.imageUrl === undefined), {
-      message: 'exactly one of "image" ({bucket, key}) or "imageUrl" is required',
-      path: ['image'],
-    }),
-  );
+  .check(exactlyOneImage);

@@ -20,6 +20,7 @@ import type { NotificationPayload } from '../../../../shared/domain/lifecycle/no
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+import { eventually } from '../../../helpers/waiting';
 import { verifiesWith, webhookSecret } from '../../../helpers/webhooks';
 
 export const BUCKET = 'yike-uploads';
@@ -79,6 +80,8 @@ export interface LifecycleHarness {
   watcher(overrides?: Record<string, string>, sink?: (line: string) => void, tuning?: TuningOverrides): WatcherHandler;
   /** A user's upload, and the OSS trigger invoking oss-submit with the event OSS produced. */
   upload(key: string): Promise<{ jobId: string; eTag: string }>;
+  /** The OSS trigger invoking oss-submit with the event OSS produced for an object already written (a browser's form). */
+  submitUploaded(key: string): Promise<{ jobId: string; eTag: string }>;
   /** An object of the bucket parsed as JSON, or undefined when there is none. */
   readJson<T>(key: string): Promise<T | undefined>;
   reset(): Promise<void>;
@@ -160,7 +163,11 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
       createWatcherHandler({ env: harness.env(overrides), tuning: tuningWith(WATCHER_TUNING, tuning), now: () => new Date(harness.watcherClock), sink }),
     upload: async (key) => {
       await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
-      const notification = triggered.find((event) => event.key === key)!;
+      return harness.submitUploaded(key);
+    },
+    submitUploaded: async (key) => {
+      // OSS notifies out of band, after its answer.
+      const notification = await eventually(() => triggered.find((event) => event.key === key), `the upload notification of ${key}`);
       const result = await createSubmitHandler({ env: harness.env(), tuning: FAST_RETRIES })(notification.payload, fcContext());
       const eTag = JSON.parse(notification.payload.toString('utf8')).events[0].oss.object.eTag as string;
       return { jobId: result.submitted[0]!.jobId, eTag };
