@@ -16,6 +16,7 @@ import { startFcInvokeServer, type LocalFcInvokeServer } from '../../../../local
 import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
+import type { JobWebhookNetwork } from '../../../../shared/composition/watcher';
 import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
@@ -76,8 +77,8 @@ export interface LifecycleHarness {
   readonly nextEvents: Buffer[];
   /** The functions' environment: the local endpoints, the webhook and the next function. */
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
-  /** A job-watcher handler reading watcherClock; `tuning` goes over WATCHER_TUNING. */
-  watcher(overrides?: Record<string, string>, sink?: (line: string) => void, tuning?: TuningOverrides): WatcherHandler;
+  /** A job-watcher handler reading watcherClock; `tuning` goes over WATCHER_TUNING; `network`: where jobs' own webhooks may connect. */
+  watcher(overrides?: Record<string, string>, sink?: (line: string) => void, tuning?: TuningOverrides, network?: JobWebhookNetwork): WatcherHandler;
   /** A user's upload, and the OSS trigger invoking oss-submit with the event OSS produced. */
   upload(key: string): Promise<{ jobId: string; eTag: string }>;
   /** The OSS trigger invoking oss-submit with the event OSS produced for an object already written (a browser's form). */
@@ -159,8 +160,14 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
       LOG_LEVEL: 'error',
       ...overrides,
     }),
-    watcher: (overrides = {}, sink, tuning = {}) =>
-      createWatcherHandler({ env: harness.env(overrides), tuning: tuningWith(WATCHER_TUNING, tuning), now: () => new Date(harness.watcherClock), sink }),
+    watcher: (overrides = {}, sink, tuning = {}, network = undefined) =>
+      createWatcherHandler({
+        env: harness.env(overrides),
+        tuning: tuningWith(WATCHER_TUNING, tuning),
+        now: () => new Date(harness.watcherClock),
+        sink,
+        jobWebhookNetwork: network,
+      }),
     upload: async (key) => {
       await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
       return harness.submitUploaded(key);
