@@ -74,9 +74,10 @@ export async function deliverWebhook(options: {
     'webhook-timestamp': String(t),
     'webhook-signature': signWebhook(options.secret, options.deliveryId, t, options.body),
   };
+  const noAnswer: WebhookOutcome = { ok: false, error: `no answer within ${options.timeoutMs} ms (${origin})` };
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<WebhookOutcome>((resolve) => {
-    timer = setTimeout(() => resolve({ ok: false, error: `no answer within ${options.timeoutMs} ms (${origin})` }), options.timeoutMs);
+    timer = setTimeout(() => resolve(noAnswer), options.timeoutMs);
   });
   const abort = new AbortController();
   const attempt = (async (): Promise<WebhookOutcome> => {
@@ -91,10 +92,12 @@ export async function deliverWebhook(options: {
     return { ok: false, error: `HTTP ${status} from ${origin}` };
   })().catch((error: unknown) => ({ ok: false as const, error: `${networkReason(error)} (${origin})` }));
   try {
-    return await Promise.race([attempt, timedOut]);
+    const outcome = await Promise.race([attempt, timedOut]);
+    // Only a request still going is cut short: one that ended has given its connection back to the pool.
+    if (outcome === noAnswer) abort.abort();
+    return outcome;
   } finally {
     clearTimeout(timer);
-    abort.abort();
   }
 }
 
