@@ -40,16 +40,18 @@ const RULES: ReadonlyArray<[subnet: string, prefix: number, family: 'ipv4' | 'ip
   ['ff00::', 8, 'ipv6', 'multicast'],
 ];
 
-const LISTS = RULES.map(([subnet, prefix, family, kind]) => {
-  const list = new BlockList();
-  list.addSubnet(subnet, prefix, family);
-  return { list, kind };
-});
+/** Made on the first check: most runs deliver no per-job webhook, and a cold start should not pay for them. */
+let lists: { list: BlockList; kind: string }[] | undefined;
 
 /** The kind of range an IP address is in when it leads inside (`loopback`, `private` …), or undefined for a public one. */
 export function internalRangeOf(address: string): string | undefined {
   const family = isIP(address);
   if (family === 0) return 'not an IP address';
   const type = family === 4 ? 'ipv4' : 'ipv6';
-  return LISTS.find(({ list }) => list.check(address, type))?.kind;
+  lists ??= RULES.map(([subnet, prefix, ruleFamily, kind]) => {
+    const list = new BlockList();
+    list.addSubnet(subnet, prefix, ruleFamily);
+    return { list, kind };
+  });
+  return lists.find(({ list }) => list.check(address, type))?.kind;
 }

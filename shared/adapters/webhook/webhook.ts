@@ -1,6 +1,5 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { lookup as dnsLookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Webhook } from 'standardwebhooks';
 import { internalRangeOf } from './addresses';
@@ -29,8 +28,9 @@ export function signWebhook(secret: string, deliveryId: string, unixSeconds: num
 /** A name's DNS answers, every address. */
 type HostResolver = (hostname: string) => Promise<{ address: string; family: number }[]>;
 
-/** The system's resolver (getaddrinfo, as every connection uses), every address it answers. */
-const systemResolver: HostResolver = (hostname) => dnsLookup(hostname, { all: true, verbatim: true });
+/** The system's resolver (getaddrinfo, as every connection uses), every address it answers; loaded when first asked. */
+const systemResolver: HostResolver = (hostname) =>
+  (require('node:dns/promises') as typeof import('node:dns/promises')).lookup(hostname, { all: true, verbatim: true });
 
 /**
  * For URLs a caller chose (per-job webhooks): the host is resolved first, every address it resolves to must be public
