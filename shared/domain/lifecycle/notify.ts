@@ -7,8 +7,8 @@ import { jobWebhookDeliveryRefusal } from './job-webhook';
 /**
  * Notifications of a job's outcome (Finished, Failed, TimedOut), one payload for every channel:
  * `{"id", "type", "time", "job"}`. `id` is the same on every retry of the same notification, so receivers dedupe
- * by it; `time` is when the outcome was first recorded; `job` is the job record without the watcher's own
- * bookkeeping, plus, once it has an own copy (JOB_RESULTS `copy`), `playUrl`: that copy signed anew for each delivery
+ * by it (it is also the deliveries' `webhook-id`); `time` is when the outcome was first recorded; `job` is the job
+ * record (the caller's `metadata` with it) without the watcher's own bookkeeping or the job's own webhook URL, plus, once it has an own copy (JOB_RESULTS `copy`), `playUrl`: that copy signed anew for each delivery
  * (so a retry hours later still carries a working URL; everything else in the body stays the same).
  *
  * A copy that succeeds after the job was notified without it sends a second notification, `yike.job.result-copied`
