@@ -15,6 +15,7 @@ import type { WatcherSummary } from '../shared/domain/lifecycle/watcher';
 import { parseConfig } from '../shared/runtime/config';
 import type { TuningOverrides } from '../shared/runtime/tuning';
 import { seededRandom } from '../test/helpers/reliability';
+import { webhookSecret } from '../test/helpers/webhooks';
 
 /**
  * Notification lag and what the watcher costs, simulated: jobs submitted at random times over `spanMinutes`, each
@@ -119,7 +120,7 @@ export async function simulateLag(options: {
     FC_ENDPOINT: fc.url,
     ALLOWED_BUCKETS: BUCKET,
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
-    JOB_WEBHOOK_SECRET: 'bench-secret-0123456789',
+    JOB_WEBHOOK_SECRET: webhookSecret('bench'),
     LOG_LEVEL: 'error',
   };
   const tuning: TuningOverrides = { lifecycle: DESIGNS[options.design] };

@@ -12,6 +12,7 @@ import { parseConfig } from '../shared/runtime/config';
 import type { TuningOverrides } from '../shared/runtime/tuning';
 import { inflightKey, jobRecordKey, newJobRecord } from '../shared/domain/lifecycle/job-record';
 import type { WatcherSummary } from '../shared/domain/lifecycle/watcher';
+import { webhookSecret } from '../test/helpers/webhooks';
 
 /**
  * The job watcher at scale: N in-flight jobs that ICE reports Finished, settled by one watcher run (job record
@@ -126,7 +127,7 @@ export async function startWatcherFixture(
     OSS_ENDPOINT: oss.httpsLocalhostUrl,
     ALLOWED_BUCKETS: BUCKET,
     JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
-    JOB_WEBHOOK_SECRET: 'bench-secret-0123456789',
+    JOB_WEBHOOK_SECRET: webhookSecret('bench'),
     LOG_LEVEL: 'error',
     ...envOverrides,
   };

@@ -1,5 +1,5 @@
 import { createServicesOrReport } from '../../shared/composition/services';
-import { selfInvoker, watcherDependencies } from '../../shared/composition/watcher';
+import { selfInvoker, watcherDependencies, type JobWebhookNetwork } from '../../shared/composition/watcher';
 import { recordDelayProbeArrival, type DelayProbe } from '../../shared/domain/lifecycle/delay-probe';
 import { runWatcher, type WatcherSummary } from '../../shared/domain/lifecycle/watcher';
 import { ConfigError, describeError } from '../../shared/runtime/errors';
@@ -27,7 +27,8 @@ type WatcherHandler = ((event: DelayProbe, context: InvocationContext) => Promis
  * (shared/domain/lifecycle/watcher.ts); the doctor's delay probe only records its arrival. The timer event carries
  * nothing we need; it is still validated so a mis-wired trigger is reported. `now` and `tuning` are for tests, the
  * bench and `npm start` only; `sleep` with `now` runs the rounds on that clock (a simulated one: the tests and the
- * bench). {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report.
+ * bench); `jobWebhookNetwork` is the resolver and the allowed addresses of jobs' own webhooks (tests only).
+ * {"yike":"doctor"} (a synchronous InvokeFunction from npx yike-doctor) is answered with the doctor's report.
  */
 export const createHandler = (
   options: {
@@ -37,6 +38,7 @@ export const createHandler = (
     now?: () => Date;
     sleep?: (ms: number) => Promise<void>;
     reserveMs?: number;
+    jobWebhookNetwork?: JobWebhookNetwork;
   } = {},
 ): WatcherHandler =>
   withDoctor('job-watcher', options, async (event: unknown, context: InvocationContext): Promise<WatcherSummary | DelayProbeAnswer> => {
@@ -69,15 +71,20 @@ export const createHandler = (
 
     const summary = await runWatcher(
       buckets,
-      watcherDependencies(services, context, {
-        remainingTimeMs: remainingTimeFrom(context, startedAtMs, clock?.now),
-        reserveMs: options.reserveMs,
-        now: options.now,
-        clock,
-        self: selfInvoker(services, context),
-        scheduledFor: parsed.kind === 'round' ? parsed.notBefore : undefined,
-        requestId: context?.requestId,
-      }),
+      watcherDependencies(
+        services,
+        context,
+        {
+          remainingTimeMs: remainingTimeFrom(context, startedAtMs, clock?.now),
+          reserveMs: options.reserveMs,
+          now: options.now,
+          clock,
+          self: selfInvoker(services, context),
+          scheduledFor: parsed.kind === 'round' ? parsed.notBefore : undefined,
+          requestId: context?.requestId,
+        },
+        options.jobWebhookNetwork,
+      ),
     );
     logger[summary.bucketErrors > 0 ? 'error' : summary.jobErrors > 0 || summary.iceErrors > 0 ? 'warn' : 'info']('watcher run finished', { ...summary });
     return summary;

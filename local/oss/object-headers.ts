@@ -5,7 +5,9 @@
  *
  * Sources:
  * - [API]      OSS API reference pages PutObject, CopyObject, GetObject, HeadObject: headers and parameters.
- * - [EC]       OSS error centre pages 0017-00000502 / 0017-00000503 (Content-MD5 malformed / not matching the body).
+ * - [EC]       OSS error centre pages 0017-00000502 / 0017-00000503 (Content-MD5 malformed / not matching the body),
+ *              0011-00000002 (user metadata, every x-oss-meta-* name and value together, must stay under 8 KB; the
+ *              page names no error code: InvalidArgument here is unverified).
  */
 import { validateHeaderValue, type IncomingHttpHeaders } from 'node:http';
 import type { QueryParams } from './signature';
@@ -60,6 +62,15 @@ export function userMetaOf(headers: IncomingHttpHeaders): Record<string, string>
   for (const [name, value] of Object.entries(headers)) {
     if (name.startsWith(USER_META_PREFIX) && value !== undefined) meta[name] = headerText(value);
   }
+  return checkUserMetaSize(meta);
+}
+
+const MAX_USER_META_BYTES = 8 * 1024;
+
+/** [EC] 0011-00000002: an object's user metadata, names and values (as their bytes), is refused at 8 KB or more. */
+export function checkUserMetaSize(meta: Record<string, string>): Record<string, string> {
+  const bytes = Object.entries(meta).reduce((sum, [name, value]) => sum + Buffer.byteLength(name, 'latin1') + Buffer.byteLength(value, 'latin1'), 0);
+  if (bytes >= MAX_USER_META_BYTES) throw invalidArgument('Your metadata headers exceed the maximum allowed metadata size.', { MetaSize: String(bytes) });
   return meta;
 }
 

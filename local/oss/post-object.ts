@@ -10,6 +10,8 @@
  *              success_action_status 200/201/204 (default 204; 201 answers a PostResponse XML), x-oss-content-type;
  *              "A request that does not contain the policy form field is considered as an anonymous request".
  *              Content type priority: x-oss-content-type > the file part's Content-Type > the Content-Type field.
+ *              x-oss-meta-* fields are checked against the policy like any field (an eq condition pins one) and are
+ *              held to PutObject's 8 KB of user metadata (object-headers.ts).
  * - [PERRORS]  "Errors and troubleshooting methods of PostObject": MalformedPOSTRequest "The body of your POST request
  *              is not well-formed multipart/form-data.", InvalidAccessKeyId for an STS key without its token.
  * - [EC]       0002-00000702 (policy missing while signed), 0002-00000704 (Signature blank), 0002-00000706 / -707
@@ -23,6 +25,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { readBody } from '../http';
 import { MalformedMultipartError, multipartBoundary, parseMultipartForm, type FormPart } from './multipart-form';
 import { checkPostPolicy, parsePostPolicy, type FormFields } from './post-policy';
+import { checkUserMetaSize } from './object-headers';
 import { OssRequestError } from './request-error';
 import { checkCredential, type CredentialLookup } from './signature';
 
@@ -116,7 +119,7 @@ export async function readPostObject(req: IncomingMessage, context: PostObjectCo
     key,
     data: file.data,
     contentType: fields.get('x-oss-content-type') ?? file.contentType ?? fields.get('content-type'),
-    userMeta: userMetaOf(fields),
+    userMeta: checkUserMetaSize(userMetaOf(fields)),
     successActionStatus: successStatusOf(fields.get('success_action_status')),
     forbidOverwrite: (fields.get('x-oss-forbid-overwrite') ?? '').toLowerCase() === 'true',
     auth,

@@ -13,7 +13,10 @@
  * - [EC]       OSS error centre: 0006-00000227 (a failed condition: AccessDenied, message "Invalid according to Policy:
  *              Policy Condition failed: [...]", https://help.aliyun.com/en/oss/user-guide/0006-00000227),
  *              0006-00000214 (conditions not an array), 0006-00000222 (a condition neither map nor list),
- *              0006-00000223 (content-length-range not two integers), 0006-00000224 (in/not-in need a list).
+ *              0006-00000223 (content-length-range not two integers), 0006-00000224 (in/not-in need a list),
+ *              0006-00000226 (a field a condition names is missing from the form: refused; that page gives no code or
+ *              message, so it gets 0006-00000227's AccessDenied here, unverified). An x-oss-meta-* field is checked like
+ *              any other: a form whose metadata field was changed or dropped fails its eq condition.
  * Codes and messages not named above are unverified (S3's wording where OSS's was not found).
  */
 import { OssRequestError } from './request-error';

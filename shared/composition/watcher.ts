@@ -1,22 +1,31 @@
 import { createFunctionInvoker } from '../adapters/fc/invoke';
 import { createResultCopier } from '../adapters/oss/result-copier';
-import { deliverWebhook } from '../adapters/webhook/webhook';
+import { deliverWebhook, type AddressGuard } from '../adapters/webhook/webhook';
 import type { WatcherDependencies } from '../domain/lifecycle/watcher';
 import type { FunctionInvoker, ResultCopier, WebhookSender } from '../domain/ports';
 import type { InvocationContext } from '../runtime/invocation';
 import { functionsApiOf, type Services } from './services';
 
 /**
- * The job watcher's ports: the shared services plus the notification channels' adapters (webhook, FC InvokeFunction)
- * and, with `copy` in JOB_RESULTS, the output copier and the signer of the copies' playUrl.
+ * Where a job's own webhook may connect (tests only): the resolver its host is looked up with (default: the system's,
+ * every address), and which addresses count as allowed (default: none that leads inside, adapters/webhook/addresses.ts).
+ */
+export type JobWebhookNetwork = Partial<AddressGuard>;
+
+/**
+ * The job watcher's ports: the shared services plus the notification channels' adapters (webhook, a job's own webhook
+ * behind its address guard, FC InvokeFunction) and, with `copy` in JOB_RESULTS, the output copier and the signer of
+ * the copies' playUrl.
  */
 export function watcherDependencies(
   services: Services,
   context: InvocationContext | undefined,
   run: Pick<WatcherDependencies, 'remainingTimeMs' | 'reserveMs' | 'now' | 'clock' | 'self' | 'scheduledFor' | 'requestId'>,
+  network: JobWebhookNetwork = {},
 ): WatcherDependencies {
   const { config } = services;
   const sendWebhook: WebhookSender = deliverWebhook;
+  const sendJobWebhook: WebhookSender = (delivery) => deliverWebhook({ ...delivery, guard: network });
   const copier: ResultCopier | undefined = config.lifecycle.resultCopy ? createResultCopier(config.oss, services.credentials) : undefined;
   return {
     config,
@@ -24,6 +33,7 @@ export function watcherDependencies(
     recordStore: services.recordStore,
     invoker: config.lifecycle.nextFunction ? nextFunctionInvoker(services, context) : undefined,
     sendWebhook,
+    sendJobWebhook,
     copier,
     signUrl: services.signUrl,
     logger: services.logger,

@@ -104,6 +104,8 @@ interface ObjectHead {
   eTag: string;
   size: number;
   contentType: string;
+  /** Its user metadata: x-oss-meta-<name> as `<name>` (lower case) → value. */
+  userMetadata: Record<string, string>;
 }
 
 /**
@@ -120,7 +122,8 @@ export interface ImageObjects {
 export interface UploadFormSigner {
   /** When the credentials that sign the form expire: the form never outlives them. */
   credentialsExpireAt(): Date | undefined;
-  sign(input: { bucket: string; key: string; contentType: string; policy: { expiration: string; conditions: unknown[] } }): {
+  /** `fields`: more form fields, each pinned by the policy (the upload's user metadata, x-oss-meta-*). */
+  sign(input: { bucket: string; key: string; contentType: string; policy: { expiration: string; conditions: unknown[] }; fields?: Record<string, string> }): {
     url: string;
     fields: Record<string, string>;
   };
@@ -153,14 +156,17 @@ export interface FunctionInvoker {
   invokeAsync(functionName: string, payload: Buffer, options?: { asyncDelaySeconds?: number }): Promise<{ requestId: string }>;
 }
 
-/** One signed webhook delivery attempt; never throws (a failure is an outcome the watcher retries later). */
+/**
+ * One signed webhook delivery attempt; never throws (a failure is an outcome the watcher retries later). `refused`: the
+ * sender will not connect to where the URL leads (a per-job URL resolving to an internal address): never worth a retry.
+ */
 export type WebhookSender = (delivery: {
   url: string;
   secret: string;
   body: string;
   deliveryId: string;
   timeoutMs: number;
-}) => Promise<{ ok: true; status: number } | { ok: false; error: string }>;
+}) => Promise<{ ok: true; status: number } | { ok: false; error: string; refused?: true }>;
 
 /** What the doctor asks OSS about a bucket (GetBucketLocation, one ListObjects page). */
 export interface BucketInspector {

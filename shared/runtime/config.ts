@@ -61,6 +61,11 @@ export interface Config {
     /** JOB_RESULTS has `object`: write `<RESULTS_PREFIX>…json` result objects. */
     resultObjects: boolean;
     webhook?: { url: string; secret: string } & Tuning['lifecycle']['webhook'];
+    /**
+     * Per-job webhooks (`POST /jobs` `webhookUrl`): the hosts they may name (WEBHOOK_ALLOWED_HOSTS, lower-case; empty:
+     * none), and the key they are signed with (JOB_WEBHOOK_SECRET; the job watcher requires it with the hosts).
+     */
+    jobWebhooks: { allowedHosts: string[]; secret?: string } & Tuning['lifecycle']['webhook'];
     nextFunction?: string;
     /** Buckets the watcher reads records from: RECORDS_BUCKET and every ALLOWED_BUCKETS. */
     watchBuckets: string[];
@@ -165,6 +170,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, overrides: TuningOverrides =
       ...lifecycle,
       resultObjects: e.JOB_RESULTS.includes('object'),
       webhook: e.JOB_WEBHOOK_URL ? { url: e.JOB_WEBHOOK_URL, secret: e.JOB_WEBHOOK_SECRET!, ...webhook } : undefined,
+      jobWebhooks: { allowedHosts: e.WEBHOOK_ALLOWED_HOSTS.map((host) => host.toLowerCase()), secret: e.JOB_WEBHOOK_SECRET, ...webhook },
       nextFunction: e.JOB_NEXT_FUNCTION,
       watchBuckets: [...new Set([...(e.RECORDS_BUCKET ? [e.RECORDS_BUCKET] : []), ...e.ALLOWED_BUCKETS])],
       resultCopy: e.JOB_RESULTS.includes('copy') ? resultCopy : undefined,

@@ -79,6 +79,23 @@ const optionalCount = (unit: string, max: number) =>
 /** RETENTION_DAYS' bound: a hundred years. */
 const MAX_RETENTION_DAYS = 36_500;
 
+/**
+ * JOB_WEBHOOK_SECRET: a Standard Webhooks symmetric key, `whsec_` + base64 of 24 to 64 random bytes (spec/standard-webhooks.md
+ * in github.com/standard-webhooks/standard-webhooks, "Signature scheme").
+ */
+const WEBHOOK_SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
+const WEBHOOK_SECRET_MESSAGE = 'must be whsec_ followed by the base64 of 24 to 64 random bytes, e.g. whsec_$(openssl rand -base64 32)';
+
+function isWebhookSecret(value: string): boolean {
+  const base64 = WEBHOOK_SECRET.exec(value)?.[1];
+  if (base64 === undefined || base64.length % 4 !== 0) return false;
+  const key = Buffer.from(base64, 'base64');
+  return key.toString('base64') === base64 && key.length >= 24 && key.length <= 64;
+}
+
+/** A WEBHOOK_ALLOWED_HOSTS entry: a DNS name, or `*.` and one (any name under it). */
+const ALLOWED_HOST = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
 /** JOB_BUDGET_PER_DAY's bound: ten million paid jobs a day is past any campaign's budget. */
 const MAX_JOBS_PER_DAY = 10_000_000;
 
@@ -287,8 +304,21 @@ export const envSchema = z.object({
       ),
     ),
   ),
-  /** HMAC-SHA256 key of `X-Yike-Signature`. @default — (required with the URL, ≥ 16 characters) @readBy job-watcher, budget-renewal */
-  JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(16, 'must be at least 16 characters')))),
+  /**
+   * The key deliveries are signed with, the Standard Webhooks way (`webhook-signature`): `whsec_` and the base64 of 24 to 64
+   * random bytes, e.g. `whsec_$(openssl rand -base64 32)`. @default — (required with `JOB_WEBHOOK_URL` or `WEBHOOK_ALLOWED_HOSTS`)
+   * @readBy job-watcher, budget-renewal
+   */
+  JOB_WEBHOOK_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.refine(isWebhookSecret, WEBHOOK_SECRET_MESSAGE)))),
+  /**
+   * Hosts a `POST /jobs` `webhookUrl` (https) may name, comma-separated: `hooks.example.com`, or `*.example.com` for
+   * any name under it. Per-job deliveries go only to public addresses. @default — (per-job webhooks refused)
+   * @readBy http-submit, job-watcher
+   */
+  WEBHOOK_ALLOWED_HOSTS: z.pipe(
+    commaList,
+    z.array(z.string().check(z.regex(ALLOWED_HOST, 'each entry must be a host name like hooks.example.com, or *.example.com'))),
+  ),
   /** FC 3.0 function invoked asynchronously with each notification. @readBy job-watcher */
   JOB_NEXT_FUNCTION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   /**

@@ -11,6 +11,8 @@ const SECRET_PATTERNS = [
     pattern: /[?&](?:Signature|x-oss-signature|x-oss-credential|security-token|x-oss-security-token|OSSAccessKeyId)=(?!\[REDACTED\])[^&\s"\\]{4,}/i,
   },
   { kind: 'ACS3 authorization signature', pattern: /Signature=[0-9a-f]{64}/ },
+  // JOB_WEBHOOK_SECRET's Standard Webhooks form (the base64 of at least 24 bytes is 32 characters).
+  { kind: 'webhook secret', pattern: /\bwhsec_[A-Za-z0-9+/]{32,}/ },
   { kind: 'OSS authorization header', pattern: /\bOSS4?-?(?:HMAC-SHA256)?\s*[A-Za-z0-9.]+:[A-Za-z0-9+/=]{20,}/ },
   {
     kind: 'secret-named field with a value',

@@ -16,6 +16,7 @@ import { listSubmitRecords } from '../../shared/domain/lifecycle/operator';
 import { fcContext, LOCAL_CREDENTIALS, tempDir, TINY_PNG, localOssClient } from '../helpers/local-cloud';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { limitConcurrency, reportFigures, seededRandom } from '../helpers/reliability';
+import { webhookSecret } from '../helpers/webhooks';
 
 const BUCKET = 'yike-uploads';
 const RECORDS_PREFIX = '.yike-jobs/';
@@ -277,7 +278,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
         ...handlerEnv,
         ALLOWED_BUCKETS: BUCKET,
         JOB_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`,
-        JOB_WEBHOOK_SECRET: 'fault-injection-secret',
+        JOB_WEBHOOK_SECRET: webhookSecret('fault-injection'),
       },
       // Sleeping rounds: each tick polls its rounds on the simulated clock (delayed rounds: delayed-rounds.test.ts).
       tuning: tuningWith(FUNCTION_TUNING, { lifecycle: { reconcileMinutes: 1, webhook: { timeoutMs: 1_000 }, delayedRounds: false } }),

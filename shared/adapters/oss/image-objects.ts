@@ -15,7 +15,12 @@ interface OssHeadError {
   requestId?: string;
 }
 
-type HeadAnswer = { status: 'found'; head: { eTag: string; size: number; contentType: string } } | { status: 'missing' } | { status: 'denied' };
+type HeadAnswer =
+  | { status: 'found'; head: { eTag: string; size: number; contentType: string; userMetadata: Record<string, string> } }
+  | { status: 'missing' }
+  | { status: 'denied' };
+
+const USER_METADATA_PREFIX = 'x-oss-meta-';
 
 const ACCESS_DENIED = 'AccessDenied';
 
@@ -47,6 +52,12 @@ export function createImageObjects(config: Config['oss'], credentials: Credentia
           eTag: String(headers.etag ?? '').replace(/"/g, ''),
           size: Number(headers['content-length'] ?? 0),
           contentType: headers['content-type'] ?? '',
+          // Node gives header names in lower case, as OSS stores user metadata names.
+          userMetadata: Object.fromEntries(
+            Object.entries(headers)
+              .filter(([name]) => name.startsWith(USER_METADATA_PREFIX))
+              .map(([name, value]) => [name.slice(USER_METADATA_PREFIX.length), String(value)]),
+          ),
         },
       };
     },

@@ -22,6 +22,8 @@ export function signPostObjectForm(input: {
   key: string;
   contentType: string;
   policy: object;
+  /** More fields the policy pins (x-oss-meta-*), sent before the signature. */
+  fields?: Record<string, string>;
 }): PostObjectForm {
   const client = createOssClient(input.config.oss, input.credentials, input.bucket);
   const signed = client.calculatePostSignature(input.policy) as { OSSAccessKeyId: string; Signature: string; policy: string };
@@ -32,6 +34,7 @@ export function signPostObjectForm(input: {
       'Content-Type': input.contentType,
       'x-oss-content-type': input.contentType,
       'x-oss-forbid-overwrite': 'true',
+      ...input.fields,
       success_action_status: '204',
       OSSAccessKeyId: signed.OSSAccessKeyId,
       policy: signed.policy,

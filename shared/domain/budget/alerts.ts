@@ -8,8 +8,8 @@ import { budgetPrefix, type BudgetSettings } from './spending';
 /**
  * The budget's alerts: `yike.budget.warning` once budget.warnPercent (80 %) of the day's budget is used, and
  * `yike.budget.exhausted` at 100 %, each once a day. Each is an error log line, and (with JOB_WEBHOOK_URL) a POST
- * through the job webhook: the same signature (X-Yike-Signature) and envelope (`{id, type, time, …}`) as the job
- * notifications, with `budget` where those carry `job`.
+ * through the job webhook's sender: the same Standard Webhooks signature and envelope (`{id, type, time, …}`) as the
+ * job notifications, with `budget` where those carry `job`.
  *
  * Once a day: whoever creates `<RECORDS_PREFIX>budget/<day>/alerts/<name>.json` (create-only) raises it and writes
  * the log line; each delivery attempt n is claimed first (`….attempt-<n>`, create-only), so two runs at once never

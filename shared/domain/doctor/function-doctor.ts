@@ -177,7 +177,7 @@ async function webhookCheck(config: Config, sendWebhook: WebhookSender, now: () 
     id,
     title,
     `${origin}: ${outcome.error}`,
-    'make the receiver answer 2xx to a POST it can verify (X-Yike-Signature, docs/lifecycle.md; ignore type "yike.test"), or unset YIKE_JOB_WEBHOOK_URL',
+    'make the receiver answer 2xx to a POST it can verify (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature; docs/lifecycle.md; ignore type "yike.test"), or unset YIKE_JOB_WEBHOOK_URL',
   );
 }
 

@@ -1,5 +1,6 @@
 import type { IceJob, JobOutput, RecordStore } from '../ports';
 import { jobIndexKeys, writeJobIndex, type IndexedJob } from './job-index';
+import type { JobMetadata } from '../jobs/metadata';
 
 /**
  * The job record: what we know about one submitted Yike AI app job, from the submit to its outcome.
@@ -54,6 +55,13 @@ export interface JobRecord {
   iceRequestId?: string;
   /** The submit (idempotency) record that holds the job's JobId (`objects/…`, `http/…`, `pipeline/…`): erased with the job. */
   submitRecordKey?: string;
+  /**
+   * The caller's own keys and values (`POST /jobs` / `POST /uploads` `metadata`, jobs/metadata.ts), given back wherever the
+   * job is shown or notified.
+   */
+  metadata?: JobMetadata;
+  /** `POST /jobs` `webhookUrl`: this job's own webhook (channel `job-webhook`); never shown or notified, it may hold a token. */
+  webhookUrl?: string;
   /** Delivery state per notification channel; owned by the watcher. */
   notifications?: Record<string, NotificationState>;
   /** When a terminal status was first recorded (the notification's `time`). */
@@ -127,6 +135,8 @@ export interface NewJobRecordInput {
   productionId?: string;
   folderId?: string;
   submitRecordKey?: string;
+  metadata?: JobMetadata;
+  webhookUrl?: string;
   now?: Date;
 }
 
@@ -147,6 +157,8 @@ export function newJobRecord(input: NewJobRecordInput): JobRecord {
     ...(input.folderId ? { folderId: input.folderId } : {}),
     ...(input.iceRequestId ? { iceRequestId: input.iceRequestId } : {}),
     ...(input.submitRecordKey ? { submitRecordKey: input.submitRecordKey } : {}),
+    ...(input.metadata ? { metadata: input.metadata } : {}),
+    ...(input.webhookUrl ? { webhookUrl: input.webhookUrl } : {}),
   };
 }
 
@@ -207,8 +219,8 @@ export interface JobRecordStore {
 export type InflightMarker = Pick<JobRecord, 'jobId' | 'submittedAt'> & Partial<Omit<NewJobRecordInput, 'now' | 'jobId'>>;
 
 function markerOf(record: JobRecord): InflightMarker {
-  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey } = record;
-  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey };
+  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey, metadata, webhookUrl } = record;
+  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey, metadata, webhookUrl };
 }
 
 /** Every index entry a job may have (job-index.ts): under every job, its app, and each final status. */

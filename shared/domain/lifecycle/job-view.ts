@@ -24,6 +24,8 @@ export interface JobView {
   upload?: JobRecord['upload'];
   productionId?: string;
   folderId?: string;
+  /** The caller's own keys and values, as given with the job. */
+  metadata?: JobRecord['metadata'];
   /** JOB_RESULTS `copy`: `pending` while a Finished job's outputs are being copied, `failed` once given up. */
   copy?: 'pending' | 'failed';
   /** The own copy (video first), signed with the role's credentials; see playUrlOf (result-copy.ts). */
@@ -60,6 +62,7 @@ export function toJobView(record: JobRecord): JobView {
     upload: record.upload,
     productionId: record.productionId,
     folderId: record.folderId,
+    metadata: record.metadata,
   });
 }
 

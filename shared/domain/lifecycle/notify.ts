@@ -3,14 +3,15 @@ import type { Config } from '../../runtime/config';
 import type { FunctionInvoker, RecordStore, WebhookSender } from '../ports';
 import type { JobRecord, NotificationState } from './job-record';
 import type { NotificationPayload } from './payload-schemas';
+import { jobWebhookDeliveryRefusal } from './job-webhook';
 
 export type { NotificationPayload };
 
 /**
  * Notifications of a job's outcome (Finished, Failed, TimedOut), one payload for every channel:
  * `{"id", "type", "time", "job"}`. `id` is the same on every retry of the same notification, so receivers dedupe
- * by it; `time` is when the outcome was first recorded; `job` is the job record without the watcher's own
- * bookkeeping, plus, once it has an own copy (JOB_RESULTS `copy`), `playUrl`: that copy signed anew for each delivery
+ * by it (it is also the deliveries' `webhook-id`); `time` is when the outcome was first recorded; `job` is the job
+ * record (the caller's `metadata` with it) without the watcher's own bookkeeping or the job's own webhook URL, plus, once it has an own copy (JOB_RESULTS `copy`), `playUrl`: that copy signed anew for each delivery
  * (so a retry hours later still carries a working URL; everything else in the body stays the same).
  *
  * A copy that succeeds after the job was notified without it sends a second notification, `yike.job.result-copied`
@@ -33,25 +34,35 @@ export function notificationFor(
 ): NotificationPayload {
   const type = event === 'result-copied' ? 'yike.job.result-copied' : TYPES[record.status];
   if (!type) throw new TypeError(`No notification for status ${record.status}`);
+  // The job's own webhook URL stays out: a receiver's URL may carry its token, and the next function or the result object is not that receiver.
   const {
     notifications: _notifications,
     notifyRound: _notifyRound,
     copying,
     copyNotifications: _copyNotifications,
     submitRecordKey: _submitRecordKey,
+    webhookUrl: _webhookUrl,
     ...job
   } = record;
   const time = event === 'result-copied' ? (copying?.copiedAt ?? record.updatedAt) : (record.settledAt ?? record.updatedAt);
   return { id: `${record.jobId}.${type.slice('yike.job.'.length)}`, type, time, job: { ...(job satisfies OnlyDocumented<typeof job>), ...links } };
 }
 
-type ChannelName = 'result-object' | 'webhook' | 'next-function';
-type DeliveryOutcome = { ok: true; detail?: string } | { ok: false; error: string };
+type ChannelName = 'result-object' | 'webhook' | 'job-webhook' | 'next-function';
+/** `final`: a refusal another attempt would meet again (the job's webhook URL or where it leads): undelivered at once. */
+type DeliveryOutcome = { ok: true; detail?: string } | { ok: false; error: string; final?: boolean };
 
 export interface Channel {
   name: ChannelName;
   maxAttempts: number;
+  /** Whether the channel has anything to deliver for this job (default: every job). */
+  appliesTo?(record: JobRecord): boolean;
   deliver(payload: NotificationPayload, body: string, record: JobRecord): Promise<DeliveryOutcome>;
+}
+
+/** The channels a job is notified on. */
+export function channelsFor(channels: readonly Channel[], record: JobRecord): Channel[] {
+  return channels.filter((channel) => channel.appliesTo?.(record) ?? true);
 }
 
 export interface ChannelDependencies {
@@ -65,6 +76,8 @@ export interface ChannelDependencies {
   invoker?: FunctionInvoker;
   /** Required when JOB_WEBHOOK_URL is set. */
   sendWebhook?: WebhookSender;
+  /** Required for jobs with their own webhook (`webhookUrl`). */
+  sendJobWebhook?: WebhookSender;
 }
 
 /** The enabled channels, in delivery order: the result object first (it is the cheapest and the most durable). */
@@ -86,6 +99,7 @@ export function createChannels(deps: ChannelDependencies): Channel[] {
       },
     });
   }
+  channels.push(jobWebhookChannel(deps));
   if (config.nextFunction) {
     const name = config.nextFunction;
     const invoker = deps.invoker;
@@ -105,6 +119,30 @@ export function createChannels(deps: ChannelDependencies): Channel[] {
     });
   }
   return channels;
+}
+
+/**
+ * A job's own webhook (`POST /jobs` `webhookUrl`), for the jobs that have one: signed like JOB_WEBHOOK_URL's, retried and
+ * claimed like every channel. A URL WEBHOOK_ALLOWED_HOSTS no longer allows, a watcher without JOB_WEBHOOK_SECRET, and a
+ * host that resolves to an internal address (the sender checks before it connects) are undelivered at once.
+ */
+function jobWebhookChannel(deps: ChannelDependencies): Channel {
+  const { jobWebhooks } = deps.config;
+  return {
+    name: 'job-webhook',
+    maxAttempts: jobWebhooks.maxAttempts,
+    appliesTo: (record) => record.webhookUrl !== undefined,
+    async deliver(payload, body, record) {
+      const url = record.webhookUrl!;
+      const refusal = jobWebhookDeliveryRefusal(url, jobWebhooks.allowedHosts);
+      if (refusal) return { ok: false, error: refusal, final: true };
+      if (!jobWebhooks.secret) return { ok: false, error: 'WEBHOOK_SECRET_MISSING: the job watcher has no JOB_WEBHOOK_SECRET to sign with', final: true };
+      if (!deps.sendJobWebhook) return { ok: false, error: 'no sender for job webhooks was wired' };
+      const outcome = await deps.sendJobWebhook({ url, secret: jobWebhooks.secret, body, deliveryId: payload.id, timeoutMs: jobWebhooks.timeoutMs });
+      if (outcome.ok) return { ok: true, detail: `HTTP ${outcome.status}` };
+      return { ok: false, error: outcome.error, final: outcome.refused === true };
+    },
+  };
 }
 
 /** Where a job's result object goes: beside the upload, else under the records bucket's results prefix. */

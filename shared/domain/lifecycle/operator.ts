@@ -3,6 +3,7 @@ import { mapWithConcurrency } from '../../runtime/concurrency';
 import type { IdempotencyRecord, RecordStatus } from '../idempotency/idempotent';
 import type { Ice, IceJob, RecordStore } from '../ports';
 import type { SubmittedJob } from '../jobs/submit-job';
+import { metadataSchema } from '../jobs/metadata';
 import { writeJobIndex } from './job-index';
 import { applyIceJob, isTerminal, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
 import { listJobs, MAX_PAGE_SIZE } from './job-list';
@@ -236,7 +237,8 @@ export async function forgetUnsettledRecord(
 
 /**
  * The job record a COMPLETED submit record stands for (watcher's reconcile: a job whose record and marker were never
- * written): what the submit record's context says of the image and the upload, submitted when the record completed.
+ * written): what the submit record's context says of the image, the upload, the caller's metadata and its own webhook,
+ * submitted when the record completed.
  */
 export function jobRecordFromSubmitRecord(recordsPrefix: string, recordKey: string, record: IdempotencyRecord<SubmittedJob>): JobRecord | undefined {
   const kind = submitRecordKind(recordsPrefix, recordKey);
@@ -254,6 +256,8 @@ export function jobRecordFromSubmitRecord(recordsPrefix: string, recordKey: stri
     upload,
     iceRequestId: record.result.requestId,
     submitRecordKey: recordKey,
+    metadata: context.metadata === undefined ? undefined : metadataSchema.safeParse(context.metadata).data,
+    webhookUrl: typeof context.webhookUrl === 'string' ? context.webhookUrl : undefined,
     now: new Date(record.completedAt ?? record.startedAt),
   });
 }

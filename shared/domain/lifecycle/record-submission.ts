@@ -15,6 +15,8 @@ export interface JobTracking {
   upload?: JobRecord['upload'];
   /** The submit record that holds the JobId (erased with the job). */
   submitRecordKey?: string;
+  metadata?: JobRecord['metadata'];
+  webhookUrl?: string;
   logger: Logger;
   now?: () => Date;
 }
@@ -55,6 +57,8 @@ export async function recordSubmittedJob(
     productionId: job.productionId,
     folderId: job.folderId,
     submitRecordKey: tracking.submitRecordKey,
+    metadata: tracking.metadata,
+    webhookUrl: tracking.webhookUrl,
     now: tracking.now?.(),
   });
   const jobs = createJobRecordStore(tracking.recordStore, tracking.recordsPrefix);

@@ -19,6 +19,8 @@ export interface WatcherDependencies {
   requestId?: string;
   /** Delivers JOB_WEBHOOK_URL notifications (required when a webhook is configured). */
   sendWebhook?: WebhookSender;
+  /** Delivers a job's own webhook (`webhookUrl`): it connects only to addresses that do not lead inside. */
+  sendJobWebhook?: WebhookSender;
   /** Copies outputs (required when JOB_RESULTS has `copy`). */
   copier?: ResultCopier;
   /** Signs the own copies' playUrl in notifications. */

@@ -3,7 +3,7 @@ import { isYikeError } from '../../runtime/errors';
 import { sleep, withAttempts } from '../../runtime/retry';
 import type { IceJob, RecordStore } from '../ports';
 import { applyIceJob, isTerminal, markTimedOut, type JobRecord, type JobRecordStore, type NotificationState } from './job-record';
-import { isDue, isSettled, nextAttemptDelayMs, notificationFor, type Channel, type NotificationEvent } from './notify';
+import { channelsFor, isDue, isSettled, nextAttemptDelayMs, notificationFor, type Channel, type NotificationEvent } from './notify';
 import { copyDue, copyOutputs, playUrlOf, startCopy, waitsForCopy } from './result-copy';
 import { CLAIM_LEASE_MS, claimKey, type RunContext } from './watch-context';
 
@@ -85,7 +85,7 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
       (error: unknown) => ({ ok: false, error }) as const,
     );
     const notifications: Record<string, NotificationState> = {};
-    for (const channel of context.channels) notifications[channel.name] = { status: 'pending', attempts: 0 };
+    for (const channel of channelsFor(context.channels, next)) notifications[channel.name] = { status: 'pending', attempts: 0 };
     next = startCopy({ ...next, settledAt: next.settledAt ?? now.toISOString(), notifications }, config.lifecycle.resultCopy !== undefined);
     changed = true;
     logger.info('job settled', { jobId: next.jobId, status: next.status, outputUrl: next.results[0]?.outputUrl, copy: next.copy });
@@ -108,7 +108,10 @@ export async function watchJob(entry: KnownJob, ice: { answered: boolean; job?: 
         summary.copied += next.results.filter((result) => result.ownKey).length;
         // Notified with ICE's URL before the copy was there: now the copy gets its own notification.
         if (notifiedBefore)
-          next = { ...next, copyNotifications: Object.fromEntries(context.channels.map((channel) => [channel.name, { status: 'pending', attempts: 0 }])) };
+          next = {
+            ...next,
+            copyNotifications: Object.fromEntries(channelsFor(context.channels, next).map((channel) => [channel.name, { status: 'pending', attempts: 0 }])),
+          };
       } else summary.copyFailures++;
     }
   }
@@ -175,9 +178,9 @@ async function notifyAndSettle(entry: KnownJob, record: JobRecord, changed: bool
       continue;
     }
     summary.deliveryFailures++;
-    if (attempts >= channel.maxAttempts) {
+    if (attempts >= channel.maxAttempts || outcome.final) {
       states[channel.name] = { status: 'undelivered', attempts, lastAttemptAt: at, lastError: outcome.error, deliveryId: payload.id };
-      logger.error('notification undelivered after its last attempt', {
+      logger.error(outcome.final ? 'notification refused; not tried again' : 'notification undelivered after its last attempt', {
         jobId: record.jobId,
         channel: channel.name,
         type: payload.type,

@@ -43,6 +43,7 @@ export async function watchBucketRound(bucket: string, state: BucketState, run: 
     recordStore: run.recordStore,
     invoker: run.invoker,
     sendWebhook: run.sendWebhook,
+    sendJobWebhook: run.sendJobWebhook,
   });
   const outOfTime = () => run.remainingTimeMs() < run.reserveMs;
   state.round++;

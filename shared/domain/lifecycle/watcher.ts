@@ -33,9 +33,13 @@ export { claimKey, cursorKey, type WatcherDependencies, type WatcherSummary } fr
  * the job alone. A winner that dies mid-round leaves a claim older than CLAIM_LEASE_MS: the next run claims round + 1
  * and delivers again (at least once; receivers dedupe by the notification id).
  */
-/** Long enough for one chunk's slowest delivery: a webhook attempt, or the next-function invoke (NEXT_FUNCTION_BUDGET_MS). */
+/**
+ * Long enough for one chunk's slowest delivery: a webhook attempt (JOB_WEBHOOK_URL's, or a job's own when
+ * WEBHOOK_ALLOWED_HOSTS allows them), or the next-function invoke (NEXT_FUNCTION_BUDGET_MS).
+ */
 function defaultReserveMs(lifecycle: Config['lifecycle']): number {
-  return Math.max(lifecycle.webhook?.timeoutMs ?? 0, lifecycle.nextFunction ? NEXT_FUNCTION_BUDGET_MS : 0) + 5_000;
+  const jobWebhookMs = lifecycle.jobWebhooks.allowedHosts.length > 0 ? lifecycle.jobWebhooks.timeoutMs : 0;
+  return Math.max(lifecycle.webhook?.timeoutMs ?? 0, jobWebhookMs, lifecycle.nextFunction ? NEXT_FUNCTION_BUDGET_MS : 0) + 5_000;
 }
 
 /** Two InvokeFunction attempts of at most 5 s each (see the job-watcher handler's invoker). */

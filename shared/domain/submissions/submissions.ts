@@ -36,7 +36,7 @@ export type SkipReason =
 
 /** What the upload and pipeline paths need: the one submit's dependencies, and APP_ROUTES / DEFAULT_APP for uploads. */
 export interface SubmissionDependencies extends SubmitDependencies {
-  config: Pick<Config, 'uploads' | 'records' | 'http' | 'defaults'>;
+  config: Pick<Config, 'uploads' | 'records' | 'http' | 'lifecycle' | 'defaults'>;
   remainingTimeMs: () => number;
 }
 

@@ -12,19 +12,24 @@ import { isIceInputRefusal, resolveApp, sendSubmit, type JobDependencies, type J
 import { isSpendingRefusal, type Payer } from '../budget/spending';
 import type { DeferredItem } from '../budget/deferred';
 import { sharedRecordsBucket } from './record-keys';
+import { presentMetadata, type JobMetadata } from '../jobs/metadata';
+import { carriesMetadata, metadataOfObject } from '../uploads/upload-metadata';
+import { assertJobWebhookAllowed } from '../lifecycle/job-webhook';
 
 /**
  * The one paid submit, whatever asked for it (an upload, a pipeline event, the budget's renewal, `POST /jobs`,
  * `yike-submit`): check → budget → idempotent submit → record → track.
  *
- * 1. Check, before any ICE call: the app, and the image (an upload's size from its event; a named image's URL rules,
- *    allowlist and, after the claim, HEAD).
+ * 1. Check, before any ICE call: the app, the image (an upload's size from its event; a named image's URL rules,
+ *    allowlist and, after the claim, HEAD) and a job webhook's URL (WEBHOOK_ALLOWED_HOSTS). The caller's metadata is
+ *    given, or, for an upload whose form carried some, read with one HEAD (uploads/upload-metadata.ts).
  * 2. With `once`: claim the submit record (create-only), so a redelivery or a retry never pays twice.
  * 3. The paid step (shared/domain/jobs/submit-job.ts): AppParams and the precheck, then SubmitYikeAIAppJob inside the
  *    spending limit. Over it, the item is deferred or refused (`overBudget`).
  * 4. The submit record says how it ended: COMPLETED (replayed to later deliveries), REJECTED (ICE refuses that input),
  *    OUTCOME_UNKNOWN (the answer was lost: never sent again), DEFERRED or SKIPPED; any other failure frees it.
- * 5. Track: only once the record says COMPLETED, the job record and its in-flight marker, for the job watcher.
+ * 5. Track: only once the record says COMPLETED, the job record and its in-flight marker, for the job watcher. The
+ *    metadata and the job's webhook go in the job record, and in the submit record too (reconcile rebuilds from it).
  *
  * Entry points differ only in the data they hand in and in how they answer the outcome in their platform's shape;
  * refusals are thrown as typed errors (a stable `code`, an HTTP status where one fits).
@@ -52,6 +57,10 @@ export interface SubmitYikeJobInput {
    * (an upload, a pipeline event), in the first ALLOWED_BUCKETS bucket (`http`), or nowhere (`cli`: no job record).
    */
   entryPoint: EntryPoint;
+  /** The caller's own keys and values (`POST /jobs`); an upload's are read from its object when its form carried some. */
+  metadata?: JobMetadata;
+  /** `POST /jobs` `webhookUrl`: this job's notifications go there too; refused unless WEBHOOK_ALLOWED_HOSTS names its host. */
+  webhookUrl?: string;
 }
 
 /**
@@ -87,7 +96,8 @@ export type SubmitYikeJobOutcome =
   | { status: 'image-gone' };
 
 export interface SubmitDependencies extends JobDependencies {
-  config: Pick<Config, 'uploads' | 'records' | 'http'>;
+  /** `lifecycle`: WEBHOOK_ALLOWED_HOSTS (lifecycle.jobWebhooks). */
+  config: Pick<Config, 'uploads' | 'records' | 'http' | 'lifecycle'>;
   logger: Logger;
   /** The record store of a bucket (submit and job records live in RECORDS_BUCKET, or as `entryPoint` says). */
   recordStore: RecordStoreFor;
@@ -115,10 +125,14 @@ export async function submitYikeJob(
 ): Promise<Submitted | InProgress>;
 export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<SubmitYikeJobOutcome>;
 export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<SubmitYikeJobOutcome> {
-  const { source, job, once, overBudget, renewal } = input;
+  const { source, job, overBudget, renewal, webhookUrl } = input;
   const image = checkedImage(input, deps);
+  if (webhookUrl !== undefined) assertJobWebhookAllowed(webhookUrl, deps.config.lifecycle.jobWebhooks.allowedHosts);
   const bucket = recordsBucketFor(input, image, deps);
   const logger = deps.logger.child({ source });
+  const metadata = presentMetadata(input.metadata) ?? (await uploadMetadata(input, deps));
+  // The submit record keeps them too: a job whose job record and marker were lost is rebuilt from it (reconcile).
+  const once = input.once && (metadata || webhookUrl) ? { ...input.once, context: { ...input.once.context, metadata, webhookUrl } } : input.once;
   const payer: Payer = { ...job.payer, ...(renewal && { ...renewal, renewal: true }) };
   const deferring = overBudget !== 'refuse';
   let sent: SentJob | undefined;
@@ -185,12 +199,27 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
         entryPoint: input.entryPoint,
         upload: upload && { bucket: upload.bucket, key: upload.key, eTag: upload.eTag },
         submitRecordKey: once?.recordKey,
+        metadata,
+        webhookUrl,
         logger,
         now: deps.now,
       },
     );
   }
   return outcome;
+}
+
+/**
+ * An upload's metadata: its form's (uploads/upload-metadata.ts), read with one HEAD, and only for an upload whose name
+ * says its form carried some. Before the claim, so the submit record keeps it. An object gone or replaced by now (its
+ * eTag differs) has none to give for this event.
+ */
+async function uploadMetadata(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<JobMetadata | undefined> {
+  if (!('uploaded' in input.image) || !carriesMetadata(input.image.uploaded.key)) return undefined;
+  const { bucket, key } = input.image.uploaded;
+  const answer = await deps.imageObjects.head(bucket, key);
+  if (answer.status !== 'found' || answer.head.eTag.toUpperCase() !== input.image.uploaded.eTag.toUpperCase()) return undefined;
+  return metadataOfObject(answer.head.userMetadata, input.source);
 }
 
 /** The image as it may be used, after the checks that need no ICE call (and no HEAD: that comes after the claim). */

@@ -5,6 +5,8 @@ import { YikeError } from '../../runtime/errors';
 import { appForKey } from '../submissions/submissions';
 import * as z from '../../runtime/zod';
 import { uploadTokenFolder } from '../budget/upload-token';
+import { metadataSchema, presentMetadata } from '../jobs/metadata';
+import { METADATA_FIELD, METADATA_NAME_PREFIX, metadataFieldValue } from './upload-metadata';
 
 /**
  * Browser uploads (`POST /uploads`, the page): the caller says what it wants to upload, and gets a plan for one
@@ -46,6 +48,8 @@ export const uploadRequestSchema = z.strictObject({
   ),
   contentType: z.string().check(z.maxLength(128), z.regex(MEDIA_TYPE, 'must be a media type like image/png')),
   size: z.number().check(z.int(), z.gte(0)),
+  /** The caller's own keys and values for the job (jobs/metadata.ts), bound into the signed form (upload-metadata.ts). */
+  metadata: z.optional(metadataSchema),
 });
 
 export type UploadRequest = z.infer<typeof uploadRequestSchema>;
@@ -61,6 +65,8 @@ export interface UploadPlan {
   expiresAt: Date;
   /** The PostObject policy document (signed by the OSS adapter). */
   policy: { expiration: string; conditions: unknown[] };
+  /** Form fields beyond the usual ones, each pinned by the policy: the metadata's `x-oss-meta-yike-metadata`. */
+  fields: Record<string, string>;
 }
 
 type UploadConfig = Pick<Config, 'uploads' | 'records'>;
@@ -146,9 +152,14 @@ export function planUpload(
   const maxBytes = config.uploads.maxImageBytes;
   if (request.size > maxBytes) throw refusal('IMAGE_TOO_LARGE', 413, 'size', `${request.size} bytes; the limit is ${maxBytes}`);
 
+  const metadata = presentMetadata(request.metadata);
+  const fields: Record<string, string> = metadata ? { [METADATA_FIELD]: metadataFieldValue(metadata) } : {};
+
   const now = options.now ?? new Date();
   const tokenFolder = options.tokenName === undefined ? '' : uploadTokenFolder(options.tokenName);
-  const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${tokenFolder}${(options.newId ?? randomUUID)()}${extension}`;
+  // A name that says the form carried metadata: oss-submit HEADs only those uploads to read it.
+  const name = `${metadata ? METADATA_NAME_PREFIX : ''}${(options.newId ?? randomUUID)()}${extension}`;
+  const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${tokenFolder}${name}`;
   // Never under our own prefixes (a records prefix of "uploads/" would make the image a record).
   for (const prefix of [config.records.prefix, config.records.resultsPrefix]) {
     if (key.startsWith(prefix)) throw new YikeError('UPLOADS_NOT_CONFIGURED', `Upload keys would fall under "${prefix}"`, { statusCode: 503 });
@@ -167,6 +178,7 @@ export function planUpload(
     contentType,
     maxBytes,
     expiresAt,
+    fields,
     policy: {
       expiration: expiresAt.toISOString(),
       // OSS stores x-oss-content-type over the file part's type over the Content-Type field: all three are pinned
@@ -178,6 +190,8 @@ export function planUpload(
         ['eq', '$Content-Type', contentType],
         ['eq', '$x-oss-content-type', contentType],
         ['eq', '$x-oss-forbid-overwrite', 'true'],
+        // The metadata's field exactly as signed: a browser that changes (or drops) it is refused by OSS.
+        ...Object.entries(fields).map(([field, value]) => ['eq', `$${field}`, value]),
         ['content-length-range', 1, maxBytes],
       ],
     },

@@ -1,4 +1,5 @@
 import * as z from '../../runtime/zod';
+import { metadataSchema } from '../../domain/jobs/metadata';
 
 /**
  * One zod schema per event source, built from the documented payloads (docs/platform-facts.md, "Function Compute 3.0";
@@ -57,35 +58,50 @@ const objectKey = z.string().check(
 
 const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
 
+/** An https URL, judged exactly as given: zod's url() trims, so whitespace and controls are refused first (shared/domain/images/image-url.ts). */
+const httpsUrl = z.pipe(
+  z.string().check(
+    z.maxLength(2048),
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
+    z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
+  ),
+  z.url({ protocol: /^https$/, message: 'must be an https URL' }),
+);
+
 /** A job's fields as callers send them: the HTTP body and pipeline events share them. */
 export const jobRequestFields = {
   app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   image: z.optional(ossImageSchema),
-  // zod's url() trims: refuse whitespace/controls first so nothing but the exact string is judged (shared/domain/images/image-url.ts).
-  imageUrl: z.optional(
-    z.pipe(
-      z.string().check(
-        z.maxLength(2048),
-        // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses
-        z.refine((value: string) => !/[\u0000-\u0020\u007f]/.test(value), 'must not contain control or whitespace characters'),
-      ),
-      z.url({ protocol: /^https$/, message: 'must be an https URL' }),
-    ),
-  ),
+  imageUrl: z.optional(httpsUrl),
   productionId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   folderId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 };
+
+/**
+ * `POST /jobs`' own fields on top (the OpenAPI document's JobRequest): the caller's `metadata` (jobs/metadata.ts) and a
+ * `webhookUrl` of the job's own (https, no credentials in it; its host is judged against WEBHOOK_ALLOWED_HOSTS by the
+ * submit, lifecycle/job-webhook.ts).
+ */
+export const postJobFields = {
+  ...jobRequestFields,
+  metadata: z.optional(metadataSchema),
+  webhookUrl: z.optional(
+    httpsUrl.check(z.refine((value: string) => !/^https:\/\/[^/?#]*@/i.test(value), 'must not carry credentials (user:password@): deliveries are signed')),
+  ),
+};
+
+/** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */
+const idempotencyKeyField = z.optional(z.string().check(z.minLength(1), z.maxLength(256)));
 
 const exactlyOneImage = z.refine<{ image?: unknown; imageUrl?: unknown }>((body) => (body.image === undefined) !== (body.imageUrl === undefined), {
   message: 'exactly one of "image" ({bucket, key}) or "imageUrl" is required',
   path: ['image'],
 });
 
-/** What callers send: the HTTP body (the OpenAPI document's JobRequest: these fields without idempotencyKey) and pipeline events. */
-export const jobRequestBodySchema = z
-  .strictObject({
-    ...jobRequestFields,
-    /** Pipeline events only: a caller-chosen key that makes a redelivery submit nothing new. */
-    idempotencyKey: z.optional(z.string().check(z.minLength(1), z.maxLength(256))),
-  })
+/** What pipeline events send: the job's fields and their idempotencyKey. */
+export const jobRequestBodySchema = z.strictObject({ ...jobRequestFields, idempotencyKey: idempotencyKeyField }).check(exactlyOneImage);
+
+/** `POST /jobs`: the same, with metadata and webhookUrl (the idempotencyKey field is taken as before; the header is the documented way). */
+export const postJobBodySchema = z
+  .strictObject({ ...postJobFields, idempotencyKey: idempotencyKeyField })
   .check(exactlyOneImage);

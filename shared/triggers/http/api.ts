@@ -1,5 +1,5 @@
 import type { ApiRequest, ApiResponse } from '../events/fc-http';
-import { jobRequestBodySchema } from '../events/schemas';
+import { postJobBodySchema } from '../events/schemas';
 import type { HttpServices } from '../../composition/http';
 import { sha256 } from '../../domain/submissions/record-keys';
 import { submitYikeJob } from '../../domain/submissions/submit-yike-job';
@@ -139,7 +139,7 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
   const { config, logger } = deps.services;
   const raw = readJsonBody(request, config.http.maxBodyBytes);
   if ('error' in raw) return result(route, raw.error);
-  const parsed = jobRequestBodySchema.safeParse(raw.value);
+  const parsed = postJobBodySchema.safeParse(raw.value);
   if (!parsed.success) return result(route, invalidBody(parsed.error.issues));
   const body = parsed.data;
   if (body.idempotencyKey !== undefined) {
@@ -173,6 +173,8 @@ async function postJob(request: ApiRequest, deps: ApiDependencies, caller: strin
       overBudget: 'refuse',
       // Job records (and Idempotency-Key records) live in RECORDS_BUCKET, else the first allowed bucket.
       entryPoint: 'http',
+      metadata: body.metadata,
+      webhookUrl: body.webhookUrl,
     },
     { ...deps.services, remainingTimeMs: deps.remainingTimeMs, now: deps.now },
   );

@@ -4,7 +4,7 @@ import { invalidBody, type RouteAnswer } from './errors';
 import type { AppsBody, UploadFormBody } from './responses';
 
 /**
- * `POST /uploads` {app, fileName, contentType, size}: a signed PostObject form for one fresh key in the upload bucket (the first ALLOWED_BUCKETS).
+ * `POST /uploads` {app, fileName, contentType, size, metadata?}: a signed PostObject form for one fresh key in the upload bucket (the first ALLOWED_BUCKETS).
  * `GET /apps`: the apps a browser can upload for. Both are authenticated like /jobs (api.ts), and neither calls ICE:
  * the job is submitted by the OSS trigger once the browser's upload lands.
  */
@@ -24,7 +24,7 @@ export function createUploadForm(body: unknown, services: HttpServices, caller?:
   // A token with a quota: the key carries its name (never the token), so the upload counts against it.
   const tokenName = caller !== undefined && config.budget.tokenQuotas[caller] !== undefined ? caller : undefined;
   const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: services.uploadForms.credentialsExpireAt(), tokenName });
-  const form = services.uploadForms.sign({ bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy });
+  const form = services.uploadForms.sign({ bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy, fields: plan.fields });
   return {
     ok: true,
     status: 201,

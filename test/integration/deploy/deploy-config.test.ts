@@ -164,6 +164,7 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
       RECORDS_BUCKET: 'yike-uploads',
       JOB_WEBHOOK_URL: '',
       JOB_WEBHOOK_SECRET: '',
+      WEBHOOK_ALLOWED_HOSTS: '',
       JOB_NEXT_FUNCTION: '',
       JOB_RESULTS: 'copy,object',
       // YIKE_RETENTION_DAYS unset: jobs are kept until erased.
@@ -179,6 +180,7 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
       resultObjects: true,
       jobTimeoutSeconds: 21_600,
       webhook: undefined,
+      jobWebhooks: { allowedHosts: [], maxAttempts: 10, timeoutMs: 5_000 },
       nextFunction: undefined,
       watchBuckets: ['yike-uploads'],
       roundSeconds: 10,

@@ -1,3 +1,4 @@
+import { webhookSecret } from '../../helpers/webhooks';
 import { lineStatuses, startDoctorCloud, startWebhookReceiver, type DoctorCloud, type DoctorRow } from './harness';
 
 /**
@@ -6,7 +7,7 @@ import { lineStatuses, startDoctorCloud, startWebhookReceiver, type DoctorCloud,
  * says what to do. (The image form's fault is in doctor-image-form.test.ts: the findings are cached per process, as
  * per FC instance, and that fault changes the finding.)
  */
-const WEBHOOK_SECRET = 'doctor-webhook-secret-0123456789';
+const WEBHOOK_SECRET = webhookSecret('doctor');
 
 describe('npx yike-doctor with one fault injected', () => {
   let webhook: Awaited<ReturnType<typeof startWebhookReceiver>>;
@@ -110,7 +111,7 @@ describe('npx yike-doctor with one fault injected', () => {
     expect(flipped(report!.checks)).toEqual({ webhook: 'fail' });
     expect(failuresOf(report!.checks, 'webhook').map((line) => line.functionName)).toEqual(['yike-job-watcher', 'yike-budget-renewal']);
     expect(failuresOf(report!.checks, 'webhook')[0]!.fix).toBe(
-      'make the receiver answer 2xx to a POST it can verify (X-Yike-Signature, docs/lifecycle.md; ignore type "yike.test"), or unset YIKE_JOB_WEBHOOK_URL',
+      'make the receiver answer 2xx to a POST it can verify (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature; docs/lifecycle.md; ignore type "yike.test"), or unset YIKE_JOB_WEBHOOK_URL',
     );
     expect(broken.received.map((delivery) => JSON.parse(delivery.body).type)).toEqual(['yike.test', 'yike.test']);
   }, 60_000);

@@ -1,8 +1,9 @@
+import { verifiesWith, webhookSecret } from '../../helpers/webhooks';
 import { lineStatuses, startDoctorCloud, startWebhookReceiver, type DoctorCloud } from './harness';
 
 /** npx yike-doctor on npm start's local cloud: every required line ✔, nothing submitted, secrets only as set/unset. */
 const FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher', 'yike-budget-renewal'];
-const WEBHOOK_SECRET = 'doctor-webhook-secret-0123456789';
+const WEBHOOK_SECRET = webhookSecret('doctor');
 
 describe('npx yike-doctor on npm start’s local cloud', () => {
   let world: DoctorCloud;
@@ -106,7 +107,7 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
     }
   }, 60_000);
 
-  it('sends the webhook a signed yike.test delivery', async () => {
+  it('sends the webhook a yike.test delivery that the standardwebhooks package verifies with the configured secret', async () => {
     // Arrange
     webhook.received.length = 0;
 
@@ -115,7 +116,10 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
 
     // Assert: the watcher's and budget-renewal's (its alerts) doctors each sent one.
     expect(webhook.received.map((delivery) => JSON.parse(delivery.body).type)).toEqual(['yike.test', 'yike.test']);
-    for (const delivery of webhook.received) expect(delivery.headers['x-yike-signature']).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+    for (const delivery of webhook.received) {
+      expect(delivery.headers['webhook-id']).toBe(JSON.parse(delivery.body).id);
+      expect(verifiesWith(WEBHOOK_SECRET, delivery.body, delivery.headers)).toBe(true);
+    }
   }, 60_000);
 
   it('prints one table of check, ✔/✖/–, detail and how to fix, ending with the verdict', async () => {

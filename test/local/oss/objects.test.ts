@@ -90,6 +90,23 @@ describe('local OSS server driven by ali-oss: objects', () => {
     expect(server.listKeys(BUCKET)).not.toContain('uploads/bad-digest.jpg');
   });
 
+  it('refuses user metadata of 8 KB or more (names and values together) with InvalidArgument, and stores nothing', async () => {
+    // Act: one byte under the limit, then exactly at it (ali-oss's types ask for uid and pid: they count too).
+    const under = await client().put('uploads/meta-under.jpg', Buffer.from('payload'), {
+      meta: { uid: 1, pid: 2, big: 'v'.repeat(8191 - 'x-oss-meta-big'.length - 'x-oss-meta-uid1x-oss-meta-pid2'.length) },
+    });
+    const at = await failureOf(
+      client().put('uploads/meta-at.jpg', Buffer.from('payload'), {
+        meta: { uid: 1, pid: 2, big: 'v'.repeat(8192 - 'x-oss-meta-big'.length - 'x-oss-meta-uid1x-oss-meta-pid2'.length) },
+      }),
+    );
+
+    // Assert
+    expect(under.res.status).toBe(200);
+    expect(at).toMatchObject({ code: 'InvalidArgument', status: 400 });
+    expect(server.listKeys(BUCKET)).not.toContain('uploads/meta-at.jpg');
+  });
+
   it('refuses a body over the size limit with EntityTooLarge', async () => {
     // Act
     const put = await failureOf(client().put('uploads/huge.bin', Buffer.alloc(MAX_PUT_BODY_BYTES + 1)));

@@ -50,6 +50,40 @@ describe('PostObject refused', () => {
     expect(server.listKeys(BUCKET)).not.toContain('uploads/somebody-elses.png');
   });
 
+  it.each([
+    ['changed', 'x-oss-meta-yike-metadata', '7b7d'],
+    ['left out', 'x-oss-meta-yike-metadata', undefined],
+  ])('refuses a user metadata field the policy pins when it is %s, quoting the failed condition', async (_case, name, value) => {
+    // Arrange: the policy pins the field to what was signed (7b2261223a2231227d is {"a":"1"} in hex).
+    const policy = uploadPolicy({
+      conditions: [
+        ['eq', '$key', KEY],
+        ['eq', `$${name}`, '7b2261223a2231227d'],
+        ['content-length-range', 1, 1024 * 1024],
+      ],
+    });
+    const fields = [...withField(signedFields(policy, [[name, '7b2261223a2231227d']]), name, value), pngFile()];
+
+    // Act + Assert
+    await expectRefusal(fields, 403, 'AccessDenied', `Invalid according to Policy: Policy Condition failed: ["eq", "$${name}", "7b2261223a2231227d"]`);
+    expect(server.listKeys(BUCKET)).not.toContain(KEY);
+  });
+
+  it('refuses user metadata of 8 KB or more, names and values together, as PutObject does', async () => {
+    // Arrange: two fields whose names and values make exactly 8,192 bytes.
+    const value = 'a'.repeat(4096 - 'x-oss-meta-one'.length);
+    const fields = [
+      ...signedFields(uploadPolicy(), [
+        ['x-oss-meta-one', value],
+        ['x-oss-meta-two', 'b'.repeat(4096 - 'x-oss-meta-two'.length)],
+      ]),
+      pngFile(),
+    ];
+
+    // Act + Assert
+    await expectRefusal(fields, 400, 'InvalidArgument', 'Your metadata headers exceed the maximum allowed metadata size.');
+  });
+
   it('refuses a Content-Type field that is not an image', async () => {
     // Arrange
     const fields = [...withField(signedFields(), 'Content-Type', 'text/html'), pngFile()];

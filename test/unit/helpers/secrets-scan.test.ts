@@ -9,6 +9,7 @@ describe('the secrets check that runs over every log line of the suite', () => {
       `{"authorization":"ACS3-HMAC-SHA256 Credential=STS.x,SignedHeaders=host,Signature=${'a'.repeat(64)}"}`,
       'ACS3 authorization signature',
     ],
+    ['a webhook secret', `{"message":"signing with whsec_${'A'.repeat(43)}="}`, 'webhook secret'],
     ['an AccessKeySecret field', '{"credentials":{"accessKeySecret":"real-looking-secret"}}', 'secret-named field with a value'],
     ['a SecurityToken field', '{"SecurityToken":"CAIS...token"}', 'secret-named field with a value'],
     ['the local STS secret anywhere', '{"message":"signing with local-dev-secret"}', 'local accessKeySecret'],

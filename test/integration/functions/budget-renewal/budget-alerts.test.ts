@@ -1,4 +1,3 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHandler as createRenewalHandler } from '../../../../functions/budget-renewal/index';
@@ -8,15 +7,9 @@ import { DAY_ONE, DAY_ONE_RESET, startBudgetCloud, type BudgetCloud } from '../.
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { checkWebhookBody } from '../../../helpers/openapi-check';
 import { fcContext, logCapture } from '../../../helpers/local-cloud';
+import { verifiesWith, webhookSecret } from '../../../helpers/webhooks';
 
-const SECRET = 'whsec-budget-0123456789abcdef';
-
-/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
-function verifySignature(rawBody: string, header: string): boolean {
-  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
-  if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
-  return timingSafeEqual(Buffer.from(createHmac('sha256', SECRET).update(`${t}.${rawBody}`).digest('hex')), Buffer.from(v1));
-}
+const SECRET = webhookSecret('budget-alerts');
 
 describe('budget alerts: yike.budget.warning and yike.budget.exhausted, each once a day, through the job webhook', () => {
   let cloud: BudgetCloud;
@@ -38,8 +31,8 @@ describe('budget alerts: yike.budget.warning and yike.budget.exhausted, each onc
         checkWebhookBody(raw);
         received.push({
           body: JSON.parse(raw) as BudgetAlertPayload,
-          delivery: req.headers['x-yike-delivery'] as string | undefined,
-          signed: verifySignature(raw, String(req.headers['x-yike-signature'] ?? '')),
+          delivery: req.headers['webhook-id'] as string | undefined,
+          signed: verifiesWith(SECRET, raw, req.headers),
           answered,
         });
         res.writeHead(answered).end();

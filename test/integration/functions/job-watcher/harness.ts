@@ -2,11 +2,11 @@
  * What the job lifecycle suites share (upload → job record → watcher → result object, webhook and next function):
  * startLifecycleHarness(), called in each file's beforeAll, starts a local OSS (its upload notifications recorded), a
  * local ICE finishing jobs after JOB_MS of its own clock, a local FC invoke endpoint running the next function, and a
- * webhook receiver that checks each signature as the README tells receivers to. Tests move the two clocks and take
+ * webhook receiver that verifies each attempt with the `standardwebhooks` package (a verifier nobody here wrote), as
+ * docs/lifecycle.md tells receivers to. Tests move the two clocks and take
  * the receiver down by setting iceClock, watcherClock and receiverMode; reset() puts them back and removes every
  * record, marker and result before each test.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type OSS from 'ali-oss';
@@ -16,14 +16,17 @@ import { startFcInvokeServer, type LocalFcInvokeServer } from '../../../../local
 import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
 import { startOssServer, type LocalOssServer, type OssNotification } from '../../../../local/oss/server';
 import { matchesOssTrigger, UPLOAD_TRIGGER } from '../../../../local/oss/trigger';
+import type { JobWebhookNetwork } from '../../../../shared/composition/watcher';
 import type { NotificationPayload } from '../../../../shared/domain/lifecycle/notify';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { checkWebhookBody } from '../../../helpers/openapi-check';
 import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tuning';
 import { FAST_RETRIES, fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+import { eventually } from '../../../helpers/waiting';
+import { verifiesWith, webhookSecret } from '../../../helpers/webhooks';
 
 export const BUCKET = 'yike-uploads';
-export const SECRET = 'whsec-test-0123456789abcdef';
+export const SECRET = webhookSecret('lifecycle-harness');
 const NEXT_FUNCTION = 'yike-next-step';
 export const JOB_MS = 60_000;
 /**
@@ -36,18 +39,19 @@ const WATCHER_TUNING: TuningOverrides = {
 };
 export const HOUR_MS = 3_600_000;
 
-/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
-function verifySignature(secret: string, rawBody: string, header: string): boolean {
-  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
-  if (!t || !v1 || Math.abs(Date.now() / 1000 - Number(t)) > 300) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
-}
-
 interface Delivery {
   body: NotificationPayload;
   signatureValid: boolean;
+  /** `webhook-id`. */
   deliveryHeader?: string;
+}
+
+/** Every POST the receiver got, answered or not: its Standard Webhooks headers and whether they verify. */
+interface Attempt {
+  webhookId: string;
+  timestamp: string;
+  signatureValid: boolean;
+  answered: number;
 }
 
 type WatcherHandler = ReturnType<typeof createWatcherHandler>;
@@ -66,16 +70,20 @@ export interface LifecycleHarness {
   receiverMode: 'up' | 'down';
   /** Webhooks the receiver accepted since the test began. */
   readonly deliveries: Delivery[];
+  /** Every webhook POST since the test began, refused ones too. */
+  readonly attempts: Attempt[];
   /** Upload notifications (the upload trigger rule applied) since the test began. */
   readonly triggered: OssNotification[];
   /** Events the next function received since the test began. */
   readonly nextEvents: Buffer[];
   /** The functions' environment: the local endpoints, the webhook and the next function. */
   env(overrides?: Record<string, string>): NodeJS.ProcessEnv;
-  /** A job-watcher handler reading watcherClock; `tuning` goes over WATCHER_TUNING. */
-  watcher(overrides?: Record<string, string>, sink?: (line: string) => void, tuning?: TuningOverrides): WatcherHandler;
+  /** A job-watcher handler reading watcherClock; `tuning` goes over WATCHER_TUNING; `network`: where jobs' own webhooks may connect. */
+  watcher(overrides?: Record<string, string>, sink?: (line: string) => void, tuning?: TuningOverrides, network?: JobWebhookNetwork): WatcherHandler;
   /** A user's upload, and the OSS trigger invoking oss-submit with the event OSS produced. */
   upload(key: string): Promise<{ jobId: string; eTag: string }>;
+  /** The OSS trigger invoking oss-submit with the event OSS produced for an object already written (a browser's form). */
+  submitUploaded(key: string): Promise<{ jobId: string; eTag: string }>;
   /** An object of the bucket parsed as JSON, or undefined when there is none. */
   readJson<T>(key: string): Promise<T | undefined>;
   reset(): Promise<void>;
@@ -89,6 +97,7 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
   const dir = tempDir('lifecycle-');
   const triggered: OssNotification[] = [];
   const deliveries: Delivery[] = [];
+  const attempts: Attempt[] = [];
   const nextEvents: Buffer[] = [];
   // The servers read the clocks and the receiver mode from the harness, once it is returned.
   let harness!: LifecycleHarness;
@@ -112,17 +121,16 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      if (harness.receiverMode === 'down') {
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const signatureValid = verifiesWith(SECRET, raw, req.headers);
+      const answered = harness.receiverMode === 'down' ? 503 : 204;
+      attempts.push({ webhookId: String(req.headers['webhook-id']), timestamp: String(req.headers['webhook-timestamp']), signatureValid, answered });
+      if (answered === 503) {
         res.writeHead(503).end('maintenance');
         return;
       }
-      const raw = Buffer.concat(chunks).toString('utf8');
       checkWebhookBody(raw);
-      deliveries.push({
-        body: JSON.parse(raw),
-        signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])),
-        deliveryHeader: req.headers['x-yike-delivery'] as string,
-      });
+      deliveries.push({ body: JSON.parse(raw), signatureValid, deliveryHeader: req.headers['webhook-id'] as string });
       res.writeHead(204).end();
     });
   });
@@ -139,6 +147,7 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
     watcherClock: Date.now(),
     receiverMode: 'up',
     deliveries,
+    attempts,
     triggered,
     nextEvents,
     env: (overrides = {}) => ({
@@ -153,11 +162,21 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
       LOG_LEVEL: 'error',
       ...overrides,
     }),
-    watcher: (overrides = {}, sink, tuning = {}) =>
-      createWatcherHandler({ env: harness.env(overrides), tuning: tuningWith(WATCHER_TUNING, tuning), now: () => new Date(harness.watcherClock), sink }),
+    watcher: (overrides = {}, sink, tuning = {}, network = undefined) =>
+      createWatcherHandler({
+        env: harness.env(overrides),
+        tuning: tuningWith(WATCHER_TUNING, tuning),
+        now: () => new Date(harness.watcherClock),
+        sink,
+        jobWebhookNetwork: network,
+      }),
     upload: async (key) => {
       await client.put(key, TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
-      const notification = triggered.find((event) => event.key === key)!;
+      return harness.submitUploaded(key);
+    },
+    submitUploaded: async (key) => {
+      // OSS notifies out of band, after its answer.
+      const notification = await eventually(() => triggered.find((event) => event.key === key), `the upload notification of ${key}`);
       const result = await createSubmitHandler({ env: harness.env(), tuning: FAST_RETRIES })(notification.payload, fcContext());
       const eTag = JSON.parse(notification.payload.toString('utf8')).events[0].oss.object.eTag as string;
       return { jobId: result.submitted[0]!.jobId, eTag };
@@ -174,6 +193,7 @@ export async function startLifecycleHarness(): Promise<LifecycleHarness> {
       ice.reset();
       triggered.length = 0;
       deliveries.length = 0;
+      attempts.length = 0;
       nextEvents.length = 0;
       harness.receiverMode = 'up';
       harness.iceClock = Date.now();

@@ -11,7 +11,7 @@ describe('the job lifecycle (upload → job record → watcher): webhook retries
   afterAll(async () => cloud.close());
   beforeEach(async () => cloud.reset());
 
-  it('keeps a webhook that failed and delivers it on a later tick with the same id, never losing it', async () => {
+  it('keeps a webhook that failed and delivers it on a later tick with the same webhook-id, both attempts verified by the standardwebhooks package with the configured secret', async () => {
     // Arrange
     const { jobId } = await cloud.upload('uploads/female/receiver-down.png');
     cloud.iceClock += JOB_MS;
@@ -37,6 +37,12 @@ describe('the job lifecycle (upload → job record → watcher): webhook retries
     expect(tooSoon).toMatchObject({ delivered: 0, deliveryFailures: 0, settled: 0 });
     expect(later).toMatchObject({ delivered: 1, settled: 1 });
     expect(cloud.deliveries.map((delivery) => [delivery.body.id, delivery.signatureValid])).toEqual([[`${jobId}.finished`, true]]);
+    // The refused attempt and the retry: one event, one webhook-id, each signed anew for its own timestamp.
+    expect(cloud.attempts.map(({ webhookId, signatureValid, answered }) => ({ webhookId, signatureValid, answered }))).toEqual([
+      { webhookId: `${jobId}.finished`, signatureValid: true, answered: 503 },
+      { webhookId: `${jobId}.finished`, signatureValid: true, answered: 204 },
+    ]);
+    expect(Number(cloud.attempts[1]!.timestamp)).toBeGreaterThanOrEqual(Number(cloud.attempts[0]!.timestamp));
     expect(await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({
       notifications: { webhook: { status: 'delivered', attempts: 2 } },
     });

@@ -1,12 +1,13 @@
 /**
  * What the watcher suites with rounds, copies and reconcile share: the local ICE (on a clock the test moves), OSS with
- * its upload trigger, a webhook receiver that checks signatures, the upload function, the job watcher's handler on a
- * simulated clock (its sleeps between rounds move the clock instead of waiting), the local FC API the watcher invokes
- * itself through (a delayed invocation waits on the same clock: moving it past the delay runs the round) and
- * http-submit for GET /jobs. Runs sleep between their rounds here (lifecycle.delayedRounds off), so one watch()
- * follows a job to its end, unless a test asks for delayed rounds (delayed-rounds.test.ts).
+ * its upload trigger, a webhook receiver that verifies each delivery with the standardwebhooks package, the upload
+ * function, the job watcher's handler on a simulated clock (its sleeps between rounds move the clock instead of
+ * waiting), the local FC API the watcher invokes itself through (a delayed invocation waits on the same clock: moving
+ * it past the delay runs the round) and http-submit for GET /jobs. Runs sleep between their rounds here
+ * (lifecycle.delayedRounds off), so one watch() follows a job to its end, unless a test asks for delayed rounds
+ * (delayed-rounds.test.ts).
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type OSS from 'ali-oss';
@@ -24,9 +25,10 @@ import { tuningWith, type TuningOverrides } from '../../../../shared/runtime/tun
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
 import { checkWebhookBody } from '../../../helpers/openapi-check';
 import { fcContext, LOCAL_CREDENTIALS, localOssClient, tempDir, TINY_PNG } from '../../../helpers/local-cloud';
+import { verifiesWith, webhookSecret } from '../../../helpers/webhooks';
 
 export const BUCKET = 'yike-uploads';
-const SECRET = 'whsec-test-0123456789abcdef';
+const SECRET = webhookSecret('watcher-world');
 /** Fast ICE retries and a 2 s webhook attempt, for every function of the world; sleeping rounds unless a test says otherwise. */
 const WORLD_TUNING: TuningOverrides = {
   ice: { retry: { baseDelayMs: 1, maxDelayMs: 2 } },
@@ -77,14 +79,6 @@ export interface WatcherWorld {
   close(): Promise<void>;
 }
 
-/** The receiver's side of the contract, written from docs/lifecycle.md, not from our signing code. */
-function verifySignature(secret: string, rawBody: string, header: string): boolean {
-  const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(header) ?? [];
-  if (!t || !v1) return false;
-  const expected = createHmac('sha256', secret).update(`${t}.${rawBody}`).digest('hex');
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(v1));
-}
-
 export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs?: number; ignoreAsyncDelay?: boolean } = {}): Promise<WatcherWorld> {
   const dir = tempDir('watcher-world-');
   let nowMs = Date.now();
@@ -126,7 +120,7 @@ export async function startWatcherWorld(options: { ice?: IceServerOptions; jobMs
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       checkWebhookBody(raw);
-      deliveries.push({ body: JSON.parse(raw), signatureValid: verifySignature(SECRET, raw, String(req.headers['x-yike-signature'])), atMs: clock.now() });
+      deliveries.push({ body: JSON.parse(raw), signatureValid: verifiesWith(SECRET, raw, req.headers), atMs: clock.now() });
       res.writeHead(204).end();
     });
   });

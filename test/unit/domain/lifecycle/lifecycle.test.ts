@@ -3,9 +3,14 @@ import { parseConfig } from '../../../../shared/runtime/config';
 import { parseTimerEvent } from '../../../../shared/triggers/events/timer';
 import { newJobRecord } from '../../../../shared/domain/lifecycle/job-record';
 import { nextAttemptDelayMs, notificationFor, resultObjectLocation } from '../../../../shared/domain/lifecycle/notify';
-import { signWebhook, verifyWebhookSignature } from '../../../../shared/adapters/webhook/webhook';
+import { Webhook } from 'standardwebhooks';
+import { signWebhook } from '../../../../shared/adapters/webhook/webhook';
 import { skipReasonForObject } from '../../../../shared/domain/submissions/submissions';
 import { asFcPayload, loadEvent } from '../../../helpers/fixtures';
+
+/** A Standard Webhooks key: whsec_ and the base64 of 32 bytes. */
+const KEY = Buffer.alloc(32, 7);
+const SECRET = `whsec_${KEY.toString('base64')}`;
 
 const record = () => ({
   ...newJobRecord({
@@ -32,6 +37,8 @@ describe('job lifecycle configuration', () => {
       resultObjects: true,
       jobTimeoutSeconds: 21_600,
       webhook: undefined,
+      // Per-job webhooks are refused until WEBHOOK_ALLOWED_HOSTS names a host.
+      jobWebhooks: { allowedHosts: [], maxAttempts: 10, timeoutMs: 5_000 },
       nextFunction: undefined,
       watchBuckets: ['a-bucket', 'b-bucket'],
       roundSeconds: 10,
@@ -70,19 +77,44 @@ describe('job lifecycle configuration', () => {
     ['ftp://hooks.example.com/', 'JOB_WEBHOOK_URL'],
     ['https://user:pw@hooks.example.com/yike', 'JOB_WEBHOOK_URL: must not carry credentials (user:password@); authenticate with JOB_WEBHOOK_SECRET'],
   ])('refuses the webhook URL %s', (url, message) => {
-    expect(() => parseConfig({ JOB_WEBHOOK_URL: url, JOB_WEBHOOK_SECRET: 'x'.repeat(16) })).toThrow(message);
+    expect(() => parseConfig({ JOB_WEBHOOK_URL: url, JOB_WEBHOOK_SECRET: SECRET })).toThrow(message);
   });
 
-  it('accepts http only on loopback and requires a secret of at least 16 characters with any webhook', () => {
-    expect(parseConfig({ JOB_WEBHOOK_URL: 'http://127.0.0.1:8080/h', JOB_WEBHOOK_SECRET: 'x'.repeat(16) }).lifecycle.webhook).toEqual({
+  it('accepts http only on loopback and requires a secret with any webhook', () => {
+    expect(parseConfig({ JOB_WEBHOOK_URL: 'http://127.0.0.1:8080/h', JOB_WEBHOOK_SECRET: SECRET }).lifecycle.webhook).toEqual({
       url: 'http://127.0.0.1:8080/h',
-      secret: 'x'.repeat(16),
+      secret: SECRET,
       maxAttempts: 10,
       timeoutMs: 5_000,
     });
     expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y' })).toThrow('JOB_WEBHOOK_SECRET: required when JOB_WEBHOOK_URL is set');
-    expect(() => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y', JOB_WEBHOOK_SECRET: 'short' })).toThrow(
-      'JOB_WEBHOOK_SECRET: must be at least 16 characters',
+  });
+
+  it.each([
+    ['x'.repeat(40), 'a plain string'],
+    [`whsec_${Buffer.alloc(16, 1).toString('base64')}`, 'a key of 16 bytes'],
+    [`whsec_${Buffer.alloc(65, 1).toString('base64')}`, 'a key of 65 bytes'],
+    [`whsec_${Buffer.alloc(32, 1).toString('base64').replace(/=+$/, '')}`, 'base64 without its padding'],
+    ['whsec_not*base64*at*all*not*base64*at*all*', 'not base64'],
+  ])('refuses JOB_WEBHOOK_SECRET=%j (%s), naming it and the form it takes, never its value', (secret) => {
+    // Act
+    const attempt = () => parseConfig({ JOB_WEBHOOK_URL: 'https://hooks.example.com/y', JOB_WEBHOOK_SECRET: secret });
+
+    // Assert
+    expect(attempt).toThrow(
+      'Invalid configuration: JOB_WEBHOOK_SECRET: must be whsec_ followed by the base64 of 24 to 64 random bytes, e.g. whsec_$(openssl rand -base64 32)',
+    );
+    expect(() => attempt()).not.toThrow(secret);
+  });
+
+  it('takes WEBHOOK_ALLOWED_HOSTS as lower-case names and *.names, and refuses an entry that is no host name', () => {
+    expect(parseConfig({ WEBHOOK_ALLOWED_HOSTS: 'Hooks.Example.com, *.tenants.example.net' }).lifecycle.jobWebhooks).toEqual({
+      allowedHosts: ['hooks.example.com', '*.tenants.example.net'],
+      maxAttempts: 10,
+      timeoutMs: 5_000,
+    });
+    expect(() => parseConfig({ WEBHOOK_ALLOWED_HOSTS: 'https://hooks.example.com' })).toThrow(
+      'WEBHOOK_ALLOWED_HOSTS: each entry must be a host name like hooks.example.com, or *.example.com',
     );
   });
 });
@@ -147,18 +179,20 @@ describe('notifications', () => {
     expect(nextAttemptDelayMs(1, () => 1)).toBe(72_000);
   });
 
-  it('signs t.body with HMAC-SHA256 as docs/lifecycle.md documents, and the verifier refuses a changed body or an old timestamp', () => {
+  it('signs "<id>.<timestamp>.<body>" with HMAC-SHA256 under the whsec_ key, as Standard Webhooks does, and the standardwebhooks verifier accepts only the body signed', () => {
     // Arrange
     const body = '{"id":"job-1.finished"}';
+    const now = Math.floor(Date.now() / 1000);
 
     // Act
-    const header = signWebhook('s3cret-s3cret-s3cret', body, 1_700_000_000);
+    const signature = signWebhook(SECRET, 'job-1.finished', now, body);
 
     // Assert
-    expect(header).toBe(`t=1700000000,v1=${createHmac('sha256', 's3cret-s3cret-s3cret').update(`1700000000.${body}`).digest('hex')}`);
-    expect(verifyWebhookSignature('s3cret-s3cret-s3cret', body, header, 1_700_000_010)).toBe(true);
-    expect(verifyWebhookSignature('s3cret-s3cret-s3cret', `${body} `, header, 1_700_000_010)).toBe(false);
-    expect(verifyWebhookSignature('s3cret-s3cret-s3cret', body, header, 1_700_000_000 + 301)).toBe(false);
+    expect(signature).toBe(`v1,${createHmac('sha256', KEY).update(`job-1.finished.${now}.${body}`).digest('base64')}`);
+    const headers = { 'webhook-id': 'job-1.finished', 'webhook-timestamp': String(now), 'webhook-signature': signature };
+    expect(new Webhook(SECRET).verify(body, headers)).toEqual({ id: 'job-1.finished' });
+    expect(() => new Webhook(SECRET).verify(`${body} `, headers)).toThrow('No matching signature found');
+    expect(() => new Webhook(SECRET).verify(body, { ...headers, 'webhook-id': 'job-1.failed' })).toThrow('No matching signature found');
   });
 });
 

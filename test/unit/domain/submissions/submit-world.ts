@@ -10,7 +10,9 @@ import { createImagePolicy } from '../../../../shared/domain/images/image-policy
 import { createImageReferenceBuilder } from '../../../../shared/domain/images/image-reference';
 import { createAppRegistry } from '../../../../shared/domain/jobs/apps';
 import type { ImageObjects, PrecheckAnswer, RecordStore } from '../../../../shared/domain/ports';
-import type { SubmitDependencies } from '../../../../shared/domain/submissions/submit-yike-job';
+import type { ImageSource } from '../../../../shared/domain/images/image-reference';
+import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
+import type { SubmitDependencies, SubmitYikeJobInput } from '../../../../shared/domain/submissions/submit-yike-job';
 import { parseConfig, type Config } from '../../../../shared/runtime/config';
 import { IceError, YikeError } from '../../../../shared/runtime/errors';
 import { createLogger } from '../../../../shared/runtime/logger';
@@ -115,7 +117,7 @@ function fakeIce() {
 
 /** Image objects HEAD from `heads` (absent: missing). */
 function fakeObjects() {
-  const heads = new Map<string, { eTag: string; size: number; contentType: string }>();
+  const heads = new Map<string, { eTag: string; size: number; contentType: string; userMetadata: Record<string, string> }>();
   const headed: string[] = [];
   const objects: ImageObjects = {
     async head(bucket, key) {
@@ -130,7 +132,8 @@ function fakeObjects() {
   return {
     objects,
     headed,
-    put: (bucket: string, key: string, eTag = 'E1', size = 1024) => heads.set(`${bucket}/${key}`, { eTag, size, contentType: 'image/png' }),
+    put: (bucket: string, key: string, eTag = 'E1', size = 1024, userMetadata: Record<string, string> = {}) =>
+      heads.set(`${bucket}/${key}`, { eTag, size, contentType: 'image/png', userMetadata }),
   };
 }
 
@@ -192,5 +195,31 @@ export function submitWorld(options: { perDay?: number; tokenQuotas?: Record<str
     setNow: (date: Date) => {
       at = date;
     },
+  };
+}
+
+/** What oss-submit hands in for an upload (shared/domain/submissions/submissions.ts). */
+export function upload(key: string, size = 1024): SubmitYikeJobInput {
+  const object = { bucket: UPLOADS, key, eTag: 'E1', size };
+  const source = `oss://${UPLOADS}/${key}`;
+  return {
+    source,
+    job: { app: 'female', payer: { source } },
+    image: { uploaded: object },
+    once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
+    overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
+    entryPoint: 'upload',
+  };
+}
+
+/** What POST /jobs hands in (shared/triggers/http/api.ts), with an Idempotency-Key scope or without one. */
+export function postJobs(image: ImageSource, scope?: string, app = 'female'): SubmitYikeJobInput {
+  return {
+    source: 'POST /jobs',
+    job: { app, payer: { source: 'POST /jobs' } },
+    image: { named: image, allowlist: 'always' },
+    once: scope === undefined ? undefined : { recordKey: `${PREFIX}http/${scope}.json`, idempotencyKey: scope, payloadHash: 'body' },
+    overBudget: 'refuse',
+    entryPoint: 'http',
   };
 }

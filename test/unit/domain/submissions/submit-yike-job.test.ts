@@ -1,37 +1,10 @@
 import { indexEntryName } from '../../../../shared/domain/lifecycle/job-index';
-import type { ImageSource } from '../../../../shared/domain/images/image-reference';
 import { objectRecordKey, sha256 } from '../../../../shared/domain/submissions/record-keys';
 import { submitYikeJob, type SubmitYikeJobInput, type SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
-import { NOON, PREFIX, RECORDS, RESETS_AT, submitWorld, UPLOADS, type SubmitWorld } from './submit-world';
+import { NOON, postJobs, PREFIX, RECORDS, RESETS_AT, submitWorld, upload, UPLOADS, type SubmitWorld } from './submit-world';
 
 const URL_OF = (key: string) => `https://${UPLOADS}.oss-cn-shanghai.aliyuncs.com/${key}`;
 const JOB_1 = { jobId: 'job-1', requestId: 'request-1', appId: 'sys-ao-smith-1' };
-
-/** What oss-submit hands in for an upload (shared/domain/submissions/submissions.ts). */
-function upload(key: string, size = 1024): SubmitYikeJobInput {
-  const object = { bucket: UPLOADS, key, eTag: 'E1', size };
-  const source = `oss://${UPLOADS}/${key}`;
-  return {
-    source,
-    job: { app: 'female', payer: { source } },
-    image: { uploaded: object },
-    once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
-    overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
-    entryPoint: 'upload',
-  };
-}
-
-/** What POST /jobs hands in (shared/triggers/http/api.ts), with an Idempotency-Key scope or without one. */
-function postJobs(image: ImageSource, scope?: string, app = 'female'): SubmitYikeJobInput {
-  return {
-    source: 'POST /jobs',
-    job: { app, payer: { source: 'POST /jobs' } },
-    image: { named: image, allowlist: 'always' },
-    once: scope === undefined ? undefined : { recordKey: `${PREFIX}http/${scope}.json`, idempotencyKey: scope, payloadHash: 'body' },
-    overBudget: 'refuse',
-    entryPoint: 'http',
-  };
-}
 
 const recordOf = (world: SubmitWorld, key: string) => world.bucket(UPLOADS).read(objectRecordKey(PREFIX, { bucket: UPLOADS, key, eTag: 'E1' }));
 const failure = (promise: Promise<unknown>) =>

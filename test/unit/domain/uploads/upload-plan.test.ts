@@ -42,6 +42,50 @@ describe('upload plans (POST /uploads)', () => {
     expect(plan.app.appId).toBe('sys-ao-smith-2');
   });
 
+  it('binds metadata into the form: a meta- name, the x-oss-meta-yike-metadata field (hex of its JSON), and an eq condition that pins it', () => {
+    // Arrange
+    const { config, apps } = setup();
+    const value = Buffer.from('{"customerId":"c-42"}', 'utf8').toString('hex');
+
+    // Act
+    const plan = planUpload({ ...REQUEST, metadata: { customerId: 'c-42' } }, config, apps, { now: NOW, newId: () => 'id-3' });
+
+    // Assert
+    expect(plan.key).toBe('uploads/male/2026-11-30/meta-id-3.jpeg');
+    expect(plan.fields).toEqual({ 'x-oss-meta-yike-metadata': value });
+    expect(plan.policy.conditions).toContainEqual(['eq', '$x-oss-meta-yike-metadata', value]);
+    // No metadata (or an empty one): the plan is as it always was.
+    expect(planUpload({ ...REQUEST, metadata: {} }, config, apps, { now: NOW, newId: () => 'id-4' })).toMatchObject({
+      key: 'uploads/male/2026-11-30/id-4.jpeg',
+      fields: {},
+    });
+  });
+
+  it('refuses metadata that OSS could not keep as the object’s user metadata (under 8 KB), naming metadata', () => {
+    // Arrange
+    const { config, apps } = setup();
+    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, index) => [`key-${index}`, 'v'.repeat(300)]));
+
+    // Act
+    const plan = () => planUpload({ ...REQUEST, metadata }, config, apps, { now: NOW });
+
+    // Assert
+    expect(plan).toThrow(
+      expect.objectContaining({
+        code: 'METADATA_TOO_LARGE',
+        statusCode: 400,
+        details: [
+          {
+            path: 'metadata',
+            message: expect.stringMatching(
+              /^a browser upload keeps its metadata in the object's user metadata, which OSS limits to 8 KB: this metadata is \d+ bytes as JSON, at most 4083 fit$/,
+            ),
+          },
+        ],
+      }),
+    );
+  });
+
   it('refuses to sign when the role credentials expire within a minute (a form that dies before the upload)', () => {
     // Arrange
     const { config, apps } = setup();
