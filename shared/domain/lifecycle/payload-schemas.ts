@@ -29,6 +29,12 @@ const jobFields = {
   upload: z.optional(documented(z.object({ bucket: z.string(), key: z.string(), eTag: z.optional(z.string()) }), 'The uploaded object, for upload jobs')),
   productionId: z.optional(z.string()),
   folderId: z.optional(z.string()),
+  metadata: z.optional(
+    documented(
+      z.record(z.string(), z.string()),
+      "The caller's own keys and values (POST /jobs or POST /uploads metadata): at most 16 keys of 1-64 characters, values of at most 512",
+    ),
+  ),
   copy: z.optional(documented(z.enum(['pending', 'failed']), "pending: a Finished job's own copy is not made yet; failed: given up")),
   playUrl: z.optional(documented(z.string(), 'The own copy, signed for at most SIGNED_URL_EXPIRES_SECONDS')),
   playUrlExpiresAt: z.optional(isoTime('When playUrl stops working')),

@@ -69,7 +69,7 @@ const httpsUrl = z.pipe(
 );
 
 /** A job's fields as callers send them: the HTTP body and pipeline events share them. */
-export const jobRequestFields = {
+const jobRequestFields = {
   app: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   image: z.optional(ossImageSchema),
   imageUrl: z.optional(httpsUrl),
@@ -102,6 +102,4 @@ const exactlyOneImage = z.refine<{ image?: unknown; imageUrl?: unknown }>((body)
 export const jobRequestBodySchema = z.strictObject({ ...jobRequestFields, idempotencyKey: idempotencyKeyField }).check(exactlyOneImage);
 
 /** `POST /jobs`: the same, with metadata and webhookUrl (the idempotencyKey field is taken as before; the header is the documented way). */
-export const postJobBodySchema = z
-  .strictObject({ ...postJobFields, idempotencyKey: idempotencyKeyField })
-  .check(exactlyOneImage);
+export const postJobBodySchema = z.strictObject({ ...postJobFields, idempotencyKey: idempotencyKeyField }).check(exactlyOneImage);

@@ -1,6 +1,6 @@
 import { budgetAlertPayloadSchema } from '../../../domain/budget/alert-schema';
 import { notificationPayloadSchema, webhookTestPayloadSchema } from '../../../domain/lifecycle/payload-schemas';
-import { documented, schemaDocs } from '../../../runtime/schema-docs';
+import { documented, representationOf, schemaDocs } from '../../../runtime/schema-docs';
 import * as z from '../../../runtime/zod';
 import { errorBodySchema, errorDetailsSchema } from '../responses';
 import { isOpen, ROUTES } from '../routes';
@@ -200,7 +200,7 @@ class Components {
       $schema: _dialect,
       $defs,
       ...root
-    } = z.toJSONSchema(schema, { io, metadata: schemaDocs, unrepresentable: 'throw', target: 'draft-2020-12' }) as JsonSchema;
+    } = z.toJSONSchema(schema, { io, metadata: schemaDocs, unrepresentable: 'any', override: handSaid, target: 'draft-2020-12' }) as JsonSchema;
     for (const [id, def] of Object.entries(($defs ?? {}) as Record<string, JsonSchema>)) this.add(id, withComponentRefs(def) as JsonSchema, io);
     return withComponentRefs(root) as JsonSchema;
   }
@@ -235,4 +235,15 @@ function withComponentRefs(value: unknown): unknown {
       key === '$ref' && typeof child === 'string' ? child.replace(/^#\/\$defs\//, COMPONENT) : withComponentRefs(child),
     ]),
   );
+}
+
+/** zod's override step: a pipe's hand-said JSON Schema (schema-docs.ts representedAs) replaces what zod made of it; any other custom schema fails the document. */
+function handSaid(ctx: { zodSchema: z.core.$ZodType; jsonSchema: Record<string, unknown> }): void {
+  const said = representationOf(ctx.zodSchema);
+  if (said) {
+    for (const key of Object.keys(ctx.jsonSchema)) if (key !== 'description') delete ctx.jsonSchema[key];
+    Object.assign(ctx.jsonSchema, said);
+  } else if (['custom', 'transform'].includes(ctx.zodSchema._zod.def.type)) {
+    throw new Error('OpenAPI: a custom schema cannot be represented in JSON Schema: give its pipe a representation (schema-docs.ts representedAs)');
+  }
 }

@@ -1,6 +1,6 @@
 import * as z from '../../../runtime/zod';
 import { uploadRequestSchema } from '../../../domain/uploads/upload-plan';
-import { jobRequestFields } from '../../events/schemas';
+import { postJobFields } from '../../events/schemas';
 import {
   contentQuerySchema,
   doctorQuerySchema,
@@ -13,7 +13,8 @@ import {
 } from '../requests';
 import * as bodies from '../responses';
 import type { RouteName } from '../routes';
-import { documented } from '../../../runtime/schema-docs';
+import { documented, representedAs } from '../../../runtime/schema-docs';
+import { metadataSchema } from '../../../domain/jobs/metadata';
 
 /**
  * THE place a route is described for the OpenAPI document (document.ts builds it from this): one operation per route
@@ -81,11 +82,34 @@ documented(contentQuerySchema.shape.index, "Which output's own copy (default: th
 documented(objectQuerySchema.shape.bucket, 'The bucket of the uploaded object');
 documented(objectQuerySchema.shape.key, 'The key of the uploaded object');
 documented(doctorQuerySchema.shape.image, 'The image the doctor checks (default: one it finds)');
+representedAs(metadataSchema, {
+  type: 'object',
+  maxProperties: 16,
+  propertyNames: { type: 'string', minLength: 1, maxLength: 64, not: { const: '__proto__' } },
+  additionalProperties: { type: 'string', maxLength: 512 },
+});
+documented(
+  metadataSchema,
+  "Your own keys and values for the job: they come back wherever the job is (GET /jobs/{jobId}, the webhooks, the result object, the next function's event)",
+);
+documented(
+  postJobFields.webhookUrl,
+  "An https URL this job's notifications are also posted to (signed like JOB_WEBHOOK_URL's); its host must be in WEBHOOK_ALLOWED_HOSTS",
+);
 documented(idempotencyKeySchema, 'The same key with the same body within 24 hours answers the first 202 again and submits nothing new');
 
 /** The caller's refusals of POST /jobs: also replayed as 422 with their own code for a key that was refused before. */
 const JOB_REFUSALS = {
-  400: ['INVALID_JSON', 'INVALID_REQUEST', 'INVALID_IDEMPOTENCY_KEY', 'APP_REQUIRED', 'UNKNOWN_APP', 'IMAGE_NOT_ALLOWED', 'IMAGE_KEY_INVALID'],
+  400: [
+    'INVALID_JSON',
+    'INVALID_REQUEST',
+    'INVALID_IDEMPOTENCY_KEY',
+    'APP_REQUIRED',
+    'UNKNOWN_APP',
+    'IMAGE_NOT_ALLOWED',
+    'IMAGE_KEY_INVALID',
+    'WEBHOOK_URL_NOT_ALLOWED',
+  ],
   403: ['IMAGE_ACCESS_DENIED'],
   404: ['IMAGE_NOT_FOUND'],
   413: ['PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE'],
@@ -150,8 +174,8 @@ export const OPERATIONS: Record<RouteName, Operation> = {
     responses: {
       201: { description: 'The form: post `fields`, then the file, to `url`', body: named('UploadForm', bodies.uploadFormSchema), headers: noStore },
       400: {
-        description: 'Invalid JSON or body, an unknown app, or one whose uploads APP_ROUTES sends elsewhere',
-        errors: ['INVALID_JSON', 'INVALID_REQUEST', 'UNKNOWN_APP', 'APP_NOT_UPLOADABLE'],
+        description: 'Invalid JSON or body, an unknown app, one whose uploads APP_ROUTES sends elsewhere, or metadata over what OSS keeps with an object',
+        errors: ['INVALID_JSON', 'INVALID_REQUEST', 'UNKNOWN_APP', 'APP_NOT_UPLOADABLE', 'METADATA_TOO_LARGE'],
       },
       413: { description: 'A body over 16 KiB, or a file over the size limit', errors: ['PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE'] },
       415: { description: 'The body is not JSON, or the file is not an image', errors: ['UNSUPPORTED_MEDIA_TYPE', 'NOT_AN_IMAGE'] },
@@ -169,7 +193,7 @@ export const OPERATIONS: Record<RouteName, Operation> = {
     tag: 'jobs',
     headers: z.object({ 'Idempotency-Key': z.optional(idempotencyKeySchema) }),
     body: {
-      ...named('JobRequest', z.strictObject(jobRequestFields)),
+      ...named('JobRequest', z.strictObject(postJobFields)),
       description: 'Exactly one of `image` ({bucket, key} in ALLOWED_BUCKETS) or `imageUrl` (https, on ALLOWED_IMAGE_HOSTS); at most 16 KiB',
     },
     responses: {
@@ -178,7 +202,7 @@ export const OPERATIONS: Record<RouteName, Operation> = {
         body: named('SubmittedJob', bodies.submittedJobSchema),
         headers: { 'Idempotent-Replayed': { description: 'true when this is the first answer to this Idempotency-Key again', schema: z.literal('true') } },
       },
-      400: { description: 'Invalid JSON, body, app, image or Idempotency-Key', errors: JOB_REFUSALS[400] },
+      400: { description: 'Invalid JSON, body, app, image, webhookUrl or Idempotency-Key', errors: JOB_REFUSALS[400] },
       403: { description: "The function's role may not read the image", errors: JOB_REFUSALS[403] },
       404: { description: 'The image names no object', errors: JOB_REFUSALS[404] },
       409: {
