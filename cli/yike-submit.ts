@@ -6,10 +6,11 @@ import { createSubmissionServices } from '../shared/composition/submissions';
 import { parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 import { runCli } from './run-cli';
 
-const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
+const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> --app female|male|<AppId> [--production-id ID] [--folder-id ID]
                    [--wait [--timeout SECONDS] [--interval SECONDS]]
 
-Submits one ICE SubmitYikeAIAppJob and prints {"jobId","requestId","appId"} as JSON.
+Submits one ICE SubmitYikeAIAppJob and prints {"jobId","requestId","appId"} as JSON. --app is required (there is
+no default app); a missing or unknown one is refused before anything is read or sent.
 With --wait it then follows the job (GetYikeAIAppJob every --interval seconds, default 5): each status change
 goes to stderr with the time since the submit, and the output URLs of a Finished job to stdout, one a line.
 Exit codes: 0 submitted (with --wait: Finished); 1 error; 3 the job Failed; 4 still unfinished after --timeout
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
       overBudget: 'refuse',
       entryPoint: 'cli',
     },
-    { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
+    services,
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (!wait) return 0;

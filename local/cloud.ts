@@ -87,7 +87,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   // http-submit refuses every call without a token (HTTP_AUTH=token): a fresh local one per run, unless one is given.
   const token = given.AUTH_TOKENS || given.HTTP_AUTH === 'none' ? undefined : `local-${randomBytes(16).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
-    DEFAULT_APP: 'female',
     APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
     ALLOWED_BUCKETS: BUCKET,
     // Only used with the cdn form: the local ICE reads this made-up CDN from the local bucket.

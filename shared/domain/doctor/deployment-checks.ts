@@ -170,7 +170,7 @@ function uploadTriggerCheck(triggers: readonly DeployedTrigger[], config: Config
   const routes = Object.keys(config.uploads.appRoutes);
   const outside = routes.filter((route) => !route.startsWith(prefix));
   if (outside.length > 0) problems.push(`APP_ROUTES ${outside.join(', ')} lie outside the trigger's prefix "${prefix}" (those uploads never trigger)`);
-  if (routes.length === 0 && prefix !== '') problems.push(`no APP_ROUTES: uploads under "${prefix}" go to DEFAULT_APP`);
+  if (routes.length === 0 && prefix !== '') problems.push(`no APP_ROUTES: uploads under "${prefix}" are all SKIPPED (UNKNOWN_APP_PREFIX)`);
   const missed = config.uploads.imageSuffixes.filter((image) => suffix !== '' && !image.endsWith(suffix));
   if (missed.length > 0) problems.push(`suffix "${filter.suffix}" lets no ${missed.join(', ')} upload through (IMAGE_SUFFIXES)`);
   const covered = (name: string) => events.some((event) => event === `oss:ObjectCreated:${name}` || event === 'oss:ObjectCreated:*');

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { APP_ALIASES, type AppRegistry, type YikeApp } from '../jobs/apps';
+import { APP_ALIASES, routedApp, type AppRegistry, type YikeApp } from '../jobs/apps';
 import type { Config } from '../../runtime/config';
 import { YikeError } from '../../runtime/errors';
-import { appForKey } from '../submissions/submissions';
 import * as z from '../../runtime/zod';
 import { uploadTokenFolder } from '../budget/upload-token';
 
@@ -70,17 +69,17 @@ function refusal(code: string, statusCode: number, path: string, message: string
 }
 
 /**
- * The names under which an app can be uploaded: `uploads/<name>/` must route (APP_ROUTES, else DEFAULT_APP) to
+ * The names under which an app can be uploaded: `uploads/<name>/` must route (APP_ROUTES) to
  * that very app, or the trigger would submit the image to another one.
  */
-function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry, requested?: string): string | undefined {
+function uploadNameFor(app: YikeApp, config: UploadConfig, apps: AppRegistry, requested?: string): string | undefined {
   const aliases = Object.entries(APP_ALIASES)
     .filter(([, appId]) => appId === app.appId)
     .map(([alias]) => alias);
   const candidates = [...new Set([...(requested ? [requested] : []), ...aliases, app.appId])];
   return candidates.find((name) => {
     if (!/^[A-Za-z0-9._-]+$/.test(name)) return false;
-    const routed = appForKey(`${UPLOAD_KEY_PREFIX}${name}/x`, config);
+    const routed = routedApp(`${UPLOAD_KEY_PREFIX}${name}/x`, config.uploads.appRoutes);
     if (routed === undefined) return false;
     try {
       return apps.resolve(routed).appId === app.appId;
@@ -91,7 +90,7 @@ function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaul
 }
 
 /** The apps a browser can upload for, with the name each one's keys carry. */
-export function uploadableApps(config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry): { name: string; appId: string; description: string }[] {
+export function uploadableApps(config: UploadConfig, apps: AppRegistry): { name: string; appId: string; description: string }[] {
   return apps.list().flatMap((app) => {
     const name = uploadNameFor(app, config, apps);
     return name ? [{ name, appId: app.appId, description: app.description }] : [];
@@ -107,12 +106,7 @@ export interface PlanUploadOptions {
   tokenName?: string;
 }
 
-export function planUpload(
-  request: UploadRequest,
-  config: UploadConfig & Pick<Config, 'defaults'>,
-  apps: AppRegistry,
-  options: PlanUploadOptions = {},
-): UploadPlan {
+export function planUpload(request: UploadRequest, config: UploadConfig, apps: AppRegistry, options: PlanUploadOptions = {}): UploadPlan {
   const bucket = config.uploads.bucket;
   if (!bucket) {
     throw new YikeError('UPLOADS_NOT_CONFIGURED', 'Browser uploads need ALLOWED_BUCKETS (its first bucket takes them)', { statusCode: 503 });

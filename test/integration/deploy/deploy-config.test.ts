@@ -208,7 +208,7 @@ describe('s.yaml as Serverless Devs renders it (s preview, offline)', () => {
     ]);
     // It submits through the upload path: oss-submit's settings, plus the webhook for the alerts.
     const ossEnv = rendered['oss-submit']!.props.environmentVariables;
-    for (const variable of ['APP_ROUTES', 'DEFAULT_APP', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'IMAGE_SUFFIXES']) {
+    for (const variable of ['APP_ROUTES', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'IMAGE_SUFFIXES']) {
       expect({ variable, value: renewal.environmentVariables[variable] }).toEqual({ variable, value: ossEnv[variable] });
     }
     expect(Object.keys(renewal.environmentVariables)).toEqual(expect.arrayContaining(['JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET']));

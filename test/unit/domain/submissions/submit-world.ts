@@ -134,6 +134,7 @@ export function submitWorld(options: { perDay?: number; tokenQuotas?: Record<str
   const config: Config = {
     ...base,
     records: { ...base.records, prefix: PREFIX },
+    uploads: { ...base.uploads, appRoutes: { 'uploads/female/': 'female', 'uploads/male/': 'male' } },
     http: { ...base.http, allowedBuckets: [UPLOADS], allowedImageHosts: [] },
     budget: { ...base.budget, perDay: options.perDay, timeZone: 'Asia/Shanghai', tokenQuotas: options.tokenQuotas ?? {} },
   };

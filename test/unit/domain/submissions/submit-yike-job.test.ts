@@ -12,7 +12,7 @@ function upload(key: string, size = 1024): SubmitYikeJobInput {
   const source = `oss://${UPLOADS}/${key}`;
   return {
     source,
-    job: { app: 'female', payer: { source } },
+    job: { payer: { source } },
     image: { uploaded: object },
     once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
     overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
@@ -87,6 +87,38 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     expect(error).toMatchObject({ code });
     expect(world.ice.calls).toEqual([]);
     expect(world.bucket(UPLOADS).writes).toEqual([]);
+  });
+
+  it('refuses a request that names no app (APP_REQUIRED, naming the field) before any ICE call or record: there is no default app', async () => {
+    // Arrange
+    const world = submitWorld();
+    const input = postJobs({ kind: 'url', url: URL_OF('a.png') }, 'k');
+
+    // Act
+    const error = await failure(submitYikeJob({ ...input, job: { payer: input.job.payer } }, world.deps));
+
+    // Assert
+    expect(error).toMatchObject({ code: 'APP_REQUIRED', statusCode: 400, details: [{ path: 'app', message: 'required' }] });
+    expect((error as Error).message).toBe('app: required: name the app (female, male or an AppId); there is no default app');
+    expect(world.ice.calls).toEqual([]);
+    expect(world.bucket(UPLOADS).writes).toEqual([]);
+  });
+
+  it('skips an upload under no APP_ROUTES prefix even over the budget: its record says SKIPPED (UNKNOWN_APP_PREFIX), no ICE call, nothing deferred', async () => {
+    // Arrange: the day's one job is spent, so a routed upload would be deferred
+    const world = submitWorld({ perDay: 1 });
+    await submitYikeJob(upload('uploads/female/a.png'), world.deps);
+    const input = upload('uploads/males/b.png');
+
+    // Act
+    const outcome = await submitYikeJob(input, world.deps);
+
+    // Assert
+    const message = 'uploads/males/b.png is under no APP_ROUTES prefix (APP_ROUTES names "uploads/female/", "uploads/male/"): not submitted to any app';
+    expect(answer(outcome)).toEqual({ status: 'skipped', code: 'UNKNOWN_APP_PREFIX', message });
+    expect(world.ice.actions()).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
+    expect(world.bucket(UPLOADS).read(input.once!.recordKey)).toMatchObject({ status: 'SKIPPED', error: { code: 'UNKNOWN_APP_PREFIX', message } });
+    expect(world.bucket(UPLOADS).keys(`${PREFIX}deferred/`)).toEqual([]);
   });
 
   it('refuses a named {bucket, key} that does not exist after its HEAD, before any ICE call, and frees the claim', async () => {
