@@ -29,6 +29,7 @@ import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
 import { operatorUsage, releaseDeferredLine } from './budget-commands';
 import { listDeferredLine } from '../shared/domain/budget/deferred';
 import { runCli, UPLOAD_FUNCTION_NAME } from './run-cli';
+import { guardLocalCommand, type CloudService } from './local-cloud';
 
 const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--since ISO-8601]
@@ -263,6 +264,13 @@ async function resolve(flags: Flags, config: Config, credentials: CredentialsPro
   printLine({ recordKey, resolved: 'resubmitted', resubmitted: true, jobId: submitted.jobId, via: flags.local ? 'local' : 'fc-sync', result });
 }
 
+/** The services a command calls: the records (OSS) always; ICE to ask about jobs or submit; FC for a remote resubmit. */
+function servicesOf(flags: Flags): CloudService[] {
+  const asksIce = flags.command === 'resolve' || (flags.command === 'show' && flags.refresh) || (flags.command === 'deferred' && flags.target === 'release');
+  const invokesFc = flags.command === 'resolve' && flags.resubmit && !flags.local;
+  return ['oss', ...(asksIce ? (['ice'] as const) : []), ...(invokesFc ? (['fc'] as const) : [])];
+}
+
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const flags = parseFlags(argv, config);
@@ -271,6 +279,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
+  guardLocalCommand(TOOL, config, process.env, { uses: servicesOf(flags), bucket: flags.bucket });
   if (flags.command === 'resolve') {
     await resolve(flags, config, credentials);
     return 0;

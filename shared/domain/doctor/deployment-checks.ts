@@ -49,14 +49,23 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
     try {
       deployed = await deps.functions.getFunction(name);
     } catch (error) {
+      // A call that never left (connection refused, no such host) says nothing about permissions.
+      const unreachable = (error as { outcome?: string }).outcome === 'not-sent';
       checks.push(
         ...at(name, [
-          fail(
-            'deploy.function',
-            'the function is deployed',
-            `GetFunction failed (${errorCode(error)})`,
-            'give your access fc:GetFunction, fc:ListTriggers and fc:InvokeFunction on the functions (docs/first-deploy.md)',
-          ),
+          unreachable
+            ? fail(
+                'deploy.function',
+                'the function is deployed',
+                `the FC API could not be reached (${errorCode(error)}: ${(error as Error).message})`,
+                'check FC_ENDPOINT (or FC_ACCOUNT_ID and ICE_REGION); with --local, is npm start running? Run the doctor command it prints (it carries moved ports)',
+              )
+            : fail(
+                'deploy.function',
+                'the function is deployed',
+                `GetFunction failed (${errorCode(error)})`,
+                'give your access fc:GetFunction, fc:ListTriggers and fc:InvokeFunction on the functions (docs/first-deploy.md)',
+              ),
         ]),
       );
       continue;

@@ -10,7 +10,9 @@ import { createImagePolicy } from '../../../../shared/domain/images/image-policy
 import { createImageReferenceBuilder } from '../../../../shared/domain/images/image-reference';
 import { createAppRegistry } from '../../../../shared/domain/jobs/apps';
 import type { ImageObjects, PrecheckAnswer, RecordStore } from '../../../../shared/domain/ports';
-import type { SubmitDependencies } from '../../../../shared/domain/submissions/submit-yike-job';
+import type { SubmitDependencies, SubmitYikeJobInput, SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
+import type { ImageSource } from '../../../../shared/domain/images/image-reference';
+import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
 import { parseConfig, type Config } from '../../../../shared/runtime/config';
 import { IceError, YikeError } from '../../../../shared/runtime/errors';
 import { createLogger } from '../../../../shared/runtime/logger';
@@ -186,4 +188,44 @@ export function submitWorld(options: { perDay?: number; tokenQuotas?: Record<str
       at = date;
     },
   };
+}
+
+export const URL_OF = (key: string) => `https://${UPLOADS}.oss-cn-shanghai.aliyuncs.com/${key}`;
+
+/** What oss-submit hands in for an upload (shared/domain/submissions/submissions.ts). */
+export function upload(key: string, size = 1024): SubmitYikeJobInput {
+  const object = { bucket: UPLOADS, key, eTag: 'E1', size };
+  const source = `oss://${UPLOADS}/${key}`;
+  return {
+    source,
+    job: { payer: { source } },
+    image: { uploaded: object },
+    once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
+    overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
+    entryPoint: 'upload',
+  };
+}
+
+/** What POST /jobs hands in (shared/triggers/http/api.ts), with an Idempotency-Key scope or without one. */
+export function postJobs(image: ImageSource, scope?: string, app = 'female'): SubmitYikeJobInput {
+  return {
+    source: 'POST /jobs',
+    job: { app, payer: { source: 'POST /jobs' } },
+    image: { named: image, allowlist: 'always' },
+    once: scope === undefined ? undefined : { recordKey: `${PREFIX}http/${scope}.json`, idempotencyKey: scope, payloadHash: 'body' },
+    overBudget: 'refuse',
+    entryPoint: 'http',
+  };
+}
+
+export const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+/** An outcome without the submit record it may carry: what a caller answers from. */
+export function answer(outcome: SubmitYikeJobOutcome) {
+  const { record: _record, ...rest } = outcome as SubmitYikeJobOutcome & { record?: unknown };
+  return rest;
 }

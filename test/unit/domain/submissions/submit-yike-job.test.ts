@@ -1,48 +1,10 @@
-import type { ImageSource } from '../../../../shared/domain/images/image-reference';
 import { objectRecordKey, sha256 } from '../../../../shared/domain/submissions/record-keys';
-import { submitYikeJob, type SubmitYikeJobInput, type SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
-import { NOON, PREFIX, RECORDS, RESETS_AT, submitWorld, UPLOADS, type SubmitWorld } from './submit-world';
+import { submitYikeJob, type SubmitYikeJobInput } from '../../../../shared/domain/submissions/submit-yike-job';
+import { answer, failure, NOON, postJobs, PREFIX, RECORDS, RESETS_AT, submitWorld, upload, UPLOADS, URL_OF, type SubmitWorld } from './submit-world';
 
-const URL_OF = (key: string) => `https://${UPLOADS}.oss-cn-shanghai.aliyuncs.com/${key}`;
 const JOB_1 = { jobId: 'job-1', requestId: 'request-1', appId: 'sys-ao-smith-1' };
 
-/** What oss-submit hands in for an upload (shared/domain/submissions/submissions.ts). */
-function upload(key: string, size = 1024): SubmitYikeJobInput {
-  const object = { bucket: UPLOADS, key, eTag: 'E1', size };
-  const source = `oss://${UPLOADS}/${key}`;
-  return {
-    source,
-    job: { payer: { source } },
-    image: { uploaded: object },
-    once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
-    overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
-    entryPoint: 'upload',
-  };
-}
-
-/** What POST /jobs hands in (shared/triggers/http/api.ts), with an Idempotency-Key scope or without one. */
-function postJobs(image: ImageSource, scope?: string, app = 'female'): SubmitYikeJobInput {
-  return {
-    source: 'POST /jobs',
-    job: { app, payer: { source: 'POST /jobs' } },
-    image: { named: image, allowlist: 'always' },
-    once: scope === undefined ? undefined : { recordKey: `${PREFIX}http/${scope}.json`, idempotencyKey: scope, payloadHash: 'body' },
-    overBudget: 'refuse',
-    entryPoint: 'http',
-  };
-}
-
 const recordOf = (world: SubmitWorld, key: string) => world.bucket(UPLOADS).read(objectRecordKey(PREFIX, { bucket: UPLOADS, key, eTag: 'E1' }));
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-/** An outcome without the submit record it may carry: what a caller answers from. */
-function answer(outcome: SubmitYikeJobOutcome) {
-  const { record: _record, ...rest } = outcome as SubmitYikeJobOutcome & { record?: unknown };
-  return rest;
-}
 
 describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, record, track) with its ports faked', () => {
   it('submits an upload: the claim, then COMPLETED, and only then the job record and its in-flight marker', async () => {
@@ -87,38 +49,6 @@ describe('submitYikeJob: the one paid submit (check, budget, idempotent submit, 
     expect(error).toMatchObject({ code });
     expect(world.ice.calls).toEqual([]);
     expect(world.bucket(UPLOADS).writes).toEqual([]);
-  });
-
-  it('refuses a request that names no app (APP_REQUIRED, naming the field) before any ICE call or record: there is no default app', async () => {
-    // Arrange
-    const world = submitWorld();
-    const input = postJobs({ kind: 'url', url: URL_OF('a.png') }, 'k');
-
-    // Act
-    const error = await failure(submitYikeJob({ ...input, job: { payer: input.job.payer } }, world.deps));
-
-    // Assert
-    expect(error).toMatchObject({ code: 'APP_REQUIRED', statusCode: 400, details: [{ path: 'app', message: 'required' }] });
-    expect((error as Error).message).toBe('app: required: name the app (female, male or an AppId); there is no default app');
-    expect(world.ice.calls).toEqual([]);
-    expect(world.bucket(UPLOADS).writes).toEqual([]);
-  });
-
-  it('skips an upload under no APP_ROUTES prefix even over the budget: its record says SKIPPED (UNKNOWN_APP_PREFIX), no ICE call, nothing deferred', async () => {
-    // Arrange: the day's one job is spent, so a routed upload would be deferred
-    const world = submitWorld({ perDay: 1 });
-    await submitYikeJob(upload('uploads/female/a.png'), world.deps);
-    const input = upload('uploads/males/b.png');
-
-    // Act
-    const outcome = await submitYikeJob(input, world.deps);
-
-    // Assert
-    const message = 'uploads/males/b.png is under no APP_ROUTES prefix (APP_ROUTES names "uploads/female/", "uploads/male/"): not submitted to any app';
-    expect(answer(outcome)).toEqual({ status: 'skipped', code: 'UNKNOWN_APP_PREFIX', message });
-    expect(world.ice.actions()).toEqual(['PrecheckYikeAIAppJob', 'SubmitYikeAIAppJob']);
-    expect(world.bucket(UPLOADS).read(input.once!.recordKey)).toMatchObject({ status: 'SKIPPED', error: { code: 'UNKNOWN_APP_PREFIX', message } });
-    expect(world.bucket(UPLOADS).keys(`${PREFIX}deferred/`)).toEqual([]);
   });
 
   it('refuses a named {bucket, key} that does not exist after its HEAD, before any ICE call, and frees the claim', async () => {
