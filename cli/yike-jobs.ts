@@ -52,7 +52,8 @@ Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET
                   JobId, retries replay it, and the job gets its job record.
     --resubmit    no job was created: the record is deleted and the upload is submitted again through the
                   one-job path (the deployed oss-submit function, invoked synchronously with the upload's OSS
-                  event; --local runs that handler in this process). HTTP and pipeline records keep no request
+                  event; --local runs that handler in this process, on the local cloud only: it refuses
+                  aliyuncs.com hosts). HTTP and pipeline records keep no request
                   body: they are deleted and the caller's next retry submits once.
   image-mode  the form IMAGE_URL_MODE=auto found for each app (<prefix>settings/image-modes/<appId>.json), one
               JSON line each; --reset deletes it (all apps, or --app's), so the next job finds the form again.
@@ -279,7 +280,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
-  guardLocalCommand(TOOL, config, process.env, { uses: servicesOf(flags), bucket: flags.bucket });
+  guardLocalCommand(TOOL, config, process.env, {
+    uses: servicesOf(flags),
+    bucket: flags.bucket,
+    declared: flags.local ? 'runs the upload function here (--local)' : undefined,
+  });
   if (flags.command === 'resolve') {
     await resolve(flags, config, credentials);
     return 0;
