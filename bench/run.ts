@@ -39,7 +39,6 @@ async function main(): Promise<void> {
     ICE_ENDPOINT: ice.url,
     OSS_ENDPOINT: oss.localhostUrl,
     ALLOWED_BUCKETS: BENCH_BUCKET,
-    DEFAULT_APP: 'female',
     APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
     // The bearer token of the documented HTTP event (test/fixtures/events/fc3-http-post-jobs.json).
     AUTH_TOKENS: 'example-token',

@@ -8,12 +8,14 @@ import { loadResumePoint } from './backfill/checkpoint';
 import type { BackfillProgress, BackfillSummary, ListedObject, ListPage } from './backfill/types';
 import { loadConfig, type Config } from '../shared/runtime/config';
 import { resolveCredentials, type CredentialsProvider } from '../shared/adapters/openapi/credentials';
-import { describeError, InputError } from '../shared/runtime/errors';
+import { InputError } from '../shared/runtime/errors';
 import { createFunctionInvoker } from '../shared/adapters/fc/invoke';
 import { createLogger } from '../shared/runtime/logger';
 import { OSS_BUCKET_NAME } from '../shared/triggers/events/schemas';
 import { createOssClient } from '../shared/adapters/oss/client';
-import { UPLOAD_FUNCTION_NAME } from './run-cli';
+import { errorLine, UPLOAD_FUNCTION_NAME } from './run-cli';
+import { warnAboutEnvTypos } from './env-typos';
+import { guardLocalCommand } from './local-cloud';
 
 const TOOL = 'yike-backfill';
 const USAGE = `Usage: ${TOOL} --bucket BUCKET [--prefix PREFIX] [--app female|male|<AppId>] [--concurrency N] [--rate N]
@@ -31,7 +33,8 @@ Re-running is safe: objects that already have a job are not submitted again.
   --concurrency N     invocations in flight at once (default 4)
   --rate N            invocations started per second, at most (default 20)
   --dry-run           list and filter, invoke nothing, leave the checkpoint alone
-  --local             run the oss-submit handler in this process instead of invoking FC
+  --local             run the oss-submit handler in this process instead of invoking FC (on npm start's local
+                      cloud: it refuses to send anything to an aliyuncs.com host)
   --function NAME     function to invoke (default yike-oss-submit)
   --checkpoint FILE   progress file; a run resumes after its marker (default .backfill-checkpoint.json)
 
@@ -216,6 +219,11 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
   if (flags.app) createAppRegistry(config.apps).resolve(flags.app, '--app');
+  guardLocalCommand(TOOL, config, process.env, {
+    uses: ['oss', flags.local ? 'ice' : 'fc'],
+    bucket: flags.bucket,
+    declared: flags.local ? 'runs the function here (--local)' : undefined,
+  });
   const functionName = flags.function ?? UPLOAD_FUNCTION_NAME;
   const submit = flags['dry-run']
     ? async () => undefined
@@ -266,6 +274,7 @@ function keepStdoutForTheSummary(): void {
   process.stdout.write = process.stderr.write.bind(process.stderr) as typeof process.stdout.write;
 }
 
+warnAboutEnvTypos(TOOL);
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
@@ -277,8 +286,7 @@ main(process.argv.slice(2)).then(
       process.exitCode = EXIT_INTERRUPTED;
       return;
     }
-    const { code, message } = describeError(error);
-    process.stderr.write(`${TOOL}: ${code}: ${message}\n`);
+    process.stderr.write(errorLine(TOOL, error));
     process.exitCode = EXIT_ERROR;
   },
 );

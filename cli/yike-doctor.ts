@@ -13,12 +13,10 @@ import { renderTemplate } from './doctor/s-yaml';
 import { readStack } from './doctor/stack';
 import { renderTable } from './doctor/table';
 import { invalidArgument, runCli } from './run-cli';
+import { guardLocalCommand, LOCAL_PORTS, localEndpoints, localPorts } from './local-cloud';
 
 const TOOL = 'yike-doctor';
 const DEFAULT_FUNCTIONS = ['yike-http-submit', 'yike-oss-submit', 'yike-job-watcher', 'yike-budget-renewal'];
-/** npm start's local cloud (docs/local-cloud.md): its FC API and OSS endpoint. */
-const LOCAL_FC_ENDPOINT = 'http://127.0.0.1:9300';
-const LOCAL_OSS_ENDPOINT = 'http://localhost:9200';
 /** A function's doctor runs the discovery (a few free ICE calls) before it answers. */
 const DOCTOR_READ_TIMEOUT_MS = 60_000;
 
@@ -37,7 +35,9 @@ SubmitYikeAIAppJob is never called: "submit: not tried, it is paid".
   --image        the image the submit functions check (default: the newest under each upload prefix)
   --page-origin  the page's origin when it is served from a custom domain (default: the HTTP trigger's address)
   --s-yaml       the s.yaml to compare with (default ./s.yaml; off: no comparison)
-  --local        npm start's local cloud: FC_ENDPOINT ${LOCAL_FC_ENDPOINT}, OSS_ENDPOINT ${LOCAL_OSS_ENDPOINT}, no s.yaml
+  --local        npm start's local cloud: its FC API and OSS endpoint (ports ${LOCAL_PORTS.fcApi.port} and ${LOCAL_PORTS.oss.port}, or
+                 ${LOCAL_PORTS.fcApi.variable} and ${LOCAL_PORTS.oss.variable}, as npm start prints the command), no s.yaml; it
+                 refuses to send anything to an aliyuncs.com host
   --json         the checks as JSON instead of the table
 
 Credentials: your access (ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET [/ _SECURITY_TOKEN]) with fc:GetFunction,
@@ -94,14 +94,11 @@ function parseFlags(argv: string[]): Flags | 'help' {
   return { functions, image, pageOrigin, sYaml, local, json: values.json === true };
 }
 
-/** --local points the endpoints at npm start's stand-ins unless they are set. */
+/** --local points the endpoints at npm start's stand-ins (cli/local-cloud.ts: its ports) unless they are set. */
 function configFor(flags: Flags): Config {
   if (!flags.local) return loadConfig(process.env);
-  return parseConfig({
-    ...process.env,
-    FC_ENDPOINT: process.env.FC_ENDPOINT || LOCAL_FC_ENDPOINT,
-    OSS_ENDPOINT: process.env.OSS_ENDPOINT || LOCAL_OSS_ENDPOINT,
-  });
+  const local = localEndpoints(localPorts(process.env));
+  return parseConfig({ ...process.env, FC_ENDPOINT: process.env.FC_ENDPOINT || local.fcApi, OSS_ENDPOINT: process.env.OSS_ENDPOINT || local.ossPathStyle });
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -111,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const config = configFor(flags);
+  guardLocalCommand(TOOL, config, process.env, { uses: ['fc', 'oss'], declared: flags.local ? 'checks the local cloud (--local)' : undefined });
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
   credentials();
   const directory = createFunctionDirectory({ config: config.fc, credentials });

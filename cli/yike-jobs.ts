@@ -31,6 +31,7 @@ import type { RecordStatus } from '../shared/domain/idempotency/idempotent';
 import { operatorUsage, releaseDeferredLine } from './budget-commands';
 import { listDeferredLine } from '../shared/domain/budget/deferred';
 import { runCli, UPLOAD_FUNCTION_NAME } from './run-cli';
+import { guardLocalCommand, type CloudService } from './local-cloud';
 
 const TOOL = 'yike-jobs';
 const USAGE = `Usage: ${TOOL} list [--status STATUS] [--app female|male|<AppId>] [--since ISO-8601]
@@ -59,7 +60,8 @@ Looks after the job records in oss://<bucket>/<prefix> (defaults: RECORDS_BUCKET
                   JobId, retries replay it, and the job gets its job record.
     --resubmit    no job was created: the record is deleted and the upload is submitted again through the
                   one-job path (the deployed oss-submit function, invoked synchronously with the upload's OSS
-                  event; --local runs that handler in this process). HTTP and pipeline records keep no request
+                  event; --local runs that handler in this process, on the local cloud only: it refuses
+                  aliyuncs.com hosts). HTTP and pipeline records keep no request
                   body: they are deleted and the caller's next retry submits once.
   image-mode  the form IMAGE_URL_MODE=auto found for each app (<prefix>settings/image-modes/<appId>.json), one
               JSON line each; --reset deletes it (all apps, or --app's), so the next job finds the form again.
@@ -290,6 +292,13 @@ async function erase(flags: Flags, config: Config, credentials: CredentialsProvi
   printLine(outcome);
 }
 
+/** The services a command calls: the records (OSS) always; ICE to ask about jobs or submit; FC for a remote resubmit. */
+function servicesOf(flags: Flags): CloudService[] {
+  const asksIce = flags.command === 'resolve' || (flags.command === 'show' && flags.refresh) || (flags.command === 'deferred' && flags.target === 'release');
+  const invokesFc = flags.command === 'resolve' && flags.resubmit && !flags.local;
+  return ['oss', ...(asksIce ? (['ice'] as const) : []), ...(invokesFc ? (['fc'] as const) : [])];
+}
+
 async function main(argv: string[]): Promise<number> {
   const config = loadConfig(process.env);
   const flags = parseFlags(argv, config);
@@ -298,6 +307,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const credentials: CredentialsProvider = () => resolveCredentials({ env: process.env });
+  guardLocalCommand(TOOL, config, process.env, {
+    uses: servicesOf(flags),
+    bucket: flags.bucket,
+    declared: flags.local ? 'runs the upload function here (--local)' : undefined,
+  });
   if (flags.command === 'resolve') {
     await resolve(flags, config, credentials);
     return 0;

@@ -5,17 +5,20 @@ import { submitYikeJob } from '../shared/domain/submissions/submit-yike-job';
 import { createSubmissionServices } from '../shared/composition/submissions';
 import { parseWaitFlags, waitForSubmittedJob } from './submit-wait';
 import { runCli } from './run-cli';
+import { guardLocalCommand } from './local-cloud';
 
-const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> [--app female|male|<AppId>] [--production-id ID] [--folder-id ID]
+const USAGE = `Usage: yike-submit --image <https-url | oss://bucket/key> --app female|male|<AppId> [--production-id ID] [--folder-id ID]
                    [--wait [--timeout SECONDS] [--interval SECONDS]]
 
-Submits one ICE SubmitYikeAIAppJob and prints {"jobId","requestId","appId"} as JSON.
+Submits one ICE SubmitYikeAIAppJob and prints {"jobId","requestId","appId"} as JSON. --app is required (there is
+no default app); a missing or unknown one is refused before anything is read or sent.
 With --wait it then follows the job (GetYikeAIAppJob every --interval seconds, default 5): each status change
 goes to stderr with the time since the submit, and the output URLs of a Finished job to stdout, one a line.
 Exit codes: 0 submitted (with --wait: Finished); 1 error; 3 the job Failed; 4 still unfinished after --timeout
 seconds (default 3600; the job keeps running at ICE).
 Credentials: ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET [/ ALIBABA_CLOUD_SECURITY_TOKEN].
-Endpoint: ice.<ICE_REGION>.aliyuncs.com, or ICE_ENDPOINT (e.g. http://127.0.0.1:9100 for the local cloud).`;
+Endpoint: ice.<ICE_REGION>.aliyuncs.com, or ICE_ENDPOINT (e.g. http://127.0.0.1:9100 for the local cloud). A local
+command (the local cloud's credentials, or a loopback ICE_ENDPOINT / OSS_ENDPOINT) sends nothing to an aliyuncs.com host.`;
 
 function parseImage(value: string): ImageSource {
   const oss = /^oss:\/\/([^/]+)\/(.+)$/.exec(value);
@@ -52,6 +55,11 @@ async function main(argv: string[]): Promise<number> {
     fields: { tool: 'yike-submit' },
     level: process.env.LOG_LEVEL ? undefined : 'error',
   });
+  const image = parseImage(values.image);
+  // OSS is called for an oss:// image (its HEAD), the records (RECORDS_BUCKET) and the allowed buckets' URLs (a HEAD).
+  const { config } = services;
+  const readsOss = image.kind === 'oss' || config.records.bucket !== undefined || config.http.allowedBuckets.length > 0;
+  guardLocalCommand('yike-submit', config, process.env, { uses: readsOss ? ['ice', 'oss'] : ['ice'] });
   // The URL rules every entry point applies (ICE gets only the normalized href; no userinfo, fragments, records
   // prefixes...); the allowlists only when ALLOWED_BUCKETS / ALLOWED_IMAGE_HOSTS are set, as for pipeline events. An
   // oss:// image (or a URL on an allowed bucket's domain) is HEAD-read like every {bucket, key}. With RECORDS_BUCKET the
@@ -60,11 +68,11 @@ async function main(argv: string[]): Promise<number> {
     {
       source: 'yike-submit',
       job: { app: values.app, productionId: values['production-id'], folderId: values['folder-id'] },
-      image: { named: parseImage(values.image), allowlist: 'when-configured' },
+      image: { named: image, allowlist: 'when-configured' },
       overBudget: 'refuse',
       entryPoint: 'cli',
     },
-    { ...services, defaults: { ...services.defaults, app: services.defaults.app ?? 'female' } },
+    services,
   );
   process.stdout.write(`${JSON.stringify(result)}\n`);
   if (!wait) return 0;

@@ -18,6 +18,7 @@ import { matchesOssTrigger, UPLOAD_TRIGGER } from './oss/trigger';
 import { pageCorsRules } from './page-cors';
 import { REMOVED_VARIABLES } from '../shared/domain/doctor/removed-variables';
 import { envSchema } from '../shared/runtime/env';
+import { LOCAL_APP_ROUTES, LOCAL_BUCKET } from '../cli/local-cloud';
 
 /**
  * The local cloud `npm start` runs (local/start.ts), as one call so tests can start it with a fault of their choice:
@@ -28,7 +29,7 @@ import { envSchema } from '../shared/runtime/env';
  * what s.yaml sets in the cloud, pointed at the stand-ins (FC_ENDPOINT at the local FC API: the watcher schedules its
  * rounds there, as delayed invocations of itself; LOCAL_FC_IGNORE_ASYNC_DELAY=1 makes the local FC API run them at once).
  */
-export const BUCKET = 'yike-uploads';
+export const BUCKET = LOCAL_BUCKET;
 const FUNCTION_NAMES = { http: 'yike-http-submit', oss: 'yike-oss-submit', watcher: 'yike-job-watcher', renewal: 'yike-budget-renewal' } as const;
 const ACCOUNT_ID = '1234567890123456';
 const REGION = 'cn-shanghai';
@@ -73,6 +74,17 @@ export interface LocalCloud {
 }
 
 export async function startLocalCloud(options: LocalCloudOptions): Promise<LocalCloud> {
+  // A stand-in that cannot start (its port taken) stops those already up, so nothing keeps the process alive.
+  const started: (() => Promise<unknown>)[] = [];
+  try {
+    return await startEverything(options, (stop) => void started.push(stop));
+  } catch (error) {
+    await Promise.allSettled(started.map((stop) => stop()));
+    throw error;
+  }
+}
+
+async function startEverything(options: LocalCloudOptions, started: (stop: () => Promise<unknown>) => void): Promise<LocalCloud> {
   const ports = options.ports ?? {};
   const log = options.functionLog ?? (() => () => undefined);
   const holder: { invoke?: (payload: Buffer) => void } = {};
@@ -85,12 +97,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       if (matchesOssTrigger(notification, UPLOAD_TRIGGER)) holder.invoke?.(notification.payload);
     },
   });
+  started(() => oss.close());
   const given = options.env ?? {};
   // http-submit refuses every call without a token (HTTP_AUTH=token): a fresh local one per run, unless one is given.
   const token = given.AUTH_TOKENS || given.HTTP_AUTH === 'none' ? undefined : `local-${randomBytes(16).toString('hex')}`;
   const env: NodeJS.ProcessEnv = {
-    DEFAULT_APP: 'female',
-    APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male"}',
+    APP_ROUTES: LOCAL_APP_ROUTES,
     ALLOWED_BUCKETS: BUCKET,
     // Only used with the cdn form: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
@@ -105,6 +117,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     accepts: options.accepts,
     forbiddenActions: options.forbiddenActions,
   });
+  started(() => ice.close());
   env.ICE_ENDPOINT = ice.url;
   const credentials = LOCAL_STS_CREDENTIALS;
   const ossSubmit = createOssHandler({ env, sink: log('oss-submit') });
@@ -112,6 +125,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   holder.invoke = (payload) => void uploads.invoke(payload);
   const httpSubmit = createHttpHandler({ env, sink: log('http-submit') });
   const gateway = await startFcGateway({ port: ports.fc, handler: httpSubmit, functionName: FUNCTION_NAMES.http, credentials });
+  started(() => gateway.close());
   // The watcher's rounds come at the local timer's pace (the cloud: every 10 s), each a delayed invocation of itself.
   const roundSeconds = Math.max(1, Math.round(options.watcherIntervalMs / 1000));
   const watcherHandler = createWatcherHandler({ env, tuning: { lifecycle: { roundSeconds } }, sink: log('job-watcher') });
@@ -131,6 +145,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     accountId: ACCOUNT_ID,
     ignoreAsyncDelay: ignoresAsyncDelay(given),
   });
+  started(() => fcApi.close());
   // Before any function runs (their configuration is read on the first invocation): the watcher invokes itself here.
   env.FC_ENDPOINT ||= fcApi.url;
   const watcher: FcTimer | undefined = timerTrigger
@@ -146,6 +161,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         triggerName: 'budget-renewal-timer',
       })
     : undefined;
+  started(async () => Promise.all([watcher?.stop(), renewal?.stop()]));
   const client = new OSS({
     endpoint: oss.url,
     bucket: BUCKET,

@@ -8,19 +8,22 @@ import { ignoresAsyncDelay } from './fc/async-delay';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from './dev-fixtures';
 import { jobDurationMsFromEnv } from './ice/job-clock';
 import { parseAcceptedForm, parseActionList } from './ice/acceptance';
+import { errorLine } from '../cli/run-cli';
 import { trustLocalCa } from './tls';
+import { functionLogFilter } from './function-log';
+import { portHolder } from './port-holder';
+import { warnAboutEnvTypos } from '../cli/env-typos';
+import { LOCAL_PORTS, localEndpoints, localPorts, withLocalPorts, type LocalEndpoints, type LocalPorts, type LocalService } from '../cli/local-cloud';
 
 /**
  * `npm start`: the local cloud on 127.0.0.1 (local/cloud.ts: ICE, OSS with its upload trigger, the FC HTTP gateway, the
  * FC API, the job watcher's timer) and the main job once: an image dropped into the bucket becomes a submitted job, the
- * watcher follows it, and the demo ends by printing the finished video's URL.
+ * watcher follows it, and the demo ends by printing the finished video's URL, then the page's token and the commands
+ * to try, each as it runs with the ports in use (cli/local-cloud.ts builds them). Function log lines are shown only for
+ * runs that did something (local/function-log.ts); `--verbose` shows all, `--quiet` none. A port already taken stops
+ * it at once, naming the port, the variable that moves it and the process holding it.
  */
-const PORTS = {
-  fc: Number(process.env.LOCAL_FC_PORT ?? 9000),
-  ice: Number(process.env.LOCAL_ICE_PORT ?? 9100),
-  oss: Number(process.env.LOCAL_OSS_PORT ?? 9200),
-  fcApi: Number(process.env.LOCAL_FC_API_PORT ?? 9300),
-};
+const TOOL = 'npm start';
 const CREDENTIALS = LOCAL_STS_CREDENTIALS;
 /** How long the demo waits for the upload's record before saying it never came (a busy machine takes seconds). */
 const RECORD_WAIT_MS = 30_000;
@@ -34,20 +37,21 @@ const OUTCOME_GRACE_MS = 30_000;
 async function main(): Promise<void> {
   // The watcher copies ICE's outputs over https from the local ICE (local/tls.ts): this process must trust its CA.
   if (!(await trustLocalCa())) return;
+  warnAboutEnvTypos(TOOL);
   const startedAtMs = Date.now();
-  const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ options: { once: { type: 'boolean' }, quiet: { type: 'boolean' }, verbose: { type: 'boolean' } }, strict: true });
+  const ports = localPorts(process.env);
   const dataDir = resolve(process.env.LOCAL_DATA_DIR ?? join('.local', 'oss'));
   mkdirSync(dataDir, { recursive: true });
   const jobMs = jobDurationMsFromEnv() ?? DEMO_JOB_MS;
 
+  const showLine = functionLogFilter((text) => process.stdout.write(text), { verbose: values.verbose === true });
   const cloud = await startLocalCloud({
     dataDir,
-    ports: PORTS,
+    ports,
     // What s.yaml sets in the cloud, pointed at the stand-ins; other variables pass through from your shell.
     env: process.env,
-    functionLog: (name) => (line) => {
-      if (!values.quiet) process.stdout.write(`  [${name}] ${line}\n`);
-    },
+    functionLog: (name) => (values.quiet ? () => undefined : showLine(name)),
     jobMs,
     watcherIntervalMs: WATCHER_INTERVAL_MS,
     // The form the apps take: yike-asset unless LOCAL_ICE_ACCEPTS says otherwise, so IMAGE_URL_MODE=auto discovers it.
@@ -96,27 +100,7 @@ async function main(): Promise<void> {
     print(`Job ${record.result.jobId} did not finish within ${(jobMs + OUTCOME_GRACE_MS) / 1000} s; see the [job-watcher] log lines above.\n`);
   }
 
-  const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
-  // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
-  const authHeader = localToken
-    ? ` -H 'Authorization: Bearer ${localToken}'`
-    : process.env.AUTH_TOKENS
-      ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'`
-      : '';
-  const tokenHint = localToken ? ` (access token: ${localToken})` : process.env.AUTH_TOKENS ? ' (access token: one of your AUTH_TOKENS)' : '';
-  print(`Try it in a browser: ${gateway.url}/${tokenHint}
-  drop a photo, watch the job, play the video (the bucket allows this page's origin: CORS)
-
-Try it:
-  curl -s -X POST ${gateway.url}/jobs -H 'Content-Type: application/json'${authHeader} -d '${body}'
-  curl -s '${gateway.url}/jobs/<jobId>?wait=25'${authHeader}
-  npm run upload -- ./photo.jpg --app male
-  export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
-  npx yike-doctor --local   (checks this local cloud as it would a deployment, spending nothing)
-  ICE_ENDPOINT=${ice.url} OSS_ENDPOINT=${oss.localhostUrl} npx yike-submit --image oss://${BUCKET}/${key} --app female --wait
-  OSS_ENDPOINT=${oss.localhostUrl} RECORDS_BUCKET=${BUCKET} npx yike-jobs list
-  OSS_ENDPOINT=${oss.localhostUrl} FC_ENDPOINT=${fcApi.url} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
-`);
+  printTryIt({ endpoints: localEndpoints(portsOf(cloud)), ports: portsOf(cloud), token: localToken, key });
 
   if (values.once || outcome?.status !== 'Finished') {
     await cloud.close();
@@ -171,8 +155,61 @@ function print(text: string): void {
   process.stdout.write(`${text}\n`);
 }
 
+/** The ports the stand-ins listen on (the given ones, or the free ones port 0 found). */
+function portsOf(cloud: { oss: { url: string }; ice: { url: string }; gateway: { url: string }; fcApi: { url: string } }): LocalPorts {
+  const port = (url: string) => Number(new URL(url).port);
+  return { fc: port(cloud.gateway.url), ice: port(cloud.ice.url), oss: port(cloud.oss.url), fcApi: port(cloud.fcApi.url) };
+}
+
+/** The page, its token and the commands to try, last: each runs as printed, against the ports in use. */
+function printTryIt(local: { endpoints: LocalEndpoints; ports: LocalPorts; token?: string; key: string }): void {
+  const { endpoints, ports, token, key } = local;
+  const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
+  // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
+  const authHeader = token ? ` -H 'Authorization: Bearer ${token}'` : process.env.AUTH_TOKENS ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'` : '';
+  const tokenHint = token ? ` (access token: ${token})` : process.env.AUTH_TOKENS ? ' (access token: one of your AUTH_TOKENS)' : '';
+  const pageOnLocalhost = endpoints.gateway.replace('127.0.0.1', 'localhost');
+  print(`Try it in a browser: ${endpoints.gateway}/${tokenHint}
+  drop a photo, watch the job, play the video (also at ${pageOnLocalhost}/: the bucket's CORS rule allows both)
+
+Try it:
+  curl -s -X POST ${endpoints.gateway}/jobs -H 'Content-Type: application/json'${authHeader} -d '${body}'
+  curl -s '${endpoints.gateway}/jobs/<jobId>?wait=25'${authHeader}
+  ${withLocalPorts(ports, ['oss'], 'npm run upload -- ./photo.jpg --app male')}
+  export ALIBABA_CLOUD_ACCESS_KEY_ID=${CREDENTIALS.accessKeyId} ALIBABA_CLOUD_ACCESS_KEY_SECRET=${CREDENTIALS.accessKeySecret} ALIBABA_CLOUD_SECURITY_TOKEN=${CREDENTIALS.securityToken}
+  ${withLocalPorts(ports, ['fcApi', 'oss'], 'npx yike-doctor --local')}   (checks this local cloud as it would a deployment, spending nothing)
+  ICE_ENDPOINT=${endpoints.ice} OSS_ENDPOINT=${endpoints.ossPathStyle} npx yike-submit --image oss://${BUCKET}/${key} --app female --wait
+  OSS_ENDPOINT=${endpoints.ossPathStyle} RECORDS_BUCKET=${BUCKET} npx yike-jobs list
+  OSS_ENDPOINT=${endpoints.ossPathStyle} FC_ENDPOINT=${endpoints.fcApi} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
+`);
+}
+
+/** A port that is taken: which stand-in wanted it, the variable that moves it, and who holds it (where the OS says). */
+function busyPortMessage(port: number, ports: LocalPorts): string {
+  const service = (Object.keys(LOCAL_PORTS) as LocalService[]).find((name) => ports[name] === port);
+  const wanted = service ? LOCAL_PORTS[service] : undefined;
+  const holder = portHolder(port);
+  const held = holder ? `it is held by pid ${holder.pid} (${holder.command})` : 'the OS does not say by which process';
+  const all = (Object.keys(LOCAL_PORTS) as LocalService[]).map((name) => `${LOCAL_PORTS[name].variable} (${ports[name]})`).join(', ');
+  return [
+    `${TOOL}: port ${port} is taken${wanted ? `, so ${wanted.what} cannot listen on it` : ''}: ${held}.`,
+    `  Stop that process, or move the port: ${wanted ? `${wanted.variable}=<free port> npm start` : 'set its variable'}; every port has one: ${all}.`,
+    '',
+  ].join('\n');
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-  if ((error as { code?: string }).code === 'EADDRINUSE') process.stderr.write('A port is taken: set LOCAL_FC_PORT / LOCAL_ICE_PORT / LOCAL_OSS_PORT.\n');
+  const { code, port } = error as { code?: string; port?: number };
+  if (code === 'EADDRINUSE' && typeof port === 'number') {
+    let ports: LocalPorts | undefined;
+    try {
+      ports = localPorts(process.env);
+    } catch {
+      ports = undefined;
+    }
+    process.stderr.write(busyPortMessage(port, ports ?? localPorts({})));
+  } else {
+    process.stderr.write(errorLine(TOOL, error));
+  }
   process.exitCode = 1;
 });

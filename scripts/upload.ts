@@ -1,78 +1,143 @@
-import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type OSS from 'ali-oss';
-import { loadConfig } from '../shared/runtime/config';
+import { parseConfig } from '../shared/runtime/config';
 import { resolveCredentials } from '../shared/adapters/openapi/credentials';
-import { describeError, InputError } from '../shared/runtime/errors';
+import { InputError, YikeError } from '../shared/runtime/errors';
 import { createOssClient } from '../shared/adapters/oss/client';
+import { createAppRegistry } from '../shared/domain/jobs/apps';
+import { IMAGE_MAGIC_BYTES } from '../shared/domain/images/image-bytes';
+import { checkImageFile } from '../shared/domain/uploads/upload-plan';
 import { objectRecordKey } from '../shared/domain/submissions/record-keys';
-import { LOCAL_STS_CREDENTIALS } from '../local/dev-fixtures';
+import { errorLine } from '../cli/run-cli';
+import { warnAboutEnvTypos } from '../cli/env-typos';
+import { LOCAL_APP_ROUTES, LOCAL_BUCKET, LOCAL_PORTS, LOCAL_STS_CREDENTIALS, localEndpoints, localPorts, refuseRealCloud } from '../cli/local-cloud';
 
 /**
- * `npm run upload -- ./photo.jpg [--app female|male] [--bucket B] [--key K] [--cloud]`: "drop an image into
- * the bucket". By default into the local OSS endpoint that `npm start` runs; `--cloud` uploads to real OSS
- * with your ALIBABA_CLOUD_* credentials (ICE_REGION). Then waits for the job record.
+ * `npm run upload -- ./photo.jpg --app female|male [--bucket B] [--key K] [--cloud]`: "drop an image into the bucket".
+ * By default into npm start's local OSS (LOCAL_OSS_PORT, as npm start prints the command), never the real cloud;
+ * `--cloud` uploads to real OSS with your ALIBABA_CLOUD_* credentials (ICE_REGION). It first checks what the upload
+ * function would (the app and the key's APP_ROUTES route, the suffix, the size) and the file's magic number, so a bad
+ * file is refused with the function's code and nothing is uploaded. Then it waits for the submit record and prints it:
+ * exit 0 for a submitted (or deferred) job; 1 for a refusal (REJECTED, e.g. PRECHECK_FAILED; SKIPPED), with the
+ * function's own code and message, or any error.
  */
-const USAGE = 'Usage: npm run upload -- <image file> [--app female|male] [--bucket yike-uploads] [--key uploads/<app>/<file>] [--cloud] [--wait-seconds 15]';
-const LOCAL_OSS = `http://localhost:${process.env.LOCAL_OSS_PORT ?? 9200}`;
-const CONTENT_TYPES: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp' };
+const TOOL = 'upload';
+const USAGE =
+  'Usage: npm run upload -- <image file> --app female|male|<AppId> [--bucket yike-uploads] [--key uploads/<app>/<file>] [--cloud] [--wait-seconds 15]';
 
-async function main(): Promise<void> {
+function readImageFile(path: string): { name: string; size: number; head: Buffer; read: () => Buffer } {
+  let size: number;
+  try {
+    const stat = statSync(path);
+    if (!stat.isFile()) throw new InputError('FILE_NOT_FOUND', `${resolve(path)} is not a file`, [{ path: 'file', message: 'not a file' }]);
+    size = stat.size;
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+    throw new InputError('FILE_NOT_FOUND', `no file at ${resolve(path)}`, [{ path: 'file', message: 'not found' }]);
+  }
+  // The magic number only: a 25 MB file is refused for its size without being read.
+  const head = Buffer.alloc(Math.min(size, IMAGE_MAGIC_BYTES));
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return { name: basename(path), size, head, read: () => readFileSync(path) };
+}
+
+interface SubmitRecord {
+  status: string;
+  result?: object;
+  error?: { code: string; message: string };
+}
+
+async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     strict: true,
     options: {
-      app: { type: 'string', default: 'female' },
-      bucket: { type: 'string', default: 'yike-uploads' },
+      app: { type: 'string' },
+      bucket: { type: 'string', default: LOCAL_BUCKET },
       key: { type: 'string' },
       cloud: { type: 'boolean' },
       'wait-seconds': { type: 'string', default: '15' },
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) return void process.stdout.write(`${USAGE}\n`);
-  const file = positionals[0];
-  if (!file) throw new InputError('FILE_REQUIRED', `an image file is required. ${USAGE}`);
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const path = positionals[0];
+  if (!path) throw new InputError('FILE_REQUIRED', `an image file is required. ${USAGE}`);
 
   const local = !values.cloud;
-  const env = local ? { ...process.env, OSS_ENDPOINT: LOCAL_OSS } : process.env;
-  const config = loadConfig(env);
+  const ossEndpoint = localEndpoints(localPorts(process.env)).ossPathStyle;
+  // Locally: the local cloud's APP_ROUTES (s.yaml's too); with --cloud, yours when exported.
+  const env = local
+    ? { APP_ROUTES: LOCAL_APP_ROUTES, ...process.env, OSS_ENDPOINT: process.env.OSS_ENDPOINT || ossEndpoint }
+    : { APP_ROUTES: LOCAL_APP_ROUTES, ...process.env };
+  const config = parseConfig(env);
+  if (local) refuseRealCloud(TOOL, config, { uses: ['oss'], bucket: values.bucket, why: 'uploads to the local cloud (without --cloud)' });
+  const file = readImageFile(path);
+  const { key, contentType } = checkImageFile(file, { app: values.app, key: values.key }, config, createAppRegistry(config.apps));
   const credentials = local ? LOCAL_STS_CREDENTIALS : resolveCredentials({ env });
   const client: OSS = createOssClient(config.oss, credentials, values.bucket);
-  const key = values.key ?? `uploads/${values.app}/${basename(file)}`;
 
-  const put = await client.put(key, readFileSync(file), {
-    headers: { 'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream' },
+  const put = await client.put(key, file.read(), { headers: { 'Content-Type': contentType } }).catch((error: unknown) => {
+    if (local && /ECONNREFUSED/.test(String((error as Error).message))) {
+      throw new YikeError(
+        'LOCAL_CLOUD_NOT_RUNNING',
+        `nothing answers at ${config.oss.endpoint}: is npm start running? (If it moved the OSS port, run the upload command it prints: it carries ${LOCAL_PORTS.oss.variable}.)`,
+      );
+    }
+    throw error;
   });
   const eTag = String((put.res.headers as Record<string, string>).etag ?? '').replace(/"/g, '');
-  process.stderr.write(`uploaded ${values.bucket}/${key} (eTag ${eTag}); waiting for the job record...\n`);
+  process.stderr.write(`uploaded ${values.bucket}/${key} (eTag ${eTag}); waiting for its submit record...\n`);
 
   const recordKey = objectRecordKey(config.records.prefix, { bucket: values.bucket, key, eTag });
-  const deadline = Date.now() + Number(values['wait-seconds']) * 1000;
+  const record = await waitForRecord(client, recordKey, Number(values['wait-seconds']) * 1000);
+  if (!record) {
+    throw new YikeError(
+      'NO_JOB_RECORD',
+      `no submit record at ${values.bucket}/${recordKey} after ${values['wait-seconds']} s: the upload function did not finish with it (npm start prints its failures; with --cloud: its logs, s logs)`,
+    );
+  }
+  process.stdout.write(`${JSON.stringify({ bucket: values.bucket, key, eTag, status: record.status, ...record.result, error: record.error })}\n`);
+  if (record.status === 'COMPLETED' || record.status === 'DEFERRED') return 0;
+  // The function's own words: REJECTED (ICE's precheck: PRECHECK_FAILED, an audit), SKIPPED (UNKNOWN_APP_PREFIX), OUTCOME_UNKNOWN.
+  process.stderr.write(
+    errorLine(TOOL, new YikeError(record.error?.code ?? record.status, `${record.status}: ${record.error?.message ?? 'no reason recorded'}`)),
+  );
+  return 1;
+}
+
+/** The submit record once the function has settled it (anything but IN_PROGRESS), or undefined after `waitMs`. */
+async function waitForRecord(client: OSS, recordKey: string, waitMs: number): Promise<SubmitRecord | undefined> {
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     try {
-      const record = JSON.parse((await client.get(recordKey)).content.toString('utf8')) as { status: string; result?: unknown; error?: unknown };
-      if (record.status !== 'IN_PROGRESS') {
-        process.stdout.write(
-          `${JSON.stringify({ bucket: values.bucket, key, eTag, status: record.status, ...(record.result as object), error: record.error })}\n`,
-        );
-        return;
-      }
+      const record = JSON.parse((await client.get(recordKey)).content.toString('utf8')) as SubmitRecord;
+      if (record.status !== 'IN_PROGRESS') return record;
     } catch (error) {
       if ((error as { code?: string }).code !== 'NoSuchKey') throw error;
     }
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    await new Promise((done) => setTimeout(done, 250));
   }
-  throw new InputError(
-    'NO_JOB_RECORD',
-    `no job record at ${values.bucket}/${recordKey} yet: is the upload function running (npm start) and does the key match its trigger prefix?`,
-  );
+  return undefined;
 }
 
-main().catch((error: unknown) => {
-  const { code, message } = describeError(error);
-  process.stderr.write(`upload: ${code}: ${message}\n`);
-  if ((error as { code?: string }).code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) process.stderr.write('Is `npm start` running?\n');
-  process.exitCode = 1;
-});
+warnAboutEnvTypos(TOOL);
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(errorLine(TOOL, error));
+    process.exitCode = 1;
+  },
+);

@@ -17,7 +17,7 @@ export interface Config {
     /** PRECHECK=on: PrecheckYikeAIAppJob before each submit. */
     precheck: boolean;
   };
-  defaults: { productionId?: string; folderId?: string; app?: string };
+  defaults: { productionId?: string; folderId?: string };
   apps: Record<string, string>;
   oss: Tuning['oss'] & {
     /** ICE_REGION: ICE reads OSS only in its own region. */
@@ -137,7 +137,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, overrides: TuningOverrides =
   const { webhook, resultCopy, ...lifecycle } = tuning.lifecycle;
   return {
     ice: { ...tuning.ice, region: e.ICE_REGION, ...iceEndpoint, precheck: e.PRECHECK === 'on' },
-    defaults: { productionId: e.PRODUCTION_ID, folderId: e.FOLDER_ID, app: e.DEFAULT_APP },
+    defaults: { productionId: e.PRODUCTION_ID, folderId: e.FOLDER_ID },
     apps: e.YIKE_APPS,
     oss: {
       ...tuning.oss,

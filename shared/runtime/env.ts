@@ -192,8 +192,6 @@ export const envSchema = z.object({
   PRODUCTION_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
   /** Where ICE saves results (`FolderId`, e.g. `fd-cReaEcVqQK`); requests may override. @readBy oss-submit, http-submit, yike-submit */
   FOLDER_ID: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(128)))),
-  /** App used when a request or route names none: `female`, `male` or an AppId (`yike-submit` falls back to `female`). @readBy oss-submit, http-submit, yike-submit */
-  DEFAULT_APP: optionalString,
   /** More Yike apps: JSON `{"<AppId>": "<image param key>"}`, e.g. `{"my-app":"LoadImage.1.TargetImage"}`. @readBy oss-submit, http-submit, yike-submit */
   YIKE_APPS: jsonText(z.record(z.string().check(z.minLength(1), z.maxLength(128)), imageKeyName)),
 

@@ -101,12 +101,24 @@ export function isYikeError(error: unknown): error is YikeError {
   return error instanceof Error && typeof (error as YikeError).code === 'string' && 'retryable' in error;
 }
 
-/** A safe one-line description for logs and for FC's error report (no stack, no secrets). */
+/**
+ * urllib (under ali-oss) ends a failed request's message with its connection pool's state, e.g. `GET http://… -1
+ * (connected: false, keepalive socket: false, agent status: {"createSocketCount":1,…}, …)` and `headers: {}`: noise
+ * to a reader, never the reason. What is left says what failed and where (`connect ECONNREFUSED 127.0.0.1:9200, GET …`).
+ */
+const CONNECTION_DUMP = /\s+-?\d+\s+\(connected: [\s\S]*$|\s*\n?\s*headers: \{[\s\S]*$/;
+
+/** A message without the HTTP client's connection dump (see CONNECTION_DUMP). */
+export function plainMessage(message: string): string {
+  return message.replace(CONNECTION_DUMP, '');
+}
+
+/** A safe one-line description for logs and for FC's error report (no stack, no secrets, no connection dump). */
 export function describeError(error: unknown): { code: string; message: string; retryable: boolean; requestId?: string } {
   if (isYikeError(error)) {
-    return { code: error.code, message: error.message, retryable: error.retryable, requestId: error.requestId };
+    return { code: error.code, message: plainMessage(error.message), retryable: error.retryable, requestId: error.requestId };
   }
-  return { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error), retryable: false };
+  return { code: 'INTERNAL', message: plainMessage(error instanceof Error ? error.message : String(error)), retryable: false };
 }
 
 const NOT_FOUND_CODE = /NotFound|NotExist/i;

@@ -21,9 +21,9 @@ const SECRET_PATTERNS = [
   },
 ];
 
-/** The made-up STS triple of the local cloud (local/dev-fixtures.ts): its secret parts must never be logged either. */
+/** The made-up STS triple of the local cloud (cli/local-cloud.ts): its secret parts must never be logged either. */
 function knownSecrets(root = join(__dirname, '..', '..')) {
-  const source = readFileSync(join(root, 'local', 'dev-fixtures.ts'), 'utf8');
+  const source = readFileSync(join(root, 'cli', 'local-cloud.ts'), 'utf8');
   const values = [];
   for (const field of ['accessKeySecret', 'securityToken']) {
     const match = new RegExp(`${field}:\\s*'([^']+)'`).exec(source);

@@ -105,7 +105,7 @@ describe('the event parser and the upload function under property-based fuzzing 
 
     it(`never submits for a non-image key or a key under RECORDS_PREFIX, from the OSS trigger or EventBridge (${RUNS} runs)`, async () => {
       // Arrange
-      const handler = createHandler({ env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, DEFAULT_APP: 'female' }, sink: () => undefined });
+      const handler = createHandler({ env: { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, APP_ROUTES: '{"":"female"}' }, sink: () => undefined });
       const reasons: Record<string, number> = {};
 
       // Act + Assert

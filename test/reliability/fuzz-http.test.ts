@@ -196,7 +196,7 @@ describe('http-submit under property-based fuzzing (fast-check)', () => {
         OSS_ENDPOINT: oss.localhostUrl,
         ALLOWED_BUCKETS: BUCKET,
         AUTH_TOKENS: TOKEN,
-        DEFAULT_APP: 'female',
+        APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male","uploads/sys-ao-smith-2/":"sys-ao-smith-2"}',
       },
       tuning: FAST_RETRIES,
       sink: logs.sink,

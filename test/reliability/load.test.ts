@@ -32,7 +32,6 @@ describe('http-submit under load', () => {
     OSS_ENDPOINT: oss.localhostUrl,
     ALLOWED_BUCKETS: BUCKET,
     AUTH_TOKENS: TOKEN,
-    DEFAULT_APP: 'female',
   });
   // A loaded 2-core machine answers slowly; the point here is no errors and no lost or extra jobs.
   const PATIENT: TuningOverrides = { ice: { readTimeoutMs: 60_000, connectTimeoutMs: 30_000 } };

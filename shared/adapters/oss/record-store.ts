@@ -1,5 +1,5 @@
 import type { OssClient } from './client';
-import { YikeError } from '../../runtime/errors';
+import { plainMessage, YikeError } from '../../runtime/errors';
 
 /**
  * The record store (the domain's RecordStore port) on OSS itself: shared by every FC instance, no extra service to
@@ -22,12 +22,16 @@ function storeError(operation: string, key: string, raw: unknown): YikeError {
   const status = typeof error.status === 'number' ? error.status : undefined;
   // Throttling, 5xx and network failures are worth FC's retry; 4xx (permissions, bucket) are not.
   const retryable = status === undefined || status >= 500 || status === 429 || error.code === 'RequestTimeout';
-  return new YikeError('RECORD_STORE_FAILED', `Job record ${operation} failed for ${key}: ${error.code ?? 'Error'} ${error.message ?? ''}`.trim(), {
-    retryable,
-    statusCode: status,
-    requestId: error.requestId,
-    cause: raw,
-  });
+  return new YikeError(
+    'RECORD_STORE_FAILED',
+    `Job record ${operation} failed for ${key}: ${error.code ?? 'Error'} ${plainMessage(error.message ?? '')}`.trim(),
+    {
+      retryable,
+      statusCode: status,
+      requestId: error.requestId,
+      cause: raw,
+    },
+  );
 }
 
 /**

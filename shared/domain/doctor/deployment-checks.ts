@@ -57,14 +57,23 @@ export async function checkDeployment(deps: DeploymentDependencies): Promise<Dep
     try {
       deployed = await deps.functions.getFunction(name);
     } catch (error) {
+      // A call that never left (connection refused, no such host) says nothing about permissions.
+      const unreachable = (error as { outcome?: string }).outcome === 'not-sent';
       checks.push(
         ...at(name, [
-          fail(
-            'deploy.function',
-            'the function is deployed',
-            `GetFunction failed (${errorCode(error)})`,
-            'give your access fc:GetFunction, fc:ListTriggers and fc:InvokeFunction on the functions (docs/first-deploy.md)',
-          ),
+          unreachable
+            ? fail(
+                'deploy.function',
+                'the function is deployed',
+                `the FC API could not be reached (${errorCode(error)}: ${(error as Error).message})`,
+                'check FC_ENDPOINT (or FC_ACCOUNT_ID and ICE_REGION); with --local, is npm start running? Run the doctor command it prints (it carries moved ports)',
+              )
+            : fail(
+                'deploy.function',
+                'the function is deployed',
+                `GetFunction failed (${errorCode(error)})`,
+                'give your access fc:GetFunction, fc:ListTriggers and fc:InvokeFunction on the functions (docs/first-deploy.md)',
+              ),
         ]),
       );
       continue;
@@ -179,7 +188,7 @@ function uploadTriggerCheck(triggers: readonly DeployedTrigger[], config: Config
   const routes = Object.keys(config.uploads.appRoutes);
   const outside = routes.filter((route) => !route.startsWith(prefix));
   if (outside.length > 0) problems.push(`APP_ROUTES ${outside.join(', ')} lie outside the trigger's prefix "${prefix}" (those uploads never trigger)`);
-  if (routes.length === 0 && prefix !== '') problems.push(`no APP_ROUTES: uploads under "${prefix}" go to DEFAULT_APP`);
+  if (routes.length === 0 && prefix !== '') problems.push(`no APP_ROUTES: uploads under "${prefix}" are all SKIPPED (UNKNOWN_APP_PREFIX)`);
   const missed = config.uploads.imageSuffixes.filter((image) => suffix !== '' && !image.endsWith(suffix));
   if (missed.length > 0) problems.push(`suffix "${filter.suffix}" lets no ${missed.join(', ')} upload through (IMAGE_SUFFIXES)`);
   const covered = (name: string) => events.some((event) => event === `oss:ObjectCreated:${name}` || event === 'oss:ObjectCreated:*');

@@ -70,7 +70,8 @@ export async function runFunctionDoctor(deps: FunctionDoctorDependencies): Promi
   checks.push(credentials);
   if (credentials.status === 'fail') return report(checks);
 
-  const app = ports.apps.resolve(config.defaults.app ?? Object.values(config.uploads.appRoutes)[0] ?? 'female', 'DEFAULT_APP');
+  // The app the (free) permission probes name: the first routed one, else the first built-in app.
+  const app = ports.apps.resolve(Object.values(config.uploads.appRoutes)[0] ?? 'female', 'APP_ROUTES');
   checks.push(...(await guarded('ice.permissions', 'ICE actions the function needs are permitted', () => iceChecks(deps.kind, config, app, ports.probe))));
   const recordsBuckets = recordsBucketsOf(deps.kind, config);
   const probeName = `${deps.kind}-${now().toISOString().replace(/[:.]/g, '-')}-${randomBytes(4).toString('hex')}`;

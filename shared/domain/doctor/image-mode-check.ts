@@ -23,7 +23,7 @@ export interface ImageModeCheckDependencies {
 
 type Sample = { bucket: string; key: string };
 
-/** The apps APP_ROUTES sends uploads to (else DEFAULT_APP), each with its prefixes. */
+/** The apps APP_ROUTES sends uploads to, each with its prefixes (an upload under no prefix is never submitted). */
 function routedApps(config: Config, apps: AppRegistry): { app: YikeApp; prefixes: string[] }[] {
   const byApp = new Map<string, { app: YikeApp; prefixes: string[] }>();
   for (const [prefix, name] of Object.entries(config.uploads.appRoutes)) {
@@ -31,10 +31,6 @@ function routedApps(config: Config, apps: AppRegistry): { app: YikeApp; prefixes
     const entry = byApp.get(app.appId) ?? { app, prefixes: [] };
     entry.prefixes.push(prefix);
     byApp.set(app.appId, entry);
-  }
-  if (byApp.size === 0 && config.defaults.app) {
-    const app = apps.resolve(config.defaults.app, 'DEFAULT_APP');
-    byApp.set(app.appId, { app, prefixes: [''] });
   }
   return [...byApp.values()];
 }
@@ -66,7 +62,7 @@ export async function imageModeChecks(deps: ImageModeCheckDependencies): Promise
   const modeTitle = `the image form ICE takes (IMAGE_URL_MODE=${config.oss.imageUrlMode})`;
   const routed = routedApps(config, deps.apps);
   if (routed.length === 0) {
-    const detail = 'no app: set APP_ROUTES or DEFAULT_APP';
+    const detail = 'no app: set APP_ROUTES';
     return [skip('oss.image', headTitle, detail), skip('image-mode', modeTitle, detail)];
   }
   const given = deps.image === undefined ? undefined : parseImage(deps.image);

@@ -47,6 +47,8 @@ export const REMOVED_VARIABLES: Readonly<Record<string, string>> = {
   JOB_PRICE_CURRENCY: '`JOB_PRICE` (`0.5 USD`; a bare `0.5` is CNY)',
   EVENT_NAMES: constant(`${UPLOAD_EVENT_NAMES.join(', ')} (the upload trigger's events; others are skipped)`),
   OSS_KEY_ENCODING: constant('`plain`, the keys as FC delivers them'),
+  DEFAULT_APP:
+    'none: every request names its `app` (`POST /jobs` without one is 400 `APP_REQUIRED`), and an upload under no `APP_ROUTES` prefix is SKIPPED (`UNKNOWN_APP_PREFIX`)',
   SUBMIT_FUNCTION_NAME: '`--function` of `yike-backfill` and `yike-jobs resolve`, default `yike-oss-submit`',
 };
 

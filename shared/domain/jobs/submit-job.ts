@@ -1,13 +1,13 @@
 import type { AppRegistry } from './apps';
 import type { ImageSource } from '../images/image-reference';
 import type { ImageInputs } from '../images/image-modes/image-inputs';
-import { IceError, InputError } from '../../runtime/errors';
+import { IceError } from '../../runtime/errors';
 import type { Ice } from '../ports';
 import type { Payer, SpendingLimit } from '../budget/spending';
 
 /** What any entry point (HTTP, OSS upload, pipeline event, CLI) asks for. */
 export interface JobRequest {
-  /** Friendly name (female/male) or AppId; falls back to the configured default. */
+  /** Friendly name (female/male) or AppId: required (there is no default app; an upload's comes from APP_ROUTES). */
   app?: string;
   image: ImageSource;
   productionId?: string;
@@ -27,18 +27,14 @@ export interface JobDependencies {
   apps: AppRegistry;
   /** The image in the form ICE takes (IMAGE_URL_MODE), prechecked with the exact AppId and AppParams the submit sends. */
   imageInputs: ImageInputs;
-  defaults: { app?: string; productionId?: string; folderId?: string };
+  defaults: { productionId?: string; folderId?: string };
   /** JOB_BUDGET_PER_DAY and the token quotas (shared/domain/budget/); absent: no limit, no extra call. */
   budget?: SpendingLimit;
 }
 
-/** Resolves the app first so a bad app name fails before anything is signed or sent. */
-export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDependencies, 'apps' | 'defaults'>) {
-  const name = request.app ?? deps.defaults.app;
-  if (!name) {
-    throw new InputError('APP_REQUIRED', 'app: no app given and DEFAULT_APP is not set', [{ path: 'app', message: 'required' }]);
-  }
-  return deps.apps.resolve(name, request.app ? 'app' : 'DEFAULT_APP');
+/** Resolves the app first so a missing or unknown app fails before anything is signed or sent. */
+export function resolveApp(request: Pick<JobRequest, 'app'>, deps: Pick<JobDependencies, 'apps'>) {
+  return deps.apps.require(request.app, 'app');
 }
 
 /** What the paid call sent and got: the job, and what its job record says of it (the image as sent, the ids with their defaults). */

@@ -5,7 +5,8 @@ import { playUrlOf } from './result-copy';
 
 /**
  * What users see of a job (HTTP API, yike-jobs): the record's lifecycle fields, without the watcher's
- * bookkeeping (notification state) or the record's schema version.
+ * bookkeeping (notification state) or the record's schema version. Every time in it is UTC (`…Z`): ICE writes its
+ * execution times in China Standard Time (`+08:00`), our own times are UTC, and one answer uses one form.
  */
 export interface JobView {
   jobId: string;
@@ -54,8 +55,8 @@ export function toJobView(record: JobRecord): JobView {
     terminal: isTerminal(record.status),
     submittedAt: record.submittedAt,
     updatedAt: record.updatedAt,
-    executionStartTime: record.executionStartTime,
-    executionFinishTime: record.executionFinishTime,
+    executionStartTime: utc(record.executionStartTime),
+    executionFinishTime: utc(record.executionFinishTime),
     results: record.results,
     error: record.error,
     entryPoint: record.entryPoint,
@@ -75,8 +76,8 @@ export function iceJobView(job: IceJob): JobView {
     source: image ?? '',
     status: job.status,
     terminal: isTerminal(job.status),
-    executionStartTime: job.executionStartTime,
-    executionFinishTime: job.executionFinishTime,
+    executionStartTime: utc(job.executionStartTime),
+    executionFinishTime: utc(job.executionFinishTime),
     results: job.results,
     error: job.status === 'Failed' ? { code: 'JOB_FAILED', message: 'ICE reported the job as Failed' } : undefined,
     productionId: job.productionId,
@@ -111,6 +112,13 @@ export async function refreshJobRecord(
   const { record: next, changed } = applyIceJob(latest, job, deps.now?.() ?? new Date());
   if (changed) await deps.jobs.save(next);
   return next;
+}
+
+/** An ISO-8601 time with any offset as UTC (`2026-02-06T18:53:34.001+08:00` → `2026-02-06T10:53:34.001Z`); anything else as it is. */
+function utc(time: string | undefined): string | undefined {
+  if (time === undefined) return undefined;
+  const ms = Date.parse(time);
+  return /^\d{4}-\d{2}-\d{2}T/.test(time) && !Number.isNaN(ms) ? new Date(ms).toISOString() : time;
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -13,7 +13,7 @@ import { uploadTokenOf } from '../budget/upload-token';
 /** The invocation's result: usable by an onSuccess destination or the next pipeline step. */
 export interface SubmissionResult {
   submitted: ({ source: string } & SubmittedJob)[];
-  skipped: { source: string; reason: SkipReason; jobId?: string }[];
+  skipped: { source: string; reason: SkipReason; jobId?: string; message?: string }[];
   failed: { source: string; code: string; message: string; retryable: boolean }[];
   /**
    * Only when an item was over the day's budget or its token's quota: its record says DEFERRED and it waits under
@@ -29,12 +29,13 @@ export type SkipReason =
   | 'invalid-key'
   | 'not-an-image'
   | 'empty-object'
-  | 'no-app-route'
+  /** Under no APP_ROUTES prefix: its record says SKIPPED with this code (one warn line; nothing sent or deferred). */
+  | 'UNKNOWN_APP_PREFIX'
   | 'duplicate'
   | 'in-progress'
   | 'image-gone';
 
-/** What the upload and pipeline paths need: the one submit's dependencies, and APP_ROUTES / DEFAULT_APP for uploads. */
+/** What the upload and pipeline paths need: the one submit's dependencies (APP_ROUTES routes the uploads). */
 export interface SubmissionDependencies extends SubmitDependencies {
   config: Pick<Config, 'uploads' | 'records' | 'http' | 'lifecycle' | 'defaults'>;
   remainingTimeMs: () => number;
@@ -75,8 +76,11 @@ async function processItem(item: WorkItem, deps: SubmissionDependencies, renewal
     if (outcome.type === 'submitted') {
       // `requestId` in a log line is the FC request id; ICE's goes in iceRequestId.
       logger.info('job submitted', { jobId: outcome.entry.jobId, appId: outcome.entry.appId, iceRequestId: outcome.entry.requestId });
-    } else if (outcome.type === 'skipped') logger.info('item skipped', { reason: outcome.entry.reason, jobId: outcome.entry.jobId });
-    else if (outcome.type === 'deferred') logger.warn('item deferred: over the budget, it is submitted when the budget renews', { ...outcome.entry });
+    } else if (outcome.type === 'skipped') {
+      const { reason, jobId, message } = outcome.entry;
+      if (reason === 'UNKNOWN_APP_PREFIX') logger.warn('item skipped', { reason, message });
+      else logger.info('item skipped', { reason, jobId });
+    } else if (outcome.type === 'deferred') logger.warn('item deferred: over the budget, it is submitted when the budget renews', { ...outcome.entry });
     return outcome;
   } catch (error) {
     const described = describeError(error);
@@ -100,26 +104,16 @@ export function skipReasonForObject(object: ObjectCreated, config: Pick<Config, 
   return undefined;
 }
 
-/** The app for a key: the longest APP_ROUTES prefix that matches, else DEFAULT_APP. */
-export function appForKey(key: string, config: Pick<Config, 'uploads' | 'defaults'>): string | undefined {
-  let best: { prefix: string; app: string } | undefined;
-  for (const [prefix, app] of Object.entries(config.uploads.appRoutes)) {
-    if (key.startsWith(prefix) && (!best || prefix.length > best.prefix.length)) best = { prefix, app };
-  }
-  return best?.app ?? config.defaults.app;
-}
-
 async function processObject(object: ObjectCreated, source: string, deps: SubmissionDependencies, renewal?: Pick<Payer, 'overBudget'>): Promise<ItemOutcome> {
   const { config } = deps;
   const skip = skipReasonForObject(object, config);
   if (skip) return { type: 'skipped', entry: { source, reason: skip } };
-  const app = appForKey(object.key, config);
-  if (!app) return { type: 'skipped', entry: { source, reason: 'no-app-route' } };
   const { bucket, key, eTag, size } = object;
   return await submitItem(
     {
       source,
-      job: { app, payer: { token: uploadTokenOf(key), source } },
+      // The app is the key's APP_ROUTES route, which the one submit reads itself.
+      job: { payer: { token: uploadTokenOf(key), source } },
       image: { uploaded: { bucket, key, eTag, size } },
       once: {
         recordKey: objectRecordKey(config.records.prefix, object),
@@ -164,6 +158,7 @@ async function submitItem(input: SubmitYikeJobInput & Required<Pick<SubmitYikeJo
   if (outcome.status === 'duplicate') return { type: 'skipped', entry: { source, reason: 'duplicate', jobId: outcome.result.jobId } };
   if (outcome.status === 'deferred') return { type: 'deferred', entry: { source, code: outcome.code, resetsAt: outcome.resetsAt } };
   if (outcome.status === 'image-gone') return { type: 'skipped', entry: { source, reason: 'image-gone' } };
+  if (outcome.status === 'skipped') return { type: 'skipped', entry: { source, reason: outcome.code, message: outcome.message } };
   // Not a skip: if that holder died (its record write failed, its instance stopped), nobody would submit this
   // item. Failing it makes FC retry later: by then it is COMPLETED (a duplicate) or expired (taken over).
   throw new YikeError(

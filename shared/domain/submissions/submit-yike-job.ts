@@ -9,6 +9,7 @@ import { assertImageSize, inspectImageObject } from '../images/image-object';
 import { recordSubmittedJob } from '../lifecycle/record-submission';
 import type { EntryPoint } from '../lifecycle/job-record';
 import { isIceInputRefusal, resolveApp, sendSubmit, type JobDependencies, type JobRequest, type SentJob, type SubmittedJob } from '../jobs/submit-job';
+import { routedApp, unknownAppPrefix } from '../jobs/apps';
 import { isSpendingRefusal, type Payer } from '../budget/spending';
 import type { DeferredItem } from '../budget/deferred';
 import { sharedRecordsBucket } from './record-keys';
@@ -20,9 +21,11 @@ import { assertJobWebhookAllowed } from '../lifecycle/job-webhook';
  * The one paid submit, whatever asked for it (an upload, a pipeline event, the budget's renewal, `POST /jobs`,
  * `yike-submit`): check → budget → idempotent submit → record → track.
  *
- * 1. Check, before any ICE call: the app, the image (an upload's size from its event; a named image's URL rules,
- *    allowlist and, after the claim, HEAD) and a job webhook's URL (WEBHOOK_ALLOWED_HOSTS). The caller's metadata is
- *    given, or, for an upload whose form carried some, read with one HEAD (uploads/upload-metadata.ts).
+ * 1. Check, before any ICE call: the app (named by the caller, or an upload's APP_ROUTES route: there is no default
+ *    app), the image (an upload's size from its event; a named image's URL rules, allowlist and, after the claim,
+ *    HEAD) and a job webhook's URL (WEBHOOK_ALLOWED_HOSTS). An upload under no APP_ROUTES prefix is SKIPPED
+ *    (UNKNOWN_APP_PREFIX): its record says so, nothing is sent or deferred. The caller's metadata is given, or, for an
+ *    upload whose form carried some, read with one HEAD (uploads/upload-metadata.ts).
  * 2. With `once`: claim the submit record (create-only), so a redelivery or a retry never pays twice.
  * 3. The paid step (shared/domain/jobs/submit-job.ts): AppParams and the precheck, then SubmitYikeAIAppJob inside the
  *    spending limit. Over it, the item is deferred or refused (`overBudget`).
@@ -37,7 +40,10 @@ import { assertJobWebhookAllowed } from '../lifecycle/job-webhook';
 export interface SubmitYikeJobInput {
   /** Names the item in logs and in the deferred line: an upload's `oss://bucket/key`, a pipeline source, `POST /jobs`. */
   source: string;
-  /** The app (else DEFAULT_APP), ProductionId and FolderId (else the configured ones), and whose budget it spends. */
+  /**
+   * The app (required: APP_REQUIRED without one; an upload's is its key's APP_ROUTES route, so `app` is not read for
+   * it), ProductionId and FolderId (else the configured ones), and whose budget it spends.
+   */
   job: Omit<JobRequest, 'image'>;
   image: ImageToCheck;
   /** At most once per key (absent: `POST /jobs` without an Idempotency-Key, `yike-submit`). */
@@ -93,7 +99,9 @@ export type SubmitYikeJobOutcome =
   /** Over the budget (`overBudget: defer`): waiting in the deferred line. */
   | { status: 'deferred'; code: string; resetsAt?: string }
   /** A renewal whose image is gone: its record says SKIPPED and why. */
-  | { status: 'image-gone' };
+  | { status: 'image-gone' }
+  /** An upload under no APP_ROUTES prefix: its record says SKIPPED, UNKNOWN_APP_PREFIX; no ICE call, nothing deferred. */
+  | { status: 'skipped'; code: 'UNKNOWN_APP_PREFIX'; message: string };
 
 export interface SubmitDependencies extends JobDependencies {
   /** `lifecycle`: WEBHOOK_ALLOWED_HOSTS (lifecycle.jobWebhooks). */
@@ -125,8 +133,10 @@ export async function submitYikeJob(
 ): Promise<Submitted | InProgress>;
 export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<SubmitYikeJobOutcome>;
 export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<SubmitYikeJobOutcome> {
-  const { source, job, overBudget, renewal, webhookUrl } = input;
-  const image = checkedImage(input, deps);
+  const { source, overBudget, renewal, webhookUrl } = input;
+  const upload = 'uploaded' in input.image ? input.image.uploaded : undefined;
+  const job = upload ? { ...input.job, app: routedApp(upload.key, deps.config.uploads.appRoutes) } : input.job;
+  const image = checkedImage(input, job, deps);
   if (webhookUrl !== undefined) assertJobWebhookAllowed(webhookUrl, deps.config.lifecycle.jobWebhooks.allowedHosts);
   const bucket = recordsBucketFor(input, image, deps);
   const logger = deps.logger.child({ source });
@@ -137,6 +147,7 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
   const deferring = overBudget !== 'refuse';
   let sent: SentJob | undefined;
   const send = async () => {
+    if (upload && job.app === undefined) throw unknownAppPrefix(upload.key, deps.config.uploads.appRoutes);
     sent = await sendSubmit({ ...job, image: await prepared(input, image, deps), payer }, deps);
     return sent.job;
   };
@@ -170,7 +181,8 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
         },
         isOutcomeUnknown: (error) => error instanceof IceError && error.outcome === 'unknown',
         isRejected: isIceInputRefusal,
-        keepAs: (error) => (isSpendingRefusal(error) && deferring ? 'DEFERRED' : renewal && isImageGone(error) ? 'SKIPPED' : undefined),
+        keepAs: (error) =>
+          isSpendingRefusal(error) && deferring ? 'DEFERRED' : (renewal && isImageGone(error)) || isUnknownAppPrefix(error) ? 'SKIPPED' : undefined,
         resumeDeferred: renewal !== undefined,
         onRecordWriteFailed: (error, stage) =>
           logger.error(
@@ -184,6 +196,7 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
         if (isSpendingRefusal(error) && deferring)
           return { status: 'deferred', code: error.code, resetsAt: (error.details as { resetsAt?: string } | undefined)?.resetsAt };
         if (renewal && isImageGone(error)) return { status: 'image-gone' };
+        if (isUnknownAppPrefix(error)) return { status: 'skipped', code: 'UNKNOWN_APP_PREFIX', message: (error as Error).message };
         throw error;
       });
   // Only now that the record says COMPLETED: an instance stopped in between can never lead to a second paid job (at worst
@@ -223,18 +236,19 @@ async function uploadMetadata(input: SubmitYikeJobInput, deps: SubmitDependencie
 }
 
 /** The image as it may be used, after the checks that need no ICE call (and no HEAD: that comes after the claim). */
-function checkedImage(input: SubmitYikeJobInput, deps: SubmitDependencies): ImageSource {
+function checkedImage(input: SubmitYikeJobInput, job: SubmitYikeJobInput['job'], deps: SubmitDependencies): ImageSource {
   const { config } = deps;
   if ('uploaded' in input.image) {
     // An APP_ROUTES value naming an unknown app is a deployment error: it fails (and so retries or dead-letters) loudly.
-    resolveApp(input.job, deps);
+    // A key under no route is not an error: it is SKIPPED after the claim (send), so its record says why.
+    if (job.app !== undefined) resolveApp(job, deps);
     assertImageSize(input.image.uploaded.size, input.source, config.uploads.maxImageBytes);
     return { kind: 'oss', ...input.image.uploaded };
   }
   // URL and prefix rules always apply; the allowlist per `allowlist`. ICE only ever gets the normalized form.
   const configured = config.http.allowedBuckets.length > 0 || config.http.allowedImageHosts.length > 0;
   const image = allowedImage(input.image.named, deps.imagePolicy, { enforceAllowlist: input.image.allowlist === 'always' || configured });
-  resolveApp(input.job, deps);
+  resolveApp(job, deps);
   return image;
 }
 
@@ -265,6 +279,8 @@ async function stillThere(object: { bucket: string; key: string; eTag: string },
     answer.status === 'found' ? `was replaced (eTag ${answer.head.eTag}, not ${object.eTag})` : answer.status === 'missing' ? 'was deleted' : 'cannot be read';
   throw new YikeError('IMAGE_GONE', `oss://${object.bucket}/${object.key} ${why} while it waited for the budget`, { statusCode: 404 });
 }
+
+const isUnknownAppPrefix = (error: unknown) => (error as { code?: string } | undefined)?.code === 'UNKNOWN_APP_PREFIX';
 
 /** Why a deferred item is skipped at its renewal instead of submitted: its image is no longer there. */
 const isImageGone = (error: unknown) => ['IMAGE_GONE', 'IMAGE_NOT_FOUND'].includes((error as { code?: string } | undefined)?.code ?? '');

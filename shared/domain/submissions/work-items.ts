@@ -19,7 +19,7 @@ export interface ObjectCreated {
 
 /** A job asked for by a caller (the HTTP body and pipeline events share it): exactly one of `image` or `imageUrl`. */
 export interface JobRequestInput {
-  /** Friendly name (female/male) or AppId; falls back to DEFAULT_APP. */
+  /** Friendly name (female/male) or AppId: required (APP_REQUIRED without one; there is no default app). */
   app?: string;
   image?: { bucket: string; key: string };
   imageUrl?: string;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { APP_ALIASES, type AppRegistry, type YikeApp } from '../jobs/apps';
+import { APP_ALIASES, routedApp, unknownAppPrefix, type AppRegistry, type YikeApp } from '../jobs/apps';
+import { assertImageSize, imageKeyRefusal } from '../images/image-object';
+import { imageTypeOf } from '../images/image-bytes';
 import type { Config } from '../../runtime/config';
 import { YikeError } from '../../runtime/errors';
-import { appForKey } from '../submissions/submissions';
 import * as z from '../../runtime/zod';
 import { uploadTokenFolder } from '../budget/upload-token';
 import { metadataSchema, presentMetadata } from '../jobs/metadata';
@@ -76,17 +77,17 @@ function refusal(code: string, statusCode: number, path: string, message: string
 }
 
 /**
- * The names under which an app can be uploaded: `uploads/<name>/` must route (APP_ROUTES, else DEFAULT_APP) to
+ * The names under which an app can be uploaded: `uploads/<name>/` must route (APP_ROUTES) to
  * that very app, or the trigger would submit the image to another one.
  */
-function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry, requested?: string): string | undefined {
+function uploadNameFor(app: YikeApp, config: UploadConfig, apps: AppRegistry, requested?: string): string | undefined {
   const aliases = Object.entries(APP_ALIASES)
     .filter(([, appId]) => appId === app.appId)
     .map(([alias]) => alias);
   const candidates = [...new Set([...(requested ? [requested] : []), ...aliases, app.appId])];
   return candidates.find((name) => {
     if (!/^[A-Za-z0-9._-]+$/.test(name)) return false;
-    const routed = appForKey(`${UPLOAD_KEY_PREFIX}${name}/x`, config);
+    const routed = routedApp(`${UPLOAD_KEY_PREFIX}${name}/x`, config.uploads.appRoutes);
     if (routed === undefined) return false;
     try {
       return apps.resolve(routed).appId === app.appId;
@@ -96,8 +97,20 @@ function uploadNameFor(app: YikeApp, config: UploadConfig & Pick<Config, 'defaul
   });
 }
 
+/** The name `requested`'s uploads carry, or APP_NOT_UPLOADABLE (`field`) when APP_ROUTES would send them to another app. */
+function uploadName(app: YikeApp, requested: string, field: string, config: UploadConfig, apps: AppRegistry): string {
+  const name = uploadNameFor(app, config, apps, requested);
+  if (name) return name;
+  throw refusal(
+    'APP_NOT_UPLOADABLE',
+    400,
+    field,
+    `uploads for "${requested}" would not be submitted to ${app.appId}: add an APP_ROUTES entry "${UPLOAD_KEY_PREFIX}${requested}/"`,
+  );
+}
+
 /** The apps a browser can upload for, with the name each one's keys carry. */
-export function uploadableApps(config: UploadConfig & Pick<Config, 'defaults'>, apps: AppRegistry): { name: string; appId: string; description: string }[] {
+export function uploadableApps(config: UploadConfig, apps: AppRegistry): { name: string; appId: string; description: string }[] {
   return apps.list().flatMap((app) => {
     const name = uploadNameFor(app, config, apps);
     return name ? [{ name, appId: app.appId, description: app.description }] : [];
@@ -113,26 +126,13 @@ export interface PlanUploadOptions {
   tokenName?: string;
 }
 
-export function planUpload(
-  request: UploadRequest,
-  config: UploadConfig & Pick<Config, 'defaults'>,
-  apps: AppRegistry,
-  options: PlanUploadOptions = {},
-): UploadPlan {
+export function planUpload(request: UploadRequest, config: UploadConfig, apps: AppRegistry, options: PlanUploadOptions = {}): UploadPlan {
   const bucket = config.uploads.bucket;
   if (!bucket) {
     throw new YikeError('UPLOADS_NOT_CONFIGURED', 'Browser uploads need ALLOWED_BUCKETS (its first bucket takes them)', { statusCode: 503 });
   }
   const app = apps.resolve(request.app);
-  const appName = uploadNameFor(app, config, apps, request.app);
-  if (!appName) {
-    throw refusal(
-      'APP_NOT_UPLOADABLE',
-      400,
-      'app',
-      `uploads for "${request.app}" would not be submitted to ${app.appId}: add an APP_ROUTES entry "${UPLOAD_KEY_PREFIX}${request.app}/"`,
-    );
-  }
+  const appName = uploadName(app, request.app, 'app', config, apps);
   const extension = /\.[A-Za-z0-9]{1,10}$/.exec(request.fileName)?.[0]?.toLowerCase();
   if (!extension || !config.uploads.imageSuffixes.includes(extension)) {
     throw refusal('NOT_AN_IMAGE', 415, 'fileName', `must end in one of ${config.uploads.imageSuffixes.join(', ')}`);
@@ -196,4 +196,52 @@ export function planUpload(
       ],
     },
   };
+}
+
+/** A file on disk about to be uploaded (`npm run upload`): its name, size and first bytes (IMAGE_MAGIC_BYTES). */
+export interface ImageFile {
+  name: string;
+  size: number;
+  head: Uint8Array;
+}
+
+/**
+ * The checks the upload function (and POST /uploads) would make, made before a byte is uploaded, with their codes and
+ * messages: the app (`--app`, required without `--key`; unknown: UNKNOWN_APP), the key's APP_ROUTES route
+ * (UNKNOWN_APP_PREFIX, APP_NOT_UPLOADABLE), the key (IMAGE_SUFFIXES, reserved prefixes: NOT_AN_IMAGE,
+ * IMAGE_KEY_INVALID), the size (empty: NOT_AN_IMAGE; over the limit: IMAGE_TOO_LARGE), and the bytes' magic number
+ * (NOT_AN_IMAGE), which only the file can tell: ICE's precheck would refuse it, after the upload.
+ */
+export function checkImageFile(
+  file: ImageFile,
+  target: { app?: string; key?: string },
+  config: UploadConfig,
+  apps: AppRegistry,
+): { key: string; app: YikeApp; contentType: string } {
+  const routes = config.uploads.appRoutes;
+  let key: string;
+  let app: YikeApp;
+  if (target.key !== undefined) {
+    key = target.key;
+    const routed = routedApp(key, routes);
+    if (routed === undefined) throw unknownAppPrefix(key, routes);
+    app = apps.resolve(routed, 'APP_ROUTES');
+    const asked = target.app === undefined ? undefined : apps.resolve(target.app, '--app');
+    if (asked && asked.appId !== app.appId) {
+      throw refusal('APP_NOT_UPLOADABLE', 400, '--key', `${key} would be submitted to ${app.appId} (APP_ROUTES), not to ${asked.appId}`);
+    }
+  } else {
+    app = apps.require(target.app, '--app');
+    key = `${UPLOAD_KEY_PREFIX}${uploadName(app, target.app!, '--app', config, apps)}/${file.name}`;
+  }
+  const suffixes = config.uploads.imageSuffixes;
+  if (!suffixes.some((suffix) => key.toLowerCase().endsWith(suffix)))
+    throw refusal('NOT_AN_IMAGE', 415, 'file', `${key} must end in one of ${suffixes.join(', ')}`);
+  const keyProblem = imageKeyRefusal(key, config, 'key');
+  if (keyProblem) throw keyProblem;
+  if (file.size === 0) throw refusal('NOT_AN_IMAGE', 415, 'file', `${file.name} is empty`);
+  assertImageSize(file.size, file.name, config.uploads.maxImageBytes);
+  const contentType = imageTypeOf(file.head);
+  if (!contentType) throw refusal('NOT_AN_IMAGE', 415, 'file', `${file.name} is not an image: its first bytes are no JPEG, PNG, GIF, WebP or BMP`);
+  return { key, app, contentType };
 }

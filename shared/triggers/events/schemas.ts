@@ -56,7 +56,12 @@ const objectKey = z.string().check(
   z.refine((key: string) => !key.startsWith('/'), 'must not start with "/"'),
 );
 
-const ossImageSchema = z.strictObject({ bucket: bucketName, key: objectKey });
+/** `image` is {bucket, key}; a URL string there is what `imageUrl` is for, and the error says so. */
+const IMAGE_AS_STRING = 'expected {"bucket", "key"}; for a URL use "imageUrl": {"imageUrl": "https://…"}';
+const ossImageSchema = z.strictObject(
+  { bucket: bucketName, key: objectKey },
+  { error: (issue) => (issue.code === 'invalid_type' && typeof issue.input === 'string' ? IMAGE_AS_STRING : undefined) },
+);
 
 /** An https URL, judged exactly as given: zod's url() trims, so whitespace and controls are refused first (shared/domain/images/image-url.ts). */
 const httpsUrl = z.pipe(

@@ -210,7 +210,6 @@ describe('a bundled function signs its ICE calls through the stand-in', () => {
       IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
       ALLOWED_BUCKETS: BUCKET,
-      DEFAULT_APP: 'female',
       AUTH_TOKENS: 'example-token',
     };
     const event = asFcPayload(loadEvent('fc3-http-post-jobs')).toString('base64');

@@ -135,7 +135,7 @@ describe('the bundles load dist/<function>/oss.js on first use and work with it'
     ice = await startIceServer({ images: { ossUrl: oss.url } });
     client = localOssClient(oss.url, BUCKET);
     await client.put('uploads/female/portrait-001.jpg', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
-    env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, DEFAULT_APP: 'female' };
+    env = { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl, ALLOWED_BUCKETS: BUCKET, APP_ROUTES: '{"uploads/female/":"female"}' };
   });
   afterAll(async () => {
     await Promise.all([ice.close(), oss.close()]);

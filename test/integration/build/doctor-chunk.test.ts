@@ -61,7 +61,7 @@ describe('the doctor is a file of its own in each bundle, loaded on first use', 
       ICE_ENDPOINT: ice.url,
       OSS_ENDPOINT: oss.localhostUrl,
       ALLOWED_BUCKETS: 'yike-uploads',
-      DEFAULT_APP: 'female',
+      APP_ROUTES: '{"":"female"}',
     };
 
     // Act

@@ -99,4 +99,22 @@ describe('yike-backfill against local OSS, a local FC invoke endpoint and local 
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe('yike-backfill: INVALID_ARGUMENTS: --bucket: must be an OSS bucket name (see --help)\n');
   });
+
+  it('refuses an unknown --app before listing or invoking anything', async () => {
+    // Arrange
+    const invocationsBefore = cloud.fc.invocations().length;
+    const jobsBefore = cloud.ice.jobs().length;
+
+    // Act
+    const run = await runCli(['--bucket', CLI_BUCKET, '--app', 'males'], cloud.cliEnv({ FC_ENDPOINT: cloud.fc.url, FC_ACCOUNT_ID: ACCOUNT_ID }));
+
+    // Assert
+    expect(run).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'yike-backfill: UNKNOWN_APP: --app: unknown app "males" (known: female, male, sys-ao-smith-1, sys-ao-smith-2; add others with YIKE_APPS)\n',
+    });
+    expect(cloud.fc.invocations()).toHaveLength(invocationsBefore);
+    expect(cloud.ice.jobs()).toHaveLength(jobsBefore);
+  });
 });

@@ -110,7 +110,6 @@ export async function startBackfillHarness(seeds: Record<string, Seed>): Promise
     IMAGE_URL_MODE: 'public',
     OSS_ENDPOINT: oss.localhostUrl,
     APP_ROUTES,
-    DEFAULT_APP: 'female',
     FC_ENDPOINT: fc.url,
     FC_ACCOUNT_ID: ACCOUNT_ID,
     LOG_LEVEL: 'error',

@@ -42,7 +42,7 @@ describe('npx yike-jobs lists, shows and settles job and submit records', () => 
       ICE_ENDPOINT: ice.url,
       IMAGE_URL_MODE: 'public',
       OSS_ENDPOINT: oss.localhostUrl,
-      DEFAULT_APP: 'female',
+      APP_ROUTES: '{"":"female"}',
       LOG_LEVEL: 'error',
     };
   }

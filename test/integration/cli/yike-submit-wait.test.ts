@@ -40,7 +40,7 @@ describe('npx yike-submit --wait follows the job to its end', () => {
     slowIce.reset();
   });
 
-  const cli = (ice: LocalIceServer, args: string[]) => runCli(BIN, args, { ICE_ENDPOINT: ice.url });
+  const cli = (ice: LocalIceServer, args: string[]) => runCli(BIN, args.includes('--app') ? args : [...args, '--app', 'female'], { ICE_ENDPOINT: ice.url });
 
   it('prints each status change with the elapsed time, ends with the output URL and exits 0 for Finished', async () => {
     // Act

@@ -22,7 +22,9 @@ describe('npx yike-submit against the local ICE endpoint', () => {
   });
   beforeEach(() => ice.reset());
 
-  const cli = (args: string[], env: Record<string, string> = {}) => runCli(BIN, args, { ICE_ENDPOINT: ice.url, ...env });
+  /** Every job names its app (there is no default): --app female unless the test gives its own. */
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    runCli(BIN, args.includes('--app') || args.length === 0 ? args : [...args, '--app', 'female'], { ICE_ENDPOINT: ice.url, ...env });
 
   it('prints the JobId as JSON for an image URL and the male app', async () => {
     // Act
@@ -121,6 +123,29 @@ describe('npx yike-submit against the local ICE endpoint', () => {
         'yike-submit: CREDENTIALS_MISSING: No credentials: ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET are not set (add ALIBABA_CLOUD_SECURITY_TOKEN for STS keys)\n',
     });
     expect(ice.calls()).toHaveLength(0);
+  });
+
+  it('exits 1 for a missing --app and for an unknown one, naming it, before anything is read or sent', async () => {
+    // Arrange
+    const ossRequests = oss.requests().length;
+
+    // Act
+    const missing = await runCli(BIN, ['--image', 'oss://yike-uploads/uploads/me.jpg'], { ICE_ENDPOINT: ice.url, OSS_ENDPOINT: oss.localhostUrl });
+    const unknown = await cli(['--image', 'oss://yike-uploads/uploads/me.jpg', '--app', 'males'], { OSS_ENDPOINT: oss.localhostUrl });
+
+    // Assert
+    expect(missing).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'yike-submit: APP_REQUIRED: app: required: name the app (female, male or an AppId); there is no default app\n',
+    });
+    expect(unknown).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'yike-submit: UNKNOWN_APP: app: unknown app "males" (known: female, male, sys-ao-smith-1, sys-ao-smith-2; add others with YIKE_APPS)\n',
+    });
+    expect(ice.calls()).toHaveLength(0);
+    expect(oss.requests()).toHaveLength(ossRequests);
   });
 
   it('exits 1 for a missing --image and for an unknown flag', async () => {

@@ -218,7 +218,7 @@ describe('s.yaml and s.eventbridge.yaml as Serverless Devs renders them (s previ
     ]);
     // It submits through the upload path: oss-submit's settings, plus the webhook for the alerts.
     const ossEnv = rendered['oss-submit']!.props.environmentVariables;
-    for (const variable of ['APP_ROUTES', 'DEFAULT_APP', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'IMAGE_SUFFIXES']) {
+    for (const variable of ['APP_ROUTES', 'IMAGE_URL_MODE', 'PRECHECK', 'RECORDS_BUCKET', 'IMAGE_SUFFIXES']) {
       expect({ variable, value: renewal.environmentVariables[variable] }).toEqual({ variable, value: ossEnv[variable] });
     }
     expect(Object.keys(renewal.environmentVariables)).toEqual(expect.arrayContaining(['JOB_WEBHOOK_URL', 'JOB_WEBHOOK_SECRET']));

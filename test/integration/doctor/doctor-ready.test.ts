@@ -99,7 +99,7 @@ describe('npx yike-doctor on npm start’s local cloud', () => {
 
     // Assert
     const configurations = (json.report as unknown as { configurations: Record<string, Record<string, string>> }).configurations;
-    expect(configurations['yike-http-submit']).toMatchObject({ AUTH_TOKENS: 'set', DEFAULT_APP: 'female', JOB_WEBHOOK_SECRET: 'set' });
+    expect(configurations['yike-http-submit']).toMatchObject({ AUTH_TOKENS: 'set', ALLOWED_BUCKETS: 'yike-uploads', JOB_WEBHOOK_SECRET: 'set' });
     expect(configurations['yike-job-watcher']).toMatchObject({ JOB_WEBHOOK_SECRET: 'set', JOB_WEBHOOK_URL: webhook.url, AUTH_TOKENS: 'set' });
     for (const output of [json.stdout, json.stderr, table.stdout, table.stderr]) {
       expect(output).not.toContain(world.cloud.token!);

@@ -33,7 +33,6 @@ describe('imageUrl parity: a URL gets every check its {bucket, key} gets, before
     IMAGE_URL_MODE: 'public',
     PRECHECK: 'off',
     AUTH_TOKENS: TOKEN,
-    DEFAULT_APP: 'female',
     LOG_LEVEL: 'error',
     ...overrides,
   });
@@ -119,7 +118,7 @@ describe('imageUrl parity: a URL gets every check its {bucket, key} gets, before
   it('fails a pipeline event whose imageUrl climbs out of the bucket, with no ICE call', async () => {
     // Act
     const run = createOssHandler({ env: env({ RECORDS_BUCKET: BUCKET }), sink: () => undefined })(
-      asFcPayload({ imageUrl: `${HOST}/../../etc/passwd` }),
+      asFcPayload({ app: 'female', imageUrl: `${HOST}/../../etc/passwd` }),
       fcContext(),
     );
 
@@ -130,7 +129,7 @@ describe('imageUrl parity: a URL gets every check its {bucket, key} gets, before
 
   it('HEAD-reads the CLI’s oss:// image: a missing object exits 1 with IMAGE_NOT_FOUND and ICE is never called', async () => {
     // Act
-    const result = await runCli(YIKE_SUBMIT, ['--image', `oss://${BUCKET}/uploads/female/gone.png`], {
+    const result = await runCli(YIKE_SUBMIT, ['--image', `oss://${BUCKET}/uploads/female/gone.png`, '--app', 'female'], {
       ICE_ENDPOINT: ice.url,
       OSS_ENDPOINT: oss.localhostUrl,
       IMAGE_URL_MODE: 'public',

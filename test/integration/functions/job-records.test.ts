@@ -122,7 +122,7 @@ describe('job records written at submit time by every entry point', () => {
 
   it('yike-submit records its job when RECORDS_BUCKET is set', async () => {
     // Act
-    const { stdout } = await run(process.execPath, [BIN, '--image', IMAGE_URL], {
+    const { stdout } = await run(process.execPath, [BIN, '--image', IMAGE_URL, '--app', 'female'], {
       env: {
         PATH: process.env.PATH,
         ICE_ENDPOINT: ice.url,

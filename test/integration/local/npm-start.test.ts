@@ -48,6 +48,33 @@ describe('npm start (the main job on the local cloud)', () => {
     expect(stdout).toContain('npx yike-backfill --bucket yike-uploads --prefix uploads/');
   });
 
+  it('shows function log lines only for runs that did something, and prints the page, its token and the commands last', async () => {
+    // Arrange: no --quiet; fast jobs and ticks, so idle watcher runs happen before and after the job
+    const data = tempDir('npm-start-');
+
+    // Act
+    const { stdout } = await run(process.execPath, [START, '--once'], {
+      env: { ...freshMachineEnv(data.path), LOCAL_ICE_JOB_SECONDS: '1', LOCAL_WATCHER_SECONDS: '0.5' },
+      timeout: NPM_START_DEADLINE_MS,
+    });
+    data.remove();
+
+    // Assert: every run shown submitted or settled something (an idle tick has nothing to show)
+    const runs = new Map<string, Record<string, unknown>[]>();
+    for (const match of stdout.matchAll(/^ {2}\[[a-z-]+\] (\{.*\})$/gm)) {
+      const line = JSON.parse(match[1]!) as Record<string, unknown>;
+      runs.set(String(line.requestId), [...(runs.get(String(line.requestId)) ?? []), line]);
+    }
+    expect(runs.size).toBeGreaterThanOrEqual(2);
+    for (const lines of runs.values()) {
+      expect(lines.map((line) => line.message)).toEqual(expect.arrayContaining([expect.stringMatching(/^(job submitted|job settled)$/)]));
+    }
+    expect(stdout).not.toMatch(/"inflight":0/);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines.findIndex((line) => line.startsWith('Try it in a browser: '))).toBeGreaterThan(lines.findIndex((line) => / Finished: https:/.test(line)));
+    expect(lines.at(-1)).toMatch(/npx yike-backfill --bucket yike-uploads --prefix uploads\/$/);
+  });
+
   it.each([
     ['signed', 'url'],
     ['cdn', 'url'],

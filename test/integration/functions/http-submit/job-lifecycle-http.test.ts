@@ -199,10 +199,16 @@ describe('GET /jobs/{jobId} and /jobs/by-object answer the job lifecycle from th
       jobId,
       status: 'Finished',
       terminal: true,
-      executionStartTime: expect.stringMatching(/\+08:00$/),
-      executionFinishTime: expect.stringMatching(/\+08:00$/),
+      // ICE writes these in China Standard Time (+08:00): the answer gives every time in one form, UTC.
+      executionStartTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      executionFinishTime: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       results: [{ kind: 'video', mediaId: expect.any(String), outputUrl: `${ice.httpsUrl}/__local/outputs/${jobId}.mp4` }],
     });
+    const times = JSON.stringify(response.body).match(/"\d{4}-\d\d-\d\dT[^"]*"/g) ?? [];
+    expect(times.length).toBeGreaterThanOrEqual(4);
+    expect(times.filter((time) => !/\.\d{3}Z"$/.test(time))).toEqual([]);
+    const saved = (await jobs.get(jobId))!;
+    expect(Date.parse(response.body.executionFinishTime)).toBe(Date.parse(saved.executionFinishTime!));
     expect((await jobs.get(jobId))!.status).toBe('Finished');
     expect(await jobs.listInflight()).toContain(jobId);
   });

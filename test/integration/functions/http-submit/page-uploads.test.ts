@@ -125,7 +125,6 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
       const target = await gateway({
         YIKE_APPS: '{"my-app":"LoadImage.1.TargetImage","unrouted-app":"LoadImage.1.TargetImage"}',
         APP_ROUTES: '{"uploads/female/":"female","uploads/male/":"male","uploads/my-app/":"my-app"}',
-        DEFAULT_APP: '',
       });
 
       // Act
@@ -269,8 +268,8 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
     });
 
     it('refuses an app whose uploads/<name>/ keys would be submitted to another app (APP_ROUTES), naming the fix', async () => {
-      // Arrange: only female uploads are routed; everything else falls to DEFAULT_APP=female
-      const target = await gateway({ APP_ROUTES: '{"uploads/female/":"female"}', DEFAULT_APP: 'female' });
+      // Arrange: only female uploads are routed; a key under uploads/male/ would be SKIPPED (UNKNOWN_APP_PREFIX)
+      const target = await gateway({ APP_ROUTES: '{"uploads/female/":"female"}' });
 
       // Act
       const response = await call(target, '/uploads', { method: 'POST', body: UPLOAD });

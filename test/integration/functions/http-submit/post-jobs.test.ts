@@ -80,6 +80,38 @@ describe('the HTTP function through the local FC gateway: POST /jobs', () => {
     expect(response).toMatchObject({ status: 400, body: { error: { code: 'UNKNOWN_APP', details: [{ path: 'app', message: 'unknown app "robot"' }] } } });
   });
 
+  it('answers 400 APP_REQUIRED naming the field when the body names no app, and calls nothing (there is no default app)', async () => {
+    // Act
+    const response = await post(await cloud.gateway(), { imageUrl: IMAGE_URL });
+
+    // Assert
+    expect(response).toEqual(
+      expect.objectContaining({
+        status: 400,
+        body: {
+          error: {
+            code: 'APP_REQUIRED',
+            message: 'app: required: name the app (female, male or an AppId); there is no default app',
+            details: [{ path: 'app', message: 'required' }],
+          },
+        },
+      }),
+    );
+    expect(cloud.ice.calls()).toHaveLength(0);
+  });
+
+  it('answers 400 for "image" given as a URL string, suggesting imageUrl', async () => {
+    // Act
+    const response = await post(await cloud.gateway(), { app: 'female', image: IMAGE_URL });
+
+    // Assert
+    expect(response.status).toBe(400);
+    expect(response.body.error.details).toEqual([
+      { path: 'image', message: 'expected {"bucket", "key"}; for a URL use "imageUrl": {"imageUrl": "https://…"}' },
+    ]);
+    expect(cloud.ice.calls()).toHaveLength(0);
+  });
+
   it('answers 400 for a body that is not JSON', async () => {
     const response = await post(await cloud.gateway(), '{"app":');
     expect(response).toEqual(expect.objectContaining({ status: 400, body: { error: { code: 'INVALID_JSON', message: 'The body is not valid JSON' } } }));

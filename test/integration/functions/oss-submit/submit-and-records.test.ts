@@ -86,20 +86,43 @@ describe('the OSS upload function against the local ICE and OSS endpoints: submi
       { source: 'oss://yike-uploads/uploads/female/empty.jpg', reason: 'empty-object' },
       { source: 'oss://yike-uploads/.yike-jobs/objects/yike-uploads/x.jpg', reason: 'records-prefix' },
       { source: 'oss://yike-uploads/uploads/female/appended.jpg', reason: 'event-not-handled' },
-      { source: 'oss://yike-uploads/elsewhere/c.webp', reason: 'no-app-route' },
+      {
+        source: 'oss://yike-uploads/elsewhere/c.webp',
+        reason: 'UNKNOWN_APP_PREFIX',
+        message: 'elsewhere/c.webp is under no APP_ROUTES prefix (APP_ROUTES names "uploads/female/", "uploads/male/"): not submitted to any app',
+      },
     ]);
     expect(result.failed).toEqual([]);
   });
 
-  it('uses DEFAULT_APP for keys no route matches', async () => {
-    // Arrange
-    const handler = createHandler({ env: cloud.env({ DEFAULT_APP: 'male' }) });
+  it('skips an upload under no APP_ROUTES prefix: no ICE call, nothing deferred, one warn line, and a SKIPPED record saying UNKNOWN_APP_PREFIX', async () => {
+    // Arrange: uploads/males/ is a typo of uploads/male/, and the budget is spent (a deferrable item would be DEFERRED)
+    const logs = logCapture();
+    const handler = createHandler({ env: cloud.env({ JOB_BUDGET_PER_DAY: '1', RECORDS_BUCKET: BUCKET, LOG_LEVEL: 'info' }), sink: logs.sink });
+    await handler(asFcPayload(loadEvent('oss-trigger-put')), fcContext());
+    cloud.ice.reset();
+    const before = logs.lines().length;
 
     // Act
-    const result = await handler(asFcPayload(ossEvent([{ key: 'elsewhere/c.webp' }])), fcContext());
+    const result = await handler(asFcPayload(ossEvent([{ key: 'uploads/males/c.png' }])), fcContext());
 
     // Assert
-    expect(result.submitted).toEqual([expect.objectContaining({ appId: 'sys-ao-smith-2' })]);
+    const message = 'uploads/males/c.png is under no APP_ROUTES prefix (APP_ROUTES names "uploads/female/", "uploads/male/"): not submitted to any app';
+    expect(result).toEqual({
+      submitted: [],
+      skipped: [{ source: 'oss://yike-uploads/uploads/males/c.png', reason: 'UNKNOWN_APP_PREFIX', message }],
+      failed: [],
+    });
+    expect(cloud.ice.calls()).toEqual([]);
+    expect(await cloud.readRecord('uploads/males/c.png', FIXTURE_ETAG)).toMatchObject({
+      status: 'SKIPPED',
+      error: { code: 'UNKNOWN_APP_PREFIX', message },
+    });
+    expect(await cloud.client.list({ prefix: '.yike-jobs/deferred/', 'max-keys': 10 }, {})).toMatchObject({ objects: [] });
+    const lines = logs.lines().slice(before);
+    expect(lines.filter((line) => line.level === 'warn' || line.level === 'error')).toEqual([
+      expect.objectContaining({ level: 'warn', message: 'item skipped', reason: 'UNKNOWN_APP_PREFIX', source: 'oss://yike-uploads/uploads/males/c.png' }),
+    ]);
   });
 
   it('encodes keys with spaces, "+", "%" and CJK into the image URL exactly once', async () => {

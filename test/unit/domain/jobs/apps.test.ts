@@ -1,4 +1,4 @@
-import { buildAppParams, createAppRegistry } from '../../../../shared/domain/jobs/apps';
+import { buildAppParams, createAppRegistry, routedApp, unknownAppPrefix } from '../../../../shared/domain/jobs/apps';
 import { InputError } from '../../../../shared/runtime/errors';
 
 describe('the Yike app registry', () => {
@@ -38,6 +38,29 @@ describe('the Yike app registry', () => {
     // Assert
     expect(caught).toBeInstanceOf(InputError);
     expect(caught).toMatchObject({ code: 'UNKNOWN_APP', details: [{ path: 'app', message: 'unknown app "robot"' }] });
+  });
+
+  it('requires an app: a missing one is APP_REQUIRED naming the field (there is no default app)', () => {
+    // Act
+    const missing = () => createAppRegistry().require(undefined, '--app');
+
+    // Assert
+    expect(missing).toThrow(expect.objectContaining({ code: 'APP_REQUIRED', details: [{ path: '--app', message: 'required' }] }));
+    expect(createAppRegistry().require('male').appId).toBe('sys-ao-smith-2');
+  });
+
+  it('routes a key by its longest APP_ROUTES prefix, and a key under none to no app at all', () => {
+    // Arrange
+    const routes = { 'uploads/': 'female', 'uploads/male/': 'male' };
+
+    // Act / Assert
+    expect(routedApp('uploads/male/a.png', routes)).toBe('male');
+    expect(routedApp('uploads/other/a.png', routes)).toBe('female');
+    expect(routedApp('elsewhere/a.png', routes)).toBeUndefined();
+    expect(unknownAppPrefix('elsewhere/a.png', routes)).toMatchObject({
+      code: 'UNKNOWN_APP_PREFIX',
+      message: 'elsewhere/a.png is under no APP_ROUTES prefix (APP_ROUTES names "uploads/", "uploads/male/"): not submitted to any app',
+    });
   });
 
   it('builds AppParams as exact JSON, keeping every special character of the image reference', () => {

@@ -10,9 +10,9 @@ import { createImagePolicy } from '../../../../shared/domain/images/image-policy
 import { createImageReferenceBuilder } from '../../../../shared/domain/images/image-reference';
 import { createAppRegistry } from '../../../../shared/domain/jobs/apps';
 import type { ImageObjects, PrecheckAnswer, RecordStore } from '../../../../shared/domain/ports';
+import type { SubmitDependencies, SubmitYikeJobInput, SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
 import type { ImageSource } from '../../../../shared/domain/images/image-reference';
 import { objectRecordKey } from '../../../../shared/domain/submissions/record-keys';
-import type { SubmitDependencies, SubmitYikeJobInput } from '../../../../shared/domain/submissions/submit-yike-job';
 import { parseConfig, type Config } from '../../../../shared/runtime/config';
 import { IceError, YikeError } from '../../../../shared/runtime/errors';
 import { createLogger } from '../../../../shared/runtime/logger';
@@ -145,6 +145,7 @@ export function submitWorld(options: { perDay?: number; tokenQuotas?: Record<str
   const config: Config = {
     ...base,
     records: { ...base.records, prefix: PREFIX },
+    uploads: { ...base.uploads, appRoutes: { 'uploads/female/': 'female', 'uploads/male/': 'male' } },
     http: { ...base.http, allowedBuckets: [UPLOADS], allowedImageHosts: [] },
     budget: { ...base.budget, perDay: options.perDay, timeZone: 'Asia/Shanghai', tokenQuotas: options.tokenQuotas ?? {} },
   };
@@ -198,13 +199,15 @@ export function submitWorld(options: { perDay?: number; tokenQuotas?: Record<str
   };
 }
 
+export const URL_OF = (key: string) => `https://${UPLOADS}.oss-cn-shanghai.aliyuncs.com/${key}`;
+
 /** What oss-submit hands in for an upload (shared/domain/submissions/submissions.ts). */
 export function upload(key: string, size = 1024): SubmitYikeJobInput {
   const object = { bucket: UPLOADS, key, eTag: 'E1', size };
   const source = `oss://${UPLOADS}/${key}`;
   return {
     source,
-    job: { app: 'female', payer: { source } },
+    job: { payer: { source } },
     image: { uploaded: object },
     once: { recordKey: objectRecordKey(PREFIX, object), idempotencyKey: `${source}#E1` },
     overBudget: { defer: { kind: 'object', object: { ...object, eventName: 'PutObject', region: 'cn-shanghai', eventTime: NOON.toISOString() } } },
@@ -222,4 +225,16 @@ export function postJobs(image: ImageSource, scope?: string, app = 'female'): Su
     overBudget: 'refuse',
     entryPoint: 'http',
   };
+}
+
+export const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+/** An outcome without the submit record it may carry: what a caller answers from. */
+export function answer(outcome: SubmitYikeJobOutcome) {
+  const { record: _record, ...rest } = outcome as SubmitYikeJobOutcome & { record?: unknown };
+  return rest;
 }

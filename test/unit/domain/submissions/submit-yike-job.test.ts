@@ -1,22 +1,11 @@
 import { indexEntryName } from '../../../../shared/domain/lifecycle/job-index';
 import { objectRecordKey, sha256 } from '../../../../shared/domain/submissions/record-keys';
-import { submitYikeJob, type SubmitYikeJobInput, type SubmitYikeJobOutcome } from '../../../../shared/domain/submissions/submit-yike-job';
-import { NOON, postJobs, PREFIX, RECORDS, RESETS_AT, submitWorld, upload, UPLOADS, type SubmitWorld } from './submit-world';
+import { submitYikeJob, type SubmitYikeJobInput } from '../../../../shared/domain/submissions/submit-yike-job';
+import { answer, failure, NOON, postJobs, PREFIX, RECORDS, RESETS_AT, submitWorld, upload, UPLOADS, URL_OF, type SubmitWorld } from './submit-world';
 
-const URL_OF = (key: string) => `https://${UPLOADS}.oss-cn-shanghai.aliyuncs.com/${key}`;
 const JOB_1 = { jobId: 'job-1', requestId: 'request-1', appId: 'sys-ao-smith-1' };
 
 const recordOf = (world: SubmitWorld, key: string) => world.bucket(UPLOADS).read(objectRecordKey(PREFIX, { bucket: UPLOADS, key, eTag: 'E1' }));
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => undefined,
-    (error: unknown) => error,
-  );
-/** An outcome without the submit record it may carry: what a caller answers from. */
-function answer(outcome: SubmitYikeJobOutcome) {
-  const { record: _record, ...rest } = outcome as SubmitYikeJobOutcome & { record?: unknown };
-  return rest;
-}
 
 /** The job index entries (job-index.ts) written with a job record submitted at NOON for the female app. */
 const indexWrites = (jobId: string) => {

@@ -97,7 +97,7 @@ describe('upload plans (POST /uploads)', () => {
     expect(plan).toThrow(expect.objectContaining({ code: 'CREDENTIALS_EXPIRING', statusCode: 503, retryable: true }));
   });
 
-  it('lists no app when no uploads/<name>/ prefix routes anywhere and there is no DEFAULT_APP', () => {
+  it('lists no app when no uploads/<name>/ prefix routes anywhere (there is no default app)', () => {
     // Arrange
     const { config, apps } = setup({ APP_ROUTES: '{}' });
 
@@ -108,9 +108,9 @@ describe('upload plans (POST /uploads)', () => {
     expect(listed).toEqual([]);
   });
 
-  it('lists only the DEFAULT_APP when every uploads/ key falls to it', () => {
+  it('lists only the app an empty APP_ROUTES prefix sends every key to', () => {
     // Arrange
-    const { config, apps } = setup({ APP_ROUTES: '{}', DEFAULT_APP: 'male' });
+    const { config, apps } = setup({ APP_ROUTES: '{"":"male"}' });
 
     // Act
     const listed = uploadableApps(config, apps);

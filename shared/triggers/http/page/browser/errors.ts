@@ -45,7 +45,7 @@ const WORDS: Record<string, string> = {
   UPLOAD_REFUSED: 'The bucket refused the upload.',
   BUDGET_EXHAUSTED: "Today's budget of jobs is spent.",
   QUOTA_EXHAUSTED: 'This access token has no jobs left today.',
-  CORS_BLOCKED: "The browser blocked the bucket's answer: the bucket has no CORS rule for this page.",
+  CORS_BLOCKED: "The browser blocked the bucket's answer: the bucket has no CORS rule for this page's origin.",
   NETWORK: 'The service could not be reached.',
 };
 

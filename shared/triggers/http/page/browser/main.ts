@@ -7,7 +7,7 @@ import { type AppsAnswer, api, setToken, type UploadForm } from './api';
 import { $, clock, megabytes } from './dom';
 import { describe, fail } from './errors';
 import { findJob, followJob, STEP_OF_STATUS, showVideo, withCopy } from './job';
-import { currentStep, resetJob, setStep, showError, showNotice } from './timeline';
+import { currentStep, hideNotice, resetJob, setStep, showError, showNotice } from './timeline';
 import { postToBucket } from './upload';
 import { refreshUsage } from './usage';
 
@@ -63,6 +63,8 @@ async function run(file: File): Promise<void> {
     if (warning) showNotice(describe(warning));
     setStep('submitted', undefined, false, true);
     const record = await findJob(upload);
+    // The upload landed (its record is there): a warning that the browser could not read OSS's answer is moot now.
+    if (warning) hideNotice();
     if (record.status === 'DEFERRED') {
       // Kept, not lost: the budget's renewal submits it, oldest first, when the day's budget renews.
       const resetsAt = record.error?.details?.resetsAt;

@@ -37,7 +37,7 @@ export function setStep(step: TimelineStep, time?: string, failed?: boolean, pen
 
 export function resetJob(): void {
   clearError();
-  $('notice').hidden = true;
+  hideNotice();
   $('job').hidden = false;
   $('result').hidden = true;
   $('video').removeAttribute('src');
@@ -61,8 +61,13 @@ function clearError(): void {
   $('error').textContent = '';
 }
 
-/** Says something about the job without stopping it (it stays up while the job goes on). */
+/** Says something about the job without stopping it (it stays up while the job goes on, until hideNotice). */
 export function showNotice(text: string): void {
   $('notice').textContent = text;
   $('notice').hidden = false;
+}
+
+export function hideNotice(): void {
+  $('notice').hidden = true;
+  $('notice').textContent = '';
 }

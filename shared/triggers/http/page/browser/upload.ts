@@ -3,7 +3,8 @@ import { fail, type PageError } from './errors';
 
 /**
  * Posts the form OSS signed for us, then the file (last, as PostObject requires). Answers a warning when the browser
- * hid OSS's answer (no CORS rule: the upload itself may have worked), and throws OSS's refusal.
+ * hid OSS's answer (no CORS rule for the origin this page is open at: the upload itself may have worked), and throws
+ * OSS's refusal. The origin is the one the browser uses: `127.0.0.1` and `localhost` are two origins to it.
  */
 export async function postToBucket(upload: UploadForm, file: File): Promise<PageError | null> {
   const form = new FormData();
@@ -14,7 +15,7 @@ export async function postToBucket(upload: UploadForm, file: File): Promise<Page
     response = await fetch(upload.url, { method: 'POST', body: form, mode: 'cors', credentials: 'omit' });
   } catch {
     // Without a CORS rule the upload itself may have worked: the browser only hides OSS's answer. Follow it anyway.
-    return fail('CORS_BLOCKED', 'Add the CORS rule from docs/page.md to the bucket. Looking for the job anyway...');
+    return fail('CORS_BLOCKED', `Add the CORS rule from docs/page.md for ${location.origin} to the bucket. Looking for the job anyway...`);
   }
   if (!response.ok) {
     const text = await response.text();
