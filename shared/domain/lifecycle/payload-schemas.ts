@@ -22,8 +22,8 @@ const jobFields = {
   appId: z.string(),
   source: documented(z.string(), '`oss://bucket/key` for OSS images, the image URL otherwise'),
   status: documented(z.string(), "Submitted, ICE's Created, Queuing, Executing, Finished or Failed, or TimedOut"),
-  executionStartTime: z.optional(documented(z.string(), 'As ICE wrote it')),
-  executionFinishTime: z.optional(documented(z.string(), 'As ICE wrote it')),
+  executionStartTime: z.optional(documented(z.string(), 'As ICE wrote it (China Standard Time, `+08:00`)')),
+  executionFinishTime: z.optional(documented(z.string(), 'As ICE wrote it (China Standard Time, `+08:00`)')),
   results: z.array(jobOutputSchema),
   error: z.optional(z.object({ code: z.string(), message: z.string() })),
   upload: z.optional(documented(z.object({ bucket: z.string(), key: z.string(), eTag: z.optional(z.string()) }), 'The uploaded object, for upload jobs')),
@@ -44,6 +44,8 @@ const entryPoint = z.enum(['upload', 'http', 'pipeline', 'cli']);
 /** shared/domain/lifecycle/job-view.ts JobView. */
 export const jobViewSchema = z.object({
   ...jobFields,
+  executionStartTime: z.optional(documented(z.string(), "ICE's time in UTC (`…Z`; ICE writes China Standard Time)")),
+  executionFinishTime: z.optional(documented(z.string(), "ICE's time in UTC (`…Z`; ICE writes China Standard Time)")),
   terminal: documented(z.boolean(), 'True for Finished, Failed and TimedOut: nothing changes any more'),
   submittedAt: z.optional(isoTime('When it was submitted')),
   updatedAt: z.optional(isoTime('When its record last changed')),

@@ -92,6 +92,7 @@ documented(
   metadataSchema,
   "Your own keys and values for the job: they come back wherever the job is (GET /jobs/{jobId}, the webhooks, the result object, the next function's event)",
 );
+documented(postJobFields.app, 'Required: female, male or an AppId (without it: 400 APP_REQUIRED; there is no default app)');
 documented(
   postJobFields.webhookUrl,
   "An https URL this job's notifications are also posted to (signed like JOB_WEBHOOK_URL's); its host must be in WEBHOOK_ALLOWED_HOSTS",
