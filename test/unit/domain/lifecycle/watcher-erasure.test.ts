@@ -5,6 +5,7 @@ import type { IceJob } from '../../../../shared/domain/ports';
 import { parseConfig } from '../../../../shared/runtime/config';
 import { createLogger } from '../../../../shared/runtime/logger';
 import { memoryStore } from '../submissions/submit-world';
+import { webhookSecret } from '../../../helpers/webhooks';
 
 const BUCKET = 'yike-uploads';
 const PREFIX = '.yike-jobs/';
@@ -15,7 +16,7 @@ describe('the watcher and an erasure that lands while a run holds the job', () =
     // Arrange: a job in flight; ICE's answer (Finished) waits until the test lets it go
     const records = memoryStore();
     const config = parseConfig(
-      { ALLOWED_BUCKETS: BUCKET, JOB_RESULTS: 'object', JOB_WEBHOOK_URL: 'https://hooks.example/yike', JOB_WEBHOOK_SECRET: 'secret-0123456789abcdef' },
+      { ALLOWED_BUCKETS: BUCKET, JOB_RESULTS: 'object', JOB_WEBHOOK_URL: 'https://hooks.example/yike', JOB_WEBHOOK_SECRET: webhookSecret('watcher-erasure') },
       { lifecycle: { roundSeconds: 3_600 } },
     );
     const job = newJobRecord({ jobId: 'job-1', appId: 'sys-ao-smith-1', source: 'https://img.example/a.jpg', entryPoint: 'http', now: new Date(NOON) });
