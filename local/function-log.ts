@@ -10,8 +10,11 @@ type Line = { level?: string; message?: string; requestId?: string; [field: stri
 const WORK_MESSAGES = new Set(['job submitted', 'job settled', 'deferred item submitted']);
 /** The last line of each function's run. */
 const CLOSING_MESSAGES = new Set(['invocation finished', 'watcher run finished', 'budget renewal finished', 'http request']);
-/** Counts on a closing line (or its `renewal`) that mean work was done. */
-const WORK_COUNTS = ['submitted', 'deferred', 'failed', 'settled', 'changed', 'timedOut', 'reconciled', 'rebuilt'];
+/**
+ * Counts on a closing line (or its `renewal`) that mean work was done. A status that moved without an outcome
+ * (`changed`: Queuing to Executing) is not: each watcher round is its own run, so it would show every round of a job.
+ */
+const WORK_COUNTS = ['submitted', 'deferred', 'failed', 'settled', 'timedOut', 'reconciled', 'rebuilt'];
 
 function parse(text: string): Line | undefined {
   try {

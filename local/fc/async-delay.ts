@@ -29,4 +29,4 @@ export function ignoresAsyncDelay(env: NodeJS.ProcessEnv): boolean {
 }
 
 /** Waits on the machine's clock (tests and the bench pass their simulated one instead). */
-export const realDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const realDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

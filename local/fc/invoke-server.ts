@@ -208,19 +208,34 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     };
   };
 
+  let closed = false;
+  let endDelays!: () => void;
+  const closing = new Promise<void>((resolve) => {
+    endDelays = resolve;
+  });
+
   const runAsync = (invocation: Invocation, requestId: string): void => {
     const invoker = invokerFor(invocation.functionName, options.functions[invocation.functionName]!);
     const delayMs = options.ignoreAsyncDelay ? 0 : (invocation.asyncDelaySeconds ?? 0) * 1000;
     // Queued like FC's async queue: accepted now, run when an instance is free (a delayed one: once its delay is over).
-    const done = (delayMs > 0 ? (options.asyncDelay ?? realDelay)(delayMs, requestId) : Promise.resolve()).then(
-      () =>
-        new Promise<AsyncInvocationRecord>((resolve, reject) =>
-          queue.push(() => {
-            const run = invoker.invoke(invocation.body).done;
-            run.then(resolve, reject);
-            return run;
-          }),
-        ),
+    // A delay still running when the server closes never runs its invocation (npm start --once would otherwise run a
+    // watcher round against a local cloud that is gone).
+    const waited = delayMs > 0 ? Promise.race([(options.asyncDelay ?? realDelay)(delayMs, requestId), closing]) : Promise.resolve();
+    const done = waited.then(() =>
+      closed
+        ? {
+            requestId,
+            status: 'failed' as const,
+            attempts: 0,
+            error: { errorType: 'NotRun', errorMessage: 'the local FC API closed before its delay was over' },
+          }
+        : new Promise<AsyncInvocationRecord>((resolve, reject) =>
+            queue.push(() => {
+              const run = invoker.invoke(invocation.body).done;
+              run.then(resolve, reject);
+              return run;
+            }),
+          ),
     );
     accepted.set(requestId, done);
     log({ message: 'async invocation accepted', requestId, function: invocation.functionName, asyncDelaySeconds: invocation.asyncDelaySeconds });
@@ -307,7 +322,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     await runSync(invocation, requestId, res);
   };
 
-  const { port, close } = await listenOnLoopback(serve, {
+  const { port, close: closeServer } = await listenOnLoopback(serve, {
     port: options.port,
     onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
   });
@@ -328,7 +343,11 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
       return done ?? Promise.reject(new Error(`no async invocation ${requestId} was accepted`));
     },
     asyncResults: (functionName) => invokers.get(functionName)?.records() ?? [],
-    close,
+    async close() {
+      closed = true;
+      endDelays();
+      await closeServer();
+    },
   };
 }
 

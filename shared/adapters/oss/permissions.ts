@@ -20,6 +20,7 @@ export const OSS_GRANTS: readonly RamGrant[] = [
   { action: 'oss:PutObject', on: { objects: 'results' }, by: 'record-store.ts put (result objects) and result-copier.ts copy (output copies)' },
   { action: 'oss:GetObject', on: { objects: 'results' }, by: "signed-urls.ts: an own copy's signed playUrl" },
   { action: 'oss:ListObjects', on: { listing: 'uploads' }, by: "buckets.ts recent: the doctor's newest upload" },
+  { action: 'oss:ListObjects', on: { listing: 'eventbridge-uploads' }, by: "buckets.ts recent: oss-submit-eventbridge's doctor's newest upload" },
   // Erasure (DELETE /jobs/{jobId}, yike-jobs erase, RETENTION_DAYS): the upload (after record-store.ts eTagOf, a
   // HeadObject, checked it is the version the job was made from), its own copies and its result object.
   { action: 'oss:DeleteObject', on: { objects: 'uploads' }, by: "record-store.ts delete: an erased job's upload" },

@@ -148,6 +148,12 @@ describe('deploy/infrastructure.json (the ROS template of the deployment)', () =
       Version: '1',
       Statement: [
         { Effect: 'Allow', Action: ['oss:DeleteObject', 'oss:GetObject'], Resource: ['acs:oss:*:123456789012:my-yike-uploads/eventbridge-uploads/*'] },
+        {
+          Effect: 'Allow',
+          Action: ['oss:ListObjects'],
+          Resource: ['acs:oss:*:123456789012:my-yike-uploads'],
+          Condition: { StringLike: { 'oss:Prefix': ['eventbridge-uploads/*'] } },
+        },
       ],
     });
   });

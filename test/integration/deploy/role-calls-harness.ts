@@ -153,13 +153,13 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
     if ((await fetch(form.url, { method: 'POST', body })).status >= 300) throw new Error('the browser upload was refused');
     await eventually(() => invokers['oss-submit']!.records().length === 3, 'the browser upload submitted');
     // An EventBridge upload, through oss-submit-eventbridge.
-    const eventBridgeUpload = await operator.put('eventbridge-uploads/portrait.png', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
+    const eventBridgeUpload = await operator.put('eventbridge-uploads/female/portrait.png', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     const event = loadEvent('eventbridge-oss-put');
-    event.subject = `acs:oss:${WHERE.region}:${WHERE.account}:${BUCKET}/eventbridge-uploads/portrait.png`;
+    event.subject = `acs:oss:${WHERE.region}:${WHERE.account}:${BUCKET}/eventbridge-uploads/female/portrait.png`;
     Object.assign(event.data.oss, { bucket: { ...event.data.oss.bucket, name: BUCKET, arn: `acs:oss:${WHERE.region}:${WHERE.account}:${BUCKET}` } });
     // Its eTag too: an erasure deletes only the version the job was made from.
     const eTag = String((eventBridgeUpload.res.headers as Record<string, string>).etag).replace(/"/g, '');
-    Object.assign(event.data.oss.object, { key: 'eventbridge-uploads/portrait.png', size: TINY_PNG.length, deltaSize: TINY_PNG.length, eTag });
+    Object.assign(event.data.oss.object, { key: 'eventbridge-uploads/female/portrait.png', size: TINY_PNG.length, deltaSize: TINY_PNG.length, eTag });
     await invokers['oss-submit-eventbridge']!.invoke(asFcPayload(event)).done;
     // POST /jobs on an uploaded image (its HEAD), and a refresh from ICE.
     const posted = (await (
@@ -178,7 +178,7 @@ export async function recordRoleCalls(): Promise<{ requests: RamRequest[]; rende
     const content = await api(`/jobs/${posted.jobId}/content`);
     const location = content.headers.get('location');
     if (content.status !== 302 || !location || (await fetch(location)).status !== 200) throw new Error(`no content redirect: ${content.status}`);
-    for (const key of ['uploads/female/portrait.png', 'eventbridge-uploads/portrait.png']) {
+    for (const key of ['uploads/female/portrait.png', 'eventbridge-uploads/female/portrait.png']) {
       const erased = page.data.find((listed) => listed.upload?.key === key);
       if (!erased || (await api(`/jobs/${erased.jobId}`, { method: 'DELETE' })).status !== 204) throw new Error(`the job of ${key} was not erased`);
     }

@@ -59,7 +59,7 @@ describe('job metadata: POST /jobs and POST /uploads take it, and every view and
     return cloud.nextEvents.map((event) => JSON.parse(event.toString('utf8')));
   }
 
-  it('gives POST /jobs {"metadata":{"customerId":"c-42"}} back in GET /jobs/{jobId}, the webhook, the result object and the next function', async () => {
+  it('gives POST /jobs {"metadata":{"customerId":"c-42"}} back in GET /jobs/{jobId}, the list, the webhook, the result object and the next function', async () => {
     // Arrange
     await cloud.client.put('uploads/female/api-caller.png', TINY_PNG, { headers: { 'Content-Type': 'image/png' } });
     const submitted = await call('POST', '/jobs', { app: 'female', image: { bucket: BUCKET, key: 'uploads/female/api-caller.png' }, metadata: METADATA });
@@ -68,9 +68,11 @@ describe('job metadata: POST /jobs and POST /uploads take it, and every view and
     // Act
     const nextEvents = await settle();
     const job = await call('GET', `/jobs/${jobId}`);
+    const listed = await call('GET', '/jobs?limit=10');
 
     // Assert
     expect(submitted.status).toBe(202);
+    expect(listed).toMatchObject({ status: 200, body: { data: [{ jobId, status: 'Finished', metadata: METADATA }], hasMore: false } });
     expect(await cloud.readJson<JobRecord>(jobRecordKey('.yike-jobs/', jobId))).toMatchObject({ status: 'Finished', entryPoint: 'http', metadata: METADATA });
     expect(job).toMatchObject({ status: 200, body: { jobId, status: 'Finished', metadata: METADATA } });
     const resultObject = await cloud.readJson<NotificationPayload>(`.yike-results/jobs/${jobId}.json`);

@@ -106,10 +106,16 @@ describe('a webhook per job: webhookUrl on POST /jobs, allowed by WEBHOOK_ALLOWE
 
     // Act
     await settle();
+    const answers = await Promise.all([`/jobs/${jobId}`, '/jobs?limit=10'].map(async (path) => (await fetch(`${gateway.url}${path}`)).text()));
 
     // Assert
     expect(submitted.status).toBe(202);
     expect(toReceiver.map(({ path, headers }) => ({ path, id: headers['webhook-id'] }))).toEqual([{ path: '/hooks/job?token=t-1', id: `${jobId}.finished` }]);
+    // Nor does any API answer show it (the job and the list).
+    expect(answers.map((answer) => [answer.includes(jobId), answer.includes('hooks/job'), answer.includes('webhookUrl')])).toEqual([
+      [true, false, false],
+      [true, false, false],
+    ]);
     const [delivery] = toReceiver;
     expect(verifiesWith(SECRET, delivery!.body, delivery!.headers)).toBe(true);
     const body = JSON.parse(delivery!.body);
