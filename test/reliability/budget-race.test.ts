@@ -2,6 +2,7 @@ import { createHandler as createRenewalHandler } from '../../functions/budget-re
 import type { DeferredEntry } from '../../shared/domain/budget/deferred';
 import type { IdempotencyRecord } from '../../shared/domain/idempotency/idempotent';
 import type { SubmissionResult } from '../../shared/domain/submissions/submissions';
+import type { TuningOverrides } from '../../shared/runtime/tuning';
 import { BUCKET, clockAt, DAY_ONE, DAY_ONE_RESET, startBudgetCloud, type BudgetCloud } from '../helpers/budget-cloud';
 import { asFcPayload, loadEvent } from '../helpers/fixtures';
 import { startEventInstances, startHttpInstances } from '../helpers/instances';
@@ -16,6 +17,8 @@ import { reportFigures } from '../helpers/reliability';
 const INSTANCES = 20;
 const ITEMS = 200;
 const BUDGET = 50;
+/** 20 processes on a loaded 2-core machine answer slowly: no client gives up on a call that would have succeeded. */
+const PATIENT: TuningOverrides = { ice: { readTimeoutMs: 60_000, connectTimeoutMs: 30_000 }, oss: { timeoutMs: 60_000 } };
 
 describe(`${INSTANCES} instances (processes) racing ${ITEMS} items against JOB_BUDGET_PER_DAY=${BUDGET}`, () => {
   let cloud: BudgetCloud;
@@ -48,7 +51,7 @@ describe(`${INSTANCES} instances (processes) racing ${ITEMS} items against JOB_B
     const keys = Array.from({ length: ITEMS }, (_, i) => `uploads/${i % 2 ? 'male' : 'female'}/race-${String(i).padStart(3, '0')}.png`);
     const events: Buffer[] = [];
     for (const key of keys) events.push(await cloud.upload(key));
-    const instances = await startEventInstances(INSTANCES, 'oss-submit', env, { at: DAY_ONE });
+    const instances = await startEventInstances(INSTANCES, 'oss-submit', env, { at: DAY_ONE }, PATIENT);
     const before = cloud.oss.requests().length;
 
     // Act: every instance gets its 10 events at once, and takes them one at a time
@@ -129,7 +132,7 @@ describe(`${INSTANCES} instances (processes) racing ${ITEMS} items against JOB_B
     for (const key of keys) await cloud.upload(key);
     // A records prefix of its own: the uploads test's counters and records are not this one's. The instances' clocks stay
     // at noon, so what they answer does not depend on how long the race takes.
-    const instances = await startHttpInstances(INSTANCES, 'http-submit', env, { at: DAY_ONE, fixed: true }, { records: { prefix: '.race-http/' } });
+    const instances = await startHttpInstances(INSTANCES, 'http-submit', env, { at: DAY_ONE, fixed: true }, { ...PATIENT, records: { prefix: '.race-http/' } });
     const jobsBefore = cloud.ice.jobs().length;
     const before = cloud.oss.requests().length;
 

@@ -281,7 +281,7 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
         JOB_WEBHOOK_SECRET: webhookSecret('fault-injection'),
       },
       // Sleeping rounds: each tick polls its rounds on the simulated clock (delayed rounds: delayed-rounds.test.ts).
-      tuning: tuningWith(FUNCTION_TUNING, { lifecycle: { reconcileMinutes: 1, webhook: { timeoutMs: 1_000 }, delayedRounds: false } }),
+      tuning: tuningWith(FUNCTION_TUNING, { lifecycle: { reconcileMinutes: 1, delayedRounds: false } }),
       now: () => new Date(nowMs),
       sleep: async (ms) => {
         nowMs += ms;
@@ -289,11 +289,12 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       sink: () => undefined,
     });
 
-    // Act: ticks until every answered job is notified (at most 30: half an hour of ticks)
+    // Act: ticks until every answered job is notified (at most 60: an hour of ticks; about 25 are needed, more on a
+    // busy machine, where more calls outlast the short client timeouts and count as faults)
     let ticks = 0;
     const summaries: Record<string, number>[] = [];
     try {
-      while (ticks < 30 && answeredJobIds.some((jobId) => !notified.has(jobId))) {
+      while (ticks < 60 && answeredJobIds.some((jobId) => !notified.has(jobId))) {
         ticks++;
         const tickAt = nowMs;
         const summary = await watcher(asFcPayload(loadEvent('fc3-timer')), fcContext({ function: { name: 'yike-job-watcher', timeout: 65 } }));
@@ -322,9 +323,10 @@ describe('300 uploads under ≥ 30% injected ICE and OSS faults with FC retries 
       ossFaults: oss.faults.applied(),
     };
     reportFigures('fault-injection-watcher', figures);
-    // The stopped ones were found from their COMPLETED records (or, when reconcile's own record write failed after its
-    // marker went through, from that marker).
-    expect(figures.reconciledFromSubmitRecord).toBeGreaterThan(0);
+    // The stopped ones were found again (from their COMPLETED submit records by reconcile, from a marker reconcile wrote
+    // before its record write failed, or by the upload's own redelivery: which of them depends on how the faults fall,
+    // so the figures report it and reconcile.test.ts pins each path) and notified.
+    expect(stopped).toHaveLength(5);
     expect(stopped.filter((jobId) => !notified.has(jobId))).toEqual([]);
     expect(answeredJobIds.filter((_, index) => !withRecord[index])).toEqual([]);
     expect(answeredJobIds.filter((jobId) => !notified.has(jobId))).toEqual([]);

@@ -34,7 +34,7 @@ describe('http-submit under load', () => {
     AUTH_TOKENS: TOKEN,
   });
   // A loaded 2-core machine answers slowly; the point here is no errors and no lost or extra jobs.
-  const PATIENT: TuningOverrides = { ice: { readTimeoutMs: 60_000, connectTimeoutMs: 30_000 } };
+  const PATIENT: TuningOverrides = { ice: { readTimeoutMs: 60_000, connectTimeoutMs: 30_000 }, oss: { timeoutMs: 60_000 } };
 
   beforeAll(async () => {
     dir = tempDir('load-');

@@ -6,12 +6,15 @@ describe('local OSS server: injected faults act like the cloud after the client 
   afterEach(() => server.faults.clear());
 
   it('stores a held PUT once its hold ends, although its client timed out long before', async () => {
-    // Arrange: the client waits 100 ms; the server receives the request and holds it until the test releases it
+    // Arrange: the client waits 2 s; the server receives the request and holds it until the test releases it, so the
+    // client gives up first however slow the machine is
     const key = 'records/held-put.json';
     const hold = server.faults.holdNext();
 
     // Act
-    const failure = await failureOf(client({ timeout: 100 }).put(key, Buffer.from('{"owner":"a"}'), { headers: { 'x-oss-forbid-overwrite': 'true' } }));
+    const pending = failureOf(client({ timeout: 2_000 }).put(key, Buffer.from('{"owner":"a"}'), { headers: { 'x-oss-forbid-overwrite': 'true' } }));
+    await hold.held;
+    const failure = await pending;
     const rightAfter = server.listKeys(BUCKET).includes(key);
     hold.release();
     await server.idle();
@@ -27,7 +30,7 @@ describe('local OSS server: injected faults act like the cloud after the client 
     // Arrange
     const key = 'records/held-conflict.json';
     const hold = server.faults.holdNext();
-    const held = failureOf(client({ timeout: 100 }).put(key, Buffer.from('{"owner":"a"}'), { headers: { 'x-oss-forbid-overwrite': 'true' } }));
+    const held = failureOf(client({ timeout: 2_000 }).put(key, Buffer.from('{"owner":"a"}'), { headers: { 'x-oss-forbid-overwrite': 'true' } }));
 
     // Act
     await hold.held;
