@@ -25,7 +25,7 @@ module.exports = {
   // Jest runs tests in band unless a worker memory limit is set; this one is high enough never to restart a worker.
   workerIdleMemoryLimit: '4GB',
   // Every JSON log line is also collected for the secrets check that runs when the run ends (a counted test).
-  setupFiles: ['<rootDir>/test/helpers/log-tee.js'],
+  setupFiles: ['<rootDir>/test/helpers/log-tee.js', '<rootDir>/test/helpers/no-cloud.js'],
   setupFilesAfterEnv: ['<rootDir>/test/helpers/openapi-setup.ts'],
   // CI prints a plain totals line for the landing; see test/helpers/totals-reporter.js.
   reporters: [
