@@ -183,7 +183,11 @@ async function startEverything(options: LocalCloudOptions, started: (stop: () =>
     renewal,
     client,
     async close() {
+      // The functions first, so no run is cut off by a stand-in closing under it: the timers' runs, then what FC still
+      // runs (a delayed round no longer starts) and the uploads' invocations; then the servers.
       await Promise.all([watcher?.stop(), renewal?.stop()]);
+      await fcApi.drain();
+      await uploads.idle();
       await Promise.all([gateway.close(), fcApi.close(), ice.close(), oss.close()]);
     },
   };

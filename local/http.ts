@@ -126,3 +126,19 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     });
   });
 }
+
+/** The path as sent, still percent-encoded: what the client signed. */
+export function rawPath(target: string): string {
+  const queryStart = target.indexOf('?');
+  return (queryStart === -1 ? target : target.slice(0, queryStart)) || '/';
+}
+
+/** A query string as a record: a repeated name gives its values in order. */
+export function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
+  const record: Record<string, string | string[]> = {};
+  for (const name of new Set(params.keys())) {
+    const values = params.getAll(name);
+    record[name] = values.length === 1 ? values[0]! : values;
+  }
+  return record;
+}

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { AsyncInvocationRecord } from './async';
 
 /**
  * x-fc-async-delay on the local FC API: an async invocation runs this many seconds after FC accepted it. FC 3.0
@@ -30,3 +31,33 @@ export function ignoresAsyncDelay(env: NodeJS.ProcessEnv): boolean {
 
 /** Waits on the machine's clock (tests and the bench pass their simulated one instead). */
 export const realDelay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * The delays of one local FC API: all end at once when it closes, and an invocation whose delay was cut short never
+ * runs (npm start --once would otherwise run a watcher round against a local cloud that is gone).
+ */
+export function closableDelays(delay: (ms: number, requestId: string) => Promise<void>) {
+  let closed = false;
+  let endAll!: () => void;
+  const closing = new Promise<void>((resolve) => {
+    endAll = resolve;
+  });
+  return {
+    /** True once the delay is over and the server still open: the invocation may run. */
+    async wait(ms: number, requestId: string): Promise<boolean> {
+      if (ms > 0) await Promise.race([delay(ms, requestId), closing]);
+      return !closed;
+    },
+    close(): void {
+      closed = true;
+      endAll();
+    },
+    /** What an invocation cut short by the close is recorded as. */
+    notRun: (requestId: string): AsyncInvocationRecord => ({
+      requestId,
+      status: 'failed',
+      attempts: 0,
+      error: { errorType: 'NotRun', errorMessage: 'the local FC API closed before its delay was over' },
+    }),
+  };
+}

@@ -27,10 +27,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
 import { createAsyncInvoker, type AsyncHandler, type AsyncInvocationRecord, type AsyncInvoker } from './async';
-import { asyncDelayOf, realDelay } from './async-delay';
+import { asyncDelayOf, closableDelays, realDelay } from './async-delay';
 import { ControlApiError, functionView, triggersPage, type LocalFunctionDefinition } from './control-api';
 import { DEFAULT_LOCAL_CREDENTIALS, type LocalCredential } from '../ice/server';
-import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
+import { listenOnLoopback, LOOPBACK_HOST, queryRecord, rawPath, readBody } from '../http';
 import { newFcRequestId } from './request-id';
 import { createRunQueue } from './run-queue';
 
@@ -95,6 +95,8 @@ export interface LocalFcInvokeServer {
   settled(requestId: string): Promise<AsyncInvocationRecord>;
   /** Outcome of each finished async invocation, by function. */
   asyncResults(functionName: string): ReturnType<AsyncInvoker['records']>;
+  /** Runs no delayed invocation any more, and resolves when those running have finished (then close it). */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -208,34 +210,22 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     };
   };
 
-  let closed = false;
-  let endDelays!: () => void;
-  const closing = new Promise<void>((resolve) => {
-    endDelays = resolve;
-  });
+  const delays = closableDelays(options.asyncDelay ?? realDelay);
 
   const runAsync = (invocation: Invocation, requestId: string): void => {
     const invoker = invokerFor(invocation.functionName, options.functions[invocation.functionName]!);
     const delayMs = options.ignoreAsyncDelay ? 0 : (invocation.asyncDelaySeconds ?? 0) * 1000;
     // Queued like FC's async queue: accepted now, run when an instance is free (a delayed one: once its delay is over).
-    // A delay still running when the server closes never runs its invocation (npm start --once would otherwise run a
-    // watcher round against a local cloud that is gone).
-    const waited = delayMs > 0 ? Promise.race([(options.asyncDelay ?? realDelay)(delayMs, requestId), closing]) : Promise.resolve();
-    const done = waited.then(() =>
-      closed
-        ? {
-            requestId,
-            status: 'failed' as const,
-            attempts: 0,
-            error: { errorType: 'NotRun', errorMessage: 'the local FC API closed before its delay was over' },
-          }
-        : new Promise<AsyncInvocationRecord>((resolve, reject) =>
+    const done = delays.wait(delayMs, requestId).then((open) =>
+      open
+        ? new Promise<AsyncInvocationRecord>((resolve, reject) =>
             queue.push(() => {
               const run = invoker.invoke(invocation.body).done;
               run.then(resolve, reject);
               return run;
             }),
-          ),
+          )
+        : delays.notRun(requestId),
     );
     accepted.set(requestId, done);
     log({ message: 'async invocation accepted', requestId, function: invocation.functionName, asyncDelaySeconds: invocation.asyncDelaySeconds });
@@ -327,16 +317,22 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     onAbandoned: (error) => log({ level: 'warn', message: 'request abandoned', error: error instanceof Error ? error.message : String(error) }),
   });
 
+  const idle = async () => {
+    await Promise.allSettled([...accepted.values()]);
+    await queue.idle();
+    await Promise.all([...invokers.values()].map((invoker) => invoker.idle()));
+  };
+
   return {
     url: `http://${LOOPBACK_HOST}:${port}`,
     endpoint: `${LOOPBACK_HOST}:${port}`,
     port,
     invocations: () => records.map((record) => ({ ...record })),
     controlCalls: () => controlRecords.map((record) => ({ ...record })),
-    async idle() {
-      await Promise.allSettled([...accepted.values()]);
-      await queue.idle();
-      await Promise.all([...invokers.values()].map((invoker) => invoker.idle()));
+    idle,
+    async drain() {
+      delays.close();
+      await idle();
     },
     settled(requestId) {
       const done = accepted.get(requestId);
@@ -344,8 +340,7 @@ export async function startFcInvokeServer(options: FcInvokeServerOptions): Promi
     },
     asyncResults: (functionName) => invokers.get(functionName)?.records() ?? [],
     async close() {
-      closed = true;
-      endDelays();
+      delays.close();
       await closeServer();
     },
   };
@@ -391,19 +386,4 @@ function decodeSegment(segment: string): string {
   } catch {
     throw new FcApiError(HTTP_BAD_REQUEST, 'InvalidArgument', `the function name "${segment}" is not valid percent-encoding`);
   }
-}
-
-/** The path as sent, still percent-encoded: what the client signed. */
-function rawPath(target: string): string {
-  const queryStart = target.indexOf('?');
-  return (queryStart === -1 ? target : target.slice(0, queryStart)) || '/';
-}
-
-function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
-  for (const name of new Set(params.keys())) {
-    const values = params.getAll(name);
-    record[name] = values.length === 1 ? values[0]! : values;
-  }
-  return record;
 }

@@ -123,21 +123,6 @@ export function optionalId(fields: Fields, name: string): string | undefined {
   return value;
 }
 
-/** The request target's path, still percent-encoded, as the signature covers it. */
-export function rawPath(target: string): string {
-  const queryStart = target.indexOf('?');
-  return (queryStart === -1 ? target : target.slice(0, queryStart)) || RPC_PATH;
-}
-
-export function queryRecord(params: URLSearchParams): Record<string, string | string[]> {
-  const record: Record<string, string | string[]> = {};
-  for (const name of new Set(params.keys())) {
-    const values = params.getAll(name);
-    record[name] = values.length === 1 ? (values[0] as string) : values;
-  }
-  return record;
-}
-
 export function firstHeader(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;

@@ -22,7 +22,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
 import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
-import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
+import { listenOnLoopback, LOOPBACK_HOST, queryRecord, rawPath, readBody } from '../http';
 import { createIceAcceptance, referenceForm, type AcceptedForm } from './acceptance';
 import { apiNotFound, errorAnswer, IceApiError, invalidParameter, missingParameter, sendHtml, sendJson, type Answer } from './answers';
 import { createIceFaults } from './faults';
@@ -32,7 +32,7 @@ import { copyCall } from './job-views';
 import { createIceJobs, type SeededJob } from './jobs';
 import { createMediaLibrary } from './media-library';
 import { createLocalOutputs, OUTPUTS_PATH } from './outputs';
-import { firstHeader, queryRecord, rawPath, readFields, receivedFields, requiredAppParams, RPC_PATH } from './request-fields';
+import { firstHeader, readFields, receivedFields, requiredAppParams, RPC_PATH } from './request-fields';
 import type { AcceptedJob, IceFaultControls, LocalCredential, ReceivedCall, RegisteredMedia } from './types';
 import { createLocalYikeAssets, type LocalImageSource, type RegisteredYikeAsset } from './yike-assets';
 

@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NonceCache, verifyAcs3Request, type Acs3Secret } from '../acs3';
 import { LOCAL_STS_CREDENTIALS } from '../dev-fixtures';
-import { listenOnLoopback, LOOPBACK_HOST, readBody } from '../http';
-import { firstHeader, queryRecord, rawPath } from '../ice/request-fields';
+import { listenOnLoopback, LOOPBACK_HOST, queryRecord, rawPath, readBody } from '../http';
+import { firstHeader } from '../ice/request-fields';
 import { createStacks, RosApiError, type LocalStack } from './stacks';
 
 interface LocalCredential extends Acs3Secret {
