@@ -38,7 +38,7 @@ video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var
 .card{border:1px solid #9ca3af80;border-radius:.75rem;padding:0 1rem 1rem;margin:1rem 0}h2{font-size:1.125rem;margin:1rem 0 .5rem}[hidden]{display:none!important}
 .agree{display:flex;gap:.5rem;align-items:flex-start;font-weight:400}.agree input{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}
 .button{display:inline-block;font-weight:600;padding:.75rem 1.25rem;border-radius:.5rem;background:var(--accent);color:#fff;text-decoration:none;cursor:pointer;margin:.75rem .5rem 0 0}
-.button[aria-disabled=true]{opacity:.4;cursor:not-allowed}#photo{display:none}#preview{display:block;max-width:100%;max-height:40vh;border-radius:.5rem;margin-top:1rem}
+.button[aria-disabled=true]{opacity:.4;cursor:not-allowed}#photo{display:none}#preview{display:block;max-width:100%;max-height:40vh;border-radius:.5rem;margin:1rem auto 0}
 .status{font-weight:600;font-size:1.125rem}body[data-state=uploading] #status::before,body[data-state=making] #status::before{content:"";display:inline-block;width:1em;height:1em;margin-right:.5rem;border:2px solid var(--accent);border-right-color:transparent;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15em}
 @keyframes spin{to{transform:rotate(360deg)}}.frame{position:relative}.ai{position:absolute;top:.5rem;left:.5rem;background:#000000b0;color:#fff;font-size:.8125rem;padding:.125rem .5rem;border-radius:.25rem}
 button.quiet{background:none;color:var(--muted);text-decoration:underline;padding:.25rem 0}button.danger{color:var(--bad);margin-top:1.5rem}.language{float:right;margin:0}.foot{margin-top:3rem;font-size:.875rem}
@@ -61,8 +61,8 @@ function customerSettings(config: PageConfig): string {
   return `data-max-bytes="${config.uploads.maxImageBytes}" data-suffixes="${config.uploads.imageSuffixes.join(',')}" data-consent-version="${escapeAttribute(consentVersion)}"`;
 }
 
-const CUSTOMER_HTML = `<h1 ${t('pageTitle')}></h1>
-<button id="language" type="button" class="quiet language" ${t('otherLanguage')}></button>
+const CUSTOMER_HTML = `<button id="language" type="button" class="quiet language" ${t('otherLanguage')}></button>
+<h1 ${t('pageTitle')}></h1>
 <p class="lead" ${t('lead')}></p>
 <p id="no-ticket" class="notice" ${t('noTicket')} hidden></p>
 <section id="consent-box" class="card">
