@@ -25,6 +25,7 @@ const BROWSER_ARGS = [
   '--disable-sync',
 ];
 const CONSENT_VERSION = 'consent-2026-12';
+const TICKET_SECRET = 'local-ticket-secret-for-the-browser-tests-0123456789';
 const PHOTO = portraitPng();
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' };
 const DESKTOP = { viewport: { width: 1280, height: 900 }, locale: 'en-US' };
@@ -45,7 +46,7 @@ describeWithBrowser('the customer page in a browser, opened with a ticket (headl
 
   beforeAll(async () => {
     [cloud, browser] = await Promise.all([
-      startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1', CONSENT_VERSION }),
+      startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1', CONSENT_VERSION, TICKET_SECRET }),
       chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS }),
     ]);
     origin = new URL(cloud.pageUrl).origin;
@@ -82,7 +83,9 @@ describeWithBrowser('the customer page in a browser, opened with a ticket (headl
     });
     page.on('pageerror', (error) => problems.push(error.message));
     page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(message.text());
+      // GET /jobs/by-object answers 404 until the upload trigger has made the job's record: the page asks again.
+      if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 404/.test(message.text()))
+        problems.push(message.text());
     });
     return { context, page, authorizations, problems };
   }
@@ -179,7 +182,7 @@ describeWithBrowser('the customer page in a browser, opened with a ticket (headl
     expect(await page.isHidden('#ready')).toBe(true);
     expect(await page.evaluate(() => (globalThis as any).localStorage.getItem('yike-customer'))).toBeNull();
     expect((await operatorGet(`/jobs/${saved.jobId}`)).status).toBe(404);
-    expect((await fetch(link)).status).not.toBe(200);
+    expect((await fetch(link)).status).toBe(410);
     expect(authorizations.length).toBeGreaterThan(0);
     expect(authorizations.filter((value) => value !== `Bearer ${ticket}`)).toEqual([]);
     expect(await page.content()).not.toContain(cloud.token);
@@ -220,7 +223,7 @@ describeWithBrowser('the customer page in a browser, opened with a ticket (headl
     await context.close();
   });
 
-  it('refuses a file that is not a photo, and a photo over the size limit, in the browser before anything is uploaded', async () => {
+  it('refuses a file that is not a photo, and a photo over the size limit, in the browser before anything is uploaded, and says so again in Chinese', async () => {
     // Arrange
     const { pageUrl } = await mintTicket();
     const { context, page } = await customer(DESKTOP);
@@ -239,11 +242,17 @@ describeWithBrowser('the customer page in a browser, opened with a ticket (headl
     PHOTO.copy(large);
     await page.setInputFiles('#photo', { name: 'large.png', mimeType: 'image/png', buffer: large });
     await page.waitForSelector('#c-error:has-text("22 MB")');
+    const sizeRefusal = await page.textContent('#c-error');
+    await page.click('#language');
 
-    // Assert
+    // Assert: refused in plain words, nothing sent; the language button says it all again in Chinese
     expect(typeRefusal).toBe('Please choose a JPEG, PNG or WebP photo.');
-    expect(await page.textContent('#c-error')).toBe('This photo is too large (22 MB). Please choose one up to 20 MB.');
+    expect(sizeRefusal).toBe('This photo is too large (22 MB). Please choose one up to 20 MB.');
     expect(uploads).toEqual([]);
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    expect(await page.textContent('h1')).toBe('制作你的视频');
+    expect(await page.textContent('#c-error')).toBe('照片太大（22 MB），请选择不超过 20 MB 的照片。');
+    expect(await page.textContent('#language')).toBe('English');
     await context.close();
   });
 });

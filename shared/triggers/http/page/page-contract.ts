@@ -21,6 +21,7 @@ export const PAGE_ELEMENTS = {
   download: 'a',
   share: 'button',
   'share-box': 'p',
+  'share-until': 'span',
   'share-link': 'a',
   remove: 'button',
   'operator-link': 'a',

@@ -6,7 +6,7 @@ import { TIMELINE_STEPS, type TimelineStep } from './page-contract';
 import { PAGE_SCRIPT } from './page-script';
 import type { StringKey } from './strings';
 
-type PageConfig = Pick<Config, 'oss' | 'uploads' | 'ice'>;
+type PageConfig = Pick<Config, 'oss' | 'uploads' | 'ice' | 'tickets'>;
 
 const escapeAttribute = (text: string): string => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
@@ -38,7 +38,7 @@ video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var
 .card{border:1px solid #9ca3af80;border-radius:.75rem;padding:0 1rem 1rem;margin:1rem 0}h2{font-size:1.125rem;margin:1rem 0 .5rem}[hidden]{display:none!important}
 .agree{display:flex;gap:.5rem;align-items:flex-start;font-weight:400}.agree input{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}
 .button{display:inline-block;font-weight:600;padding:.75rem 1.25rem;border-radius:.5rem;background:var(--accent);color:#fff;text-decoration:none;cursor:pointer;margin:.75rem .5rem 0 0}
-.button[aria-disabled=true]{opacity:.4;cursor:not-allowed}#photo{display:none}#preview{display:block;max-width:100%;max-height:40vh;border-radius:.5rem;margin:1rem auto 0}
+.button[aria-disabled=true]{opacity:.4;cursor:not-allowed}#photo{display:none}#preview{display:block;max-width:100%;max-height:40vh;border-radius:.5rem;margin:1rem auto 0}body[data-state=finished] #preview{max-height:20vh}
 .status{font-weight:600;font-size:1.125rem}body[data-state=uploading] #status::before,body[data-state=making] #status::before{content:"";display:inline-block;width:1em;height:1em;margin-right:.5rem;border:2px solid var(--accent);border-right-color:transparent;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15em}
 @keyframes spin{to{transform:rotate(360deg)}}.frame{position:relative}.ai{position:absolute;top:.5rem;left:.5rem;background:#000000b0;color:#fff;font-size:.8125rem;padding:.125rem .5rem;border-radius:.25rem}
 button.quiet{background:none;color:var(--muted);text-decoration:underline;padding:.25rem 0}button.danger{color:var(--bad);margin-top:1.5rem}.language{float:right;margin:0}.foot{margin-top:3rem;font-size:.875rem}
@@ -57,7 +57,7 @@ const t = (key: StringKey): string => `data-t="${key}"`;
 
 /** What the customer page checks before uploading and sends with it, from this deployment's settings. */
 function customerSettings(config: PageConfig): string {
-  const consentVersion = (config as { consent?: { version?: string } }).consent?.version ?? '';
+  const consentVersion = config.tickets.consentVersion ?? '';
   return `data-max-bytes="${config.uploads.maxImageBytes}" data-suffixes="${config.uploads.imageSuffixes.join(',')}" data-consent-version="${escapeAttribute(consentVersion)}"`;
 }
 
@@ -82,8 +82,8 @@ const CUSTOMER_HTML = `<button id="language" type="button" class="quiet language
 <h2 ${t('ready')}></h2>
 <div class="frame"><video id="c-video" controls playsinline preload="metadata"></video><span class="ai" ${t('madeWithAi')}></span></div>
 <p class="actions"><a id="download" class="button" download target="_blank" rel="noopener noreferrer" ${t('download')}></a>
-<button id="share" type="button" ${t('share')}></button></p>
-<p id="share-box" hidden><span ${t('shareLink')}></span><br><a id="share-link" target="_blank" rel="noopener noreferrer"></a></p>
+<button id="share" type="button" class="button" ${t('share')}></button></p>
+<p id="share-box" hidden><span id="share-until"></span><br><a id="share-link" target="_blank" rel="noopener noreferrer"></a></p>
 <button id="remove" type="button" class="quiet danger" ${t('remove')}></button>
 </section>
 <p class="foot"><a id="operator-link" href="#operator" ${t('developers')}></a></p>`;

@@ -29,6 +29,8 @@ let status: { key: StringKey; values?: Record<string, string | number> } | undef
 let failure: { key: StringKey; values?: Record<string, string | number>; code?: string } | undefined;
 let saved: Saved | undefined;
 let busy = false;
+/** Until when the shown share link works (POST /jobs/{jobId}/share's expiresAt). */
+let shareUntil: string | undefined;
 
 const settings = () => {
   const data = $('customer').dataset;
@@ -62,6 +64,7 @@ function render(): void {
   box.hidden = !failure;
   $('photo-hint').textContent = $('photo').disabled ? say('consentFirst') : say('photoHint', { mb: megabytes(settings().maxBytes) });
   $('language').textContent = say('otherLanguage');
+  if (shareUntil) $('share-until').textContent = say('shareLink', { date: new Date(shareUntil).toLocaleDateString(document.documentElement.lang) });
 }
 
 function show(state: string, key?: StringKey, values?: Record<string, string | number>): void {
@@ -73,9 +76,9 @@ function show(state: string, key?: StringKey, values?: Record<string, string | n
 
 /** The customer's words for a refusal or failure; the code is shown small, for whoever helps them. */
 const WORDS_OF_CODE: Record<string, StringKey> = {
-  UNAUTHORIZED: 'errExpired',
-  TICKET_SCOPE: 'errExpired',
-  TICKET_USED: 'errUsed',
+  TICKET_EXPIRED: 'errExpired',
+  TICKET_INVALID: 'errExpired',
+  TICKET_USED_UP: 'errUsed',
   CONSENT_REQUIRED: 'errConsent',
   NOT_AN_IMAGE: 'errType',
   IMAGE_TOO_LARGE: 'errType',
@@ -103,6 +106,7 @@ function setPicking(on: boolean): void {
   $('consent-box').hidden = !on;
   $('choose').hidden = !on;
   $('photo-hint').hidden = !on;
+  $('photo-box').hidden = !on && $('preview').hidden;
 }
 
 function enablePicker(enabled: boolean): void {
@@ -137,8 +141,10 @@ function showVideo(view: JobView): void {
   $('download').href = url;
   $('ready').hidden = false;
   show('finished');
-  // On a phone the video is below the photo: bring it into view (a no-op where it already is).
-  $('ready').scrollIntoView({ block: 'start' });
+  // On a phone the video is below the photo: bring it into view, again once it has its size (a no-op where it is).
+  const bringIntoView = () => $('ready').scrollIntoView({ block: 'start' });
+  bringIntoView();
+  $('c-video').addEventListener('loadedmetadata', bringIntoView, { once: true });
 }
 
 async function run(file: File): Promise<void> {
@@ -184,6 +190,8 @@ async function share(): Promise<void> {
     const link = new URL(answer.url, location.href).href;
     $('share-link').href = link;
     $('share-link').textContent = link;
+    shareUntil = answer.expiresAt;
+    render();
     $('share-box').hidden = false;
     document.body.dataset.shared = 'yes';
   } catch (error) {
@@ -203,8 +211,9 @@ async function remove(): Promise<void> {
     }
   }
   // Forgotten here too; the ticket stays in memory (and in the link) for the photos it still allows.
+  const { ticket } = saved;
   save(undefined);
-  saved = { ticket: saved.ticket };
+  saved = { ticket };
   $('c-video').removeAttribute('src');
   $('ready').hidden = true;
   $('share-box').hidden = true;
