@@ -25,7 +25,7 @@ export interface Ticket {
 }
 
 export const MAX_TICKET_UPLOADS = 5;
-export const MAX_TICKET_SECONDS = 86_400;
+const MAX_TICKET_SECONDS = 86_400;
 const DEFAULT_TICKET_SECONDS = 3_600;
 
 /** `POST /tickets`' body. */

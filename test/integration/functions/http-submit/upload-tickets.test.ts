@@ -139,7 +139,9 @@ describe('upload tickets: POST /tickets, what a ticket may do, consent and share
     // Assert
     expect(refused).toMatchObject({
       status: 403,
-      body: { error: { code: 'TICKET_SCOPE', message: `An upload ticket may not call ${method} ${path}: it may upload, and read, share and delete its own jobs` } },
+      body: {
+        error: { code: 'TICKET_SCOPE', message: `An upload ticket may not call ${method} ${path}: it may upload, and read, share and delete its own jobs` },
+      },
     });
   });
 
