@@ -25,7 +25,7 @@ export interface Ticket {
 }
 
 export const MAX_TICKET_UPLOADS = 5;
-export const MAX_TICKET_SECONDS = 86_400;
+const MAX_TICKET_SECONDS = 86_400;
 const DEFAULT_TICKET_SECONDS = 3_600;
 
 /** `POST /tickets`' body. */
@@ -45,7 +45,8 @@ export function ticketFor(request: TicketRequest, payer: string, id: string, now
     app: request.app,
     ...(request.metadata && Object.keys(request.metadata).length > 0 ? { metadata: request.metadata } : {}),
     uploads: request.uploads ?? 1,
-    expiresAt: new Date(now.getTime() + seconds * 1000),
+    // Whole seconds, as the JWT's `exp` says it.
+    expiresAt: new Date(Math.floor(now.getTime() / 1000) * 1000 + seconds * 1000),
     payer,
   };
 }

@@ -58,7 +58,6 @@ export type UploadRequest = z.infer<typeof uploadRequestSchema>;
 
 /** `POST /uploads` with a ticket: the same less `app` (the ticket names it), plus the person's `consent` (CONSENT_VERSION). */
 export const ticketUploadRequestSchema = z.extend(z.omit(uploadRequestSchema, { app: true }), { consent: z.optional(consentRequestSchema) });
-export type TicketUploadRequest = z.infer<typeof ticketUploadRequestSchema>;
 
 export interface UploadPlan {
   bucket: string;
