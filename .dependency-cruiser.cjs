@@ -19,7 +19,8 @@ const LAYERS = {
 const TOOLING = '^(local|bench|scripts|test)/';
 /** The page's script: browser code (DOM types, its own tsconfig) that the build bundles into a string for GET /. */
 const PAGE_BROWSER = '^shared/triggers/http/page/browser/';
-const PAGE_CONTRACT = '^shared/triggers/http/page/page-contract\\.ts$';
+/** What the page's HTML and its script share: the contract (ids, steps) and the customer page's strings. */
+const PAGE_CONTRACT = '^shared/triggers/http/page/(page-contract|strings)\\.ts$';
 
 const forbid = (name, comment, from, to) => ({ name, comment, severity: 'error', from: { path: from }, to: { path: to } });
 
@@ -55,7 +56,7 @@ module.exports = {
     forbid('product-code-ignores-tooling', 'Shipped code never imports the local cloud, the bench, scripts or tests.', '^(shared|functions|cli)/', TOOLING),
     {
       name: 'browser-code-stays-in-the-browser',
-      comment: "The page's script imports only its own modules and the page's contract: no Node module, package or server code.",
+      comment: "The page's script imports only its own modules, the page's contract and its strings: no Node module, package or server code.",
       severity: 'error',
       from: { path: PAGE_BROWSER },
       to: { pathNot: `${PAGE_BROWSER}|${PAGE_CONTRACT}` },

@@ -30,7 +30,7 @@ const common = {
  * becomes `require('./oss.js')`, a file built next to index.js (FC deploys the whole dist/<name> folder).
  * An `import` of these modules is a build error, because it would load them at start.
  */
-const LAZY_MODULES = { 'ali-oss': 'oss.js', xml2js: 'xml2js.js', debug: 'debug.js', standardwebhooks: 'standardwebhooks.js' };
+const LAZY_MODULES = { 'ali-oss': 'oss.js', xml2js: 'xml2js.js', debug: 'debug.js', standardwebhooks: 'standardwebhooks.js', jose: 'jose.js' };
 
 /**
  * Packages that a dependency requires at load but uses only in some calls: they resolve to a small stand-in

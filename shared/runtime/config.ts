@@ -49,6 +49,8 @@ export interface Config {
     allowedBuckets: string[];
     allowedImageHosts: string[];
   };
+  /** Upload tickets and share links (TICKET_SECRET, CONSENT_VERSION, SHARE_DAYS; docs/page.md). */
+  tickets: { secret?: string; consentVersion?: string; shareDays: number };
   fc: {
     /** ICE_REGION (the watcher calls in its own FC context's region when it builds the endpoint from the context). */
     region: string;
@@ -165,6 +167,7 @@ export function parseConfig(env: NodeJS.ProcessEnv, overrides: TuningOverrides =
       allowedBuckets: e.ALLOWED_BUCKETS,
       allowedImageHosts: e.ALLOWED_IMAGE_HOSTS,
     },
+    tickets: { secret: e.TICKET_SECRET, consentVersion: e.CONSENT_VERSION, shareDays: e.SHARE_DAYS },
     fc: { region: e.ICE_REGION, accountId: e.FC_ACCOUNT_ID, endpoint: fcEndpoint?.endpoint, protocol: fcEndpoint?.protocol ?? 'https' },
     lifecycle: {
       ...lifecycle,

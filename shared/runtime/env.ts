@@ -275,6 +275,20 @@ export const envSchema = z.object({
   ALLOWED_BUCKETS: commaList,
   /** Hosts an `imageUrl` may use (https only). @default the allowed buckets' OSS domains @readBy http-submit, oss-submit, yike-submit */
   ALLOWED_IMAGE_HOSTS: commaList,
+  /**
+   * The key upload tickets (`POST /tickets`) and share links (`POST /jobs/{jobId}/share`) are signed with (HMAC-SHA256,
+   * JWT HS256): at least 32 characters, e.g. `openssl rand -base64 32`. Changing it voids every ticket and share link.
+   * See [The page](page.md#upload-tickets). @default — (tickets and share links refused) @readBy http-submit
+   */
+  TICKET_SECRET: z.pipe(optionalString, z.optional(z.string().check(z.minLength(32, 'must be at least 32 characters, e.g. openssl rand -base64 32')))),
+  /**
+   * The version of the consent text a person accepts on the page before uploading a photo of a face (the Provisions on
+   * Deep Synthesis ask for a separate consent): a ticketed `POST /uploads` must carry `consent: {version}` equal to it
+   * (else 400 `CONSENT_REQUIRED`), and the job keeps `{version, acceptedAt}`. @default — (no consent asked) @readBy http-submit
+   */
+  CONSENT_VERSION: z.pipe(optionalString, z.optional(z.string().check(z.maxLength(64)))),
+  /** Days a share link (`POST /jobs/{jobId}/share`) works at most; a ticket's link ends with its ticket first. @readBy http-submit */
+  SHARE_DAYS: positiveInt(7, 365),
 
   /**
    * Your account id: the FC endpoint (API 2023-03-30) of the next function, backfill and `--resubmit` is

@@ -57,7 +57,7 @@ describeWithBrowser('the page in a browser with a daily budget (headless Chromiu
     page.setDefaultTimeout(90_000);
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(error.message));
-    await page.goto(cloud.pageUrl);
+    await page.goto(`${cloud.pageUrl}#operator`);
     await page.fill('#token', cloud.token);
     await page.click('#connect');
     await page.waitForSelector('#usage:not([hidden])');

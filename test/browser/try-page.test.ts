@@ -51,7 +51,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
     return ((await (await fetch(`${iceUrl}/__local/jobs`)).json()) as { jobs: never[] }).jobs;
   }
 
-  /** A page with the token entered and the app chosen; CSP violations and page errors are collected. */
+  /** A page in the operator mode with the token entered and the app chosen; CSP violations and page errors are collected. */
   async function openPage(app: string, url = cloud.pageUrl): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage({ viewport: { width: 900, height: 1100 } });
     // Waits for what the page shows end when it shows it; this only ends a hang (a busy machine is slow).
@@ -62,7 +62,9 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
         problems.push(message.text());
     });
     page.on('pageerror', (error) => problems.push(error.message));
+    // The page opens in the customer mode; the operator mode is behind its "For developers" link.
     await page.goto(url);
+    await page.click('#operator-link');
     await page.fill('#token', cloud.token);
     await page.click('#connect');
     await page.waitForSelector('#try:not([hidden])');

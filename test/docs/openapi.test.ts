@@ -53,6 +53,7 @@ describe('docs/openapi.json and docs/http-api.md, against the OpenAPI document t
       { name: 'GET /', security: [] },
       { name: 'GET /healthz', security: [] },
       { name: 'GET /openapi.json', security: [] },
+      { name: 'GET /v/{token}', security: [] },
     ]);
     expect(Object.keys(document.webhooks).sort()).toEqual(['budgetAlert', 'jobNotification', 'webhookTest']);
   });

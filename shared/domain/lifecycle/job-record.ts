@@ -1,6 +1,7 @@
 import type { IceJob, JobOutput, RecordStore } from '../ports';
 import { jobIndexKeys, writeJobIndex, type IndexedJob } from './job-index';
 import type { JobMetadata } from '../jobs/metadata';
+import type { JobConsent } from '../tickets/ticket';
 
 /**
  * The job record: what we know about one submitted Yike AI app job, from the submit to its outcome.
@@ -60,6 +61,8 @@ export interface JobRecord {
    * job is shown or notified.
    */
   metadata?: JobMetadata;
+  /** The consent the person gave with a ticketed upload (CONSENT_VERSION, tickets/ticket.ts): shown and notified with the job. */
+  consent?: JobConsent;
   /** `POST /jobs` `webhookUrl`: this job's own webhook (channel `job-webhook`); never shown or notified, it may hold a token. */
   webhookUrl?: string;
   /** Delivery state per notification channel; owned by the watcher. */
@@ -137,6 +140,7 @@ export interface NewJobRecordInput {
   submitRecordKey?: string;
   metadata?: JobMetadata;
   webhookUrl?: string;
+  consent?: JobConsent;
   now?: Date;
 }
 
@@ -159,6 +163,7 @@ export function newJobRecord(input: NewJobRecordInput): JobRecord {
     ...(input.submitRecordKey ? { submitRecordKey: input.submitRecordKey } : {}),
     ...(input.metadata ? { metadata: input.metadata } : {}),
     ...(input.webhookUrl ? { webhookUrl: input.webhookUrl } : {}),
+    ...(input.consent ? { consent: input.consent } : {}),
   };
 }
 
@@ -219,8 +224,9 @@ export interface JobRecordStore {
 export type InflightMarker = Pick<JobRecord, 'jobId' | 'submittedAt'> & Partial<Omit<NewJobRecordInput, 'now' | 'jobId'>>;
 
 function markerOf(record: JobRecord): InflightMarker {
-  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey, metadata, webhookUrl } = record;
-  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey, metadata, webhookUrl };
+  const { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey, metadata, webhookUrl, consent } =
+    record;
+  return { jobId, submittedAt, appId, source, entryPoint, upload, productionId, folderId, iceRequestId, submitRecordKey, metadata, webhookUrl, consent };
 }
 
 /** Every index entry a job may have (job-index.ts): under every job, its app, and each final status. */

@@ -27,6 +27,8 @@ export interface JobView {
   folderId?: string;
   /** The caller's own keys and values, as given with the job. */
   metadata?: JobRecord['metadata'];
+  /** The consent given with a ticketed upload. */
+  consent?: JobRecord['consent'];
   /** JOB_RESULTS `copy`: `pending` while a Finished job's outputs are being copied, `failed` once given up. */
   copy?: 'pending' | 'failed';
   /** The own copy (video first), signed with the role's credentials; see playUrlOf (result-copy.ts). */
@@ -64,6 +66,7 @@ export function toJobView(record: JobRecord): JobView {
     productionId: record.productionId,
     folderId: record.folderId,
     metadata: record.metadata,
+    consent: record.consent,
   });
 }
 

@@ -4,6 +4,7 @@ import type { IdempotencyRecord, RecordStatus } from '../idempotency/idempotent'
 import type { Ice, IceJob, RecordStore } from '../ports';
 import type { SubmittedJob } from '../jobs/submit-job';
 import { metadataSchema } from '../jobs/metadata';
+import { jobConsentSchema } from '../tickets/ticket';
 import { writeJobIndex } from './job-index';
 import { applyIceJob, isTerminal, newJobRecord, type EntryPoint, type JobRecord, type JobRecordStore } from './job-record';
 import { listJobs, MAX_PAGE_SIZE } from './job-list';
@@ -258,6 +259,7 @@ export function jobRecordFromSubmitRecord(recordsPrefix: string, recordKey: stri
     submitRecordKey: recordKey,
     metadata: context.metadata === undefined ? undefined : metadataSchema.safeParse(context.metadata).data,
     webhookUrl: typeof context.webhookUrl === 'string' ? context.webhookUrl : undefined,
+    consent: context.consent === undefined ? undefined : jobConsentSchema.safeParse(context.consent).data,
     now: new Date(record.completedAt ?? record.startedAt),
   });
 }

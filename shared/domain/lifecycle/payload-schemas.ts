@@ -35,6 +35,12 @@ const jobFields = {
       "The caller's own keys and values (POST /jobs or POST /uploads metadata): at most 16 keys of 1-64 characters, values of at most 512",
     ),
   ),
+  consent: z.optional(
+    documented(
+      z.object({ version: z.string(), acceptedAt: z.iso.datetime() }),
+      'The consent the person gave on the page before uploading (CONSENT_VERSION) and when: ticketed uploads only',
+    ),
+  ),
   copy: z.optional(documented(z.enum(['pending', 'failed']), "pending: a Finished job's own copy is not made yet; failed: given up")),
   playUrl: z.optional(documented(z.string(), 'The own copy, signed for at most SIGNED_URL_EXPIRES_SECONDS')),
   playUrlExpiresAt: z.optional(isoTime('When playUrl stops working')),

@@ -17,6 +17,7 @@ export interface JobTracking {
   submitRecordKey?: string;
   metadata?: JobRecord['metadata'];
   webhookUrl?: string;
+  consent?: JobRecord['consent'];
   logger: Logger;
   now?: () => Date;
 }
@@ -59,6 +60,7 @@ export async function recordSubmittedJob(
     submitRecordKey: tracking.submitRecordKey,
     metadata: tracking.metadata,
     webhookUrl: tracking.webhookUrl,
+    consent: tracking.consent,
     now: tracking.now?.(),
   });
   const jobs = createJobRecordStore(tracking.recordStore, tracking.recordsPrefix);

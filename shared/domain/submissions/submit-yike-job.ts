@@ -14,7 +14,8 @@ import { isSpendingRefusal, type Payer } from '../budget/spending';
 import type { DeferredItem } from '../budget/deferred';
 import { sharedRecordsBucket } from './record-keys';
 import { presentMetadata, type JobMetadata } from '../jobs/metadata';
-import { carriesMetadata, metadataOfObject } from '../uploads/upload-metadata';
+import { carriesMetadata, consentOfObject, metadataOfObject } from '../uploads/upload-metadata';
+import type { JobConsent } from '../tickets/ticket';
 import { assertJobWebhookAllowed } from '../lifecycle/job-webhook';
 
 /**
@@ -140,9 +141,12 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
   if (webhookUrl !== undefined) assertJobWebhookAllowed(webhookUrl, deps.config.lifecycle.jobWebhooks.allowedHosts);
   const bucket = recordsBucketFor(input, image, deps);
   const logger = deps.logger.child({ source });
-  const metadata = presentMetadata(input.metadata) ?? (await uploadMetadata(input, deps));
+  const fromForm = await uploadFormFields(input, deps);
+  const metadata = presentMetadata(input.metadata) ?? fromForm.metadata;
+  const { consent } = fromForm;
   // The submit record keeps them too: a job whose job record and marker were lost is rebuilt from it (reconcile).
-  const once = input.once && (metadata || webhookUrl) ? { ...input.once, context: { ...input.once.context, metadata, webhookUrl } } : input.once;
+  const once =
+    input.once && (metadata || webhookUrl || consent) ? { ...input.once, context: { ...input.once.context, metadata, webhookUrl, consent } } : input.once;
   const payer: Payer = { ...job.payer, ...(renewal && { ...renewal, renewal: true }) };
   const deferring = overBudget !== 'refuse';
   let sent: SentJob | undefined;
@@ -214,6 +218,7 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
         submitRecordKey: once?.recordKey,
         metadata,
         webhookUrl,
+        consent,
         logger,
         now: deps.now,
       },
@@ -223,16 +228,16 @@ export async function submitYikeJob(input: SubmitYikeJobInput, deps: SubmitDepen
 }
 
 /**
- * An upload's metadata: its form's (uploads/upload-metadata.ts), read with one HEAD, and only for an upload whose name
- * says its form carried some. Before the claim, so the submit record keeps it. An object gone or replaced by now (its
- * eTag differs) has none to give for this event.
+ * An upload's metadata and consent (a ticket's): its form's (uploads/upload-metadata.ts), read with one HEAD, and only
+ * for an upload whose name says its form carried some. Before the claim, so the submit record keeps them. An object
+ * gone or replaced by now (its eTag differs) has none to give for this event.
  */
-async function uploadMetadata(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<JobMetadata | undefined> {
-  if (!('uploaded' in input.image) || !carriesMetadata(input.image.uploaded.key)) return undefined;
+async function uploadFormFields(input: SubmitYikeJobInput, deps: SubmitDependencies): Promise<{ metadata?: JobMetadata; consent?: JobConsent }> {
+  if (!('uploaded' in input.image) || !carriesMetadata(input.image.uploaded.key)) return {};
   const { bucket, key } = input.image.uploaded;
   const answer = await deps.imageObjects.head(bucket, key);
-  if (answer.status !== 'found' || answer.head.eTag.toUpperCase() !== input.image.uploaded.eTag.toUpperCase()) return undefined;
-  return metadataOfObject(answer.head.userMetadata, input.source);
+  if (answer.status !== 'found' || answer.head.eTag.toUpperCase() !== input.image.uploaded.eTag.toUpperCase()) return {};
+  return { metadata: metadataOfObject(answer.head.userMetadata, input.source), consent: consentOfObject(answer.head.userMetadata) };
 }
 
 /** The image as it may be used, after the checks that need no ICE call (and no HEAD: that comes after the claim). */

@@ -1,5 +1,6 @@
 import { YikeError } from '../../runtime/errors';
 import { metadataSchema, type JobMetadata } from '../jobs/metadata';
+import { jobConsentSchema, type JobConsent } from '../tickets/ticket';
 
 /**
  * A browser upload's metadata (`POST /uploads` `metadata`) travels with its signed form, so the browser cannot change
@@ -30,6 +31,26 @@ export function metadataFieldValue(metadata: JobMetadata): string {
     throw new YikeError('METADATA_TOO_LARGE', `metadata: ${message}`, { statusCode: 400, details: [{ path: 'metadata', message }] });
   }
   return value;
+}
+
+/**
+ * A ticketed upload's consent (`{version, acceptedAt}`, tickets/ticket.ts) travels the same way, in its own field
+ * `x-oss-meta-yike-consent` (the same hex of its JSON, pinned by the policy), so the job it makes keeps it.
+ */
+export const CONSENT_FIELD = 'x-oss-meta-yike-consent';
+const USER_CONSENT_NAME = CONSENT_FIELD.slice('x-oss-meta-'.length);
+
+export const consentFieldValue = (consent: JobConsent): string => Buffer.from(JSON.stringify(consent), 'utf8').toString('hex');
+
+/** The consent an uploaded object's user metadata holds, or undefined (none, or not what a form of ours wrote). */
+export function consentOfObject(userMetadata: Readonly<Record<string, string>>): JobConsent | undefined {
+  const value = userMetadata[USER_CONSENT_NAME];
+  if (value === undefined || !/^([0-9a-f]{2})+$/.test(value)) return undefined;
+  try {
+    return jobConsentSchema.safeParse(JSON.parse(Buffer.from(value, 'hex').toString('utf8'))).data;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether an upload's key says its form carried metadata (worth a HEAD). */

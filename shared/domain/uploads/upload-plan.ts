@@ -7,7 +7,8 @@ import { YikeError } from '../../runtime/errors';
 import * as z from '../../runtime/zod';
 import { uploadTokenFolder } from '../budget/upload-token';
 import { metadataSchema, presentMetadata } from '../jobs/metadata';
-import { METADATA_FIELD, METADATA_NAME_PREFIX, metadataFieldValue } from './upload-metadata';
+import { CONSENT_FIELD, consentFieldValue, METADATA_FIELD, METADATA_NAME_PREFIX, metadataFieldValue } from './upload-metadata';
+import { consentRequestSchema, ticketUploadName, type JobConsent } from '../tickets/ticket';
 
 /**
  * Browser uploads (`POST /uploads`, the page): the caller says what it wants to upload, and gets a plan for one
@@ -54,6 +55,9 @@ export const uploadRequestSchema = z.strictObject({
 });
 
 export type UploadRequest = z.infer<typeof uploadRequestSchema>;
+
+/** `POST /uploads` with a ticket: the same less `app` (the ticket names it), plus the person's `consent` (CONSENT_VERSION). */
+export const ticketUploadRequestSchema = z.extend(z.omit(uploadRequestSchema, { app: true }), { consent: z.optional(consentRequestSchema) });
 
 export interface UploadPlan {
   bucket: string;
@@ -124,6 +128,10 @@ export interface PlanUploadOptions {
   newId?: () => string;
   /** The name of the token (with a quota) that asked for the form: the key carries it, and the upload counts against it. */
   tokenName?: string;
+  /** A ticket's upload number `upload` (tickets/ticket.ts): the key names both. */
+  ticket?: { id: string; upload: number };
+  /** The consent given with a ticketed upload: bound into the form beside the metadata. */
+  consent?: JobConsent;
 }
 
 export function planUpload(request: UploadRequest, config: UploadConfig, apps: AppRegistry, options: PlanUploadOptions = {}): UploadPlan {
@@ -154,11 +162,14 @@ export function planUpload(request: UploadRequest, config: UploadConfig, apps: A
 
   const metadata = presentMetadata(request.metadata);
   const fields: Record<string, string> = metadata ? { [METADATA_FIELD]: metadataFieldValue(metadata) } : {};
+  if (options.consent) fields[CONSENT_FIELD] = consentFieldValue(options.consent);
 
   const now = options.now ?? new Date();
   const tokenFolder = options.tokenName === undefined ? '' : uploadTokenFolder(options.tokenName);
   // A name that says the form carried metadata: oss-submit HEADs only those uploads to read it.
-  const name = `${metadata ? METADATA_NAME_PREFIX : ''}${(options.newId ?? randomUUID)()}${extension}`;
+  const name = options.ticket
+    ? `${ticketUploadName(options.ticket.id, options.ticket.upload)}${extension}`
+    : `${metadata ? METADATA_NAME_PREFIX : ''}${(options.newId ?? randomUUID)()}${extension}`;
   const key = `${UPLOAD_KEY_PREFIX}${appName}/${now.toISOString().slice(0, 10)}/${tokenFolder}${name}`;
   // Never under our own prefixes (a records prefix of "uploads/" would make the image a record).
   for (const prefix of [config.records.prefix, config.records.resultsPrefix]) {

@@ -8,11 +8,14 @@ import { authorize } from './auth';
 import { httpError, invalidBody, toHttpError, type HttpError, type RouteAnswer } from './errors';
 import { deleteJobRoute, jobContentRoute, listJobsRoute } from './job-data-routes';
 import { getJobLifecycle } from './jobs-routes';
-import { doctorQuerySchema, idempotencyKeySchema, objectQuerySchema, parseQuery } from './requests';
+import { doctorQuerySchema, idempotencyKeySchema, invalidJobId, jobIdSchema, objectQuerySchema, parseQuery } from './requests';
 import type { DoctorReportBody, HealthBody, ObjectSubmissionBody, SubmittedJobBody } from './responses';
-import { isOpen, routeFor, type Route } from './routes';
+import { isOpen, routeFor, TICKET_ROUTES, type Route } from './routes';
 import { createUploadForm, listUploadableApps } from './uploads-route';
 import { getUsage, uploadQuotaRefusal } from './usage-route';
+import { sharePage } from './share/share-page';
+import type { Ticket } from '../../domain/tickets/ticket';
+import { postShare, postTicket, ticketBearer, ticketMaySee, ticketMaySeeObject, ticketOf, ticketScopeRefusal, ticketUploadForm } from './tickets/ticket-routes';
 
 /** The page: its HTML and script load on the first GET / only (scripts/build.mjs LAZY_LOCAL makes this ./page.js). */
 const page = (): typeof import('./page/page') => require('./page/page') as typeof import('./page/page');
@@ -52,11 +55,19 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
     );
   }
   // The open routes hold no secret and no data: the page asks for the token, and every call it makes is authenticated.
-  if (isOpen(matched)) return { route: matched.name, response: openRoute(matched.name, deps) };
+  if (isOpen(matched)) {
+    if (matched.name === 'GET /v/{token}') {
+      const token = matched.pattern.exec(request.path)![1]!;
+      return { route: matched.name, response: await sharePage(token, deps.services, now(deps)) };
+    }
+    return { route: matched.name, response: openRoute(matched.name, deps) };
+  }
 
-  const auth = authorize(request, deps.services.config.http, deps.services.logger);
+  const auth = await authenticate(request, deps);
   if ('error' in auth) return result(matched.name, auth.error, auth.cause);
-  const { caller } = auth;
+  const { caller, ticket } = auth;
+  // A ticket (docs/page.md) uploads, and reads, shares and deletes its own jobs: nothing else.
+  if (ticket && !TICKET_ROUTES.has(matched.name)) return result(matched.name, ticketScopeRefusal(matched.name));
 
   try {
     switch (matched.name) {
@@ -65,28 +76,41 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
       case 'GET /usage':
         return answered(matched.name, await getUsage(caller, deps.services, deps.now));
       case 'GET /jobs/by-object':
-        return await getJobByObject(request, deps);
+        return await getJobByObject(request, deps, ticket);
       case 'GET /apps':
         return answered(matched.name, listUploadableApps(deps.services));
       case 'POST /uploads': {
         const body = readJsonBody(request, deps.services.config.http.maxBodyBytes);
         if ('error' in body) return result(matched.name, body.error);
+        if (ticket) return answered(matched.name, await ticketUploadForm(body.value, ticket, deps.services, now(deps)));
         const overQuota = await uploadQuotaRefusal(caller, deps.services, deps.now);
         return overQuota ? result(matched.name, overQuota) : answered(matched.name, createUploadForm(body.value, deps.services, caller));
       }
+      case 'POST /tickets': {
+        const body = readJsonBody(request, deps.services.config.http.maxBodyBytes);
+        if ('error' in body) return result(matched.name, body.error);
+        return answered(matched.name, await postTicket(request, body.value, caller, deps.services, now(deps)));
+      }
+      case 'GET /jobs': {
+        return answered(matched.name, await listJobsRoute(request, deps.services));
+      }
+    }
+    // The routes on one job: a ticket sees only its own jobs, and any other as a job that does not exist.
+    const jobId = matched.pattern.exec(request.path)![1]!;
+    if (ticket && jobIdSchema.safeParse(jobId).success && !(await ticketMaySee(ticket, jobId, deps.services))) {
+      return result(matched.name, httpError(404, 'JOB_NOT_FOUND', `No job record for ${jobId}`));
+    }
+    switch (matched.name) {
       case 'GET /jobs/{jobId}':
         // requestContext.http.path is already decoded by FC.
-        return await getJob(matched.pattern.exec(request.path)![1]!, request, deps);
-      case 'GET /jobs':
-        return answered(matched.name, await listJobsRoute(request, deps.services));
-      case 'GET /jobs/{jobId}/content': {
-        const jobId = matched.pattern.exec(request.path)![1]!;
+        return answered(matched.name, await getJobLifecycle(jobId, request, deps), jobId);
+      case 'GET /jobs/{jobId}/content':
         return answered(matched.name, await jobContentRoute(jobId, request, deps.services), jobId);
-      }
-      case 'DELETE /jobs/{jobId}': {
-        const jobId = matched.pattern.exec(request.path)![1]!;
+      case 'DELETE /jobs/{jobId}':
         return answered(matched.name, await deleteJobRoute(jobId, deps.services), jobId);
-      }
+      case 'POST /jobs/{jobId}/share':
+        if (!jobIdSchema.safeParse(jobId).success) return result(matched.name, invalidJobId());
+        return answered(matched.name, await postShare(jobId, ticket, deps.services, now(deps)), jobId);
       case 'GET /doctor':
         return await getDoctor(request, deps);
     }
@@ -95,7 +119,22 @@ export async function handleApiRequest(request: ApiRequest, deps: ApiDependencie
   }
 }
 
-function openRoute(name: Extract<Route, { open: true }>['name'], deps: ApiDependencies): ApiResponse {
+const now = (deps: ApiDependencies): Date => deps.now?.() ?? new Date();
+
+/**
+ * An operator token (AUTH_TOKENS; any caller with HTTP_AUTH=none), else an upload ticket (a JWS bearer no token
+ * matched), else the refusal: 401 for a missing or wrong token, or an expired or altered ticket.
+ */
+async function authenticate(request: ApiRequest, deps: ApiDependencies): Promise<{ caller?: string; ticket?: Ticket } | { error: HttpError; cause?: unknown }> {
+  const { config, logger } = deps.services;
+  const auth = authorize(request, config.http, logger);
+  if (!('error' in auth) && config.http.authMode === 'token') return auth;
+  const bearer = ticketBearer(request);
+  if (bearer === undefined) return auth;
+  return await ticketOf(bearer, deps.services, now(deps));
+}
+
+function openRoute(name: Exclude<Extract<Route, { open: true }>['name'], 'GET /v/{token}'>, deps: ApiDependencies): ApiResponse {
   if (name === 'GET /') return page().pageResponse(deps.services.config);
   if (name === 'GET /openapi.json') return { statusCode: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: openApi().openApiJson() };
   return json(200, { status: 'ok' } satisfies HealthBody);
@@ -196,17 +235,13 @@ async function getDoctor(request: ApiRequest, deps: ApiDependencies): Promise<Ap
   return { route, response: json(200, await deps.doctor({ image: query.value.image }), { 'Cache-Control': 'no-store' }) };
 }
 
-/** The job's lifecycle from its job record (see jobs-routes.ts for refresh and wait). */
-async function getJob(jobId: string, request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
-  return answered('GET /jobs/{jobId}', await getJobLifecycle(jobId, request, deps), jobId);
-}
-
 /** The submit record the OSS upload function wrote for an object (latest eTag wins), with its job's lifecycle. */
-async function getJobByObject(request: ApiRequest, deps: ApiDependencies): Promise<ApiResult> {
+async function getJobByObject(request: ApiRequest, deps: ApiDependencies, ticket: Ticket | undefined): Promise<ApiResult> {
   const route = 'GET /jobs/by-object';
   const query = parseQuery(objectQuerySchema, request.query);
   if ('error' in query) return result(route, query.error);
   const { bucket, key } = query.value;
+  if (ticket && !ticketMaySeeObject(ticket, key)) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
   const submission = await findObjectSubmission({ bucket, key }, deps.services);
   if (!submission) return result(route, httpError(404, 'JOB_NOT_FOUND', `No job record for oss://${bucket}/${key}`));
   return { route, jobId: submission.jobId, response: json(200, submission satisfies ObjectSubmissionBody, { 'Cache-Control': 'no-store' }) };

@@ -73,6 +73,19 @@ export const uploadFormSchema = z.object({
 });
 export type UploadFormBody = z.output<typeof uploadFormSchema>;
 
+export const ticketSchema = z.object({
+  ticket: describe(z.string(), 'The upload ticket (a JWT): the bearer token of the browser it is given to'),
+  expiresAt: isoTime('When the ticket stops working'),
+  pageUrl: describe(z.string(), 'The page with the ticket in its fragment (`/#ticket=…`), relative to this API: send your customer there'),
+});
+export type TicketBody = z.output<typeof ticketSchema>;
+
+export const shareSchema = z.object({
+  url: describe(z.string(), 'The share page, `/v/<token>`, relative to this API: it plays the video and previews in chat apps'),
+  expiresAt: isoTime("When the link stops working: SHARE_DAYS from now, or the ticket's expiry when a ticket asked, whichever is first"),
+});
+export type ShareBody = z.output<typeof shareSchema>;
+
 export const usageSchema = z.object({
   day: z.string(),
   timezone: z.string(),

@@ -18,10 +18,23 @@ export const ROUTES = [
   { name: 'DELETE /jobs/{jobId}', pattern: /^\/jobs\/([^/]+)$/ },
   { name: 'GET /jobs/{jobId}/content', pattern: /^\/jobs\/([^/]+)\/content$/ },
   { name: 'GET /doctor', pattern: /^\/doctor$/ },
+  { name: 'POST /tickets', pattern: /^\/tickets\/?$/ },
+  { name: 'POST /jobs/{jobId}/share', pattern: /^\/jobs\/([^/]+)\/share$/ },
+  { name: 'GET /v/{token}', pattern: /^\/v\/([^/]+)$/, open: true },
 ] as const;
 
 export type Route = (typeof ROUTES)[number];
 export type RouteName = Route['name'];
+
+/** The routes an upload ticket may call (tickets/ticket-routes.ts): any other is 403 TICKET_SCOPE for it. */
+export const TICKET_ROUTES: ReadonlySet<RouteName> = new Set<RouteName>([
+  'POST /uploads',
+  'GET /jobs/{jobId}',
+  'GET /jobs/{jobId}/content',
+  'GET /jobs/by-object',
+  'DELETE /jobs/{jobId}',
+  'POST /jobs/{jobId}/share',
+]);
 
 const methodOf = (route: Route): string => route.name.split(' ')[0]!;
 

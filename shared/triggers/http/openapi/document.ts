@@ -3,7 +3,7 @@ import { notificationPayloadSchema, webhookTestPayloadSchema } from '../../../do
 import { documented, representationOf, schemaDocs } from '../../../runtime/schema-docs';
 import * as z from '../../../runtime/zod';
 import { errorBodySchema, errorDetailsSchema } from '../responses';
-import { isOpen, ROUTES } from '../routes';
+import { isOpen, ROUTES, TICKET_ROUTES } from '../routes';
 import { type Answer, COMMON_ANSWERS, type Named, OPERATIONS, type Operation } from './operations';
 
 /**
@@ -49,7 +49,7 @@ export function openApiDocument(): JsonSchema {
   for (const route of ROUTES) {
     const [method, path] = route.name.split(' ') as [string, string];
     const operation = OPERATIONS[route.name];
-    paths[path] = { ...paths[path], [method.toLowerCase()]: operationObject(operation, isOpen(route), components) };
+    paths[path] = { ...paths[path], [method.toLowerCase()]: operationObject(operation, isOpen(route), TICKET_ROUTES.has(route.name), components) };
   }
   for (const [name, answer] of Object.entries(COMMON_ANSWERS)) responses[capitalized(name)] = responseObject(answer, components);
   const webhooks = Object.fromEntries(
@@ -80,13 +80,19 @@ export function openApiDocument(): JsonSchema {
     tags: [
       { name: 'jobs', description: 'Submit and follow jobs' },
       { name: 'uploads', description: 'Browser uploads (the OSS trigger submits them)' },
+      { name: 'tickets', description: "Upload tickets for customers' browsers, and share links (docs/page.md)" },
       { name: 'service', description: 'The page, health, usage and the doctor' },
     ],
     paths,
     webhooks,
     components: {
       securitySchemes: {
-        bearerAuth: { type: 'http', scheme: 'bearer', description: 'One of AUTH_TOKENS (HTTP_AUTH=token, the default)' },
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'One of AUTH_TOKENS (HTTP_AUTH=token, the default), or an upload ticket (POST /tickets), which reaches only POST /uploads and its own jobs (GET, content, by-object, DELETE, share); elsewhere 403 TICKET_SCOPE',
+        },
       },
       responses,
       schemas: components.schemas(),
@@ -102,7 +108,7 @@ export function openApiJson(): string {
   return json;
 }
 
-function operationObject(operation: Operation, open: boolean, components: Components): JsonSchema {
+function operationObject(operation: Operation, open: boolean, ticketMay: boolean, components: Components): JsonSchema {
   const parameters = [
     ...parametersOf(operation.path, 'path', components),
     ...parametersOf(operation.query, 'query', components),
@@ -111,6 +117,10 @@ function operationObject(operation: Operation, open: boolean, components: Compon
   const answers: Record<number, Answer> = { ...operation.responses };
   if (!open) {
     answers[401] = COMMON_ANSWERS.unauthorized;
+    if (!ticketMay) {
+      const forbidden = answers[403];
+      answers[403] = forbidden ? { ...forbidden, errors: [...(forbidden.errors ?? []), ...COMMON_ANSWERS.ticketScope.errors] } : COMMON_ANSWERS.ticketScope;
+    }
     const unavailable = answers[503];
     answers[503] = unavailable
       ? { ...unavailable, errors: [...(unavailable.errors ?? []), ...COMMON_ANSWERS.authNotConfigured.errors] }

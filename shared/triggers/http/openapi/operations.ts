@@ -1,5 +1,6 @@
 import * as z from '../../../runtime/zod';
-import { uploadRequestSchema } from '../../../domain/uploads/upload-plan';
+import { ticketUploadRequestSchema, uploadRequestSchema } from '../../../domain/uploads/upload-plan';
+import { consentRequestSchema, ticketRequestSchema } from '../../../domain/tickets/ticket';
 import { postJobFields } from '../../events/schemas';
 import {
   contentQuerySchema,
@@ -14,6 +15,8 @@ import {
 import * as bodies from '../responses';
 import type { RouteName } from '../routes';
 import { documented, representedAs } from '../../../runtime/schema-docs';
+import { named, noStore, retryAfter, type Answer, type Operation } from './operation-parts';
+import { TICKET_OPERATIONS } from './ticket-operations';
 import { metadataSchema } from '../../../domain/jobs/metadata';
 
 /**
@@ -26,50 +29,7 @@ import { metadataSchema } from '../../../domain/jobs/metadata';
  * To add a route: add it to routes.ts, then its entry here (its `query`/`path`/`headers` schemas from requests.ts,
  * its `body`, and each status it answers with its response schema or error codes).
  */
-type Schema = z.core.$ZodType;
-type ObjectSchema = z.ZodMiniObject;
-
-/** A schema the document names (`#/components/schemas/<id>`). */
-export interface Named {
-  id: string;
-  schema: Schema;
-}
-
-interface ResponseHeader {
-  description: string;
-  schema: Schema;
-  /** Always sent with this answer. */
-  required?: boolean;
-}
-
-export interface Answer {
-  description: string;
-  /** A JSON body (or `contentType`'s). */
-  body?: Named;
-  contentType?: string;
-  /** An error answer: `{"error": {code, …}}` with one of these codes. */
-  errors?: readonly string[];
-  /** Codes ICE chose also pass through in this answer (its own, e.g. InvalidParameter, Throttling.User). */
-  iceCodes?: boolean;
-  headers?: Record<string, ResponseHeader>;
-}
-
-export interface Operation {
-  operationId: string;
-  summary: string;
-  description?: string;
-  tag: 'jobs' | 'uploads' | 'service';
-  path?: ObjectSchema;
-  query?: ObjectSchema;
-  /** Request headers the route reads (names as sent, e.g. Idempotency-Key). */
-  headers?: ObjectSchema;
-  body?: Named & { description: string };
-  responses: Record<number, Answer>;
-}
-
-const named = (id: string, schema: Schema): Named => ({ id, schema });
-const noStore = { 'Cache-Control': { description: 'no-store: the answer is this moment only', schema: z.literal('no-store'), required: true } };
-const retryAfter = (description: string) => ({ 'Retry-After': { description, schema: z.string().check(z.regex(/^\d+$/)), required: true } });
+export type { Answer, Named, Operation } from './operation-parts';
 
 documented(jobIdSchema, 'The job id ICE gave the submit');
 documented(jobQuerySchema.shape.refresh, 'Ask ICE (GetYikeAIAppJob) first and save what changed; answers a job no record holds from ICE alone');
@@ -97,6 +57,10 @@ documented(
   postJobFields.webhookUrl,
   "An https URL this job's notifications are also posted to (signed like JOB_WEBHOOK_URL's); its host must be in WEBHOOK_ALLOWED_HOSTS",
 );
+documented(ticketRequestSchema.shape.app, 'The app every upload of the ticket is for: female, male or an AppId');
+documented(ticketRequestSchema.shape.uploads, 'How many uploads (forms) the ticket allows: 1-5, default 1');
+documented(ticketRequestSchema.shape.expiresInSeconds, 'How long the ticket works: 1-86400 seconds, default 3600');
+documented(consentRequestSchema, 'Required with a ticket when CONSENT_VERSION is set: the version of the consent text the person accepted');
 documented(idempotencyKeySchema, 'The same key with the same body within 24 hours answers the first 202 again and submits nothing new');
 
 /** The caller's refusals of POST /jobs: also replayed as 422 with their own code for a key that was refused before. */
@@ -169,15 +133,21 @@ export const OPERATIONS: Record<RouteName, Operation> = {
   'POST /uploads': {
     operationId: 'createUpload',
     summary: 'A signed OSS PostObject form for one fresh key in the upload bucket',
-    description: 'The job is submitted by the OSS trigger once the upload lands; this call reaches neither ICE nor OSS.',
     tag: 'uploads',
-    body: { ...named('UploadRequest', uploadRequestSchema), description: 'The file the browser will send' },
+    description:
+      "The job is submitted by the OSS trigger once the upload lands; this call reaches neither ICE nor OSS. With an upload ticket: the body without `app` (the ticket names it) and with `consent` when CONSENT_VERSION is set (TicketUploadRequest); each call takes one of the ticket's uploads.",
+    body: {
+      ...named('UploadRequest', z.union([uploadRequestSchema, ticketUploadRequestSchema])),
+      description: 'The file the browser will send: UploadRequest with an operator token, TicketUploadRequest with a ticket',
+    },
     responses: {
       201: { description: 'The form: post `fields`, then the file, to `url`', body: named('UploadForm', bodies.uploadFormSchema), headers: noStore },
       400: {
-        description: 'Invalid JSON or body, an unknown app, one whose uploads APP_ROUTES sends elsewhere, or metadata over what OSS keeps with an object',
-        errors: ['INVALID_JSON', 'INVALID_REQUEST', 'UNKNOWN_APP', 'APP_NOT_UPLOADABLE', 'METADATA_TOO_LARGE'],
+        description:
+          'Invalid JSON or body, an unknown app, one whose uploads APP_ROUTES sends elsewhere, metadata over what OSS keeps with an object, or (a ticket) no consent to CONSENT_VERSION',
+        errors: ['INVALID_JSON', 'INVALID_REQUEST', 'UNKNOWN_APP', 'APP_NOT_UPLOADABLE', 'METADATA_TOO_LARGE', 'CONSENT_REQUIRED'],
       },
+      403: { description: "The ticket's uploads are all used", errors: ['TICKET_USED_UP'] },
       413: { description: 'A body over 16 KiB, or a file over the size limit', errors: ['PAYLOAD_TOO_LARGE', 'IMAGE_TOO_LARGE'] },
       415: { description: 'The body is not JSON, or the file is not an image', errors: ['UNSUPPORTED_MEDIA_TYPE', 'NOT_AN_IMAGE'] },
       429: { description: "The caller's token has used its quota", errors: ['QUOTA_EXHAUSTED'], headers: retryAfter('Seconds until the quota renews') },
@@ -316,15 +286,17 @@ export const OPERATIONS: Record<RouteName, Operation> = {
       400: { description: 'An image that is not oss://bucket/key', errors: ['INVALID_REQUEST'] },
     },
   },
+  ...TICKET_OPERATIONS,
 };
 
 /** Answers any route may give, and those of paths and methods no route takes. */
 export const COMMON_ANSWERS = {
   unauthorized: {
-    description: 'The bearer token is missing or not one of AUTH_TOKENS',
-    errors: ['UNAUTHORIZED'],
+    description: 'The bearer token is missing or not one of AUTH_TOKENS, or an upload ticket that has expired or is not valid',
+    errors: ['UNAUTHORIZED', 'TICKET_EXPIRED', 'TICKET_INVALID'],
     headers: { 'WWW-Authenticate': { description: 'Bearer', schema: z.literal('Bearer'), required: true } },
   },
+  ticketScope: { description: 'An upload ticket may not call this route', errors: ['TICKET_SCOPE'] },
   authNotConfigured: { description: 'HTTP_AUTH=token without AUTH_TOKENS: every route but the open ones is refused', errors: ['AUTH_NOT_CONFIGURED'] },
   internal: { description: 'The function is misconfigured, or failed (the log says why; the body never does)', errors: ['INTERNAL'] },
   notFound: { description: 'No route takes this path', errors: ['NOT_FOUND'] },

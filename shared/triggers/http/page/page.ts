@@ -4,6 +4,11 @@ import type { ApiResponse } from '../../events/fc-http';
 import { uploadFormUrl } from '../../../domain/uploads/upload-form-url';
 import { TIMELINE_STEPS, type TimelineStep } from './page-contract';
 import { PAGE_SCRIPT } from './page-script';
+import type { StringKey } from './strings';
+
+type PageConfig = Pick<Config, 'oss' | 'uploads' | 'ice' | 'tickets'>;
+
+const escapeAttribute = (text: string): string => text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
 
 /**
  * `GET /`: one self-contained page (inline style and script, no framework, no CDN) to try the apps in a browser. Its
@@ -30,6 +35,13 @@ button{font:inherit;margin-top:.5rem;padding:.5rem 1rem;border:0;border-radius:.
 .notice{border-left:4px solid var(--accent);padding:.5rem .75rem;background:#ff6a0010}
 .usage{font-weight:600}body[data-budget=spent] .usage{color:var(--bad)}
 video{width:100%;max-height:60vh;background:#000;border-radius:.5rem}a{color:var(--accent);word-break:break-all}
+.card{border:1px solid #9ca3af80;border-radius:.75rem;padding:0 1rem 1rem;margin:1rem 0}h2{font-size:1.125rem;margin:1rem 0 .5rem}[hidden]{display:none!important}
+.agree{display:flex;gap:.5rem;align-items:flex-start;font-weight:400}.agree input{width:1.25rem;height:1.25rem;margin:.15rem 0 0;flex:none}
+.button{display:inline-block;font-weight:600;padding:.75rem 1.25rem;border-radius:.5rem;background:var(--accent);color:#fff;text-decoration:none;cursor:pointer;margin:.75rem .5rem 0 0}
+.button[aria-disabled=true]{opacity:.4;cursor:not-allowed}#photo{display:none}#preview{display:block;max-width:100%;max-height:40vh;border-radius:.5rem;margin:1rem auto 0}body[data-state=finished] #preview{max-height:20vh}
+.status{font-weight:600;font-size:1.125rem}body[data-state=uploading] #status::before,body[data-state=making] #status::before{content:"";display:inline-block;width:1em;height:1em;margin-right:.5rem;border:2px solid var(--accent);border-right-color:transparent;border-radius:50%;animation:spin 1s linear infinite;vertical-align:-.15em}
+@keyframes spin{to{transform:rotate(360deg)}}.frame{position:relative}.ai{position:absolute;top:.5rem;left:.5rem;background:#000000b0;color:#fff;font-size:.8125rem;padding:.125rem .5rem;border-radius:.25rem}
+button.quiet{background:none;color:var(--muted);text-decoration:underline;padding:.25rem 0}button.danger{color:var(--bad);margin-top:1.5rem}.language{float:right;margin:0}.foot{margin-top:3rem;font-size:.875rem}
 `;
 
 const STEP_LABELS: Record<TimelineStep, string> = {
@@ -40,18 +52,43 @@ const STEP_LABELS: Record<TimelineStep, string> = {
   finished: 'Finished',
 };
 
-const PAGE_HTML = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>Yike AI: try it</title>
-<style>${PAGE_STYLE}</style>
-</head>
-<body>
-<main>
-<h1>Try a Yike AI app</h1>
+/** The customer page's elements name their text by key (strings.ts); the script fills it in the browser's language. */
+const t = (key: StringKey): string => `data-t="${key}"`;
+
+/** What the customer page checks before uploading and sends with it, from this deployment's settings. */
+function customerSettings(config: PageConfig): string {
+  const consentVersion = config.tickets.consentVersion ?? '';
+  return `data-max-bytes="${config.uploads.maxImageBytes}" data-suffixes="${config.uploads.imageSuffixes.join(',')}" data-consent-version="${escapeAttribute(consentVersion)}"`;
+}
+
+const CUSTOMER_HTML = `<button id="language" type="button" class="quiet language" ${t('otherLanguage')}></button>
+<h1 ${t('pageTitle')}></h1>
+<p class="lead" ${t('lead')}></p>
+<p id="no-ticket" class="notice" ${t('noTicket')} hidden></p>
+<section id="consent-box" class="card">
+<h2 ${t('consentTitle')}></h2>
+<p ${t('consentText')}></p>
+<label class="agree"><input id="consent" type="checkbox"> <span ${t('consentAgree')}></span></label>
+</section>
+<section id="photo-box" class="card">
+<label id="choose" class="button" for="photo" aria-disabled="true" ${t('choose')}></label>
+<input id="photo" type="file" accept="image/jpeg,image/png,image/webp" disabled>
+<p id="photo-hint" class="hint"></p>
+<img id="preview" hidden>
+</section>
+<p id="status" class="status" role="status" hidden></p>
+<p id="c-error" class="error" role="alert" hidden></p>
+<section id="ready" hidden>
+<h2 ${t('ready')}></h2>
+<div class="frame"><video id="c-video" controls playsinline preload="metadata"></video><span class="ai" ${t('madeWithAi')}></span></div>
+<p class="actions"><a id="download" class="button" download target="_blank" rel="noopener noreferrer" ${t('download')}></a>
+<button id="share" type="button" class="button" ${t('share')}></button></p>
+<p id="share-box" hidden><span id="share-until"></span><br><a id="share-link" target="_blank" rel="noopener noreferrer"></a></p>
+<button id="remove" type="button" class="quiet danger" ${t('remove')}></button>
+</section>
+<p class="foot"><a id="operator-link" href="#operator" ${t('developers')}></a></p>`;
+
+const OPERATOR_HTML = `<h1>Try a Yike AI app</h1>
 <p class="lead">Drop a photo: it goes to the bucket, the upload trigger submits the job, and the video plays here when ICE has made it.</p>
 <section id="auth">
 <label for="token">Access token</label>
@@ -74,7 +111,26 @@ const PAGE_HTML = `<!doctype html>
 <p id="error" class="error" role="alert" hidden></p>
 <div id="result" hidden><video id="video" controls playsinline preload="metadata"></video>
 <p><a id="video-link" href="#" target="_blank" rel="noopener noreferrer">Open the video</a></p></div>
-</section>
+</section>`;
+
+/** The page: the customer mode (`#ticket=…`, the default) and the operator mode (`#operator`); the script shows one. */
+const pageHtml = (config: PageConfig): string => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>Yike AI</title>
+<style>${PAGE_STYLE}</style>
+</head>
+<body>
+<main>
+<div id="customer" ${customerSettings(config)} hidden>
+${CUSTOMER_HTML}
+</div>
+<div id="operator" hidden>
+${OPERATOR_HTML}
+</div>
 </main>
 <script>${PAGE_SCRIPT}</script>
 </body>
@@ -105,7 +161,7 @@ export function pageContentSecurityPolicy(config: Pick<Config, 'oss' | 'uploads'
   ].join('; ');
 }
 
-export function pageResponse(config: Pick<Config, 'oss' | 'uploads' | 'ice'>): ApiResponse {
+export function pageResponse(config: PageConfig): ApiResponse {
   return {
     statusCode: 200,
     headers: {
@@ -115,6 +171,6 @@ export function pageResponse(config: Pick<Config, 'oss' | 'uploads' | 'ice'>): A
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': 'no-cache',
     },
-    body: PAGE_HTML,
+    body: pageHtml(config),
   };
 }

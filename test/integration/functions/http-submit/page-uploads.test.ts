@@ -1,4 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { createHandler as createHttpHandler } from '../../../../functions/http-submit/index';
 import { startFcGateway, type LocalFcGateway } from '../../../../local/fc/gateway';
 import { startIceServer, type LocalIceServer } from '../../../../local/ice/server';
@@ -91,7 +92,9 @@ describe('the page (GET /) and browser uploads (GET /apps, POST /uploads) on htt
         ].join('; '),
       );
       expect(html).not.toMatch(/<script src|<link|https?:\/\/(?!\/)[a-z]/i);
-      expect(Buffer.byteLength(html)).toBeLessThan(20 * 1024);
+      // Both modes and the customer page's two languages (docs/page.md, "The page's code"): small over a phone's network.
+      expect(Buffer.byteLength(html)).toBeLessThan(28 * 1024);
+      expect(gzipSync(html).length).toBeLessThan(11 * 1024);
       expect(ice.calls()).toEqual([]);
     });
 

@@ -59,7 +59,7 @@ export function setToken(token: string): void {
 }
 
 /** A call to the service (paths are relative to the page); a refusal throws its code, message and status. */
-export async function api<Answer>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Answer> {
+export async function api<Answer>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<Answer> {
   const headers: Record<string, string> = { Authorization: `Bearer ${bearerToken}` };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response: Response;
@@ -81,4 +81,10 @@ export async function api<Answer>(method: 'GET' | 'POST', path: string, body?: u
     throw refusal;
   }
   return data as Answer;
+}
+
+/** POST /jobs/{jobId}/share: a link anyone may open to watch the video (`/v/<token>`), until it expires. */
+export interface ShareAnswer {
+  url: string;
+  expiresAt?: string;
 }

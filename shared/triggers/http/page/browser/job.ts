@@ -15,10 +15,10 @@ const FIND_JOB_MS = 120000;
 /** A Finished job's own copy (JOB_RESULTS=copy) is usually there within seconds; after this the page plays ICE's URL. */
 const COPY_WAIT_MS = 60000;
 
-const jobPath = (jobId: string): string => `jobs/${encodeURIComponent(jobId)}`;
+export const jobPath = (jobId: string): string => `jobs/${encodeURIComponent(jobId)}`;
 
 /** The job the upload trigger submitted for the object (it may take a moment to appear), or its DEFERRED record. */
-export async function findJob(upload: UploadForm): Promise<SubmitRecord> {
+export async function findJob(upload: Pick<UploadForm, 'bucket' | 'key'>): Promise<SubmitRecord> {
   const deadline = Date.now() + FIND_JOB_MS;
   const query = `jobs/by-object?bucket=${encodeURIComponent(upload.bucket)}&key=${encodeURIComponent(upload.key)}`;
   while (Date.now() < deadline) {
@@ -34,8 +34,8 @@ export async function findJob(upload: UploadForm): Promise<SubmitRecord> {
   throw fail('JOB_NOT_FOUND', `No job was submitted for the upload within ${FIND_JOB_MS / 1000} s.`);
 }
 
-/** GET /jobs/{jobId}?wait=20 until the job is terminal, moving the timeline; five transient failures in a row end it. */
-export async function followJob(jobId: string): Promise<JobView> {
+/** GET /jobs/{jobId}?wait=20 until the job is terminal, telling onView each answer; five transient failures in a row end it. */
+export async function followJob(jobId: string, onView: (view: JobView) => void): Promise<JobView> {
   let failures = 0;
   for (;;) {
     let view: JobView;
@@ -47,9 +47,7 @@ export async function followJob(jobId: string): Promise<JobView> {
       await sleep(3000);
       continue;
     }
-    if (view.executionStartTime) setStep('executing', view.executionStartTime);
-    const step = STEP_OF_STATUS[view.status];
-    if (step) setStep(step, step === 'finished' ? view.executionFinishTime : undefined);
+    onView(view);
     if (view.terminal) return view;
   }
 }
@@ -69,9 +67,21 @@ export async function withCopy(finished: JobView): Promise<JobView> {
   return view;
 }
 
-export function showVideo(view: JobView): void {
+/** The timeline's steps for one answer of GET /jobs/{jobId} (the operator mode). */
+export function showSteps(view: JobView): void {
+  if (view.executionStartTime) setStep('executing', view.executionStartTime);
+  const step = STEP_OF_STATUS[view.status];
+  if (step) setStep(step, step === 'finished' ? view.executionFinishTime : undefined);
+}
+
+/** The video to play: the own copy's signed URL, else ICE's output URL (http or https). */
+export function videoUrl(view: JobView): string | undefined {
   const result = (view.results || []).find((candidate) => candidate.outputUrl && /^https?:\/\//.test(candidate.outputUrl));
-  const url = view.playUrl || result?.outputUrl;
+  return view.playUrl || result?.outputUrl;
+}
+
+export function showVideo(view: JobView): void {
+  const url = videoUrl(view);
   if (!url) {
     showError(fail('JOB_FAILED', 'The job finished without an output URL.'));
     return;
