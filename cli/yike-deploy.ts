@@ -7,7 +7,17 @@ import { createOssClient } from '../shared/adapters/oss/client';
 import { createOssRecordStore } from '../shared/adapters/oss/record-store';
 import { parseConfig } from '../shared/runtime/config';
 import { InputError } from '../shared/runtime/errors';
-import { answersSchema, createToken, loadAnswers, loadToken, saveAnswers, tokenPath, type DeployAnswers } from './deploy/answers';
+import {
+  answersSchema,
+  createToken,
+  loadAnswers,
+  loadTicketSecret,
+  loadToken,
+  saveAnswers,
+  ticketSecretFor,
+  tokenPath,
+  type DeployAnswers,
+} from './deploy/answers';
 import { askAnswers, parseBudget, type Ask } from './deploy/guided';
 import { deploy, dryRun, remove, type DeployDependencies } from './deploy/run';
 import { serverlessDevs } from './deploy/serverless';
@@ -162,7 +172,8 @@ export async function main(argv: string[], deps: DeployDependencies = defaultDep
   }
   const saved = loadAnswers(deps.root);
   if (flags.mode === 'dry-run') {
-    await dryRun(composeAnswers(saved, deps.env, flags.overrides), loadToken(deps.root), deps);
+    const ticketSecret = loadTicketSecret(deps.root);
+    await dryRun(composeAnswers(saved, deps.env, flags.overrides), loadToken(deps.root), ticketSecret ? withTicketSecret(deps, ticketSecret) : deps);
     return 0;
   }
   let answers: DeployAnswers;
@@ -181,8 +192,13 @@ export async function main(argv: string[], deps: DeployDependencies = defaultDep
   }
   // A teardown needs no token (s.yaml renders with any digest); a deploy makes one when the clone has none.
   if (flags.mode === 'remove') await remove(answers, loadToken(deps.root) ?? '', { deleteObjects: flags.deleteObjects }, deps);
-  else await deploy(answers, tokenFor(deps), deps);
+  else await deploy(answers, tokenFor(deps), withTicketSecret(deps, ticketSecretFor(deps.root)));
   return 0;
+}
+
+/** http-submit's TICKET_SECRET: YIKE_TICKET_SECRET when you set one, else this clone's (.yike/ticket-secret). */
+function withTicketSecret(deps: DeployDependencies, secret: string): DeployDependencies {
+  return { ...deps, env: { YIKE_TICKET_SECRET: secret, ...deps.env } };
 }
 
 if (require.main === module) runCli(TOOL, (argv) => main(argv));

@@ -107,6 +107,8 @@ async function startEverything(options: LocalCloudOptions, started: (stop: () =>
     // Only used with the cdn form: the local ICE reads this made-up CDN from the local bucket.
     CDN_BASE_URL: LOCAL_CDN_BASE_URL,
     ...(token ? { AUTH_TOKENS: token } : {}),
+    // The customer page's upload tickets (POST /tickets): a fresh local key per run, unless one is given.
+    TICKET_SECRET: randomBytes(32).toString('base64'),
     ...given,
     OSS_ENDPOINT: oss.localhostUrl,
   };

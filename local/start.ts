@@ -100,7 +100,8 @@ async function main(): Promise<void> {
     print(`Job ${record.result.jobId} did not finish within ${(jobMs + OUTCOME_GRACE_MS) / 1000} s; see the [job-watcher] log lines above.\n`);
   }
 
-  printTryIt({ endpoints: localEndpoints(portsOf(cloud)), ports: portsOf(cloud), token: localToken, key });
+  const customerPage = localToken ? await mintCustomerPage(gateway.url, localToken) : undefined;
+  printTryIt({ endpoints: localEndpoints(portsOf(cloud)), ports: portsOf(cloud), token: localToken, key, customerPage });
 
   if (values.once || outcome?.status !== 'Finished') {
     await cloud.close();
@@ -162,15 +163,17 @@ function portsOf(cloud: { oss: { url: string }; ice: { url: string }; gateway: {
 }
 
 /** The page, its token and the commands to try, last: each runs as printed, against the ports in use. */
-function printTryIt(local: { endpoints: LocalEndpoints; ports: LocalPorts; token?: string; key: string }): void {
-  const { endpoints, ports, token, key } = local;
+function printTryIt(local: { endpoints: LocalEndpoints; ports: LocalPorts; token?: string; key: string; customerPage?: string }): void {
+  const { endpoints, ports, token, key, customerPage } = local;
   const body = JSON.stringify({ app: 'female', image: { bucket: BUCKET, key } });
   // A local development token (not a secret); with your own AUTH_TOKENS, put yours in the header.
   const authHeader = token ? ` -H 'Authorization: Bearer ${token}'` : process.env.AUTH_TOKENS ? ` -H 'Authorization: Bearer <one of your AUTH_TOKENS>'` : '';
   const tokenHint = token ? ` (access token: ${token})` : process.env.AUTH_TOKENS ? ' (access token: one of your AUTH_TOKENS)' : '';
   const pageOnLocalhost = endpoints.gateway.replace('127.0.0.1', 'localhost');
   print(`Try it in a browser: ${endpoints.gateway}/${tokenHint}
-  drop a photo, watch the job, play the video (also at ${pageOnLocalhost}/: the bucket's CORS rule allows both)
+  drop a photo, watch the job, play the video (also at ${pageOnLocalhost}/: the bucket's CORS rule allows both)${
+    customerPage ? `\n  as a brand's customer would: ${customerPage}\n  (a ticket for 3 photos, valid an hour: POST /tickets, docs/page.md)` : ''
+  }
 
 Try it:
   curl -s -X POST ${endpoints.gateway}/jobs -H 'Content-Type: application/json'${authHeader} -d '${body}'
@@ -182,6 +185,17 @@ Try it:
   OSS_ENDPOINT=${endpoints.ossPathStyle} RECORDS_BUCKET=${BUCKET} npx yike-jobs list
   OSS_ENDPOINT=${endpoints.ossPathStyle} FC_ENDPOINT=${endpoints.fcApi} npx yike-backfill --bucket ${BUCKET} --prefix uploads/
 `);
+}
+
+/** The customer page with a ticket the local token mints (3 photos of the first app, an hour), as a brand's backend would. */
+async function mintCustomerPage(gatewayUrl: string, token: string): Promise<string | undefined> {
+  const response = await fetch(`${gatewayUrl}/tickets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ app: 'female', uploads: 3 }),
+  });
+  const body = (await response.json().catch(() => undefined)) as { pageUrl?: string } | undefined;
+  return response.status === 201 && body?.pageUrl ? new URL(body.pageUrl, gatewayUrl).href : undefined;
 }
 
 /** A port that is taken: which stand-in wanted it, the variable that moves it, and who holds it (where the OS says). */

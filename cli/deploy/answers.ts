@@ -2,7 +2,8 @@
  * What `npm run deploy -- --guided` asks once and later runs reuse (like `sam deploy --guided`'s samconfig), kept in
  * .yike/deploy.json, and the bearer token it makes, kept in .yike/token, readable by you only (mode 0600). Both are
  * in .gitignore: the folder is this clone's, never committed. The functions get the token's sha256 digest, never the
- * token (http-submit compares digests).
+ * token (http-submit compares digests). The upload tickets' HMAC key (TICKET_SECRET) is made once too, in
+ * .yike/ticket-secret (0600): an HMAC key cannot be given as a digest, so http-submit gets the key itself.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { ICE_REGIONS } from './deployment';
 const ANSWERS_DIR = '.yike';
 const ANSWERS_FILE = 'deploy.json';
 const TOKEN_FILE = 'token';
+const TICKET_SECRET_FILE = 'ticket-secret';
 /** Read and write for you, nothing for anyone else. */
 const OWNER_ONLY = 0o600;
 
@@ -74,4 +76,22 @@ export const tokenPath = (dir: string): string => join(dir, ANSWERS_DIR, TOKEN_F
 /** What the functions' AUTH_TOKENS holds: the digest http-submit compares a bearer token's digest with. */
 export function tokenDigest(token: string): string {
   return `sha256:${createHash('sha256').update(token, 'utf8').digest('hex')}`;
+}
+
+/** The upload tickets' HMAC key of this clone (base64 of 32 random bytes), made the first time and kept (0600). */
+export function ticketSecretFor(dir: string, random: (bytes: number) => Buffer = randomBytes): string {
+  const file = join(dir, ANSWERS_DIR, TICKET_SECRET_FILE);
+  const existing = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (existing) return existing;
+  const secret = random(32).toString('base64');
+  mkdirSync(join(dir, ANSWERS_DIR), { recursive: true });
+  writeFileSync(file, `${secret}\n`, { mode: OWNER_ONLY });
+  chmodSync(file, OWNER_ONLY);
+  return secret;
+}
+
+/** The key when this clone has one (the dry run makes nothing). */
+export function loadTicketSecret(dir: string): string | undefined {
+  const file = join(dir, ANSWERS_DIR, TICKET_SECRET_FILE);
+  return existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
 }

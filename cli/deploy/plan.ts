@@ -33,6 +33,11 @@ const PASSED_THROUGH = [
   'YIKE_JOB_WEBHOOK_URL',
   'YIKE_JOB_WEBHOOK_SECRET',
   'YIKE_UPLOAD_FORM_URL',
+  'YIKE_WEBHOOK_ALLOWED_HOSTS',
+  'YIKE_RETENTION_DAYS',
+  'YIKE_TICKET_SECRET',
+  'YIKE_CONSENT_VERSION',
+  'YIKE_SHARE_DAYS',
 ] as const;
 
 export function planDeployment(answers: DeployAnswers, authTokens: string, env: NodeJS.ProcessEnv): DeploymentPlan {

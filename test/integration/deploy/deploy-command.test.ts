@@ -111,6 +111,11 @@ describe('npm run deploy (cli/yike-deploy.ts)', () => {
       stackId: ros.stacks()[0]!.stackId,
     });
     expect(statSync(join(clone.path, '.yike', 'token')).mode & 0o777).toBe(0o600);
+    // The upload tickets' key: made once, kept beside the token (readable by you only), never printed.
+    const ticketSecret = readFileSync(join(clone.path, '.yike', 'ticket-secret'), 'utf8').trim();
+    expect(Buffer.from(ticketSecret, 'base64')).toHaveLength(32);
+    expect(statSync(join(clone.path, '.yike', 'ticket-secret')).mode & 0o777).toBe(0o600);
+    expect(world.output()).not.toContain(ticketSecret);
     expect(world.output().split(token).length - 1).toBe(1);
     expect(ros.calls().map((call) => call.action)).toEqual(['ListStacks', 'CreateStack', 'GetStack', 'GetStack']);
     expect(world.deployed).toEqual([
@@ -127,9 +132,11 @@ describe('npm run deploy (cli/yike-deploy.ts)', () => {
           YIKE_OSS_TRIGGER_ROLE_ARN: `acs:ram::${ACCOUNT}:role/yike-oss-trigger-role`,
           YIKE_SUBMITTED_QUEUE_ARN: `acs:mns:cn-shanghai:${ACCOUNT}:/queues/yike-jobs-submitted`,
           YIKE_FAILED_QUEUE_ARN: `acs:mns:cn-shanghai:${ACCOUNT}:/queues/yike-jobs-failed`,
+          YIKE_TICKET_SECRET: ticketSecret,
         },
       },
     ]);
+    expect(world.rendered.at(-1)!['http-submit']!.environmentVariables!.TICKET_SECRET).toBe(ticketSecret);
     // No function's environment holds the token: each gets its sha256 form.
     const rendered = world.rendered.at(-1)!;
     expect(JSON.stringify(rendered)).not.toContain(token);
