@@ -70,6 +70,8 @@ export interface LocalCloud {
   renewal?: FcTimer;
   /** ali-oss on the bucket, signing with the local STS credentials. */
   client: OSS;
+  /** Resolves when the functions' runs under way have finished (the timers go on). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -184,6 +186,10 @@ async function startEverything(options: LocalCloudOptions, started: (stop: () =>
     uploads,
     renewal,
     client,
+    async idle() {
+      await Promise.all([watcher?.idle(), renewal?.idle()]);
+      await Promise.all([fcApi.idle(), uploads.idle()]);
+    },
     async close() {
       // The functions first, so no run is cut off by a stand-in closing under it: the timers' runs, then what FC still
       // runs (a delayed round no longer starts) and the uploads' invocations; then the servers.

@@ -101,6 +101,8 @@ async function main(): Promise<void> {
   }
 
   const customerPage = localToken ? await mintCustomerPage(gateway.url, localToken) : undefined;
+  // The run that settled the job may still be writing: its lines come before the commands, which are printed last.
+  await cloud.idle();
   printTryIt({ endpoints: localEndpoints(portsOf(cloud)), ports: portsOf(cloud), token: localToken, key, customerPage });
 
   if (values.once || outcome?.status !== 'Finished') {

@@ -27,6 +27,8 @@ export interface FcTimerOptions {
 export interface FcTimer {
   /** Runs one tick now (waiting for a running one first) and returns its result. */
   tickNow(): Promise<unknown>;
+  /** Resolves when the run under way (if any) has finished; the timer goes on. */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,9 @@ export function startFcTimer(options: FcTimerOptions): FcTimer {
   timer.unref();
   return {
     tickNow: tick,
+    async idle() {
+      await running;
+    },
     async stop() {
       stopped = true;
       clearInterval(timer);
