@@ -1,5 +1,5 @@
 import type { HttpServices } from '../../composition/http';
-import { planUpload, uploadableApps, uploadRequestSchema } from '../../domain/uploads/upload-plan';
+import { planUpload, uploadableApps, uploadRequestSchema, type UploadPlan } from '../../domain/uploads/upload-plan';
 import { invalidBody, type RouteAnswer } from './errors';
 import type { AppsBody, UploadFormBody } from './responses';
 
@@ -23,7 +23,11 @@ export function createUploadForm(body: unknown, services: HttpServices, caller?:
   const { config, apps } = services;
   // A token with a quota: the key carries its name (never the token), so the upload counts against it.
   const tokenName = caller !== undefined && config.budget.tokenQuotas[caller] !== undefined ? caller : undefined;
-  const plan = planUpload(parsed.data, config, apps, { credentialsExpireAt: services.uploadForms.credentialsExpireAt(), tokenName });
+  return signedForm(planUpload(parsed.data, config, apps, { credentialsExpireAt: services.uploadForms.credentialsExpireAt(), tokenName }), services);
+}
+
+/** The `201` of `POST /uploads`: the plan's PostObject form, signed with the function's role. */
+export function signedForm(plan: UploadPlan, services: HttpServices): RouteAnswer<UploadFormBody> {
   const form = services.uploadForms.sign({ bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy, fields: plan.fields });
   return {
     ok: true,

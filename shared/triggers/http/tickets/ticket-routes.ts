@@ -9,6 +9,7 @@ import { planUpload, ticketUploadRequestSchema, uploadableApps } from '../../../
 import type { ApiRequest } from '../../events/fc-http';
 import { httpError, invalidBody, type HttpError, type RouteAnswer } from '../errors';
 import type { ShareBody, TicketBody, UploadFormBody } from '../responses';
+import { signedForm } from '../uploads-route';
 import { uploadQuotaRefusal } from '../usage-route';
 import { COMPACT_JWS, signShareLink, signTicket, verifyTicket } from './signed-tokens';
 
@@ -111,21 +112,7 @@ export async function ticketUploadForm(body: unknown, ticket: Ticket, services: 
   if (upload === undefined) {
     return { ok: false, error: httpError(403, 'TICKET_USED_UP', `This upload ticket allowed ${ticket.uploads} upload(s), and all were used`) };
   }
-  const plan = planUpload(request, config, apps, { ...options, ticket: { id: ticket.id, upload } });
-  const form = services.uploadForms.sign({ bucket: plan.bucket, key: plan.key, contentType: plan.contentType, policy: plan.policy, fields: plan.fields });
-  return {
-    ok: true,
-    status: 201,
-    body: {
-      bucket: plan.bucket,
-      key: plan.key,
-      app: { name: plan.appName, appId: plan.app.appId },
-      url: form.url,
-      fields: form.fields,
-      maxBytes: plan.maxBytes,
-      expiresAt: plan.expiresAt.toISOString(),
-    },
-  };
+  return signedForm(planUpload(request, config, apps, { ...options, ticket: { id: ticket.id, upload } }), services);
 }
 
 /** Whether a ticket may see the job (its own, not erased): a job it may not see is answered 404 by the caller. */
