@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { portraitPng } from '../helpers/portrait-png';
+import { describeWithBrowser, launchBrowser } from '../helpers/browser';
 import { type RunningLocalCloud, startNpmStart } from '../helpers/npm-start';
 
 /**
@@ -11,19 +12,6 @@ import { type RunningLocalCloud, startNpmStart } from '../helpers/npm-start';
  * token anywhere in the page. A phone in zh-CN and a desktop in en; consent → photo → preview → video in view →
  * share link opened in a new page → delete, and a reload while the video is being made.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`);
-const describeWithBrowser = haveBrowser ? describe : describe.skip;
-const BROWSER_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const CONSENT_VERSION = 'consent-2026-12';
 const TICKET_SECRET = 'local-ticket-secret-for-the-browser-tests-0123456789';
 const PHOTO = portraitPng();
@@ -47,7 +35,7 @@ describeWithBrowser('the customer page in a browser, opened with a ticket (headl
   beforeAll(async () => {
     [cloud, browser] = await Promise.all([
       startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1', CONSENT_VERSION, TICKET_SECRET }),
-      chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS }),
+      launchBrowser(),
     ]);
     origin = new URL(cloud.pageUrl).origin;
   });

@@ -1,25 +1,12 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { TINY_PNG } from '../../local/dev-fixtures';
+import { describeWithBrowser, launchBrowser } from '../helpers/browser';
 import { startNpmStart, type RunningLocalCloud } from '../helpers/npm-start';
 
 /**
  * The page with a daily budget (npm start with JOB_BUDGET_PER_DAY=2; its demo job spends the first): it says how
  * many jobs are left, says plainly when the budget is spent, and tells the user an upload over it waits.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`);
-const describeWithBrowser = haveBrowser ? describe : describe.skip;
-const BROWSER_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describeWithBrowser('the page in a browser with a daily budget (headless Chromium against npm start)', () => {
   jest.setTimeout(240_000);
@@ -27,10 +14,7 @@ describeWithBrowser('the page in a browser with a daily budget (headless Chromiu
   let browser: Browser;
 
   beforeAll(async () => {
-    [cloud, browser] = await Promise.all([
-      startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1', JOB_BUDGET_PER_DAY: '2' }),
-      chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS }),
-    ]);
+    [cloud, browser] = await Promise.all([startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1', JOB_BUDGET_PER_DAY: '2' }), launchBrowser()]);
   });
   afterAll(async () => {
     await Promise.all([browser?.close(), cloud?.stop()]);

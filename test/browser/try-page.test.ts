@@ -1,9 +1,10 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import OSS from 'ali-oss';
 import { LOCAL_STS_CREDENTIALS, TINY_PNG } from '../../local/dev-fixtures';
+import { describeWithBrowser, launchBrowser } from '../helpers/browser';
 import { startNpmStart, type RunningLocalCloud } from '../helpers/npm-start';
 
 /**
@@ -11,22 +12,8 @@ import { startNpmStart, type RunningLocalCloud } from '../helpers/npm-start';
  * token → app → drop a PNG → PostObject straight to the local OSS (CORS) → the upload trigger submits the job →
  * the page follows it to the finished video. `.ci/run` installs Chromium when it is missing.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveBrowser = existsSync(CHROMIUM);
-if (!haveBrowser && process.env.CI) throw new Error(`No browser at ${CHROMIUM}: .ci/run installs Debian's chromium (or set CHROMIUM_PATH)`);
-const describeWithBrowser = haveBrowser ? describe : describe.skip;
-if (!haveBrowser) process.stderr.write(`try-page: skipped, no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)\n`);
 
 const SCREENSHOT = join(__dirname, '..', '..', 'docs', 'try-page.png');
-const BROWSER_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describeWithBrowser('the page in a browser (headless Chromium against npm start)', () => {
   jest.setTimeout(240_000);
@@ -36,10 +23,7 @@ describeWithBrowser('the page in a browser (headless Chromium against npm start)
   let ossUrl: string;
 
   beforeAll(async () => {
-    [cloud, browser] = await Promise.all([
-      startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1' }),
-      chromium.launch({ executablePath: CHROMIUM, args: BROWSER_ARGS }),
-    ]);
+    [cloud, browser] = await Promise.all([startNpmStart({ LOCAL_ICE_JOB_SECONDS: '2', LOCAL_WATCHER_SECONDS: '1' }), launchBrowser()]);
     iceUrl = /ICE endpoint\s+(http:\/\/\S+)/.exec(cloud.stdout())![1]!;
     ossUrl = /OSS endpoint\s+(http:\/\/\S+)/.exec(cloud.stdout())![1]!;
   });
